@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "meshprobe_raw",
+      "sources": ["src/raw_socket.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}
