@@ -1,0 +1,405 @@
+/**
+ * Target address policy (design §8): classifies IP addresses into special-purpose ranges and
+ * decides whether a deployment may measure them. Pure and runtime-neutral: the parser is ours
+ * (no node:net) so the same code runs at the hub, at the agent after DNS resolution, and in workerd.
+ *
+ * Only strict literals are accepted (dotted quads, RFC 4291 IPv6 text). Forms such as `127.1`
+ * or `0x7f000001` are not IP literals here; they are hostnames, and the agent checks whatever the
+ * resolver makes of them before any packet is sent.
+ */
+
+/** What kind of address this is, by IANA special-purpose registries (RFC 6890 and successors). */
+export type AddressKind =
+  | 'public'
+  | 'private'
+  | 'loopback'
+  | 'link-local'
+  | 'cgnat'
+  | 'documentation'
+  | 'benchmark'
+  | 'multicast'
+  | 'unspecified'
+  | 'reserved'
+  | 'unique-local';
+
+/** The deployment's target policy: `public` refuses every non-public range; `lan` allows them. */
+export type PolicyMode = 'public' | 'lan';
+
+/** A parsed IP address: 4 or 16 bytes. */
+export interface IpAddress {
+  family: 4 | 6;
+  bytes: Uint8Array;
+}
+
+/** A parsed CIDR prefix. `bytes` has the host bits cleared. */
+export interface IpPrefix extends IpAddress {
+  prefix: number;
+}
+
+/** The classification of one address. */
+export interface AddressClass {
+  kind: AddressKind;
+  family: 4 | 6;
+  /** The registry range that matched, e.g. `127.0.0.0/8`; absent for public addresses. */
+  range?: string;
+  /** For IPv4-mapped, NAT64 and 6to4 forms: the embedded IPv4 address that decided the kind. */
+  embedded?: string;
+}
+
+/** The answer of {@link isAllowed}: a refusal always carries a one-line reason naming the range. */
+export type PolicyDecision = { ok: true; class: AddressClass } | { ok: false; reason: string; class?: AddressClass };
+
+interface RangeRule {
+  cidr: string;
+  kind: AddressKind;
+  /** Where the embedded IPv4 address sits (byte offset); the embedded address decides the kind. */
+  embedsV4At?: number;
+}
+
+// Order matters: the first match wins, so narrower ranges come before wider ones.
+const V4_RULES: RangeRule[] = [
+  { cidr: '0.0.0.0/32', kind: 'unspecified' },
+  { cidr: '0.0.0.0/8', kind: 'reserved' },
+  { cidr: '10.0.0.0/8', kind: 'private' },
+  { cidr: '100.64.0.0/10', kind: 'cgnat' },
+  { cidr: '127.0.0.0/8', kind: 'loopback' },
+  { cidr: '169.254.0.0/16', kind: 'link-local' },
+  { cidr: '172.16.0.0/12', kind: 'private' },
+  { cidr: '192.0.0.0/24', kind: 'reserved' },
+  { cidr: '192.0.2.0/24', kind: 'documentation' },
+  { cidr: '192.31.196.0/24', kind: 'reserved' },
+  { cidr: '192.52.193.0/24', kind: 'reserved' },
+  { cidr: '192.88.99.0/24', kind: 'reserved' },
+  { cidr: '192.168.0.0/16', kind: 'private' },
+  { cidr: '192.175.48.0/24', kind: 'reserved' },
+  { cidr: '198.18.0.0/15', kind: 'benchmark' },
+  { cidr: '198.51.100.0/24', kind: 'documentation' },
+  { cidr: '203.0.113.0/24', kind: 'documentation' },
+  { cidr: '224.0.0.0/4', kind: 'multicast' },
+  { cidr: '255.255.255.255/32', kind: 'reserved' },
+  { cidr: '240.0.0.0/4', kind: 'reserved' },
+];
+
+const V6_RULES: RangeRule[] = [
+  { cidr: '::/128', kind: 'unspecified' },
+  { cidr: '::1/128', kind: 'loopback' },
+  // A dual-stack socket sends ::ffff:a.b.c.d to a.b.c.d, so the IPv4 address decides.
+  { cidr: '::ffff:0:0/96', kind: 'public', embedsV4At: 12 },
+  // Deprecated IPv4-compatible form (RFC 4291 §2.5.5.1); never public, but name what it embeds.
+  { cidr: '::/96', kind: 'reserved', embedsV4At: 12 },
+  // NAT64 well-known prefix: a translator forwards to the embedded IPv4 address.
+  { cidr: '64:ff9b::/96', kind: 'public', embedsV4At: 12 },
+  { cidr: '64:ff9b:1::/48', kind: 'reserved' },
+  { cidr: '100::/64', kind: 'reserved' },
+  { cidr: '2001:db8::/32', kind: 'documentation' },
+  { cidr: '2001:2::/48', kind: 'benchmark' },
+  { cidr: '2001::/23', kind: 'reserved' },
+  // 6to4: the relay forwards to the IPv4 address in bytes 2..5.
+  { cidr: '2002::/16', kind: 'public', embedsV4At: 2 },
+  { cidr: '3fff::/20', kind: 'documentation' },
+  { cidr: '5f00::/16', kind: 'reserved' },
+  { cidr: 'fc00::/7', kind: 'unique-local' },
+  { cidr: 'fe80::/10', kind: 'link-local' },
+  { cidr: 'fec0::/10', kind: 'reserved' },
+  { cidr: 'ff00::/8', kind: 'multicast' },
+];
+
+interface CompiledRule extends RangeRule {
+  net: IpPrefix;
+}
+
+const compile = (rules: RangeRule[]): CompiledRule[] =>
+  rules.map((r) => {
+    const net = parseCidr(r.cidr);
+    if (!net) throw new Error(`bad built-in range ${r.cidr}`);
+    return { ...r, net };
+  });
+
+let compiled: { v4: CompiledRule[]; v6: CompiledRule[] } | undefined;
+function rules(): { v4: CompiledRule[]; v6: CompiledRule[] } {
+  compiled ??= { v4: compile(V4_RULES), v6: compile(V6_RULES) };
+  return compiled;
+}
+
+const GLOBAL_UNICAST_V6 = '2000::/3';
+
+/**
+ * Parses a strict IPv4 dotted quad or IPv6 literal (optionally in brackets, optionally with a
+ * `%zone`, which is dropped). Returns undefined for anything else, including hostnames.
+ */
+export function parseIp(text: string): IpAddress | undefined {
+  let s = text.trim();
+  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
+  const pct = s.indexOf('%');
+  if (pct !== -1) {
+    if (!s.includes(':')) return undefined;
+    s = s.slice(0, pct);
+  }
+  if (s.includes(':')) {
+    const bytes = parseV6(s);
+    return bytes ? { family: 6, bytes } : undefined;
+  }
+  const bytes = parseV4(s);
+  return bytes ? { family: 4, bytes } : undefined;
+}
+
+/** True when `text` is an IPv4 or IPv6 literal that {@link parseIp} accepts. */
+export function isIpLiteral(text: string): boolean {
+  return parseIp(text) !== undefined;
+}
+
+function parseV4(s: string): Uint8Array | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i]!;
+    // No leading zeros: inet_aton would read 010 as octal 8, so such strings are ambiguous.
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    out[i] = n;
+  }
+  return out;
+}
+
+function parseV6(s: string): Uint8Array | undefined {
+  if (s.length > 45) return undefined;
+  let tail: Uint8Array | undefined;
+  let head = s;
+  // An embedded dotted quad at the end stands for the last two groups.
+  const lastColon = s.lastIndexOf(':');
+  if (s.slice(lastColon + 1).includes('.')) {
+    tail = parseV4(s.slice(lastColon + 1));
+    if (!tail) return undefined;
+    head = s.slice(0, lastColon + 1) + '0:0';
+  }
+  const dbl = head.indexOf('::');
+  if (dbl !== -1 && head.indexOf('::', dbl + 1) !== -1) return undefined;
+  const groups: number[] = [];
+  const parseGroups = (part: string): number[] | undefined => {
+    if (part === '') return [];
+    const out: number[] = [];
+    for (const g of part.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  if (dbl !== -1) {
+    const left = parseGroups(head.slice(0, dbl));
+    const right = parseGroups(head.slice(dbl + 2));
+    if (!left || !right) return undefined;
+    const missing = 8 - left.length - right.length;
+    if (missing < 1) return undefined;
+    groups.push(...left, ...new Array<number>(missing).fill(0), ...right);
+  } else {
+    const all = parseGroups(head);
+    if (!all || all.length !== 8) return undefined;
+    groups.push(...all);
+  }
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    out[i * 2] = groups[i]! >> 8;
+    out[i * 2 + 1] = groups[i]! & 0xff;
+  }
+  if (tail) out.set(tail, 12);
+  return out;
+}
+
+/** Parses `address/prefix` (or a bare address, as a host prefix). Host bits are cleared. */
+export function parseCidr(text: string): IpPrefix | undefined {
+  const slash = text.indexOf('/');
+  const ip = parseIp(slash === -1 ? text : text.slice(0, slash));
+  if (!ip) return undefined;
+  const max = ip.family === 4 ? 32 : 128;
+  let prefix = max;
+  if (slash !== -1) {
+    const p = text.slice(slash + 1).trim();
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
+    prefix = Number(p);
+    if (prefix > max) return undefined;
+  }
+  return { family: ip.family, bytes: maskBytes(ip.bytes, prefix), prefix };
+}
+
+function maskBytes(bytes: Uint8Array, prefix: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  for (let i = 0; i < out.length; i++) {
+    const bits = Math.max(0, Math.min(8, prefix - i * 8));
+    out[i] = out[i]! & ((0xff << (8 - bits)) & 0xff);
+  }
+  return out;
+}
+
+/** True when `ip` lies inside `net` (same family only). */
+export function prefixContains(net: IpPrefix, ip: IpAddress): boolean {
+  if (net.family !== ip.family) return false;
+  const masked = maskBytes(ip.bytes, net.prefix);
+  for (let i = 0; i < masked.length; i++) if (masked[i] !== net.bytes[i]) return false;
+  return true;
+}
+
+/** True when two prefixes share at least one address. Aligned prefixes nest or are disjoint. */
+export function prefixesOverlap(a: IpPrefix, b: IpPrefix): boolean {
+  if (a.family !== b.family) return false;
+  return a.prefix <= b.prefix ? prefixContains(a, b) : prefixContains(b, a);
+}
+
+/** Formats an address: dotted quad, or RFC 5952 IPv6 (longest zero run compressed, lower case). */
+export function formatIp(ip: IpAddress): string {
+  const b = ip.bytes;
+  if (ip.family === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart === -1) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/**
+ * Classifies an address (string literal or parsed). Returns undefined when `address` is not an
+ * IP literal. IPv4-mapped, NAT64 and 6to4 addresses take the kind of the IPv4 address they embed.
+ */
+export function classifyAddress(address: string | IpAddress): AddressClass | undefined {
+  const ip = typeof address === 'string' ? parseIp(address) : address;
+  if (!ip) return undefined;
+  const table = ip.family === 4 ? rules().v4 : rules().v6;
+  for (const r of table) {
+    if (!prefixContains(r.net, ip)) continue;
+    if (r.embedsV4At !== undefined) {
+      const v4 = ip.bytes.slice(r.embedsV4At, r.embedsV4At + 4);
+      const inner = classifyAddress({ family: 4, bytes: v4 })!;
+      const embedded = formatIp({ family: 4, bytes: v4 });
+      // The deprecated compatible form is never routable, whatever it embeds.
+      const kind = inner.kind === 'public' ? r.kind : inner.kind;
+      const range = kind === 'public' ? undefined : inner.kind === 'public' ? r.cidr : inner.range;
+      return { kind, family: 6, embedded, ...(range ? { range } : {}) };
+    }
+    return { kind: r.kind, family: ip.family, range: r.cidr };
+  }
+  if (ip.family === 6 && !prefixContains(parseCidr(GLOBAL_UNICAST_V6)!, ip)) {
+    return { kind: 'reserved', family: 6, range: `outside ${GLOBAL_UNICAST_V6}` };
+  }
+  return { kind: 'public', family: ip.family };
+}
+
+const ARTICLE: Record<AddressKind, string> = {
+  public: 'a public',
+  private: 'a private',
+  loopback: 'a loopback',
+  'link-local': 'a link-local',
+  cgnat: 'a CGNAT (shared)',
+  documentation: 'a documentation',
+  benchmark: 'a benchmarking',
+  multicast: 'a multicast',
+  unspecified: 'the unspecified',
+  reserved: 'a reserved',
+  'unique-local': 'a unique-local',
+};
+
+/** Options of {@link isAllowed}. */
+export interface PolicyOptions {
+  /**
+   * CIDR prefixes this agent may measure (per-agent restriction). When given and non-empty,
+   * an address outside all of them is refused in either mode. Default: no restriction.
+   */
+  allowedRanges?: readonly string[];
+}
+
+/**
+ * Decides whether `address` (an IP literal) may be measured under `mode`. `public` refuses
+ * every non-public range; `lan` allows everything. `allowedRanges`, when given, further restricts
+ * to those prefixes. Anything that is not an IP literal is refused: resolve first, then ask.
+ *
+ * @example isAllowed('127.0.0.1', 'public') // { ok: false, reason: '127.0.0.1 is a loopback address (127.0.0.0/8); refused by the public policy' }
+ */
+export function isAllowed(address: string, mode: PolicyMode, options: PolicyOptions = {}): PolicyDecision {
+  const ip = parseIp(address);
+  if (!ip) return { ok: false, reason: `${address} is not an IP address; resolve it before checking the policy` };
+  const cls = classifyAddress(ip)!;
+  const shown = address.trim().replace(/^\[|\]$/g, '');
+  if (mode === 'public' && cls.kind !== 'public') {
+    return { ok: false, reason: `${shown} is ${describeClass(cls)}; refused by the public policy`, class: cls };
+  }
+  const ranges = options.allowedRanges ?? [];
+  if (ranges.length > 0) {
+    const nets = ranges.map((r) => parseCidr(r)).filter((n): n is IpPrefix => n !== undefined);
+    // An IPv4-mapped address is allowed by an IPv4 range: it reaches the same host.
+    const mappedV4 = ip.family === 6 && cls.embedded && isMapped(ip) ? parseIp(cls.embedded) : undefined;
+    const inside = nets.some((n) => prefixContains(n, ip) || (mappedV4 !== undefined && prefixContains(n, mappedV4)));
+    if (!inside) {
+      return { ok: false, reason: `${shown} is outside this agent's allowed ranges (${ranges.join(', ')})`, class: cls };
+    }
+  }
+  return { ok: true, class: cls };
+}
+
+function isMapped(ip: IpAddress): boolean {
+  return prefixContains(parseCidr('::ffff:0:0/96')!, ip);
+}
+
+function describeClass(cls: AddressClass): string {
+  const range = cls.range ? ` (${cls.embedded ? `IPv4-embedded ${cls.embedded}, ` : ''}${cls.range})` : '';
+  return `${ARTICLE[cls.kind]} address${range}`;
+}
+
+/**
+ * Decides whether a sweep prefix (`probe` target, e.g. `192.0.2.0/24`) may be measured: in
+ * `public` mode it must not overlap any non-public range; with `allowedRanges` it must lie inside
+ * one of them.
+ */
+export function isPrefixAllowed(cidr: string, mode: PolicyMode, options: PolicyOptions = {}): PolicyDecision {
+  const net = parseCidr(cidr);
+  if (!net) return { ok: false, reason: `${cidr} is not a CIDR prefix` };
+  const first = classifyAddress(net)!;
+  if (mode === 'public') {
+    const table = net.family === 4 ? rules().v4 : rules().v6;
+    for (const r of table) {
+      if (!prefixesOverlap(r.net, net)) continue;
+      // A wide public-looking embedding range (NAT64, 6to4) may still embed private space.
+      if (r.kind === 'public' && r.embedsV4At === undefined) continue;
+      if (r.kind === 'public' && net.prefix < r.net.prefix) {
+        return { ok: false, reason: `${cidr} overlaps ${r.cidr}, which embeds IPv4 addresses; refused by the public policy`, class: first };
+      }
+      if (r.kind === 'public') {
+        const c = classifyAddress(net)!;
+        if (c.kind !== 'public') return { ok: false, reason: `${cidr} covers ${describeClass(c)}; refused by the public policy`, class: c };
+        continue;
+      }
+      return { ok: false, reason: `${cidr} overlaps ${ARTICLE[r.kind]} range (${r.cidr}); refused by the public policy`, class: first };
+    }
+    if (net.family === 6 && !prefixesOverlap(parseCidr(GLOBAL_UNICAST_V6)!, net)) {
+      return { ok: false, reason: `${cidr} is outside global unicast space (2000::/3); refused by the public policy`, class: first };
+    }
+  }
+  const ranges = options.allowedRanges ?? [];
+  if (ranges.length > 0) {
+    const nets = ranges.map((r) => parseCidr(r)).filter((n): n is IpPrefix => n !== undefined);
+    if (!nets.some((n) => n.family === net.family && n.prefix <= net.prefix && prefixContains(n, net))) {
+      return { ok: false, reason: `${cidr} is not inside this agent's allowed ranges (${ranges.join(', ')})`, class: first };
+    }
+  }
+  return { ok: true, class: first };
+}
+
+/** Parses a policy mode from configuration text; undefined for anything else. */
+export function parsePolicyMode(text: string | undefined): PolicyMode | undefined {
+  const t = text?.trim().toLowerCase();
+  return t === 'public' || t === 'lan' ? t : undefined;
+}
