@@ -1,0 +1,382 @@
+/**
+ * The network lab (design §9): a chain of network namespaces joined by veth pairs,
+ *
+ *   client ── r1 ── r2 ── r3 ── target
+ *
+ * with forwarding on in the routers, IPv4 in 198.18.0.0/15 and IPv6 in 2001:db8::/32, and routes
+ * both ways. Ground truth is known, so tests (and bench/) assert measured values against it.
+ *
+ * Link k (k = 0 … routers) joins node k and node k+1 (node 0 = client, node routers+1 = target):
+ * 198.18.k.1/24 and 2001:db8:0:k::1/64 on the left, .2 / ::2 on the right. A router answers
+ * traceroute from its left (client-facing) address.
+ *
+ * Namespaces are named `mp-<pid>-<n>-<role>` so parallel runs never collide, and every lab is torn
+ * down: by destroy() (call it in `finally`/`after`), by a process 'exit' hook and by SIGINT/SIGTERM
+ * handlers; a new lab also sweeps `mp-*` namespaces whose owning pid is dead.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { MeasurementEvent } from '../../shared/events.ts';
+import type { MeasurementSpecInput } from '../../shared/spec.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const node = process.execPath;
+
+/** Addresses of one lab node. */
+export interface LabNode {
+  /** Namespace name. */
+  ns: string;
+  /** The address traffic from the client sees (routers: client-facing side). */
+  v4: string;
+  v6: string;
+}
+
+export interface LabOptions {
+  /** Routers between client and target. Default 3. */
+  routers?: number;
+  /** 1-based indices of routers that drop the ICMP time-exceeded replies they originate. */
+  silentRouters?: number[];
+  /**
+   * Percent of packets dropped at random on the client→target direction of the link after r1
+   * (in r1's forward path when there is a router, else in the target's input). Default 0.
+   */
+  lossPct?: number;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let seq = 0;
+const live = new Set<Lab>();
+let hooksInstalled = false;
+
+/**
+ * Why the lab cannot run here, or undefined when it can. Tests call this and `t.skip(reason)`.
+ */
+export function labUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'the network lab needs Linux network namespaces';
+  if (process.getuid?.() !== 0) return 'the network lab needs root (ip netns); run as root to include these tests';
+  const probe = `mp-${process.pid}-probe`;
+  try {
+    execFileSync('ip', ['netns', 'add', probe], { stdio: 'pipe' });
+    execFileSync('ip', ['netns', 'del', probe], { stdio: 'pipe' });
+  } catch (err) {
+    try { execFileSync('ip', ['netns', 'del', probe], { stdio: 'pipe' }); } catch { /* not created */ }
+    return `ip netns does not work here (${String((err as Error).message).split('\n')[0]})`;
+  }
+  return undefined;
+}
+
+/** Whether a command exists on PATH (for anchors such as traceroute, fping). */
+export function haveCommand(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes `mp-<pid>-…` namespaces left behind by processes that no longer exist. */
+export function sweepStaleNamespaces(): string[] {
+  let list = '';
+  try {
+    list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const line of list.split('\n')) {
+    const name = line.split(' ')[0] ?? '';
+    const m = /^mp-(\d+)-/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    killNamespacePids(name);
+    try {
+      execFileSync('ip', ['netns', 'del', name], { stdio: 'pipe' });
+      removed.push(name);
+    } catch { /* raced with another sweeper */ }
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Kills what still runs inside a lab namespace (responders of a dead run), so it really goes away. */
+function killNamespacePids(ns: string): void {
+  try {
+    const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const p of pids.split(/\s+/).filter(Boolean)) {
+      try { process.kill(Number(p), 'SIGKILL'); } catch { /* already gone */ }
+    }
+  } catch { /* namespace already gone */ }
+}
+
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', () => {
+    for (const lab of live) lab.destroySync();
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      for (const lab of live) lab.destroySync();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
+/** A running lab topology. Create with `Lab.create()`, always `destroy()`. */
+export class Lab {
+  readonly id: string;
+  readonly client: LabNode;
+  readonly routers: LabNode[];
+  readonly target: LabNode;
+  #children = new Set<ChildProcess>();
+  #destroyed = false;
+
+  private constructor(id: string, routers: number) {
+    this.id = id;
+    const node = (role: string, k: number): LabNode => ({
+      ns: `${id}-${role}`,
+      // Node k's client-facing address is the right end of link k-1; the client has only link 0.
+      v4: k === 0 ? '198.18.0.1' : `198.18.${k - 1}.2`,
+      v6: k === 0 ? '2001:db8:0:0::1' : `2001:db8:0:${(k - 1).toString(16)}::2`,
+    });
+    this.client = node('client', 0);
+    this.routers = Array.from({ length: routers }, (_, i) => node(`r${i + 1}`, i + 1));
+    this.target = node('target', routers + 1);
+  }
+
+  /** All namespaces, client first, target last. */
+  get nodes(): LabNode[] {
+    return [this.client, ...this.routers, this.target];
+  }
+
+  /** Builds the topology. Throws (after cleaning up) when any step fails. */
+  static async create(o: LabOptions = {}): Promise<Lab> {
+    const routers = o.routers ?? 3;
+    if (!Number.isInteger(routers) || routers < 0 || routers > 200) throw new Error('routers must be 0..200');
+    sweepStaleNamespaces();
+    installHooks();
+    const lab = new Lab(`mp-${process.pid}-${++seq}`, routers);
+    live.add(lab);
+    try {
+      await lab.#sh(lab.#setupScript());
+      for (const i of o.silentRouters ?? []) await lab.silenceRouter(i);
+      if (o.lossPct) await lab.setLoss(o.lossPct);
+    } catch (err) {
+      lab.destroySync();
+      throw err;
+    }
+    return lab;
+  }
+
+  #setupScript(): string {
+    const nodes = this.nodes;
+    const last = nodes.length - 1;
+    const lines: string[] = ['set -e'];
+    for (const n of nodes) {
+      lines.push(`ip netns add ${n.ns}`);
+      lines.push(`ip -n ${n.ns} link set lo up`);
+      // No duplicate address detection: link-local addresses would stay tentative for ~2 s and
+      // neighbour discovery (so the first IPv6 packets) would wait for them.
+      lines.push(`ip netns exec ${n.ns} sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0`);
+    }
+    for (let k = 0; k < last; k++) {
+      const a = nodes[k]!.ns;
+      const b = nodes[k + 1]!.ns;
+      // Created inside the namespaces, so interface names only need to be unique per namespace.
+      lines.push(`ip -n ${a} link add right type veth peer name left netns ${b}`);
+      lines.push(`ip -n ${a} addr add 198.18.${k}.1/24 dev right`);
+      lines.push(`ip -n ${b} addr add 198.18.${k}.2/24 dev left`);
+      lines.push(`ip -n ${a} addr add 2001:db8:0:${k.toString(16)}::1/64 dev right nodad`);
+      lines.push(`ip -n ${b} addr add 2001:db8:0:${k.toString(16)}::2/64 dev left nodad`);
+      lines.push(`ip -n ${a} link set right up`);
+      lines.push(`ip -n ${b} link set left up`);
+    }
+    for (let k = 0; k <= last; k++) {
+      const ns = nodes[k]!.ns;
+      const exec = `ip netns exec ${ns}`;
+      if (k > 0 && k < last) {
+        lines.push(`${exec} sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1`);
+      }
+      // Reverse-path filtering would drop nothing here, but keep it off so asymmetric tests stay possible.
+      lines.push(`${exec} sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0`);
+      // Subnets to the right go via the next node, subnets to the left via the previous one.
+      for (let j = 0; j < last; j++) {
+        if (j === k || j === k - 1) continue; // directly connected
+        const right = j > k;
+        const via4 = right ? `198.18.${k}.2` : `198.18.${k - 1}.1`;
+        const via6 = right ? `2001:db8:0:${k.toString(16)}::2` : `2001:db8:0:${(k - 1).toString(16)}::1`;
+        lines.push(`ip -n ${ns} route add 198.18.${j}.0/24 via ${via4}`);
+        lines.push(`ip -n ${ns} -6 route add 2001:db8:0:${j.toString(16)}::/64 via ${via6}`);
+      }
+    }
+    return lines.join('\n');
+  }
+
+  /** Runs a shell script in the root namespace (setup steps), failing with its stderr. */
+  async #sh(script: string): Promise<void> {
+    const r = await run('bash', ['-c', script]);
+    if (r.code !== 0) throw new Error(`lab setup failed: ${r.stderr.trim().split('\n').pop()}`);
+  }
+
+  /** Runs argv inside namespace `ns` and collects its output. */
+  exec(ns: string, argv: string[], o: { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
+    return run('ip', ['netns', 'exec', ns, ...argv], o, this.#children);
+  }
+
+  /** Spawns argv inside namespace `ns`; the lab kills it on destroy(). */
+  spawn(ns: string, argv: string[]): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#children.add(child);
+    child.on('exit', () => this.#children.delete(child));
+    return child;
+  }
+
+  /** Makes router i (1-based) drop the ICMP time-exceeded messages it originates. */
+  async silenceRouter(i: number): Promise<void> {
+    const r = this.routers[i - 1];
+    if (!r) throw new Error(`no router r${i}`);
+    await this.#nft(r.ns, [
+      'add table inet mp_silent',
+      'add chain inet mp_silent out { type filter hook output priority 0 ; }',
+      'add rule inet mp_silent out icmp type time-exceeded drop',
+      'add rule inet mp_silent out icmpv6 type time-exceeded drop',
+    ]);
+  }
+
+  /**
+   * Drops `pct` percent of packets at random on the client→target direction, in r1's forward
+   * path (or the target's input when there are no routers). Replaces an earlier setting.
+   */
+  async setLoss(pct: number): Promise<void> {
+    const hop = this.routers[0] ?? this.target;
+    const hook = this.routers[0] ? 'forward' : 'input';
+    await run('ip', ['netns', 'exec', hop.ns, 'nft', 'delete table inet mp_loss']);
+    if (pct <= 0) return;
+    await this.#nft(hop.ns, [
+      'add table inet mp_loss',
+      `add chain inet mp_loss c { type filter hook ${hook} priority 0 ; }`,
+      // Only packets arriving from the client side, so a ping loses pct % (not 1-(1-p)² %).
+      `add rule inet mp_loss c iifname "left" numgen random mod 100 < ${Math.round(pct)} drop`,
+    ]);
+  }
+
+  async #nft(ns: string, cmds: string[]): Promise<void> {
+    const r = await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: cmds.join('\n') + '\n' });
+    if (r.code !== 0) throw new Error(`nft in ${ns} failed: ${r.stderr.trim().split('\n')[0]}`);
+  }
+
+  /**
+   * Switches the target's kernel echo replies off and starts a responder that answers echo
+   * requests (v4 and v6) after `delayMs`. Stopped by the returned function or by destroy().
+   */
+  async startDelayedResponder(delayMs: number): Promise<{ stop(): Promise<void> }> {
+    const ns = this.target.ns;
+    await this.#sh(`ip netns exec ${ns} sysctl -qw net.ipv4.icmp_echo_ignore_all=1 net.ipv6.icmp.echo_ignore_all=1`);
+    const child = this.spawn(ns, ['python3', `${here}delayed-responder.py`, String(delayMs)]);
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    const rl = createInterface({ input: child.stdout! });
+    const ready = new Promise<void>((resolve, reject) => {
+      rl.once('line', () => resolve());
+      child.once('exit', (code) => reject(new Error(`delayed responder exited (${code}): ${err.trim()}`)));
+    });
+    await ready;
+    return {
+      stop: async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          await once(child, 'exit');
+        }
+        await this.#sh(`ip netns exec ${ns} sysctl -qw net.ipv4.icmp_echo_ignore_all=0 net.ipv6.icmp.echo_ignore_all=0`);
+      },
+    };
+  }
+
+  /**
+   * Runs one measurement with the real LocalAgent inside the client namespace (a separate node
+   * process, test/lab/run-agent.ts) and returns its events in order.
+   */
+  async runAgent(spec: MeasurementSpecInput, o: { timeoutMs?: number; dnsServers?: string[] } = {}): Promise<MeasurementEvent[]> {
+    const argv = [node, '--disable-warning=ExperimentalWarning', `${here}run-agent.ts`, JSON.stringify(spec)];
+    if (o.dnsServers) argv.push(o.dnsServers.join(','));
+    const r = await this.exec(this.client.ns, argv, { timeoutMs: o.timeoutMs ?? 60_000 });
+    if (r.code !== 0) throw new Error(`agent run failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as MeasurementEvent);
+  }
+
+  /** Tears the lab down: kills its processes, deletes its namespaces (and so its veths). */
+  async destroy(): Promise<void> {
+    this.destroySync();
+  }
+
+  /** Synchronous teardown, usable from 'exit' handlers. Idempotent. */
+  destroySync(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    live.delete(this);
+    for (const c of this.#children) {
+      try { c.kill('SIGKILL'); } catch { /* gone */ }
+    }
+    for (const n of this.nodes) {
+      killNamespacePids(n.ns);
+      try { execFileSync('ip', ['netns', 'del', n.ns], { stdio: 'pipe' }); } catch { /* never created */ }
+    }
+  }
+}
+
+/** Runs `fn` with a fresh lab and always tears it down. */
+export async function withLab<T>(o: LabOptions, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const lab = await Lab.create(o);
+  try {
+    return await fn(lab);
+  } finally {
+    await lab.destroy();
+  }
+}
+
+/** Runs a command, collecting output; never rejects for a non-zero exit. */
+export function run(
+  cmd: string,
+  argv: string[],
+  o: { timeoutMs?: number; input?: string } = {},
+  track?: Set<ChildProcess>,
+): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: [o.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], cwd: repoRoot });
+    track?.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      track?.delete(child);
+      reject(e);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      track?.delete(child);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    if (o.input !== undefined) child.stdin!.end(o.input);
+  });
+}
