@@ -1,0 +1,220 @@
+/**
+ * The `meshprobe` CLI. Same grammar as every front-end, iputils-style output streamed line by line.
+ * Measures from this machine (an in-process LocalAgent) unless a hub is configured with
+ * `--hub URL` / MESHPROBE_HUB; then through the hub (MESHPROBE_TOKEN / --token for a bearer token).
+ *
+ * Exit status (iputils-compatible): 0 every target answered; 1 some target got no reply, or a
+ * part failed while measuring; 2 the command could not run (usage error, a name that does not
+ * resolve, the hub refused or could not be reached).
+ */
+import { LocalAgent } from '../agent/local-agent.ts';
+import { AgentRegistry } from '../hub/agent-registry.ts';
+import { formatAgentList, formatVersion } from '../hub/info-text.ts';
+import { runMeasurement } from '../hub/measurement-stream.ts';
+import { API_VERSION, NAME, RUNTIME, VERSION } from '../hub/version.ts';
+import { describeError, ErrorCode } from '../shared/errors.ts';
+import type { MeasurementEvent } from '../shared/events.ts';
+import { parseCommand } from '../shared/grammar.ts';
+import { helpText, usage } from '../shared/help.ts';
+import { HubClient, HubError } from '../shared/hub-client.ts';
+import { ndjsonLine } from '../shared/ndjson.ts';
+import { TextRenderer } from '../shared/render-text.ts';
+import type { MeasurementSpec } from '../shared/spec.ts';
+import { Exit, StreamTracker } from './stream-tracker.ts';
+
+/** What the CLI reads from its environment; passed in so that tests can drive `run` directly. */
+export interface CliEnvironment {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Fires when the user presses Ctrl-C (the first time). */
+  interrupt: AbortSignal;
+}
+
+interface CliFlags {
+  hub?: string;
+  token?: string;
+  rest: string[];
+}
+
+/** Runs one CLI invocation; resolves with the exit status. Never throws. */
+export async function run(io: CliEnvironment): Promise<number> {
+  let flags: CliFlags;
+  try {
+    flags = takeCliFlags(io.argv);
+  } catch (err) {
+    io.stderr(`meshprobe: ${describeError(err).message}\n${helpText().split('\n')[0]}\n`);
+    return Exit.Usage;
+  }
+  if (flags.rest.length === 0) {
+    io.stderr(helpText().replace(/\n*$/, '\n'));
+    return Exit.Usage;
+  }
+  const parsed = parseCommand(flags.rest.map(quote).join(' '));
+  if (!parsed.ok) {
+    io.stderr(`${parsed.message}\n${parsed.usage.replace(/\n*$/, '\n')}`);
+    return Exit.Usage;
+  }
+  if (parsed.command === 'help') {
+    io.stdout(parsed.text.replace(/\n*$/, '\n'));
+    return Exit.Ok;
+  }
+
+  const hubUrl = flags.hub ?? io.env.MESHPROBE_HUB;
+  const token = flags.token ?? io.env.MESHPROBE_TOKEN;
+  let client: HubClient | undefined;
+  try {
+    if (hubUrl) client = new HubClient({ url: hubUrl, ...(token ? { token } : {}) });
+  } catch (err) {
+    io.stderr(`meshprobe: ${describeError(err).message}\n`);
+    return Exit.Usage;
+  }
+
+  if (!('spec' in parsed)) {
+    if (client) return streamCliText(client, flags.rest.map(quote).join(' '), io);
+    if (parsed.command === 'token') {
+      io.stderr('meshprobe: token needs a hub: pass --hub URL or set MESHPROBE_HUB\n');
+      return Exit.Usage;
+    }
+    const info = localAgent(io.env).info;
+    const v = { name: NAME, version: VERSION, api: API_VERSION, runtime: RUNTIME };
+    if (parsed.command === 'version') io.stdout(parsed.json ? ndjsonLine(v) : formatVersion(v, [info]));
+    else io.stdout(parsed.json ? ndjsonLine({ agents: [info] }) : formatAgentList([info]));
+    return Exit.Ok;
+  }
+
+  const spec = parsed.spec;
+  const tracker = new StreamTracker();
+  const renderer = new TextRenderer({ multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1 });
+  const started = performance.now();
+  const show = (e: MeasurementEvent) => {
+    tracker.add(e);
+    if (parsed.json) {
+      io.stdout(ndjsonLine(e));
+      return;
+    }
+    const text = renderer.push(e);
+    if (text) (e.type === 'error' ? io.stderr : io.stdout)(text);
+  };
+  // Events are rendered as they arrive; after Ctrl-C the `done` is rebuilt with the
+  // statistics so far, so it is held back here.
+  const onEvent = (e: MeasurementEvent) => {
+    if (e.type === 'done' && io.interrupt.aborted) return;
+    show(e);
+  };
+
+  try {
+    if (client) {
+      await measureThroughHub(client, spec, io.interrupt, onEvent);
+    } else {
+      const outcome = measureHere(spec, io, onEvent);
+      if (typeof outcome === 'number') return outcome;
+      await outcome;
+    }
+  } catch (err) {
+    if (!(err instanceof HubError && err.code === ErrorCode.Cancelled)) {
+      const { message } = describeError(err);
+      const detail = err instanceof HubError && err.detail ? `${err.detail}\n` : '';
+      io.stderr(`meshprobe: ${message}\n${detail}`);
+      return err instanceof HubError && err.status >= 400 && err.status < 500 ? Exit.Usage : Exit.NoReply;
+    }
+  }
+  if (io.interrupt.aborted) {
+    const { summaries, done } = tracker.finishInterrupted(performance.now() - started);
+    for (const s of summaries) show(s);
+    show(done);
+  }
+  if (tracker.hadInputError && !parsed.json) io.stderr(usage(parsed.command).replace(/\n*$/, '\n'));
+  return tracker.exitCode();
+}
+
+/** Direct mode: the measurement runs in this process, from this machine. */
+function measureHere(spec: MeasurementSpec, io: CliEnvironment, onEvent: (e: MeasurementEvent) => void): number | Promise<unknown> {
+  const agent = localAgent(io.env);
+  const foreign = spec.from.filter((s) => s.toLowerCase() !== agent.info.name.toLowerCase());
+  if (foreign.length > 0) {
+    io.stderr(`meshprobe: -s ${foreign.join(',')} needs a hub: pass --hub URL or set MESHPROBE_HUB\n`);
+    return Exit.Usage;
+  }
+  const registry = new AgentRegistry();
+  registry.add(agent);
+  return runMeasurement(spec, registry.select([]), { signal: io.interrupt, emit: onEvent });
+}
+
+async function measureThroughHub(client: HubClient, spec: MeasurementSpec, signal: AbortSignal, onEvent: (e: MeasurementEvent) => void): Promise<void> {
+  for await (const e of client.measure(spec, { signal })) onEvent(e);
+}
+
+/** `list`, `version` and `token` through a hub: the hub's own text. */
+async function streamCliText(client: HubClient, line: string, io: CliEnvironment): Promise<number> {
+  try {
+    for await (const text of client.cli(line, { signal: io.interrupt })) io.stdout(text);
+    return Exit.Ok;
+  } catch (err) {
+    if (err instanceof HubError && err.code === ErrorCode.Cancelled) return Exit.NoReply;
+    const detail = err instanceof HubError && err.detail ? `${err.detail}\n` : '';
+    io.stderr(`meshprobe: ${describeError(err).message}\n${detail}`);
+    return err instanceof HubError && err.status >= 400 && err.status < 500 ? Exit.Usage : Exit.NoReply;
+  }
+}
+
+function localAgent(env: Record<string, string | undefined>): LocalAgent {
+  const dnsServers = (env.MESHPROBE_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return new LocalAgent({ name: env.MESHPROBE_AGENT_NAME || 'local', ...(dnsServers.length ? { dnsServers } : {}) });
+}
+
+/** Removes the CLI's own flags (`--hub URL`, `--token T`, also `--hub=URL`) from argv. */
+export function takeCliFlags(argv: readonly string[]): CliFlags {
+  const out: CliFlags = { rest: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^--(hub|token)(?:=(.*))?$/.exec(a);
+    if (!m) {
+      out.rest.push(a);
+      continue;
+    }
+    const value = m[2] ?? argv[++i];
+    if (value === undefined || value === '') throw new Error(`--${m[1]} needs a value`);
+    out[m[1] as 'hub' | 'token'] = value;
+  }
+  return out;
+}
+
+/** Quotes one argv word so that the grammar's tokenizer gets it back unchanged. */
+function quote(word: string): string {
+  if (word !== '' && !/[\s'"\u201c\u201d\u2018\u2019\u201e]/.test(word)) return word;
+  return word.includes("'") ? `"${word}"` : `'${word}'`;
+}
+
+/** The process entry: wires stdio, Ctrl-C and the exit status; exits the process. */
+export async function main(): Promise<void> {
+  const interrupt = new AbortController();
+  let firstInterrupt = 0;
+  process.on('SIGINT', () => {
+    // First Ctrl-C: stop and print the statistics so far (as iputils does). Second: leave now.
+    // Two within 300 ms are one keypress delivered twice (terminal group + the shim passing it on).
+    if (interrupt.signal.aborted) {
+      if (performance.now() - firstInterrupt > 300) process.exit(130);
+      return;
+    }
+    firstInterrupt = performance.now();
+    interrupt.abort();
+  });
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    // `meshprobe … | head` closes the pipe early; that is not an error worth a trace.
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  const code = await run({
+    argv: process.argv.slice(2),
+    env: process.env,
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    interrupt: interrupt.signal,
+  });
+  // The local agent's sockets may hold the loop open; the answer is complete, so leave.
+  process.exit(code);
+}
+
+if (import.meta.main) await main();

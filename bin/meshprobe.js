@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// The `meshprobe` command. Plain JavaScript so that any node can start it: the CLI itself is
+// TypeScript run by Node's type stripping (>= 22.18). An older node (the system's v20, say)
+// hands over to the runtime `npm install` put in node_modules.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const [major, minor] = process.versions.node.split('.').map(Number);
+
+if (major > 22 || (major === 22 && minor >= 18)) {
+  // 22.18–23.x announce type stripping as experimental on every run; that line is noise here.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function (warning, ...rest) {
+    const text = typeof warning === 'string' ? warning : warning?.message ?? '';
+    if (/type stripping/i.test(text)) return;
+    return emitWarning.call(process, warning, ...rest);
+  };
+  const { main } = await import('./cli.ts');
+  await main();
+} else {
+  const node = join(here, '..', 'node_modules', '.bin', 'node');
+  if (!existsSync(node)) {
+    process.stderr.write(`meshprobe: needs Node >= 22.18 (this is ${process.version}); run \`npm install\` in ${join(here, '..')} to fetch it\n`);
+    process.exit(2);
+  }
+  const child = spawn(node, ['--disable-warning=ExperimentalWarning', join(here, 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Signals are passed on. A terminal's Ctrl-C reaches the child twice (once from the process
+  // group, once from us); the CLI treats two SIGINTs close together as one.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('error', (err) => {
+    process.stderr.write(`meshprobe: cannot start ${node}: ${err.message}\n`);
+    process.exit(2);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    }
+    else process.exit(code ?? 1);
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * Follows a measurement stream on the CLI side: which agent×target parts are still open, what
+ * they have seen, and the exit status the stream deserves. On Ctrl-C it produces the
+ * statistics so far, like iputils ping does when interrupted.
+ */
+import { ErrorCode } from '../shared/errors.ts';
+import { DoneTally } from '../shared/events.ts';
+import type { DoneEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../shared/events.ts';
+import { computeStats } from '../shared/stats.ts';
+
+interface Part {
+  start: StartEvent;
+  startedAt: number;
+  seqs: Set<number>;
+  rtts: number[];
+}
+
+/** Exit statuses, iputils-compatible: 0 replies, 1 no reply (or a part failed), 2 could not run. */
+export const Exit = { Ok: 0, NoReply: 1, Usage: 2 } as const;
+
+/** Errors that mean "your input cannot be measured" (iputils exits 2 for an unknown host). */
+const INPUT_ERRORS = new Set<string>([ErrorCode.ResolveFailed, ErrorCode.BadRequest, ErrorCode.PolicyRefused, ErrorCode.NoAgent]);
+
+export class StreamTracker {
+  readonly #open = new Map<string, Part>();
+  readonly #tally = new DoneTally();
+  readonly #now: () => number;
+  #summaries = 0;
+  #silentParts = 0;
+  #inputErrors = 0;
+  #otherErrors = 0;
+
+  constructor(now: () => number = () => performance.now()) {
+    this.#now = now;
+  }
+
+  /** Feeds one event of the stream (done included). */
+  add(e: MeasurementEvent): void {
+    this.#tally.add(e);
+    switch (e.type) {
+      case 'start':
+        this.#open.set(key(e.agent, e.target), { start: e, startedAt: this.#now(), seqs: new Set(), rtts: [] });
+        break;
+      case 'reply': {
+        const p = this.#open.get(key(e.agent, e.target));
+        if (p && !p.seqs.has(e.seq)) p.rtts.push(e.rttMs);
+        p?.seqs.add(e.seq);
+        break;
+      }
+      case 'timeout':
+      case 'icmp-error':
+        this.#open.get(key(e.agent, e.target))?.seqs.add(e.seq);
+        break;
+      case 'summary':
+        this.#open.delete(key(e.agent, e.target));
+        this.#summaries++;
+        if (e.received === 0) this.#silentParts++;
+        break;
+      case 'error':
+        if (e.agent !== undefined && e.target !== undefined) this.#open.delete(key(e.agent, e.target));
+        if (INPUT_ERRORS.has(e.code)) this.#inputErrors++;
+        else if (e.code !== ErrorCode.Cancelled) this.#otherErrors++;
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Summaries for the parts that started but did not finish, from what was seen so far, and
+   * the `done` that totals the stream with them. Feed them to the renderer after an interrupt.
+   */
+  finishInterrupted(durationMs: number): { summaries: SummaryEvent[]; done: DoneEvent } {
+    const summaries: SummaryEvent[] = [];
+    const now = this.#now();
+    for (const p of this.#open.values()) {
+      const s: SummaryEvent = {
+        type: 'summary',
+        agent: p.start.agent,
+        target: p.start.target,
+        measurement: p.start.measurement,
+        address: p.start.address,
+        durationMs: Math.max(0, now - p.startedAt),
+        ...computeStats(p.seqs.size, p.rtts),
+      };
+      summaries.push(s);
+    }
+    for (const s of summaries) this.add(s);
+    return { summaries, done: this.#tally.done(durationMs) };
+  }
+
+  /** The exit status the stream deserves (see {@link Exit}). */
+  exitCode(): number {
+    if (this.#inputErrors > 0) return Exit.Usage;
+    if (this.#otherErrors > 0 || this.#silentParts > 0 || this.#summaries === 0) return Exit.NoReply;
+    return Exit.Ok;
+  }
+
+  /** Whether an error event was about bad input (the CLI then also prints the usage). */
+  get hadInputError(): boolean {
+    return this.#inputErrors > 0;
+  }
+}
+
+function key(agent: string, target: string): string {
+  return `${agent}\u0000${target}`;
+}

@@ -1,0 +1,106 @@
+/**
+ * The hub's `authorize` seam with JWT bearer tokens: 401 with `WWW-Authenticate: Bearer` for a
+ * missing or bad token, 403 for a token without the route's scope, 429 with Retry-After when the
+ * client IP or the subject is over its request rate. With anonymous use switched on, a request
+ * without a token acts as `anonymous` (scopes measure, read); a token that is present is still
+ * verified, so a bad one never degrades silently to anonymous.
+ */
+import type { IncomingMessage } from 'node:http';
+import { describeError, ErrorCode } from '../../shared/errors.ts';
+import type { Authorize, Principal, Refusal } from '../route.ts';
+import { RateLimiter } from '../limits/rate-limiter.ts';
+import { hasScope, Scope } from './scopes.ts';
+import type { TokenClaims, TokenService } from './token-service.ts';
+
+/** The scopes each route needs (any one of them). Routes not listed need `measure`. */
+export const ROUTE_SCOPES: Record<string, readonly string[]> = {
+  measurements: [Scope.measure],
+  cli: [Scope.measure],
+  agents: [Scope.read, Scope.measure],
+  version: [Scope.read, Scope.measure],
+  whoami: [Scope.read, Scope.measure, Scope.agent, Scope.tokenCreate],
+  tokens: [Scope.admin, Scope.tokenCreate],
+  'tokens-revoke': [Scope.admin],
+};
+
+export const ANONYMOUS_PRINCIPAL: Principal = { subject: 'anonymous', scopes: [Scope.measure, Scope.read] };
+
+export interface BearerAuthorizeOptions {
+  tokens: TokenService;
+  /** Let requests without a token through as `anonymous`. Default false. */
+  allowAnonymous?: boolean;
+  /** Requests per second per client IP (before auth, so guessing is slow too). Default 50; 0 = off. */
+  ipRatePerS?: number;
+  ipBurst?: number;
+  /** Requests per second per subject. Default 20; 0 = off. */
+  subjectRatePerS?: number;
+  subjectBurst?: number;
+  /** Subjects exempt from the subject rate (e.g. `admin`). Default none. */
+  exemptSubjects?: readonly string[];
+}
+
+/** Principal with the verified claims attached, for routes that need the jti or expiry. */
+export interface TokenPrincipal extends Principal {
+  claims?: TokenClaims;
+}
+
+/** Extracts the bearer token of a request; '' when there is an Authorization header but no token. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  if (h === undefined) return undefined;
+  const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(h);
+  return m ? m[1]! : '';
+}
+
+export function createBearerAuthorize(o: BearerAuthorizeOptions): Authorize {
+  const ipRate = o.ipRatePerS ?? 50;
+  const subjectRate = o.subjectRatePerS ?? 20;
+  const ipLimiter = ipRate > 0 ? new RateLimiter({ ratePerS: ipRate, burst: o.ipBurst ?? ipRate * 4 }) : undefined;
+  const subjectLimiter = subjectRate > 0 ? new RateLimiter({ ratePerS: subjectRate, burst: o.subjectBurst ?? subjectRate * 5 }) : undefined;
+  const exempt = new Set(o.exemptSubjects ?? []);
+
+  return async (req, route) => {
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    const ipWait = ipLimiter?.take(ip) ?? 0;
+    if (ipWait > 0) return tooMany(`too many requests from ${ip}; retry in ${ipWait} s`, ipWait);
+
+    const token = bearerToken(req);
+    let principal: TokenPrincipal;
+    if (token === undefined) {
+      if (!o.allowAnonymous) return unauthorized('this hub needs a bearer token (Authorization: Bearer …); ask its admin for one, or `/token` in the Telegram bot', '');
+      principal = ANONYMOUS_PRINCIPAL;
+    } else {
+      if (token === '') return unauthorized('the Authorization header is not "Bearer <token>"', 'invalid_request');
+      try {
+        const claims = await o.tokens.verify(token);
+        principal = { subject: claims.sub, scopes: claims.scopes, claims };
+      } catch (err) {
+        return unauthorized(describeError(err).message, 'invalid_token');
+      }
+    }
+
+    const needed = ROUTE_SCOPES[route.name] ?? [Scope.measure];
+    if (!hasScope(principal.scopes, needed)) {
+      return {
+        status: 403,
+        code: ErrorCode.Forbidden,
+        message: `${principal.subject} may not use ${route.path}: it needs the ${needed.join(' or ')} scope`,
+        headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${needed.join(' ')}"` },
+      };
+    }
+    if (subjectLimiter && !exempt.has(principal.subject)) {
+      const wait = subjectLimiter.take(principal.subject);
+      if (wait > 0) return tooMany(`too many requests for ${principal.subject}; retry in ${wait} s`, wait);
+    }
+    return principal;
+  };
+}
+
+function unauthorized(message: string, error: string): Refusal {
+  const challenge = error ? `Bearer realm="meshprobe", error="${error}"` : 'Bearer realm="meshprobe"';
+  return { status: 401, code: ErrorCode.Unauthorized, message, headers: { 'www-authenticate': challenge } };
+}
+
+function tooMany(message: string, retryAfterS: number): Refusal {
+  return { status: 429, code: ErrorCode.RateLimited, message, headers: { 'retry-after': String(retryAfterS) } };
+}

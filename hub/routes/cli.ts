@@ -1,0 +1,65 @@
+/**
+ * `POST /v1/cli`: one command line of the shared grammar in (text/plain), the rendered text out,
+ * streamed as the measurement runs. The same text the terminal CLI prints.
+ */
+import { ErrorCode } from '../../shared/errors.ts';
+import { parseCommand } from '../../shared/grammar.ts';
+import { ndjsonLine } from '../../shared/ndjson.ts';
+import { TextRenderer } from '../../shared/render-text.ts';
+import { HttpError, readBody, sendText } from '../http-io.ts';
+import { formatAgentList, formatVersion } from '../info-text.ts';
+import { API_VERSION, NAME, RUNTIME, VERSION } from '../version.ts';
+import { admitted, streamMeasurement } from './measurements.ts';
+import type { HubRoute } from '../route.ts';
+
+export const cliRoute: HubRoute = {
+  name: 'cli',
+  methods: ['POST'],
+  path: '/v1/cli',
+  errorFormat: 'text',
+  async handle(ctx) {
+    const body = await readBody(ctx.req, ctx.hub.maxBodyBytes);
+    const line = commandLine(body.toString('utf8'));
+    const parsed = parseCommand(line);
+    if (!parsed.ok) {
+      // The reason on the first line, then the usage: what a terminal user expects to see.
+      sendText(ctx.res, 400, `${parsed.message}\n${parsed.usage.replace(/\n*$/, '\n')}`);
+      return;
+    }
+    switch (parsed.command) {
+      case 'help':
+        sendText(ctx.res, 200, parsed.text.replace(/\n*$/, '\n'));
+        return;
+      case 'version':
+        sendText(ctx.res, 200, parsed.json
+          ? ndjsonLine({ name: NAME, version: VERSION, api: API_VERSION, runtime: RUNTIME })
+          : formatVersion({ name: NAME, version: VERSION, api: API_VERSION, runtime: RUNTIME }, ctx.hub.registry.list()));
+        return;
+      case 'list':
+        sendText(ctx.res, 200, parsed.json ? ndjsonLine({ agents: ctx.hub.registry.list() }) : formatAgentList(ctx.hub.registry.list()));
+        return;
+      case 'token':
+        // Identity arrives with the hub control plane; until then say so plainly.
+        sendText(ctx.res, 501, 'token: this hub does not issue tokens (identity is not enabled)\n');
+        return;
+      default: {
+        const spec = await admitted(ctx, parsed.spec);
+        if (!spec) return;
+        if (parsed.json) {
+          await streamMeasurement(ctx, spec, { contentType: 'application/x-ndjson; charset=utf-8', render: (e) => ndjsonLine(e) });
+          return;
+        }
+        const selected = ctx.hub.registry.select(spec.from, spec.limit).agents.length;
+        const renderer = new TextRenderer({ multiAgent: selected > 1 });
+        await streamMeasurement(ctx, spec, { contentType: 'text/plain; charset=utf-8', render: (e) => renderer.push(e) });
+      }
+    }
+  },
+};
+
+/** The body is one command line; a trailing newline (curl --data-binary, echo |) is tolerated. */
+function commandLine(text: string): string {
+  const lines = text.replace(/\r/g, '').split('\n').filter((l) => l.trim() !== '');
+  if (lines.length > 1) throw new HttpError(400, ErrorCode.BadRequest, 'send one command line per request');
+  return lines[0] ?? '';
+}

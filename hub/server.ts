@@ -1,0 +1,179 @@
+/**
+ * The hub's HTTP server (node:http, no framework): routing, the auth seam, error format,
+ * and an orderly close that ends every running stream with `done`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import type { AgentLink } from '../shared/agent-link.ts';
+import { describeError, ErrorCode } from '../shared/errors.ts';
+import { AgentRegistry } from './agent-registry.ts';
+import { HttpError, sendError, sendText } from './http-io.ts';
+import { DEFAULT_LISTEN, parseListen, urlFor } from './listen-address.ts';
+import type { ListenAddress } from './listen-address.ts';
+import { isRefusal } from './route.ts';
+import type { Admit, Authorize, HubContext, HubObserver, HubRoute, Principal } from './route.ts';
+import { cliRoute } from './routes/cli.ts';
+import { agentsRoute, healthRoute, versionRoute } from './routes/info.ts';
+import { measurementsRoute } from './routes/measurements.ts';
+
+/** Options of {@link createHub}. Every field is optional; the defaults give a loopback hub. */
+export interface HubOptions {
+  /** Where to listen: `host:port` or an object. Default 127.0.0.1:7464; port 0 picks a free port. */
+  listen?: string | ListenAddress;
+  /** Directory for the hub's state (signing keys, tokens later). Created if missing. Default `./.data`. */
+  dataDir?: string;
+  /** The agent registry. Default: a new, empty one. */
+  registry?: AgentRegistry;
+  /** Agents to add to the registry at start (the embedded default passes its LocalAgent). */
+  agents?: AgentLink[];
+  /** Auth seam. Default: allow everyone as `anonymous` with scope `measure`. */
+  authorize?: Authorize;
+  /** Policy seam: clamp or refuse a validated spec. Default: accept as is. */
+  admit?: Admit;
+  /** Metrics seam. Default: none. */
+  observer?: HubObserver;
+  /** Extra routes (JWKS, tokens, metrics, …); they win over built-in routes of the same path. */
+  routes?: HubRoute[];
+  /** Largest request body in bytes; larger gets 413. Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** Unsent bytes per stream before a slow client is cancelled. Default 8 MiB. */
+  maxBufferedBytes?: number;
+  /** Where unexpected failures are logged. Default: nowhere (library code stays quiet). */
+  log?: (line: string) => void;
+}
+
+/** A running hub. */
+export interface Hub {
+  /** Base URL, e.g. `http://127.0.0.1:7464` (the real port when 0 was asked for). */
+  url: string;
+  host: string;
+  port: number;
+  /** Absolute path of the data directory (exists). */
+  dataDir: string;
+  registry: AgentRegistry;
+  /** The node:http server, for `upgrade` handlers (the agents' WebSocket) and tests. */
+  server: Server;
+  /** Cancels running measurements (their streams still end with `done`), then stops listening. */
+  close(): Promise<void>;
+}
+
+const ANONYMOUS: Principal = { subject: 'anonymous', scopes: ['measure'] };
+const allowAll: Authorize = async () => ANONYMOUS;
+const acceptSpec: Admit = async (spec) => spec;
+
+/** Starts a hub and resolves once it listens. */
+export async function createHub(options: HubOptions = {}): Promise<Hub> {
+  const listen = typeof options.listen === 'string' ? parseListen(options.listen) : options.listen ?? DEFAULT_LISTEN;
+  const dataDir = resolve(options.dataDir ?? '.data');
+  // 0700: it will hold signing keys.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+
+  const registry = options.registry ?? new AgentRegistry();
+  for (const agent of options.agents ?? []) registry.add(agent);
+
+  const running = new Set<AbortController>();
+  const log = options.log ?? (() => {});
+  const context: HubContext = {
+    registry,
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
+    admit: options.admit ?? acceptSpec,
+    observer: options.observer ?? {},
+    track(controller) {
+      running.add(controller);
+      return () => running.delete(controller);
+    },
+    log,
+  };
+  const authorize = options.authorize ?? allowAll;
+  const routes = new Map<string, HubRoute>();
+  for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...(options.routes ?? [])]) {
+    routes.set(r.path, r);
+  }
+
+  const server = createServer({ noDelay: true }, (req, res) => {
+    void handle(req, res);
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://hub.invalid');
+    const route = routes.get(url.pathname);
+    res.on('close', () => {
+      try {
+        context.observer.request?.({ route: route?.name ?? 'unknown', method, status: res.statusCode, durationMs: performance.now() - started });
+      } catch {
+        // metrics must not break requests
+      }
+    });
+    try {
+      if (!route) {
+        throw new HttpError(404, ErrorCode.BadRequest, `no route ${method} ${url.pathname} (see docs/api.md)`);
+      }
+      const allowed = route.methods.includes('GET') ? [...route.methods, 'HEAD'] : route.methods;
+      if (!allowed.includes(method)) {
+        throw new HttpError(405, ErrorCode.BadRequest, `${url.pathname} accepts ${route.methods.join(', ')}, not ${method}`, { allow: allowed.join(', ') });
+      }
+      let principal = ANONYMOUS;
+      if (!route.public) {
+        const verdict = await authorize(req, { name: route.name, method, path: url.pathname });
+        if (isRefusal(verdict)) throw new HttpError(verdict.status, verdict.code, verdict.message, verdict.headers);
+        principal = verdict;
+      }
+      await route.handle({ req, res, url, principal, route, hub: context });
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status : 500;
+      const headers = err instanceof HttpError ? err.headers : {};
+      const { code, message } = describeError(err);
+      if (status === 500) log(`hub: ${method} ${url.pathname} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      // A failure after the stream started cannot change the status: end the stream.
+      if (res.headersSent) {
+        res.end();
+      } else if (route?.errorFormat === 'text') {
+        sendText(res, status, message + '\n', headers);
+      } else {
+        sendError(res, status, code, status === 500 ? `internal error: ${message}` : message, headers);
+      }
+      // After a refused upload the rest of the body is unread; do not let it hang the socket.
+      if (status === 413) req.resume();
+    }
+  }
+
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(listen.port, listen.host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+  const address = server.address() as AddressInfo;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: urlFor(listen.host, address.port),
+    host: listen.host,
+    port: address.port,
+    dataDir,
+    registry,
+    server,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((ok) => server.close(() => ok()));
+        for (const c of running) c.abort(new Error('hub closing'));
+        // Keep-alive sockets go idle as their streams end with `done`; close them as they do,
+        // and force whatever is left once the agents' abort grace time has passed.
+        server.closeIdleConnections();
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const deadline = setTimeout(() => server.closeAllConnections(), 3000);
+        await stopped;
+        clearInterval(sweep);
+        clearTimeout(deadline);
+      })();
+      return closing;
+    },
+  };
+}
