@@ -217,6 +217,9 @@ export class Lab {
       }
       // Reverse-path filtering would drop nothing here, but keep it off so asymmetric tests stay possible.
       lines.push(`${exec} sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0`);
+      // No ICMP rate limiting: the lab's ground truth is "every router answers every probe";
+      // back-to-back traces (ours and the anchors') would otherwise run out of tokens.
+      lines.push(`${exec} sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=100000`);
       // Subnets to the right go via the next node, subnets to the left via the previous one.
       for (let j = 0; j < last; j++) {
         if (j === k || j === k - 1) continue; // directly connected
