@@ -1,0 +1,175 @@
+/**
+ * Loop and abuse rules of the email gateways (issue 7): whom never to answer (auto-replies,
+ * lists, bounces), an optional sender allow-list, and a per-sender rate limit. Pure: headers
+ * and the clock are passed in, so the Worker and the Node gateway decide identically.
+ */
+
+/** Reads one header by name, case-insensitively; `null`/`undefined` when absent. */
+export type HeaderLookup = (name: string) => string | null | undefined;
+
+/** What the loop rules look at. */
+export interface InboundEnvelope {
+  /** The header From address (`alice@example.com`), or empty when missing. */
+  from: string;
+  /**
+   * The envelope sender (SMTP MAIL FROM / Return-Path). `''` means the null sender `<>`, which
+   * is what bounces use (RFC 5321 §4.5.5); `undefined` when the transport does not tell.
+   */
+  returnPath?: string | undefined;
+  headers: HeaderLookup;
+}
+
+/** The outcome of {@link replyDecision}. */
+export type ReplyDecision = { reply: true } | { reply: false; reason: string };
+
+// Local parts of system senders and of addresses nobody reads.
+const SYSTEM_SENDERS = /^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+-].*)?$/i;
+
+/**
+ * Whether a message may be answered at all (RFC 3834 §2, RFC 2369, RFC 2919). Never answering
+ * automated mail is what keeps two robots from mailing each other forever.
+ */
+export function replyDecision(msg: InboundEnvelope): ReplyDecision {
+  const h = (name: string) => (msg.headers(name) ?? '').trim();
+  const autoSubmitted = h('auto-submitted').toLowerCase();
+  if (autoSubmitted && autoSubmitted !== 'no') return { reply: false, reason: `Auto-Submitted: ${autoSubmitted}` };
+  // Microsoft's way of asking for no automatic answers; Cloudflare refuses to reply to it too.
+  const suppress = h('x-auto-response-suppress').toLowerCase();
+  if (suppress && suppress !== 'none') return { reply: false, reason: `X-Auto-Response-Suppress: ${suppress}` };
+  if (h('x-autoreply') || h('x-autorespond') || h('x-autoreply-from')) return { reply: false, reason: 'an auto-reply header is present' };
+  if (h('list-id')) return { reply: false, reason: 'a mailing-list message (List-Id)' };
+  if (h('list-unsubscribe') || h('list-post')) return { reply: false, reason: 'a mailing-list message (List-Unsubscribe)' };
+  const precedence = h('precedence').toLowerCase();
+  if (precedence === 'bulk' || precedence === 'list' || precedence === 'junk') return { reply: false, reason: `Precedence: ${precedence}` };
+  if (/multipart\/report/i.test(h('content-type'))) return { reply: false, reason: 'a delivery report' };
+  if (msg.returnPath !== undefined) {
+    const rp = msg.returnPath.trim().replace(/^<|>$/g, '');
+    if (!rp) return { reply: false, reason: 'empty return path (a bounce)' };
+    if (SYSTEM_SENDERS.test(localPart(rp))) return { reply: false, reason: `system sender ${rp}` };
+  }
+  const from = msg.from.trim();
+  if (!from || !from.includes('@')) return { reply: false, reason: 'no sender address' };
+  if (SYSTEM_SENDERS.test(localPart(from))) return { reply: false, reason: `system sender ${from}` };
+  return { reply: true };
+}
+
+/**
+ * Whether `address` is on the allow-list. Entries: `alice@example.com` (that address),
+ * `example.com` or `@example.com` (that domain), `.example.com` or `*.example.com` (any
+ * subdomain, not the domain itself). An empty or missing list allows everyone.
+ */
+export function senderAllowed(address: string, allowList: readonly string[] | undefined): boolean {
+  if (!allowList || allowList.length === 0) return true;
+  const addr = address.trim().toLowerCase();
+  const at = addr.lastIndexOf('@');
+  if (at <= 0) return false;
+  const domain = addr.slice(at + 1);
+  for (const raw of allowList) {
+    const entry = raw.trim().toLowerCase();
+    if (!entry) continue;
+    if (entry.includes('@') && !entry.startsWith('@')) {
+      if (entry === addr) return true;
+    } else if (entry.startsWith('*.') || entry.startsWith('.')) {
+      const suffix = entry.slice(entry.indexOf('.'));
+      if (domain.endsWith(suffix) && domain.length > suffix.length) return true;
+    } else if (entry.replace(/^@/, '') === domain) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Parses a comma/space separated allow-list setting (`a@x.org, example.com`). */
+export function parseAllowList(setting: string | undefined): string[] {
+  return (setting ?? '').split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
+}
+
+/** Options of {@link SenderRateLimiter}. */
+export interface SenderRateLimiterOptions {
+  /** Commands a sender may send in a burst (default 5). */
+  burst?: number;
+  /** One more command is allowed every this many ms (default 60 000: one a minute). */
+  refillMs?: number;
+  /** Senders remembered at most (default 10 000); the least recently seen are forgotten first. */
+  maxSenders?: number;
+}
+
+/**
+ * What to do with a sender's message: `allow` (answer it), `notify` (answer once that the sender
+ * is over the limit), `drop` (stay silent: telling a flooder each time would make us the flood).
+ */
+export type RateDecision =
+  | { action: 'allow' }
+  | { action: 'notify'; retryAfterMs: number }
+  | { action: 'drop'; retryAfterMs: number };
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+  notified: boolean;
+}
+
+/**
+ * A token bucket per sender with a three-state answer: allowed → over the limit (one notice) →
+ * silent, back to allowed once a token has refilled. Time is passed in (`nowMs`), so it is pure
+ * and testable; the state lives in memory (per process, per Worker isolate: best effort there).
+ */
+export class SenderRateLimiter {
+  readonly #burst: number;
+  readonly #refillMs: number;
+  readonly #maxSenders: number;
+  readonly #buckets = new Map<string, Bucket>();
+
+  constructor(options: SenderRateLimiterOptions = {}) {
+    this.#burst = options.burst ?? 5;
+    this.#refillMs = options.refillMs ?? 60_000;
+    this.#maxSenders = options.maxSenders ?? 10_000;
+    if (!(this.#burst >= 1)) throw new RangeError('burst must be at least 1');
+    if (!(this.#refillMs > 0)) throw new RangeError('refillMs must be greater than 0');
+  }
+
+  /** Records one message from `sender` at `nowMs` and says what to do with it. */
+  check(sender: string, nowMs: number): RateDecision {
+    const key = sender.trim().toLowerCase();
+    let b = this.#buckets.get(key);
+    if (b) {
+      const refilled = Math.max(0, nowMs - b.updatedMs) / this.#refillMs;
+      b.tokens = Math.min(this.#burst, b.tokens + refilled);
+      b.updatedMs = nowMs;
+      // Re-insert so that Map order is least-recently-seen first, for eviction.
+      this.#buckets.delete(key);
+    } else {
+      b = { tokens: this.#burst, updatedMs: nowMs, notified: false };
+    }
+    this.#buckets.set(key, b);
+    this.#evict();
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      b.notified = false;
+      return { action: 'allow' };
+    }
+    const retryAfterMs = Math.ceil((1 - b.tokens) * this.#refillMs);
+    if (!b.notified) {
+      b.notified = true;
+      return { action: 'notify', retryAfterMs };
+    }
+    return { action: 'drop', retryAfterMs };
+  }
+
+  /** Senders currently remembered. */
+  get size(): number {
+    return this.#buckets.size;
+  }
+
+  #evict(): void {
+    while (this.#buckets.size > this.#maxSenders) {
+      const oldest = this.#buckets.keys().next().value as string;
+      this.#buckets.delete(oldest);
+    }
+  }
+}
+
+function localPart(address: string): string {
+  const at = address.lastIndexOf('@');
+  return (at === -1 ? address : address.slice(0, at)).trim();
+}
