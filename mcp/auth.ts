@@ -1,0 +1,144 @@
+/**
+ * Bearer-token verification for the MCP endpoint: a hub-issued JWT, checked with jose against
+ * the hub's JWKS (algorithm, signature, issuer, audience, expiry) and then for the scope the
+ * tools need. Answers what the HTTP layer must send: the AuthInfo the SDK passes to tool
+ * handlers, or a 401/403 with an RFC 6750 / RFC 9728 `WWW-Authenticate` challenge.
+ */
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+
+/** Options of {@link BearerVerifier}. */
+export interface BearerVerifierOptions {
+  /**
+   * Where the hub's public keys come from: the JWKS URL (`…/.well-known/jwks.json`, fetched and
+   * cached by jose, refetched when an unknown `kid` shows up) or a key set held in memory.
+   */
+  jwks: URL | JSONWebKeySet;
+  /** Required `iss` claim. */
+  issuer: string;
+  /** Required `aud` claim (any one of them when a list). */
+  audience: string | string[];
+  /** Scope a token must carry to call the tools. Default `measure`. */
+  requiredScope?: string;
+  /**
+   * Scopes that include every other scope. Default `['admin']`, because the embedded default
+   * prints an admin token and people paste it into their MCP client first.
+   */
+  superScopes?: string[];
+  /** Seconds of clock skew tolerated on `exp`/`nbf`. Default 30. */
+  clockToleranceSec?: number;
+}
+
+/** A refusal the HTTP layer turns into a response. */
+export interface AuthRefusal {
+  status: 401 | 403;
+  /** RFC 6750 error code: `invalid_request`, `invalid_token`, `insufficient_scope`. */
+  error: string;
+  /** One line, safe to show; goes into `error_description` and the JSON body. */
+  description: string;
+}
+
+export type AuthOutcome = { ok: true; auth: AuthInfo } | ({ ok: false } & AuthRefusal);
+
+// Ed25519 only: the hub signs with Ed25519, and pinning the algorithm is what stops
+// `alg: none` and HS256-with-the-public-key tricks. jose 6 names it 'Ed25519' or 'EdDSA'.
+const ALGORITHMS = ['EdDSA', 'Ed25519'];
+
+/** Verifies `Authorization: Bearer …` headers against one hub's keys. */
+export class BearerVerifier {
+  readonly requiredScope: string;
+  readonly issuer: string;
+  readonly #keys: JWTVerifyGetKey;
+  readonly #audience: string | string[];
+  readonly #superScopes: string[];
+  readonly #tolerance: number;
+
+  constructor(options: BearerVerifierOptions) {
+    if (!options.issuer) throw new TypeError('BearerVerifier: issuer is required');
+    if (!options.audience || (Array.isArray(options.audience) && options.audience.length === 0)) {
+      throw new TypeError('BearerVerifier: audience is required');
+    }
+    this.#keys = options.jwks instanceof URL ? createRemoteJWKSet(options.jwks, { cooldownDuration: 5_000 }) : createLocalJWKSet(options.jwks);
+    this.issuer = options.issuer;
+    this.#audience = options.audience;
+    this.requiredScope = options.requiredScope ?? 'measure';
+    this.#superScopes = options.superScopes ?? ['admin'];
+    this.#tolerance = options.clockToleranceSec ?? 30;
+  }
+
+  /** Checks one Authorization header value (or its absence). Never throws. */
+  async verify(header: string | undefined): Promise<AuthOutcome> {
+    if (!header) return { ok: false, status: 401, error: 'invalid_request', description: 'missing bearer token' };
+    const m = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header);
+    if (!m) return { ok: false, status: 401, error: 'invalid_request', description: "expected 'Authorization: Bearer TOKEN'" };
+    const token = m[1]!;
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.#keys, {
+        algorithms: ALGORITHMS,
+        issuer: this.issuer,
+        audience: this.#audience,
+        clockTolerance: this.#tolerance,
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch (err) {
+      return { ok: false, status: 401, error: 'invalid_token', description: reason(err) };
+    }
+    const scopes = scopesOf(payload);
+    const allowed = scopes.includes(this.requiredScope) || scopes.some((s) => this.#superScopes.includes(s));
+    if (!allowed) {
+      return { ok: false, status: 403, error: 'insufficient_scope', description: `this token lacks the '${this.requiredScope}' scope` };
+    }
+    return {
+      ok: true,
+      auth: {
+        token,
+        clientId: String(payload.sub),
+        scopes,
+        expiresAt: payload.exp!,
+        extra: { sub: payload.sub, ...(payload.jti !== undefined ? { jti: payload.jti } : {}) },
+      },
+    };
+  }
+}
+
+/**
+ * The `WWW-Authenticate` value for a refusal (RFC 6750 §3), pointing at the protected-resource
+ * metadata (RFC 9728 §5.1) so an MCP client can discover how to get a token.
+ */
+export function bearerChallenge(refusal: AuthRefusal | undefined, resourceMetadataUrl: string, scope: string): string {
+  const parts = [`resource_metadata="${resourceMetadataUrl}"`];
+  if (refusal) {
+    parts.unshift(`error="${refusal.error}"`, `error_description="${quote(refusal.description)}"`);
+    parts.push(`scope="${scope}"`);
+  }
+  return `Bearer ${parts.join(', ')}`;
+}
+
+/** `scope` as RFC 8693 has it (a space-separated string); a JSON array is accepted too. */
+function scopesOf(payload: JWTPayload): string[] {
+  const s = payload.scope ?? payload.scp;
+  if (typeof s === 'string') return s.split(' ').filter(Boolean);
+  if (Array.isArray(s)) return s.filter((x): x is string => typeof x === 'string');
+  return [];
+}
+
+/** A one-line reason that says what was wrong without echoing the token. */
+function reason(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'the token has expired';
+  if (err instanceof errors.JWTClaimValidationFailed) return `the token's ${err.claim} claim is not accepted`;
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the token signature does not verify';
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'the token is not signed with Ed25519';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'the token was not signed by a key of this hub';
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JOSEError && err.code === 'ERR_JWKS_INVALID') {
+    return 'cannot fetch the hub keys to check the token';
+  }
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'the token is malformed';
+  if (err instanceof errors.JOSEError) return `the token is not valid (${err.code})`;
+  return 'the token cannot be checked';
+}
+
+function quote(s: string): string {
+  return s.replace(/["\\]/g, "'");
+}

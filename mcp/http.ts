@@ -1,0 +1,345 @@
+/**
+ * The MCP endpoint over Streamable HTTP on node:http, usable standalone (mcp/main.ts) and
+ * mounted in the hub at /mcp (hub/main.ts). It checks Host/Origin (DNS rebinding), the bearer
+ * token, serves the RFC 9728 protected-resource metadata, and runs the SDK transport either
+ * stateless (a fresh server per POST, nothing to share between replicas) or with sessions.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { HubClient } from '../shared/hub-client.ts';
+import { bearerChallenge } from './auth.ts';
+import type { BearerVerifier } from './auth.ts';
+import type { HubLike } from './hub-like.ts';
+import { createMcpServer } from './server.ts';
+import type { ToolExtra } from './run-measurement.ts';
+
+/** Options of {@link McpHttpHandler}. */
+export interface McpHttpOptions {
+  /**
+   * The hub the tools call. `token`: the hub credential to use; when absent, each call is
+   * made with the caller's own bearer token (it was issued by this hub for its API), so the
+   * hub's per-subject limits, revocation and policy apply to the real user.
+   * A function instead gives full control (tests, other transports).
+   */
+  hub: { url: string; token?: string | undefined } | ((extra: ToolExtra) => HubLike);
+  /** `stateless` (default): any replica can serve any request. `stateful`: Mcp-Session-Id sessions. */
+  mode?: 'stateless' | 'stateful';
+  /** Bearer verification; undefined means anonymous use (only when the deployment switched it on). */
+  verifier?: BearerVerifier | undefined;
+  /** Path of the endpoint. Default `/mcp`. */
+  path?: string;
+  /**
+   * The URL clients use to reach this server (scheme, host, port), for the resource metadata.
+   * Default: `http://` + the request's Host header (after it passed the Host check).
+   */
+  publicUrl?: string | undefined;
+  /**
+   * Host header values (host names, no port) accepted; `*` accepts any. Default: localhost,
+   * 127.0.0.1, ::1, and the host of `publicUrl`. DNS rebinding makes a browser send a
+   * hostile page's requests to us with that page's name in Host, which this refuses.
+   */
+  allowedHosts?: string[];
+  /** Origin values accepted besides those whose host is an allowed host. */
+  allowedOrigins?: string[];
+  /** Largest POST body, in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Stateful mode: sessions idle this long are closed. Default 30 minutes. */
+  sessionIdleMs?: number;
+  /** Stateful mode: most sessions held at once; a new one past that is refused. Default 1000. */
+  maxSessions?: number;
+  /** Version reported in `initialize`. */
+  version?: string;
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  close(): Promise<void>;
+  owner: string;
+  lastSeen: number;
+}
+
+const PRM_PATH = '/.well-known/oauth-protected-resource';
+
+/** Serves /mcp and its protected-resource metadata. */
+export class McpHttpHandler {
+  readonly path: string;
+  readonly mode: 'stateless' | 'stateful';
+  readonly #o: McpHttpOptions;
+  readonly #hosts: Set<string> | undefined;
+  readonly #origins: Set<string>;
+  readonly #sessions = new Map<string, Session>();
+  /** Stateless mode: running calls by caller and JSON-RPC id, so a cancel POST can find them. */
+  readonly #inflight = new Map<string, AbortController>();
+  readonly #sweeper: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: McpHttpOptions) {
+    this.#o = options;
+    this.path = options.path ?? '/mcp';
+    if (!this.path.startsWith('/') || this.path.endsWith('/')) throw new TypeError(`McpHttpHandler: path must start with '/' and not end with one: ${this.path}`);
+    this.mode = options.mode ?? 'stateless';
+    if (this.mode !== 'stateless' && this.mode !== 'stateful') throw new TypeError(`McpHttpHandler: mode must be 'stateless' or 'stateful', not '${String(this.mode)}'`);
+    const hosts = options.allowedHosts ?? ['localhost', '127.0.0.1', '::1'];
+    if (hosts.includes('*')) this.#hosts = undefined;
+    else {
+      this.#hosts = new Set(hosts.map((h) => h.toLowerCase().replace(/^\[|\]$/g, '')));
+      if (options.publicUrl) this.#hosts.add(new URL(options.publicUrl).hostname.replace(/^\[|\]$/g, ''));
+    }
+    this.#origins = new Set((options.allowedOrigins ?? []).map((o) => o.replace(/\/$/, '')));
+    if (this.mode === 'stateful') {
+      const idle = options.sessionIdleMs ?? 30 * 60_000;
+      this.#sweeper = setInterval(() => this.#sweep(idle), Math.min(idle, 60_000));
+      this.#sweeper.unref();
+    }
+  }
+
+  /** Whether `pathname` is served here (the endpoint or its metadata). */
+  handles(pathname: string): boolean {
+    return pathname === this.path || pathname === PRM_PATH || pathname === PRM_PATH + this.path;
+  }
+
+  /** Paths to mount in a host server: the endpoint and the two metadata locations. */
+  get paths(): string[] {
+    return [this.path, PRM_PATH, PRM_PATH + this.path];
+  }
+
+  /** Handles one request to one of {@link paths}; answers 404 for anything else. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await this.#handle(req, res);
+    } catch (err) {
+      // Never a stack trace to the client; the SDK's own faults become a JSON-RPC error.
+      if (!res.headersSent) rpcError(res, 500, -32603, `internal error: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
+      else res.destroy();
+    }
+  }
+
+  /** Closes every session and cancels every running call. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    for (const ac of this.#inflight.values()) ac.abort();
+    this.#inflight.clear();
+    const sessions = [...this.#sessions.values()];
+    this.#sessions.clear();
+    await Promise.allSettled(sessions.map((s) => s.close()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const hostRefusal = this.#checkHostAndOrigin(req);
+    if (hostRefusal) return rpcError(res, 403, -32000, hostRefusal);
+    if (url.pathname === PRM_PATH || url.pathname === PRM_PATH + this.path) return this.#metadata(req, res);
+    if (url.pathname !== this.path) return rpcError(res, 404, -32000, `not found: ${url.pathname}`);
+    if (this.#closed) return rpcError(res, 503, -32000, 'the MCP endpoint is shutting down');
+
+    let auth: AuthInfo | undefined;
+    if (this.#o.verifier) {
+      const outcome = await this.#o.verifier.verify(req.headers.authorization);
+      if (!outcome.ok) {
+        res.setHeader('WWW-Authenticate', bearerChallenge(outcome, this.#metadataUrl(req), this.#o.verifier.requiredScope));
+        res.setHeader('Cache-Control', 'no-store');
+        return json(res, outcome.status, { error: outcome.error, error_description: outcome.description });
+      }
+      auth = outcome.auth;
+    }
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
+    const caller = auth ? `token:${auth.token}` : `anon:${req.socket.remoteAddress ?? ''}`;
+
+    if (this.mode === 'stateless') return this.#stateless(req, res, caller);
+    return this.#stateful(req, res, caller);
+  }
+
+  async #stateless(req: IncomingMessage, res: ServerResponse, caller: string): Promise<void> {
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return rpcError(res, 405, -32000, `${req.method} is not supported: this endpoint is stateless (POST only)`);
+    }
+    const body = await this.#readJson(req, res);
+    if (body === undefined) return;
+    const messages = (Array.isArray(body) ? body : [body]) as { id?: unknown; method?: unknown; params?: { requestId?: unknown } }[];
+
+    // A cancel arrives in a POST of its own, to a server instance that never saw the call:
+    // find the call by who sent it and its id, and abort it here.
+    for (const m of messages) {
+      if (m?.method === 'notifications/cancelled' && m.params?.requestId !== undefined) {
+        this.#inflight.get(inflightKey(caller, m.params.requestId))?.abort();
+      }
+    }
+    const ac = new AbortController();
+    const keys = messages.filter((m) => m && typeof m.method === 'string' && m.id !== undefined).map((m) => inflightKey(caller, m.id));
+    for (const k of keys) this.#inflight.set(k, ac);
+
+    const server = createMcpServer({ hubFor: this.#hubFor(), signal: ac.signal, ...(this.#o.version ? { version: this.#o.version } : {}) });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => {
+      // Also when the client hung up mid-call: the measurement stops on the agents.
+      ac.abort();
+      for (const k of keys) if (this.#inflight.get(k) === ac) this.#inflight.delete(k);
+      void transport.close().catch(() => {});
+      void server.close().catch(() => {});
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  async #stateful(req: IncomingMessage, res: ServerResponse, caller: string): Promise<void> {
+    const sid = req.headers['mcp-session-id'];
+    if (typeof sid === 'string' && sid) {
+      const s = this.#sessions.get(sid);
+      // Another caller's session id is answered like an unknown one: no session hijacking.
+      if (!s || s.owner !== caller) return rpcError(res, 404, -32001, 'session not found');
+      s.lastSeen = Date.now();
+      const body = req.method === 'POST' ? await this.#readJson(req, res) : undefined;
+      if (req.method === 'POST' && body === undefined) return;
+      return s.transport.handleRequest(req, res, body);
+    }
+    if (req.method !== 'POST') return rpcError(res, 400, -32000, 'missing Mcp-Session-Id header');
+    const body = await this.#readJson(req, res);
+    if (body === undefined) return;
+    if (!isInitializeRequest(body)) return rpcError(res, 400, -32000, 'no session: send initialize first (without Mcp-Session-Id)');
+    if (this.#sessions.size >= (this.#o.maxSessions ?? 1000)) return rpcError(res, 503, -32000, 'too many MCP sessions; try again later');
+
+    const server = createMcpServer({ hubFor: this.#hubFor(), ...(this.#o.version ? { version: this.#o.version } : {}) });
+    let session: Session | undefined;
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        session = {
+          transport,
+          owner: caller,
+          lastSeen: Date.now(),
+          close: async () => {
+            await transport.close().catch(() => {});
+            await server.close().catch(() => {});
+          },
+        };
+        this.#sessions.set(id, session);
+      },
+      onsessionclosed: (id) => {
+        this.#sessions.delete(id);
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId && this.#sessions.get(transport.sessionId) === session) this.#sessions.delete(transport.sessionId);
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  #hubFor(): (extra: ToolExtra) => HubLike {
+    const hub = this.#o.hub;
+    if (typeof hub === 'function') return hub;
+    return (extra) => new HubClient({ url: hub.url, ...(hub.token ?? extra.authInfo?.token ? { token: (hub.token ?? extra.authInfo?.token)! } : {}) });
+  }
+
+  #metadata(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return json(res, 405, { error: 'method_not_allowed' });
+    }
+    const v = this.#o.verifier;
+    const doc: Record<string, unknown> = {
+      resource: this.#baseUrl(req) + this.path,
+      bearer_methods_supported: ['header'],
+      resource_name: 'meshprobe MCP server',
+      scopes_supported: [v?.requiredScope ?? 'measure'],
+    };
+    if (v && /^https?:\/\//.test(v.issuer)) doc.authorization_servers = [v.issuer];
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    json(res, 200, doc);
+  }
+
+  #metadataUrl(req: IncomingMessage): string {
+    return this.#baseUrl(req) + PRM_PATH + this.path;
+  }
+
+  #baseUrl(req: IncomingMessage): string {
+    if (this.#o.publicUrl) return this.#o.publicUrl.replace(/\/+$/, '');
+    return `http://${req.headers.host ?? 'localhost'}`;
+  }
+
+  #checkHostAndOrigin(req: IncomingMessage): string | undefined {
+    if (this.#hosts) {
+      const host = hostnameOf(req.headers.host);
+      if (host === undefined || !this.#hosts.has(host)) return `Host '${req.headers.host ?? ''}' is not allowed here (DNS rebinding protection; see allowedHosts)`;
+    }
+    const origin = req.headers.origin;
+    if (origin && origin !== 'null') {
+      if (this.#origins.has(origin.replace(/\/$/, ''))) return undefined;
+      let originHost: string | undefined;
+      try {
+        originHost = new URL(origin).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+      } catch {
+        originHost = undefined;
+      }
+      const ok = originHost !== undefined && (this.#hosts ? this.#hosts.has(originHost) : false);
+      if (!ok) return `Origin '${origin}' is not allowed here (DNS rebinding protection; see allowedOrigins)`;
+    } else if (origin === 'null') {
+      return "Origin 'null' is not allowed here";
+    }
+    return undefined;
+  }
+
+  /** Reads and parses a JSON body; on failure answers the request and returns undefined. */
+  async #readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+    const max = this.#o.maxBodyBytes ?? 1 << 20;
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) {
+      rpcError(res, 413, -32000, `request body too large (at most ${max} bytes)`);
+      return undefined;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > max) {
+        rpcError(res, 413, -32000, `request body too large (at most ${max} bytes)`);
+        return undefined;
+      }
+      chunks.push(chunk);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    } catch {
+      rpcError(res, 400, -32700, 'parse error: the body is not JSON');
+      return undefined;
+    }
+  }
+
+  #sweep(idleMs: number): void {
+    const cutoff = Date.now() - idleMs;
+    for (const [id, s] of this.#sessions) {
+      if (s.lastSeen < cutoff) {
+        this.#sessions.delete(id);
+        void s.close();
+      }
+    }
+  }
+}
+
+function inflightKey(caller: string, id: unknown): string {
+  return `${caller}\u0000${JSON.stringify(id)}`;
+}
+
+function hostnameOf(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  try {
+    return new URL(`http://${host}`).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
+  json(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
+}

@@ -1,0 +1,40 @@
+/**
+ * The meshprobe MCP server: one McpServer with the tools ping, traceroute, probe and
+ * list_agents. It is a hub client: every tool call goes to the hub's public HTTP API.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { HubLike } from './hub-like.ts';
+import type { ToolExtra } from './run-measurement.ts';
+import { registerListAgents } from './tools/list-agents.ts';
+import { registerMeasureTools } from './tools/measure-tools.ts';
+
+/** Options of {@link createMcpServer}. */
+export interface McpServerOptions {
+  /**
+   * The hub a tool call talks to. Called once per call with the call's context, so that a
+   * deployment can act with the caller's own token (`extra.authInfo.token`) and the hub
+   * applies that subject's rate limits and revocations.
+   */
+  hubFor(extra: ToolExtra): HubLike;
+  /** Aborting cancels every measurement this server runs. Default: none. */
+  signal?: AbortSignal;
+  /** Reported in `initialize`. Default: meshprobe's package version. */
+  version?: string;
+}
+
+const INSTRUCTIONS =
+  'meshprobe measures networks from agents placed in many locations. Use ping for reachability and latency, ' +
+  'traceroute for the path and where loss or delay starts, probe to find which addresses of a subnet answer, and ' +
+  'list_agents to see where you can measure from (pass names or filters such as country=DE as `from`).';
+
+/** A new server with every tool registered; connect it to one transport. */
+export function createMcpServer(options: McpServerOptions): McpServer {
+  const server = new McpServer(
+    { name: 'meshprobe', title: 'meshprobe', version: options.version ?? '0.1.0' },
+    { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS },
+  );
+  const ctx = { hubFor: options.hubFor, signal: options.signal };
+  registerMeasureTools(server, ctx);
+  registerListAgents(server, ctx);
+  return server;
+}

@@ -1,0 +1,57 @@
+/**
+ * The sweep bitmap as a PNG: one square per address of the prefix, row by row, dark when the
+ * address was silent, green → yellow → red by RTT when it answered. Node-only (pngjs), so it
+ * lives out of shared/; the Telegram bot imports it from here too.
+ */
+import { PNG } from 'pngjs';
+
+/** What the renderer needs of a sweep grid: cells in address order, laid out `columns` wide. */
+export interface SweepGridModel {
+  columns: number;
+  rows: number;
+  /** One per cell: RTT in ms when the address answered, null when silent, undefined when not probed. */
+  cells: ArrayLike<number | null | undefined>;
+}
+
+/** Options of {@link renderSweepPng}. */
+export interface SweepPngOptions {
+  /** Pixels per cell side. Default: as many as keep the image near 512 px wide (1–16). */
+  cellPx?: number;
+}
+
+const SILENT: Rgb = [48, 48, 56];
+const UNPROBED: Rgb = [16, 16, 16];
+type Rgb = [number, number, number];
+
+/** Encodes the grid as PNG bytes. */
+export function renderSweepPng(grid: SweepGridModel, options: SweepPngOptions = {}): Uint8Array {
+  const cols = Math.max(1, grid.columns);
+  const rows = Math.max(1, grid.rows);
+  const px = options.cellPx ?? Math.min(16, Math.max(1, Math.floor(512 / cols)));
+  const png = new PNG({ width: cols * px, height: rows * px, colorType: 2, inputHasAlpha: false });
+  // pngjs keeps RGBA in `data` regardless of the output colour type.
+  const data = png.data;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const v = grid.cells[r * cols + c];
+      const rgb = v === undefined ? UNPROBED : v === null ? SILENT : rttColour(v);
+      for (let y = r * px; y < (r + 1) * px; y++) {
+        let o = (y * cols * px + c * px) * 4;
+        for (let x = 0; x < px; x++, o += 4) {
+          data[o] = rgb[0];
+          data[o + 1] = rgb[1];
+          data[o + 2] = rgb[2];
+          data[o + 3] = 255;
+        }
+      }
+    }
+  }
+  return new Uint8Array(PNG.sync.write(png, { colorType: 2 }));
+}
+
+/** Green under 1 ms, yellow near 30 ms, red from 300 ms, on a log scale. */
+export function rttColour(ms: number): Rgb {
+  const t = Math.min(1, Math.max(0, Math.log10(Math.max(ms, 1)) / Math.log10(300)));
+  if (t < 0.6) return [Math.round(40 + (t / 0.6) * 200), 200, 60];
+  return [240, Math.round(200 - ((t - 0.6) / 0.4) * 170), 50];
+}

@@ -1,0 +1,137 @@
+/**
+ * The three measurement tools: ping, traceroute and probe (CIDR sweep). Each one turns its
+ * arguments into a MeasurementSpec, streams it through the hub and answers with
+ * structuredContent (checked against its outputSchema), a short text summary and, for
+ * probe, the sweep bitmap as a PNG.
+ */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { MeasurementEvent } from '../../shared/events.ts';
+import { Defaults } from '../../shared/spec.ts';
+import type { MeasurementSpecInput, MeasurementType } from '../../shared/spec.ts';
+import type { HubLike } from '../hub-like.ts';
+import { PingInput, ProbeInput, TracerouteInput } from '../input-schemas.ts';
+import type { MeasurementResult } from '../measurement-result.ts';
+import { PingOutput, ProbeOutput, TracerouteOutput } from '../output-schemas.ts';
+import { runMeasurement } from '../run-measurement.ts';
+import type { ToolExtra } from '../run-measurement.ts';
+import { SweepCollector } from '../sweep-collector.ts';
+
+/** What the tools need from the server that registers them. */
+export interface ToolContext {
+  /** The hub to use for this call (acting with the caller's credentials). */
+  hubFor(extra: ToolExtra): HubLike;
+  /** Also cancels every measurement of this server (stateless mode: see http.ts). */
+  signal?: AbortSignal | undefined;
+}
+
+const annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
+
+/** Registers ping, traceroute and probe on `server`. */
+export function registerMeasureTools(server: McpServer, ctx: ToolContext): void {
+  server.registerTool(
+    'ping',
+    {
+      title: 'Ping',
+      description:
+        'Is a host up, and how fast and how reliably does it answer from a given place? Sends echo requests (ICMP by default, ' +
+        'or UDP / a TCP handshake) from meshprobe agents and returns every reply with its round-trip time, timeouts, and ' +
+        'statistics per agent×target (sent, received, loss %, min/avg/max/mdev, p50/p90/p99). Use several `from` agents to ' +
+        'compare latency from different places. For the path to a host use traceroute; to find which addresses of a subnet are up use probe.',
+      inputSchema: PingInput,
+      outputSchema: PingOutput,
+      annotations: { title: 'Ping', ...annotations },
+    },
+    async (args, extra) => {
+      const outcome = await measure(ctx, extra, { type: 'ping', ...args }, args.count ?? Defaults.count);
+      if (!outcome.ok) return outcome.error;
+      return success(outcome.result.toPing(), outcome.result);
+    },
+  );
+
+  server.registerTool(
+    'traceroute',
+    {
+      title: 'Traceroute',
+      description:
+        'Which routers does traffic cross on its way to a host, and where is it lost or delayed? Probes with increasing TTL ' +
+        'from meshprobe agents and returns each hop with its responders (address, reverse DNS name, RTTs) and loss, and ' +
+        'whether the destination was reached. For plain reachability and latency use ping.',
+      inputSchema: TracerouteInput,
+      outputSchema: TracerouteOutput,
+      annotations: { title: 'Traceroute', ...annotations },
+    },
+    async (args, extra) => {
+      const outcome = await measure(ctx, extra, { type: 'traceroute', ...args }, undefined);
+      if (!outcome.ok) return outcome.error;
+      return success(outcome.result.toTraceroute(), outcome.result);
+    },
+  );
+
+  server.registerTool(
+    'probe',
+    {
+      title: 'Sweep a subnet',
+      description:
+        'Which addresses of a subnet answer? Sweeps a CIDR prefix (e.g. 10.1.2.0/24) with ICMP echo requests from one ' +
+        'meshprobe agent and returns the hosts that answered with their RTTs, the count up/total, and a bitmap image of ' +
+        'the prefix (one cell per address, dark = silent, coloured by RTT). For one host use ping.',
+      inputSchema: ProbeInput,
+      outputSchema: ProbeOutput,
+      annotations: { title: 'Sweep a subnet', ...annotations },
+    },
+    async (args, extra) => {
+      const sweep = new SweepCollector();
+      const outcome = await measure(ctx, extra, { type: 'probe', ...args }, undefined, (e) => sweep.add(e));
+      if (!outcome.ok) return outcome.error;
+      const result = success(outcome.result.toProbe(), outcome.result);
+      for (const png of sweep.images()) {
+        result.content.push({ type: 'image', data: Buffer.from(png.data).toString('base64'), mimeType: 'image/png' });
+      }
+      return result;
+    },
+  );
+}
+
+type MeasureOutcome = { ok: true; result: MeasurementResult } | { ok: false; error: CallToolResult };
+
+async function measure(
+  ctx: ToolContext,
+  extra: ToolExtra,
+  args: Record<string, unknown> & { type: MeasurementType },
+  unitsPerPart: number | undefined,
+  onEvent?: (e: MeasurementEvent) => void,
+): Promise<MeasureOutcome> {
+  const spec = compact(args) as MeasurementSpecInput & { type: MeasurementType };
+  const outcome = await runMeasurement({
+    hub: ctx.hubFor(extra),
+    spec,
+    extra,
+    signal: ctx.signal,
+    unitsPerPart,
+    ...(onEvent ? { onEvent } : {}),
+  });
+  if (!outcome.ok) return { ok: false, error: failure(outcome.message) };
+  const r = outcome.result;
+  // Nothing measured at all: every part failed (bad name, policy refusal, no agent). The model
+  // gets the same one-line reasons the other front-ends print, flagged as an error.
+  if (!r.anySucceeded && r.errors.length > 0) {
+    return { ok: false, error: failure([...new Set(r.errors.map((e) => e.message))].join('\n')) };
+  }
+  return { ok: true, result: r };
+}
+
+function success(structured: Record<string, unknown>, r: MeasurementResult): CallToolResult & { content: CallToolResult['content'] } {
+  return { content: [{ type: 'text', text: r.text() }], structuredContent: structured };
+}
+
+function failure(message: string): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}
+
+/** Drops undefined fields: the spec schema is strict and the hub need not see them. */
+function compact(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out;
+}
