@@ -1,0 +1,51 @@
+/**
+ * The inline keyboard under /ping and /traceroute that re-runs the measurement from another
+ * agent. Callback data carries only an index into the agent list kept with the message's
+ * session (Telegram allows 64 bytes of callback data; agent names may be longer).
+ */
+import type { InlineKeyboardMarkup, InlineKeyboardButton } from 'grammy/types';
+import type { AgentInfo } from '../../shared/agent-link.ts';
+
+/** Callback data prefix of an agent button: `a:<index>`. */
+export const AGENT_BUTTON = 'a:';
+/** Callback data of the Cancel button. */
+export const CANCEL_BUTTON = 'x';
+
+/** Buttons per row: two keeps "🇩🇪 fra1 ✓" readable on a phone. */
+const PER_ROW = 2;
+/** Telegram allows up to 100 buttons; a keyboard that long is useless anyway. */
+const MAX_BUTTONS = 24;
+
+/** The flag emoji of an ISO 3166-1 alpha-2 country code ('' when there is no valid code). */
+export function countryFlag(country: string | undefined): string {
+  if (!country || !/^[A-Za-z]{2}$/.test(country)) return '';
+  const base = 0x1f1e6; // REGIONAL INDICATOR SYMBOL LETTER A
+  const up = country.toUpperCase();
+  return String.fromCodePoint(base + up.charCodeAt(0) - 65, base + up.charCodeAt(1) - 65);
+}
+
+/** The button label of an agent: flag, name, and ✓ when it is the one that measured. */
+export function agentLabel(agent: AgentInfo, current: boolean): string {
+  const flag = countryFlag(agent.country);
+  return `${flag ? flag + ' ' : ''}${agent.name}${current ? ' ✓' : ''}`;
+}
+
+/** Options of {@link agentKeyboard}. */
+export interface AgentKeyboardOptions {
+  /** Add a Cancel button (while a measurement runs). Default false. */
+  cancel?: boolean;
+}
+
+/**
+ * The keyboard for `agents` with ✓ on `current`; undefined when there is nothing to choose
+ * (fewer than two agents and no Cancel button), so the message carries no keyboard at all.
+ */
+export function agentKeyboard(agents: readonly AgentInfo[], current: string | undefined, options: AgentKeyboardOptions = {}): InlineKeyboardMarkup | undefined {
+  const rows: InlineKeyboardButton[][] = [];
+  if (agents.length > 1) {
+    const buttons = agents.slice(0, MAX_BUTTONS).map((a, i) => ({ text: agentLabel(a, a.name === current), callback_data: `${AGENT_BUTTON}${i}` }));
+    for (let i = 0; i < buttons.length; i += PER_ROW) rows.push(buttons.slice(i, i + PER_ROW));
+  }
+  if (options.cancel) rows.push([{ text: '✖ Cancel', callback_data: CANCEL_BUTTON }]);
+  return rows.length ? { inline_keyboard: rows } : undefined;
+}

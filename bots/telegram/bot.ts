@@ -1,0 +1,255 @@
+/**
+ * The meshprobe Telegram bot (grammY). A hub client: every measurement goes through
+ * shared/hub-client.ts; commands are parsed by the shared grammar so that the bot understands
+ * exactly what the CLI, email and /v1/cli understand.
+ *
+ * Outgoing calls pass two grammY transformers: the throttler (per-chat and global rates, so a
+ * busy bot stays under Telegram's limits) and auto-retry (waits out 429 `retry_after` and
+ * retries network errors). No other retry logic exists in the bot.
+ */
+import { autoRetry } from '@grammyjs/auto-retry';
+import { apiThrottler } from '@grammyjs/transformer-throttler';
+import { Bot, Composer, type Context } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import { describeError } from '../../shared/errors.ts';
+import { parseCommand, type ParsedCommand } from '../../shared/grammar.ts';
+import { helpText } from '../../shared/help.ts';
+import { HubClient } from '../../shared/hub-client.ts';
+import type { MeasurementSpec } from '../../shared/spec.ts';
+import { AGENT_BUTTON, CANCEL_BUTTON } from './agent-keyboard.ts';
+import { agentListText } from './agent-list-text.ts';
+import { MeasurementMessage } from './measurement-message.ts';
+import { MessageSessions } from './message-sessions.ts';
+import { escapeHtml, preHtml } from './pre-html.ts';
+import { ProbePhoto } from './probe-photo.ts';
+import { RateLimiter, type RateLimiterOptions } from './rate-limiter.ts';
+import { issueUserToken, tokenReplyHtml, TOKEN_GROUP_REFUSAL } from './token-command.ts';
+
+/** Options of {@link createTelegramBot}. */
+export interface TelegramBotOptions {
+  /** The bot token from @BotFather (TELEGRAM_BOT_TOKEN). */
+  token: string;
+  /** Bot API server without a trailing slash (TELEGRAM_API_ROOT). Default: the public Bot API. */
+  apiRoot?: string;
+  /** The bot's own user, to skip getMe (tests, or a known bot). Default: asked with getMe at init. */
+  botInfo?: UserFromGetMe;
+  /** The hub's base URL (MESHPROBE_HUB). */
+  hubUrl: string;
+  /** The bot's service token for the hub (MESHPROBE_HUB_TOKEN): measures, and mints /token tokens. */
+  hubToken?: string;
+  /** Least time between edits of one message, ms (default 1000: Telegram's per-message pace). */
+  editIntervalMs?: number;
+  /** Least time between photo updates of a /probe message, ms (default 5000). */
+  photoIntervalMs?: number;
+  /** Per-user command rate (default 5 at once, then one per 5 s); false disables. */
+  rateLimit?: RateLimiterOptions | false;
+  /** Where handler errors and failed edits are logged (default console.error). */
+  log?: (line: string) => void;
+  /** This bot's version for /version (default: the hub's answer only). */
+  version?: string;
+  /** fetch for hub calls (default global fetch). */
+  fetch?: typeof fetch;
+}
+
+/** The command menu registered with setMyCommands. */
+export const BOT_COMMANDS: { command: string; description: string }[] = [
+  { command: 'ping', description: 'ping [-s NODE] [-c COUNT] TARGET — ICMP/UDP/TCP ping' },
+  { command: 'traceroute', description: 'traceroute [-s NODE] TARGET — the path to a target' },
+  { command: 'probe', description: 'probe CIDR — sweep a prefix, as a bitmap' },
+  { command: 'list', description: 'the agents you can measure from' },
+  { command: 'token', description: 'a token for the MCP server and the HTTP API (private chat)' },
+  { command: 'version', description: 'hub and bot versions' },
+  { command: 'help', description: 'help [COMMAND]' },
+];
+
+/** State the handlers share. */
+interface BotDeps {
+  o: TelegramBotOptions;
+  hub: HubClient;
+  log: (line: string) => void;
+  measurements: MessageSessions<MeasurementMessage>;
+  probes: MessageSessions<ProbePhoto>;
+  limiter: RateLimiter | undefined;
+}
+
+/** Builds the bot (not started: see main.ts for polling and webhook mode). */
+export function createTelegramBot(o: TelegramBotOptions): Bot {
+  const bot = new Bot(o.token, {
+    ...(o.botInfo ? { botInfo: o.botInfo } : {}),
+    ...(o.apiRoot ? { client: { apiRoot: o.apiRoot } } : {}),
+  });
+  // Installed in this order the retry wraps the throttler, so a retried call queues again
+  // behind the chat's other calls instead of jumping the rate limit.
+  bot.api.config.use(apiThrottler());
+  bot.api.config.use(autoRetry({ maxDelaySeconds: 300, maxRetryAttempts: 10 }));
+
+  const log = o.log ?? ((line: string) => console.error(line));
+  const deps: BotDeps = {
+    o,
+    hub: new HubClient({ url: o.hubUrl, ...(o.hubToken ? { token: o.hubToken } : {}), ...(o.fetch ? { fetch: o.fetch } : {}) }),
+    log,
+    measurements: new MessageSessions(),
+    probes: new MessageSessions({ max: 200 }),
+    limiter: o.rateLimit === false ? undefined : new RateLimiter(o.rateLimit ?? {}),
+  };
+
+  bot.use(callbacks(deps));
+  bot.use(commands(deps));
+
+  // One failing update must not stop the bot: log it, and the runner goes on with the next.
+  bot.catch((err) => {
+    const where = err.ctx?.update?.update_id !== undefined ? ` (update ${err.ctx.update.update_id})` : '';
+    log(`telegram: a handler failed${where}: ${describeError(err.error).message}`);
+  });
+  return bot;
+}
+
+/** Registers the command menu. Failures are logged, not fatal: the bot works without a menu. */
+export async function registerCommands(bot: Bot, log: (line: string) => void = (l) => console.error(l)): Promise<void> {
+  try {
+    await bot.api.setMyCommands(BOT_COMMANDS);
+  } catch (err) {
+    log(`telegram: setMyCommands failed: ${describeError(err).message}`);
+  }
+}
+
+function commands(d: BotDeps): Composer<Context> {
+  const c = new Composer<Context>();
+  c.on('message:text', async (ctx, next) => {
+    const text = ctx.message.text.trim();
+    const isPrivate = ctx.chat.type === 'private';
+    // In groups only commands are ours; in a private chat "ping 127.0.0.1" works too.
+    if (!text.startsWith('/') && !isPrivate) return next();
+    const head = /^\/?([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?/.exec(text);
+    const botName = ctx.me.username;
+    // `/cmd@otherbot` in a group is for another bot: stay silent.
+    if (head?.[2] && head[2].toLowerCase() !== botName.toLowerCase()) return next();
+    if (head && head[1]!.toLowerCase() === 'start') return reply(ctx, welcomeHtml());
+
+    const parsed = parseCommand(text, { botName });
+    if (!parsed.ok) {
+      // In a group a stray "/something" may be meant for another bot; answer only if addressed to us.
+      if (!isPrivate && !head?.[2] && /^unknown command/.test(parsed.message)) return next();
+      return reply(ctx, refusalHtml(parsed));
+    }
+    if (parsed.command === 'help') return reply(ctx, preHtml(parsed.text, { limit: 4000 }));
+    if (d.limiter && ctx.from) {
+      const r = d.limiter.take(String(ctx.from.id));
+      if (!r.ok) return reply(ctx, `⏱ Slow down: too many commands. Try again in ${r.retryAfterS} s.`);
+    }
+    switch (parsed.command) {
+      case 'ping':
+      case 'traceroute':
+        return runMeasurement(ctx, d, parsed.spec);
+      case 'probe':
+        return runProbe(ctx, d, parsed.spec);
+      case 'list':
+        return reply(ctx, preHtml(agentListText(await d.hub.agents()), { limit: 4000 }));
+      case 'version':
+        return reply(ctx, preHtml(await versionText(d), { limit: 4000 }));
+      case 'token':
+        return token(ctx, d);
+    }
+  });
+  return c;
+}
+
+function callbacks(d: BotDeps): Composer<Context> {
+  const c = new Composer<Context>();
+  c.callbackQuery(new RegExp(`^${AGENT_BUTTON}(\\d+)$`), async (ctx) => {
+    const msg = ctx.callbackQuery.message;
+    const session = msg ? d.measurements.get(msg.chat.id, msg.message_id) : undefined;
+    const agent = session?.agents[Number(ctx.match[1])];
+    if (!session || !agent) return void (await ctx.answerCallbackQuery({ text: 'This measurement has expired; send the command again.' }));
+    if (d.limiter && !d.limiter.take(String(ctx.from.id)).ok) return void (await ctx.answerCallbackQuery({ text: '⏱ Slow down: too many requests.' }));
+    await ctx.answerCallbackQuery({ text: `Re-running from ${agent.name}…` });
+    // Not awaited: the update is handled; the run streams into the message on its own.
+    session.rerun(agent.name).catch((err: unknown) => d.log(`telegram: re-run failed: ${describeError(err).message}`));
+  });
+  c.callbackQuery(CANCEL_BUTTON, async (ctx) => {
+    const msg = ctx.callbackQuery.message;
+    const session = msg ? d.probes.get(msg.chat.id, msg.message_id) : undefined;
+    if (!session) return void (await ctx.answerCallbackQuery({ text: 'Nothing to cancel.' }));
+    session.cancel();
+    await ctx.answerCallbackQuery({ text: 'Cancelled.' });
+  });
+  c.on('callback_query:data', (ctx) => ctx.answerCallbackQuery({ text: 'This button is no longer valid.' }));
+  return c;
+}
+
+async function runMeasurement(ctx: Context, d: BotDeps, spec: MeasurementSpec): Promise<void> {
+  // The agent list is a nicety for the keyboard; a hub that cannot list must not block the ping.
+  const agents = await d.hub.agents().catch(() => []);
+  const header = `${spec.type} ${spec.targets.join(' ')}${spec.from.length ? ` from ${spec.from.join(',')}` : ''} …`;
+  const initialHtml = preHtml(header);
+  const chatId = ctx.chat!.id;
+  const session = new MeasurementMessage({
+    hub: d.hub,
+    spec,
+    agents,
+    initialHtml,
+    ...(d.o.editIntervalMs !== undefined ? { editIntervalMs: d.o.editIntervalMs } : {}),
+    log: d.log,
+    edit: async (html, keyboard) => {
+      await ctx.api.editMessageText(chatId, messageId, html, { parse_mode: 'HTML', ...(keyboard ? { reply_markup: keyboard } : {}) });
+    },
+  });
+  const keyboard = session.keyboard();
+  const sent = await ctx.reply(initialHtml, { parse_mode: 'HTML', ...(keyboard ? { reply_markup: keyboard } : {}) });
+  const messageId = sent.message_id;
+  d.measurements.set(chatId, messageId, session);
+  // Not awaited: the runner goes on with other updates (e.g. a button press) while this streams.
+  session.start().catch((err: unknown) => d.log(`telegram: measurement failed: ${describeError(err).message}`));
+}
+
+async function runProbe(ctx: Context, d: BotDeps, spec: MeasurementSpec): Promise<void> {
+  const chatId = ctx.chat!.id;
+  const probe = new ProbePhoto({
+    hub: d.hub,
+    spec,
+    api: ctx.api,
+    chatId,
+    ...(d.o.photoIntervalMs !== undefined ? { minIntervalMs: d.o.photoIntervalMs } : {}),
+    log: d.log,
+    onSent: (messageId) => d.probes.set(chatId, messageId, probe),
+  });
+  probe.start().catch((err: unknown) => d.log(`telegram: probe failed: ${describeError(err).message}`));
+}
+
+async function token(ctx: Context, d: BotDeps): Promise<void> {
+  if (ctx.chat?.type !== 'private' || !ctx.from) return reply(ctx, escapeHtml(TOKEN_GROUP_REFUSAL));
+  try {
+    const issued = await issueUserToken(
+      { hubUrl: d.o.hubUrl, ...(d.o.hubToken ? { serviceToken: d.o.hubToken } : {}), ...(d.o.fetch ? { fetch: d.o.fetch } : {}) },
+      ctx.from.id,
+    );
+    await reply(ctx, tokenReplyHtml(issued, d.o.hubUrl));
+  } catch (err) {
+    await reply(ctx, `⚠ ${escapeHtml(describeError(err).message)}`);
+  }
+}
+
+async function versionText(d: BotDeps): Promise<string> {
+  const lines: string[] = [];
+  if (d.o.version) lines.push(`telegram bot ${d.o.version}`);
+  try {
+    const v = await d.hub.version();
+    lines.push(`hub ${v.name} ${v.version} (api ${v.api}${v.runtime ? `, ${v.runtime}` : ''})`);
+  } catch (err) {
+    lines.push(`hub: ${describeError(err).message}`);
+  }
+  return lines.join('\n');
+}
+
+function refusalHtml(p: Extract<ParsedCommand, { ok: false }>): string {
+  const usage = p.usage ? `\n<pre>${escapeHtml(p.usage)}</pre>` : `\n${escapeHtml('Send /help for the commands.')}`;
+  return `⚠ ${escapeHtml(p.message)}${usage}`;
+}
+
+function welcomeHtml(): string {
+  return `👋 meshprobe measures the network from its agents. Try <code>/ping -c 3 example.com</code>.\n${preHtml(helpText(), { limit: 3800 })}`;
+}
+
+async function reply(ctx: Context, html: string): Promise<void> {
+  await ctx.reply(html, { parse_mode: 'HTML' });
+}

@@ -1,0 +1,131 @@
+/**
+ * Starts the Telegram bot: long polling with @grammyjs/runner (updates handled concurrently, so
+ * a button press is served while a ping streams), or webhook mode behind an HTTP listener that
+ * checks Telegram's secret-token header. hub/main.ts calls {@link startTelegramBot} when
+ * TELEGRAM_BOT_TOKEN is set; `node bots/telegram/main.ts` runs the bot on its own.
+ */
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { run, type RunnerHandle } from '@grammyjs/runner';
+import { webhookCallback, type Bot } from 'grammy';
+import { describeError } from '../../shared/errors.ts';
+import { createTelegramBot, registerCommands, type TelegramBotOptions } from './bot.ts';
+
+/** Webhook mode settings. */
+export interface TelegramWebhookOptions {
+  /** Public HTTPS URL Telegram posts updates to (TELEGRAM_WEBHOOK_URL). */
+  url: string;
+  /** Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (TELEGRAM_WEBHOOK_SECRET); required. */
+  secretToken: string;
+  /** Local listener `host:port` (TELEGRAM_WEBHOOK_LISTEN, default 127.0.0.1:8443; port 0 = any). */
+  listen?: string;
+  /** Skip setWebhook (it is registered elsewhere, or a test posts updates itself). Default false. */
+  skipSetWebhook?: boolean;
+}
+
+/** Options of {@link startTelegramBot}. */
+export interface StartTelegramBotOptions extends TelegramBotOptions {
+  /** Webhook mode instead of long polling. */
+  webhook?: TelegramWebhookOptions;
+}
+
+/** A running bot. */
+export interface RunningTelegramBot {
+  bot: Bot;
+  /** Webhook mode: the local listener's URL (e.g. http://127.0.0.1:8443/). */
+  webhookUrl?: string;
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the bot; resolves once it receives updates. */
+export async function startTelegramBot(options: StartTelegramBotOptions): Promise<RunningTelegramBot> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const bot = createTelegramBot({ ...options, log });
+  await bot.init();
+  await registerCommands(bot, log);
+
+  if (options.webhook) {
+    const w = options.webhook;
+    if (!w.secretToken) throw new Error('webhook mode needs a secret token (TELEGRAM_WEBHOOK_SECRET), so that only Telegram can post updates');
+    const handle = webhookCallback(bot, 'http', { secretToken: w.secretToken, onTimeout: 'return' });
+    const server: Server = createServer((req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        log(`telegram: webhook request failed: ${describeError(err).message}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    const [host, port] = splitListen(w.listen ?? '127.0.0.1:8443');
+    server.listen(port, host);
+    await once(server, 'listening');
+    const addr = server.address() as AddressInfo;
+    if (!w.skipSetWebhook) await bot.api.setWebhook(w.url, { secret_token: w.secretToken });
+    return {
+      bot,
+      webhookUrl: `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/`,
+      stop: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  // getUpdates is refused while a webhook is set; polling mode means no webhook.
+  await bot.api.deleteWebhook();
+  const runner: RunnerHandle = run(bot, { runner: { fetch: { allowed_updates: ['message', 'callback_query'] } } });
+  return {
+    bot,
+    stop: async () => {
+      if (runner.isRunning()) await runner.stop();
+    },
+  };
+}
+
+/** Reads the settings from the environment; undefined when TELEGRAM_BOT_TOKEN is not set. */
+export function telegramOptionsFromEnv(env: NodeJS.ProcessEnv, defaults: { hubUrl?: string; hubToken?: string } = {}): StartTelegramBotOptions | undefined {
+  const token = env.TELEGRAM_BOT_TOKEN?.trim();
+  if (!token) return undefined;
+  const hubUrl = env.MESHPROBE_HUB?.trim() || defaults.hubUrl || 'http://127.0.0.1:7464';
+  const hubToken = env.MESHPROBE_HUB_TOKEN?.trim() || defaults.hubToken;
+  const apiRoot = env.TELEGRAM_API_ROOT?.trim().replace(/\/+$/, '');
+  const webhookUrl = env.TELEGRAM_WEBHOOK_URL?.trim();
+  return {
+    token,
+    hubUrl,
+    ...(hubToken ? { hubToken } : {}),
+    ...(apiRoot ? { apiRoot } : {}),
+    ...(webhookUrl
+      ? {
+          webhook: {
+            url: webhookUrl,
+            secretToken: env.TELEGRAM_WEBHOOK_SECRET?.trim() ?? '',
+            ...(env.TELEGRAM_WEBHOOK_LISTEN ? { listen: env.TELEGRAM_WEBHOOK_LISTEN.trim() } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+function splitListen(s: string): [string, number] {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(s.trim());
+  if (!m) throw new Error(`listen address must be host:port, got '${s}'`);
+  return [m[1] || '127.0.0.1', Number(m[2])];
+}
+
+// Run on its own: `node bots/telegram/main.ts` with the settings in the environment.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const options = telegramOptionsFromEnv(process.env);
+  if (!options) {
+    console.error('meshprobe telegram: set TELEGRAM_BOT_TOKEN (and MESHPROBE_HUB, MESHPROBE_HUB_TOKEN) to run the bot');
+    process.exit(2);
+  }
+  const running = await startTelegramBot(options).catch((err: unknown) => {
+    console.error(`meshprobe telegram: cannot start: ${describeError(err).message}`);
+    process.exit(1);
+  });
+  console.error(`meshprobe telegram: @${running.bot.botInfo.username} is running (${options.webhook ? 'webhook' : 'long polling'}), hub ${options.hubUrl}`);
+  const shutdown = (): void => void running.stop().then(() => process.exit(0));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}

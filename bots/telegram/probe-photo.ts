@@ -1,0 +1,154 @@
+/**
+ * A /probe answer: the sweep as a bitmap, one cell per address of the prefix (reachable cells
+ * coloured by RTT, silent cells grey, pending cells black), sent as a photo and replaced with
+ * editMessageMedia while the sweep runs — at most every 5 s, because every update uploads an
+ * image — with a Cancel button and the counts in the caption. The final picture is always sent.
+ */
+import { InputFile, type Api } from 'grammy';
+import type { InlineKeyboardMarkup } from 'grammy/types';
+import { indexInPrefix, parseCidr, prefixSize, type Prefix } from '../../shared/cidr.ts';
+import { describeError, ErrorCode } from '../../shared/errors.ts';
+import type { HubClient } from '../../shared/hub-client.ts';
+import type { MeasurementSpec } from '../../shared/spec.ts';
+import { renderSweepPng } from '../../mcp/sweep-png.ts';
+import { agentKeyboard } from './agent-keyboard.ts';
+import { escapeHtml } from './pre-html.ts';
+import { StreamMessage } from './stream-message.ts';
+
+/** Largest prefix drawn: 65,536 cells (a /16) makes a 512×512 image; more is unreadable anyway. */
+const MAX_CELLS = 1 << 16;
+
+/** Options of {@link ProbePhoto}. */
+export interface ProbePhotoOptions {
+  hub: HubClient;
+  spec: MeasurementSpec;
+  api: Api;
+  chatId: number;
+  /** Least time between photo updates, ms (default 5000). */
+  minIntervalMs?: number;
+  log?: (line: string) => void;
+  /** Called with the photo's message id once it is sent (to route the Cancel button). */
+  onSent?: (messageId: number) => void;
+}
+
+/** The grid of one sweep, laid out square-ish: 2^k cells, 2^ceil(k/2) columns (a /24 is 16×16). */
+export interface SweepGrid {
+  prefix: Prefix;
+  columns: number;
+  rows: number;
+  /** RTT in ms (answered), null (silent), undefined (pending), in address order. */
+  cells: (number | null | undefined)[];
+}
+
+/** An empty grid for `cidr`; undefined when it is not a prefix or too large to draw. */
+export function sweepGrid(cidr: string): SweepGrid | undefined {
+  const parsed = parseCidr(cidr);
+  if (!parsed.ok) return undefined;
+  const size = prefixSize(parsed.prefix);
+  if (size > BigInt(MAX_CELLS)) return undefined;
+  const n = Number(size);
+  const columns = 2 ** Math.ceil(Math.log2(n) / 2);
+  return { prefix: parsed.prefix, columns, rows: Math.ceil(n / columns), cells: new Array<number | null | undefined>(n).fill(undefined) };
+}
+
+/** Counts of a grid. */
+export function gridCounts(grid: SweepGrid): { up: number; silent: number; pending: number } {
+  let up = 0;
+  let silent = 0;
+  for (const c of grid.cells) {
+    if (c === null) silent++;
+    else if (c !== undefined) up++;
+  }
+  return { up, silent, pending: grid.cells.length - up - silent };
+}
+
+export class ProbePhoto {
+  readonly #o: ProbePhotoOptions;
+  readonly #abort = new AbortController();
+  #grid: SweepGrid | undefined;
+  #agent: string | undefined;
+  #note: string | undefined;
+  #finished = false;
+  #startedAt = Date.now();
+
+  constructor(options: ProbePhotoOptions) {
+    this.#o = options;
+    this.#grid = sweepGrid(options.spec.targets[0] ?? '');
+  }
+
+  /** Stops the sweep (the Cancel button); the picture keeps what was found. */
+  cancel(): void {
+    this.#abort.abort();
+  }
+
+  /** Sends the photo, streams the sweep into it, and delivers the final picture. */
+  async start(): Promise<void> {
+    const { api, chatId, spec } = this.#o;
+    const grid = this.#grid;
+    if (!grid) {
+      await api.sendMessage(chatId, `⚠ ${escapeHtml(`probe: ${spec.targets[0]} is too large to draw (at most ${MAX_CELLS} addresses)`)}`, { parse_mode: 'HTML' });
+      return;
+    }
+    const sent = await api.sendPhoto(chatId, this.#image(), { caption: this.#caption(), parse_mode: 'HTML', reply_markup: this.#keyboard() });
+    const messageId = sent.message_id;
+    this.#o.onSent?.(messageId);
+    const stream = new StreamMessage({
+      minIntervalMs: this.#o.minIntervalMs ?? 5000,
+      initialText: this.#key(),
+      edit: async () => {
+        const keyboard = this.#keyboard();
+        await api.editMessageMedia(
+          chatId,
+          messageId,
+          { type: 'photo', media: this.#image(), caption: this.#caption(), parse_mode: 'HTML' },
+          keyboard ? { reply_markup: keyboard } : {},
+        );
+      },
+      onError: (err) => this.#o.log?.(`telegram: updating a probe photo failed: ${describeError(err).message}`),
+    });
+    try {
+      for await (const e of this.#o.hub.measure(spec, { signal: this.#abort.signal })) {
+        if (e.type === 'start' && this.#agent === undefined) this.#agent = e.agent;
+        if (e.type === 'host' && (this.#agent === undefined || e.agent === this.#agent)) {
+          const i = indexInPrefix(grid.prefix, e.address);
+          if (i >= 0 && i < grid.cells.length) grid.cells[i] = e.rttMs;
+        } else if (e.type === 'error') {
+          this.#note = `⚠ ${e.message}`;
+        }
+        stream.update(this.#key());
+      }
+    } catch (err) {
+      const { code, message } = describeError(err);
+      this.#note = code === ErrorCode.Cancelled || this.#abort.signal.aborted ? '✖ cancelled' : `⚠ ${message}`;
+    }
+    this.#finished = true;
+    await stream.finish(this.#key());
+  }
+
+  /** Changes whenever the picture or caption would: the stream coalesces on it. */
+  #key(): string {
+    const c = this.#grid ? gridCounts(this.#grid) : { up: 0, silent: 0, pending: 0 };
+    return `${c.up}/${c.silent}/${c.pending}/${this.#finished}/${this.#note ?? ''}/${this.#agent ?? ''}`;
+  }
+
+  #keyboard(): InlineKeyboardMarkup | undefined {
+    return this.#finished ? undefined : agentKeyboard([], undefined, { cancel: true });
+  }
+
+  #image(): InputFile {
+    return new InputFile(renderSweepPng(this.#grid!), 'sweep.png');
+  }
+
+  #caption(): string {
+    const g = this.#grid!;
+    const c = gridCounts(g);
+    const from = this.#agent ? ` from ${this.#agent}` : '';
+    const state = this.#finished ? `done in ${((Date.now() - this.#startedAt) / 1000).toFixed(1)} s` : 'running…';
+    const lines = [
+      `<b>probe ${escapeHtml(g.prefix.text)}</b>${escapeHtml(from)} — ${state}`,
+      `🟩 ${c.up} up · ⬛ ${c.silent} silent · ${c.pending} pending`,
+    ];
+    if (this.#note) lines.push(escapeHtml(this.#note));
+    return lines.join('\n');
+  }
+}
