@@ -1,0 +1,77 @@
+/**
+ * The agents × targets matrix of a ping (design §6: "several sources × several targets render as
+ * a matrix"). A pure model fed events; the text renderer, email (coloured cells) and Telegram
+ * all draw from it so they agree on what a cell holds.
+ */
+import type { MeasurementEvent } from './events.ts';
+import { formatLatency, formatLossShort, formatTable } from './format.ts';
+
+/** One agent×target cell. */
+export interface MatrixCell {
+  /** Average RTT in ms; null when nothing answered. */
+  avgMs: number | null;
+  lossPct: number;
+  sent: number;
+  received: number;
+  /** Set when that agent×target failed (resolve failure, agent lost …). */
+  error?: string;
+}
+
+/** Rows are agents, columns are targets, both in order of first appearance. */
+export class PingMatrix {
+  readonly agents: string[] = [];
+  readonly targets: string[] = [];
+  #cells = new Map<string, MatrixCell>();
+
+  #key(agent: string, target: string): string {
+    return `${agent}\u0000${target}`;
+  }
+
+  #see(agent: string, target: string): void {
+    if (!this.agents.includes(agent)) this.agents.push(agent);
+    if (!this.targets.includes(target)) this.targets.push(target);
+  }
+
+  /** Feeds one event; only start, summary and error matter. */
+  add(e: MeasurementEvent): void {
+    if (e.type === 'start') this.#see(e.agent, e.target);
+    else if (e.type === 'summary') {
+      this.#see(e.agent, e.target);
+      this.#cells.set(this.#key(e.agent, e.target), { avgMs: e.avgMs, lossPct: e.lossPct, sent: e.sent, received: e.received });
+    } else if (e.type === 'error' && e.agent !== undefined && e.target !== undefined) {
+      this.#see(e.agent, e.target);
+      const prev = this.#cells.get(this.#key(e.agent, e.target));
+      this.#cells.set(this.#key(e.agent, e.target), { avgMs: prev?.avgMs ?? null, lossPct: prev?.lossPct ?? 100, sent: prev?.sent ?? 0, received: prev?.received ?? 0, error: e.message });
+    }
+  }
+
+  /** The cell of agent×target, undefined when nothing was reported for it. */
+  cell(agent: string, target: string): MatrixCell | undefined {
+    return this.#cells.get(this.#key(agent, target));
+  }
+
+  /** True when there is more than one agent or more than one target: a matrix says something. */
+  get interesting(): boolean {
+    return this.agents.length > 1 || this.targets.length > 1;
+  }
+
+  /**
+   * Monospace text: a header row of targets, one row per agent; a cell reads `0.040 ms 0%`,
+   * `- 100%` when nothing answered, `error` on failure, `n/a` when never reported.
+   */
+  toLines(): string[] {
+    const rows: string[][] = [['agent', ...this.targets]];
+    for (const a of this.agents) {
+      rows.push([a, ...this.targets.map((t) => cellText(this.cell(a, t)))]);
+    }
+    return formatTable(rows);
+  }
+}
+
+/** The text of one cell, as {@link PingMatrix.toLines} prints it. */
+export function cellText(c: MatrixCell | undefined): string {
+  if (!c) return 'n/a';
+  if (c.error !== undefined && c.received === 0) return 'error';
+  if (c.avgMs === null) return `- ${formatLossShort(c.lossPct)}`;
+  return `${formatLatency(c.avgMs)} ${formatLossShort(c.lossPct)}`;
+}
