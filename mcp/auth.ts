@@ -13,8 +13,10 @@ export interface BearerVerifierOptions {
   /**
    * Where the hub's public keys come from: the JWKS URL (`…/.well-known/jwks.json`, fetched and
    * cached by jose, refetched when an unknown `kid` shows up) or a key set held in memory.
+   * A function giving the URL defers it to the first check (the embedded hub's port is known
+   * only once it listens).
    */
-  jwks: URL | JSONWebKeySet;
+  jwks: URL | (() => URL) | JSONWebKeySet;
   /** Required `iss` claim. */
   issuer: string;
   /** Required `aud` claim (any one of them when a list). */
@@ -49,7 +51,8 @@ const ALGORITHMS = ['EdDSA', 'Ed25519'];
 export class BearerVerifier {
   readonly requiredScope: string;
   readonly issuer: string;
-  readonly #keys: JWTVerifyGetKey;
+  readonly #jwks: BearerVerifierOptions['jwks'];
+  #keys: JWTVerifyGetKey | undefined;
   readonly #audience: string | string[];
   readonly #superScopes: string[];
   readonly #tolerance: number;
@@ -59,7 +62,7 @@ export class BearerVerifier {
     if (!options.audience || (Array.isArray(options.audience) && options.audience.length === 0)) {
       throw new TypeError('BearerVerifier: audience is required');
     }
-    this.#keys = options.jwks instanceof URL ? createRemoteJWKSet(options.jwks, { cooldownDuration: 5_000 }) : createLocalJWKSet(options.jwks);
+    this.#jwks = options.jwks;
     this.issuer = options.issuer;
     this.#audience = options.audience;
     this.requiredScope = options.requiredScope ?? 'measure';
@@ -75,7 +78,7 @@ export class BearerVerifier {
     const token = m[1]!;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.#keys, {
+      ({ payload } = await jwtVerify(token, this.#keySet(), {
         algorithms: ALGORITHMS,
         issuer: this.issuer,
         audience: this.#audience,
@@ -100,6 +103,14 @@ export class BearerVerifier {
         extra: { sub: payload.sub, ...(payload.jti !== undefined ? { jti: payload.jti } : {}) },
       },
     };
+  }
+
+  #keySet(): JWTVerifyGetKey {
+    if (this.#keys) return this.#keys;
+    const j = this.#jwks;
+    const url = typeof j === 'function' ? j() : j;
+    this.#keys = url instanceof URL ? createRemoteJWKSet(url, { cooldownDuration: 5_000 }) : createLocalJWKSet(url);
+    return this.#keys;
   }
 }
 

@@ -22,9 +22,10 @@ export interface McpHttpOptions {
    * The hub the tools call. `token`: the hub credential to use; when absent, each call is
    * made with the caller's own bearer token (it was issued by this hub for its API), so the
    * hub's per-subject limits, revocation and policy apply to the real user.
-   * A function instead gives full control (tests, other transports).
+   * `url` may be a function when the hub's address is known only later (the embedded hub
+   * listens after its routes are built). A function instead of the object gives full control.
    */
-  hub: { url: string; token?: string | undefined } | ((extra: ToolExtra) => HubLike);
+  hub: { url: string | (() => string); token?: string | undefined } | ((extra: ToolExtra) => HubLike);
   /** `stateless` (default): any replica can serve any request. `stateful`: Mcp-Session-Id sessions. */
   mode?: 'stateless' | 'stateful';
   /** Bearer verification; undefined means anonymous use (only when the deployment switched it on). */
@@ -233,7 +234,10 @@ export class McpHttpHandler {
   #hubFor(): (extra: ToolExtra) => HubLike {
     const hub = this.#o.hub;
     if (typeof hub === 'function') return hub;
-    return (extra) => new HubClient({ url: hub.url, ...(hub.token ?? extra.authInfo?.token ? { token: (hub.token ?? extra.authInfo?.token)! } : {}) });
+    return (extra) => {
+      const token = hub.token ?? extra.authInfo?.token;
+      return new HubClient({ url: typeof hub.url === 'function' ? hub.url() : hub.url, ...(token ? { token } : {}) });
+    };
   }
 
   #metadata(req: IncomingMessage, res: ServerResponse): void {
