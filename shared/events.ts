@@ -93,6 +93,8 @@ export interface HopResponder {
   kind?: string;
   /** ICMP unreachable annotation, iputils-style: '!H', '!N', '!P', '!X', '!F-1400'. */
   annotation?: string;
+  /** Next-hop MTU when the responder said fragmentation needed / packet too big. */
+  mtu?: number;
 }
 
 /** Traceroute: everything learned about one TTL. */

@@ -1,0 +1,51 @@
+/**
+ * The per-target skeleton every probe shares: resolve the target (honouring ipVersion), then run
+ * the probe; a failure of one target becomes its `error` event and never stops the others.
+ */
+import type { MeasurementSpec } from '../../shared/spec.ts';
+import type { MeasurementEvent } from '../../shared/events.ts';
+import { describeError, ErrorCode } from '../../shared/errors.ts';
+import type { ProbeContext } from './traceroute.ts';
+
+/** What LocalAgent hands a probe runner. */
+export interface ProbeRunOptions {
+  agent: string;
+  resolver: {
+    resolve(host: string, family?: 4 | 6): Promise<{ address: string; family: 4 | 6 }>;
+    reverse?(address: string): Promise<string | undefined>;
+  };
+  signal: AbortSignal;
+  emit: (e: MeasurementEvent) => void;
+}
+
+/** Runs `probe` for every target of `spec` concurrently; resolves when all are done. */
+export async function perTarget(
+  spec: MeasurementSpec,
+  o: ProbeRunOptions,
+  probe: (ctx: ProbeContext) => Promise<void>,
+  host: (target: string) => string = (t) => t,
+): Promise<void> {
+  await Promise.all(
+    spec.targets.map(async (target) => {
+      const fail = (err: unknown, code?: string) => {
+        const d = describeError(err);
+        o.emit({ type: 'error', agent: o.agent, target, code: code ?? d.code, message: d.message });
+      };
+      if (o.signal.aborted) return;
+      let r: { address: string; family: 4 | 6 };
+      try {
+        r = await o.resolver.resolve(host(target), spec.ipVersion);
+      } catch (err) {
+        fail(err, ErrorCode.ResolveFailed);
+        return;
+      }
+      if (o.signal.aborted) return;
+      const reverse = o.resolver.reverse?.bind(o.resolver);
+      try {
+        await probe({ agent: o.agent, target, address: r.address, family: r.family, signal: o.signal, emit: o.emit, ...(reverse ? { reverse } : {}) });
+      } catch (err) {
+        fail(err);
+      }
+    }),
+  );
+}

@@ -1,0 +1,419 @@
+/**
+ * traceroute: ICMP echo, UDP (destination ports from 33434 up, one per probe) and TCP SYN
+ * flavours over IPv4 and IPv6.
+ *
+ * Every TTL is probed in parallel (a sliding window of probes, TTL-major, so the destination's
+ * ICMP rate limit spends its burst on the lowest TTLs); per-packet TTLs travel as cmsg on one
+ * socket. Replies are matched by what the ICMP error quotes back (ICMP id/seq, UDP destination
+ * port, TCP sequence number), so responders that differ per probe (ECMP) stay apart. Hops are
+ * emitted in TTL order as soon as each is complete, and none beyond the first TTL on which the
+ * destination answered.
+ */
+import { createServer, type Server } from 'node:net';
+import { once } from 'node:events';
+import { RawSocket, rawNow, type RawPacket } from '../raw-socket.ts';
+import { sourceAddressFor } from '../source-address.ts';
+import { buildEchoRequest, parseIcmp } from '../../shared/icmp-packet.ts';
+import { buildTcpSyn, parseTcp, tcpReplyKind } from '../../shared/tcp-packet.ts';
+import { parseIpv4Header } from '../../shared/ipv4-header.ts';
+import { normalizeIp } from '../../shared/cidr.ts';
+import { computeStats } from '../../shared/stats.ts';
+import { Defaults, type MeasurementSpec, type Protocol } from '../../shared/spec.ts';
+import type { HopEvent, HopResponder, MeasurementEvent } from '../../shared/events.ts';
+import { perTarget, type ProbeRunOptions } from './per-target.ts';
+
+/** What a probe runner needs to know about the target and where its events go. */
+export interface ProbeContext {
+  /** Agent name for the events. */
+  agent: string;
+  /** The target as the user wrote it. */
+  target: string;
+  /** The resolved address. */
+  address: string;
+  family: 4 | 6;
+  signal: AbortSignal;
+  emit: (e: MeasurementEvent) => void;
+  /** Reverse DNS (agent/resolver.ts reverse()); hops get no names without it. */
+  reverse?: (address: string) => Promise<string | undefined>;
+}
+
+/** Traceroute parameters with defaults applied. */
+export interface TracerouteParams {
+  protocol: Protocol;
+  maxHops: number;
+  queries: number;
+  /** UDP: first destination port; TCP: the destination port. */
+  port: number;
+  /** How long to wait for one probe's answer, ms. */
+  timeoutMs: number;
+}
+
+/** Fills in traceroute defaults (ICMP, 30 hops, 3 queries, UDP port 33434, TCP port 80, 2 s). */
+export function tracerouteParams(spec: MeasurementSpec): TracerouteParams {
+  const protocol = spec.protocol ?? 'icmp';
+  return {
+    protocol,
+    maxHops: spec.maxHops ?? Defaults.maxHops,
+    queries: spec.queriesPerHop ?? Defaults.queriesPerHop,
+    port: spec.port ?? (protocol === 'tcp' ? Defaults.tcpPort : Defaults.tracePort),
+    timeoutMs: spec.timeoutMs ?? Defaults.timeoutMs,
+  };
+}
+
+/** Probes in flight at once: eight hops' worth, like traceroute's 16 simultaneous queries. */
+const WINDOW_HOPS = 8;
+/** A probe still unanswered after a later hop answered gets this many of that hop's RTTs… */
+const NEAR_FACTOR = 10;
+/** …but at least this long (routers answer from their slow path). */
+const NEAR_FLOOR_MS = 200;
+/** Reverse DNS gets this long before a hop is emitted without a name. */
+const RDNS_WAIT_MS = 1000;
+/** Payload bytes: 60-byte IPv4 / 80-byte IPv6 probes, as traceroute sends. */
+const PAYLOAD = 32;
+
+interface Answer {
+  from: string;
+  rttMs: number;
+  kind: string;
+  annotation?: string;
+  mtu?: number;
+  /** The trace ends here (the destination or an unreachable answered). */
+  final: boolean;
+}
+
+interface Probe {
+  index: number;
+  ttl: number;
+  sentAt: number;
+  deadline: number;
+  done: boolean;
+  answer?: Answer;
+}
+
+/** iputils/traceroute annotation of an ICMP unreachable code, or undefined for "port unreachable". */
+export function unreachableAnnotation(family: 4 | 6, code: number, mtu?: number): string | undefined {
+  if (family === 4) {
+    switch (code) {
+      case 0: case 6: case 11: return '!N';
+      case 1: case 7: case 12: return '!H';
+      case 2: return '!P';
+      case 3: return undefined;
+      case 4: return `!F-${mtu ?? 0}`;
+      case 5: return '!S';
+      case 9: case 10: case 13: return '!X';
+      case 14: return '!V';
+      case 15: return '!C';
+      default: return `!<${code}>`;
+    }
+  }
+  switch (code) {
+    case 0: return '!N';
+    case 1: case 5: case 6: return '!X';
+    case 2: return '!S';
+    case 3: return '!H';
+    case 4: return undefined;
+    default: return `!<${code}>`;
+  }
+}
+
+/** Runs one traceroute and emits start, hop… and summary. Throws only when a socket cannot open. */
+export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Promise<void> {
+  const p = tracerouteParams(spec);
+  const fam = ctx.family;
+  const dst = normalizeIp(ctx.address) ?? ctx.address;
+  const t0 = performance.now();
+  const total = p.maxHops * p.queries;
+  const probes: Probe[] = [];
+  const id = (Math.random() * 0xffff) | 0;
+  const seqBase = (Math.random() * 0x10000) | 0;
+  const tcpSeqBase = (Math.random() * 0x1_0000_0000) >>> 0;
+  let destTtl: number | undefined;
+  let finished = false;
+  let wake: () => void = () => {};
+
+  const sockets: RawSocket[] = [];
+  let tcpHold: Server | undefined;
+  let srcPort = 0;
+  let srcAddr = '';
+  let send: (pr: Probe[]) => number[];
+
+  const onIcmp = (batch: RawPacket[]) => {
+    for (const pkt of batch) {
+      const m = parseIcmp(pkt.data, { family: fam });
+      if (!m) continue;
+      let index: number | undefined;
+      let ans: Omit<Answer, 'rttMs'> | undefined;
+      if (m.kind === 'echo-reply') {
+        if (p.protocol !== 'icmp' || m.identifier !== id) continue;
+        index = (m.sequence - seqBase) & 0xffff;
+        ans = { from: pkt.address, kind: 'reply', final: true };
+      } else if (m.kind === 'error' && m.original) {
+        const o = m.original;
+        if ((normalizeIp(o.ip.destination) ?? o.ip.destination) !== dst) continue;
+        if (p.protocol === 'icmp') {
+          if (!o.icmp || o.icmp.identifier !== id) continue;
+          index = (o.icmp.sequence - seqBase) & 0xffff;
+        } else if (p.protocol === 'udp') {
+          if (!o.udp || o.udp.sourcePort !== srcPort) continue;
+          index = o.udp.destinationPort - p.port;
+        } else {
+          if (!o.tcp || o.tcp.sourcePort !== srcPort || o.tcp.destinationPort !== p.port) continue;
+          index = (o.tcp.sequence - tcpSeqBase) >>> 0;
+        }
+        if (m.errorKind === 'time-exceeded') {
+          ans = { from: pkt.address, kind: 'time-exceeded', final: false };
+        } else if (m.errorKind === 'unreachable' || m.errorKind === 'packet-too-big') {
+          const annotation = m.errorKind === 'packet-too-big' ? `!F-${m.mtu ?? 0}` : unreachableAnnotation(fam, m.code);
+          ans = {
+            from: pkt.address,
+            kind: m.errorKind,
+            final: true,
+            ...(annotation ? { annotation } : {}),
+            ...(m.mtu !== undefined ? { mtu: m.mtu } : {}),
+          };
+        } else {
+          continue;
+        }
+      }
+      if (index !== undefined && ans) record(index, ans, pkt.time);
+    }
+  };
+
+  const onTcp = (batch: RawPacket[]) => {
+    for (const pkt of batch) {
+      if ((normalizeIp(pkt.address) ?? pkt.address) !== dst) continue;
+      let seg = pkt.data as Uint8Array;
+      if (fam === 4) {
+        const ip = parseIpv4Header(seg);
+        if (!ip) continue;
+        seg = seg.subarray(ip.headerLength);
+      }
+      const h = parseTcp(seg);
+      if (!h || h.srcPort !== p.port || h.dstPort !== srcPort) continue;
+      const kind = tcpReplyKind(h);
+      if (!kind) continue;
+      record((h.ack - 1 - tcpSeqBase) >>> 0, { from: pkt.address, kind, final: true }, pkt.time);
+    }
+  };
+
+  function record(index: number, a: Omit<Answer, 'rttMs'>, time: number): void {
+    const pr = probes[index];
+    if (!pr || pr.answer || finished) return;
+    // A late answer after the deadline still counts: it is real, only slow.
+    pr.answer = { ...a, rttMs: Math.max(0, time - pr.sentAt) };
+    pr.done = true;
+    if (a.final && (destTtl === undefined || pr.ttl < destTtl)) destTtl = pr.ttl;
+    // Lower TTLs that are still silent now get "near" deadlines (see NEAR_FACTOR).
+    const near = Math.max(NEAR_FACTOR * pr.answer.rttMs, NEAR_FLOOR_MS);
+    for (const q of probes) {
+      if (q.ttl >= pr.ttl || q.done) continue;
+      q.deadline = Math.min(q.deadline, q.sentAt + near);
+    }
+    wake();
+  }
+
+  try {
+    if (p.protocol === 'icmp') {
+      const icmp = RawSocket.open({
+        family: fam, protocol: 'icmp', mode: 'raw', onPackets: onIcmp, receiveBufferBytes: 1 << 20,
+        icmpFilter: fam === 4 ? [0, 3, 11, 12] : [1, 2, 3, 4, 129],
+      });
+      sockets.push(icmp);
+      send = (batch) => {
+        const out = batch.map((pr) => ({
+          data: buildEchoRequest({ family: fam, identifier: id, sequence: (seqBase + pr.index) & 0xffff, payload: new Uint8Array(PAYLOAD) }),
+          address: dst,
+          ttl: pr.ttl,
+        }));
+        return icmp.sendBatch(out).times;
+      };
+    } else {
+      const icmp = RawSocket.open({
+        family: fam, protocol: 'icmp', mode: 'raw', onPackets: onIcmp, receiveBufferBytes: 1 << 20,
+        icmpFilter: fam === 4 ? [3, 11, 12] : [1, 2, 3, 4],
+      });
+      sockets.push(icmp);
+      if (p.protocol === 'udp') {
+        // A plain UDP socket: the kernel owns the source port and the checksum; errors come to
+        // the raw ICMP socket above (recvErr off, so they do not also queue here).
+        const udp = RawSocket.open({ family: fam, protocol: 'udp', mode: 'dgram', onPackets: () => {}, recvErr: false, recvTtl: false });
+        sockets.push(udp);
+        udp.bind(fam === 4 ? '0.0.0.0' : '::', 0);
+        srcPort = udp.localAddress().port;
+        send = (batch) =>
+          udp.sendBatch(batch.map((pr) => ({ data: new Uint8Array(PAYLOAD), address: dst, port: p.port + pr.index, ttl: pr.ttl }))).times;
+      } else {
+        srcAddr = await sourceAddressFor(dst, fam);
+        // Hold the source port with a listener: the port is ours, and the SYN-ACKs our raw
+        // probes provoke get a RST from the kernel, as with traceroute -T.
+        tcpHold = createServer();
+        tcpHold.listen(0, srcAddr);
+        await once(tcpHold, 'listening');
+        srcPort = (tcpHold.address() as { port: number }).port;
+        const tcp = RawSocket.open({ family: fam, protocol: 'tcp', mode: 'raw', onPackets: onTcp, recvTtl: false, receiveBufferBytes: 1 << 20 });
+        sockets.push(tcp);
+        send = (batch) =>
+          tcp.sendBatch(batch.map((pr) => ({
+            data: buildTcpSyn({ srcPort, dstPort: p.port, seq: (tcpSeqBase + pr.index) >>> 0 }, { src: srcAddr, dst }),
+            address: dst,
+            ttl: pr.ttl,
+          }))).times;
+      }
+    }
+  } catch (err) {
+    for (const s of sockets) s.close();
+    tcpHold?.close();
+    throw err;
+  }
+
+  ctx.emit({
+    type: 'start', agent: ctx.agent, target: ctx.target, measurement: 'traceroute', address: dst, family: fam,
+    protocol: p.protocol,
+    params: { maxHops: p.maxHops, queriesPerHop: p.queries, port: p.port, timeoutMs: p.timeoutMs, ...(p.protocol === 'tcp' ? { sourcePort: srcPort } : {}) },
+  });
+
+  // Emission: hops in TTL order, each once complete; names resolved while later hops finish.
+  const names = new Map<string, Promise<string | undefined>>();
+  const lookup = (a: string) => {
+    let n = names.get(a);
+    if (!n) {
+      n = ctx.reverse
+        ? Promise.race([ctx.reverse(a).catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), RDNS_WAIT_MS).unref())])
+        : Promise.resolve(undefined);
+      names.set(a, n);
+    }
+    return n;
+  };
+  let chain = Promise.resolve();
+  let nextEmit = 1;
+  const emitted: HopEvent[] = [];
+
+  const hopComplete = (ttl: number) => {
+    for (let q = 0; q < p.queries; q++) {
+      const pr = probes[(ttl - 1) * p.queries + q];
+      if (!pr || !pr.done) return false;
+    }
+    return true;
+  };
+
+  const flush = () => {
+    while (nextEmit <= p.maxHops && (destTtl === undefined || nextEmit <= destTtl) && hopComplete(nextEmit)) {
+      const ttl = nextEmit++;
+      const mine = probes.slice((ttl - 1) * p.queries, ttl * p.queries);
+      for (const pr of mine) if (pr.answer) void lookup(pr.answer.from);
+      chain = chain.then(async () => {
+        const responders: HopResponder[] = [];
+        for (const pr of mine) {
+          const a = pr.answer;
+          if (!a) continue;
+          let r = responders.find((x) => x.address === a.from);
+          if (!r) {
+            r = { address: a.from, rttsMs: [], kind: a.kind };
+            if (a.annotation) r.annotation = a.annotation;
+            if (a.mtu !== undefined) r.mtu = a.mtu;
+            responders.push(r);
+          }
+          r.rttsMs.push(round3(a.rttMs));
+        }
+        for (const r of responders) {
+          const name = await lookup(r.address);
+          if (name) r.name = name;
+        }
+        const received = mine.filter((x) => x.answer).length;
+        const hop: HopEvent = {
+          type: 'hop', agent: ctx.agent, target: ctx.target, ttl, responders,
+          sent: p.queries, received, lossPct: ((p.queries - received) / p.queries) * 100,
+        };
+        emitted.push(hop);
+        ctx.emit(hop);
+      });
+    }
+  };
+
+  // Sending and deadlines.
+  let next = 0;
+  const windowProbes = WINDOW_HOPS * p.queries;
+  const pump = () => {
+    const now = rawNow();
+    for (const pr of probes) {
+      if (!pr.done && now >= pr.deadline) pr.done = true;
+    }
+    if (destTtl !== undefined) {
+      // Nothing beyond the destination matters any more.
+      for (const pr of probes) if (pr.ttl > destTtl) pr.done = true;
+    }
+    const inflight = probes.filter((x) => !x.done).length;
+    const batch: Probe[] = [];
+    while (!ctx.signal.aborted && next < total && inflight + batch.length < windowProbes) {
+      const ttl = Math.floor(next / p.queries) + 1;
+      if (destTtl !== undefined && ttl > destTtl) break;
+      const pr: Probe = { index: next, ttl, sentAt: 0, deadline: Infinity, done: false };
+      probes.push(pr);
+      batch.push(pr);
+      next++;
+    }
+    if (batch.length) {
+      let times: number[] = [];
+      try {
+        times = send(batch);
+      } catch {
+        times = [];
+      }
+      for (let i = 0; i < batch.length; i++) {
+        const pr = batch[i]!;
+        const t = times[i];
+        if (t === undefined || Number.isNaN(t)) {
+          // Refused locally (e.g. no route): counts as lost, and sending the rest is pointless.
+          pr.sentAt = rawNow();
+          pr.done = true;
+        } else {
+          pr.sentAt = t;
+          pr.deadline = t + p.timeoutMs;
+        }
+      }
+    }
+    flush();
+    const allSent = next >= total || (destTtl !== undefined && Math.floor(next / p.queries) + 1 > destTtl);
+    const lastTtl = destTtl ?? p.maxHops;
+    if (ctx.signal.aborted || (allSent && nextEmit > lastTtl) || (allSent && probes.every((x) => x.done))) finished = true;
+  };
+
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      pump();
+      if (finished) {
+        clearInterval(timer);
+        ctx.signal.removeEventListener('abort', tick);
+        resolve();
+      }
+    };
+    wake = () => queueMicrotask(tick);
+    const timer = setInterval(tick, 5);
+    ctx.signal.addEventListener('abort', tick);
+    tick();
+  });
+  for (const s of sockets) s.close();
+  tcpHold?.close();
+  await chain;
+
+  const listed = probes.filter((x) => x.ttl <= (destTtl ?? p.maxHops));
+  const rtts = listed.filter((x) => x.answer).map((x) => x.answer!.rttMs);
+  const last = emitted.at(-1);
+  const reached = destTtl !== undefined && !!last && last.ttl === destTtl && last.responders.some((r) => r.address === dst);
+  ctx.emit({
+    type: 'summary', agent: ctx.agent, target: ctx.target, measurement: 'traceroute', address: dst,
+    ...computeStats(listed.length, rtts),
+    durationMs: round3(performance.now() - t0),
+    reached,
+    hops: emitted.length,
+  });
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Traces every target of `spec` (LocalAgent's entry point). */
+export function runTraceroute(spec: MeasurementSpec, o: ProbeRunOptions): Promise<void> {
+  return perTarget(spec, o, (ctx) => traceroute(spec, ctx));
+}
