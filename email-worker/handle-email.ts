@@ -1,0 +1,136 @@
+/**
+ * The Email Worker's work for one inbound message: size check, loop and abuse rules, the
+ * command run through the hub within a time budget, and a threaded reply. Kept apart from
+ * index.ts (which only binds workerd's `cloudflare:email`) so that the whole path reads top
+ * to bottom here.
+ */
+import PostalMime from 'postal-mime';
+import { answerEmail } from '../shared/email-answer.ts';
+import { parseAllowList, replyDecision, SenderRateLimiter, senderAllowed } from '../shared/email-policy.ts';
+import { buildReply } from '../shared/email-reply.ts';
+import { describeError } from '../shared/errors.ts';
+import { renderHtmlText } from '../shared/render-html.ts';
+import { HubClient } from '../shared/hub-client.ts';
+import { mimeReply } from './mime-reply.ts';
+
+/** The inbound message as workerd hands it to `email()` (ForwardableEmailMessage). */
+export interface InboundEmail {
+  /** Envelope sender (MAIL FROM); where the reply goes. */
+  readonly from: string;
+  /** Envelope recipient (our address). */
+  readonly to: string;
+  readonly headers: Headers;
+  readonly raw: ReadableStream<Uint8Array>;
+  readonly rawSize: number;
+  /** Synchronous in production; miniflare hands an RPC stub whose call must be awaited. */
+  setReject(reason: string): void | Promise<void>;
+  reply(message: unknown): Promise<unknown>;
+}
+
+/** Variables and secrets of the Worker (wrangler.toml `[vars]`, `wrangler secret put`). */
+export interface EmailWorkerEnv {
+  /** Base URL of the hub, e.g. https://hub.example.net. Required. */
+  HUB_URL?: string;
+  /** Bearer token for the hub (a secret). Optional when the hub allows anonymous use. */
+  HUB_TOKEN?: string;
+  /** Largest message accepted, in bytes; larger ones are rejected in the SMTP dialogue. Default 1 MiB. */
+  MAX_MESSAGE_BYTES?: string;
+  /** Comma list of allowed senders: addresses, domains, `.subdomain` suffixes. Default: everyone. */
+  ALLOW_FROM?: string;
+  /** Seconds a measurement may run before the reply goes out with what arrived. Default 25. */
+  TIME_BUDGET_SECONDS?: string;
+  /** Highest ping count run for an email. Default 10. */
+  MAX_COUNT?: string;
+  /** Commands per sender in a burst, and seconds per further command. Defaults 5 and 60. */
+  RATE_BURST?: string;
+  RATE_REFILL_SECONDS?: string;
+  /** Display name of the replies. Default "meshprobe". */
+  FROM_NAME?: string;
+}
+
+/** What index.ts injects: workerd's EmailMessage class, and the clock. */
+export interface EmailWorkerDeps {
+  EmailMessage: new (from: string, to: string, raw: string) => unknown;
+  now: () => number;
+}
+
+/** The outcome, for logs and tests. */
+export type EmailOutcome =
+  | { action: 'rejected'; reason: string }
+  | { action: 'ignored'; reason: string }
+  | { action: 'replied'; kind: string; partial: boolean };
+
+const DEFAULT_MAX_BYTES = 1024 * 1024;
+
+// Per isolate: Workers may run several isolates, so this is a best-effort brake, not a quota.
+let limiter: SenderRateLimiter | undefined;
+let limiterKey = '';
+
+/** Handles one inbound message. Never throws: failures become a logged outcome. */
+export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, deps: EmailWorkerDeps): Promise<EmailOutcome> {
+  const maxBytes = positive(env.MAX_MESSAGE_BYTES, DEFAULT_MAX_BYTES);
+  if (message.rawSize > maxBytes) {
+    // Rejected before reading a byte: the sending server bounces it to the sender.
+    const reason = `message too large: ${message.rawSize} bytes, the limit is ${maxBytes} (send the command as plain text)`;
+    await message.setReject(reason);
+    return { action: 'rejected', reason };
+  }
+  const allowList = parseAllowList(env.ALLOW_FROM);
+  if (!senderAllowed(message.from, allowList)) {
+    const reason = `sender ${message.from} is not allowed to use this gateway`;
+    await message.setReject(reason);
+    return { action: 'rejected', reason };
+  }
+  const mail = await PostalMime.parse(message.raw);
+  const decision = replyDecision({
+    from: mail.from?.address ?? '',
+    returnPath: message.from,
+    headers: (name) => message.headers.get(name),
+  });
+  if (!decision.reply) return { action: 'ignored', reason: decision.reason };
+
+  const burst = positive(env.RATE_BURST, 5);
+  const refillMs = positive(env.RATE_REFILL_SECONDS, 60) * 1000;
+  if (!limiter || limiterKey !== `${burst}/${refillMs}`) {
+    limiter = new SenderRateLimiter({ burst, refillMs });
+    limiterKey = `${burst}/${refillMs}`;
+  }
+  const rate = limiter.check(message.from, deps.now());
+  if (rate.action === 'drop') return { action: 'ignored', reason: 'rate limited (already notified)' };
+
+  let body: { text: string; html: string };
+  let kind: string;
+  let partial = false;
+  if (rate.action === 'notify') {
+    const text = `Too many commands from ${message.from}; try again in ${Math.ceil(rate.retryAfterMs / 1000)} s. Further messages until then get no answer.`;
+    body = { text, html: renderHtmlText(text) };
+    kind = 'rate-limited';
+  } else {
+    const budgetS = positive(env.TIME_BUDGET_SECONDS, 25);
+    const answer = await answerEmail(
+      { subject: mail.subject, text: mail.text, html: mail.html },
+      {
+        hub: new HubClient({ url: env.HUB_URL ?? '', ...(env.HUB_TOKEN ? { token: env.HUB_TOKEN } : {}) }),
+        signal: AbortSignal.timeout(budgetS * 1000),
+        budgetLabel: `${budgetS} s`,
+        maxCount: positive(env.MAX_COUNT, 10),
+      },
+    ).catch((err: unknown) => {
+      // HubClient's constructor throws on a bad HUB_URL: a configuration error, said in the reply.
+      const text = `the gateway is misconfigured: ${describeError(err).message}`;
+      return { kind: 'refused' as const, partial: false, text, html: renderHtmlText(text) };
+    });
+    body = { text: answer.text, html: answer.html };
+    kind = answer.kind;
+    partial = answer.partial;
+  }
+  const reply = buildReply({ messageId: mail.messageId, references: mail.references, inReplyTo: mail.inReplyTo, subject: mail.subject }, body);
+  const raw = mimeReply(reply, { from: message.to, to: message.from, id: crypto.randomUUID(), fromName: env.FROM_NAME || 'meshprobe' });
+  await message.reply(new deps.EmailMessage(message.to, message.from, raw));
+  return { action: 'replied', kind, partial };
+}
+
+function positive(text: string | undefined, fallback: number): number {
+  const n = Number(text);
+  return text !== undefined && text !== '' && Number.isFinite(n) && n > 0 ? n : fallback;
+}
