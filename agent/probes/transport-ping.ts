@@ -1,0 +1,311 @@
+/**
+ * TCP and UDP ping (`-P tcp|udp`, `-p PORT`), with iputils ping's schedule (count, interval,
+ * per-probe timeout) and the same events as ICMP ping.
+ *
+ * - TCP: a raw SYN, timed to the SYN-ACK (port open) or RST (closed) — `reply.kind` says which.
+ *   The source port is held by a listener, so the kernel answers the SYN-ACK with a RST and no
+ *   connection is ever made. Without CAP_NET_RAW it falls back to connect() (start.note says so).
+ * - UDP: a datagram to the port, timed to the ICMP port-unreachable that comes back (read from
+ *   the socket error queue, kernel-timestamped; no privileges needed), or to a UDP answer.
+ */
+import { createServer, connect, type Server } from 'node:net';
+import { once } from 'node:events';
+import { RawSocket, type RawPacket } from '../raw-socket.ts';
+import { sourceAddressFor } from '../source-address.ts';
+import { errorFromInfo, parseIcmp } from '../../shared/icmp-packet.ts';
+import { buildTcpSyn, parseTcp, tcpReplyKind } from '../../shared/tcp-packet.ts';
+import { parseIpv4Header } from '../../shared/ipv4-header.ts';
+import { normalizeIp } from '../../shared/cidr.ts';
+import { computeStats } from '../../shared/stats.ts';
+import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
+import { Defaults, pingParams, type MeasurementSpec, type PingParams } from '../../shared/spec.ts';
+import type { IcmpErrorKind } from '../../shared/events.ts';
+import { perTarget, type ProbeRunOptions } from './per-target.ts';
+import type { ProbeContext } from './traceroute.ts';
+
+/** What came back for one probe. `time` is on the prober's clock (the one send() returns). */
+export type Outcome =
+  | { type: 'reply'; time: number; from: string; ttl: number | null; bytes: number; kind: string }
+  | { type: 'icmp-error'; time: number; from: string; kind: IcmpErrorKind; icmpType: number; icmpCode: number; message: string; mtu?: number };
+
+/** One way of sending probes and hearing back: raw SYN, connect(), UDP. */
+export interface Prober {
+  /** A remark for the start event (e.g. the connect() fallback). */
+  note?: string;
+  /** Extra parameters for the start event. */
+  params?: Record<string, number | string | boolean>;
+  /** Sends probe `seq` (1-based); returns its send time. Throws when the kernel refuses. */
+  send(seq: number): number;
+  close(): void;
+}
+
+type OnOutcome = (seq: number, o: Outcome) => void;
+
+const TCP_FALLBACK_NOTE = 'TCP connect() fallback (no CAP_NET_RAW): times run from connect() to the handshake answer';
+
+/** TCP or UDP ping of every target of `spec` (LocalAgent's entry point for protocol tcp/udp). */
+export function runTransportPing(spec: MeasurementSpec, o: ProbeRunOptions): Promise<void> {
+  const params = pingParams(spec);
+  return perTarget(spec, o, (ctx) => transportPing(params, ctx));
+}
+
+/** Pings one resolved target over TCP or UDP. */
+export async function transportPing(params: PingParams, ctx: ProbeContext): Promise<void> {
+  if (params.protocol !== 'tcp' && params.protocol !== 'udp') throw new MeshprobeError(ErrorCode.BadRequest, `transport ping needs tcp or udp, not ${params.protocol}`);
+  const port = params.port ?? (params.protocol === 'tcp' ? Defaults.tcpPort : Defaults.tracePort);
+  const dst = normalizeIp(ctx.address) ?? ctx.address;
+  const handlers = new Map<number, (o: Outcome) => void>();
+  const onOutcome: OnOutcome = (seq, o) => handlers.get(seq)?.(o);
+  let prober: Prober;
+  if (params.protocol === 'udp') {
+    prober = openUdpProber(dst, ctx.family, port, params, onOutcome);
+  } else {
+    try {
+      prober = await openTcpRawProber(dst, ctx.family, port, params, onOutcome);
+    } catch (err) {
+      if (!(err instanceof MeshprobeError) || (err.code !== ErrorCode.NoPermission && err.code !== ErrorCode.Internal)) throw err;
+      prober = openTcpConnectProber(dst, port, params, onOutcome);
+    }
+  }
+  try {
+    await pingSchedule(params, port, ctx, dst, prober, handlers);
+  } finally {
+    prober.close();
+  }
+}
+
+/** iputils' schedule: `count` probes `intervalMs` apart, each settled by an answer or its timeout. */
+function pingSchedule(
+  params: PingParams,
+  port: number,
+  ctx: ProbeContext,
+  dst: string,
+  prober: Prober,
+  handlers: Map<number, (o: Outcome) => void>,
+): Promise<void> {
+  const { agent, target, emit, signal } = ctx;
+  const started = performance.now();
+  emit({
+    type: 'start', agent, target, measurement: 'ping', address: dst, family: ctx.family, protocol: params.protocol,
+    params: { count: params.count, intervalMs: params.intervalMs, timeoutMs: params.timeoutMs, port, ttl: params.ttl, ...prober.params },
+    ...(prober.note ? { note: prober.note } : {}),
+  });
+  const rtts: number[] = [];
+  const timers = new Map<number, NodeJS.Timeout>();
+  let sent = 0;
+  let sendTimer: NodeJS.Timeout | undefined;
+  let finished = false;
+  return new Promise<void>((resolve) => {
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(sendTimer);
+      for (const t of timers.values()) clearTimeout(t);
+      handlers.clear();
+      signal.removeEventListener('abort', finish);
+      emit({ type: 'summary', agent, target, measurement: 'ping', address: dst, durationMs: performance.now() - started, ...computeStats(sent, rtts) });
+      resolve();
+    };
+    const settle = (seq: number) => {
+      clearTimeout(timers.get(seq));
+      timers.delete(seq);
+      handlers.delete(seq);
+      if (sent >= params.count && timers.size === 0) finish();
+    };
+    const sendOne = () => {
+      if (finished || signal.aborted) return;
+      const seq = sent + 1;
+      let sentAt: number;
+      // Registered before sending: on loopback the answer can arrive before send() returns.
+      handlers.set(seq, (o) => {
+        if (finished) return;
+        const rttMs = Math.max(0, o.time - sentAt);
+        if (o.type === 'reply') {
+          rtts.push(rttMs);
+          emit({ type: 'reply', agent, target, seq, ttl: o.ttl, rttMs, bytes: o.bytes, from: o.from, kind: o.kind });
+        } else {
+          emit({
+            type: 'icmp-error', agent, target, seq, kind: o.kind, icmpType: o.icmpType, icmpCode: o.icmpCode, from: o.from,
+            message: o.message, rttMs, ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
+          });
+        }
+        settle(seq);
+      });
+      try {
+        sentAt = prober.send(seq);
+      } catch (err) {
+        handlers.delete(seq);
+        const code = (err as { code?: string }).code;
+        emit({ type: 'error', agent, target, code: ErrorCode.Internal, message: `cannot send to ${dst}: ${code ?? (err as Error).message}` });
+        finished = true;
+        for (const t of timers.values()) clearTimeout(t);
+        signal.removeEventListener('abort', finish);
+        resolve();
+        return;
+      }
+      sent++;
+      timers.set(seq, setTimeout(() => {
+        if (finished || !timers.has(seq)) return;
+        emit({ type: 'timeout', agent, target, seq });
+        settle(seq);
+      }, params.timeoutMs));
+      if (sent < params.count) {
+        const due = started + sent * params.intervalMs;
+        sendTimer = setTimeout(sendOne, Math.max(0, due - performance.now()));
+      }
+    };
+    signal.addEventListener('abort', finish, { once: true });
+    sendOne();
+  });
+}
+
+/** Raw SYN prober: SYN out on a raw TCP socket, SYN-ACK/RST in on it, ICMP errors on a raw ICMP socket. */
+async function openTcpRawProber(dst: string, fam: 4 | 6, port: number, params: PingParams, on: OnOutcome): Promise<Prober> {
+  const seqBase = (Math.random() * 0x1_0000_0000) >>> 0;
+  let srcPort = 0;
+  const onTcp = (batch: RawPacket[]) => {
+    for (const pkt of batch) {
+      if ((normalizeIp(pkt.address) ?? pkt.address) !== dst) continue;
+      let seg = pkt.data as Uint8Array;
+      if (fam === 4) {
+        const ip = parseIpv4Header(seg);
+        if (!ip) continue;
+        seg = seg.subarray(ip.headerLength);
+      }
+      const h = parseTcp(seg);
+      if (!h || h.srcPort !== port || h.dstPort !== srcPort) continue;
+      const kind = tcpReplyKind(h);
+      if (!kind) continue;
+      const seq = (h.ack - 1 - seqBase) >>> 0;
+      on(seq, { type: 'reply', time: pkt.time, from: pkt.address, ttl: pkt.ttl ?? null, bytes: seg.length, kind });
+    }
+  };
+  const onIcmp = (batch: RawPacket[]) => {
+    for (const pkt of batch) {
+      const m = parseIcmp(pkt.data, { family: fam });
+      if (!m || m.kind !== 'error' || !m.original?.tcp) continue;
+      const t = m.original.tcp;
+      if (t.sourcePort !== srcPort || t.destinationPort !== port) continue;
+      on((t.sequence - seqBase) >>> 0, {
+        type: 'icmp-error', time: pkt.time, from: pkt.address, kind: m.errorKind, icmpType: m.type, icmpCode: m.code, message: m.message,
+        ...(m.mtu !== undefined ? { mtu: m.mtu } : {}),
+      });
+    }
+  };
+  const tcp = RawSocket.open({ family: fam, protocol: 'tcp', mode: 'raw', onPackets: onTcp, receiveBufferBytes: 1 << 20 });
+  let icmp: RawSocket | undefined;
+  let hold: Server | undefined;
+  try {
+    icmp = RawSocket.open({ family: fam, protocol: 'icmp', mode: 'raw', onPackets: onIcmp, icmpFilter: fam === 4 ? [3, 11, 12] : [1, 2, 3, 4] });
+    const src = await sourceAddressFor(dst, fam);
+    // The listener owns the source port: nobody else gets it, and the kernel RSTs the SYN-ACK.
+    hold = createServer();
+    hold.listen(0, src);
+    await once(hold, 'listening');
+    srcPort = (hold.address() as { port: number }).port;
+    const h = hold;
+    const i = icmp;
+    return {
+      params: { sourcePort: srcPort },
+      send: (seq) => tcp.send(buildTcpSyn({ srcPort, dstPort: port, seq: (seqBase + seq) >>> 0 }, { src, dst }), dst, { ttl: params.ttl }),
+      close: () => {
+        tcp.close();
+        i.close();
+        h.close();
+      },
+    };
+  } catch (err) {
+    tcp.close();
+    icmp?.close();
+    hold?.close();
+    throw err;
+  }
+}
+
+/** Unprivileged TCP ping: connect() and time the handshake (SYN-ACK → connect, RST → ECONNREFUSED). */
+function openTcpConnectProber(dst: string, port: number, params: PingParams, on: OnOutcome): Prober {
+  const open = new Set<ReturnType<typeof connect>>();
+  return {
+    note: TCP_FALLBACK_NOTE,
+    send: (seq) => {
+      const t = performance.now();
+      const s = connect({ host: dst, port });
+      open.add(s);
+      const done = () => {
+        open.delete(s);
+        s.destroy();
+      };
+      s.once('connect', () => {
+        on(seq, { type: 'reply', time: performance.now(), from: dst, ttl: null, bytes: 0, kind: 'syn-ack' });
+        done();
+      });
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        const time = performance.now();
+        if (err.code === 'ECONNREFUSED') on(seq, { type: 'reply', time, from: dst, ttl: null, bytes: 0, kind: 'rst' });
+        else on(seq, { type: 'icmp-error', time, from: dst, kind: 'unreachable', icmpType: 0, icmpCode: 0, message: err.code ?? err.message });
+        done();
+      });
+      s.setTimeout(params.timeoutMs, done);
+      return t;
+    },
+    close: () => {
+      for (const s of open) s.destroy();
+      open.clear();
+    },
+  };
+}
+
+const MAGIC = 0x4d50; // "MP": our payload, so answers can be matched to their probe
+
+/** UDP prober: a datagram socket with IP_RECVERR; the port-unreachable comes back on its error queue. */
+function openUdpProber(dst: string, fam: 4 | 6, port: number, params: PingParams, on: OnOutcome): Prober {
+  const id = (Math.random() * 0xffff) | 0;
+  const outstanding: number[] = [];
+  const seqOf = (data: Uint8Array): number | undefined => {
+    if (data.length >= 8 && ((data[0]! << 8) | data[1]!) === MAGIC && ((data[2]! << 8) | data[3]!) === id) {
+      return ((data[4]! << 24) >>> 0) + ((data[5]! << 16) | (data[6]! << 8) | data[7]!);
+    }
+    // An ICMP error may quote too little of our datagram: the oldest probe is the best guess.
+    return outstanding[0];
+  };
+  const onPackets = (batch: RawPacket[]) => {
+    for (const pkt of batch) {
+      const seq = seqOf(pkt.data);
+      if (seq === undefined) continue;
+      const i = outstanding.indexOf(seq);
+      if (i >= 0) outstanding.splice(i, 1);
+      const e = pkt.error;
+      if (!e) {
+        on(seq, { type: 'reply', time: pkt.time, from: pkt.address, ttl: pkt.ttl ?? null, bytes: pkt.data.length, kind: 'udp' });
+        continue;
+      }
+      if (e.origin !== 'icmp' && e.origin !== 'icmp6') continue;
+      const from = e.offender ?? pkt.address;
+      const portUnreach = fam === 4 ? e.type === 3 && e.code === 3 : e.type === 1 && e.code === 4;
+      if (portUnreach) {
+        on(seq, { type: 'reply', time: pkt.time, from, ttl: pkt.ttl ?? null, bytes: pkt.data.length + 8, kind: 'port-unreachable' });
+        continue;
+      }
+      const c = errorFromInfo(fam, e.type, e.code, e.info);
+      on(seq, {
+        type: 'icmp-error', time: pkt.time, from, kind: c?.kind ?? 'other', icmpType: e.type, icmpCode: e.code,
+        message: c?.message ?? `ICMP type ${e.type} code ${e.code}`, ...(c?.mtu !== undefined ? { mtu: c.mtu } : {}),
+      });
+    }
+  };
+  const udp = RawSocket.open({ family: fam, protocol: 'udp', mode: 'dgram', onPackets, recvErr: true, recvTtl: true, ttl: params.ttl });
+  const size = Math.max(8, params.size);
+  return {
+    send: (seq) => {
+      const b = new Uint8Array(size);
+      const v = new DataView(b.buffer);
+      v.setUint16(0, MAGIC);
+      v.setUint16(2, id);
+      v.setUint32(4, seq);
+      outstanding.push(seq);
+      if (outstanding.length > 64) outstanding.shift();
+      return udp.send(b, dst, { port });
+    },
+    close: () => udp.close(),
+  };
+}
