@@ -220,12 +220,16 @@ export class BotApiServer {
     return this.waitUntil(() => this.calls.find(predicate), timeoutMs, what);
   }
 
-  /** Resolves with `probe()`'s first truthy value, checked after every call; rejects after `timeoutMs`. */
+  /**
+   * Resolves with `probe()`'s first truthy value, checked after every call and every 20 ms (for
+   * state outside this server, such as a log); rejects after `timeoutMs`.
+   */
   async waitUntil<T>(probe: () => T | undefined | false | null, timeoutMs = 10_000, what = 'the expected bot behaviour'): Promise<T> {
     const first = probe();
     if (first) return first;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
+        clearInterval(poll);
         this.#callWaiters.delete(check);
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
       }, timeoutMs);
@@ -233,10 +237,12 @@ export class BotApiServer {
         const v = probe();
         if (v) {
           clearTimeout(timer);
+          clearInterval(poll);
           this.#callWaiters.delete(check);
           resolve(v);
         }
       };
+      const poll = setInterval(check, 20);
       this.#callWaiters.add(check);
     });
   }
