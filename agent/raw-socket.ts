@@ -18,7 +18,8 @@
  *   socket.close()                    stops polling, closes the fd; idempotent
  *   socket.family / .protocol / .mode / .closed
  *   rawNow(): number                  the current time on the packets' clock
- *   RAW_EPOCH_MS: number              Unix-epoch ms of time 0 (to turn times into dates)
+ *   rawEpochMs(): number              Unix-epoch ms of time 0 (to turn times into dates)
+ *   rawSocketsAvailable(): boolean    whether the addon is built and loads
  *
  * Received packets ({@link RawPacket}):
  *   - IPv4 raw sockets deliver the IP header too (parse it: shared/icmp-packet.ts). IPv6 raw
@@ -219,29 +220,30 @@ export class RawSocket {
       icmpFilter: o.icmpFilter,
     };
     let last: unknown;
+    const denied: RawMode[] = [];
     for (const m of tryModes) {
-      const cb = o.onPackets;
       try {
-        const h = n.open(o.family, o.protocol, m, cb, opts);
+        const h = n.open(o.family, o.protocol, m, o.onPackets, opts);
         return new RawSocket(h, o.family, o.protocol, m);
       } catch (err) {
         last = err;
         if (!isPermission(err)) break;
+        denied.push(m);
       }
     }
-    throw RawSocket.#openError(o, last);
+    throw RawSocket.#openError(o, last, denied);
   }
 
-  static #openError(o: RawSocketOptions, err: unknown): MeshprobeError {
-    const what = `${o.protocol === 'icmp' ? (o.family === 6 ? 'ICMPv6' : 'ICMP') : o.protocol.toUpperCase()} socket (IPv${o.family})`;
+  static #openError(o: RawSocketOptions, err: unknown, denied: RawMode[]): MeshprobeError {
+    const what = `${o.protocol === 'icmp' ? (o.family === 6 ? 'an ICMPv6' : 'an ICMP') : `a ${o.protocol.toUpperCase()}`} socket (IPv${o.family})`;
     const msg = err instanceof Error ? err.message : String(err);
     if (isPermission(err)) {
-      return new MeshprobeError(ErrorCode.NoPermission, `cannot open a raw ${what}: permission denied; ${permissionHelp}`, { cause: err });
+      return new MeshprobeError(ErrorCode.NoPermission, `cannot open ${what}: permission denied (${denied.map((m) => (m === 'raw' ? 'no CAP_NET_RAW' : 'ping sockets are not allowed for this group')).join(', and ')}); ${permissionHelp}`, { cause: err });
     }
     if ((err as { code?: unknown })?.code === 'MP_ERR_BAD_REQUEST') {
-      return new MeshprobeError(ErrorCode.BadRequest, `cannot open a ${what}: ${msg}`, { cause: err });
+      return new MeshprobeError(ErrorCode.BadRequest, `cannot open ${what}: ${msg}`, { cause: err });
     }
-    return new MeshprobeError(ErrorCode.Internal, `cannot open a ${what}: ${msg}`, { cause: err });
+    return new MeshprobeError(ErrorCode.Internal, `cannot open ${what}: ${msg}`, { cause: err });
   }
 
   get closed(): boolean {

@@ -1,0 +1,64 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalAgent } from '../../agent/local-agent.ts';
+import { IcmpSocketPool } from '../../agent/icmp-socket-pool.ts';
+import { parseSpec, type MeasurementSpecInput } from '../../shared/spec.ts';
+import type { MeasurementEvent } from '../../shared/events.ts';
+import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
+import { rawSkipReason } from '../helpers/raw-capability.ts';
+
+let dns: TestDnsServer;
+let pool: IcmpSocketPool;
+before(async () => {
+  dns = await startDnsServer({ 'host.test': ['127.0.0.1'] });
+  pool = new IcmpSocketPool({ lingerMs: 10 });
+});
+after(async () => {
+  pool.close();
+  await dns.close();
+});
+
+async function run(agent: LocalAgent, input: MeasurementSpecInput): Promise<MeasurementEvent[]> {
+  const r = parseSpec(input);
+  assert.ok(r.ok);
+  const events: MeasurementEvent[] = [];
+  await agent.run(r.spec, { signal: new AbortController().signal, emit: (e) => events.push(e) });
+  return events;
+}
+
+test('info: default name local, the capabilities that work, the package version', () => {
+  const a = new LocalAgent();
+  assert.equal(a.info.name, 'local');
+  assert.deepEqual(a.info.capabilities, ['icmp', 'icmp6', 'ping']);
+  assert.match(a.info.version, /^\d+\.\d+\.\d+/);
+  assert.equal(new LocalAgent({ name: 'lax1' }).info.name, 'lax1');
+});
+
+test('run(ping) measures through the configured DNS servers and names events after the agent', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const a = new LocalAgent({ name: 'edge', dnsServers: dns.servers, pool });
+  const events = await run(a, { type: 'ping', targets: ['host.test'], count: 2, intervalMs: 10 });
+  assert.deepEqual(events.map((e) => e.type), ['start', 'reply', 'reply', 'summary']);
+  for (const e of events) assert.equal('agent' in e ? e.agent : undefined, 'edge');
+  assert.ok(dns.queries.some((q) => q.name === 'host.test'));
+});
+
+for (const type of ['traceroute', 'probe'] as const) {
+  test(`run(${type}) is an error event per target until its probe lands`, async () => {
+    const a = new LocalAgent({ pool });
+    const events = await run(a, { type, targets: type === 'probe' ? ['127.0.0.0/30'] : ['127.0.0.1', '::1'] });
+    assert.ok(events.length > 0);
+    for (const e of events) {
+      assert.equal(e.type, 'error');
+      assert.match((e as { message: string }).message, /not supported yet/);
+    }
+  });
+}
+
+test('run(ping -P udp) is refused clearly until UDP ping lands', async () => {
+  const a = new LocalAgent({ pool });
+  const events = await run(a, { type: 'ping', targets: ['127.0.0.1'], protocol: 'udp', port: 9 });
+  assert.equal(events.length, 1);
+  assert.equal(events[0]!.type, 'error');
+});

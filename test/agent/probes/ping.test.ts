@@ -1,0 +1,228 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runPing } from '../../../agent/probes/ping.ts';
+import { Resolver } from '../../../agent/resolver.ts';
+import { IcmpSocketPool } from '../../../agent/icmp-socket-pool.ts';
+import { RawSocket, type RawPacket } from '../../../agent/raw-socket.ts';
+import { parseIcmp } from '../../../shared/icmp-packet.ts';
+import { parseSpec, type MeasurementSpecInput } from '../../../shared/spec.ts';
+import type { MeasurementEvent } from '../../../shared/events.ts';
+import { startDnsServer, type TestDnsServer } from '../../helpers/dns-server.ts';
+import { rawSkipReason } from '../../helpers/raw-capability.ts';
+
+let dns: TestDnsServer;
+let pool: IcmpSocketPool;
+before(async () => {
+  dns = await startDnsServer({ 'lo.test': ['127.0.0.1', '::1'] });
+  pool = new IcmpSocketPool({ lingerMs: 10 });
+});
+after(async () => {
+  pool.close();
+  await dns.close();
+});
+
+async function ping(input: MeasurementSpecInput, o: { signal?: AbortSignal; onEvent?: (e: MeasurementEvent) => void } = {}) {
+  const r = parseSpec(input);
+  assert.ok(r.ok, r.ok ? '' : r.message);
+  const events: MeasurementEvent[] = [];
+  await runPing(r.spec, {
+    agent: 'test',
+    resolver: new Resolver({ servers: dns.servers }),
+    signal: o.signal ?? new AbortController().signal,
+    emit: (e) => {
+      events.push(e);
+      o.onEvent?.(e);
+    },
+    pool,
+  });
+  return events;
+}
+
+const ofType = <T extends MeasurementEvent['type']>(events: MeasurementEvent[], type: T) =>
+  events.filter((e): e is Extract<MeasurementEvent, { type: T }> => e.type === type);
+
+/** Counts echo requests seen on lo by a separate raw socket (the kernel shows it every one). */
+function requestCounter(family: 4 | 6, destination: string) {
+  const seen: { ttl: number | undefined; bytes: number; at: number }[] = [];
+  const socket = RawSocket.open({
+    family,
+    protocol: 'icmp',
+    mode: 'raw',
+    onPackets: (ps: RawPacket[]) => {
+      for (const p of ps) {
+        const m = parseIcmp(p.data, { family });
+        if (m?.kind !== 'echo-request') continue;
+        // IPv6 raw sockets give no header: on lo the request's source is its destination too.
+        if (family === 4 ? m.ip?.destination !== destination : p.address !== destination) continue;
+        seen.push({ ttl: family === 4 ? m.ip?.ttl : p.ttl, bytes: m.bytes, at: performance.now() });
+      }
+    },
+  });
+  return { seen, close: () => socket.close() };
+}
+
+for (const target of ['127.0.0.1', '::1']) {
+  test(`ping ${target} -c 3: start, 3 replies, summary 3/3`, async (t) => {
+    const skip = rawSkipReason();
+    if (skip) return t.skip(skip);
+    const events = await ping({ type: 'ping', targets: [target], count: 3, intervalMs: 20 });
+    assert.deepEqual(events.map((e) => e.type), ['start', 'reply', 'reply', 'reply', 'summary']);
+    const start = ofType(events, 'start')[0]!;
+    assert.equal(start.address, target);
+    assert.equal(start.family, target.includes(':') ? 6 : 4);
+    assert.equal(start.note, undefined, 'raw socket, no note');
+    const replies = ofType(events, 'reply');
+    assert.deepEqual(replies.map((r) => r.seq), [1, 2, 3]);
+    for (const r of replies) {
+      assert.equal(r.from, target);
+      assert.equal(r.bytes, 64);
+      assert.equal(r.ttl, 64);
+      assert.ok(r.rttMs > 0 && r.rttMs < 1000, `rtt ${r.rttMs}`);
+    }
+    const s = ofType(events, 'summary')[0]!;
+    assert.equal(s.sent, 3);
+    assert.equal(s.received, 3);
+    assert.equal(s.lossPct, 0);
+    assert.equal(s.minMs, Math.min(...replies.map((r) => r.rttMs)));
+  });
+}
+
+test('a name resolves through the test DNS server; -6 picks its AAAA', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const v4 = await ping({ type: 'ping', targets: ['lo.test'], count: 1 });
+  assert.equal(ofType(v4, 'start')[0]!.address, '127.0.0.1');
+  assert.equal(ofType(v4, 'summary')[0]!.received, 1);
+  const v6 = await ping({ type: 'ping', targets: ['lo.test'], count: 1, ipVersion: 6 });
+  assert.equal(ofType(v6, 'start')[0]!.address, '::1');
+  assert.equal(ofType(v6, 'reply')[0]!.from, '::1');
+});
+
+test('an unresolvable name is an error event for that target; the others go on', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const events = await ping({ type: 'ping', targets: ['nowhere.test', '127.0.0.1'], count: 2, intervalMs: 10 });
+  const errors = ofType(events, 'error');
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.target, 'nowhere.test');
+  assert.equal(errors[0]!.code, 'MP_ERR_RESOLVE');
+  assert.equal(errors[0]!.message, 'cannot resolve nowhere.test: Name or service not known');
+  assert.equal(ofType(events, 'summary').find((s) => s.target === '127.0.0.1')?.received, 2);
+  assert.equal(events.filter((e) => 'target' in e && e.target === 'nowhere.test').length, 1);
+});
+
+test('many targets at once share one socket and each gets its own replies', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const targets = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '::1', '127.0.0.4'];
+  const events = await ping({ type: 'ping', targets, count: 4, intervalMs: 5 });
+  for (const target of targets) {
+    const replies = ofType(events, 'reply').filter((r) => r.target === target);
+    assert.deepEqual(replies.map((r) => r.seq), [1, 2, 3, 4], target);
+    for (const r of replies) assert.equal(r.from, target);
+    assert.equal(ofType(events, 'summary').find((s) => s.target === target)?.received, 4);
+  }
+});
+
+test('abort mid-measurement: no echo request leaves after it, and the summary counts what was sent', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const target = '127.0.0.77';
+  const counter = requestCounter(4, target);
+  try {
+    const ac = new AbortController();
+    let abortedAt = 0;
+    const events = await ping({ type: 'ping', targets: [target], count: 100, intervalMs: 10 }, {
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.type === 'reply' && e.seq === 5) {
+          abortedAt = performance.now();
+          ac.abort();
+        }
+      },
+    });
+    await new Promise((r) => setTimeout(r, 150)); // longer than 10 intervals: would-be sends had their chance
+    const s = ofType(events, 'summary')[0]!;
+    assert.equal(events.at(-1)!.type, 'summary');
+    assert.ok(s.sent >= 5 && s.sent < 10, `sent ${s.sent}`);
+    assert.equal(counter.seen.length, s.sent, 'the kernel saw exactly the requests the summary counts');
+    assert.equal(counter.seen.filter((x) => x.at > abortedAt).length, 0, 'nothing was sent after abort');
+  } finally {
+    counter.close();
+  }
+});
+
+test('size and TTL are honoured on the wire (IPv4 and IPv6)', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  for (const [family, target] of [[4, '127.0.0.78'], [6, '::1']] as const) {
+    const counter = requestCounter(family, target);
+    try {
+      const events = await ping({ type: 'ping', targets: [target], count: 2, intervalMs: 10, size: 200, ttl: 7 });
+      await new Promise((r) => setTimeout(r, 20));
+      const mine = counter.seen.slice(-2);
+      assert.deepEqual(mine.map((x) => [x.bytes, x.ttl]), [[208, 7], [208, 7]], `IPv${family}`);
+      assert.deepEqual(ofType(events, 'reply').map((r) => r.bytes), [208, 208]);
+      assert.deepEqual(ofType(events, 'start')[0]!.params, { count: 2, intervalMs: 10, timeoutMs: 2000, size: 200, ttl: 7 });
+    } finally {
+      counter.close();
+    }
+  }
+});
+
+test('size 0 sends bare 8-byte echo requests and still matches the replies', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const events = await ping({ type: 'ping', targets: ['127.0.0.1'], count: 1, size: 0 });
+  assert.equal(ofType(events, 'reply')[0]?.bytes, 8);
+});
+
+test('no reply within the timeout: a timeout event and 100% loss', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  // In a fresh network namespace whose kernel ignores echo requests, nothing answers; the test
+  // needs root for unshare and sysctl there.
+  const child = fileURLToPath(new URL('../../helpers/ping-child.ts', import.meta.url));
+  const spec = JSON.stringify({ type: 'ping', targets: ['127.0.0.1'], count: 2, intervalMs: 10, timeoutMs: 200 });
+  const r = spawnSync(
+    'unshare',
+    ['-n', 'sh', '-c', 'ip link set lo up && sysctl -qw net.ipv4.icmp_echo_ignore_all=1 && exec "$0" --disable-warning=ExperimentalWarning "$1" "$2"', process.execPath, child, spec],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  if (r.status !== 0) return t.skip(`cannot run in a fresh network namespace: ${r.stderr.trim().split('\n')[0]}`);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as MeasurementEvent);
+  assert.deepEqual(events.map((e) => e.type), ['start', 'timeout', 'timeout', 'summary']);
+  const s = ofType(events, 'summary')[0]!;
+  assert.deepEqual([s.sent, s.received, s.lossPct, s.avgMs], [2, 0, 100, null]);
+});
+
+test('without CAP_NET_RAW the unprivileged ping socket is used, and start.note says so', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const child = fileURLToPath(new URL('../../helpers/ping-child.ts', import.meta.url));
+  const spec = JSON.stringify({ type: 'ping', targets: ['127.0.0.1', '::1'], count: 2, intervalMs: 10 });
+  const r = spawnSync(
+    'unshare',
+    [
+      '-n',
+      'sh',
+      '-c',
+      'ip link set lo up && sysctl -qw net.ipv4.ping_group_range="0 0" && exec capsh --drop=cap_net_raw -- -c \'exec "$0" --disable-warning=ExperimentalWarning "$1" "$2"\' "$0" "$1" "$2"',
+      process.execPath,
+      child,
+      spec,
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  if (r.status !== 0) return t.skip(`cannot run in a fresh network namespace without CAP_NET_RAW: ${r.stderr.trim().split('\n')[0]}`);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as MeasurementEvent);
+  for (const target of ['127.0.0.1', '::1']) {
+    const start = ofType(events, 'start').find((e) => e.target === target)!;
+    assert.match(start.note ?? '', /unprivileged ICMP datagram socket/);
+    assert.deepEqual(ofType(events, 'reply').filter((e) => e.target === target).map((e) => [e.seq, e.bytes, e.ttl]), [[1, 64, 64], [2, 64, 64]]);
+    assert.equal(ofType(events, 'summary').find((e) => e.target === target)?.received, 2);
+  }
+});
+

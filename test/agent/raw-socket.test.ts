@@ -1,0 +1,275 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RawSocket, rawNow, type RawPacket } from '../../agent/raw-socket.ts';
+import { buildEchoRequest, parseIcmp } from '../../shared/icmp-packet.ts';
+import { rawSkipReason } from '../helpers/raw-capability.ts';
+
+const node = process.execPath;
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Opens a socket that collects what it receives; `next(pred)` waits for a matching packet. */
+function collector(o: Omit<Parameters<typeof RawSocket.open>[0], 'onPackets'>) {
+  const got: RawPacket[] = [];
+  const waiters: { pred: (p: RawPacket) => boolean; resolve: (p: RawPacket) => void }[] = [];
+  let batches = 0;
+  const socket = RawSocket.open({
+    ...o,
+    onPackets: (ps) => {
+      batches++;
+      for (const p of ps) {
+        got.push(p);
+        for (const w of [...waiters]) if (w.pred(p)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(p);
+        }
+      }
+    },
+  });
+  const next = (pred: (p: RawPacket) => boolean, ms = 2000) =>
+    new Promise<RawPacket>((resolve, reject) => {
+      const hit = got.find(pred);
+      if (hit) return resolve(hit);
+      const t = setTimeout(() => reject(new Error('no matching packet within ' + ms + ' ms')), ms);
+      waiters.push({ pred, resolve: (p) => (clearTimeout(t), resolve(p)) });
+    });
+  return { socket, got, next, batches: () => batches };
+}
+
+const echoReplyTo = (family: 4 | 6, id: number, seq: number) => (p: RawPacket) => {
+  const m = parseIcmp(p.data, { family });
+  return m?.kind === 'echo-reply' && m.identifier === id && m.sequence === seq;
+};
+const echoRequest = (family: 4 | 6, id: number, seq: number) => (p: RawPacket) => {
+  const m = parseIcmp(p.data, { family });
+  return m?.kind === 'echo-request' && m.identifier === id && m.sequence === seq;
+};
+
+test('raw ICMPv4: echo to 127.0.0.1 comes back with a kernel timestamp after the send time and the TTL', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const c = collector({ family: 4, protocol: 'icmp', mode: 'raw' });
+  try {
+    const id = 0x4d50;
+    const sent = c.socket.send(buildEchoRequest({ family: 4, identifier: id, sequence: 1 }), '127.0.0.1');
+    const reply = await c.next(echoReplyTo(4, id, 1));
+    assert.equal(reply.address, '127.0.0.1');
+    assert.equal(reply.ttl, 64);
+    assert.ok(reply.time > sent, `receive time ${reply.time} after send time ${sent}`);
+    assert.ok(reply.time - sent < 1000, 'round trip under a second on loopback');
+    assert.ok(reply.data.length >= 20 + 64, 'IPv4 raw sockets deliver the IP header');
+  } finally {
+    c.socket.close();
+  }
+});
+
+test('raw ICMPv4: per-packet TTL travels with each packet of one socket', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const c = collector({ family: 4, protocol: 'icmp', mode: 'raw' });
+  try {
+    const id = 0x4d51;
+    c.socket.send(buildEchoRequest({ family: 4, identifier: id, sequence: 1 }), '127.0.0.1', { ttl: 3 });
+    c.socket.send(buildEchoRequest({ family: 4, identifier: id, sequence: 2 }), '127.0.0.1', { ttl: 9 });
+    // On lo the raw socket also sees our own requests, with the TTL they left with.
+    const r1 = await c.next(echoRequest(4, id, 1));
+    const r2 = await c.next(echoRequest(4, id, 2));
+    assert.equal(parseIcmp(r1.data, { family: 4 })?.ip?.ttl, 3);
+    assert.equal(parseIcmp(r2.data, { family: 4 })?.ip?.ttl, 9);
+  } finally {
+    c.socket.close();
+  }
+});
+
+test('raw ICMPv6: echo to ::1, hop limit per packet, kernel-computed checksum accepted', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const c = collector({ family: 6, protocol: 'icmp', mode: 'raw' });
+  try {
+    const id = 0x4d52;
+    const sent = c.socket.send(buildEchoRequest({ family: 6, identifier: id, sequence: 7 }), '::1', { ttl: 5 });
+    const req = await c.next(echoRequest(6, id, 7));
+    assert.equal(req.ttl, 5);
+    const reply = await c.next(echoReplyTo(6, id, 7));
+    assert.equal(reply.address, '::1');
+    assert.equal(reply.data.length, 64, 'IPv6 raw sockets deliver no IP header');
+    assert.ok(reply.time > sent);
+  } finally {
+    c.socket.close();
+  }
+});
+
+test('sendBatch sends every packet with sendmmsg and reports one send time each', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const c = collector({ family: 4, protocol: 'icmp', mode: 'raw' });
+  try {
+    const id = 0x4d53;
+    const before = rawNow();
+    const r = c.socket.sendBatch(
+      [1, 2, 3, 4, 5].map((seq) => ({ data: buildEchoRequest({ family: 4, identifier: id, sequence: seq }), address: `127.0.0.${seq}`, ttl: 10 + seq })),
+    );
+    assert.equal(r.processed, 5);
+    assert.deepEqual(r.errors, [null, null, null, null, null]);
+    for (const time of r.times) assert.ok(time >= before && time <= rawNow());
+    for (const seq of [1, 2, 3, 4, 5]) {
+      const reply = await c.next(echoReplyTo(4, id, seq));
+      assert.equal(reply.address, `127.0.0.${seq}`);
+      const req = await c.next(echoRequest(4, id, seq));
+      assert.equal(parseIcmp(req.data, { family: 4 })?.ip?.ttl, 10 + seq);
+    }
+  } finally {
+    c.socket.close();
+  }
+});
+
+test('sendBatch reports a refused packet by errno and goes on with the rest', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const c = collector({ family: 4, protocol: 'icmp', mode: 'raw' });
+  try {
+    const data = buildEchoRequest({ family: 4, identifier: 0x4d54, sequence: 1 });
+    // 255.255.255.255 needs SO_BROADCAST: the kernel refuses it locally (nothing leaves the host).
+    const r = c.socket.sendBatch([{ data, address: '127.0.0.1' }, { data, address: '255.255.255.255' }, { data, address: '127.0.0.1' }]);
+    assert.equal(r.processed, 3);
+    assert.deepEqual(r.errors, [null, 'EACCES', null]);
+    assert.ok(Number.isNaN(r.times[1]));
+  } finally {
+    c.socket.close();
+  }
+});
+
+test('a received batch of many packets arrives in few callbacks (recvmmsg)', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const c = collector({ family: 4, protocol: 'icmp', mode: 'raw', icmpFilter: [0] });
+  try {
+    const id = 0x4d55;
+    const n = 200;
+    const packets = Array.from({ length: n }, (_, i) => ({ data: buildEchoRequest({ family: 4, identifier: id, sequence: i }), address: '127.0.0.1' }));
+    // Send synchronously: all replies queue up before the loop polls once.
+    let done = 0;
+    while (done < n) done += c.socket.sendBatch(packets.slice(done)).processed;
+    await c.next(echoReplyTo(4, id, n - 1));
+    await new Promise((r) => setTimeout(r, 50));
+    const ours = c.got.filter((p) => parseIcmp(p.data, { family: 4 })?.kind === 'echo-reply');
+    assert.ok(ours.length >= n, `got ${ours.length} replies`);
+    assert.ok(c.batches() < n / 4, `${c.batches()} callbacks for ${n} packets`);
+  } finally {
+    c.socket.close();
+  }
+});
+
+test('icmpFilter keeps other ICMP types out of a raw socket', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const c = collector({ family: 4, protocol: 'icmp', mode: 'raw', icmpFilter: [0] });
+  try {
+    const id = 0x4d56;
+    c.socket.send(buildEchoRequest({ family: 4, identifier: id, sequence: 1 }), '127.0.0.1');
+    await c.next(echoReplyTo(4, id, 1));
+    assert.equal(c.got.filter(echoRequest(4, id, 1)).length, 0, 'our own echo request (type 8) was filtered');
+  } finally {
+    c.socket.close();
+  }
+});
+
+for (const family of [4, 6] as const) {
+  test(`UDP dgram socket with recvErr (IPv${family}): port unreachable arrives through the error queue`, async () => {
+    const c = collector({ family, protocol: 'udp', mode: 'dgram' });
+    const lo = family === 4 ? '127.0.0.1' : '::1';
+    try {
+      const port = 33400 + Math.floor(Math.random() * 30);
+      const sent = c.socket.send(Buffer.from('meshprobe'), lo, { port, ttl: 7 });
+      const p = await c.next((x) => !!x.error);
+      assert.deepEqual(
+        { errno: p.error!.errno, origin: p.error!.origin, offender: p.error!.offender, address: p.address, port: p.port, data: p.data.toString() },
+        { errno: 'ECONNREFUSED', origin: family === 4 ? 'icmp' : 'icmp6', offender: lo, address: lo, port, data: 'meshprobe' },
+      );
+      assert.equal(p.error!.type, family === 4 ? 3 : 1);
+      assert.equal(p.error!.code, family === 4 ? 3 : 4);
+      assert.ok(p.time > sent);
+      // the socket keeps working after the error
+      c.socket.send(Buffer.from('again'), lo, { port });
+      await c.next((x) => !!x.error && x.data.toString() === 'again');
+    } finally {
+      c.socket.close();
+    }
+  });
+}
+
+test('close() is idempotent and a closed socket refuses to send', () => {
+  const s = RawSocket.open({ family: 4, protocol: 'udp', mode: 'dgram', onPackets: () => {} });
+  s.close();
+  s.close();
+  assert.equal(s.closed, true);
+  assert.throws(() => s.send(Buffer.from('x'), '127.0.0.1', { port: 9 }), /closed/);
+});
+
+test('bad arguments fail with a one-line reason', () => {
+  const s = RawSocket.open({ family: 4, protocol: 'udp', mode: 'dgram', onPackets: () => {} });
+  try {
+    assert.throws(() => s.send(Buffer.from('x'), '::1', { port: 9 }), /not an IPv4 address/);
+    assert.throws(() => s.send(Buffer.from('x'), '127.0.0.1', { port: 9, ttl: 0 }), /ttl must be 1\.\.255/);
+    assert.throws(() => s.send('x' as unknown as Uint8Array, '127.0.0.1'), /Buffer or Uint8Array/);
+  } finally {
+    s.close();
+  }
+  assert.throws(() => RawSocket.open({ family: 5 as 4, protocol: 'icmp', onPackets: () => {} }), { code: 'MP_ERR_BAD_REQUEST' });
+  assert.throws(() => RawSocket.open({ family: 4, protocol: 'tcp', mode: 'dgram', onPackets: () => {} }), { code: 'MP_ERR_BAD_REQUEST' });
+});
+
+test('dgram ICMP: localAddress() reports the identifier the kernel uses after bind()', (t) => {
+  let s: RawSocket;
+  try {
+    s = RawSocket.open({ family: 4, protocol: 'icmp', mode: 'dgram', onPackets: () => {} });
+  } catch (err) {
+    return t.skip(`ping sockets are not allowed here (net.ipv4.ping_group_range): ${(err as Error).message}`);
+  }
+  try {
+    s.bind('127.0.0.1', 4242);
+    assert.deepEqual(s.localAddress(), { address: '127.0.0.1', port: 4242 });
+  } finally {
+    s.close();
+  }
+});
+
+test('a process with closed sockets exits, and so does one with an unref()d open socket', (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const script = `
+    import { RawSocket } from ${JSON.stringify(root + 'agent/raw-socket.ts')};
+    const a = RawSocket.open({ family: 4, protocol: 'icmp', mode: 'raw', onPackets: () => {} });
+    const b = RawSocket.open({ family: 6, protocol: 'icmp', mode: 'raw', onPackets: () => {} });
+    a.close(); b.unref();
+  `;
+  const r = spawnSync(node, ['--disable-warning=ExperimentalWarning', '--input-type=module-typescript', '-e', script], { timeout: 10_000, encoding: 'utf8' });
+  assert.equal(r.error, undefined, 'the child exited on its own');
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('without CAP_NET_RAW and ping sockets: MP_ERR_PERMISSION says how to grant them', (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const probe = spawnSync('capsh', ['--help'], { encoding: 'utf8' });
+  if (probe.error) return t.skip('capsh is not installed');
+  const script = `
+    import { RawSocket } from ${JSON.stringify(root + 'agent/raw-socket.ts')};
+    try { RawSocket.open({ family: 4, protocol: 'icmp', onPackets: () => {} }); console.log('opened'); }
+    catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
+  `;
+  // A fresh network namespace keeps ping sockets off (ping_group_range "1 0") whatever the host says.
+  const r = spawnSync(
+    'unshare',
+    ['-n', 'capsh', '--drop=cap_net_raw', '--', '-c', `exec "$0" --disable-warning=ExperimentalWarning --input-type=module-typescript -e "$1"`, node, script],
+    { timeout: 15_000, encoding: 'utf8' },
+  );
+  if (r.status !== 0 && /unshare/.test(r.stderr)) return t.skip(`cannot create a network namespace: ${r.stderr.trim()}`);
+  const out = JSON.parse(r.stdout.trim()) as { code: string; message: string };
+  assert.equal(out.code, 'MP_ERR_PERMISSION');
+  assert.match(out.message, /^cannot open an ICMP socket \(IPv4\): permission denied/);
+  assert.match(out.message, /setcap cap_net_raw\+ep/);
+  assert.match(out.message, /ping_group_range/);
+  assert.doesNotMatch(out.message, /\n/);
+});
