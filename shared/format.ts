@@ -45,16 +45,12 @@ export function formatLossPct(pct: number): string {
   if (!Number.isFinite(pct)) return String(pct);
   const f = Math.fround(pct);
   if (f === 0) return '0';
-  // %g switches to exponent notation only below 1e-4 or from 1e6 on; loss stays in 0–100,
-  // except for tiny non-zero values which toPrecision renders the same way C does.
-  const s = f.toPrecision(6);
-  if (s.includes('e')) {
-    const [m, e] = s.split('e') as [string, string];
-    const mant = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
-    const exp = Number(e);
-    return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  }
-  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+  // C's %g: exponent notation when the exponent is below -4 or at least the precision (6).
+  const [m, e] = f.toExponential(5).split('e') as [string, string];
+  const exp = Number(e);
+  const strip = (x: string) => (x.includes('.') ? x.replace(/0+$/, '').replace(/\.$/, '') : x);
+  if (exp < -4 || exp >= 6) return `${strip(m)}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  return strip(f.toFixed(5 - exp));
 }
 
 /** A short latency for tables and matrices: the iputils reply rule plus the unit, e.g. "0.031 ms". */

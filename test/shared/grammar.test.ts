@@ -196,3 +196,26 @@ test('non-string input yields a value, not an exception', () => {
   const r2 = parseCommand(42 as unknown as string);
   assert.equal(r2.ok, false);
 });
+
+test('grammar, help and the text renderer bundle without Node built-ins (as workerd needs) and still parse', async () => {
+  const esbuild = await import('esbuild');
+  const entry = new URL('../../shared/', import.meta.url).pathname;
+  const r = await esbuild.build({
+    stdin: {
+      contents: "export { parseCommand } from './grammar.ts'; export { renderText } from './render-text.ts'; export { SweepGrid } from './sweep-grid.ts';",
+      resolveDir: entry,
+      loader: 'ts',
+    },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    // 'neutral' resolves no Node built-in: any fs/path/util import fails the build.
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    logLevel: 'silent',
+  });
+  const code = r.outputFiles[0]!.text;
+  assert.doesNotMatch(code, /from ["'](node:)?(fs|path|util|module)["']/);
+  const mod = await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+  assert.deepEqual(mod.parseCommand('ping -c 2 127.0.0.1').spec, { type: 'ping', targets: ['127.0.0.1'], from: [], count: 2 });
+});
