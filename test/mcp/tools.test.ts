@@ -1,0 +1,293 @@
+// The MCP tools end to end, in both transport modes: the SDK's real Client and
+// StreamableHTTPClientTransport against McpHttpHandler on 127.0.0.1:0, in front of a real hub
+// with a real LocalAgent that pings loopback. Names resolve through a test DNS server.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
+import { Ajv } from 'ajv';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { CryptoKey } from 'jose';
+import { PNG } from 'pngjs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { LocalAgent } from '../../agent/local-agent.ts';
+import { createHub } from '../../hub/server.ts';
+import type { Hub } from '../../hub/server.ts';
+import { BearerVerifier } from '../../mcp/auth.ts';
+import { McpHttpHandler } from '../../mcp/http.ts';
+import { HubClient } from '../../shared/hub-client.ts';
+import { startDnsServer } from '../helpers/dns-server.ts';
+import type { TestDnsServer } from '../helpers/dns-server.ts';
+import { rawSkipReason } from '../helpers/raw-capability.ts';
+
+const run = promisify(execFile);
+const ISS = 'urn:test:hub';
+const AUD = 'urn:test:api';
+
+let key: CryptoKey;
+let jwk: Record<string, unknown>;
+let hub: Hub;
+let dns: TestDnsServer;
+let tmp: string;
+
+before(async () => {
+  tmp = await mkdtemp(`${tmpdir()}/mcp-tools-`);
+  const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  key = pair.privateKey;
+  jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' };
+  dns = await startDnsServer({ 'pingable.test': ['127.0.0.1'] });
+  hub = await createHub({ listen: '127.0.0.1:0', dataDir: tmp, agents: [new LocalAgent({ name: 'local', dnsServers: dns.servers })] });
+});
+
+after(async () => {
+  await hub.close();
+  await dns.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function token(scope = 'measure'): Promise<string> {
+  return new SignJWT({ scope })
+    .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+    .setSubject('telegram:42')
+    .setIssuer(ISS)
+    .setAudience(AUD)
+    .setExpirationTime('10m')
+    .sign(key);
+}
+
+/** Echo requests to `address` counted by nftables, independently of the agent and the hub. */
+class EchoCounter {
+  readonly table = `mcp_test_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  readonly address: string;
+  constructor(address: string) {
+    this.address = address;
+  }
+  static async skipReason(): Promise<string | null> {
+    if (process.getuid?.() !== 0) return 'counting packets needs root (nftables)';
+    try {
+      await run('nft', ['--version']);
+      return null;
+    } catch {
+      return 'nft is not installed';
+    }
+  }
+  async start(): Promise<void> {
+    await run('nft', ['add', 'table', 'ip', this.table]);
+    await run('nft', ['add', 'chain', 'ip', this.table, 'out', '{ type filter hook output priority 0 ; policy accept ; }']);
+    await run('nft', ['add', 'rule', 'ip', this.table, 'out', 'ip', 'daddr', this.address, 'icmp', 'type', 'echo-request', 'counter']);
+  }
+  async count(): Promise<number> {
+    const { stdout } = await run('nft', ['list', 'table', 'ip', this.table]);
+    const m = /counter packets (\d+)/.exec(stdout);
+    assert.ok(m, `no counter in:\n${stdout}`);
+    return Number(m[1]);
+  }
+  async stop(): Promise<void> {
+    await run('nft', ['delete', 'table', 'ip', this.table]).catch(() => {});
+  }
+}
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+
+for (const mode of ['stateless', 'stateful'] as const) {
+  describe(`MCP tools over Streamable HTTP (${mode})`, () => {
+    let server: Server;
+    let handler: McpHttpHandler;
+    let url: URL;
+    let client: Client;
+    let tools: Map<string, Tool>;
+
+    before(async () => {
+      handler = new McpHttpHandler({
+        hub: { url: hub.url },
+        mode,
+        verifier: new BearerVerifier({ jwks: { keys: [jwk] }, issuer: ISS, audience: AUD }),
+      });
+      server = createServer((req, res) => void handler.handle(req, res));
+      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+      url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+      client = await connect();
+    });
+
+    after(async () => {
+      await client.close();
+      await handler.close();
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    });
+
+    async function connect(): Promise<Client> {
+      const c = new Client({ name: 'mcp-test', version: '1.0.0' });
+      await c.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${await token()}` } } }));
+      return c;
+    }
+
+    function validateOutput(name: string, structured: unknown): void {
+      const schema = tools.get(name)?.outputSchema;
+      assert.ok(schema, `${name} declares an outputSchema`);
+      const validate = ajv.compile(schema);
+      assert.ok(validate(structured), JSON.stringify(validate.errors));
+    }
+
+    test('initialize: the server introduces itself with tools and instructions', () => {
+      assert.equal(client.getServerVersion()?.name, 'meshprobe');
+      assert.ok(client.getServerCapabilities()?.tools);
+      assert.match(client.getInstructions() ?? '', /ping/);
+      if (mode === 'stateless') assert.equal((client.transport as StreamableHTTPClientTransport).sessionId, undefined);
+      else assert.match((client.transport as StreamableHTTPClientTransport).sessionId ?? '', /^[0-9a-f-]{36}$/);
+    });
+
+    test('tools/list: four read-only tools whose input and output schemas are valid JSON Schema', async () => {
+      const listed = (await client.listTools()).tools;
+      tools = new Map(listed.map((t) => [t.name, t]));
+      assert.deepEqual([...tools.keys()].sort(), ['list_agents', 'ping', 'probe', 'traceroute']);
+      for (const t of listed) {
+        assert.equal(t.inputSchema.type, 'object');
+        assert.equal(t.outputSchema?.type, 'object');
+        ajv.compile(t.inputSchema);
+        ajv.compile(t.outputSchema!);
+        assert.equal(t.annotations?.readOnlyHint, true, t.name);
+        assert.ok((t.description ?? '').length > 60, `${t.name} has a description a model can choose by`);
+      }
+      for (const name of ['ping', 'traceroute', 'probe']) {
+        const props = tools.get(name)!.inputSchema.properties as Record<string, Record<string, unknown>>;
+        assert.ok(props.targets && props.from && props.limit, `${name} takes targets, from and limit`);
+        assert.equal(tools.get(name)!.annotations?.openWorldHint, true);
+      }
+      const count = (tools.get('ping')!.inputSchema.properties as Record<string, Record<string, unknown>>).count!;
+      assert.equal(count.minimum, 1);
+      assert.equal(count.maximum, 10_000);
+    });
+
+    test('ping 127.0.0.1 count 3: three replies and a summary that validate against the outputSchema, with progress', async (t) => {
+      const skip = rawSkipReason();
+      if (skip) return t.skip(skip);
+      const progress: Progress[] = [];
+      const r = (await client.callTool(
+        { name: 'ping', arguments: { targets: ['127.0.0.1'], count: 3, intervalMs: 200 } },
+        undefined,
+        { onprogress: (p) => progress.push(p) },
+      )) as CallToolResult;
+      assert.notEqual(r.isError, true, JSON.stringify(r.content));
+      validateOutput('ping', r.structuredContent);
+      const s = r.structuredContent as { parts: { agent: string; replies: { seq: number; from: string }[]; summary: { sent: number; received: number; lossPct: number; avgMs: number } }[]; totals: { received: number } };
+      assert.equal(s.parts.length, 1);
+      assert.equal(s.parts[0]!.agent, 'local');
+      assert.deepEqual(s.parts[0]!.replies.map((x) => x.seq), [1, 2, 3]);
+      assert.ok(s.parts[0]!.replies.every((x) => x.from === '127.0.0.1'));
+      assert.equal(s.parts[0]!.summary.sent, 3);
+      assert.equal(s.parts[0]!.summary.received, 3);
+      assert.equal(s.parts[0]!.summary.lossPct, 0);
+      assert.equal(s.totals.received, 3);
+      const text = r.content.find((c) => c.type === 'text');
+      assert.match(text && text.type === 'text' ? text.text : '', /^127\.0\.0\.1 from local: 3\/3 replies, 0% loss, rtt min\/avg\/max\/mdev [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms$/);
+      // Replies 200 ms apart are each worth a notification; progress only grows; it ends at 3 of 3.
+      assert.ok(progress.length >= 2, `progress notifications: ${JSON.stringify(progress)}`);
+      for (let i = 1; i < progress.length; i++) assert.ok(progress[i]!.progress > progress[i - 1]!.progress);
+      assert.equal(progress.at(-1)!.progress, 3);
+      assert.equal(progress.at(-1)!.total, 3);
+      assert.match(progress[0]!.message ?? '', /bytes from 127\.0\.0\.1/);
+    });
+
+    test('a cancelled ping stops the agent: echo requests counted by nftables stop growing', async (t) => {
+      const skip = rawSkipReason() ?? (await EchoCounter.skipReason());
+      if (skip) return t.skip(skip);
+      // An address of our own in 127/8, so that nobody else's pings are counted.
+      const address = `127.${20 + (process.pid % 200)}.${Math.floor(Math.random() * 250) + 1}.${mode === 'stateless' ? 7 : 8}`;
+      const counter = new EchoCounter(address);
+      await counter.start();
+      try {
+        const ac = new AbortController();
+        let replies = 0;
+        const call = client.callTool(
+          { name: 'ping', arguments: { targets: [address], count: 200, intervalMs: 50 } },
+          undefined,
+          {
+            signal: ac.signal,
+            onprogress: (p) => {
+              replies = p.progress;
+              if (replies >= 3) ac.abort('enough');
+            },
+          },
+        );
+        await assert.rejects(call);
+        assert.ok(replies >= 3);
+        // Let the cancel travel client → MCP server → hub → agent, then watch the counter.
+        await new Promise((r) => setTimeout(r, 500));
+        const atCancel = await counter.count();
+        await new Promise((r) => setTimeout(r, 1000));
+        const later = await counter.count();
+        assert.ok(atCancel >= 3 && atCancel < 200, `sent before the cancel: ${atCancel}`);
+        assert.equal(later, atCancel, `echo requests kept going after the cancel: ${atCancel} → ${later}`);
+      } finally {
+        await counter.stop();
+      }
+      // The server still serves this client after a cancel.
+      const again = (await client.callTool({ name: 'list_agents', arguments: {} })) as CallToolResult;
+      assert.notEqual(again.isError, true);
+    });
+
+    test('a name that does not resolve is an isError result with the reason the hub gives every front-end', async () => {
+      const r = (await client.callTool({ name: 'ping', arguments: { targets: ['nonexistent.test'], count: 1 } })) as CallToolResult;
+      assert.equal(r.isError, true);
+      const text = r.content[0]?.type === 'text' ? r.content[0].text : '';
+      let hubReason = '';
+      for await (const e of new HubClient({ url: hub.url }).measure({ type: 'ping', targets: ['nonexistent.test'], count: 1 })) {
+        if (e.type === 'error') hubReason = e.message;
+      }
+      assert.ok(hubReason, 'the hub reports an error event');
+      assert.equal(text, hubReason);
+      assert.doesNotMatch(text, /\n|at .*\.ts:\d+/);
+    });
+
+    test('arguments outside the spec are refused with the spec\'s own message', async () => {
+      const r = (await client.callTool({ name: 'ping', arguments: { targets: ['127.0.0.1'], count: 0 } })) as CallToolResult;
+      assert.equal(r.isError, true);
+      assert.match(r.content[0]?.type === 'text' ? r.content[0].text : '', /count must be at least 1/);
+      const empty = (await client.callTool({ name: 'ping', arguments: { targets: [] } })) as CallToolResult;
+      assert.equal(empty.isError, true);
+      assert.match(empty.content[0]?.type === 'text' ? empty.content[0].text : '', /give at least one target/);
+    });
+
+    test('a `from` that matches no agent is an isError result naming the selector', async () => {
+      const r = (await client.callTool({ name: 'ping', arguments: { targets: ['127.0.0.1'], from: ['nosuchagent'], count: 1 } })) as CallToolResult;
+      assert.equal(r.isError, true);
+      assert.match(r.content[0]?.type === 'text' ? r.content[0].text : '', /nosuchagent/);
+    });
+
+    test('list_agents lists the hub\'s agents, validated against its outputSchema', async () => {
+      const r = (await client.callTool({ name: 'list_agents', arguments: {} })) as CallToolResult;
+      assert.notEqual(r.isError, true);
+      validateOutput('list_agents', r.structuredContent);
+      const s = r.structuredContent as { agents: { name: string; capabilities: string[] }[]; hub: { name: string } | null };
+      assert.deepEqual(s.agents.map((a) => a.name), ['local']);
+      assert.equal(s.hub?.name, 'meshprobe');
+      assert.match(r.content[0]?.type === 'text' ? r.content[0].text : '', /^1 agent:\nlocal/);
+    });
+
+    test('probe sweeps a loopback /29 and returns the hosts and a PNG bitmap', async (t) => {
+      const skip = rawSkipReason();
+      if (skip) return t.skip(skip);
+      const caps = (await new HubClient({ url: hub.url }).agents())[0]?.capabilities ?? [];
+      if (!caps.includes('probe')) return t.skip('the local agent cannot sweep yet (no probe capability)');
+      const r = (await client.callTool({ name: 'probe', arguments: { targets: ['127.9.9.0/29'] } })) as CallToolResult;
+      assert.notEqual(r.isError, true, JSON.stringify(r.content));
+      validateOutput('probe', r.structuredContent);
+      const s = r.structuredContent as { parts: { hostsUp: number; hostsTotal: number; up: { address: string }[] }[] };
+      assert.equal(s.parts[0]!.hostsTotal, 8);
+      assert.ok(s.parts[0]!.hostsUp >= 6, `hosts up: ${s.parts[0]!.hostsUp}`);
+      const image = r.content.find((c) => c.type === 'image');
+      assert.ok(image && image.type === 'image');
+      assert.equal(image.mimeType, 'image/png');
+      const png = PNG.sync.read(Buffer.from(image.data, 'base64'));
+      assert.ok(png.width > 0 && png.height > 0);
+    });
+  });
+}
