@@ -188,6 +188,9 @@ function measurement(c: CommandSpec, argv: Record<string, unknown>, positionals:
       if (items.some((s) => s.trim() === '')) throw new GrammarError(`${cmd}: ${name} needs a value (${o.arg})`);
       const parts = items.flatMap((s) => s.split(',')).map((s) => s.trim());
       if (parts.some((s) => s === '')) throw new GrammarError(`${cmd}: ${name}: empty ${o.noun} name in '${items.join(',')}'`);
+      // iputils' -s is the packet size; a bare number here is almost surely that habit.
+      const num = parts.find((s) => /^[0-9]+$/.test(s));
+      if (num !== undefined) throw new GrammarError(`${cmd}: ${name} ${num}: -s selects agents here; for the payload size use --size ${num}`);
       input[o.field] = [...new Set(parts)];
     } else if (o.kind === 'int') {
       input[o.field] = readInt(name, cmd, o, String(last(v)));

@@ -102,6 +102,7 @@ const bad: [string, string, string][] = [
   ['ping -s 127.0.0.1', 'ping: missing target', 'ping'],
   ['ping -s , x.test', "ping: -s: empty agent name in ','", 'ping'],
   ['ping -s x.test', 'ping: missing target', 'ping'],
+  ['ping -s 100 127.0.0.1', 'ping: -s 100: -s selects agents here; for the payload size use --size 100', 'ping'],
   ['ping -n 0 -s a x.test', 'ping: -n: limit must be at least 1', 'ping'],
   ['ping 127.0.0.0/24', 'ping: 127.0.0.0/24 is a prefix; use probe to sweep it', 'ping'],
   ['ping "a b"', "ping: 'a b' is not a host name or address", 'ping'],
