@@ -1,0 +1,209 @@
+/**
+ * The agents' WebSocket endpoint on the hub's HTTP server (`/v1/agents/connect`, design §2).
+ * The agent's token is checked at the upgrade (401/403 before any WebSocket exists); the first
+ * frame must be `hello`, whose name must match the token's `agent:<name>` subject. The agent is
+ * then registered as a RemoteAgentLink and removed when the socket closes or stops answering
+ * pings. A reconnecting agent replaces its own stale registration.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { PolicyMode } from '../shared/address-policy.ts';
+import {
+  AGENT_CONNECT_PATH,
+  AGENT_PROTOCOL_VERSION,
+  AgentCloseCode,
+  decodeAgentMessage,
+  encodeMessage,
+  type HubMessage,
+} from '../shared/agent-protocol.ts';
+import { describeError } from '../shared/errors.ts';
+import type { AgentRegistry } from './agent-registry.ts';
+import { bearerToken } from './auth/bearer-authorize.ts';
+import { Scope } from './auth/scopes.ts';
+import type { TokenService } from './auth/token-service.ts';
+import type { PacketBudget } from './limits/packet-budget.ts';
+import { RemoteAgentLink } from './remote-agent-link.ts';
+
+export interface AgentGatewayOptions {
+  server: Server;
+  registry: AgentRegistry;
+  /** Verifies agent tokens. */
+  tokens: TokenService;
+  /** The hub's policy mode, passed to agents with every run. Default 'lan'. */
+  policy?: PolicyMode;
+  /** How often the hub pings each agent; two missed pongs drop it. Default 10 s. */
+  heartbeatMs?: number;
+  /** How long an agent has to send `hello` after connecting. Default 5 s. */
+  helloTimeoutMs?: number;
+  /** Largest frame accepted from an agent. Default 1 MiB. */
+  maxPayload?: number;
+  /** Called when an agent connects or goes (metrics, logs). */
+  onAgent?: (change: 'connected' | 'disconnected', name: string, detail?: string) => void;
+  /** Called after every relayed event frame with the ms it spent in the hub (decode to written). */
+  onRelay?: (ms: number) => void;
+  /** Per-agent packets-per-second budget, checked before a run is dispatched. */
+  budget?: PacketBudget;
+  log?: (line: string) => void;
+}
+
+export interface AgentGateway {
+  /** Agents currently connected over WebSocket. */
+  readonly connected: number;
+  /** Closes every agent socket with 1001 (going away: agents reconnect) and stops accepting. */
+  close(): Promise<void>;
+}
+
+/** Attaches the gateway to `server`'s `upgrade` event. */
+export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload ?? 1024 * 1024, perMessageDeflate: false });
+  const heartbeatMs = o.heartbeatMs ?? 10_000;
+  const helloTimeoutMs = o.helloTimeoutMs ?? 5_000;
+  const policy = o.policy ?? 'lan';
+  const log = o.log ?? (() => {});
+  const links = new Map<WebSocket, RemoteAgentLink>();
+  let closing = false;
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = new URL(req.url ?? '/', 'http://hub.invalid').pathname;
+    if (path !== AGENT_CONNECT_PATH) return; // someone else's upgrade
+    // A peer that resets while we verify the token must not crash the hub.
+    socket.on('error', () => {});
+    void (async () => {
+      if (closing) return refuseUpgrade(socket, 503, 'the hub is shutting down');
+      const token = bearerToken(req);
+      if (!token) return refuseUpgrade(socket, 401, 'an agent needs a bearer token with the agent scope', true);
+      let sub: string;
+      try {
+        const claims = await o.tokens.verify(token);
+        if (!claims.scopes.includes(Scope.agent) || !claims.sub.startsWith('agent:')) {
+          return refuseUpgrade(socket, 403, `${claims.sub} may not register an agent: it needs an agent token (sub agent:<name>, scope agent)`);
+        }
+        sub = claims.sub;
+      } catch (err) {
+        return refuseUpgrade(socket, 401, describeError(err).message, true);
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, sub));
+    })();
+  };
+  o.server.on('upgrade', onUpgrade);
+
+  function accept(ws: WebSocket, sub: string): void {
+    const tokenName = sub.slice('agent:'.length);
+    let link: RemoteAgentLink | undefined;
+    let alive = true;
+    const send = (m: HubMessage): boolean => {
+      if (ws.readyState !== ws.OPEN) return false;
+      ws.send(encodeMessage(m));
+      return true;
+    };
+    const helloTimer = setTimeout(() => ws.close(AgentCloseCode.timeout, 'no hello'), helloTimeoutMs);
+    const beat = setInterval(() => {
+      if (!alive) {
+        log(`hub: agent ${link?.info.name ?? tokenName} stopped answering pings; dropping it`);
+        ws.terminate();
+        return;
+      }
+      alive = false;
+      ws.ping();
+    }, heartbeatMs);
+    ws.on('pong', () => {
+      alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      const t0 = performance.now();
+      alive = true;
+      if (isBinary) return ws.close(AgentCloseCode.protocolError, 'text frames only');
+      const decoded = decodeAgentMessage(data.toString());
+      if (!decoded.ok) return ws.close(AgentCloseCode.protocolError, decoded.reason.slice(0, 120));
+      const m = decoded.message;
+      if (m.t === 'hello') {
+        if (link) return ws.close(AgentCloseCode.protocolError, 'hello sent twice');
+        clearTimeout(helloTimer);
+        if (m.v !== AGENT_PROTOCOL_VERSION) return ws.close(AgentCloseCode.badVersion, `this hub speaks agent protocol ${AGENT_PROTOCOL_VERSION}, not ${m.v}`);
+        if (m.info.name !== tokenName) return ws.close(AgentCloseCode.forbidden, `the token is for agent ${tokenName}, not ${m.info.name}`);
+        const existing = o.registry.get(m.info.name);
+        if (existing) {
+          const old = [...links].find(([, l]) => l === existing);
+          if (!old) return ws.close(AgentCloseCode.replaced, `the name ${m.info.name} is taken by a local agent`);
+          // The same agent reconnecting before the hub noticed its old socket died.
+          old[0].close(AgentCloseCode.replaced, 'replaced by a new connection');
+          links.delete(old[0]);
+          old[1].lost('replaced by a new connection');
+          o.registry.remove(m.info.name);
+        }
+        link = new RemoteAgentLink({
+          info: m.info,
+          send,
+          policy,
+          subject: sub,
+          ...(o.budget ? { budget: o.budget } : {}),
+          ...(m.allowedRanges ? { allowedRanges: m.allowedRanges } : {}),
+        });
+        try {
+          o.registry.add(link);
+        } catch (err) {
+          return ws.close(AgentCloseCode.protocolError, describeError(err).message.slice(0, 120));
+        }
+        links.set(ws, link);
+        send({ t: 'welcome', v: AGENT_PROTOCOL_VERSION, heartbeatMs, policy });
+        o.onAgent?.('connected', m.info.name);
+        return;
+      }
+      if (!link) return ws.close(AgentCloseCode.protocolError, 'the first frame must be hello');
+      link.handle(m);
+      if (m.t === 'event') o.onRelay?.(performance.now() - t0);
+    });
+    ws.on('close', (code, reason) => {
+      clearTimeout(helloTimer);
+      clearInterval(beat);
+      if (!link) return;
+      const why = code === 1006 ? 'connection dropped' : `connection closed${reason.length ? `: ${reason.toString()}` : ` (${code})`}`;
+      if (links.get(ws) === link) {
+        links.delete(ws);
+        if (o.registry.get(link.info.name) === link) o.registry.remove(link.info.name);
+        o.onAgent?.('disconnected', link.info.name, why);
+      }
+      link.lost(why);
+    });
+    ws.on('error', (err) => log(`hub: agent ${link?.info.name ?? tokenName}: ${err.message}`));
+  }
+
+  return {
+    get connected() {
+      return links.size;
+    },
+    async close() {
+      closing = true;
+      o.server.off('upgrade', onUpgrade);
+      const sockets = [...links.keys()];
+      await Promise.all(
+        sockets.map(
+          (ws) =>
+            new Promise<void>((resolve) => {
+              ws.once('close', () => resolve());
+              ws.close(AgentCloseCode.goingAway, 'hub restarting');
+              setTimeout(() => {
+                ws.terminate();
+                resolve();
+              }, 1000).unref();
+            }),
+        ),
+      );
+      wss.close();
+    },
+  };
+}
+
+function refuseUpgrade(socket: Duplex, status: 401 | 403 | 503, message: string, challenge = false): void {
+  const body = JSON.stringify({ error: { code: status === 401 ? 'MP_ERR_UNAUTHORIZED' : status === 403 ? 'MP_ERR_FORBIDDEN' : 'MP_ERR_HUB', message } }) + '\n';
+  const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Service Unavailable';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\n` +
+      (challenge ? 'WWW-Authenticate: Bearer realm="meshprobe"\r\n' : '') +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}

@@ -1,0 +1,155 @@
+/**
+ * An AgentLink whose agent is at the far end of a WebSocket (design §2). Runs are multiplexed
+ * over the one connection by id; when the connection is lost, every open agent×target of every
+ * run gets an MP_ERR_AGENT_LOST `error` event and the run resolves, so the hub's stream still
+ * ends with `done`.
+ */
+import type { AgentInfo, AgentLink, AgentRunOptions } from '../shared/agent-link.ts';
+import { isAllowed, isIpLiteral, isPrefixAllowed } from '../shared/address-policy.ts';
+import type { PolicyMode } from '../shared/address-policy.ts';
+import type { EndMessage, EventMessage, HubMessage } from '../shared/agent-protocol.ts';
+import { ErrorCode } from '../shared/errors.ts';
+import type { MeasurementEvent } from '../shared/events.ts';
+import type { MeasurementSpec } from '../shared/spec.ts';
+import { declaredPps, type PacketBudget } from './limits/packet-budget.ts';
+
+export interface RemoteAgentLinkOptions {
+  info: AgentInfo;
+  /** Sends one message to the agent; returns false when the socket is gone. */
+  send: (message: HubMessage) => boolean;
+  /** The hub's policy mode, sent with every run. */
+  policy: PolicyMode;
+  /** Target prefixes the agent announced it accepts; literals outside them are refused here. */
+  allowedRanges?: readonly string[];
+  /** Subject of the token the agent connected with (for listings and logs). */
+  subject?: string;
+  /** Packets-per-second budget shared by the hub's agents; a run that would exceed it is refused. */
+  budget?: PacketBudget;
+}
+
+/** How long a cancelled run may take to answer `end` before the hub forgets it. */
+const CANCEL_GRACE_MS = 5000;
+
+interface OpenRun {
+  emit: (e: MeasurementEvent) => void;
+  resolve: () => void;
+  /** Targets without a summary or error yet. */
+  open: Set<string>;
+  cleanup: () => void;
+}
+
+export class RemoteAgentLink implements AgentLink {
+  readonly info: AgentInfo;
+  readonly subject: string | undefined;
+  readonly allowedRanges: readonly string[];
+  readonly #send: (message: HubMessage) => boolean;
+  readonly #policy: PolicyMode;
+  readonly #budget: PacketBudget | undefined;
+  readonly #runs = new Map<number, OpenRun>();
+  #nextId = 1;
+  #lostReason: string | undefined;
+
+  constructor(o: RemoteAgentLinkOptions) {
+    this.info = o.info;
+    this.subject = o.subject;
+    this.allowedRanges = o.allowedRanges ?? [];
+    this.#send = o.send;
+    this.#policy = o.policy;
+    this.#budget = o.budget;
+  }
+
+  /** Runs in flight on this agent. */
+  get running(): number {
+    return this.#runs.size;
+  }
+
+  get connected(): boolean {
+    return this.#lostReason === undefined;
+  }
+
+  run(spec: MeasurementSpec, { signal, emit }: AgentRunOptions): Promise<void> {
+    const name = this.info.name;
+    if (this.#lostReason !== undefined) {
+      for (const target of spec.targets) emit({ type: 'error', agent: name, target, code: ErrorCode.AgentLost, message: `agent ${name} is not connected (${this.#lostReason})` });
+      return Promise.resolve();
+    }
+    // Literal targets outside the agent's own ranges are refused here, saving a round trip;
+    // the agent checks again after resolving names.
+    let targets = spec.targets;
+    if (this.allowedRanges.length > 0) {
+      targets = [];
+      for (const target of spec.targets) {
+        const literal = spec.type === 'probe' || isIpLiteral(target);
+        const d = !literal ? { ok: true as const } : spec.type === 'probe' ? isPrefixAllowed(target, 'lan', { allowedRanges: this.allowedRanges }) : isAllowed(target, 'lan', { allowedRanges: this.allowedRanges });
+        if (d.ok) targets.push(target);
+        else emit({ type: 'error', agent: name, target, code: ErrorCode.PolicyRefused, message: d.reason.replace("this agent's", `agent ${name}'s`) });
+      }
+      if (targets.length === 0) return Promise.resolve();
+    }
+    if (signal.aborted) return Promise.resolve();
+    const runSpec = targets === spec.targets ? spec : { ...spec, targets };
+    const reserved = this.#budget?.reserve(name, declaredPps(runSpec));
+    if (reserved && !reserved.ok) {
+      for (const target of targets) emit({ type: 'error', agent: name, target, code: ErrorCode.RateLimited, message: reserved.reason });
+      return Promise.resolve();
+    }
+    const release = reserved?.release ?? (() => {});
+    const id = this.#nextId++;
+    return new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => {
+        this.#send({ t: 'cancel', id });
+        // An agent that never answers `end` must not pin the run here forever.
+        timer = setTimeout(() => this.#finish(id, 'no end after cancel', false), CANCEL_GRACE_MS);
+        timer.unref?.();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#runs.set(id, {
+        emit,
+        resolve,
+        open: new Set(targets),
+        cleanup: () => {
+          release();
+          signal.removeEventListener('abort', onAbort);
+          if (timer) clearTimeout(timer);
+        },
+      });
+      if (!this.#send({ t: 'run', id, spec: runSpec, policy: this.#policy })) this.#finish(id, 'the connection closed before the run started');
+    });
+  }
+
+  /** Feeds a frame from the agent. Unknown ids (runs already ended) are ignored. */
+  handle(message: EventMessage | EndMessage): void {
+    const run = this.#runs.get(message.id);
+    if (!run) return;
+    if (message.t === 'end') {
+      this.#runs.delete(message.id);
+      run.cleanup();
+      run.resolve();
+      return;
+    }
+    const e = message.e as unknown as MeasurementEvent;
+    if (e.type === 'done') return;
+    if ((e.type === 'summary' || e.type === 'error') && e.target !== undefined) run.open.delete(e.target);
+    run.emit(e);
+  }
+
+  /** The connection is gone: every open part ends with MP_ERR_AGENT_LOST. */
+  lost(reason: string): void {
+    if (this.#lostReason !== undefined) return;
+    this.#lostReason = reason;
+    for (const id of [...this.#runs.keys()]) this.#finish(id, reason);
+  }
+
+  #finish(id: number, reason: string, report = true): void {
+    const run = this.#runs.get(id);
+    if (!run) return;
+    this.#runs.delete(id);
+    run.cleanup();
+    const name = this.info.name;
+    for (const target of report ? run.open : []) {
+      run.emit({ type: 'error', agent: name, target, code: ErrorCode.AgentLost, message: `agent ${name} was lost mid-measurement (${reason})` });
+    }
+    run.resolve();
+  }
+}

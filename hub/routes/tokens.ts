@@ -1,0 +1,122 @@
+/**
+ * Identity routes: `GET /.well-known/jwks.json` (public), `POST /v1/tokens` (admin or
+ * token:create), `POST /v1/tokens/revoke` (admin), `GET /v1/whoami` (any valid token).
+ */
+import { ErrorCode } from '../../shared/errors.ts';
+import { mayMint, parseScopes, Scope } from '../auth/scopes.ts';
+import type { TokenService } from '../auth/token-service.ts';
+import type { TokenPrincipal } from '../auth/bearer-authorize.ts';
+import { parseTtl } from '../auth/ttl.ts';
+import { HttpError, readBody, sendJson } from '../http-io.ts';
+import type { HubRoute } from '../route.ts';
+
+/** Longest lifetime a `token:create` (non-admin) caller may mint: 90 days. */
+export const MAX_DELEGATED_TTL_S = 90 * 86_400;
+
+async function jsonBody(req: Parameters<HubRoute['handle']>[0]['req'], max: number): Promise<Record<string, unknown>> {
+  const body = await readBody(req, max);
+  if (body.length === 0) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, ErrorCode.BadRequest, `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new HttpError(400, ErrorCode.BadRequest, 'request body must be a JSON object');
+  return json as Record<string, unknown>;
+}
+
+/** The identity routes for a hub whose tokens `tokens` mints and verifies. */
+export function tokenRoutes(tokens: TokenService): HubRoute[] {
+  const jwks: HubRoute = {
+    name: 'jwks',
+    methods: ['GET'],
+    path: '/.well-known/jwks.json',
+    public: true,
+    async handle({ res }) {
+      sendJson(res, 200, tokens.jwks(), { 'cache-control': 'public, max-age=300' });
+    },
+  };
+
+  const create: HubRoute = {
+    name: 'tokens',
+    methods: ['POST'],
+    path: '/v1/tokens',
+    async handle({ req, res, principal, hub }) {
+      const body = await jsonBody(req, hub.maxBodyBytes);
+      const sub = body.sub;
+      if (typeof sub !== 'string' || !sub.trim()) throw new HttpError(400, ErrorCode.BadRequest, 'sub: give the subject of the token, e.g. telegram:12345');
+      const rawScope = body.scope ?? Scope.measure;
+      if (typeof rawScope !== 'string' && !(Array.isArray(rawScope) && rawScope.every((s) => typeof s === 'string'))) {
+        throw new HttpError(400, ErrorCode.BadRequest, 'scope: a space-separated string or an array of strings');
+      }
+      const scopes = parseScopes(rawScope as string | string[]);
+      const verdict = mayMint(principal.scopes, scopes);
+      if (!verdict.ok) {
+        const forbidden = verdict.reason.includes('may only') || verdict.reason.includes('needs the');
+        throw new HttpError(forbidden ? 403 : 400, forbidden ? ErrorCode.Forbidden : ErrorCode.BadRequest, verdict.reason);
+      }
+      const isAdmin = principal.scopes.includes(Scope.admin);
+      if (!isAdmin && (sub.startsWith('agent:') || sub === 'admin')) {
+        throw new HttpError(403, ErrorCode.Forbidden, `only an admin may mint tokens for ${sub}`);
+      }
+      let ttlS: number | undefined;
+      if (body.ttl !== undefined) {
+        ttlS = typeof body.ttl === 'string' || typeof body.ttl === 'number' ? parseTtl(body.ttl) : undefined;
+        if (ttlS === undefined) throw new HttpError(400, ErrorCode.BadRequest, 'ttl: a duration such as 3600, 90m, 12h or 30d');
+      }
+      if (!isAdmin) ttlS = Math.min(ttlS ?? MAX_DELEGATED_TTL_S, MAX_DELEGATED_TTL_S);
+      let issued;
+      try {
+        issued = await tokens.issue({ sub, scopes, ...(ttlS !== undefined ? { ttlS } : {}) });
+      } catch (err) {
+        throw new HttpError(400, ErrorCode.BadRequest, (err as Error).message);
+      }
+      sendJson(res, 201, { token: issued.token, jti: issued.jti, sub: sub.trim(), scope: scopes.join(' '), expiresAt: issued.expiresAt });
+    },
+  };
+
+  const revoke: HubRoute = {
+    name: 'tokens-revoke',
+    methods: ['POST'],
+    path: '/v1/tokens/revoke',
+    async handle({ req, res, hub }) {
+      const body = await jsonBody(req, hub.maxBodyBytes);
+      let jti = body.jti;
+      let exp: number | undefined;
+      // Revoking by the token itself works too: its own jti and expiry are used.
+      if (jti === undefined && typeof body.token === 'string') {
+        try {
+          const claims = await tokens.verify(body.token);
+          jti = claims.jti;
+          exp = claims.exp;
+        } catch {
+          throw new HttpError(400, ErrorCode.BadRequest, 'token: not a valid token of this hub (revoke by jti instead)');
+        }
+      }
+      if (typeof jti !== 'string') throw new HttpError(400, ErrorCode.BadRequest, 'jti: give the id of the token to revoke');
+      try {
+        await tokens.revoke(jti, exp);
+      } catch (err) {
+        throw new HttpError(400, ErrorCode.BadRequest, (err as Error).message);
+      }
+      sendJson(res, 200, { revoked: jti });
+    },
+  };
+
+  const whoami: HubRoute = {
+    name: 'whoami',
+    methods: ['GET'],
+    path: '/v1/whoami',
+    async handle({ res, principal }) {
+      const claims = (principal as TokenPrincipal).claims;
+      sendJson(res, 200, {
+        sub: principal.subject,
+        scope: principal.scopes.join(' '),
+        ...(claims ? { jti: claims.jti, expiresAt: new Date(claims.exp * 1000).toISOString() } : {}),
+      });
+    },
+  };
+
+  return [jwks, create, revoke, whoami];
+}

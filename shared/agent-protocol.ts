@@ -1,0 +1,143 @@
+/**
+ * The hub ↔ agent WebSocket protocol, version 1. The agent dials the hub (so an agent behind
+ * NAT needs nothing inbound); every frame is one JSON text message with a `t` (type) field.
+ * Liveness uses WebSocket ping/pong control frames in both directions.
+ *
+ * Agent → hub: `hello` (first frame: attributes), `event` (one measurement event of run `id`),
+ * `end` (run `id` finished; no further events for it).
+ * Hub → agent: `welcome` (hello accepted), `run` (start measurement `id`), `cancel` (stop it).
+ *
+ * Many runs are multiplexed over the one connection, told apart by `id` (chosen by the hub).
+ * Flow control is bounded at both ends: the hub cancels a run whose client reads too slowly,
+ * and the agent cancels a run whose events the hub does not take off the socket fast enough.
+ */
+import { z } from 'zod';
+import { MeasurementSpec } from './spec.ts';
+
+/** Protocol version spoken by this code; a hub refuses a `hello` with another major version. */
+export const AGENT_PROTOCOL_VERSION = 1;
+
+/** The WebSocket path agents dial on the hub. */
+export const AGENT_CONNECT_PATH = '/v1/agents/connect';
+
+/**
+ * WebSocket close codes the hub uses to say why it closed (4000–4999 are application codes).
+ * An agent reconnects after any of them except `unauthorized`, `forbidden` and `badVersion`,
+ * which a retry cannot fix.
+ */
+export const AgentCloseCode = {
+  /** Normal shutdown of either side. */
+  normal: 1000,
+  /** The hub is going away (restart); reconnect. */
+  goingAway: 1001,
+  /** A frame did not parse or broke the protocol. */
+  protocolError: 4400,
+  unauthorized: 4401,
+  forbidden: 4403,
+  /** Another connection took over this agent's name. */
+  replaced: 4409,
+  badVersion: 4426,
+  /** No hello within the allowed time, or the heartbeat stopped. */
+  timeout: 4408,
+} as const;
+
+const AgentInfoSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'name: 1-63 letters, digits, ".", "_" or "-"' }),
+    country: z.string().trim().min(1).max(64).optional(),
+    city: z.string().trim().min(1).max(128).optional(),
+    asn: z.number().int().min(0).max(4_294_967_295).optional(),
+    isp: z.string().trim().min(1).max(128).optional(),
+    latitude: z.number().min(-90).max(90).optional(),
+    longitude: z.number().min(-180).max(180).optional(),
+    capabilities: z.array(z.string().max(32)).max(32),
+    version: z.string().max(64),
+  })
+  .strip();
+
+/** First frame from the agent: who it is and what it will accept. */
+export const HelloMessage = z.object({
+  t: z.literal('hello'),
+  v: z.number().int(),
+  info: AgentInfoSchema,
+  /** The agent's own target restriction (CIDR prefixes); the hub refuses outside it early. */
+  allowedRanges: z.array(z.string().max(64)).max(256).optional(),
+  /** The agent's own policy mode; it refuses non-public targets itself when `public`. */
+  policy: z.enum(['public', 'lan']).optional(),
+});
+export type HelloMessage = z.infer<typeof HelloMessage>;
+
+/** A measurement event of run `id`. Validated loosely (object with a string `type`): the event schema lives in events.ts. */
+export const EventMessage = z.object({
+  t: z.literal('event'),
+  id: z.number().int().nonnegative(),
+  e: z.looseObject({ type: z.string() }),
+});
+export type EventMessage = z.infer<typeof EventMessage>;
+
+/** Run `id` finished on the agent. */
+export const EndMessage = z.object({ t: z.literal('end'), id: z.number().int().nonnegative() });
+export type EndMessage = z.infer<typeof EndMessage>;
+
+/** Every agent → hub frame. */
+export const AgentMessage = z.discriminatedUnion('t', [HelloMessage, EventMessage, EndMessage]);
+export type AgentMessage = z.infer<typeof AgentMessage>;
+
+/** The hub accepted the hello. `heartbeatMs` tells the agent how often the hub pings. */
+export const WelcomeMessage = z.object({
+  t: z.literal('welcome'),
+  v: z.number().int(),
+  heartbeatMs: z.number().int().positive(),
+  /** The hub's policy mode, which the agent enforces after resolution too. */
+  policy: z.enum(['public', 'lan']),
+});
+export type WelcomeMessage = z.infer<typeof WelcomeMessage>;
+
+/** Start measuring `spec` as run `id`. `policy` is the hub's mode for this run. */
+export const RunMessage = z.object({
+  t: z.literal('run'),
+  id: z.number().int().nonnegative(),
+  spec: MeasurementSpec,
+  policy: z.enum(['public', 'lan']),
+});
+export type RunMessage = z.infer<typeof RunMessage>;
+
+/** Stop run `id`; the agent still answers `end`. */
+export const CancelMessage = z.object({ t: z.literal('cancel'), id: z.number().int().nonnegative() });
+export type CancelMessage = z.infer<typeof CancelMessage>;
+
+/** Every hub → agent frame. */
+export const HubMessage = z.discriminatedUnion('t', [WelcomeMessage, RunMessage, CancelMessage]);
+export type HubMessage = z.infer<typeof HubMessage>;
+
+/** Result of decoding one frame: the message, or a one-line reason. */
+export type Decoded<T> = { ok: true; message: T } | { ok: false; reason: string };
+
+function decode<T>(schema: z.ZodType<T>, text: string): Decoded<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'frame is not JSON' };
+  }
+  const r = schema.safeParse(json);
+  if (r.success) return { ok: true, message: r.data };
+  const issue = r.error.issues[0]!;
+  const path = issue.path.join('.');
+  return { ok: false, reason: `bad frame${path ? ` at ${path}` : ''}: ${issue.message}` };
+}
+
+/** Decodes an agent → hub frame. Never throws. */
+export function decodeAgentMessage(text: string): Decoded<AgentMessage> {
+  return decode(AgentMessage, text);
+}
+
+/** Decodes a hub → agent frame. Never throws. */
+export function decodeHubMessage(text: string): Decoded<HubMessage> {
+  return decode(HubMessage, text);
+}
+
+/** Encodes any protocol message as one text frame. */
+export function encodeMessage(message: AgentMessage | HubMessage): string {
+  return JSON.stringify(message);
+}
