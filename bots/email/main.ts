@@ -1,0 +1,69 @@
+/**
+ * Settings of the SMTP gateway from the environment, and running it on its own:
+ * `node bots/email/main.ts`. hub/main.ts starts it in the embedded default when
+ * MESHPROBE_SMTP_LISTEN is set.
+ *
+ * MESHPROBE_SMTP_LISTEN   host:port to receive mail on (e.g. 127.0.0.1:2525)
+ * MESHPROBE_SMTP_RELAY    smtp://host:port (or smtps://user:pass@host:465) replies go through
+ * MESHPROBE_EMAIL_FROM    our address: From of replies and the accepted recipient
+ * MESHPROBE_EMAIL_ALLOW   optional allow-list: addresses, domains, .suffixes (comma separated)
+ * MESHPROBE_EMAIL_MAX_BYTES  optional message size limit (default 1 MiB)
+ * MESHPROBE_HUB, MESHPROBE_HUB_TOKEN  the hub (default http://127.0.0.1:7464) and its token
+ */
+import { pathToFileURL } from 'node:url';
+import { parseAllowList } from '../../shared/email-policy.ts';
+import { describeError, ErrorCode, MeshprobeError } from '../../shared/errors.ts';
+import { startSmtpGateway } from './smtp-gateway.ts';
+import type { SmtpGatewayOptions } from './smtp-gateway.ts';
+
+/**
+ * Reads the settings; undefined when MESHPROBE_SMTP_LISTEN is not set. Throws a
+ * MeshprobeError naming the missing setting when the gateway is asked for but incomplete.
+ */
+export function smtpGatewayOptionsFromEnv(env: NodeJS.ProcessEnv, defaults: { hubUrl?: string; hubToken?: string } = {}): SmtpGatewayOptions | undefined {
+  const listen = env.MESHPROBE_SMTP_LISTEN?.trim();
+  if (!listen) return undefined;
+  const relay = env.MESHPROBE_SMTP_RELAY?.trim();
+  const from = env.MESHPROBE_EMAIL_FROM?.trim();
+  if (!relay) throw new MeshprobeError(ErrorCode.BadRequest, 'MESHPROBE_SMTP_LISTEN is set but MESHPROBE_SMTP_RELAY is not (replies need a relay, e.g. smtp://127.0.0.1:25)');
+  if (!from) throw new MeshprobeError(ErrorCode.BadRequest, 'MESHPROBE_SMTP_LISTEN is set but MESHPROBE_EMAIL_FROM is not (the address people write to, e.g. cli@your.domain)');
+  const maxText = env.MESHPROBE_EMAIL_MAX_BYTES?.trim();
+  const maxMessageBytes = maxText ? Number(maxText) : undefined;
+  if (maxMessageBytes !== undefined && !(Number.isInteger(maxMessageBytes) && maxMessageBytes > 0)) {
+    throw new MeshprobeError(ErrorCode.BadRequest, `MESHPROBE_EMAIL_MAX_BYTES must be a whole number of bytes, got "${maxText}"`);
+  }
+  const allowList = parseAllowList(env.MESHPROBE_EMAIL_ALLOW);
+  const hubToken = env.MESHPROBE_HUB_TOKEN?.trim() || defaults.hubToken;
+  return {
+    listen,
+    relay,
+    from,
+    hubUrl: env.MESHPROBE_HUB?.trim() || defaults.hubUrl || 'http://127.0.0.1:7464',
+    ...(hubToken ? { hubToken } : {}),
+    ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
+    ...(allowList.length ? { allowList } : {}),
+  };
+}
+
+// Run on its own: `node bots/email/main.ts` with the settings in the environment.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  let options: SmtpGatewayOptions | undefined;
+  try {
+    options = smtpGatewayOptionsFromEnv(process.env);
+  } catch (err) {
+    console.error(`meshprobe email: ${describeError(err).message}`);
+    process.exit(2);
+  }
+  if (!options) {
+    console.error('meshprobe email: set MESHPROBE_SMTP_LISTEN, MESHPROBE_SMTP_RELAY and MESHPROBE_EMAIL_FROM (and MESHPROBE_HUB, MESHPROBE_HUB_TOKEN)');
+    process.exit(2);
+  }
+  const gateway = await startSmtpGateway({ ...options, log: (line) => console.error(`meshprobe email: ${line}`) }).catch((err: unknown) => {
+    console.error(`meshprobe email: cannot start: ${describeError(err).message}`);
+    process.exit(1);
+  });
+  console.error(`meshprobe email: SMTP gateway on ${gateway.host}:${gateway.port} for ${options.from}, replies via ${new URL(options.relay).host}, hub ${options.hubUrl}`);
+  const shutdown = (): void => void gateway.close().then(() => process.exit(0));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}

@@ -1,0 +1,218 @@
+/**
+ * The Node SMTP gateway (issue 7), for those without Cloudflare: smtp-server receives mail
+ * (the size limit enforced in the SMTP dialogue: SIZE in EHLO, 552 on MAIL FROM SIZE= and on
+ * DATA), mailparser parses, the shared code finds and runs the command through the hub, and
+ * nodemailer sends the threaded reply through the configured relay. A hub client like every
+ * front-end: it never imports hub or agent code.
+ */
+import { isIP } from 'node:net';
+import { simpleParser } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
+import { createTransport } from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import { answerEmail } from '../../shared/email-answer.ts';
+import { replyDecision, SenderRateLimiter, senderAllowed } from '../../shared/email-policy.ts';
+import type { HeaderLookup, SenderRateLimiterOptions } from '../../shared/email-policy.ts';
+import { buildReply } from '../../shared/email-reply.ts';
+import { describeError, ErrorCode, MeshprobeError } from '../../shared/errors.ts';
+import { HubClient } from '../../shared/hub-client.ts';
+import { renderHtmlText } from '../../shared/render-html.ts';
+
+/** Options of {@link startSmtpGateway}. */
+export interface SmtpGatewayOptions {
+  /** Where to listen, `host:port` or `[v6]:port`; port 0 picks a free one. Default 127.0.0.1:2525. */
+  listen?: string;
+  /** The relay replies go out through: `smtp://host:port` or `smtps://user:pass@host:465`. Required. */
+  relay: string;
+  /** Our address: the reply's From, and (by default) the only recipient accepted. Required. */
+  from: string;
+  /** Display name of replies. Default "meshprobe". */
+  fromName?: string;
+  /** Recipients accepted in RCPT TO (case-insensitive). Default: just `from`. Others get 550. */
+  recipients?: string[];
+  /** Base URL of the hub. Required. */
+  hubUrl: string;
+  /** Bearer token for the hub. Default: none (anonymous). */
+  hubToken?: string;
+  /** Largest message accepted, in bytes (SIZE extension and a 552 on DATA). Default 1 MiB. */
+  maxMessageBytes?: number;
+  /** Allowed senders (addresses, domains, `.suffix`); refused with 550 at MAIL FROM. Default: everyone. */
+  allowList?: string[];
+  /** Per-sender rate limit (defaults: burst 5, one more per minute). */
+  rateLimit?: SenderRateLimiterOptions;
+  /** Time a measurement may run before the reply goes out with what arrived. Default 60 000 ms. */
+  budgetMs?: number;
+  /** Highest ping count run for an email. Default 10. */
+  maxCount?: number;
+  /** TLS key and certificate for STARTTLS. Default: STARTTLS not offered. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** One line per message handled. Default: nowhere. */
+  log?: (line: string) => void;
+  /** The clock, for the rate limiter. Default Date.now. */
+  now?: () => number;
+}
+
+/** A running gateway. */
+export interface SmtpGateway {
+  host: string;
+  port: number;
+  /** Stops accepting mail, waits for replies being worked on (their budget bounds it), closes the relay transport. */
+  close(): Promise<void>;
+}
+
+interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** Starts the gateway; resolves once it listens. Throws MeshprobeError(BadRequest) on bad options. */
+export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<SmtpGateway> {
+  const listen = parseHostPort(options.listen ?? '127.0.0.1:2525');
+  const from = options.from?.trim();
+  if (!from || !from.includes('@')) throw new MeshprobeError(ErrorCode.BadRequest, `the gateway's From address "${options.from ?? ''}" is not an email address (set MESHPROBE_EMAIL_FROM)`);
+  let relay: URL;
+  try {
+    relay = new URL(options.relay);
+  } catch {
+    throw new MeshprobeError(ErrorCode.BadRequest, `the relay "${options.relay}" is not a URL (expected smtp://host:port)`);
+  }
+  if (relay.protocol !== 'smtp:' && relay.protocol !== 'smtps:') {
+    throw new MeshprobeError(ErrorCode.BadRequest, `the relay "${options.relay}" must start with smtp:// or smtps://`);
+  }
+  const hub = new HubClient({ url: options.hubUrl, ...(options.hubToken ? { token: options.hubToken } : {}) });
+  const maxBytes = options.maxMessageBytes ?? 1024 * 1024;
+  const recipients = new Set((options.recipients ?? [from]).map((r) => r.trim().toLowerCase()));
+  const limiter = new SenderRateLimiter(options.rateLimit);
+  const log = options.log ?? (() => {});
+  const now = options.now ?? Date.now;
+  const transport = createTransport(relay.href);
+  const inFlight = new Set<Promise<void>>();
+
+  const serverOptions: SMTPServerOptions & { rejectOversized?: boolean } = {
+    size: maxBytes,
+    // Answer 552 after DATA for anything over `size`, whatever onData decided.
+    rejectOversized: true,
+    authOptional: true,
+    disabledCommands: options.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
+    disableReverseLookup: true,
+    banner: 'meshprobe email gateway',
+    logger: false,
+    onMailFrom(address: SMTPServerAddress, _session: SMTPServerSession, cb: (err?: Error | null) => void) {
+      // The null sender (bounces) is accepted and then never answered.
+      if (address.address && !senderAllowed(address.address, options.allowList)) {
+        return cb(smtpError(550, `5.7.1 sender ${address.address} is not allowed to use this gateway`));
+      }
+      cb();
+    },
+    onRcptTo(address: SMTPServerAddress, _session: SMTPServerSession, cb: (err?: Error | null) => void) {
+      if (!recipients.has(address.address.toLowerCase())) return cb(smtpError(550, `5.1.1 no such mailbox here: ${address.address}`));
+      cb();
+    },
+    onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        // Keep draining (the dialogue needs the final dot) but stop buffering past the limit.
+        if (size <= maxBytes) chunks.push(chunk);
+      });
+      stream.on('end', () => {
+        if (stream.sizeExceeded || size > maxBytes) {
+          return cb(smtpError(552, `5.3.4 message too large: the limit is ${maxBytes} bytes`));
+        }
+        const returnPath = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
+        // Accept now; the measurement may take a while and the sender's MTA must not wait for it.
+        cb(null, 'queued: the answer comes by email');
+        const job = handle(Buffer.concat(chunks), returnPath).catch((err: unknown) => log(`email from ${returnPath || '<>'}: failed: ${describeError(err).message}`));
+        inFlight.add(job);
+        void job.finally(() => inFlight.delete(job));
+      });
+    },
+  };
+
+  async function handle(raw: Buffer, returnPath: string): Promise<void> {
+    const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+    const sender = mail.from?.value[0]?.address ?? '';
+    const decision = replyDecision({ from: sender, returnPath, headers: headerLookup(mail) });
+    if (!decision.reply) return log(`email from ${returnPath || '<>'}: not answered: ${decision.reason}`);
+    const rate = limiter.check(returnPath, now());
+    if (rate.action === 'drop') return log(`email from ${returnPath}: not answered: rate limited (already notified)`);
+    let body: { text: string; html: string };
+    let kind: string;
+    if (rate.action === 'notify') {
+      const text = `Too many commands from ${returnPath}; try again in ${Math.ceil(rate.retryAfterMs / 1000)} s. Further messages until then get no answer.`;
+      body = { text, html: renderHtmlText(text) };
+      kind = 'rate-limited';
+    } else {
+      const budgetMs = options.budgetMs ?? 60_000;
+      const answer = await answerEmail(
+        { subject: mail.subject, text: mail.text, html: typeof mail.html === 'string' ? mail.html : undefined },
+        { hub, signal: AbortSignal.timeout(budgetMs), budgetLabel: `${Math.round(budgetMs / 1000)} s`, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
+      );
+      body = answer;
+      kind = answer.kind;
+    }
+    const reply = buildReply({ messageId: mail.messageId, references: mail.references, inReplyTo: mail.inReplyTo, subject: mail.subject }, body);
+    await transport.sendMail({
+      from: { name: options.fromName ?? 'meshprobe', address: from },
+      to: returnPath,
+      subject: reply.subject,
+      text: reply.text,
+      html: reply.html,
+      ...(reply.inReplyTo ? { inReplyTo: reply.inReplyTo } : {}),
+      ...(reply.references ? { references: reply.references } : {}),
+      headers: reply.headers,
+      envelope: { from, to: [returnPath] },
+    });
+    log(`email from ${returnPath}: answered (${kind})`);
+  }
+
+  const server = new SMTPServer(serverOptions);
+  // Errors of single connections (a client hanging up) must not stop the gateway.
+  server.on('error', (err: Error) => log(`smtp: ${err.message}`));
+  const net = (server as unknown as { server: import('node:net').Server }).server;
+  await new Promise<void>((resolve, reject) => {
+    net.once('error', reject);
+    server.listen(listen.port, listen.host, () => {
+      net.off('error', reject);
+      resolve();
+    });
+  });
+  const address = net.address() as import('node:net').AddressInfo;
+  return {
+    host: listen.host,
+    port: address.port,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.allSettled([...inFlight]);
+      transport.close();
+    },
+  };
+}
+
+/** Header lookup over mailparser's raw header lines (its parsed map holds objects, not text). */
+function headerLookup(mail: ParsedMail): HeaderLookup {
+  return (name) => {
+    const key = name.toLowerCase();
+    const line = mail.headerLines.find((h) => h.key === key)?.line;
+    if (line === undefined) return undefined;
+    return line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+  };
+}
+
+function smtpError(code: number, message: string): Error {
+  return Object.assign(new Error(message), { responseCode: code });
+}
+
+function parseHostPort(text: string): ListenAddress {
+  const s = text.trim();
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]*):(\d+)$/.exec(s) ?? /^()(\d+)$/.exec(s);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65_535 || (s.startsWith('[') && isIP(m[1]!) !== 6)) {
+    throw new MeshprobeError(ErrorCode.BadRequest, `SMTP listen address "${text}" is malformed (expected host:port, e.g. 127.0.0.1:2525)`);
+  }
+  return { host: m[1] || '127.0.0.1', port };
+}
+
