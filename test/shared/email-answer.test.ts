@@ -1,0 +1,70 @@
+/**
+ * The answer core both gateways share, against a real hub with a real local agent: the time
+ * budget cuts a long measurement and the answer says so, the count is capped, and refusals
+ * are one line.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalAgent } from '../../agent/local-agent.ts';
+import { createHub } from '../../hub/server.ts';
+import type { Hub } from '../../hub/server.ts';
+import { answerEmail } from '../../shared/email-answer.ts';
+import { HubClient } from '../../shared/hub-client.ts';
+
+let hub: Hub;
+let dataDir: string;
+let client: HubClient;
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'mp-email-answer-'));
+  hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new LocalAgent({ name: 'a' })] });
+  client = new HubClient({ url: hub.url });
+});
+
+after(async () => {
+  await hub?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test('when the budget runs out the answer holds what arrived and says it is partial', async () => {
+  const budget = new AbortController();
+  const started = Date.now();
+  setTimeout(() => budget.abort(), 700);
+  const a = await answerEmail({ text: 'ping -c 10 -i 0.2 127.0.0.1' }, { hub: client, signal: budget.signal, budgetLabel: '0.7 s' });
+  assert.ok(Date.now() - started < 1800, 'the measurement was cut (10 × 0.2 s would take 1.8 s)');
+  assert.equal(a.kind, 'measurement');
+  assert.equal(a.partial, true);
+  assert.match(a.text, /stopped after 0\.7 s: partial results/);
+  assert.match(a.text, /icmp_seq=1 /);
+  assert.doesNotMatch(a.text, /icmp_seq=10 /);
+  assert.match(a.html, /partial results/);
+});
+
+test('a ping count above the email cap is lowered and the answer says so', async () => {
+  const a = await answerEmail({ text: 'ping -c 500 -i 0.01 127.0.0.1' }, { hub: client, maxCount: 3 });
+  assert.equal(a.partial, false);
+  assert.match(a.text, /count lowered from 500 to 3/);
+  assert.match(a.text, /3 packets transmitted, 3 received/);
+});
+
+test('list, version and token answer as text; a bad line answers its reason and usage', async () => {
+  const list = await answerEmail({ text: 'list' }, { hub: client });
+  assert.match(list.text, /^a\b/m);
+  assert.match(list.html, /<td[^>]*>a<\/td>/);
+  assert.match((await answerEmail({ text: 'version' }, { hub: client })).text, /^meshprobe \S+ \(API \d+\)/);
+  assert.match((await answerEmail({ text: 'token' }, { hub: client })).text, /not issued by email/);
+  const bad = await answerEmail({ text: 'ping -c nope 127.0.0.1' }, { hub: client });
+  assert.equal(bad.kind, 'refused');
+  assert.equal(bad.text.split('\n').length, 2);
+  assert.match(bad.text, /\nusage: ping/);
+});
+
+test('no command at all: the answer explains and includes the help overview', async () => {
+  const a = await answerEmail({ text: 'Hello, can you help?', subject: 'question' }, { hub: client });
+  assert.equal(a.kind, 'refused');
+  assert.match(a.text, /No command found/);
+  assert.match(a.text, /Commands:/);
+});
