@@ -148,7 +148,9 @@ export class McpHttpHandler {
       auth = outcome.auth;
     }
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
-    const caller = auth ? `token:${auth.token}` : `anon:${req.socket.remoteAddress ?? ''}`;
+    // Sessions and running calls belong to the token's subject, not to one token string, so a
+    // client that renews its token keeps its session.
+    const caller = auth ? `sub:${auth.clientId}` : `anon:${req.socket.remoteAddress ?? ''}`;
 
     if (this.mode === 'stateless') return this.#stateless(req, res, caller);
     return this.#stateful(req, res, caller);
@@ -196,6 +198,7 @@ export class McpHttpHandler {
       s.lastSeen = Date.now();
       const body = req.method === 'POST' ? await this.#readJson(req, res) : undefined;
       if (req.method === 'POST' && body === undefined) return;
+      if (req.method === 'POST') this.#cancelOnHangUp(s, res, body);
       return s.transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST') return rpcError(res, 400, -32000, 'missing Mcp-Session-Id header');
@@ -229,6 +232,24 @@ export class McpHttpHandler {
     };
     await server.connect(transport);
     await transport.handleRequest(req, res, body);
+  }
+
+  /**
+   * A client that drops the connection of a running call will never read its answer (we keep
+   * no event store to resume from), so the call is cancelled as if it had sent
+   * notifications/cancelled: the measurement stops on the agents.
+   */
+  #cancelOnHangUp(s: Session, res: ServerResponse, body: unknown): void {
+    const ids = (Array.isArray(body) ? body : [body])
+      .filter((m): m is { id: string | number; method: string } => typeof m?.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number'))
+      .map((m) => m.id);
+    if (!ids.length) return;
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      for (const requestId of ids) {
+        s.transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'the client disconnected' } });
+      }
+    });
   }
 
   #hubFor(): (extra: ToolExtra) => HubLike {

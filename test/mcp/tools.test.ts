@@ -234,6 +234,47 @@ for (const mode of ['stateless', 'stateful'] as const) {
       assert.notEqual(again.isError, true);
     });
 
+    test('a client that hangs up mid-call stops the agent too', async (t) => {
+      const skip = rawSkipReason() ?? (await EchoCounter.skipReason());
+      if (skip) return t.skip(skip);
+      const address = `127.${20 + (process.pid % 200)}.${Math.floor(Math.random() * 250) + 1}.${mode === 'stateless' ? 17 : 18}`;
+      const counter = new EchoCounter(address);
+      await counter.start();
+      try {
+        const ac = new AbortController();
+        const sid = (client.transport as StreamableHTTPClientTransport).sessionId;
+        const res = await fetch(url, {
+          method: 'POST',
+          signal: ac.signal,
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            authorization: `Bearer ${await token()}`,
+            'mcp-protocol-version': client.transport && 'protocolVersion' in client.transport ? String((client.transport as StreamableHTTPClientTransport).protocolVersion) : '2025-06-18',
+            ...(sid ? { 'mcp-session-id': sid } : {}),
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 'hangup-1', method: 'tools/call', params: { name: 'ping', arguments: { targets: [address], count: 200, intervalMs: 50 }, _meta: { progressToken: 'p1' } } }),
+        });
+        assert.equal(res.status, 200);
+        const reader = res.body!.getReader();
+        let text = '';
+        while ((text.match(/notifications\/progress/g) ?? []).length < 3) {
+          const { value, done } = await reader.read();
+          assert.equal(done, false, `the stream ended early: ${text}`);
+          text += new TextDecoder().decode(value);
+        }
+        ac.abort();
+        await new Promise((r) => setTimeout(r, 500));
+        const atHangUp = await counter.count();
+        await new Promise((r) => setTimeout(r, 1000));
+        const later = await counter.count();
+        assert.ok(atHangUp >= 3 && atHangUp < 200, `sent before the hang-up: ${atHangUp}`);
+        assert.equal(later, atHangUp, `echo requests kept going after the hang-up: ${atHangUp} → ${later}`);
+      } finally {
+        await counter.stop();
+      }
+    });
+
     test('a name that does not resolve is an isError result with the reason the hub gives every front-end', async () => {
       const r = (await client.callTool({ name: 'ping', arguments: { targets: ['nonexistent.test'], count: 1 } })) as CallToolResult;
       assert.equal(r.isError, true);
