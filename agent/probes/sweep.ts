@@ -1,0 +1,204 @@
+/**
+ * probe: an ICMP echo sweep of every address of a prefix (fping -g), one `host` event per
+ * address — its RTT as soon as it answers, `null` for the silent ones at the end.
+ *
+ * Sends go out in sendmmsg batches at `rate` packets/s (0 = as fast as the socket takes them),
+ * replies come in recvmmsg batches, and sending yields to the event loop between batches so the
+ * receive queue is drained while the sweep is still sending. One raw socket per sweep, with its
+ * own identifier and a large receive buffer; replies are matched by source address (and checked
+ * against identifier and sequence).
+ */
+import { RawSocket, type RawPacket } from '../raw-socket.ts';
+import { buildEchoRequest, parseIcmp } from '../../shared/icmp-packet.ts';
+import { addressAt, checkSweepSize, parseCidr, prefixSize, type Prefix } from '../../shared/cidr.ts';
+import { computeStats } from '../../shared/stats.ts';
+import { ErrorCode, MeshprobeError, describeError } from '../../shared/errors.ts';
+import { Defaults, Limits, type MeasurementSpec } from '../../shared/spec.ts';
+import type { MeasurementEvent } from '../../shared/events.ts';
+
+export interface SweepRunOptions {
+  agent: string;
+  signal: AbortSignal;
+  emit: (e: MeasurementEvent) => void;
+  /** Sweep-size bound (shortest prefix per family); default {@link Limits}. */
+  limits?: { minSweepPrefixV4: number; minSweepPrefixV6: number };
+}
+
+/** Packets per sendmmsg round before yielding to the event loop (so replies get read). */
+const CHUNK = 1024;
+/** Receive buffer: a /16 answering at once must fit while JS catches up. */
+const RCVBUF = 64 << 20;
+/** Echo payload bytes: small, like fping's default 56 would only cost bandwidth here. */
+const PAYLOAD = 56;
+
+/** Sweeps every target prefix of `spec` (one after another, to keep the rate meaningful). */
+export async function runSweep(spec: MeasurementSpec, o: SweepRunOptions): Promise<void> {
+  for (const target of spec.targets) {
+    if (o.signal.aborted) return;
+    try {
+      const r = parseCidr(target);
+      if (!r.ok) throw new MeshprobeError(ErrorCode.BadRequest, r.message);
+      if (spec.ipVersion && r.prefix.family !== spec.ipVersion) {
+        throw new MeshprobeError(ErrorCode.BadRequest, `${target} is an IPv${r.prefix.family} prefix, IPv${spec.ipVersion} was asked for`);
+      }
+      const tooBig = checkSweepSize(r.prefix, o.limits ?? Limits);
+      if (tooBig) throw new MeshprobeError(ErrorCode.BadRequest, tooBig);
+      await sweepPrefix(spec, r.prefix, target, o);
+    } catch (err) {
+      const d = describeError(err);
+      o.emit({ type: 'error', agent: o.agent, target, code: d.code, message: d.message });
+    }
+  }
+}
+
+/** Sweeps one prefix; throws only when the socket cannot be opened. */
+export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target: string, o: SweepRunOptions): Promise<void> {
+  const { agent, emit, signal } = o;
+  const started = performance.now();
+  const total = Number(prefixSize(prefix));
+  const rate = spec.rate ?? Defaults.rate;
+  const timeoutMs = spec.timeoutMs ?? Defaults.timeoutMs;
+  const fam = prefix.family;
+  const id = (Math.random() * 0xffff) | 0;
+  const sentAt = new Float64Array(total).fill(Number.NaN);
+  const rtt = new Float64Array(total).fill(Number.NaN);
+  const base4 = fam === 4 ? Number(prefix.base) : 0;
+  let received = 0;
+  let sent = 0;
+  let wake: (() => void) | undefined;
+
+  const indexOf = (address: string): number => {
+    if (fam === 4) {
+      const p = address.split('.');
+      if (p.length !== 4) return -1;
+      const v = ((+p[0]! << 24) >>> 0) + (+p[1]! << 16) + (+p[2]! << 8) + +p[3]!;
+      const i = v - base4;
+      return i >= 0 && i < total ? i : -1;
+    }
+    return v6Index(prefix, address, total);
+  };
+
+  const onPackets = (batch: RawPacket[]) => {
+    for (const pkt of batch) {
+      const m = parseIcmp(pkt.data, { family: fam });
+      if (!m || m.kind !== 'echo-reply') continue;
+      if (sock.mode === 'raw' && m.identifier !== id) continue;
+      const i = indexOf(pkt.address);
+      if (i < 0 || m.sequence !== (i & 0xffff) || !Number.isNaN(rtt[i]!) || Number.isNaN(sentAt[i]!)) continue;
+      const r = Math.max(0, pkt.time - sentAt[i]!);
+      rtt[i] = r;
+      received++;
+      emit({ type: 'host', agent, target, address: pkt.address, rttMs: r });
+    }
+    if (received === total) wake?.();
+  };
+
+  const sock = RawSocket.open({
+    family: fam, protocol: 'icmp', mode: 'auto', onPackets, receiveBufferBytes: RCVBUF, sendBufferBytes: 4 << 20,
+    recvTtl: false, ...(fam === 4 ? { icmpFilter: [0] } : {}),
+  });
+  emit({
+    type: 'start', agent, target, measurement: 'probe', address: prefix.text, family: fam, protocol: 'icmp',
+    params: { rate, timeoutMs, hosts: total },
+    ...(sock.mode === 'dgram' ? { note: 'unprivileged ICMP datagram socket' } : {}),
+  });
+
+  // One template; per packet only the sequence and (IPv4) the checksum change — the checksum
+  // incrementally (RFC 1624), since a /16 at full speed is 65,536 packets in well under a second.
+  const template = buildEchoRequest({ family: fam, identifier: id, sequence: 0, payload: new Uint8Array(PAYLOAD) });
+  const sum0 = fam === 4 ? ~((template[2]! << 8) | template[3]!) & 0xffff : 0;
+  const packetFor = (i: number) => {
+    const data = template.slice();
+    const seq = i & 0xffff;
+    data[6] = seq >>> 8;
+    data[7] = seq & 0xff;
+    if (fam === 4) {
+      let sum = sum0 + seq;
+      sum = (sum & 0xffff) + (sum >>> 16);
+      const c = ~sum & 0xffff;
+      data[2] = c >>> 8;
+      data[3] = c & 0xff;
+    }
+    return { data, address: fam === 4 ? v4Text(base4 + i) : addressAt(prefix, i) };
+  };
+
+  try {
+    // Sending: a token bucket at `rate` pps, or as fast as the socket takes packets.
+    const t0 = performance.now();
+    while (sent < total && !signal.aborted) {
+      let n = CHUNK;
+      if (rate > 0) {
+        const due = Math.floor(((performance.now() - t0) / 1000) * rate) + 1;
+        n = Math.min(CHUNK, due - sent);
+        if (n <= 0) {
+          await sleep(Math.max(1, ((sent + 1) / rate) * 1000 - (performance.now() - t0)));
+          continue;
+        }
+      }
+      n = Math.min(n, total - sent);
+      const batch = [];
+      for (let i = sent; i < sent + n; i++) batch.push(packetFor(i));
+      let r;
+      try {
+        r = sock.sendBatch(batch);
+      } catch (err) {
+        throw new MeshprobeError(ErrorCode.Internal, `cannot send to ${prefix.text}: ${(err as { code?: string }).code ?? (err as Error).message}`, { cause: err });
+      }
+      for (let k = 0; k < r.processed; k++) sentAt[sent + k] = r.times[k]!;
+      sent += r.processed;
+      // Yield: lets libuv poll the socket (drain replies) between batches; a full send buffer waits a moment.
+      if (r.processed < n) await sleep(1);
+      else await immediate();
+    }
+
+    // Waiting: until every host answered, the timeout after the last send, or cancellation.
+    if (received < total && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  } finally {
+    sock.close();
+  }
+
+  const rtts: number[] = [];
+  for (let i = 0; i < total; i++) {
+    if (!Number.isNaN(rtt[i]!)) rtts.push(rtt[i]!);
+    else if (i < sent) emit({ type: 'host', agent, target, address: fam === 4 ? v4Text(base4 + i) : addressAt(prefix, i), rttMs: null });
+  }
+  emit({
+    type: 'summary', agent, target, measurement: 'probe', address: prefix.text,
+    ...computeStats(sent, rtts),
+    durationMs: performance.now() - started,
+    hostsUp: received,
+    hostsTotal: total,
+  });
+}
+
+function v4Text(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+}
+
+function v6Index(prefix: Prefix, address: string, total: number): number {
+  // Text comparison is unreliable with '::' compression: parse (IPv6 sweeps are at most /112).
+  const r = parseCidr(`${address}/128`);
+  if (!r.ok) return -1;
+  const off = r.prefix.base - prefix.base;
+  return off >= 0n && off < BigInt(total) ? Number(off) : -1;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function immediate(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
