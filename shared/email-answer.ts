@@ -115,9 +115,29 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
     }
   }
   const note = notes.join('; ');
-  const text = (note ? `(${note})\n\n` : '') + renderText(events);
+  const text = (note ? `(${note})\n\n` : '') + renderText(groupByPart(events));
   const html = renderHtml(events, { command: line, ...(note ? { note } : {}) });
   return { line, kind: 'measurement', partial, text, html };
+}
+
+/**
+ * The events reordered so that each agent×target part reads as one block (a live stream
+ * interleaves them; an email is read at once). Order within a part is kept; `done` stays last.
+ */
+export function groupByPart(events: readonly MeasurementEvent[]): MeasurementEvent[] {
+  const parts = new Map<string, MeasurementEvent[]>();
+  const tail: MeasurementEvent[] = [];
+  for (const e of events) {
+    if (e.type === 'done') {
+      tail.push(e);
+      continue;
+    }
+    const key = 'agent' in e && 'target' in e ? `${e.agent ?? ''}\u0000${e.target ?? ''}` : '';
+    let list = parts.get(key);
+    if (!list) parts.set(key, (list = []));
+    list.push(e);
+  }
+  return [...[...parts.values()].flat(), ...tail];
 }
 
 function agentsText(agents: AgentInfo[]): string {

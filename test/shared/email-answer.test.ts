@@ -68,3 +68,11 @@ test('no command at all: the answer explains and includes the help overview', as
   assert.match(a.text, /No command found/);
   assert.match(a.text, /Commands:/);
 });
+
+test('an email reads each agent × target part as one block, done last', async () => {
+  const { groupByPart } = await import('../../shared/email-answer.ts');
+  const e = (agent: string, seq: number) => ({ type: 'reply', agent, target: 't', seq, ttl: 64, rttMs: 1, bytes: 64, from: 't' }) as const;
+  const done = { type: 'done', parts: 2, sent: 4, received: 4, errors: 0, durationMs: 1 } as const;
+  const grouped = groupByPart([e('a', 1), e('b', 1), e('a', 2), done, e('b', 2)]);
+  assert.deepEqual(grouped.map((x) => (x.type === 'reply' ? `${x.agent}${x.seq}` : x.type)), ['a1', 'a2', 'b1', 'b2', 'done']);
+});
