@@ -6,7 +6,7 @@
  * to something else. Events are relayed with the target as the user wrote it.
  */
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../shared/agent-link.ts';
-import { isAllowed, isPrefixAllowed, parseIp } from '../shared/address-policy.ts';
+import { describeAddressClass, isAllowed, isPrefixAllowed, parseIp } from '../shared/address-policy.ts';
 import type { PolicyMode } from '../shared/address-policy.ts';
 import { describeError, ErrorCode } from '../shared/errors.ts';
 import type { MeasurementEvent } from '../shared/events.ts';
@@ -93,7 +93,10 @@ export class TargetGuard implements AgentLink {
           if (signal.aborted) return;
           const d = isAllowed(address, this.mode, { allowedRanges: this.allowedRanges });
           if (!d.ok) {
-            const reason = address === host ? d.reason : `${host} resolves to ${d.reason}`;
+            const reason =
+              address === host || !d.class || d.reason.includes('allowed ranges')
+                ? address === host ? d.reason : `${host} resolves to ${d.reason}`
+                : `${host} resolves to ${address}, ${describeAddressClass(d.class)}; refused by the ${this.mode} policy`;
             return refuse(target, ErrorCode.PolicyRefused, reason);
           }
           const literal = address.includes(':') && port !== undefined ? `[${address}]` : address;

@@ -354,6 +354,11 @@ function isMapped(ip: IpAddress): boolean {
   return prefixContains(parseCidr('::ffff:0:0/96')!, ip);
 }
 
+/** Describes a classification for messages: `a loopback address (127.0.0.0/8)`. */
+export function describeAddressClass(cls: AddressClass): string {
+  return describeClass(cls);
+}
+
 function describeClass(cls: AddressClass): string {
   const range = cls.range ? ` (${cls.embedded ? `IPv4-embedded ${cls.embedded}, ` : ''}${cls.range})` : '';
   return `${ARTICLE[cls.kind]} address${range}`;
