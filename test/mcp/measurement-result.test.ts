@@ -1,0 +1,84 @@
+// The fold from hub events to a tool result: structuredContent that fits each outputSchema,
+// and the text summary a model reads. Pure; the events are what the hub streams.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { MeasurementEvent } from '../../shared/events.ts';
+import { MeasurementResult } from '../../mcp/measurement-result.ts';
+import { PingOutput, ProbeOutput, TracerouteOutput } from '../../mcp/output-schemas.ts';
+
+const stats = { minMs: 1, avgMs: 2, maxMs: 3, mdevMs: 0.5, p50Ms: 2, p90Ms: 3, p99Ms: 3 };
+
+function fold(type: 'ping' | 'traceroute' | 'probe', events: MeasurementEvent[], o = {}): MeasurementResult {
+  const r = new MeasurementResult(type, o);
+  for (const e of events) r.add(e);
+  return r;
+}
+
+test('ping: replies, timeouts and the summary per agent×target; text has loss and rtt', () => {
+  const r = fold('ping', [
+    { type: 'start', agent: 'lax1', target: 'a.test', measurement: 'ping', address: '127.0.0.2', family: 4, protocol: 'icmp', params: {} },
+    { type: 'reply', agent: 'lax1', target: 'a.test', seq: 1, ttl: 64, rttMs: 1, bytes: 64, from: '127.0.0.2' },
+    { type: 'timeout', agent: 'lax1', target: 'a.test', seq: 2 },
+    { type: 'summary', agent: 'lax1', target: 'a.test', measurement: 'ping', sent: 2, received: 1, lossPct: 50, durationMs: 2000, ...stats },
+    { type: 'error', agent: 'fra1', target: 'a.test', code: 'MP_ERR_AGENT_LOST', message: 'agent fra1 went away' },
+    { type: 'done', parts: 1, sent: 2, received: 1, errors: 1, durationMs: 2100 },
+  ]);
+  const out = PingOutput.parse(r.toPing());
+  assert.equal(out.parts.length, 2);
+  assert.deepEqual(out.parts[0]!.timeouts, [2]);
+  assert.equal(out.parts[1]!.error?.message, 'agent fra1 went away');
+  assert.equal(out.totals.errors, 1);
+  assert.equal(r.text(), 'a.test (127.0.0.2) from lax1: 1/2 replies, 50% loss, rtt min/avg/max/mdev 1.000/2.000/3.000/0.500 ms\na.test from fra1: agent fra1 went away');
+  assert.equal(r.anySucceeded, true);
+});
+
+test('ping: replies past maxReplies are counted, not listed', () => {
+  const events: MeasurementEvent[] = [];
+  for (let seq = 1; seq <= 5; seq++) events.push({ type: 'reply', agent: 'l', target: 't', seq, ttl: 64, rttMs: 1, bytes: 64, from: '127.0.0.1' });
+  const out = fold('ping', events, { maxReplies: 3 }).toPing();
+  assert.equal(out.parts[0]!.replies.length, 3);
+  assert.equal(out.parts[0]!.repliesOmitted, 2);
+});
+
+test('traceroute: hops in TTL order with responders; text shows the path', () => {
+  const r = fold('traceroute', [
+    { type: 'start', agent: 'l', target: 'x.test', measurement: 'traceroute', address: '198.18.3.2', family: 4, protocol: 'udp', params: {} },
+    { type: 'hop', agent: 'l', target: 'x.test', ttl: 2, responders: [{ address: '198.18.3.2', rttsMs: [0.4, 0.5], name: 'x.test' }], sent: 3, received: 2, lossPct: 33.3 },
+    { type: 'hop', agent: 'l', target: 'x.test', ttl: 1, responders: [{ address: '198.18.1.1', rttsMs: [0.2] }], sent: 3, received: 1, lossPct: 66.7 },
+    { type: 'summary', agent: 'l', target: 'x.test', measurement: 'traceroute', sent: 6, received: 3, lossPct: 50, durationMs: 10, reached: true, hops: 2, ...stats },
+    { type: 'done', parts: 1, sent: 6, received: 3, errors: 0, durationMs: 11 },
+  ]);
+  const out = TracerouteOutput.parse(r.toTraceroute());
+  assert.deepEqual(out.parts[0]!.hops.map((h) => h.ttl), [1, 2]);
+  assert.equal(out.parts[0]!.reached, true);
+  assert.equal(out.parts[0]!.hops[1]!.responders[0]!.name, 'x.test');
+  assert.equal(r.text(), 'x.test (198.18.3.2) from l: reached in 2 hops, last hop 0.400 ms: 198.18.1.1 → 198.18.3.2');
+});
+
+test('probe: hosts up listed up to maxHosts, counts from the summary', () => {
+  const events: MeasurementEvent[] = [
+    { type: 'start', agent: 'l', target: '127.3.0.0/30', measurement: 'probe', address: '127.3.0.0/30', family: 4, protocol: 'icmp', params: {} },
+    { type: 'host', agent: 'l', target: '127.3.0.0/30', address: '127.3.0.0', rttMs: 0.1 },
+    { type: 'host', agent: 'l', target: '127.3.0.0/30', address: '127.3.0.1', rttMs: null },
+    { type: 'host', agent: 'l', target: '127.3.0.0/30', address: '127.3.0.2', rttMs: 0.2 },
+    { type: 'host', agent: 'l', target: '127.3.0.0/30', address: '127.3.0.3', rttMs: 0.3 },
+    { type: 'summary', agent: 'l', target: '127.3.0.0/30', measurement: 'probe', sent: 4, received: 3, lossPct: 25, durationMs: 5, hostsUp: 3, hostsTotal: 4, ...stats },
+  ];
+  const r = fold('probe', events, { maxHosts: 2 });
+  const out = ProbeOutput.parse(r.toProbe());
+  assert.equal(out.parts[0]!.hostsUp, 3);
+  assert.equal(out.parts[0]!.hostsTotal, 4);
+  assert.deepEqual(out.parts[0]!.up.map((h) => h.address), ['127.3.0.0', '127.3.0.2']);
+  assert.equal(out.parts[0]!.upOmitted, 1);
+  assert.match(r.text(), /^127\.3\.0\.0\/30 from l: 3\/4 hosts up \(127\.3\.0\.0, 127\.3\.0\.2\), rtt avg 2\.000 ms$/);
+});
+
+test('a request-wide error (no agent, no target) shows in the text and nothing succeeded', () => {
+  const r = fold('ping', [
+    { type: 'error', code: 'MP_ERR_NO_AGENT', message: "no agent matches 'lax9'" },
+    { type: 'done', parts: 0, sent: 0, received: 0, errors: 1, durationMs: 1 },
+  ]);
+  assert.equal(r.anySucceeded, false);
+  assert.equal(r.text(), "error: no agent matches 'lax9'");
+  PingOutput.parse(r.toPing());
+});
