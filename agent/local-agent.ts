@@ -10,6 +10,9 @@ import { VERSION } from '../hub/version.ts';
 import { Resolver } from './resolver.ts';
 import { runPing } from './probes/ping.ts';
 import { IcmpSocketPool } from './icmp-socket-pool.ts';
+import { runTraceroute } from './probes/traceroute.ts';
+import { runTransportPing } from './probes/transport-ping.ts';
+import { runSweep } from './probes/sweep.ts';
 
 export interface LocalAgentOptions {
   /** Name in events and in `list`. Default 'local'. */
@@ -26,7 +29,7 @@ export class LocalAgent implements AgentLink {
   readonly #pool: IcmpSocketPool | undefined;
 
   constructor(o: LocalAgentOptions = {}) {
-    this.info = { name: o.name ?? 'local', capabilities: ['icmp', 'icmp6', 'ping'], version: VERSION };
+    this.info = { name: o.name ?? 'local', capabilities: ['icmp', 'icmp6', 'ping', 'tcp', 'udp', 'traceroute', 'probe'], version: VERSION };
     this.resolver = new Resolver(o.dnsServers && o.dnsServers.length > 0 ? { servers: o.dnsServers } : {});
     this.#pool = o.pool;
   }
@@ -40,14 +43,16 @@ export class LocalAgent implements AgentLink {
       switch (spec.type) {
         case 'ping':
           if ((spec.protocol ?? 'icmp') !== 'icmp') {
-            errorForAll(ErrorCode.BadRequest, `${spec.protocol} ping is not supported yet by agent ${agent}`);
+            await runTransportPing(spec, { agent, resolver: this.resolver, signal: o.signal, emit: o.emit });
             return;
           }
           await runPing(spec, { agent, resolver: this.resolver, signal: o.signal, emit: o.emit, ...(this.#pool ? { pool: this.#pool } : {}) });
           return;
         case 'traceroute':
+          await runTraceroute(spec, { agent, resolver: this.resolver, signal: o.signal, emit: o.emit });
+          return;
         case 'probe':
-          errorForAll(ErrorCode.BadRequest, `${spec.type} is not supported yet by agent ${agent}`);
+          await runSweep(spec, { agent, signal: o.signal, emit: o.emit });
           return;
         default:
           errorForAll(ErrorCode.BadRequest, `unknown measurement type ${String((spec as { type: unknown }).type)}`);

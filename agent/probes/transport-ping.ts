@@ -21,6 +21,7 @@ import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import { Defaults, pingParams, type MeasurementSpec, type PingParams } from '../../shared/spec.ts';
 import type { IcmpErrorKind } from '../../shared/events.ts';
 import { perTarget, type ProbeRunOptions } from './per-target.ts';
+import { splitHostPort } from '../target-guard.ts';
 import type { ProbeContext } from './traceroute.ts';
 
 /** What came back for one probe. `time` is on the prober's clock (the one send() returns). */
@@ -46,13 +47,23 @@ const TCP_FALLBACK_NOTE = 'TCP connect() fallback (no CAP_NET_RAW): times run fr
 /** TCP or UDP ping of every target of `spec` (LocalAgent's entry point for protocol tcp/udp). */
 export function runTransportPing(spec: MeasurementSpec, o: ProbeRunOptions): Promise<void> {
   const params = pingParams(spec);
-  return perTarget(spec, o, (ctx) => transportPing(params, ctx));
+  // `host:port` / `[v6]:port` targets carry their own port (design §4); -p is the default.
+  return perTarget(
+    spec,
+    o,
+    (ctx) => {
+      const port = splitHostPort(ctx.target).port;
+      return transportPing(port !== undefined ? { ...params, port: Number(port) } : params, ctx);
+    },
+    (target) => splitHostPort(target).host,
+  );
 }
 
 /** Pings one resolved target over TCP or UDP. */
 export async function transportPing(params: PingParams, ctx: ProbeContext): Promise<void> {
   if (params.protocol !== 'tcp' && params.protocol !== 'udp') throw new MeshprobeError(ErrorCode.BadRequest, `transport ping needs tcp or udp, not ${params.protocol}`);
   const port = params.port ?? (params.protocol === 'tcp' ? Defaults.tcpPort : Defaults.tracePort);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new MeshprobeError(ErrorCode.BadRequest, `port must be 1..65535, not ${port}`);
   const dst = normalizeIp(ctx.address) ?? ctx.address;
   const handlers = new Map<number, (o: Outcome) => void>();
   const onOutcome: OnOutcome = (seq, o) => handlers.get(seq)?.(o);
