@@ -221,6 +221,28 @@ test('a hub that cannot be reached still gets the sender a one-line reason', asy
   assert.equal(reply.mail.text!.trim().split('\n').length, 1);
 });
 
+test('senders outside ALLOW_FROM are rejected; a flooding sender gets one notice, then silence', async () => {
+  await mf.setOptions({
+    modules: true,
+    script,
+    compatibilityDate: '2025-09-01',
+    unsafeTriggerHandlers: true,
+    log,
+    handleRuntimeStdio: captureStdio,
+    bindings: { HUB_URL: hub.url, ALLOW_FROM: 'example.org', RATE_BURST: '1', RATE_REFILL_SECONDS: '3600' },
+  });
+  const stranger = await deliver(message({ id: '<stranger-1@evil.example>', from: 'mallory@evil.example', body: 'version' }), 'mallory@evil.example');
+  assert.equal(stranger.status, 400);
+  assert.match(stranger.body, /sender mallory@evil\.example is not allowed/);
+
+  const ids = ['<flood-1@example.org>', '<flood-2@example.org>', '<flood-3@example.org>'];
+  for (const id of ids) assert.equal((await deliver(message({ id, from: 'flood@example.org', body: 'version' }), 'flood@example.org')).status, 200);
+  const [first, second, third] = await Promise.all(ids.map((id) => replyTo(id)));
+  assert.match(first!.mail.text!, /^meshprobe \S+ \(API \d+\)/);
+  assert.match(second!.mail.text!, /^Too many commands from flood@example\.org; try again in \d+ s/);
+  assert.equal(third, undefined);
+});
+
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
