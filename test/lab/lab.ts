@@ -19,6 +19,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { MeasurementEvent } from '../../shared/events.ts';
+import { normalizeIp } from '../../shared/cidr.ts';
 import type { MeasurementSpecInput } from '../../shared/spec.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -155,7 +156,8 @@ export class Lab {
       ns: `${id}-${role}`,
       // Node k's client-facing address is the right end of link k-1; the client has only link 0.
       v4: k === 0 ? '198.18.0.1' : `198.18.${k - 1}.2`,
-      v6: k === 0 ? '2001:db8:0:0::1' : `2001:db8:0:${(k - 1).toString(16)}::2`,
+      // Canonical (RFC 5952) text, as the kernel and every tool print it.
+      v6: normalizeIp(k === 0 ? '2001:db8:0:0::1' : `2001:db8:0:${(k - 1).toString(16)}::2`)!,
     });
     this.client = node('client', 0);
     this.routers = Array.from({ length: routers }, (_, i) => node(`r${i + 1}`, i + 1));
@@ -201,7 +203,15 @@ export class Lab {
       const a = nodes[k]!.ns;
       const b = nodes[k + 1]!.ns;
       // Created inside the namespaces, so interface names only need to be unique per namespace.
-      lines.push(`ip -n ${a} link add right type veth peer name left netns ${b}`);
+      // Fixed MACs and permanent neighbour entries: no ARP/ND on the lab's links. A fresh link
+      // loses its first neighbour solicitation, which would delay the first IPv6 packets by 1 s.
+      const macL = `02:00:00:00:${hex2(k)}:01`;
+      const macR = `02:00:00:00:${hex2(k)}:02`;
+      lines.push(`ip -n ${a} link add right address ${macL} type veth peer name left address ${macR} netns ${b}`);
+      lines.push(`ip -n ${a} neigh add 198.18.${k}.2 lladdr ${macR} dev right nud permanent`);
+      lines.push(`ip -n ${b} neigh add 198.18.${k}.1 lladdr ${macL} dev left nud permanent`);
+      lines.push(`ip -n ${a} neigh add 2001:db8:0:${k.toString(16)}::2 lladdr ${macR} dev right nud permanent`);
+      lines.push(`ip -n ${b} neigh add 2001:db8:0:${k.toString(16)}::1 lladdr ${macL} dev left nud permanent`);
       lines.push(`ip -n ${a} addr add 198.18.${k}.1/24 dev right`);
       lines.push(`ip -n ${b} addr add 198.18.${k}.2/24 dev left`);
       lines.push(`ip -n ${a} addr add 2001:db8:0:${k.toString(16)}::1/64 dev right nodad`);
@@ -317,9 +327,9 @@ export class Lab {
    * Runs one measurement with the real LocalAgent inside the client namespace (a separate node
    * process, test/lab/run-agent.ts) and returns its events in order.
    */
-  async runAgent(spec: MeasurementSpecInput, o: { timeoutMs?: number; dnsServers?: string[] } = {}): Promise<MeasurementEvent[]> {
+  async runAgent(spec: MeasurementSpecInput, o: { timeoutMs?: number; dnsRecords?: Record<string, string[]> } = {}): Promise<MeasurementEvent[]> {
     const argv = [node, '--disable-warning=ExperimentalWarning', `${here}run-agent.ts`, JSON.stringify(spec)];
-    if (o.dnsServers) argv.push(o.dnsServers.join(','));
+    if (o.dnsRecords) argv.push(JSON.stringify({ dnsRecords: o.dnsRecords }));
     const r = await this.exec(this.client.ns, argv, { timeoutMs: o.timeoutMs ?? 60_000 });
     if (r.code !== 0) throw new Error(`agent run failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as MeasurementEvent);
@@ -343,6 +353,10 @@ export class Lab {
       try { execFileSync('ip', ['netns', 'del', n.ns], { stdio: 'pipe' }); } catch { /* never created */ }
     }
   }
+}
+
+function hex2(n: number): string {
+  return (n & 0xff).toString(16).padStart(2, '0');
 }
 
 /** Runs `fn` with a fresh lab and always tears it down. */
