@@ -11,7 +11,7 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Bot, Composer, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
-import { describeError } from '../../shared/errors.ts';
+import { describeError, MeshprobeError } from '../../shared/errors.ts';
 import { parseCommand, type ParsedCommand } from '../../shared/grammar.ts';
 import { helpText } from '../../shared/help.ts';
 import { HubClient } from '../../shared/hub-client.ts';
@@ -37,6 +37,8 @@ export interface TelegramBotOptions {
   hubUrl: string;
   /** The bot's service token for the hub (MESHPROBE_HUB_TOKEN): measures, and mints /token tokens. */
   hubToken?: string;
+  /** The hub's URL as users reach it, for the /token how-to (MESHPROBE_PUBLIC_URL). Default: hubUrl. */
+  publicUrl?: string;
   /** Least time between edits of one message, ms (default 1000: Telegram's per-message pace). */
   editIntervalMs?: number;
   /** Least time between photo updates of a /probe message, ms (default 5000). */
@@ -137,18 +139,27 @@ function commands(d: BotDeps): Composer<Context> {
       const r = d.limiter.take(String(ctx.from.id));
       if (!r.ok) return reply(ctx, `⏱ Slow down: too many commands. Try again in ${r.retryAfterS} s.`);
     }
-    switch (parsed.command) {
-      case 'ping':
-      case 'traceroute':
-        return runMeasurement(ctx, d, parsed.spec);
-      case 'probe':
-        return runProbe(ctx, d, parsed.spec);
-      case 'list':
-        return reply(ctx, preHtml(agentListText(await d.hub.agents()), { limit: 4000 }));
-      case 'version':
-        return reply(ctx, preHtml(await versionText(d), { limit: 4000 }));
-      case 'token':
-        return token(ctx, d);
+    try {
+      switch (parsed.command) {
+        case 'ping':
+        case 'traceroute':
+          return await runMeasurement(ctx, d, parsed.spec, parsed.json);
+        case 'probe':
+          return await runProbe(ctx, d, parsed.spec);
+        case 'list': {
+          const agents = await d.hub.agents();
+          return await reply(ctx, preHtml(parsed.json ? JSON.stringify(agents, null, 1) : agentListText(agents), { limit: 4000 }));
+        }
+        case 'version':
+          return await reply(ctx, preHtml(await versionText(d), { limit: 4000 }));
+        case 'token':
+          return await token(ctx, d);
+      }
+    } catch (err) {
+      // The hub said no or could not be reached: the user gets the one-line reason. Failures
+      // of Telegram itself propagate to bot.catch (answering would fail the same way).
+      if (!(err instanceof MeshprobeError)) throw err;
+      await reply(ctx, `⚠ ${escapeHtml(err.message)}`);
     }
   });
   return c;
@@ -177,7 +188,7 @@ function callbacks(d: BotDeps): Composer<Context> {
   return c;
 }
 
-async function runMeasurement(ctx: Context, d: BotDeps, spec: MeasurementSpec): Promise<void> {
+async function runMeasurement(ctx: Context, d: BotDeps, spec: MeasurementSpec, json: boolean): Promise<void> {
   // The agent list is a nicety for the keyboard; a hub that cannot list must not block the ping.
   const agents = await d.hub.agents().catch(() => []);
   const header = `${spec.type} ${spec.targets.join(' ')}${spec.from.length ? ` from ${spec.from.join(',')}` : ''} …`;
@@ -187,6 +198,7 @@ async function runMeasurement(ctx: Context, d: BotDeps, spec: MeasurementSpec): 
     hub: d.hub,
     spec,
     agents,
+    json,
     initialHtml,
     ...(d.o.editIntervalMs !== undefined ? { editIntervalMs: d.o.editIntervalMs } : {}),
     log: d.log,
@@ -223,7 +235,7 @@ async function token(ctx: Context, d: BotDeps): Promise<void> {
       { hubUrl: d.o.hubUrl, ...(d.o.hubToken ? { serviceToken: d.o.hubToken } : {}), ...(d.o.fetch ? { fetch: d.o.fetch } : {}) },
       ctx.from.id,
     );
-    await reply(ctx, tokenReplyHtml(issued, d.o.hubUrl));
+    await reply(ctx, tokenReplyHtml(issued, d.o.publicUrl ?? d.o.hubUrl));
   } catch (err) {
     await reply(ctx, `⚠ ${escapeHtml(describeError(err).message)}`);
   }

@@ -90,9 +90,11 @@ export function telegramOptionsFromEnv(env: NodeJS.ProcessEnv, defaults: { hubUr
   const hubToken = env.MESHPROBE_HUB_TOKEN?.trim() || defaults.hubToken;
   const apiRoot = env.TELEGRAM_API_ROOT?.trim().replace(/\/+$/, '');
   const webhookUrl = env.TELEGRAM_WEBHOOK_URL?.trim();
+  const publicUrl = env.MESHPROBE_PUBLIC_URL?.trim();
   return {
     token,
     hubUrl,
+    ...(publicUrl ? { publicUrl } : {}),
     ...(hubToken ? { hubToken } : {}),
     ...(apiRoot ? { apiRoot } : {}),
     ...(webhookUrl

@@ -26,6 +26,8 @@ export interface MeasurementMessageOptions {
   edit: EditMessage;
   /** The HTML the message was sent with, so an identical first edit is skipped. */
   initialHtml: string;
+  /** Show the raw events (one JSON object per line) instead of the text rendering. */
+  json?: boolean;
   /** Least time between edits (default 1000 ms). */
   editIntervalMs?: number;
   log?: (line: string) => void;
@@ -109,7 +111,7 @@ export class MeasurementMessage {
     try {
       for await (const event of this.#o.hub.measure(spec, { signal: abort.signal })) {
         if (event.type === 'start' && this.#current === undefined) this.#current = event.agent;
-        text += renderer.push(event);
+        text += this.#o.json ? JSON.stringify(event) + '\n' : renderer.push(event);
         stream.update(html(true));
       }
     } catch (err) {

@@ -81,3 +81,15 @@ test('a handler that fails is logged and the next update is served', async () =>
   const m = await nextBotMessage(rig.api, chat.id, asked);
   assert.match(m.text, /^usage: traceroute/);
 });
+
+test('a measurement the hub refuses ends with the hub\'s one-line reason in the message', async () => {
+  const { user, chat } = privateChat();
+  rig.api.sendText(chat, user, '/ping -s nowhere -c 1 127.0.0.1');
+  const first = await rig.api.waitUntil(() => rig.api.botMessages(chat.id)[0], 10_000, 'the first message');
+  const done = await rig.api.waitUntil(() => {
+    const m = rig.api.message(chat.id, first.messageId);
+    return m && !/running/.test(m.text) && /⚠|nowhere/.test(m.text) && m.edits > 0 ? m : undefined;
+  }, 10_000, 'the refusal');
+  assert.match(done.text, /nowhere/);
+  assert.doesNotMatch(done.text, /\bat .*\.ts:\d+/);
+});

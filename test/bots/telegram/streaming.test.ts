@@ -120,3 +120,16 @@ test('output longer than 4096 characters is trimmed with a note, never refused',
   assert.match(done.text, /120 packets transmitted, 120 received/);
   assert.ok(rig.api.callsOf('editMessageText', chat.id).every((c) => c.ok), 'no edit was refused');
 });
+
+test('/tr (traceroute) streams the hop table into one message with the agent keyboard', async () => {
+  const { user, chat } = privateChat();
+  rig.api.sendText(chat, user, `/tr@${rig.api.botInfo.username} 127.0.0.1`);
+  const first = await rig.api.waitUntil(() => rig.api.botMessages(chat.id)[0], 10_000, 'the first message');
+  const done = await rig.api.waitUntil(() => {
+    const m = rig.api.message(chat.id, first.messageId);
+    return m && m.edits > 0 && !/running/.test(m.text) ? m : undefined;
+  }, 15_000, 'the finished trace');
+  assert.match(done.text, /^traceroute to 127\.0\.0\.1 \(127\.0\.0\.1\), 30 hops max/);
+  assert.match(done.text, /^ 1 .*\(127\.0\.0\.1\)(  [\d.]+ ms){3}$/m);
+  assert.ok(done.replyMarkup?.inline_keyboard.flat().some((b) => / ✓$/.test(b.text)), 'the keyboard ticks the agent that traced');
+});
