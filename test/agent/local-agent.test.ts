@@ -29,7 +29,7 @@ async function run(agent: LocalAgent, input: MeasurementSpecInput): Promise<Meas
 test('info: default name local, the capabilities that work, the package version', () => {
   const a = new LocalAgent();
   assert.equal(a.info.name, 'local');
-  assert.deepEqual(a.info.capabilities, ['icmp', 'icmp6', 'ping']);
+  assert.deepEqual(a.info.capabilities, ['icmp', 'icmp6', 'ping', 'tcp', 'udp', 'traceroute', 'probe']);
   assert.match(a.info.version, /^\d+\.\d+\.\d+/);
   assert.equal(new LocalAgent({ name: 'lax1' }).info.name, 'lax1');
 });
@@ -44,21 +44,28 @@ test('run(ping) measures through the configured DNS servers and names events aft
   assert.ok(dns.queries.some((q) => q.name === 'host.test'));
 });
 
-for (const type of ['traceroute', 'probe'] as const) {
-  test(`run(${type}) is an error event per target until its probe lands`, async () => {
-    const a = new LocalAgent({ pool });
-    const events = await run(a, { type, targets: type === 'probe' ? ['127.0.0.0/30'] : ['127.0.0.1', '::1'] });
-    assert.ok(events.length > 0);
-    for (const e of events) {
-      assert.equal(e.type, 'error');
-      assert.match((e as { message: string }).message, /not supported yet/);
-    }
-  });
-}
+test('run(traceroute) dispatches to the traceroute probe: start, one hop, summary per target', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const a = new LocalAgent({ pool, dnsServers: dns.servers });
+  const events = await run(a, { type: 'traceroute', targets: ['127.0.0.1', '::1'] });
+  for (const target of ['127.0.0.1', '::1']) {
+    assert.deepEqual(events.filter((e) => 'target' in e && e.target === target).map((e) => e.type), ['start', 'hop', 'summary']);
+  }
+});
 
-test('run(ping -P udp) is refused clearly until UDP ping lands', async () => {
+test('run(probe) dispatches to the sweep: a host event per address of the prefix', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
   const a = new LocalAgent({ pool });
-  const events = await run(a, { type: 'ping', targets: ['127.0.0.1'], protocol: 'udp', port: 9 });
-  assert.equal(events.length, 1);
-  assert.equal(events[0]!.type, 'error');
+  const events = await run(a, { type: 'probe', targets: ['127.0.0.0/30'], rate: 0 });
+  assert.equal(events.filter((e) => e.type === 'host').length, 4);
+  assert.equal(events.at(-1)!.type, 'summary');
+});
+
+test('run(ping -P udp) dispatches to UDP ping: the closed port answers port-unreachable', async () => {
+  const a = new LocalAgent({ pool });
+  const events = await run(a, { type: 'ping', targets: ['127.0.0.1'], protocol: 'udp', port: 9, count: 1 });
+  assert.deepEqual(events.map((e) => e.type), ['start', 'reply', 'summary']);
+  assert.equal((events[1] as { kind?: string }).kind, 'port-unreachable');
 });
