@@ -1,0 +1,140 @@
+/**
+ * `meshprobe token create --sub SUB --scope "measure read" --ttl 30d` and
+ * `meshprobe token revoke JTI`. Through a hub when one is configured (--hub / MESHPROBE_HUB with
+ * an admin token in --token / MESHPROBE_TOKEN), otherwise signing directly with the key in the
+ * hub's data directory (--data-dir / MESHPROBE_DATA_DIR, default ./.data) — the way to make the
+ * first agent token on the hub's own machine.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { describeError } from '../shared/errors.ts';
+import { parseScopes } from '../hub/auth/scopes.ts';
+import { TokenService } from '../hub/auth/token-service.ts';
+import { parseTtl } from '../hub/auth/ttl.ts';
+
+export const TOKEN_USAGE =
+  'usage: meshprobe token create --sub SUBJECT [--scope "measure read"] [--ttl 30d] [--json]\n' +
+  '       meshprobe token revoke JTI\n' +
+  '  through a hub with --hub URL --token ADMIN_TOKEN (or MESHPROBE_HUB, MESHPROBE_TOKEN);\n' +
+  '  without a hub, signs with the key in --data-dir (MESHPROBE_DATA_DIR, default ./.data)';
+
+export interface TokenCommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  fetch?: typeof fetch;
+}
+
+/** Runs `token create|revoke`; `argv` starts after `token`. Resolves with the exit status. */
+export async function runTokenCommand(
+  argv: string[],
+  o: { hub?: string; token?: string; env: Record<string, string | undefined> },
+  io: TokenCommandIo,
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        sub: { type: 'string' },
+        scope: { type: 'string' },
+        ttl: { type: 'string' },
+        'data-dir': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    io.stderr(`meshprobe token: ${describeError(err).message}\n${TOKEN_USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(TOKEN_USAGE + '\n');
+    return 0;
+  }
+  const fail = (message: string, code = 2): number => {
+    io.stderr(`meshprobe token: ${message}\n${code === 2 ? TOKEN_USAGE + '\n' : ''}`);
+    return code;
+  };
+  const [action, ...rest] = positionals;
+  const hub = o.hub ?? o.env.MESHPROBE_HUB;
+  const adminToken = o.token ?? o.env.MESHPROBE_TOKEN;
+  const doFetch = io.fetch ?? fetch;
+
+  if (action === 'create') {
+    if (rest.length) return fail(`unexpected ${rest.join(' ')}`);
+    if (!values.sub) return fail('give the subject with --sub, e.g. --sub agent:lax1 or --sub telegram:12345');
+    const scopes = parseScopes(values.scope ?? 'measure');
+    const ttlS = values.ttl === undefined ? undefined : parseTtl(values.ttl);
+    if (values.ttl !== undefined && ttlS === undefined) return fail(`--ttl ${values.ttl} is not a duration (e.g. 3600, 90m, 12h, 30d)`);
+    let issued: { token: string; jti: string; expiresAt: string };
+    if (hub) {
+      if (!adminToken) return fail('creating a token through a hub needs an admin token: --token or MESHPROBE_TOKEN');
+      const res = await post(doFetch, hub, '/v1/tokens', adminToken, { sub: values.sub, scope: scopes.join(' '), ...(ttlS !== undefined ? { ttl: ttlS } : {}) });
+      if (!res.ok) return fail(res.message, 1);
+      issued = res.body as typeof issued;
+    } else {
+      const dataDir = resolve(values['data-dir'] ?? o.env.MESHPROBE_DATA_DIR ?? '.data');
+      try {
+        const service = await TokenService.open(dataDir, tokenServiceEnv(o.env));
+        issued = await service.issue({ sub: values.sub, scopes, ...(ttlS !== undefined ? { ttlS } : {}) });
+      } catch (err) {
+        return fail(describeError(err).message, 1);
+      }
+    }
+    io.stdout(values.json ? JSON.stringify({ token: issued.token, jti: issued.jti, expiresAt: issued.expiresAt }) + '\n' : issued.token + '\n');
+    if (!values.json) io.stderr(`meshprobe token: ${values.sub} (${scopes.join(' ')}), jti ${issued.jti}, expires ${issued.expiresAt}\n`);
+    return 0;
+  }
+  if (action === 'revoke') {
+    const [jti, ...more] = rest;
+    if (!jti || more.length) return fail('give exactly one token id (jti) to revoke');
+    if (hub) {
+      if (!adminToken) return fail('revoking through a hub needs an admin token: --token or MESHPROBE_TOKEN');
+      const res = await post(doFetch, hub, '/v1/tokens/revoke', adminToken, { jti });
+      if (!res.ok) return fail(res.message, 1);
+    } else {
+      const dataDir = resolve(values['data-dir'] ?? o.env.MESHPROBE_DATA_DIR ?? '.data');
+      try {
+        await (await TokenService.open(dataDir, tokenServiceEnv(o.env))).revoke(jti);
+      } catch (err) {
+        return fail(describeError(err).message, 1);
+      }
+      io.stderr('meshprobe token: revoked in the data directory; a running hub sees it after a restart\n');
+    }
+    io.stdout(`revoked ${jti}\n`);
+    return 0;
+  }
+  return fail(action ? `unknown action ${action}` : 'give an action: create or revoke');
+}
+
+function tokenServiceEnv(env: Record<string, string | undefined>): { issuer?: string; audience?: string } {
+  return {
+    ...(env.MESHPROBE_TOKEN_ISSUER ? { issuer: env.MESHPROBE_TOKEN_ISSUER } : {}),
+    ...(env.MESHPROBE_TOKEN_AUDIENCE ? { audience: env.MESHPROBE_TOKEN_AUDIENCE } : {}),
+  };
+}
+
+async function post(doFetch: typeof fetch, hub: string, path: string, token: string, body: unknown): Promise<{ ok: true; body: unknown } | { ok: false; message: string }> {
+  let res: Response;
+  try {
+    res = await doFetch(hub.replace(/\/+$/, '') + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
+  } catch (err) {
+    return { ok: false, message: `cannot reach the hub at ${hub}: ${describeError((err as Error).cause ?? err).message}` };
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, message: `the hub answered ${res.status} with something that is not JSON` };
+  }
+  if (!res.ok) return { ok: false, message: (json as { error?: { message?: string } }).error?.message ?? `the hub answered ${res.status}` };
+  return { ok: true, body: json };
+}
