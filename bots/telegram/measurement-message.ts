@@ -43,6 +43,8 @@ export class MeasurementMessage {
   #abort: AbortController | undefined;
   #stream: StreamMessage | undefined;
   #run: Promise<void> = Promise.resolve();
+  #chain: Promise<void> = Promise.resolve();
+  #wanted: string | undefined;
   #lastHtml: string;
 
   constructor(options: MeasurementMessageOptions) {
@@ -77,18 +79,22 @@ export class MeasurementMessage {
 
   /**
    * Cancels the running measurement and runs it again from `agent`, in the same message.
-   * Nothing of the old run is shown once the new one starts.
+   * Nothing of the old run is shown once the new one starts. Presses in quick succession are
+   * serialised and only the last one runs, so two runs never write into one message.
    */
-  async rerun(agent: string): Promise<void> {
-    const previous = this.#run;
+  rerun(agent: string): Promise<void> {
+    this.#wanted = agent;
     this.#abort?.abort();
-    await this.#stream?.cancel();
-    await previous;
-    const { limit: _limit, ...rest } = this.#spec;
-    this.#spec = { ...rest, from: [agent] };
-    this.#current = agent;
-    this.#run = this.#execute(this.#spec);
-    return this.#run;
+    void this.#stream?.cancel();
+    this.#chain = this.#chain.then(async () => {
+      await this.#run.catch(() => {});
+      if (this.#wanted !== agent) return; // a later press superseded this one
+      const { limit: _limit, ...rest } = this.#spec;
+      this.#spec = { ...rest, from: [agent] };
+      this.#current = agent;
+      this.#run = this.#execute(this.#spec);
+    });
+    return this.#chain.then(() => this.#run);
   }
 
   async #execute(spec: MeasurementSpec): Promise<void> {

@@ -133,3 +133,21 @@ test('/tr (traceroute) streams the hop table into one message with the agent key
   assert.match(done.text, /^ 1 .*\(127\.0\.0\.1\)(  [\d.]+ ms){3}$/m);
   assert.ok(done.replyMarkup?.inline_keyboard.flat().some((b) => / ✓$/.test(b.text)), 'the keyboard ticks the agent that traced');
 });
+
+test('two quick presses leave one run in the message: the last agent pressed', async () => {
+  const { user, chat } = privateChat();
+  rig.api.sendText(chat, user, '/ping -c 5 -i 0.2 127.0.0.1');
+  const first = await rig.api.waitUntil(() => rig.api.botMessages(chat.id)[0], 10_000, 'the first message');
+  rig.api.pressButton(chat, user, first.messageId, 'a:1');
+  rig.api.pressButton(chat, user, first.messageId, 'a:0');
+  const done = await rig.api.waitUntil(() => {
+    const m = finalState(chat.id, first.messageId)();
+    return m && m.replyMarkup?.inline_keyboard.flat().some((b) => b.text === 'local ✓') && m.edits > 0 ? m : undefined;
+  }, 20_000, 'the run from the last press');
+  // Let any stray run show itself before checking.
+  await new Promise((r) => setTimeout(r, 1500));
+  const now = rig.api.message(chat.id, first.messageId)!;
+  assert.equal(now.text, done.text, 'nothing overwrote the final state');
+  assert.equal(now.text.match(REPLY)?.length, 5);
+  assert.match(now.text, /5 packets transmitted, 5 received/);
+});
