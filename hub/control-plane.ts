@@ -31,6 +31,8 @@ export interface ControlPlaneOptions {
   ipBurst?: number;
   subjectRatePerS?: number;
   subjectBurst?: number;
+  /** Exempt loopback clients from the per-IP rate (embedded front-ends). Default true. */
+  exemptLoopback?: boolean;
   /** Packets per second each remote agent may be asked to send at once. Default 20,000; 0 = off. */
   agentPpsBudget?: number;
   /** JWT issuer and audience. Defaults urn:meshprobe:hub, urn:meshprobe:api. */
@@ -71,6 +73,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
       ...(o.ipBurst !== undefined ? { ipBurst: o.ipBurst } : {}),
       ...(o.subjectRatePerS !== undefined ? { subjectRatePerS: o.subjectRatePerS } : {}),
       ...(o.subjectBurst !== undefined ? { subjectBurst: o.subjectBurst } : {}),
+      ...(o.exemptLoopback !== undefined ? { exemptLoopback: o.exemptLoopback } : {}),
     }),
     admit: createPolicyAdmit({ mode: policy, ...(o.limits ? { limits: o.limits } : {}) }),
     observer: metrics.observer(),

@@ -37,7 +37,14 @@ export interface BearerAuthorizeOptions {
   subjectBurst?: number;
   /** Subjects exempt from the subject rate (e.g. `admin`). Default none. */
   exemptSubjects?: readonly string[];
+  /**
+   * Exempt loopback clients from the per-IP rate. Default true: on loopback sit the embedded
+   * front-ends (MCP, bots), which speak for many users; their users are limited per subject.
+   */
+  exemptLoopback?: boolean;
 }
+
+const isLoopback = (ip: string): boolean => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 
 /** Principal with the verified claims attached, for routes that need the jti or expiry. */
 export interface TokenPrincipal extends Principal {
@@ -61,7 +68,7 @@ export function createBearerAuthorize(o: BearerAuthorizeOptions): Authorize {
 
   return async (req, route) => {
     const ip = req.socket.remoteAddress ?? 'unknown';
-    const ipWait = ipLimiter?.take(ip) ?? 0;
+    const ipWait = o.exemptLoopback !== false && isLoopback(ip) ? 0 : (ipLimiter?.take(ip) ?? 0);
     if (ipWait > 0) return tooMany(`too many requests from ${ip}; retry in ${ipWait} s`, ipWait);
 
     const token = bearerToken(req);
