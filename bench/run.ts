@@ -1,0 +1,89 @@
+/**
+ * `npm run bench`: runs every bench in this one run (each measured next to its anchor tool at
+ * the same time or alternately) and prints one table of figures and ratios.
+ *
+ *   node bench/run.ts [--only NAME,…]
+ */
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const only = values.only?.split(',');
+
+interface Bench {
+  name: string;
+  file: string;
+  args: string[];
+  /** Rows of [what, meshprobe, anchor, ratio/diff, target]. */
+  rows: (r: any) => string[][];
+}
+
+const us = (ms: number | null | undefined) => (ms == null ? 'n/a' : `${(ms * 1000).toFixed(1)} µs`);
+const signed = (x: number, unit: string) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} ${unit}`;
+
+const benches: Bench[] = [
+  {
+    name: 'sweep-fping',
+    file: 'sweep-fping.ts',
+    args: ['--json'],
+    rows: (r) => [
+      [`sweep ${r.prefix} wall time (median of ${r.runs})`, `${r.meshprobe.wallMs.toFixed(0)} ms`, `fping ${r.fping.wallMs.toFixed(0)} ms`, `${r.ratio.toFixed(2)}×`, '≤ 1.0×'],
+      ['sweep hosts found', String(r.meshprobe.hosts), `fping ${r.fping.hosts}`, `${r.missed} missed`, '0 missed'],
+    ],
+  },
+  {
+    name: 'rtt-loopback',
+    file: 'rtt-loopback.ts',
+    args: ['--json'],
+    rows: (r) => [[`RTT 127.0.0.1 median of ${r.count} (${r.intervalMs} ms apart)`, us(r.meshprobe.p50Ms), `ping ${us(r.iputils.p50Ms)}`, signed(r.medianDiffUs, 'µs'), '±10 µs']],
+  },
+  {
+    name: 'rtt-sweep-load',
+    file: 'rtt-sweep-load.ts',
+    args: ['--json'],
+    rows: (r) => [
+      [`RTT 127.0.0.1 median, idle (${r.count} × ${r.intervalMs} ms)`, us(r.idle.meshprobe.p50Ms), `ping ${us(r.idle.iputils.p50Ms)}`, signed(r.idle.medianDiffUs, 'µs'), '±10 µs'],
+      ['RTT 127.0.0.1 p99, idle', us(r.idle.meshprobe.p99Ms), `ping ${us(r.idle.iputils.p99Ms)}`, signed(r.idle.p99DiffUs, 'µs'), ''],
+      [`RTT 127.0.0.1 median, sweeping ${r.rate} pps`, us(r.loaded.meshprobe.p50Ms), `ping ${us(r.loaded.iputils.p50Ms)}`, signed(r.loaded.medianDiffUs, 'µs'), ''],
+      [`RTT 127.0.0.1 p99, sweeping ${r.rate} pps`, us(r.loaded.meshprobe.p99Ms), `ping ${us(r.loaded.iputils.p99Ms)}`, signed(r.loaded.p99DiffUs, 'µs'), '≤ +50 µs'],
+    ],
+  },
+];
+
+function runBench(b: Bench): Promise<any> {
+  const file = fileURLToPath(new URL(`./${b.file}`, import.meta.url));
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', file, ...b.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${b.name} failed (${code}): ${err.trim().split('\n').pop()}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!));
+      } catch {
+        reject(new Error(`${b.name} printed no JSON`));
+      }
+    });
+  });
+}
+
+const table: string[][] = [['what', 'meshprobe', 'anchor (same run)', 'ratio / diff', 'target']];
+let failed = 0;
+for (const b of benches) {
+  if (only && !only.includes(b.name)) continue;
+  process.stderr.write(`bench: ${b.name} …\n`);
+  try {
+    table.push(...b.rows(await runBench(b)));
+  } catch (err) {
+    failed++;
+    table.push([b.name, 'failed', (err as Error).message, '', '']);
+  }
+}
+const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => [...(r[i] ?? '')].length)));
+const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+process.stdout.write([line(table[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n') + '\n');
+process.exitCode = failed ? 1 : 0;

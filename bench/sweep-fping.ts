@@ -1,0 +1,77 @@
+/**
+ * Sweep of 127.1.0.0/16 (every address answers on loopback): meshprobe's sweep engine versus
+ * `fping -g 127.1.0.0/16 -i 0 -r 0 -q -a`, each as its own process, alternating, in this run.
+ * Reports the median wall time of each, the ratio, and the hosts each found (and ours missed).
+ *
+ *   node bench/sweep-fping.ts [--prefix 127.1.0.0/16] [--runs 3] [--json]
+ */
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const { values } = parseArgs({
+  options: {
+    prefix: { type: 'string', default: '127.1.0.0/16' },
+    runs: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const prefix = values.prefix!;
+const runs = Number(values.runs);
+const child = fileURLToPath(new URL('./sweep-child.ts', import.meta.url));
+
+function timed(cmd: string, argv: string[]): Promise<{ ms: number; hosts: string[] }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const ms = performance.now() - t0;
+      // fping exits 1 when some host is unreachable; only a missing output is a failure.
+      if (code !== 0 && code !== 1) return reject(new Error(`${cmd} exited with ${code}: ${err.trim()}`));
+      resolve({ ms, hosts: out.split('\n').filter(Boolean) });
+    });
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ours: { ms: number; hosts: string[] }[] = [];
+const theirs: { ms: number; hosts: string[] }[] = [];
+for (let i = 0; i < runs; i++) {
+  // Alternate who goes first, so neither always gets the warmer machine.
+  const a = () => timed(process.execPath, ['--disable-warning=ExperimentalWarning', child, prefix, '0']).then((r) => ours.push(r));
+  const b = () => timed('fping', ['-g', prefix, '-i', '0', '-r', '0', '-q', '-a']).then((r) => theirs.push(r));
+  if (i % 2 === 0) {
+    await a();
+    await b();
+  } else {
+    await b();
+    await a();
+  }
+}
+const mine = new Set(ours.at(-1)!.hosts);
+const fpingHosts = theirs.at(-1)!.hosts;
+const missed = fpingHosts.filter((h) => !mine.has(h)).length;
+const result = {
+  bench: 'sweep-fping',
+  prefix,
+  runs,
+  meshprobe: { wallMs: median(ours.map((r) => r.ms)), hosts: mine.size },
+  fping: { wallMs: median(theirs.map((r) => r.ms)), hosts: fpingHosts.length },
+  ratio: median(ours.map((r) => r.ms)) / median(theirs.map((r) => r.ms)),
+  missed,
+};
+if (values.json) {
+  process.stdout.write(JSON.stringify(result) + '\n');
+} else {
+  process.stdout.write(
+    `sweep ${prefix}, median of ${runs} runs each (whole processes, node start-up included)\n` +
+      `meshprobe ${result.meshprobe.wallMs.toFixed(0).padStart(6)} ms  ${result.meshprobe.hosts} hosts up\n` +
+      `fping     ${result.fping.wallMs.toFixed(0).padStart(6)} ms  ${result.fping.hosts} hosts up\n` +
+      `ratio meshprobe/fping ${result.ratio.toFixed(2)}× (target ≤ 1.0×), hosts fping found that meshprobe missed: ${missed}\n`,
+  );
+}
