@@ -46,6 +46,8 @@ export interface TracerouteParams {
   port: number;
   /** How long to wait for one probe's answer, ms. */
   timeoutMs: number;
+  /** ICMP/UDP payload bytes (`--size`); probes are sent with DF, so a smaller MTU shows as !F-MTU. */
+  size: number;
 }
 
 /** Fills in traceroute defaults (ICMP, 30 hops, 3 queries, UDP port 33434, TCP port 80, 2 s). */
@@ -57,6 +59,7 @@ export function tracerouteParams(spec: MeasurementSpec): TracerouteParams {
     queries: spec.queriesPerHop ?? Defaults.queriesPerHop,
     port: spec.port ?? (protocol === 'tcp' ? Defaults.tcpPort : Defaults.tracePort),
     timeoutMs: spec.timeoutMs ?? Defaults.timeoutMs,
+    size: spec.size ?? PAYLOAD,
   };
 }
 
@@ -68,7 +71,7 @@ const NEAR_FACTOR = 10;
 const NEAR_FLOOR_MS = 200;
 /** Reverse DNS gets this long before a hop is emitted without a name. */
 const RDNS_WAIT_MS = 1000;
-/** Payload bytes: 60-byte IPv4 / 80-byte IPv6 probes, as traceroute sends. */
+/** Default payload bytes: 60-byte IPv4 / 80-byte IPv6 probes, as traceroute sends. */
 const PAYLOAD = 32;
 
 interface Answer {
@@ -217,11 +220,14 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
       const icmp = RawSocket.open({
         family: fam, protocol: 'icmp', mode: 'raw', onPackets: onIcmp, receiveBufferBytes: 1 << 20,
         icmpFilter: fam === 4 ? [0, 3, 11, 12] : [1, 2, 3, 4, 129],
+        // DF on every probe, whatever the kernel learnt about the path: the MTU is for us to find.
+        pmtu: 'probe',
       });
+      const payload = new Uint8Array(p.size);
       sockets.push(icmp);
       send = (batch) => {
         const out = batch.map((pr) => ({
-          data: buildEchoRequest({ family: fam, identifier: id, sequence: (seqBase + pr.index) & 0xffff, payload: new Uint8Array(PAYLOAD) }),
+          data: buildEchoRequest({ family: fam, identifier: id, sequence: (seqBase + pr.index) & 0xffff, payload }),
           address: dst,
           ttl: pr.ttl,
         }));
@@ -236,12 +242,13 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
       if (p.protocol === 'udp') {
         // A plain UDP socket: the kernel owns the source port and the checksum; errors come to
         // the raw ICMP socket above (recvErr off, so they do not also queue here).
-        const udp = RawSocket.open({ family: fam, protocol: 'udp', mode: 'dgram', onPackets: () => {}, recvErr: false, recvTtl: false });
+        const udp = RawSocket.open({ family: fam, protocol: 'udp', mode: 'dgram', onPackets: () => {}, recvErr: false, recvTtl: false, pmtu: 'probe' });
+        const payload = new Uint8Array(p.size);
         sockets.push(udp);
         udp.bind(fam === 4 ? '0.0.0.0' : '::', 0);
         srcPort = udp.localAddress().port;
         send = (batch) =>
-          udp.sendBatch(batch.map((pr) => ({ data: new Uint8Array(PAYLOAD), address: dst, port: p.port + pr.index, ttl: pr.ttl }))).times;
+          udp.sendBatch(batch.map((pr) => ({ data: payload, address: dst, port: p.port + pr.index, ttl: pr.ttl }))).times;
       } else {
         srcAddr = await sourceAddressFor(dst, fam);
         // Hold the source port with a listener: the port is ours, and the SYN-ACKs our raw
@@ -269,7 +276,7 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
   ctx.emit({
     type: 'start', agent: ctx.agent, target: ctx.target, measurement: 'traceroute', address: dst, family: fam,
     protocol: p.protocol,
-    params: { maxHops: p.maxHops, queriesPerHop: p.queries, port: p.port, timeoutMs: p.timeoutMs, ...(p.protocol === 'tcp' ? { sourcePort: srcPort } : {}) },
+    params: { maxHops: p.maxHops, queriesPerHop: p.queries, port: p.port, timeoutMs: p.timeoutMs, ...(p.protocol !== 'tcp' ? { size: p.size } : {}), ...(p.protocol === 'tcp' ? { sourcePort: srcPort } : {}) },
   });
 
   // Emission: hops in TTL order, each once complete; names resolved while later hops finish.

@@ -89,6 +89,34 @@ describe('traceroute in the lab', { skip }, () => {
       await run('ip', ['netns', 'exec', r3, 'nft', 'delete table inet mp_reject']);
     }
   });
+
+  test('a 1280-byte link behind r2: --size 1400 probes report packet-too-big at r2 with the MTU (!F-1280)', async () => {
+    const setMtu = (mtu: number) =>
+      Promise.all([
+        run('ip', ['-n', lab.routers[1]!.ns, 'link', 'set', 'right', 'mtu', String(mtu)]),
+        run('ip', ['-n', lab.routers[2]!.ns, 'link', 'set', 'left', 'mtu', String(mtu)]),
+      ]);
+    await setMtu(1280);
+    try {
+      for (const protocol of ['icmp', 'udp'] as const) {
+        for (const family of [4, 6] as const) {
+          const dst = family === 4 ? lab.target.v4 : lab.target.v6;
+          const ev = await lab.runAgent({ type: 'traceroute', targets: [dst], protocol, size: 1400, maxHops: 6, timeoutMs: 1000 });
+          const h = hops(ev);
+          const r2 = family === 4 ? lab.routers[1]!.v4 : lab.routers[1]!.v6;
+          assert.equal(h.length, 3, `${protocol}/v${family}: ${path(ev).join(' ')}`);
+          const last = h[2]!.responders[0]!;
+          assert.equal(last.address, r2);
+          assert.equal(last.kind, 'packet-too-big');
+          assert.equal(last.mtu, 1280);
+          assert.equal(last.annotation, '!F-1280');
+          assert.equal(summary(ev)!.reached, false);
+        }
+      }
+    } finally {
+      await setMtu(1500);
+    }
+  });
 });
 
 describe('traceroute past a silent router', { skip }, () => {
