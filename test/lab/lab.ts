@@ -41,6 +41,12 @@ export interface LabOptions {
   /** 1-based indices of routers that drop the ICMP time-exceeded replies they originate. */
   silentRouters?: number[];
   /**
+   * Equal-cost multipath: a second router r2b in parallel to r2 (r1 ── r2b ── r3), and r1
+   * spreads flows over both by an L4 hash (so UDP probes to different ports take either path).
+   * Needs at least 3 routers. r2b answers from 198.18.10.2 / 2001:db8:0:10::2.
+   */
+  ecmp?: boolean;
+  /**
    * Percent of packets dropped at random on the client→target direction of the link after r1
    * (in r1's forward path when there is a router, else in the target's input). Default 0.
    */
@@ -147,10 +153,12 @@ export class Lab {
   readonly client: LabNode;
   readonly routers: LabNode[];
   readonly target: LabNode;
+  /** The parallel router of an `ecmp` lab. */
+  readonly ecmpRouter: LabNode | undefined;
   #children = new Set<ChildProcess>();
   #destroyed = false;
 
-  private constructor(id: string, routers: number) {
+  private constructor(id: string, routers: number, ecmp: boolean) {
     this.id = id;
     const node = (role: string, k: number): LabNode => ({
       ns: `${id}-${role}`,
@@ -162,11 +170,12 @@ export class Lab {
     this.client = node('client', 0);
     this.routers = Array.from({ length: routers }, (_, i) => node(`r${i + 1}`, i + 1));
     this.target = node('target', routers + 1);
+    this.ecmpRouter = ecmp ? { ns: `${id}-r2b`, v4: '198.18.10.2', v6: '2001:db8:0:10::2' } : undefined;
   }
 
   /** All namespaces, client first, target last. */
   get nodes(): LabNode[] {
-    return [this.client, ...this.routers, this.target];
+    return [this.client, ...this.routers, this.target, ...(this.ecmpRouter ? [this.ecmpRouter] : [])];
   }
 
   /** Builds the topology. Throws (after cleaning up) when any step fails. */
@@ -175,10 +184,12 @@ export class Lab {
     if (!Number.isInteger(routers) || routers < 0 || routers > 200) throw new Error('routers must be 0..200');
     sweepStaleNamespaces();
     installHooks();
-    const lab = new Lab(`mp-${process.pid}-${++seq}`, routers);
+    if (o.ecmp && routers < 3) throw new Error('ecmp needs at least 3 routers');
+    const lab = new Lab(`mp-${process.pid}-${++seq}`, routers, !!o.ecmp);
     live.add(lab);
     try {
       await lab.#sh(lab.#setupScript());
+      if (lab.ecmpRouter) await lab.#sh(lab.#ecmpScript());
       for (const i of o.silentRouters ?? []) await lab.silenceRouter(i);
       if (o.lossPct) await lab.setLoss(o.lossPct);
     } catch (err) {
@@ -189,7 +200,7 @@ export class Lab {
   }
 
   #setupScript(): string {
-    const nodes = this.nodes;
+    const nodes = [this.client, ...this.routers, this.target];
     const last = nodes.length - 1;
     const lines: string[] = ['set -e'];
     for (const n of nodes) {
@@ -240,6 +251,36 @@ export class Lab {
         lines.push(`ip -n ${ns} -6 route add 2001:db8:0:${j.toString(16)}::/64 via ${via6}`);
       }
     }
+    return lines.join('\n');
+  }
+
+  /** r2b between r1 and r3 (links 198.18.10/24 and 198.18.11/24), multipath routes on r1. */
+  #ecmpScript(): string {
+    const [r1, , r3] = this.routers.map((r) => r.ns);
+    const b = this.ecmpRouter!.ns;
+    const mac = (k: number, end: number) => `02:00:00:00:${hex2(k)}:0${end}`;
+    const lines = ['set -e', `ip netns add ${b}`, `ip -n ${b} link set lo up`];
+    lines.push(`ip netns exec ${b} sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0`);
+    const link = (k: number, a: string, aIf: string, z: string, zIf: string) => {
+      lines.push(`ip -n ${a} link add ${aIf} address ${mac(k, 1)} type veth peer name ${zIf} address ${mac(k, 2)} netns ${z}`);
+      lines.push(`ip -n ${a} addr add 198.18.${k}.1/24 dev ${aIf}`, `ip -n ${z} addr add 198.18.${k}.2/24 dev ${zIf}`);
+      lines.push(`ip -n ${a} addr add 2001:db8:0:${k}::1/64 dev ${aIf} nodad`, `ip -n ${z} addr add 2001:db8:0:${k}::2/64 dev ${zIf} nodad`);
+      lines.push(`ip -n ${a} neigh add 198.18.${k}.2 lladdr ${mac(k, 2)} dev ${aIf} nud permanent`);
+      lines.push(`ip -n ${z} neigh add 198.18.${k}.1 lladdr ${mac(k, 1)} dev ${zIf} nud permanent`);
+      lines.push(`ip -n ${a} neigh add 2001:db8:0:${k}::2 lladdr ${mac(k, 2)} dev ${aIf} nud permanent`);
+      lines.push(`ip -n ${z} neigh add 2001:db8:0:${k}::1 lladdr ${mac(k, 1)} dev ${zIf} nud permanent`);
+      lines.push(`ip -n ${a} link set ${aIf} up`, `ip -n ${z} link set ${zIf} up`);
+    };
+    link(10, r1!, 'right2', b, 'left');
+    link(11, b, 'right', r3!, 'left2');
+    lines.push(`ip netns exec ${b} sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=100000`);
+    // r2b: towards the client via r1, towards r3's side via r3.
+    lines.push(`ip -n ${b} route add 198.18.0.0/16 via 198.18.10.1`, `ip -n ${b} route add 198.18.3.0/24 via 198.18.11.2`);
+    lines.push(`ip -n ${b} -6 route add 2001:db8::/48 via 2001:db8:0:10::1`, `ip -n ${b} -6 route add 2001:db8:0:3::/64 via 2001:db8:0:11::2`);
+    // r1: the target's subnet over both r2 and r2b, hashed on the 5-tuple.
+    lines.push(`ip netns exec ${r1} sysctl -qw net.ipv4.fib_multipath_hash_policy=1 net.ipv6.fib_multipath_hash_policy=1`);
+    lines.push(`ip -n ${r1} route replace 198.18.3.0/24 nexthop via 198.18.1.2 dev right nexthop via 198.18.10.2 dev right2`);
+    lines.push(`ip -n ${r1} -6 route replace 2001:db8:0:3::/64 nexthop via 2001:db8:0:1::2 dev right nexthop via 2001:db8:0:10::2 dev right2`);
     return lines.join('\n');
   }
 
