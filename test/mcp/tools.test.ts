@@ -317,7 +317,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
       const skip = rawSkipReason();
       if (skip) return t.skip(skip);
       const caps = (await new HubClient({ url: hub.url }).agents())[0]?.capabilities ?? [];
-      if (!caps.includes('probe')) return t.skip('the local agent cannot sweep yet (no probe capability)');
+      if (!caps.includes('probe')) return t.skip('the local agent cannot sweep (no probe capability)');
       const r = (await client.callTool({ name: 'probe', arguments: { targets: ['127.9.9.0/29'] } })) as CallToolResult;
       assert.notEqual(r.isError, true, JSON.stringify(r.content));
       validateOutput('probe', r.structuredContent);
