@@ -114,6 +114,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
       await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
       url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
       client = await connect();
+      tools = new Map((await client.listTools()).tools.map((t) => [t.name, t]));
     });
 
     after(async () => {
@@ -311,6 +312,21 @@ for (const mode of ['stateless', 'stateful'] as const) {
       assert.deepEqual(s.agents.map((a) => a.name), ['local']);
       assert.equal(s.hub?.name, 'meshprobe');
       assert.match(r.content[0]?.type === 'text' ? r.content[0].text : '', /^1 agent:\nlocal/);
+    });
+
+    test('traceroute to 127.0.0.1 reaches it in one hop, validated against the outputSchema', async (t) => {
+      const skip = rawSkipReason();
+      if (skip) return t.skip(skip);
+      const caps = (await new HubClient({ url: hub.url }).agents())[0]?.capabilities ?? [];
+      if (!caps.includes('traceroute')) return t.skip('the local agent cannot trace (no traceroute capability)');
+      const r = (await client.callTool({ name: 'traceroute', arguments: { targets: ['127.0.0.1'], protocol: 'icmp', queriesPerHop: 2 } })) as CallToolResult;
+      assert.notEqual(r.isError, true, JSON.stringify(r.content));
+      validateOutput('traceroute', r.structuredContent);
+      const s = r.structuredContent as { parts: { reached: boolean; hops: { ttl: number; responders: { address: string }[] }[] }[] };
+      assert.equal(s.parts[0]!.reached, true);
+      assert.equal(s.parts[0]!.hops.length, 1);
+      assert.equal(s.parts[0]!.hops[0]!.responders[0]!.address, '127.0.0.1');
+      assert.match(r.content[0]?.type === 'text' ? r.content[0].text : '', /^127\.0\.0\.1 from local: reached in 1 hop/);
     });
 
     test('probe sweeps a loopback /29 and returns the hosts and a PNG bitmap', async (t) => {
