@@ -80,7 +80,8 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
 
   const onPackets = (batch: RawPacket[]) => {
     for (const pkt of batch) {
-      const m = parseIcmp(pkt.data, { family: fam });
+      // IPv4 raw sockets hand over the IP header too; datagram sockets do not.
+      const m = parseIcmp(pkt.data, { family: fam, withIpHeader: fam === 4 && sock.mode === 'raw' });
       if (!m || m.kind !== 'echo-reply') continue;
       if (sock.mode === 'raw' && m.identifier !== id) continue;
       const i = indexOf(pkt.address);
@@ -93,10 +94,7 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
     if (received === total) wake?.();
   };
 
-  const sock = RawSocket.open({
-    family: fam, protocol: 'icmp', mode: 'auto', onPackets, receiveBufferBytes: RCVBUF, sendBufferBytes: 4 << 20,
-    recvTtl: false, ...(fam === 4 ? { icmpFilter: [0] } : {}),
-  });
+  const sock = openSocket(fam, onPackets);
   emit({
     type: 'start', agent, target, measurement: 'probe', address: prefix.text, family: fam, protocol: 'icmp',
     params: { rate, timeoutMs, hosts: total },
@@ -181,6 +179,17 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
     hostsUp: received,
     hostsTotal: total,
   });
+}
+
+/** A raw socket that wakes only for echo replies; without CAP_NET_RAW, an ICMP datagram socket. */
+function openSocket(fam: 4 | 6, onPackets: (p: RawPacket[]) => void): RawSocket {
+  const common = { family: fam, protocol: 'icmp' as const, onPackets, receiveBufferBytes: RCVBUF, sendBufferBytes: 4 << 20, recvTtl: false };
+  try {
+    return RawSocket.open({ ...common, mode: 'raw', icmpFilter: fam === 4 ? [0] : [129] });
+  } catch (err) {
+    if (!(err instanceof MeshprobeError) || err.code !== ErrorCode.NoPermission) throw err;
+    return RawSocket.open({ ...common, mode: 'dgram' });
+  }
 }
 
 function v4Text(v: number): string {
