@@ -18,6 +18,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { LocalAgent } from '../../agent/local-agent.ts';
+import { TargetGuard } from '../../agent/target-guard.ts';
+import { createPolicyAdmit } from '../../hub/policy/policy-admit.ts';
 import { createHub } from '../../hub/server.ts';
 import type { Hub } from '../../hub/server.ts';
 import { BearerVerifier } from '../../mcp/auth.ts';
@@ -348,3 +350,58 @@ for (const mode of ['stateless', 'stateful'] as const) {
     });
   });
 }
+
+describe('MCP tools in front of a public hub (policy refusals)', () => {
+  let publicHub: Hub;
+  let server: Server;
+  let handler: McpHttpHandler;
+  let client: Client;
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(`${tmpdir()}/mcp-public-`);
+    const local = new LocalAgent({ name: 'pub1', dnsServers: dns.servers });
+    publicHub = await createHub({
+      listen: '127.0.0.1:0',
+      dataDir: dir,
+      admit: createPolicyAdmit({ mode: 'public' }),
+      agents: [new TargetGuard({ inner: local, resolver: local.resolver, mode: 'public' })],
+    });
+    handler = new McpHttpHandler({ hub: { url: publicHub.url } });
+    server = createServer((req, res) => void handler.handle(req, res));
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    client = new Client({ name: 'mcp-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`)));
+  });
+
+  after(async () => {
+    await client.close();
+    await handler.close();
+    server.closeAllConnections();
+    await new Promise<void>((ok) => server.close(() => ok()));
+    await publicHub.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** What the hub answers any front-end for the same request: a refusal or an error event. */
+  async function hubReason(spec: { type: 'ping'; targets: string[]; count: number }): Promise<string> {
+    try {
+      for await (const e of new HubClient({ url: publicHub.url }).measure(spec)) if (e.type === 'error') return e.message;
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return '';
+  }
+
+  for (const target of ['127.0.0.1', '::1', 'pingable.test']) {
+    test(`ping ${target} is refused with the hub's one-line reason, as an isError result`, async () => {
+      const r = (await client.callTool({ name: 'ping', arguments: { targets: [target], count: 1 } })) as CallToolResult;
+      assert.equal(r.isError, true);
+      const text = r.content[0]?.type === 'text' ? r.content[0].text : '';
+      const expected = await hubReason({ type: 'ping', targets: [target], count: 1 });
+      assert.ok(expected, 'the hub refuses it too');
+      assert.equal(text, expected);
+      assert.doesNotMatch(text, /\n/);
+    });
+  }
+});
