@@ -69,6 +69,9 @@ let hooksInstalled = false;
 export function labUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'the network lab needs Linux network namespaces';
   if (process.getuid?.() !== 0) return 'the network lab needs root (ip netns); run as root to include these tests';
+  for (const cmd of ['ip', 'nft', 'python3']) {
+    if (!haveCommand(cmd)) return `the network lab needs ${cmd} (.ci/run installs iproute2 and nftables)`;
+  }
   const probe = `mp-${process.pid}-probe`;
   try {
     execFileSync('ip', ['netns', 'add', probe], { stdio: 'pipe' });
