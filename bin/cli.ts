@@ -7,7 +7,7 @@
  * part failed while measuring; 2 the command could not run (usage error, a name that does not
  * resolve, the hub refused or could not be reached).
  */
-import { LocalAgent } from '../agent/local-agent.ts';
+import type { LocalAgent } from '../agent/local-agent.ts';
 import { AgentRegistry } from '../hub/agent-registry.ts';
 import { formatAgentList, formatVersion } from '../hub/info-text.ts';
 import { runMeasurement } from '../hub/measurement-stream.ts';
@@ -77,7 +77,7 @@ export async function run(io: CliEnvironment): Promise<number> {
       io.stderr('meshprobe: token needs a hub: pass --hub URL or set MESHPROBE_HUB\n');
       return Exit.Usage;
     }
-    const info = localAgent(io.env).info;
+    const info = (await localAgent(io.env)).info;
     const v = { name: NAME, version: VERSION, api: API_VERSION, runtime: RUNTIME };
     if (parsed.command === 'version') io.stdout(parsed.json ? ndjsonLine(v) : formatVersion(v, [info]));
     else io.stdout(parsed.json ? ndjsonLine({ agents: [info] }) : formatAgentList([info]));
@@ -108,16 +108,17 @@ export async function run(io: CliEnvironment): Promise<number> {
     if (client) {
       await measureThroughHub(client, spec, io.interrupt, onEvent);
     } else {
-      const outcome = measureHere(spec, io, onEvent);
-      if (typeof outcome === 'number') return outcome;
-      await outcome;
+      const refused = await measureHere(spec, io, onEvent);
+      if (refused !== undefined) return refused;
     }
   } catch (err) {
     if (!(err instanceof HubError && err.code === ErrorCode.Cancelled)) {
       const { message } = describeError(err);
       const detail = err instanceof HubError && err.detail ? `${err.detail}\n` : '';
       io.stderr(`meshprobe: ${message}\n${detail}`);
-      return err instanceof HubError && err.status >= 400 && err.status < 500 ? Exit.Usage : Exit.NoReply;
+      // Refused or unreachable before anything ran: the command could not run (2). A stream
+      // that broke halfway: the measurement failed (1).
+      return tracker.sawEvents ? Exit.NoReply : Exit.Usage;
     }
   }
   if (io.interrupt.aborted) {
@@ -129,9 +130,9 @@ export async function run(io: CliEnvironment): Promise<number> {
   return tracker.exitCode();
 }
 
-/** Direct mode: the measurement runs in this process, from this machine. */
-function measureHere(spec: MeasurementSpec, io: CliEnvironment, onEvent: (e: MeasurementEvent) => void): number | Promise<unknown> {
-  const agent = localAgent(io.env);
+/** Direct mode: the measurement runs in this process, from this machine. Returns an exit status if refused. */
+async function measureHere(spec: MeasurementSpec, io: CliEnvironment, onEvent: (e: MeasurementEvent) => void): Promise<number | undefined> {
+  const agent = await localAgent(io.env);
   const foreign = spec.from.filter((s) => s.toLowerCase() !== agent.info.name.toLowerCase());
   if (foreign.length > 0) {
     io.stderr(`meshprobe: -s ${foreign.join(',')} needs a hub: pass --hub URL or set MESHPROBE_HUB\n`);
@@ -139,7 +140,8 @@ function measureHere(spec: MeasurementSpec, io: CliEnvironment, onEvent: (e: Mea
   }
   const registry = new AgentRegistry();
   registry.add(agent);
-  return runMeasurement(spec, registry.select([]), { signal: io.interrupt, emit: onEvent });
+  await runMeasurement(spec, registry.select([]), { signal: io.interrupt, emit: onEvent });
+  return undefined;
 }
 
 async function measureThroughHub(client: HubClient, spec: MeasurementSpec, signal: AbortSignal, onEvent: (e: MeasurementEvent) => void): Promise<void> {
@@ -159,7 +161,9 @@ async function streamCliText(client: HubClient, line: string, io: CliEnvironment
   }
 }
 
-function localAgent(env: Record<string, string | undefined>): LocalAgent {
+/** Loaded on demand: through a hub the CLI needs no raw sockets (nor the native addon). */
+async function localAgent(env: Record<string, string | undefined>): Promise<LocalAgent> {
+  const { LocalAgent } = await import('../agent/local-agent.ts');
   const dnsServers = (env.MESHPROBE_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   return new LocalAgent({ name: env.MESHPROBE_AGENT_NAME || 'local', ...(dnsServers.length ? { dnsServers } : {}) });
 }

@@ -29,6 +29,7 @@ export class StreamTracker {
   #silentParts = 0;
   #inputErrors = 0;
   #otherErrors = 0;
+  #events = 0;
 
   constructor(now: () => number = () => performance.now()) {
     this.#now = now;
@@ -36,6 +37,7 @@ export class StreamTracker {
 
   /** Feeds one event of the stream (done included). */
   add(e: MeasurementEvent): void {
+    this.#events++;
     this.#tally.add(e);
     switch (e.type) {
       case 'start':
@@ -94,6 +96,11 @@ export class StreamTracker {
     if (this.#inputErrors > 0) return Exit.Usage;
     if (this.#otherErrors > 0 || this.#silentParts > 0 || this.#summaries === 0) return Exit.NoReply;
     return Exit.Ok;
+  }
+
+  /** Whether any event was seen. */
+  get sawEvents(): boolean {
+    return this.#events > 0;
   }
 
   /** Whether an error event was about bad input (the CLI then also prints the usage). */

@@ -35,6 +35,9 @@ async function events(res: Response): Promise<MeasurementEvent[]> {
   return out;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes are asserted field by field
+const json = async (res: Response): Promise<any> => res.json();
+
 const post = (hub: Hub, path: string, body: unknown, init: RequestInit = {}) =>
   fetch(hub.url + path, {
     method: 'POST',
@@ -115,16 +118,16 @@ test('unknown route 404, wrong method 405 with Allow, oversized body 413: all in
   await withHub({ agents: [new ScriptedAgent({ name: 'a1' })] }, async (hub) => {
     const r404 = await fetch(hub.url + '/v1/nothing');
     assert.equal(r404.status, 404);
-    assert.equal((await r404.json()).error.code, ErrorCode.BadRequest);
+    assert.equal((await json(r404)).error.code, ErrorCode.BadRequest);
 
     const r405 = await fetch(hub.url + '/v1/measurements');
     assert.equal(r405.status, 405);
     assert.equal(r405.headers.get('allow'), 'POST');
-    assert.match((await r405.json()).error.message, /POST/);
+    assert.match((await json(r405)).error.message, /POST/);
 
     const r413 = await post(hub, '/v1/measurements', JSON.stringify({ type: 'ping', targets: ['127.0.0.1'], pad: 'x'.repeat(70_000) }));
     assert.equal(r413.status, 413);
-    assert.match((await r413.json()).error.message, /larger than 65536 bytes/);
+    assert.match((await json(r413)).error.message, /larger than 65536 bytes/);
 
     // The hub still serves after all that.
     assert.equal((await fetch(hub.url + '/healthz')).status, 200);
@@ -133,13 +136,13 @@ test('unknown route 404, wrong method 405 with Allow, oversized body 413: all in
 
 test('GET /v1/version, /v1/agents and /healthz answer JSON', async () => {
   await withHub({ agents: [new ScriptedAgent({ name: 'a1', country: 'DE' })] }, async (hub) => {
-    const v = await (await fetch(hub.url + '/v1/version')).json();
+    const v = await json(await fetch(hub.url + '/v1/version'));
     assert.equal(v.name, 'meshprobe');
     assert.match(v.version, /^\d+\.\d+\.\d+/);
     assert.equal(v.api, 1);
-    const a = await (await fetch(hub.url + '/v1/agents')).json();
+    const a = await json(await fetch(hub.url + '/v1/agents'));
     assert.deepEqual(a.agents.map((x: { name: string; country: string }) => [x.name, x.country]), [['a1', 'DE']]);
-    assert.deepEqual(await (await fetch(hub.url + '/healthz')).json(), { status: 'ok', agents: 1 });
+    assert.deepEqual(await json(await fetch(hub.url + '/healthz')), { status: 'ok', agents: 1 });
   });
 });
 
@@ -215,7 +218,7 @@ test('authorize seam: a refusal answers its status and headers; public routes sk
     const denied = await post(hub, '/v1/measurements', { type: 'ping', targets: ['127.0.0.1'], count: 1 });
     assert.equal(denied.status, 401);
     assert.equal(denied.headers.get('www-authenticate'), 'Bearer');
-    assert.deepEqual(await denied.json(), { error: { code: ErrorCode.Unauthorized, message: 'a bearer token is required' } });
+    assert.deepEqual(await json(denied), { error: { code: ErrorCode.Unauthorized, message: 'a bearer token is required' } });
     const allowed = await post(hub, '/v1/measurements', { type: 'ping', targets: ['127.0.0.1'], count: 1 }, { headers: { 'content-type': 'application/json', authorization: 'Bearer good' } });
     assert.equal(allowed.status, 200);
     assert.equal((await events(allowed)).at(-1)!.type, 'done');
@@ -236,7 +239,7 @@ test('admit seam: policy can refuse a spec before any agent runs, or clamp it', 
   }, async (hub) => {
     const refused = await post(hub, '/v1/measurements', { type: 'ping', targets: ['127.0.0.9'], count: 1 });
     assert.equal(refused.status, 403);
-    assert.equal((await refused.json()).error.code, ErrorCode.PolicyRefused);
+    assert.equal((await json(refused)).error.code, ErrorCode.PolicyRefused);
     assert.equal(agent.emitted, 0);
     const ev = await events(await post(hub, '/v1/measurements', { type: 'ping', targets: ['127.0.0.1'], count: 50 }));
     assert.equal(ev.filter((e) => e.type === 'reply').length, 2);
@@ -269,7 +272,7 @@ test('extra routes plug in through HubOptions.routes', async () => {
     agents: [],
     routes: [{ name: 'jwks', methods: ['GET'], path: '/.well-known/jwks.json', public: true, async handle({ res }) { res.end('{"keys":[]}'); } }],
   }, async (hub) => {
-    assert.deepEqual(await (await fetch(hub.url + '/.well-known/jwks.json')).json(), { keys: [] });
+    assert.deepEqual(await json(await fetch(hub.url + '/.well-known/jwks.json')), { keys: [] });
   });
 });
 

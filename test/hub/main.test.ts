@@ -1,0 +1,211 @@
+// The embedded default end to end: `hub/main.ts` as a real process with its LocalAgent,
+// driven over HTTP on loopback, as the README's curl lines do.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { MeasurementEvent, SummaryEvent } from '../../shared/events.ts';
+import { splitLines } from '../../shared/ndjson.ts';
+import { startDnsServer } from '../helpers/dns-server.ts';
+import type { TestDnsServer } from '../helpers/dns-server.ts';
+import { countEchoRequests, echoCounterUnavailable } from './echo-counter.ts';
+import { node24, root, startMain } from './main-process.ts';
+import type { MainProcess } from './main-process.ts';
+
+let dns: TestDnsServer;
+let main: MainProcess;
+
+before(async () => {
+  dns = await startDnsServer({ 'box.meshprobe.test': ['127.0.0.1'], 'six.meshprobe.test': ['::1'] });
+  main = await startMain({ MESHPROBE_DNS_SERVERS: dns.servers.join(','), MESHPROBE_AGENT_NAME: 'local' });
+});
+after(async () => {
+  await main?.stop();
+  await dns?.close();
+});
+
+const hasLoopback6 = () => Object.values(networkInterfaces()).flat().some((i) => i?.address === '::1');
+
+async function measure(spec: unknown, signal?: AbortSignal): Promise<MeasurementEvent[]> {
+  const res = await fetch(main.url + '/v1/measurements', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(spec),
+    ...(signal ? { signal } : {}),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  const out: MeasurementEvent[] = [];
+  for await (const line of splitLines(res.body!)) out.push(JSON.parse(line) as MeasurementEvent);
+  return out;
+}
+
+/** Skips when the agent has no way to open ICMP sockets here (not root, no ping_group_range). */
+function permissionProblem(events: MeasurementEvent[]): string | undefined {
+  const e = events.find((x) => x.type === 'error' && x.code === 'MP_ERR_PERMISSION');
+  return e && e.type === 'error' ? e.message : undefined;
+}
+
+test('the ready line names the URL and gives working curl examples; the data directory exists', () => {
+  const first = main.stdout().split('\n')[0]!;
+  assert.match(first, /^meshprobe \d+\.\d+\.\d+ hub listening on http:\/\/127\.0\.0\.1:\d+ /);
+  assert.ok(main.stdout().includes(`curl -sN -H 'content-type: application/json' -d '{"type":"ping","targets":["127.0.0.1"],"count":3}' ${main.url}/v1/measurements`));
+  assert.ok(main.stdout().includes(`curl -sN -d 'ping -c 3 127.0.0.1' ${main.url}/v1/cli`));
+  assert.ok(main.stdout().split('\n').length <= 4, 'the ready output stays short');
+  assert.ok(existsSync(main.dataDir));
+});
+
+for (const [target, family] of [['127.0.0.1', 4], ['::1', 6]] as const) {
+  test(`POST /v1/measurements ${target} count 3: start, three replies, summary 3/3, done`, async (t) => {
+    if (family === 6 && !hasLoopback6()) return t.skip('::1 is not configured on this host');
+    const ev = await measure({ type: 'ping', targets: [target], count: 3, intervalMs: 200 });
+    const why = permissionProblem(ev);
+    if (why) return t.skip(`no ICMP socket: ${why}`);
+    assert.deepEqual(ev.map((e) => e.type), ['start', 'reply', 'reply', 'reply', 'summary', 'done']);
+    const start = ev[0]!;
+    assert.ok(start.type === 'start' && start.agent === 'local' && start.address === target && start.family === family);
+    const replies = ev.filter((e) => e.type === 'reply');
+    assert.deepEqual(replies.map((r) => r.type === 'reply' && r.seq), [1, 2, 3]);
+    for (const r of replies) assert.ok(r.type === 'reply' && r.from === target && r.rttMs > 0 && r.agent === 'local');
+    const summary = ev[4] as SummaryEvent;
+    assert.deepEqual([summary.sent, summary.received, summary.lossPct], [3, 3, 0]);
+    assert.deepEqual({ ...ev[5]!, durationMs: 0 }, { type: 'done', parts: 1, sent: 3, received: 3, errors: 0, durationMs: 0 });
+  });
+}
+
+test('POST /v1/cli "ping -c 3 127.0.0.1" answers iputils-style text', async (t) => {
+  const res = await fetch(main.url + '/v1/cli', { method: 'POST', body: 'ping -c 3 -i 0.2 127.0.0.1' });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type')!, /^text\/plain/);
+  const text = await res.text();
+  if (/MP_ERR_PERMISSION|permission/i.test(text) && !/bytes from/.test(text)) return t.skip(`no ICMP socket: ${text.trim()}`);
+  const lines = text.split('\n');
+  assert.match(lines[0]!, /^PING 127\.0\.0\.1 \(127\.0\.0\.1\) 56\(84\) bytes of data\.$/);
+  const replies = lines.filter((l) => /^64 bytes from 127\.0\.0\.1: icmp_seq=\d+ ttl=\d+ time=[\d.]+ ms$/.test(l));
+  assert.equal(replies.length, 3, text);
+  assert.ok(lines.includes('--- 127.0.0.1 ping statistics ---'), text);
+  assert.ok(lines.some((l) => /^3 packets transmitted, 3 received, 0% packet loss/.test(l)), text);
+  assert.ok(lines.some((l) => /^rtt min\/avg\/max\/mdev = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms$/.test(l)), text);
+});
+
+test('POST /v1/cli with bad input answers 400: the one-line reason, then the usage', async () => {
+  for (const [line, reason] of [['ping -c abc 127.0.0.1', /abc/], ['ping --frobnicate 127.0.0.1', /frobnicate/], ['pong 127.0.0.1', /pong/]] as const) {
+    const res = await fetch(main.url + '/v1/cli', { method: 'POST', body: line });
+    assert.equal(res.status, 400, line);
+    const [first, ...rest] = (await res.text()).trimEnd().split('\n');
+    assert.match(first!, reason, line);
+    assert.match(rest.join('\n'), /usage|ping|help/i, line);
+    assert.doesNotMatch(rest.join('\n'), /\bat .*\.ts:\d+/, 'no stack trace');
+  }
+});
+
+test('POST /v1/cli answers help, version and list', async () => {
+  const text = async (line: string) => {
+    const res = await fetch(main.url + '/v1/cli', { method: 'POST', body: line });
+    assert.equal(res.status, 200, line);
+    return res.text();
+  };
+  assert.match(await text('help'), /ping/);
+  assert.match(await text('version'), /^meshprobe \d+\.\d+\.\d+/);
+  assert.match(await text('list'), /^AGENT .*\nlocal\s/);
+});
+
+test('GET /v1/agents lists the local agent; GET /healthz is ok', async () => {
+  const agents = (await (await fetch(main.url + '/v1/agents')).json()) as { agents: Array<{ name: string }> };
+  assert.deepEqual(agents.agents.map((a) => a.name), ['local']);
+  assert.equal((await fetch(main.url + '/healthz')).status, 200);
+});
+
+test('a hostname resolves through the DNS server given in MESHPROBE_DNS_SERVERS', async (t) => {
+  const ev = await measure({ type: 'ping', targets: ['box.meshprobe.test'], count: 2, intervalMs: 200 });
+  const why = permissionProblem(ev);
+  if (why) return t.skip(`no ICMP socket: ${why}`);
+  const start = ev.find((e) => e.type === 'start');
+  assert.ok(start && start.type === 'start' && start.address === '127.0.0.1' && start.target === 'box.meshprobe.test');
+  assert.equal(ev.filter((e) => e.type === 'reply').length, 2);
+  assert.ok(dns.queries.some((q) => q.name === 'box.meshprobe.test'));
+});
+
+test('a name that does not resolve: an MP_ERR_RESOLVE error event naming it, then done', async () => {
+  const ev = await measure({ type: 'ping', targets: ['nowhere.meshprobe.test'], count: 1 });
+  assert.deepEqual(ev.map((e) => e.type), ['error', 'done']);
+  const e = ev[0]!;
+  assert.ok(e.type === 'error' && e.code === 'MP_ERR_RESOLVE' && e.message.includes('nowhere.meshprobe.test'), JSON.stringify(e));
+});
+
+test('bad specs answer 400 with one line naming the field', async () => {
+  const res = await fetch(main.url + '/v1/measurements', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"ping","targets":["127.0.0.1"],"count":100000}' });
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  assert.equal(body.error.code, 'MP_ERR_BAD_REQUEST');
+  assert.match(body.error.message, /count must be at most 10000/);
+});
+
+test('a client that disconnects mid-measurement: the agent stops sending (echo requests counted by nftables)', async (t) => {
+  const why = await echoCounterUnavailable();
+  if (why) return t.skip(why);
+  // An address of its own, so that other tests' pings are not counted.
+  const target = `127.77.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 1}`;
+  const counter = await countEchoRequests(target);
+  try {
+    const ac = new AbortController();
+    const res = await fetch(main.url + '/v1/measurements', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'ping', targets: [target], count: 10_000, intervalMs: 20 }),
+      signal: ac.signal,
+    });
+    let replies = 0;
+    try {
+      for await (const line of splitLines(res.body!)) {
+        const e = JSON.parse(line) as MeasurementEvent;
+        if (e.type === 'error' && e.code === 'MP_ERR_PERMISSION') return t.skip(`no ICMP socket: ${e.message}`);
+        if (e.type === 'reply' && ++replies === 5) ac.abort();
+      }
+    } catch (err) {
+      if (!ac.signal.aborted) throw err;
+    }
+    assert.equal(replies, 5);
+    // Let the hub notice the close and the agent wind down, then the count must stand still.
+    await new Promise((r) => setTimeout(r, 300));
+    const afterAbort = await counter.read();
+    await new Promise((r) => setTimeout(r, 600));
+    const later = await counter.read();
+    assert.ok(afterAbort >= 5, `saw ${afterAbort} echo requests`);
+    assert.equal(later, afterAbort, `the agent kept sending: ${afterAbort} → ${later}`);
+    assert.ok(later < 100, `far fewer than the 10000 asked for: ${later}`);
+  } finally {
+    await counter.close();
+  }
+});
+
+test('bad MESHPROBE_LISTEN and a port in use fail with one line, non-zero', () => {
+  const run = (listen: string) => spawnSync(node24, ['--disable-warning=ExperimentalWarning', join(root, 'hub', 'main.ts')], {
+    env: { ...process.env, MESHPROBE_LISTEN: listen, MESHPROBE_DATA_DIR: main.dataDir },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  const bad = run('127.0.0.1:notaport');
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /^meshprobe: listen address "127\.0\.0\.1:notaport" .*\n$/);
+  const busy = run(new URL(main.url).host);
+  assert.notEqual(busy.status, 0);
+  assert.match(busy.stderr, /^meshprobe: cannot listen on 127\.0\.0\.1:\d+: the address is in use.*\n$/);
+});
+
+test('SIGINT closes the hub cleanly (exit 0), even with a stream running', async () => {
+  const other = await startMain();
+  const res = await fetch(other.url + '/v1/measurements', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'ping', targets: ['127.0.0.1'], count: 10_000, intervalMs: 100 }),
+  });
+  const it = splitLines(res.body!)[Symbol.asyncIterator]();
+  await it.next();
+  const code = await other.stop('SIGINT');
+  const rest: string[] = [];
+  for (let r = await it.next(); !r.done; r = await it.next()) rest.push((JSON.parse(r.value) as MeasurementEvent).type);
+  assert.equal(code, 0, other.stderr());
+  assert.equal(rest.at(-1), 'done', 'the running stream still ended with done');
+});
