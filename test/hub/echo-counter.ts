@@ -31,7 +31,12 @@ export async function countEchoRequests(address: string, options: { drop?: boole
   const script = [
     `add table ip ${table}`,
     `add chain ip ${table} out { type filter hook output priority 0; policy accept; }`,
-    `add rule ip ${table} out ip daddr ${address} icmp type echo-request counter${options.drop ? ' drop' : ''}`,
+    `add rule ip ${table} out ip daddr ${address} icmp type echo-request counter`,
+    // Dropped on the way in, not out: a drop on output makes sendmsg() fail with EPERM,
+    // which is a different (louder) failure than a host that does not answer.
+    ...(options.drop
+      ? [`add chain ip ${table} in { type filter hook input priority 0; policy accept; }`, `add rule ip ${table} in ip daddr ${address} icmp type echo-request drop`]
+      : []),
   ].join('\n');
   // nft joins its arguments with spaces, so each line can go word by word.
   for (const line of script.split('\n')) await run('nft', line.split(' '));
