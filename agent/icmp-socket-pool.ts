@@ -71,6 +71,8 @@ export interface EchoTicket {
 interface Pending {
   address: string;
   handler: EchoHandler;
+  /** What the reply must echo back (raw sockets: tells our replies from another program's). */
+  payload: Uint8Array;
 }
 
 const v4Types = [IcmpType.EchoReply, IcmpType.DestUnreachable, IcmpType.SourceQuench, IcmpType.Redirect, IcmpType.TimeExceeded, IcmpType.ParameterProblem];
@@ -123,7 +125,7 @@ export class IcmpChannel {
     const key = this.#allocate();
     const { identifier, sequence } = this.#split(key);
     const data = buildEchoRequest({ family: this.family, identifier, sequence, payload: probe.payload });
-    this.#pending.set(key, { address: probe.address, handler: probe.handler });
+    this.#pending.set(key, { address: probe.address, handler: probe.handler, payload: probe.payload });
     let sentAt = Number.NaN;
     let error: string | null = null;
     try {
@@ -142,7 +144,7 @@ export class IcmpChannel {
   sendMany(probes: EchoProbe[]): EchoTicket[] {
     const keys = probes.map((p) => {
       const key = this.#allocate();
-      this.#pending.set(key, { address: p.address, handler: p.handler });
+      this.#pending.set(key, { address: p.address, handler: p.handler, payload: p.payload });
       return key;
     });
     const packets = probes.map((p, i) => {
@@ -234,8 +236,13 @@ export class IcmpChannel {
       const m = parseIcmp(pkt.data, { family: this.family, withIpHeader });
       if (!m) continue;
       if (m.kind === 'echo-reply') {
-        const p = this.#take(m.identifier, m.sequence);
+        const key = this.#key(m.identifier, m.sequence);
+        const p = key === undefined ? undefined : this.#pending.get(key);
         if (!p) continue; // someone else's, a duplicate, or one we gave up on
+        // On raw sockets another program may use the same identifier: like iputils, insist
+        // on our own payload coming back.
+        if (this.mode === 'raw' && !sameBytes(m.payload, p.payload)) continue;
+        this.#pending.delete(key!);
         p.handler.onReply({ from: pkt.address, time: pkt.time, ttl: pkt.ttl ?? m.ip?.ttl ?? null, bytes: m.bytes, message: m });
       } else if (m.kind === 'error' && m.original?.icmp) {
         const o = m.original.icmp;
@@ -277,6 +284,12 @@ export class IcmpChannel {
       time: pkt.time,
     });
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 interface Slot {

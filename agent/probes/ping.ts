@@ -148,7 +148,9 @@ function pingLoop(
           },
         },
       });
-      if (ticket.error) {
+      // A full send buffer is local congestion, not a reason to stop: that request is lost.
+      const congested = ticket.error === 'ENOBUFS' || ticket.error === 'EAGAIN';
+      if (ticket.error && !congested) {
         // The kernel refused to send (no route, EACCES for a broadcast, …): like iputils we say
         // why; unlike it we stop, since every further request would fail the same way.
         emit({ type: 'error', agent, target, code: ErrorCode.Internal, message: `cannot send to ${resolved.address}: ${errnoText(ticket.error)}` });

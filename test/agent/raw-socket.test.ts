@@ -220,19 +220,34 @@ test('bad arguments fail with a one-line reason', () => {
   assert.throws(() => RawSocket.open({ family: 4, protocol: 'tcp', mode: 'dgram', onPackets: () => {} }), { code: 'MP_ERR_BAD_REQUEST' });
 });
 
-test('dgram ICMP: localAddress() reports the identifier the kernel uses after bind()', (t) => {
-  let s: RawSocket;
-  try {
-    s = RawSocket.open({ family: 4, protocol: 'icmp', mode: 'dgram', onPackets: () => {} });
-  } catch (err) {
-    return t.skip(`ping sockets are not allowed here (net.ipv4.ping_group_range): ${(err as Error).message}`);
-  }
-  try {
+test('dgram ICMP (ping socket): bind() picks the identifier, localAddress() reports it, replies arrive', (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const script = `
+    import { RawSocket } from ${JSON.stringify(root + 'agent/raw-socket.ts')};
+    import { buildEchoRequest, parseIcmp } from ${JSON.stringify(root + 'shared/icmp-packet.ts')};
+    const s = RawSocket.open({ family: 4, protocol: 'icmp', mode: 'dgram', onPackets: (ps) => {
+      for (const p of ps) {
+        const m = parseIcmp(p.data, { family: 4, withIpHeader: false });
+        console.log(JSON.stringify({ kind: m?.kind, id: m?.identifier, seq: m?.sequence, ttl: p.ttl, from: p.address }));
+        s.close();
+      }
+    } });
     s.bind('127.0.0.1', 4242);
-    assert.deepEqual(s.localAddress(), { address: '127.0.0.1', port: 4242 });
-  } finally {
-    s.close();
-  }
+    console.log(JSON.stringify(s.localAddress()));
+    s.send(buildEchoRequest({ family: 4, identifier: 1, sequence: 5 }), '127.0.0.1');
+  `;
+  // A throwaway network namespace where ping sockets are allowed for root's group.
+  const r = spawnSync(
+    'unshare',
+    ['-n', 'sh', '-c', 'ip link set lo up && sysctl -qw net.ipv4.ping_group_range="0 0" && exec "$0" --disable-warning=ExperimentalWarning --input-type=module-typescript -e "$1"', node, script],
+    { timeout: 15_000, encoding: 'utf8' },
+  );
+  if (r.status !== 0) return t.skip(`cannot run in a fresh network namespace: ${r.stderr.trim().split('\n')[0]}`);
+  const [addr, reply] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(addr, { address: '127.0.0.1', port: 4242 });
+  // the kernel replaced our identifier (1) with the bound one
+  assert.deepEqual(reply, { kind: 'echo-reply', id: 4242, seq: 5, ttl: 64, from: '127.0.0.1' });
 });
 
 test('a process with closed sockets exits, and so does one with an unref()d open socket', (t) => {

@@ -413,18 +413,8 @@ static void do_close(napi_env env, sock_t *s) {
 static void finalize_sock(napi_env env, void *data, void *hint) {
   sock_t *s = (sock_t *)data;
   s->finalized = 1;
-  if (!s->closed) {
-    /* Only reachable when the JS side forgot close(): the callback ref would have kept the
-     * wrapper alive otherwise. Close quietly. */
-    s->closed = 1;
-    if (s->handle_open) {
-      uv_poll_stop(&s->poll);
-      uv_close((uv_handle_t *)&s->poll, on_handle_closed);
-    } else if (s->fd >= 0) {
-      close(s->fd);
-      s->fd = -1;
-    }
-  }
+  /* Only reachable unclosed when the JS side dropped the socket without close(). */
+  do_close(env, s);
   free_if_done(s);
 }
 
@@ -491,12 +481,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   {
     int recv_ttl = 1, recv_err = type == SOCK_DGRAM;
     if (opts && (v = get_prop(env, opts, "recvTtl"))) {
-      bool b;
+      bool b = true;
       napi_get_value_bool(env, v, &b);
       recv_ttl = b;
     }
     if (opts && (v = get_prop(env, opts, "recvErr"))) {
-      bool b;
+      bool b = recv_err;
       napi_get_value_bool(env, v, &b);
       recv_err = b;
     }
