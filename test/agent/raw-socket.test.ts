@@ -288,3 +288,38 @@ test('without CAP_NET_RAW and ping sockets: MP_ERR_PERMISSION says how to grant 
   assert.match(out.message, /ping_group_range/);
   assert.doesNotMatch(out.message, /\n/);
 });
+
+test('raw IPv6 UDP with checksumOffset 6: the kernel fills the UDP checksum and a real UDP socket accepts the datagram', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const { createSocket } = await import('node:dgram');
+  const { once } = await import('node:events');
+  const server = createSocket('udp6');
+  server.bind(0, '::1');
+  await once(server, 'listening');
+  const port = server.address().port;
+  const raw = RawSocket.open({ family: 6, protocol: 'udp', mode: 'raw', checksumOffset: 6, onPackets: () => {} });
+  try {
+    const payload = Buffer.from('checksummed by the kernel');
+    const udp = Buffer.alloc(8 + payload.length);
+    udp.writeUInt16BE(40000, 0);
+    udp.writeUInt16BE(port, 2);
+    udp.writeUInt16BE(udp.length, 4);
+    payload.copy(udp, 8); // checksum left 0: invalid in IPv6 unless the kernel fills it
+    const got = once(server, 'message');
+    raw.send(udp, '::1');
+    const [msg, rinfo] = (await Promise.race([got, new Promise((_, rej) => setTimeout(() => rej(new Error('datagram dropped (bad checksum?)')), 2000))])) as [Buffer, { port: number }];
+    assert.equal(msg.toString(), 'checksummed by the kernel');
+    assert.equal(rinfo.port, 40000);
+  } finally {
+    raw.close();
+    server.close();
+  }
+});
+
+test('checksumOffset is refused on sockets it does not apply to', () => {
+  assert.throws(() => RawSocket.open({ family: 4, protocol: 'udp', mode: 'dgram', checksumOffset: 6, onPackets: () => {} }), {
+    code: 'MP_ERR_BAD_REQUEST',
+    message: /IPv6 raw sockets only/,
+  });
+});
