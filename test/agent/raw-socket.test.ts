@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { RawSocket, rawNow, type RawPacket } from '../../agent/raw-socket.ts';
 import { buildEchoRequest, parseIcmp } from '../../shared/icmp-packet.ts';
@@ -292,8 +294,6 @@ test('without CAP_NET_RAW and ping sockets: MP_ERR_PERMISSION says how to grant 
 test('raw IPv6 UDP with checksumOffset 6: the kernel fills the UDP checksum and a real UDP socket accepts the datagram', async (t) => {
   const skip = rawSkipReason();
   if (skip) return t.skip(skip);
-  const { createSocket } = await import('node:dgram');
-  const { once } = await import('node:events');
   const server = createSocket('udp6');
   server.bind(0, '::1');
   await once(server, 'listening');
