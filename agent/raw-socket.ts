@@ -39,6 +39,7 @@
  * (without IP_HDRINCL) build the IP header themselves; you give the transport header onwards.
  */
 import { createRequire } from 'node:module';
+import { realpathSync } from 'node:fs';
 import { ErrorCode, MeshprobeError } from '../shared/errors.ts';
 
 export type RawFamily = 4 | 6;
@@ -177,9 +178,19 @@ export function rawEpochMs(): number {
   return addon().epochMs;
 }
 
-const permissionHelp =
-  'grant raw sockets with `sudo setcap cap_net_raw+ep $(readlink -f $(which node))`, ' +
-  'or allow unprivileged ICMP with `sudo sysctl -w net.ipv4.ping_group_range="0 2147483647"`';
+// Names the node binary actually running (the project's own, not whatever `node` is on PATH).
+function permissionHelp(): string {
+  let node = process.execPath;
+  try {
+    node = realpathSync(node);
+  } catch {
+    // keep execPath
+  }
+  return (
+    `grant raw sockets with \`sudo setcap cap_net_raw+ep ${node}\`, ` +
+    'or allow unprivileged ICMP with `sudo sysctl -w net.ipv4.ping_group_range="0 2147483647"`'
+  );
+}
 
 function isPermission(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -238,7 +249,7 @@ export class RawSocket {
     const what = `${o.protocol === 'icmp' ? (o.family === 6 ? 'an ICMPv6' : 'an ICMP') : `a ${o.protocol.toUpperCase()}`} socket (IPv${o.family})`;
     const msg = err instanceof Error ? err.message : String(err);
     if (isPermission(err)) {
-      return new MeshprobeError(ErrorCode.NoPermission, `cannot open ${what}: permission denied (${denied.map((m) => (m === 'raw' ? 'no CAP_NET_RAW' : 'ping sockets are not allowed for this group')).join(', and ')}); ${permissionHelp}`, { cause: err });
+      return new MeshprobeError(ErrorCode.NoPermission, `cannot open ${what}: permission denied (${denied.map((m) => (m === 'raw' ? 'no CAP_NET_RAW' : 'ping sockets are not allowed for this group')).join(', and ')}); ${permissionHelp()}`, { cause: err });
     }
     if ((err as { code?: unknown })?.code === 'MP_ERR_BAD_REQUEST') {
       return new MeshprobeError(ErrorCode.BadRequest, `cannot open ${what}: ${msg}`, { cause: err });
