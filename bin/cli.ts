@@ -21,6 +21,7 @@ import { ndjsonLine } from '../shared/ndjson.ts';
 import { TextRenderer } from '../shared/render-text.ts';
 import type { MeasurementSpec } from '../shared/spec.ts';
 import { Exit, StreamTracker } from './stream-tracker.ts';
+import { SweepLiveView } from './sweep-live.ts';
 
 /** What the CLI reads from its environment; passed in so that tests can drive `run` directly. */
 export interface CliEnvironment {
@@ -30,6 +31,8 @@ export interface CliEnvironment {
   stderr: (text: string) => void;
   /** Fires when the user presses Ctrl-C (the first time). */
   interrupt: AbortSignal;
+  /** Set when stdout is a terminal: the probe bitmap is then redrawn live, sized to it. */
+  terminal?: { columns?: number; rows?: number };
 }
 
 interface CliFlags {
@@ -87,6 +90,14 @@ export async function run(io: CliEnvironment): Promise<number> {
   const spec = parsed.spec;
   const tracker = new StreamTracker();
   const renderer = new TextRenderer({ multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1 });
+  // probe: the bitmap of the prefix, filled in as host events arrive (final frame only when piped).
+  const sweepView = spec.type === 'probe'
+    ? new SweepLiveView({
+        tty: io.terminal !== undefined,
+        ...(io.terminal?.columns ? { width: io.terminal.columns } : {}),
+        ...(io.terminal?.rows ? { height: io.terminal.rows } : {}),
+      })
+    : undefined;
   const started = performance.now();
   const show = (e: MeasurementEvent) => {
     tracker.add(e);
@@ -94,7 +105,8 @@ export async function run(io: CliEnvironment): Promise<number> {
       io.stdout(ndjsonLine(e));
       return;
     }
-    const text = renderer.push(e);
+    let text = renderer.push(e);
+    if (sweepView && e.type !== 'error') text = sweepView.render(e, text);
     if (text) (e.type === 'error' ? io.stderr : io.stdout)(text);
   };
   // Events are rendered as they arrive; after Ctrl-C the `done` is rebuilt with the
@@ -216,6 +228,7 @@ export async function main(): Promise<void> {
     stdout: (t) => void process.stdout.write(t),
     stderr: (t) => void process.stderr.write(t),
     interrupt: interrupt.signal,
+    ...(process.stdout.isTTY ? { terminal: { columns: process.stdout.columns, rows: process.stdout.rows } } : {}),
   });
   // The local agent's sockets may hold the loop open; the answer is complete, so leave.
   process.exit(code);
