@@ -11,6 +11,7 @@
  */
 import { RawSocket, type RawMode, type RawPacket } from './raw-socket.ts';
 import { ErrorCode } from '../shared/errors.ts';
+import { normalizeIp } from '../shared/cidr.ts';
 import {
   buildEchoRequest,
   errorFromInfo,
@@ -125,7 +126,7 @@ export class IcmpChannel {
     const key = this.#allocate();
     const { identifier, sequence } = this.#split(key);
     const data = buildEchoRequest({ family: this.family, identifier, sequence, payload: probe.payload });
-    this.#pending.set(key, { address: probe.address, handler: probe.handler, payload: probe.payload });
+    this.#pending.set(key, { address: canonical(probe.address), handler: probe.handler, payload: probe.payload });
     let sentAt = Number.NaN;
     let error: string | null = null;
     try {
@@ -144,7 +145,7 @@ export class IcmpChannel {
   sendMany(probes: EchoProbe[]): EchoTicket[] {
     const keys = probes.map((p) => {
       const key = this.#allocate();
-      this.#pending.set(key, { address: p.address, handler: p.handler, payload: p.payload });
+      this.#pending.set(key, { address: canonical(p.address), handler: p.handler, payload: p.payload });
       return key;
     });
     const packets = probes.map((p, i) => {
@@ -284,6 +285,11 @@ export class IcmpChannel {
       time: pkt.time,
     });
   }
+}
+
+// The kernel prints addresses in RFC 5952 form; users may type '::0001'. Compare canonical forms.
+function canonical(address: string): string {
+  return normalizeIp(address) ?? address;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -124,7 +124,7 @@ function pingLoop(
         handler: {
           onReply: (r) => {
             if (finished) return;
-            const rttMs = r.time - ticket.sentAt;
+            const rttMs = ns(r.time - ticket.sentAt);
             rtts.push(rttMs);
             emit({ type: 'reply', agent, target, seq, ttl: r.ttl, rttMs, bytes: r.bytes, from: r.from });
             settle(seq);
@@ -142,7 +142,7 @@ function pingLoop(
               from: e.from,
               ...(e.mtu !== undefined ? { mtu: e.mtu } : {}),
               message: e.message,
-              rttMs: e.time - ticket.sentAt,
+              rttMs: ns(e.time - ticket.sentAt),
             });
             settle(seq);
           },
@@ -181,6 +181,11 @@ function pingLoop(
     signal.addEventListener('abort', finish, { once: true });
     sendOne();
   });
+}
+
+/** Rounds ms to whole nanoseconds: the clock's resolution, without float noise on the wire. */
+function ns(ms: number): number {
+  return Math.round(ms * 1e6) / 1e6;
 }
 
 const errnoTexts: Record<string, string> = {

@@ -226,3 +226,51 @@ test('without CAP_NET_RAW the unprivileged ping socket is used, and start.note s
   }
 });
 
+
+// In a throwaway network namespace, nftables answers some echo requests with an ICMP error
+// (v4 host unreachable to 127.0.0.99; v6 admin-prohibited to ::1 for hop limit 9), so both the
+// raw path (error packets) and the ping-socket path (error queue) can be seen end to end.
+const rejectRules = [
+  'add table inet mp',
+  "add chain inet mp input '{ type filter hook input priority 0; }'",
+  'add rule inet mp input ip daddr 127.0.0.99 icmp type echo-request reject with icmp type host-unreachable',
+  'add rule inet mp input ip6 daddr ::1 icmpv6 type echo-request ip6 hoplimit 9 reject with icmpv6 type admin-prohibited',
+]
+  .map((r) => `nft ${r}`)
+  .join(' && ');
+
+for (const unprivileged of [false, true]) {
+  test(`ICMP errors become icmp-error events matched to their seq (${unprivileged ? 'ping socket, error queue' : 'raw socket'})`, async (t) => {
+    const skip = rawSkipReason();
+    if (skip) return t.skip(skip);
+    const child = fileURLToPath(new URL('../../helpers/ping-child.ts', import.meta.url));
+    const spec = JSON.stringify({ type: 'ping', targets: ['127.0.0.99', '::1'], count: 2, intervalMs: 10, ttl: 9 });
+    const run = unprivileged
+      ? 'sysctl -qw net.ipv4.ping_group_range="0 0" && exec capsh --drop=cap_net_raw -- -c \'exec "$0" --disable-warning=ExperimentalWarning "$1" "$2"\' "$0" "$1" "$2"'
+      : 'exec "$0" --disable-warning=ExperimentalWarning "$1" "$2"';
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', `ip link set lo up && ${rejectRules} && ${run}`, process.execPath, child, spec], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    if (r.status !== 0) return t.skip(`cannot set up a network namespace with nftables: ${r.stderr.trim().split('\n')[0]}`);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as MeasurementEvent);
+    const errs = ofType(events, 'icmp-error');
+    assert.deepEqual(
+      errs.filter((e) => e.target === '127.0.0.99').map((e) => [e.seq, e.kind, e.icmpType, e.icmpCode, e.from, e.message]),
+      [
+        [1, 'unreachable', 3, 1, '127.0.0.99', 'Destination Host Unreachable'],
+        [2, 'unreachable', 3, 1, '127.0.0.99', 'Destination Host Unreachable'],
+      ],
+    );
+    assert.deepEqual(
+      errs.filter((e) => e.target === '::1').map((e) => [e.seq, e.kind, e.icmpType, e.icmpCode, e.from, e.message]),
+      [
+        [1, 'unreachable', 1, 1, '::1', 'Destination unreachable: Administratively prohibited'],
+        [2, 'unreachable', 1, 1, '::1', 'Destination unreachable: Administratively prohibited'],
+      ],
+    );
+    for (const e of errs) assert.ok((e.rttMs ?? -1) > 0);
+    for (const s of ofType(events, 'summary')) assert.deepEqual([s.sent, s.received], [2, 0]);
+    assert.equal(ofType(events, 'timeout').length, 0, 'an error settles the probe: no timeout follows');
+  });
+}
