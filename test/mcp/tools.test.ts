@@ -1,6 +1,7 @@
 // The MCP tools end to end, in both transport modes: the SDK's real Client and
 // StreamableHTTPClientTransport against McpHttpHandler on 127.0.0.1:0, in front of a real hub
-// with a real LocalAgent that pings loopback. Names resolve through a test DNS server.
+// with a real LocalAgent that pings loopback. Names resolve through a test DNS server. Tokens
+// are the hub's own, checked by the endpoint against the hub's JWKS over HTTP.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,15 +12,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import type { CryptoKey } from 'jose';
 import { PNG } from 'pngjs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { LocalAgent } from '../../agent/local-agent.ts';
 import { TargetGuard } from '../../agent/target-guard.ts';
-import { createPolicyAdmit } from '../../hub/policy/policy-admit.ts';
 import { createHub } from '../../hub/server.ts';
 import type { Hub } from '../../hub/server.ts';
 import { BearerVerifier } from '../../mcp/auth.ts';
@@ -30,20 +28,12 @@ import type { TestDnsServer } from '../helpers/dns-server.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
 
 const run = promisify(execFile);
-const ISS = 'urn:test:hub';
-const AUD = 'urn:test:api';
-
-let key: CryptoKey;
-let jwk: Record<string, unknown>;
 let hub: Hub;
 let dns: TestDnsServer;
 let tmp: string;
 
 before(async () => {
   tmp = await mkdtemp(`${tmpdir()}/mcp-tools-`);
-  const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-  key = pair.privateKey;
-  jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' };
   dns = await startDnsServer({ 'pingable.test': ['127.0.0.1'] });
   hub = await createHub({ listen: '127.0.0.1:0', dataDir: tmp, agents: [new LocalAgent({ name: 'local', dnsServers: dns.servers })] });
 });
@@ -55,13 +45,12 @@ after(async () => {
 });
 
 async function token(scope = 'measure'): Promise<string> {
-  return new SignJWT({ scope })
-    .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
-    .setSubject('telegram:42')
-    .setIssuer(ISS)
-    .setAudience(AUD)
-    .setExpirationTime('10m')
-    .sign(key);
+  return (await hub.tokens.issue({ sub: 'telegram:42', scopes: [scope], ttlS: 600 })).token;
+}
+
+/** The hub as every other front-end reaches it. */
+async function hubClient(): Promise<HubClient> {
+  return new HubClient({ url: hub.url, token: await token() });
 }
 
 /** Echo requests to `address` counted by nftables, independently of the agent and the hub. */
@@ -110,7 +99,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
       handler = new McpHttpHandler({
         hub: { url: hub.url },
         mode,
-        verifier: new BearerVerifier({ jwks: { keys: [jwk] }, issuer: ISS, audience: AUD }),
+        verifier: new BearerVerifier({ jwks: new URL(`${hub.url}/.well-known/jwks.json`), issuer: hub.tokens.issuer, audience: hub.tokens.audience }),
       });
       server = createServer((req, res) => void handler.handle(req, res));
       await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -283,7 +272,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
       assert.equal(r.isError, true);
       const text = r.content[0]?.type === 'text' ? r.content[0].text : '';
       let hubReason = '';
-      for await (const e of new HubClient({ url: hub.url }).measure({ type: 'ping', targets: ['nonexistent.test'], count: 1 })) {
+      for await (const e of (await hubClient()).measure({ type: 'ping', targets: ['nonexistent.test'], count: 1 })) {
         if (e.type === 'error') hubReason = e.message;
       }
       assert.ok(hubReason, 'the hub reports an error event');
@@ -319,7 +308,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
     test('traceroute to 127.0.0.1 reaches it in one hop, validated against the outputSchema', async (t) => {
       const skip = rawSkipReason();
       if (skip) return t.skip(skip);
-      const caps = (await new HubClient({ url: hub.url }).agents())[0]?.capabilities ?? [];
+      const caps = (await (await hubClient()).agents())[0]?.capabilities ?? [];
       if (!caps.includes('traceroute')) return t.skip('the local agent cannot trace (no traceroute capability)');
       const r = (await client.callTool({ name: 'traceroute', arguments: { targets: ['127.0.0.1'], protocol: 'icmp', queriesPerHop: 2 } })) as CallToolResult;
       assert.notEqual(r.isError, true, JSON.stringify(r.content));
@@ -334,7 +323,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
     test('probe sweeps a loopback /29 and returns the hosts and a PNG bitmap', async (t) => {
       const skip = rawSkipReason();
       if (skip) return t.skip(skip);
-      const caps = (await new HubClient({ url: hub.url }).agents())[0]?.capabilities ?? [];
+      const caps = (await (await hubClient()).agents())[0]?.capabilities ?? [];
       if (!caps.includes('probe')) return t.skip('the local agent cannot sweep (no probe capability)');
       const r = (await client.callTool({ name: 'probe', arguments: { targets: ['127.9.9.0/29'] } })) as CallToolResult;
       assert.notEqual(r.isError, true, JSON.stringify(r.content));
@@ -364,7 +353,8 @@ describe('MCP tools in front of a public hub (policy refusals)', () => {
     publicHub = await createHub({
       listen: '127.0.0.1:0',
       dataDir: dir,
-      admit: createPolicyAdmit({ mode: 'public' }),
+      policy: 'public',
+      allowAnonymous: true,
       agents: [new TargetGuard({ inner: local, resolver: local.resolver, mode: 'public' })],
     });
     handler = new McpHttpHandler({ hub: { url: publicHub.url } });
