@@ -1,7 +1,7 @@
 /**
  * The MCP server on its own, in front of a hub somewhere else:
  *
- *   MESHPROBE_HUB=https://hub.example.net node mcp/main.ts [--listen HOST:PORT]
+ *   MESHPROBE_HUB=https://hub.example.net npm run mcp -- [--listen HOST:PORT]
  *
  * Settings: MESHPROBE_HUB (required), MESHPROBE_MCP_LISTEN or --listen (default 127.0.0.1:7465),
  * and the MESHPROBE_MCP_* / token settings of mcp/config.ts. Prints the URL it serves on the
@@ -13,7 +13,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { mcpHandlerFromEnv } from './config.ts';
 
-const USAGE = 'usage: MESHPROBE_HUB=URL node mcp/main.ts [--listen HOST:PORT]   (env: MESHPROBE_MCP_LISTEN, MESHPROBE_MCP_MODE, MESHPROBE_HUB_TOKEN, see docs/mcp.md)';
+const USAGE = 'usage: MESHPROBE_HUB=URL npm run mcp -- [--listen HOST:PORT]   (env: MESHPROBE_MCP_LISTEN, MESHPROBE_MCP_MODE, MESHPROBE_HUB_TOKEN, see docs/mcp.md)';
 
 async function main(): Promise<number> {
   let args;
