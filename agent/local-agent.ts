@@ -6,7 +6,7 @@
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../shared/agent-link.ts';
 import type { MeasurementSpec } from '../shared/spec.ts';
 import { describeError, ErrorCode } from '../shared/errors.ts';
-import { VERSION } from '../hub/version.ts';
+import { VERSION } from '../shared/version.ts';
 import { Resolver } from './resolver.ts';
 import { runPing } from './probes/ping.ts';
 import { IcmpSocketPool } from './icmp-socket-pool.ts';
