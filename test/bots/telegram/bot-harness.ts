@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalAgent } from '../../../agent/local-agent.ts';
 import { startTelegramBot, type RunningTelegramBot, type StartTelegramBotOptions } from '../../../bots/telegram/main.ts';
-import { createBearerAuthorize } from '../../../hub/auth/bearer-authorize.ts';
-import { TokenService } from '../../../hub/auth/token-service.ts';
-import { tokenRoutes } from '../../../hub/routes/tokens.ts';
+import type { TokenService } from '../../../hub/auth/token-service.ts';
 import { createHub, type Hub, type HubOptions } from '../../../hub/server.ts';
 import type { AgentLink } from '../../../shared/agent-link.ts';
 import { startBotApiServer, type BotApiChat, type BotApiServer, type BotApiUser, type StoredMessage } from '../../helpers/bot-api-server.ts';
@@ -19,9 +17,9 @@ export interface Rig {
   hub: Hub;
   bot: RunningTelegramBot;
   logs: string[];
-  /** With `auth`: the hub's token service, and the bot's service token. */
-  tokens?: TokenService;
-  serviceToken?: string;
+  /** The hub's token service, and the bot's service token (scopes `measure token:create`). */
+  tokens: TokenService;
+  serviceToken: string;
   close(): Promise<void>;
 }
 
@@ -30,32 +28,22 @@ export interface RigOptions {
   agents?: AgentLink[];
   hub?: Omit<HubOptions, 'listen' | 'dataDir' | 'agents'>;
   bot?: Partial<StartTelegramBotOptions>;
-  /**
-   * Real JWT auth on the hub (bearer tokens required, POST /v1/tokens), and the bot holding a
-   * service token with scopes `measure token:create`, minted as an admin would.
-   */
-  auth?: boolean;
 }
 
 export async function startRig(o: RigOptions = {}): Promise<Rig> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mp-tg-'));
   const api = await startBotApiServer();
-  let tokens: TokenService | undefined;
-  let serviceToken: string | undefined;
-  let auth: Partial<HubOptions> = {};
-  if (o.auth) {
-    tokens = await TokenService.open(dataDir);
-    serviceToken = (await tokens.issue({ sub: 'service:telegram', scopes: ['measure', 'token:create'], ttlS: 3600 })).token;
-    auth = { authorize: createBearerAuthorize({ tokens }), routes: tokenRoutes(tokens) };
-  }
-  const hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: o.agents ?? [new LocalAgent({ name: 'local' })], ...auth, ...o.hub });
+  // The hub as deployed: bearer tokens required. The bot holds a service token an admin minted.
+  const hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: o.agents ?? [new LocalAgent({ name: 'local' })], ...o.hub });
+  const tokens = hub.tokens;
+  const serviceToken = (await tokens.issue({ sub: 'service:telegram', scopes: ['measure', 'token:create'], ttlS: 3600 })).token;
   const logs: string[] = [];
   const bot = await startTelegramBot({
     token: api.token,
     apiRoot: api.apiRoot,
     hubUrl: hub.url,
     log: (line) => logs.push(line),
-    ...(serviceToken ? { hubToken: serviceToken } : {}),
+    hubToken: serviceToken,
     ...o.bot,
   });
   return {
@@ -63,8 +51,8 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
     hub,
     bot,
     logs,
-    ...(tokens ? { tokens } : {}),
-    ...(serviceToken ? { serviceToken } : {}),
+    tokens,
+    serviceToken,
     async close() {
       await bot.stop();
       await hub.close();

@@ -26,7 +26,7 @@ before(async () => {
     },
   });
   // The sweep needs an agent that can probe (raw ICMP); say so rather than fail when it cannot.
-  const hub = new HubClient({ url: rig.hub.url });
+  const hub = new HubClient({ url: rig.hub.url, token: rig.serviceToken });
   for await (const e of hub.measure({ type: 'probe', targets: ['127.1.1.0/30'] })) {
     if (e.type === 'error') skip = `the local agent cannot sweep here: ${e.message}`;
   }

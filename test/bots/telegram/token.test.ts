@@ -9,7 +9,7 @@ let rig: Rig;
 const routes: string[] = [];
 
 before(async () => {
-  rig = await startRig({ auth: true, hub: { observer: { request: (r) => void routes.push(r.route) } } });
+  rig = await startRig({ hub: { observer: { request: (r) => void routes.push(r.route) } } });
 });
 after(async () => {
   await rig?.close();

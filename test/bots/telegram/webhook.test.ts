@@ -19,7 +19,7 @@ const SECRET = 'w3bh00k-secret';
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mp-tg-wh-'));
   api = await startBotApiServer();
-  hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new LocalAgent()] });
+  hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new LocalAgent()], allowAnonymous: true });
   bot = await startTelegramBot({
     token: api.token,
     apiRoot: api.apiRoot,
