@@ -1,7 +1,7 @@
 // The embedded default end to end: `hub/main.ts` as a real process with its LocalAgent,
 // driven over HTTP on loopback, as the README's curl lines do.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -47,13 +47,21 @@ function permissionProblem(events: MeasurementEvent[]): string | undefined {
   return e && e.type === 'error' ? e.message : undefined;
 }
 
-test('the ready line names the URL and gives working curl examples; the data directory exists', () => {
-  const first = main.stdout().split('\n')[0]!;
-  assert.match(first, /^meshprobe \d+\.\d+\.\d+ hub listening on http:\/\/127\.0\.0\.1:\d+ /);
-  assert.ok(main.stdout().includes(`curl -sN -H 'content-type: application/json' -d '{"type":"ping","targets":["127.0.0.1"],"count":3}' ${main.url}/v1/measurements`));
-  assert.ok(main.stdout().includes(`curl -sN -d 'ping -c 3 127.0.0.1' ${main.url}/v1/cli`));
-  assert.ok(main.stdout().split('\n').length <= 4, 'the ready output stays short');
+test('the ready line names the URL; the printed curl lines work as printed; the data directory exists', async (t) => {
+  const lines = main.stdout().split('\n');
+  assert.match(lines[0]!, /^meshprobe \d+\.\d+\.\d+ hub listening on http:\/\/127\.0\.0\.1:\d+ /);
   assert.ok(existsSync(main.dataDir));
+  const measurements = lines.find((l) => /^\s*curl .*\/v1\/measurements$/.test(l));
+  const cliLine = lines.find((l) => /^\s*curl .*'ping -c 3 127\.0\.0\.1' .*\/v1\/cli$/.test(l));
+  assert.ok(measurements && measurements.includes(`${main.url}/v1/measurements`), main.stdout());
+  assert.ok(cliLine && cliLine.includes(`${main.url}/v1/cli`), main.stdout());
+  if (!existsSync('/usr/bin/curl')) return t.skip('no curl to run the printed lines with');
+  // Run them through a shell exactly as a user would paste them.
+  const sh = (cmd: string) => new Promise<string>((ok, fail) => execFile('sh', ['-c', cmd], { timeout: 30_000 }, (err, out) => (err ? fail(err) : ok(out))));
+  const ndjson = (await sh(measurements.trim())).trimEnd().split('\n').map((l) => JSON.parse(l) as MeasurementEvent);
+  if (permissionProblem(ndjson)) return t.skip('no ICMP socket');
+  assert.deepEqual(ndjson.map((e) => e.type), ['start', 'reply', 'reply', 'reply', 'summary', 'done']);
+  assert.match(await sh(cliLine.trim()), /3 packets transmitted, 3 received, 0% packet loss/);
 });
 
 for (const [target, family] of [['127.0.0.1', 4], ['::1', 6]] as const) {

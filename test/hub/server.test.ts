@@ -21,7 +21,13 @@ after(async () => {
 });
 
 async function withHub(options: HubOptions, body: (hub: Hub) => Promise<void>): Promise<void> {
-  const hub = await createHub({ listen: '127.0.0.1:0', dataDir: join(dataRoot, String(Math.random())), ...options });
+  // Explicitly allow-all: identity has tests of its own; these are about routing and streaming.
+  const hub = await createHub({
+    listen: '127.0.0.1:0',
+    dataDir: join(dataRoot, String(Math.random())),
+    authorize: async () => ({ subject: 'anonymous', scopes: ['measure'] }),
+    ...options,
+  });
   try {
     await body(hub);
   } finally {
@@ -286,7 +292,12 @@ test('a hub without agents answers a measurement with an error event and done', 
 
 test('close() ends a running stream with done and creates the data directory', async () => {
   const dataDir = join(dataRoot, 'nested', 'data');
-  const hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new ScriptedAgent({ name: 'a1', everyMs: 50 })] });
+  const hub = await createHub({
+    listen: '127.0.0.1:0',
+    dataDir,
+    authorize: async () => ({ subject: 'anonymous', scopes: ['measure'] }),
+    agents: [new ScriptedAgent({ name: 'a1', everyMs: 50 })],
+  });
   assert.ok((await stat(dataDir)).isDirectory());
   const res = await post(hub, '/v1/measurements', { type: 'ping', targets: ['127.0.0.1'], count: 10_000 });
   const it = splitLines(res.body!)[Symbol.asyncIterator]();
