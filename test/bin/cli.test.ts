@@ -232,3 +232,14 @@ test('Ctrl-C through a hub also prints the statistics so far, and the hub stops 
     await counter.close();
   }
 });
+
+test('npx meshprobe works from the repository (package.json "bin")', async (t) => {
+  const npx = ['/usr/bin/npx', '/usr/local/bin/npx'].find((p) => existsSync(p));
+  if (!npx) return t.skip('no npx on this host');
+  const child = spawn(npx, ['--no-install', 'meshprobe', 'version'], { cwd: root, env: { ...process.env, npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  const status = await new Promise<number | null>((ok) => child.on('close', ok));
+  assert.equal(status, 0);
+  assert.match(stdout, /^meshprobe \d+\.\d+\.\d+ \(api 1, node v24\./);
+});
