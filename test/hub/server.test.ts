@@ -308,3 +308,15 @@ test('close() ends a running stream with done and creates the data directory', a
   await closed;
   assert.equal(rest.at(-1), 'done');
 });
+
+test('POST /v1/cli refuses more than one command line in plain text, and answers --json with NDJSON', async () => {
+  await withHub({ agents: [new ScriptedAgent({ name: 'a1' })] }, async (hub) => {
+    const two = await fetch(hub.url + '/v1/cli', { method: 'POST', body: 'ping 127.0.0.1\nping 127.0.0.2\n' });
+    assert.equal(two.status, 400);
+    assert.match(two.headers.get('content-type')!, /^text\/plain/);
+    assert.equal(await two.text(), 'send one command line per request\n');
+    const json = await fetch(hub.url + '/v1/cli', { method: 'POST', body: 'ping --json -c 2 127.0.0.1\n' });
+    assert.match(json.headers.get('content-type')!, /^application\/x-ndjson/);
+    assert.deepEqual((await events(json)).map((e) => e.type), ['start', 'reply', 'reply', 'summary', 'done']);
+  });
+});
