@@ -70,6 +70,8 @@ export class ProbePhoto {
   #note: string | undefined;
   #finished = false;
   #startedAt = Date.now();
+  /** When the sweep ended: the caption reports the sweep's time, not the photo pacing. */
+  #endedAt = 0;
 
   constructor(options: ProbePhotoOptions) {
     this.#o = options;
@@ -122,6 +124,7 @@ export class ProbePhoto {
       this.#note = code === ErrorCode.Cancelled || this.#abort.signal.aborted ? '✖ cancelled' : `⚠ ${message}`;
     }
     this.#finished = true;
+    this.#endedAt = Date.now();
     await stream.finish(this.#key());
   }
 
@@ -143,7 +146,7 @@ export class ProbePhoto {
     const g = this.#grid!;
     const c = gridCounts(g);
     const from = this.#agent ? ` from ${this.#agent}` : '';
-    const state = this.#finished ? `done in ${((Date.now() - this.#startedAt) / 1000).toFixed(1)} s` : 'running…';
+    const state = this.#finished ? `done in ${((this.#endedAt - this.#startedAt) / 1000).toFixed(1)} s` : 'running…';
     const lines = [
       `<b>probe ${escapeHtml(g.prefix.text)}</b>${escapeHtml(from)} — ${state}`,
       `🟩 ${c.up} up · ⬛ ${c.silent} silent · ${c.pending} pending`,

@@ -2,6 +2,7 @@
 // editMessageMedia at most every 5 s, with a Cancel button; the final picture matches the
 // host events the hub relayed, cell by cell.
 import { test, before, after } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
 import { renderSweepPng } from '../../../mcp/sweep-png.ts';
@@ -46,23 +47,46 @@ function finalPhoto(chatId: number): () => StoredMessage | undefined {
   return () => rig.api.botMessages(chatId).find((m) => m.photo && /done in/.test(m.text));
 }
 
-test('/probe 127.1.0.0/24 answers a PNG whose cells match the host events', async (t) => {
+/**
+ * Makes part of the prefix silent: an nftables input rule drops echo requests to those
+ * addresses on loopback (own table, removed after). Undefined when nft is not usable here.
+ */
+function silence(table: string, ranges: string[]): (() => void) | undefined {
+  const rules = ranges.map((r) => `add rule inet ${table} input ip daddr ${r} icmp type echo-request drop`).join('\n');
+  try {
+    execFileSync('nft', ['-f', '-'], { input: `add table inet ${table}\nadd chain inet ${table} input { type filter hook input priority -10; }\n${rules}\n`, stdio: ['pipe', 'ignore', 'pipe'] });
+  } catch {
+    return undefined;
+  }
+  return () => {
+    try {
+      execFileSync('nft', ['delete', 'table', 'inet', table], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  };
+}
+
+test('/probe 127.77.3.0/24 answers a PNG whose cells match the host events', async (t) => {
   if (skip) return t.skip(skip);
+  // A quarter of the prefix and two single hosts silent, so the picture has both kinds of cell.
+  const unsilence = silence(`meshprobe_tg_${process.pid}`, ['127.77.3.64/26', '127.77.3.5', '127.77.3.200']);
+  if (unsilence) t.after(unsilence);
   const { user, chat } = privateChat();
-  rig.api.sendText(chat, user, '/probe 127.1.0.0/24');
+  rig.api.sendText(chat, user, '/probe 127.77.3.0/24');
   const first = await rig.api.waitUntil(() => rig.api.botMessages(chat.id).find((m) => m.photo), 10_000, 'the photo');
   assert.deepEqual(rig.api.callsOf('sendPhoto', chat.id)[0]!.params.reply_markup, { inline_keyboard: [[{ text: '✖ Cancel', callback_data: 'x' }]] }, 'a Cancel button while it runs');
   const done = await rig.api.waitUntil(finalPhoto(chat.id), 20_000, 'the final picture');
   assert.equal(done.messageId, first.messageId, 'the same message is updated');
   assert.equal(done.replyMarkup, undefined, 'no Cancel button once done');
 
-  const hosts = new Map(events.filter((e): e is HostEvent => e.type === 'host' && e.target === '127.1.0.0/24').map((e) => [e.address, e.rttMs]));
+  const hosts = new Map(events.filter((e): e is HostEvent => e.type === 'host' && e.target === '127.77.3.0/24').map((e) => [e.address, e.rttMs]));
   assert.ok(hosts.size > 0, 'the hub relayed host events');
   const png = PNG.sync.read(Buffer.from(done.photo!));
   const columns = 16;
   const px = png.width / columns;
   assert.equal(png.width, png.height, 'a /24 is a 16×16 grid');
-  const prefix = (parseCidr('127.1.0.0/24') as { ok: true; prefix: Parameters<typeof addressAt>[0] }).prefix;
+  const prefix = (parseCidr('127.77.3.0/24') as { ok: true; prefix: Parameters<typeof addressAt>[0] }).prefix;
   let up = 0;
   let silent = 0;
   for (let i = 0; i < 256; i++) {
@@ -76,6 +100,10 @@ test('/probe 127.1.0.0/24 answers a PNG whose cells match the host events', asyn
     assert.equal(`${png.data[o]},${png.data[o + 1]},${png.data[o + 2]}`, colourOf(v), `cell ${i} (${address}) drawn as ${v === undefined ? 'pending' : v === null ? 'silent' : 'reachable'}`);
   }
   assert.match(done.text, new RegExp(`${up} up · ⬛ ${silent} silent · ${256 - up - silent} pending`));
+  if (unsilence) {
+    assert.ok(up > 0 && silent >= 66, `both reachable and silent cells drawn (up ${up}, silent ${silent})`);
+    assert.equal(hosts.get('127.77.3.5'), null);
+  }
 
   // Photo updates are paced: ≥ 5 s after the photo was sent (5 ms for timer slack).
   const times = [rig.api.callsOf('sendPhoto', chat.id)[0]!.at, ...rig.api.callsOf('editMessageMedia', chat.id).map((c) => c.at)];
