@@ -39,6 +39,7 @@ let dataDir: string;
 const log = new CapturingLog();
 let workerOutput = '';
 let script = '';
+let token = '';
 const captureStdio = (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
   stdout.on('data', (d: Buffer) => (workerOutput += d.toString()));
   stderr.on('data', (d: Buffer) => (workerOutput += d.toString()));
@@ -47,6 +48,8 @@ const captureStdio = (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStre
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mp-email-worker-'));
   hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new LocalAgent({ name: 'a' }), new LocalAgent({ name: 'b' })] });
+  // The hub wants a bearer token; the Worker carries one as its HUB_TOKEN secret.
+  token = (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure'], ttlS: 3600 })).token;
   // Bundled the way wrangler would: one ES module, cloudflare:* left to workerd.
   const bundle = await build({
     entryPoints: [join(root, 'email-worker/index.ts')],
@@ -70,7 +73,7 @@ before(async () => {
     unsafeTriggerHandlers: true,
     log,
     handleRuntimeStdio: captureStdio,
-    bindings: { HUB_URL: hub.url, MAX_MESSAGE_BYTES: String(MAX_BYTES), TIME_BUDGET_SECONDS: '20', RATE_BURST: '100' },
+    bindings: { HUB_URL: hub.url, HUB_TOKEN: token, MAX_MESSAGE_BYTES: String(MAX_BYTES), TIME_BUDGET_SECONDS: '20', RATE_BURST: '100' },
   });
   await mf.ready;
 });
@@ -201,6 +204,28 @@ for (const [fixture, reason] of [['auto-reply', /Auto-Submitted: auto-replied/],
   });
 }
 
+test('a measurement longer than TIME_BUDGET_SECONDS is cut and the reply holds what arrived', async () => {
+  await mf.setOptions({
+    modules: true,
+    script,
+    compatibilityDate: '2025-09-01',
+    unsafeTriggerHandlers: true,
+    log,
+    handleRuntimeStdio: captureStdio,
+    bindings: { HUB_URL: hub.url, HUB_TOKEN: token, TIME_BUDGET_SECONDS: '1' },
+  });
+  const id = '<budget-1@example.org>';
+  const started = Date.now();
+  const r = await deliver(message({ id, body: 'ping -s a -c 10 -i 0.4 127.0.0.1' }), 'tester@example.org');
+  assert.equal(r.status, 200, r.body);
+  assert.ok(Date.now() - started < 3500, 'cut near 1 s, not after the 3.6 s the ping would take');
+  const reply = await replyTo(id);
+  assert.ok(reply);
+  assert.match(reply.mail.text!, /stopped after 1 s: partial results/);
+  assert.match(reply.mail.text!, /icmp_seq=1 /);
+  assert.doesNotMatch(reply.mail.text!, /icmp_seq=10 /);
+});
+
 test('a hub that cannot be reached still gets the sender a one-line reason', async () => {
   // Same Worker, other HUB_URL: a closed port on loopback.
   const id = '<nohub-1@example.org>';
@@ -229,7 +254,7 @@ test('senders outside ALLOW_FROM are rejected; a flooding sender gets one notice
     unsafeTriggerHandlers: true,
     log,
     handleRuntimeStdio: captureStdio,
-    bindings: { HUB_URL: hub.url, ALLOW_FROM: 'example.org', RATE_BURST: '1', RATE_REFILL_SECONDS: '3600' },
+    bindings: { HUB_URL: hub.url, HUB_TOKEN: token, ALLOW_FROM: 'example.org', RATE_BURST: '1', RATE_REFILL_SECONDS: '3600' },
   });
   const stranger = await deliver(message({ id: '<stranger-1@evil.example>', from: 'mallory@evil.example', body: 'version' }), 'mallory@evil.example');
   assert.equal(stranger.status, 400);
@@ -241,6 +266,24 @@ test('senders outside ALLOW_FROM are rejected; a flooding sender gets one notice
   assert.match(first!.mail.text!, /^meshprobe \S+ \(API \d+\)/);
   assert.match(second!.mail.text!, /^Too many commands from flood@example\.org; try again in \d+ s/);
   assert.equal(third, undefined);
+});
+
+test('without HUB_TOKEN the sender gets the hub\'s one-line refusal, not silence', async () => {
+  await mf.setOptions({
+    modules: true,
+    script,
+    compatibilityDate: '2025-09-01',
+    unsafeTriggerHandlers: true,
+    log,
+    handleRuntimeStdio: captureStdio,
+    bindings: { HUB_URL: hub.url },
+  });
+  const id = '<notoken-1@example.org>';
+  assert.equal((await deliver(message({ id, body: 'ping -c 1 127.0.0.1' }), 'tester@example.org')).status, 200);
+  const reply = await replyTo(id);
+  assert.ok(reply);
+  assert.match(reply.mail.text!, /\(MP_ERR_UNAUTHORIZED\)$/m);
+  assert.equal(reply.mail.text!.trim().split('\n').length, 1);
 });
 
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {

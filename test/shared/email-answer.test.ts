@@ -21,7 +21,8 @@ let client: HubClient;
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mp-email-answer-'));
   hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new LocalAgent({ name: 'a' })] });
-  client = new HubClient({ url: hub.url });
+  const { token } = await hub.tokens.issue({ sub: 'service:email', scopes: ['measure'], ttlS: 3600 });
+  client = new HubClient({ url: hub.url, token });
 });
 
 after(async () => {

@@ -36,12 +36,14 @@ let dataDir: string;
 let sink: SMTPServer;
 let sinkPort: number;
 let gateway: SmtpGateway;
+let hubToken = '';
 const received: Received[] = [];
 const logs: string[] = [];
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mp-smtp-gw-'));
   hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new LocalAgent({ name: 'a' }), new LocalAgent({ name: 'b' })] });
+  hubToken = (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure'], ttlS: 3600 })).token;
   sink = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
@@ -60,6 +62,7 @@ before(async () => {
     relay: `smtp://127.0.0.1:${sinkPort}`,
     from: FROM,
     hubUrl: hub.url,
+    hubToken,
     maxMessageBytes: MAX,
     rateLimit: { burst: 100 },
     budgetMs: 15_000,
@@ -163,7 +166,7 @@ test('recipients other than ours are refused with 550 (not an open relay)', asyn
 });
 
 test('a sender outside the allow-list is refused with 550 at MAIL FROM', async () => {
-  const gw = await startSmtpGateway({ listen: '127.0.0.1:0', relay: `smtp://127.0.0.1:${sinkPort}`, from: FROM, hubUrl: hub.url, allowList: ['example.org'] });
+  const gw = await startSmtpGateway({ listen: '127.0.0.1:0', relay: `smtp://127.0.0.1:${sinkPort}`, from: FROM, hubUrl: hub.url, hubToken, allowList: ['example.org'] });
   try {
     const lines = await smtpDialogue(gw.port, ['EHLO t.example', 'MAIL FROM:<mallory@evil.example>', 'MAIL FROM:<alice@example.org>', 'QUIT']);
     assert.ok(lines.some((l) => /^550 .*mallory@evil\.example is not allowed/.test(l)), lines.join('\n'));
