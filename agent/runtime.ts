@@ -209,7 +209,9 @@ export class AgentRuntime {
       // Nobody can receive these runs' events any more; stop sending packets for them.
       for (const run of this.#runs.values()) run.controller.abort(new Error('hub connection lost'));
       const why = reason.length ? reason.toString() : `code ${code}`;
-      if (code === AgentCloseCode.unauthorized || code === AgentCloseCode.forbidden || code === AgentCloseCode.badVersion) {
+      // Retrying cannot fix these; `replaced` means another process now serves this name, and
+      // reconnecting would only take it back and forth.
+      if (code === AgentCloseCode.unauthorized || code === AgentCloseCode.forbidden || code === AgentCloseCode.badVersion || code === AgentCloseCode.replaced) {
         this.#fatal(`the hub closed the connection: ${why}`);
         return;
       }

@@ -5,6 +5,7 @@
  */
 import type { AgentInfo, AgentLink } from '../shared/agent-link.ts';
 import { ErrorCode, MeshprobeError } from '../shared/errors.ts';
+import { pickDiverse } from './agent-selection.ts';
 
 /** Options of {@link AgentRegistry}. */
 export interface AgentRegistryOptions {
@@ -80,13 +81,13 @@ export class AgentRegistry {
   /**
    * Picks the agents for a request. Each selector is an agent name or an attribute filter
    * `key=value` (country, city, asn, isp; case-insensitive). An empty `from` means the default
-   * agent, or the first `limit` agents when `limit` is given. Duplicates are removed; `limit`
-   * caps the result.
+   * agent, or `limit` agents when `limit` is given. Duplicates are removed; `limit` caps the
+   * result, preferring agents in distinct ASNs, then cities (agent-selection.ts).
    */
   select(from: readonly string[], limit?: number): Selection {
     const all = [...this.#agents.values()];
     if (from.length === 0) {
-      if (limit !== undefined) return { agents: all.slice(0, limit), unmatched: [] };
+      if (limit !== undefined) return { agents: pickDiverse(all, limit), unmatched: [] };
       const preferred = this.#defaultAgent !== undefined ? this.#agents.get(this.#defaultAgent) : undefined;
       const first = preferred ?? all[0];
       return { agents: first ? [first] : [], unmatched: [] };
@@ -99,7 +100,8 @@ export class AgentRegistry {
       for (const a of matches) picked.set(a.info.name, a);
     }
     const agents = [...picked.values()];
-    return { agents: limit !== undefined ? agents.slice(0, limit) : agents, unmatched };
+    // `limit` picks agents spread across ASNs and cities rather than the first N.
+    return { agents: limit !== undefined ? pickDiverse(agents, limit) : agents, unmatched };
   }
 }
 

@@ -3,10 +3,18 @@
  * printing how to use it. The only module that composes hub and agent.
  *
  * Settings: MESHPROBE_LISTEN (or --listen) host:port, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME,
- * MESHPROBE_DNS_SERVERS (comma list of resolvers for target names, e.g. 127.0.0.1:5353).
+ * MESHPROBE_DNS_SERVERS (comma list of resolvers for target names, e.g. 127.0.0.1:5353),
+ * MESHPROBE_ALLOW_ANONYMOUS (true = no token needed), MESHPROBE_POLICY (public|lan; default lan on
+ * loopback, public otherwise), MESHPROBE_IP_RATE / MESHPROBE_SUBJECT_RATE (requests/s, 0 = off),
+ * MESHPROBE_AGENT_PPS (packets/s per remote agent), MESHPROBE_TOKEN_ISSUER / _AUDIENCE.
  */
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalAgent } from '../agent/local-agent.ts';
+import { TargetGuard } from '../agent/target-guard.ts';
+import { parsePolicyMode } from '../shared/address-policy.ts';
+import type { AgentLink } from '../shared/agent-link.ts';
 import { describeError } from '../shared/errors.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen-address.ts';
 import { createHub } from './server.ts';
@@ -33,14 +41,18 @@ async function main(): Promise<number> {
     const listenText = args.listen ?? env.MESHPROBE_LISTEN;
     const listen = listenText ? parseListen(listenText) : DEFAULT_LISTEN;
     const dnsServers = (env.MESHPROBE_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const agent = new LocalAgent({
+    const local = new LocalAgent({
       name: env.MESHPROBE_AGENT_NAME || 'local',
       ...(dnsServers.length ? { dnsServers } : {}),
     });
+    const control = controlFromEnv(env, listen.host);
+    // In public mode the embedded agent checks resolved addresses too (DNS rebinding).
+    const agent: AgentLink = control.policy === 'public' ? new TargetGuard({ inner: local, resolver: local.resolver, mode: 'public' }) : local;
     hub = await createHub({
       listen,
       ...(env.MESHPROBE_DATA_DIR ? { dataDir: env.MESHPROBE_DATA_DIR } : {}),
       agents: [agent],
+      ...control,
       log: (line) => process.stderr.write(line + '\n'),
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') throw new Error(`cannot listen on ${listen.host}:${listen.port}: the address is in use (set MESHPROBE_LISTEN or --listen)`);
@@ -54,10 +66,18 @@ async function main(): Promise<number> {
   }
 
   const names = hub.registry.list().map((a) => a.name).join(', ');
+  // A fresh admin token at every start, also in a 0600 file for scripts.
+  const admin = await hub.tokens.issue({ sub: 'admin', scopes: ['admin'], ttlS: 30 * 86_400 });
+  const tokenFile = join(hub.dataDir, 'admin.token');
+  await writeFile(tokenFile, admin.token + '\n', { mode: 0o600 });
+  await chmod(tokenFile, 0o600);
+  const auth = `-H 'authorization: Bearer ${admin.token}' `;
   process.stdout.write(
-    `meshprobe ${VERSION} hub listening on ${hub.url} (agent: ${names}; data: ${hub.dataDir})\n` +
-      `  curl -sN -H 'content-type: application/json' -d '{"type":"ping","targets":["127.0.0.1"],"count":3}' ${hub.url}/v1/measurements\n` +
-      `  curl -sN -d 'ping -c 3 127.0.0.1' ${hub.url}/v1/cli\n`,
+    `meshprobe ${VERSION} hub listening on ${hub.url} (agent: ${names}; data: ${hub.dataDir}; policy ${hub.policy})\n` +
+      `  admin token (30 days, also in ${tokenFile}):\n    ${admin.token}\n` +
+      `  curl -sN ${auth}-H 'content-type: application/json' -d '{"type":"ping","targets":["127.0.0.1"],"count":3}' ${hub.url}/v1/measurements\n` +
+      `  curl -sN ${auth}-d 'ping -c 3 127.0.0.1' ${hub.url}/v1/cli\n` +
+      `  remote agent: meshprobe agent --hub ${hub.url} --name NAME --token "$(meshprobe token create --sub agent:NAME --scope agent)"\n`,
   );
 
   await new Promise<void>((resolve) => {
@@ -72,6 +92,35 @@ async function main(): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
+}
+
+/** The control-plane settings of the environment; bad values are refused with a reason. */
+function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
+  const policyText = env.MESHPROBE_POLICY?.trim();
+  const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+  const policy = policyText ? parsePolicyMode(policyText) : loopback ? 'lan' : 'public';
+  if (!policy) throw new Error(`MESHPROBE_POLICY must be public or lan, not ${policyText}`);
+  const rate = (name: string): number | undefined => {
+    const text = env[name]?.trim();
+    if (!text) return undefined;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number ≥ 0 (0 = off), not ${text}`);
+    return n;
+  };
+  const ipRatePerS = rate('MESHPROBE_IP_RATE');
+  const subjectRatePerS = rate('MESHPROBE_SUBJECT_RATE');
+  const agentPpsBudget = rate('MESHPROBE_AGENT_PPS');
+  return {
+    allowAnonymous: /^(1|true|yes|on)$/i.test(env.MESHPROBE_ALLOW_ANONYMOUS ?? ''),
+    policy,
+    control: {
+      ...(ipRatePerS !== undefined ? { ipRatePerS } : {}),
+      ...(subjectRatePerS !== undefined ? { subjectRatePerS } : {}),
+      ...(agentPpsBudget !== undefined ? { agentPpsBudget } : {}),
+      ...(env.MESHPROBE_TOKEN_ISSUER ? { issuer: env.MESHPROBE_TOKEN_ISSUER } : {}),
+      ...(env.MESHPROBE_TOKEN_AUDIENCE ? { audience: env.MESHPROBE_TOKEN_AUDIENCE } : {}),
+    },
+  };
 }
 
 process.exitCode = await main();

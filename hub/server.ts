@@ -18,6 +18,11 @@ import type { Admit, Authorize, HubContext, HubObserver, HubRoute, Principal } f
 import { cliRoute } from './routes/cli.ts';
 import { agentsRoute, healthRoute, versionRoute } from './routes/info.ts';
 import { measurementsRoute } from './routes/measurements.ts';
+import type { PolicyMode } from '../shared/address-policy.ts';
+import type { AgentGateway } from './agent-gateway.ts';
+import type { TokenService } from './auth/token-service.ts';
+import { createControlPlane, type ControlPlaneOptions } from './control-plane.ts';
+import type { HubMetrics } from './hub-metrics.ts';
 
 /** Options of {@link createHub}. Every field is optional; the defaults give a loopback hub. */
 export interface HubOptions {
@@ -37,6 +42,16 @@ export interface HubOptions {
   observer?: HubObserver;
   /** Extra routes (JWKS, tokens, metrics, …); they win over built-in routes of the same path. */
   routes?: HubRoute[];
+  /**
+   * Accept requests without a bearer token as `anonymous` (scopes measure, read); a token that
+   * is present is still verified. Default false: the API needs a token (MESHPROBE_ALLOW_ANONYMOUS).
+   * Ignored when `authorize` is given.
+   */
+  allowAnonymous?: boolean;
+  /** Target policy: `public` refuses non-public ranges at the hub and again at the agents. Default 'lan'. */
+  policy?: PolicyMode;
+  /** Further control-plane settings: rate limits, clamps, agents' packet budget, token issuer/audience. */
+  control?: Omit<ControlPlaneOptions, 'dataDir' | 'allowAnonymous' | 'policy' | 'log'>;
   /** Largest request body in bytes; larger gets 413. Default 64 KiB. */
   maxBodyBytes?: number;
   /** Unsent bytes per stream before a slow client is cancelled. Default 8 MiB. */
@@ -56,13 +71,36 @@ export interface Hub {
   registry: AgentRegistry;
   /** The node:http server, for `upgrade` handlers (the agents' WebSocket) and tests. */
   server: Server;
+  /** Mints and verifies this hub's tokens (signing key in `dataDir`). */
+  tokens: TokenService;
+  /** The target policy in force. */
+  policy: PolicyMode;
+  /** The hub's Prometheus metrics (served at /metrics). */
+  metrics: HubMetrics;
+  /** The remote agents' WebSocket endpoint (/v1/agents/connect). */
+  gateway: AgentGateway;
   /** Cancels running measurements (their streams still end with `done`), then stops listening. */
   close(): Promise<void>;
 }
 
 const ANONYMOUS: Principal = { subject: 'anonymous', scopes: ['measure'] };
-const allowAll: Authorize = async () => ANONYMOUS;
-const acceptSpec: Admit = async (spec) => spec;
+
+/** Calls both observers' callbacks (metrics first, then the caller's); either may be partial. */
+function bothObservers(a: HubObserver, b: HubObserver): HubObserver {
+  const keys = ['request', 'streamOpened', 'event', 'streamClosed'] as const;
+  const out: HubObserver = {};
+  for (const k of keys) {
+    const fa = a[k] as ((x: never) => void) | undefined;
+    const fb = b[k] as ((x: never) => void) | undefined;
+    if (fa && fb) {
+      (out as Record<string, unknown>)[k] = (x: never) => {
+        fa(x);
+        fb(x);
+      };
+    } else if (fa || fb) (out as Record<string, unknown>)[k] = fa ?? fb;
+  }
+  return out;
+}
 
 /** Starts a hub and resolves once it listens. */
 export async function createHub(options: HubOptions = {}): Promise<Hub> {
@@ -71,6 +109,13 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   // 0700: it will hold signing keys.
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
+  const control = await createControlPlane({
+    dataDir,
+    allowAnonymous: options.allowAnonymous ?? false,
+    policy: options.policy ?? 'lan',
+    ...(options.control ?? {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
   const registry = options.registry ?? new AgentRegistry();
   for (const agent of options.agents ?? []) registry.add(agent);
 
@@ -80,17 +125,17 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     registry,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
-    admit: options.admit ?? acceptSpec,
-    observer: options.observer ?? {},
+    admit: options.admit ?? control.admit,
+    observer: bothObservers(control.observer, options.observer ?? {}),
     track(controller) {
       running.add(controller);
       return () => running.delete(controller);
     },
     log,
   };
-  const authorize = options.authorize ?? allowAll;
+  const authorize = options.authorize ?? control.authorize;
   const routes = new Map<string, HubRoute>();
-  for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...(options.routes ?? [])]) {
+  for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...control.routes, ...(options.routes ?? [])]) {
     routes.set(r.path, r);
   }
 
@@ -151,6 +196,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     });
   });
   const address = server.address() as AddressInfo;
+  const gateway = control.attach(server, registry);
 
   let closing: Promise<void> | undefined;
   return {
@@ -160,10 +206,16 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     dataDir,
     registry,
     server,
+    tokens: control.tokens,
+    policy: control.policy,
+    metrics: control.metrics,
+    gateway,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((ok) => server.close(() => ok()));
         for (const c of running) c.abort(new Error('hub closing'));
+        // Agents hear "going away" and reconnect to the next hub on this address.
+        await gateway.close();
         // Keep-alive sockets go idle as their streams end with `done`; close them as they do,
         // and force whatever is left once the agents' abort grace time has passed.
         server.closeIdleConnections();
