@@ -15,6 +15,9 @@ import { LocalAgent } from '../agent/local-agent.ts';
 import { TargetGuard } from '../agent/target-guard.ts';
 import { parsePolicyMode } from '../shared/address-policy.ts';
 import type { AgentLink } from '../shared/agent-link.ts';
+import { mcpHandlerFromEnv } from '../mcp/config.ts';
+import type { McpHttpHandler } from '../mcp/http.ts';
+import { mcpHubRoutes } from '../mcp/hub-mount.ts';
 import { describeError } from '../shared/errors.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen-address.ts';
 import { createHub } from './server.ts';
@@ -37,6 +40,9 @@ async function main(): Promise<number> {
   }
   const env = process.env;
   let hub: Hub;
+  let mcp: McpHttpHandler;
+  // The MCP endpoint is a hub client of this very hub; its URL is known once the hub listens.
+  let hubUrl = '';
   try {
     const listenText = args.listen ?? env.MESHPROBE_LISTEN;
     const listen = listenText ? parseListen(listenText) : DEFAULT_LISTEN;
@@ -48,8 +54,10 @@ async function main(): Promise<number> {
     const control = controlFromEnv(env, listen.host);
     // In public mode the embedded agent checks resolved addresses too (DNS rebinding).
     const agent: AgentLink = control.policy === 'public' ? new TargetGuard({ inner: local, resolver: local.resolver, mode: 'public' }) : local;
+    mcp = mcpHandlerFromEnv(env, { hubUrl: () => hubUrl, listenHosts: [listen.host], version: VERSION });
     hub = await createHub({
       listen,
+      routes: mcpHubRoutes(mcp),
       ...(env.MESHPROBE_DATA_DIR ? { dataDir: env.MESHPROBE_DATA_DIR } : {}),
       agents: [agent],
       ...control,
@@ -65,6 +73,7 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  hubUrl = hub.url;
   const names = hub.registry.list().map((a) => a.name).join(', ');
   // A fresh admin token at every start, also in a 0600 file for scripts.
   const admin = await hub.tokens.issue({ sub: 'admin', scopes: ['admin'], ttlS: 30 * 86_400 });
@@ -77,7 +86,8 @@ async function main(): Promise<number> {
       `  admin token (30 days, also in ${tokenFile}):\n    ${admin.token}\n` +
       `  curl -sN ${auth}-H 'content-type: application/json' -d '{"type":"ping","targets":["127.0.0.1"],"count":3}' ${hub.url}/v1/measurements\n` +
       `  curl -sN ${auth}-d 'ping -c 3 127.0.0.1' ${hub.url}/v1/cli\n` +
-      `  remote agent: meshprobe agent --hub ${hub.url} --name NAME --token "$(meshprobe token create --sub agent:NAME --scope agent)"\n`,
+      `  remote agent: meshprobe agent --hub ${hub.url} --name NAME --token "$(meshprobe token create --sub agent:NAME --scope agent)"\n` +
+      `  MCP (${mcp.mode}): ${hub.url}${mcp.path}  (header Authorization: Bearer TOKEN; see docs/mcp.md)\n`,
   );
 
   await new Promise<void>((resolve) => {
@@ -86,7 +96,7 @@ async function main(): Promise<number> {
       // A second signal means "now".
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
-      hub.close().then(resolve, resolve);
+      mcp.close().finally(() => hub.close()).then(resolve, resolve);
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
