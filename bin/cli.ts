@@ -54,6 +54,17 @@ export async function run(io: CliEnvironment): Promise<number> {
     io.stderr(helpText().replace(/\n*$/, '\n'));
     return Exit.Usage;
   }
+  // Subcommands outside the measurement grammar: running as a remote agent, minting tokens.
+  // --hub and --token were taken out of argv above; they are handed back to them.
+  if (flags.rest[0] === 'agent') {
+    const { runAgentCommand } = await import('../agent/agent-command.ts');
+    const passed = [...(flags.hub ? ['--hub', flags.hub] : []), ...(flags.token ? ['--token', flags.token] : [])];
+    return runAgentCommand([...passed, ...flags.rest.slice(1)], io.env, io);
+  }
+  if (flags.rest[0] === 'token' && flags.rest.length > 1) {
+    const { runTokenCommand } = await import('./token-command.ts');
+    return runTokenCommand(flags.rest.slice(1), { ...(flags.hub ? { hub: flags.hub } : {}), ...(flags.token ? { token: flags.token } : {}), env: io.env }, io);
+  }
   const parsed = parseCommand(flags.rest.map(quote).join(' '));
   if (!parsed.ok) {
     io.stderr(`${parsed.message}\n${parsed.usage.replace(/\n*$/, '\n')}`);

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { runTokenCommand } from '../../bin/token-command.ts';
+import { TokenService } from '../../hub/auth/token-service.ts';
+import { createHub } from '../../hub/server.ts';
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t) } };
+}
+
+test('token create signs with the data directory key; the hub accepts the token', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mp-tokcli-'));
+  try {
+    const a = io();
+    const code = await runTokenCommand(['create', '--sub', 'agent:lax1', '--scope', 'agent', '--ttl', '2h', '--data-dir', dir], { env: {} }, a.io);
+    assert.equal(code, 0, a.err.join(''));
+    const token = a.out.join('').trim();
+    const claims = await (await TokenService.open(dir)).verify(token);
+    assert.equal(claims.sub, 'agent:lax1');
+    assert.deepEqual(claims.scopes, ['agent']);
+    assert.equal(claims.exp - claims.iat, 7200);
+    const bad = io();
+    assert.equal(await runTokenCommand(['create', '--sub', 'x', '--ttl', 'soon', '--data-dir', dir], { env: {} }, bad.io), 2);
+    assert.match(bad.err.join(''), /--ttl soon is not a duration/);
+    const noSub = io();
+    assert.equal(await runTokenCommand(['create'], { env: { MESHPROBE_DATA_DIR: dir } }, noSub.io), 2);
+    assert.match(noSub.err[0]!, /give the subject with --sub/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('token create and revoke through a hub with an admin token; a user token is refused', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mp-tokcli-hub-'));
+  const hub = await createHub({ listen: '127.0.0.1:0', dataDir: dir, agents: [] });
+  try {
+    const admin = (await hub.tokens.issue({ sub: 'admin', scopes: ['admin'] })).token;
+    const a = io();
+    assert.equal(await runTokenCommand(['create', '--sub', 'telegram:3', '--json'], { hub: hub.url, token: admin, env: {} }, a.io), 0, a.err.join(''));
+    const minted = JSON.parse(a.out.join('')) as { token: string; jti: string };
+    assert.equal((await hub.tokens.verify(minted.token)).sub, 'telegram:3');
+    const r = io();
+    assert.equal(await runTokenCommand(['revoke', minted.jti], { env: { MESHPROBE_HUB: hub.url, MESHPROBE_TOKEN: admin } }, r.io), 0, r.err.join(''));
+    await assert.rejects(hub.tokens.verify(minted.token), /revoked/);
+    const u = io();
+    assert.equal(await runTokenCommand(['create', '--sub', 'telegram:4'], { hub: hub.url, token: minted.token, env: {} }, u.io), 1);
+    assert.match(u.err.join(''), /revoked/);
+  } finally {
+    await hub.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
