@@ -85,6 +85,26 @@ class EchoCounter {
   }
 }
 
+/**
+ * The cancel travels client → MCP server → hub → agent: wait (up to 3 s) until the count holds
+ * still for 300 ms, then require it to stay put for another second, well short of `asked`
+ * (at 50 ms a ping of 200 would go on for ten seconds).
+ */
+async function assertStopsGrowing(counter: EchoCounter, asked: number, what: string): Promise<void> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let last = await counter.count();
+  for (let waited = 0; waited < 3000; waited += 300) {
+    await sleep(300);
+    const now = await counter.count();
+    if (now === last) break;
+    last = now;
+  }
+  await sleep(1000);
+  const later = await counter.count();
+  assert.ok(last >= 3 && last < asked, `echo requests sent before ${what}: ${last} of ${asked}`);
+  assert.equal(later, last, `echo requests kept going after ${what}: ${last} → ${later}`);
+}
+
 const ajv = new Ajv({ strict: false, allErrors: true });
 
 for (const mode of ['stateless', 'stateful'] as const) {
@@ -211,13 +231,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
         );
         await assert.rejects(call);
         assert.ok(replies >= 3);
-        // Let the cancel travel client → MCP server → hub → agent, then watch the counter.
-        await new Promise((r) => setTimeout(r, 500));
-        const atCancel = await counter.count();
-        await new Promise((r) => setTimeout(r, 1000));
-        const later = await counter.count();
-        assert.ok(atCancel >= 3 && atCancel < 200, `sent before the cancel: ${atCancel}`);
-        assert.equal(later, atCancel, `echo requests kept going after the cancel: ${atCancel} → ${later}`);
+        await assertStopsGrowing(counter, 200, 'the cancel');
       } finally {
         await counter.stop();
       }
@@ -256,12 +270,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
           text += new TextDecoder().decode(value);
         }
         ac.abort();
-        await new Promise((r) => setTimeout(r, 500));
-        const atHangUp = await counter.count();
-        await new Promise((r) => setTimeout(r, 1000));
-        const later = await counter.count();
-        assert.ok(atHangUp >= 3 && atHangUp < 200, `sent before the hang-up: ${atHangUp}`);
-        assert.equal(later, atHangUp, `echo requests kept going after the hang-up: ${atHangUp} → ${later}`);
+        await assertStopsGrowing(counter, 200, 'the hang-up');
       } finally {
         await counter.stop();
       }
