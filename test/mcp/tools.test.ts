@@ -156,6 +156,23 @@ for (const mode of ['stateless', 'stateful'] as const) {
       else assert.match((client.transport as StreamableHTTPClientTransport).sessionId ?? '', /^[0-9a-f-]{36}$/);
     });
 
+    test(mode === 'stateful' ? 'another subject cannot use this session (404)' : 'GET is refused with 405: no server stream without sessions', async () => {
+      const other = (await hub.tokens.issue({ sub: 'telegram:99', scopes: ['measure'], ttlS: 600 })).token;
+      const sid = (client.transport as StreamableHTTPClientTransport).sessionId;
+      const res = await fetch(url, {
+        method: mode === 'stateful' ? 'POST' : 'GET',
+        headers: {
+          authorization: `Bearer ${other}`,
+          accept: 'application/json, text/event-stream',
+          'content-type': 'application/json',
+          ...(sid ? { 'mcp-session-id': sid } : {}),
+        },
+        ...(mode === 'stateful' ? { body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list' }) } : {}),
+      });
+      assert.equal(res.status, mode === 'stateful' ? 404 : 405);
+      await res.body?.cancel();
+    });
+
     test('tools/list: four read-only tools whose input and output schemas are valid JSON Schema', async () => {
       const listed = (await client.listTools()).tools;
       tools = new Map(listed.map((t) => [t.name, t]));
