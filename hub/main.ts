@@ -19,6 +19,7 @@ import { mcpHandlerFromEnv } from '../mcp/config.ts';
 import type { McpHttpHandler } from '../mcp/http.ts';
 import { mcpHubRoutes } from '../mcp/hub-mount.ts';
 import { describeError } from '../shared/errors.ts';
+import { startTelegramBot, telegramOptionsFromEnv, type RunningTelegramBot } from '../bots/telegram/main.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen-address.ts';
 import { createHub } from './server.ts';
 import type { Hub } from './server.ts';
@@ -90,13 +91,27 @@ async function main(): Promise<number> {
       `  MCP (${mcp.mode}): ${hub.url}${mcp.path}  (header Authorization: Bearer TOKEN; see docs/mcp.md)\n`,
   );
 
+  // The Telegram bot when TELEGRAM_BOT_TOKEN is set: a client of this hub. Without
+  // MESHPROBE_HUB_TOKEN it gets a service token here (measure, and minting /token user tokens).
+  let telegram: RunningTelegramBot | undefined;
+  const tg = telegramOptionsFromEnv(env, { hubUrl: hub.url });
+  if (tg) {
+    try {
+      const hubToken = tg.hubToken ?? (await hub.tokens.issue({ sub: 'service:telegram', scopes: ['measure', 'token:create'], ttlS: 365 * 86_400 })).token;
+      telegram = await startTelegramBot({ ...tg, hubToken, version: VERSION, log: (line) => process.stderr.write(line + '\n') });
+      process.stdout.write(`  Telegram: @${telegram.bot.botInfo.username} (${tg.webhook ? 'webhook' : 'long polling'})\n`);
+    } catch (err) {
+      process.stderr.write(`meshprobe: the Telegram bot did not start: ${describeError(err).message}\n`);
+    }
+  }
+
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.stderr.write(`meshprobe: ${signal}, closing\n`);
       // A second signal means "now".
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
-      mcp.close().finally(() => hub.close()).then(resolve, resolve);
+      Promise.resolve(telegram?.stop()).catch(() => {}).finally(() => mcp.close()).finally(() => hub.close()).then(resolve, resolve);
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
