@@ -34,8 +34,9 @@ export interface BearerVerifierOptions {
 
 /** A refusal the HTTP layer turns into a response. */
 export interface AuthRefusal {
-  status: 401 | 403;
-  /** RFC 6750 error code: `invalid_request`, `invalid_token`, `insufficient_scope`. */
+  /** 503 when the hub's keys cannot be fetched: the token may be fine, so no challenge. */
+  status: 401 | 403 | 503;
+  /** RFC 6750 error code: `invalid_request`, `invalid_token`, `insufficient_scope`; or `temporarily_unavailable`. */
   error: string;
   /** One line, safe to show; goes into `error_description` and the JSON body. */
   description: string;
@@ -86,6 +87,7 @@ export class BearerVerifier {
         requiredClaims: ['exp', 'sub'],
       }));
     } catch (err) {
+      if (keysUnavailable(err)) return { ok: false, status: 503, error: 'temporarily_unavailable', description: 'cannot fetch the hub keys to check the token; try again' };
       return { ok: false, status: 401, error: 'invalid_token', description: reason(err) };
     }
     const scopes = scopesOf(payload);
@@ -135,6 +137,14 @@ function scopesOf(payload: JWTPayload): string[] {
   return [];
 }
 
+/** The key set could not be fetched (hub down, timeout, not a JWKS): not the token's fault. */
+function keysUnavailable(err: unknown): boolean {
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return true;
+  if (err instanceof errors.JOSEError && err.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/.test(err.message)) return true;
+  // fetch() itself failed (connection refused, DNS): undici throws a TypeError.
+  return err instanceof TypeError;
+}
+
 /** A one-line reason that says what was wrong without echoing the token. */
 function reason(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'the token has expired';
@@ -142,9 +152,6 @@ function reason(err: unknown): string {
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'the token signature does not verify';
   if (err instanceof errors.JOSEAlgNotAllowed) return 'the token is not signed with Ed25519';
   if (err instanceof errors.JWKSNoMatchingKey) return 'the token was not signed by a key of this hub';
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JOSEError && err.code === 'ERR_JWKS_INVALID') {
-    return 'cannot fetch the hub keys to check the token';
-  }
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'the token is malformed';
   if (err instanceof errors.JOSEError) return `the token is not valid (${err.code})`;
   return 'the token cannot be checked';

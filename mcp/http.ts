@@ -141,7 +141,8 @@ export class McpHttpHandler {
     if (this.#o.verifier) {
       const outcome = await this.#o.verifier.verify(req.headers.authorization);
       if (!outcome.ok) {
-        res.setHeader('WWW-Authenticate', bearerChallenge(outcome, this.#metadataUrl(req), this.#o.verifier.requiredScope));
+        if (outcome.status === 503) res.setHeader('Retry-After', '5');
+        else res.setHeader('WWW-Authenticate', bearerChallenge(outcome, this.#metadataUrl(req), this.#o.verifier.requiredScope));
         res.setHeader('Cache-Control', 'no-store');
         return json(res, outcome.status, { error: outcome.error, error_description: outcome.description });
       }

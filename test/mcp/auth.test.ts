@@ -172,3 +172,30 @@ test('a foreign Host or Origin is refused before auth (DNS rebinding)', async ()
   assert.equal(ok.status, 200);
   await ok.body?.cancel();
 });
+
+test('when the hub keys cannot be fetched the answer is 503, not a 401 that blames the token', async () => {
+  // A port that was just free: nothing listens there.
+  const probe = createServer();
+  await new Promise<void>((ok) => probe.listen(0, '127.0.0.1', ok));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((ok) => probe.close(() => ok()));
+  const h = new McpHttpHandler({
+    hub: { url: hub.url },
+    verifier: new BearerVerifier({ jwks: new URL(`http://127.0.0.1:${port}/.well-known/jwks.json`), issuer: ISS, audience: AUD }),
+  });
+  const s = createServer((req, res) => void h.handle(req, res));
+  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${await token()}` },
+      body: JSON.stringify(INIT),
+    });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('www-authenticate'), null);
+    assert.equal(((await res.json()) as { error: string }).error, 'temporarily_unavailable');
+  } finally {
+    await h.close();
+    await new Promise<void>((ok) => s.close(() => ok()));
+  }
+});
