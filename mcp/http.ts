@@ -133,6 +133,21 @@ export class McpHttpHandler {
     const url = new URL(req.url ?? '/', 'http://x');
     const hostRefusal = this.#checkHostAndOrigin(req);
     if (hostRefusal) return rpcError(res, 403, -32000, hostRefusal);
+    // Browser clients (an inspector page on an allowed origin) need CORS; the Origin was
+    // checked above, so echoing it grants nothing a foreign page could use.
+    if (typeof req.headers.origin === 'string') {
+      res.setHeader('Access-Control-Allow-Origin', req.headers.origin);
+      res.setHeader('Access-Control-Expose-Headers', 'Mcp-Session-Id, WWW-Authenticate, Retry-After');
+      res.setHeader('Vary', 'Origin');
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
+        'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID',
+        'Access-Control-Max-Age': '600',
+      });
+      return void res.end();
+    }
     if (url.pathname === PRM_PATH || url.pathname === PRM_PATH + this.path) return this.#metadata(req, res);
     if (url.pathname !== this.path) return rpcError(res, 404, -32000, `not found: ${url.pathname}`);
     if (this.#closed) return rpcError(res, 503, -32000, 'the MCP endpoint is shutting down');
@@ -275,7 +290,7 @@ export class McpHttpHandler {
       scopes_supported: [v?.requiredScope ?? 'measure'],
     };
     if (v && /^https?:\/\//.test(v.issuer)) doc.authorization_servers = [v.issuer];
-    res.setHeader('Access-Control-Allow-Origin', '*');
+    if (!res.hasHeader('Access-Control-Allow-Origin')) res.setHeader('Access-Control-Allow-Origin', '*');
     json(res, 200, doc);
   }
 

@@ -19,7 +19,7 @@ export interface MountedRoute {
 export function mcpHubRoutes(handler: McpHttpHandler): MountedRoute[] {
   return handler.paths.map((path) => ({
     name: path === handler.path ? 'mcp' : 'mcp-metadata',
-    methods: path === handler.path ? ['GET', 'POST', 'DELETE'] : ['GET'],
+    methods: path === handler.path ? ['GET', 'POST', 'DELETE', 'OPTIONS'] : ['GET', 'OPTIONS'],
     path,
     public: true,
     handle: ({ req, res }) => handler.handle(req, res),

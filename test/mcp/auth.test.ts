@@ -199,3 +199,17 @@ test('when the hub keys cannot be fetched the answer is 503, not a 401 that blam
     await new Promise<void>((ok) => s.close(() => ok()));
   }
 });
+
+test('a browser page on an allowed origin gets CORS: preflight answered, session header exposed', async () => {
+  const pre = await fetch(`${base}/mcp`, { method: 'OPTIONS', headers: { origin: 'http://localhost:6274', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-origin'), 'http://localhost:6274');
+  assert.match(pre.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+  const res = await post({ authorization: `Bearer ${await token()}`, origin: 'http://localhost:6274' });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('access-control-expose-headers') ?? '', /Mcp-Session-Id/);
+  await res.body?.cancel();
+  const foreign = await fetch(`${base}/mcp`, { method: 'OPTIONS', headers: { origin: 'http://evil.example' } });
+  assert.equal(foreign.status, 403);
+  assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+});
