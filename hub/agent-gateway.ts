@@ -152,7 +152,7 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
       }
       if (!link) return ws.close(AgentCloseCode.protocolError, 'the first frame must be hello');
       link.handle(m);
-      if (m.t === 'event') o.onRelay?.(performance.now() - t0);
+      if (m.t !== 'end') o.onRelay?.(performance.now() - t0);
     });
     ws.on('close', (code, reason) => {
       clearTimeout(helloTimer);

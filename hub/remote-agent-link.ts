@@ -7,7 +7,7 @@
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../shared/agent-link.ts';
 import { isAllowed, isIpLiteral, isPrefixAllowed } from '../shared/address-policy.ts';
 import type { PolicyMode } from '../shared/address-policy.ts';
-import type { EndMessage, EventMessage, HubMessage } from '../shared/agent-protocol.ts';
+import type { EndMessage, EventMessage, EventsMessage, HubMessage } from '../shared/agent-protocol.ts';
 import { ErrorCode } from '../shared/errors.ts';
 import type { MeasurementEvent } from '../shared/events.ts';
 import type { MeasurementSpec } from '../shared/spec.ts';
@@ -119,7 +119,7 @@ export class RemoteAgentLink implements AgentLink {
   }
 
   /** Feeds a frame from the agent. Unknown ids (runs already ended) are ignored. */
-  handle(message: EventMessage | EndMessage): void {
+  handle(message: EventMessage | EventsMessage | EndMessage): void {
     const run = this.#runs.get(message.id);
     if (!run) return;
     if (message.t === 'end') {
@@ -128,7 +128,14 @@ export class RemoteAgentLink implements AgentLink {
       run.resolve();
       return;
     }
-    const e = message.e as unknown as MeasurementEvent;
+    if (message.t === 'events') {
+      for (const e of message.es) this.#relay(run, e as unknown as MeasurementEvent);
+      return;
+    }
+    this.#relay(run, message.e as unknown as MeasurementEvent);
+  }
+
+  #relay(run: OpenRun, e: MeasurementEvent): void {
     if (e.type === 'done') return;
     if ((e.type === 'summary' || e.type === 'error') && e.target !== undefined) run.open.delete(e.target);
     run.emit(e);

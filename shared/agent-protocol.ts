@@ -4,6 +4,7 @@
  * Liveness uses WebSocket ping/pong control frames in both directions.
  *
  * Agent → hub: `hello` (first frame: attributes), `event` (one measurement event of run `id`),
+ * `events` (several, in order: what one run produced in one turn of the agent's event loop),
  * `end` (run `id` finished; no further events for it).
  * Hub → agent: `welcome` (hello accepted), `run` (start measurement `id`), `cancel` (stop it).
  *
@@ -13,6 +14,9 @@
  */
 import { z } from 'zod';
 import { MeasurementSpec } from './spec.ts';
+
+/** Most events in one `events` frame. */
+export const MAX_BATCH = 1024;
 
 /** Protocol version spoken by this code; a hub refuses a `hello` with another major version. */
 export const AGENT_PROTOCOL_VERSION = 1;
@@ -75,12 +79,20 @@ export const EventMessage = z.object({
 });
 export type EventMessage = z.infer<typeof EventMessage>;
 
+/** Several events of run `id`, in order. Batching keeps frames (and syscalls) per event low at high rates. */
+export const EventsMessage = z.object({
+  t: z.literal('events'),
+  id: z.number().int().nonnegative(),
+  es: z.array(z.looseObject({ type: z.string() })).min(1).max(MAX_BATCH),
+});
+export type EventsMessage = z.infer<typeof EventsMessage>;
+
 /** Run `id` finished on the agent. */
 export const EndMessage = z.object({ t: z.literal('end'), id: z.number().int().nonnegative() });
 export type EndMessage = z.infer<typeof EndMessage>;
 
 /** Every agent → hub frame. */
-export const AgentMessage = z.discriminatedUnion('t', [HelloMessage, EventMessage, EndMessage]);
+export const AgentMessage = z.discriminatedUnion('t', [HelloMessage, EventMessage, EventsMessage, EndMessage]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
 /** The hub accepted the hello. `heartbeatMs` tells the agent how often the hub pings. */
@@ -120,6 +132,10 @@ function decode<T>(schema: z.ZodType<T>, text: string): Decoded<T> {
   } catch {
     return { ok: false, reason: 'frame is not JSON' };
   }
+  return decodeValue(schema, json);
+}
+
+function decodeValue<T>(schema: z.ZodType<T>, json: unknown): Decoded<T> {
   const r = schema.safeParse(json);
   if (r.success) return { ok: true, message: r.data };
   const issue = r.error.issues[0]!;
@@ -129,7 +145,29 @@ function decode<T>(schema: z.ZodType<T>, text: string): Decoded<T> {
 
 /** Decodes an agent → hub frame. Never throws. */
 export function decodeAgentMessage(text: string): Decoded<AgentMessage> {
-  return decode(AgentMessage, text);
+  // Event frames are nearly all the traffic: check their few fields by hand (same rules as the
+  // schema) and leave everything else, including every malformed event frame, to zod.
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'frame is not JSON' };
+  }
+  if (isFastEvent(json)) return { ok: true, message: json };
+  return decodeValue(AgentMessage, json);
+}
+
+const isEventObject = (e: unknown): boolean =>
+  typeof e === 'object' && e !== null && !Array.isArray(e) && typeof (e as { type?: unknown }).type === 'string';
+
+function isFastEvent(json: unknown): json is EventMessage | EventsMessage {
+  if (typeof json !== 'object' || json === null) return false;
+  const m = json as { t?: unknown; id?: unknown; e?: unknown; es?: unknown };
+  if (typeof m.id !== 'number' || !Number.isInteger(m.id) || m.id < 0) return false;
+  const keys = Object.keys(m).length;
+  if (m.t === 'event') return keys === 3 && isEventObject(m.e);
+  if (m.t === 'events') return keys === 3 && Array.isArray(m.es) && m.es.length >= 1 && m.es.length <= MAX_BATCH && m.es.every(isEventObject);
+  return false;
 }
 
 /** Decodes a hub → agent frame. Never throws. */

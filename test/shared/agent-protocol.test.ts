@@ -32,3 +32,18 @@ test('bad frames decode to a one-line reason, never a throw', () => {
   const badRun = decodeHubMessage(JSON.stringify({ t: 'run', id: 1, spec: { type: 'ping', targets: [] }, policy: 'lan' }));
   assert.equal(badRun.ok, false);
 });
+
+test('events frames batch several events of one run; the fast path and the schema agree on the bounds', () => {
+  const ok = decodeAgentMessage(JSON.stringify({ t: 'events', id: 3, es: [{ type: 'reply', seq: 1 }, { type: 'reply', seq: 2 }] }));
+  assert.ok(ok.ok && ok.message.t === 'events' && ok.message.es.length === 2);
+  for (const bad of [
+    { t: 'events', id: 3, es: [] },
+    { t: 'events', id: 3, es: Array.from({ length: 1025 }, () => ({ type: 'reply' })) },
+    { t: 'events', id: 3, es: [{ type: 'reply' }, { seq: 2 }] },
+    { t: 'events', id: 1.5, es: [{ type: 'reply' }] },
+    { t: 'event', id: 1, e: [] },
+  ]) {
+    const d = decodeAgentMessage(JSON.stringify(bad));
+    assert.equal(d.ok, false, JSON.stringify(bad).slice(0, 60));
+  }
+});
