@@ -1,6 +1,7 @@
 /**
  * The sweep bitmap as a PNG: one square per address of the prefix, row by row, dark when the
- * address was silent, green → yellow → red by RTT when it answered. Node-only (pngjs), so it
+ * address was silent, green → yellow → red by RTT when it answered, with a 1 px black line
+ * between squares of 4 px or more. Node-only (pngjs), so it
  * lives out of shared/; the Telegram bot imports it from here too.
  */
 import { PNG } from 'pngjs';
@@ -21,6 +22,8 @@ export interface SweepPngOptions {
 
 const SILENT: Rgb = [48, 48, 56];
 const UNPROBED: Rgb = [16, 16, 16];
+/** The line between cells when they are 4 px or more, so a reader can count addresses. */
+const GRID: Rgb = [0, 0, 0];
 type Rgb = [number, number, number];
 
 /** Encodes the grid as PNG bytes. */
@@ -35,12 +38,14 @@ export function renderSweepPng(grid: SweepGridModel, options: SweepPngOptions = 
     for (let c = 0; c < cols; c++) {
       const v = grid.cells[r * cols + c];
       const rgb = v === undefined ? UNPROBED : v === null ? SILENT : rttColour(v);
-      for (let y = r * px; y < (r + 1) * px; y++) {
-        let o = (y * cols * px + c * px) * 4;
-        for (let x = 0; x < px; x++, o += 4) {
-          data[o] = rgb[0];
-          data[o + 1] = rgb[1];
-          data[o + 2] = rgb[2];
+      const gap = px >= 4 ? 1 : 0;
+      for (let dy = 0; dy < px; dy++) {
+        let o = ((r * px + dy) * cols * px + c * px) * 4;
+        for (let dx = 0; dx < px; dx++, o += 4) {
+          const ink = dx >= px - gap || dy >= px - gap ? GRID : rgb;
+          data[o] = ink[0];
+          data[o + 1] = ink[1];
+          data[o + 2] = ink[2];
           data[o + 3] = 255;
         }
       }

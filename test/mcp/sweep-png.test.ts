@@ -39,3 +39,12 @@ test('the collector lays a /24 out 16×16 and puts each host at its offset', () 
   const png = PNG.sync.read(Buffer.from(img!.data));
   assert.equal(png.width, png.height);
 });
+
+test('cells of 4 px or more are separated by a 1 px line; their centres keep the cell colour', () => {
+  const png = PNG.sync.read(Buffer.from(renderSweepPng({ columns: 2, rows: 1, cells: [0.1, null] }, { cellPx: 8 })));
+  const at = (x: number, y: number) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3)];
+  assert.deepEqual(at(7, 3), [0, 0, 0]);
+  assert.deepEqual(at(3, 7), [0, 0, 0]);
+  assert.deepEqual(at(3, 3), rttColour(0.1));
+  assert.deepEqual(at(11, 3), [48, 48, 56]);
+});
