@@ -13,9 +13,13 @@ import { splitLines } from '../shared/ndjson.ts';
 import { startNode } from '../test/helpers/node-process.ts';
 import { epochMs } from './flood-agent.ts';
 
-const rate = Number(process.argv[2] ?? 10_000);
-const totalEvents = Number(process.argv[3] ?? 6_000);
-const ROUNDS = Number(process.argv[4] ?? 10);
+const json = process.argv.includes('--json');
+const args = process.argv.slice(2).filter((a) => a !== '--json');
+const rate = Number(args[0] ?? 10_000);
+const totalEvents = Number(args[1] ?? 6_000);
+const ROUNDS = Number(args[2] ?? 10);
+// With --json the human lines go to stderr and one JSON line (for bench/run.ts) to stdout.
+const say = (line: string) => (json ? process.stderr : process.stdout).write(line + '\n');
 const targets = Math.max(1, Math.ceil(totalEvents / 10_000));
 const count = Math.ceil(totalEvents / targets);
 
@@ -49,7 +53,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 function describe(label: string, r: RunResult): { p50: number; p99: number; eps: number } {
   const s = [...r.latencies].sort((a, b) => a - b);
   const out = { p50: pct(s, 50), p99: pct(s, 99), eps: r.events / r.seconds };
-  console.log(`${label.padEnd(8)} ${r.events} events in ${r.seconds.toFixed(2)} s = ${Math.round(out.eps)} events/s; latency p50 ${out.p50.toFixed(3)} ms, p99 ${out.p99.toFixed(3)} ms, max ${s.at(-1)!.toFixed(3)} ms`);
+  say(`${label.padEnd(8)} ${r.events} events in ${r.seconds.toFixed(2)} s = ${Math.round(out.eps)} events/s; latency p50 ${out.p50.toFixed(3)} ms, p99 ${out.p99.toFixed(3)} ms, max ${s.at(-1)!.toFixed(3)} ms`);
   return out;
 }
 
@@ -69,7 +73,7 @@ try {
   const directUrl = (await agent.waitFor(/^direct (http:\/\/\S+)/))[1]!;
   const spec = { type: 'ping', targets: Array.from({ length: targets }, (_, i) => `127.0.0.${i + 1}`), count, from: ['flood1'] };
 
-  console.log(`relay bench: ${rate || 'max'} events/s; hub ${hubUrl}, direct ${directUrl}; ${ROUNDS} alternating rounds of ${targets * count} reply events each way`);
+  say(`relay bench: ${rate || 'max'} events/s; hub ${hubUrl}, direct ${directUrl}; ${ROUNDS} alternating rounds of ${targets * count} reply events each way`);
   // Warm up both paths (JIT, connections), then alternate short rounds so that both paths see
   // the same background load (this machine is shared); compare per-round p99s.
   await stream(directUrl, undefined, { ...spec, count: 500 });
@@ -88,15 +92,30 @@ try {
   const d = describe('direct', merge(results.direct));
   const r = describe('relay', merge(results.relay));
   const addedSorted = [...added].sort((a, b) => a - b);
-  console.log(`added by the relay, all rounds pooled: p50 ${(r.p50 - d.p50).toFixed(3)} ms, p99 ${(r.p99 - d.p99).toFixed(3)} ms`);
-  console.log(`added p99 per round (relay p99 - direct p99): median ${pct(addedSorted, 50).toFixed(3)} ms, best ${addedSorted[0]!.toFixed(3)} ms, worst ${addedSorted.at(-1)!.toFixed(3)} ms (target < 1 ms at 10k events/s)`);
+  say(`added by the relay, all rounds pooled: p50 ${(r.p50 - d.p50).toFixed(3)} ms, p99 ${(r.p99 - d.p99).toFixed(3)} ms`);
+  say(`added p99 per round (relay p99 - direct p99): median ${pct(addedSorted, 50).toFixed(3)} ms, best ${addedSorted[0]!.toFixed(3)} ms, worst ${addedSorted.at(-1)!.toFixed(3)} ms (target < 1 ms at 10k events/s)`);
 
   // The hub's own share: frame in from the agent → events written to the client, from its histogram.
   const metrics = await (await fetch(hubUrl + '/metrics')).text();
   const buckets = [...metrics.matchAll(/^meshprobe_hub_relay_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])] as const);
   const total = buckets.at(-1)?.[1] ?? 0;
   const within = (q: number) => buckets.find(([, n]) => n >= q * total)?.[0];
-  console.log(`hub-internal relay time per frame (${total} frames): p50 ≤ ${within(0.5)} s, p99 ≤ ${within(0.99)} s`);
+  say(`hub-internal relay time per frame (${total} frames): p50 ≤ ${within(0.5)} s, p99 ≤ ${within(0.99)} s`);
+  if (json) {
+    process.stdout.write(
+      JSON.stringify({
+        rate,
+        rounds: ROUNDS,
+        eventsPerRound: targets * count,
+        direct: d,
+        relay: r,
+        addedP50Ms: r.p50 - d.p50,
+        addedP99PooledMs: r.p99 - d.p99,
+        addedP99MedianMs: pct(addedSorted, 50),
+        hubFrameP99S: within(0.99),
+      }) + '\n',
+    );
+  }
 } finally {
   await agent?.stop();
   await hub.stop();

@@ -61,6 +61,16 @@ const benches: Bench[] = [
       [`RTT 127.0.0.1 p99, sweeping ${r.rate} pps`, us(r.loaded.meshprobe.p99Ms), `ping ${us(r.loaded.iputils.p99Ms)}`, signed(r.loaded.p99DiffUs, 'µs'), '≤ +50 µs'],
     ],
   },
+  {
+    name: 'relay',
+    file: 'relay.ts',
+    args: ['--json'],
+    rows: (r) => [
+      [`relay agent → hub → client, ${r.rate} events/s, p50 latency`, `${r.relay.p50.toFixed(3)} ms`, `direct ${r.direct.p50.toFixed(3)} ms`, `+${r.addedP50Ms.toFixed(3)} ms`, ''],
+      [`relay p99 latency (median of ${r.rounds} alternating rounds)`, `+${r.addedP99MedianMs.toFixed(3)} ms`, `direct p99 ${r.direct.p99.toFixed(3)} ms`, `pooled +${r.addedP99PooledMs.toFixed(3)} ms`, '< 1 ms added'],
+      ['relay throughput', `${Math.round(r.relay.eps)} events/s`, `direct ${Math.round(r.direct.eps)} events/s`, `${(r.relay.eps / r.direct.eps).toFixed(2)}×`, ''],
+    ],
+  },
 ];
 
 function runBench(b: Bench): Promise<any> {
