@@ -140,6 +140,8 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
     });
     const host = m[1]!.replace(/^\[|\]$/g, '');
     await new Promise<void>((ok) => metricsServer!.listen(Number(m[2]), host, ok));
+    const port = (metricsServer.address() as { port: number }).port;
+    io.stdout(`meshprobe agent ${name}: metrics on http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics\n`);
   }
 
   let finish: (code: number) => void = () => {};

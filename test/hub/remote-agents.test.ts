@@ -65,7 +65,7 @@ test('the embedded hub writes its admin token with mode 0600 and prints it', asy
 test('two agent processes connect; ping -s lax1,fra1 streams tagged replies; killing fra1 yields its error and lax1 finishes', async (t) => {
   const skip = rawSkipReason();
   if (skip) return t.skip(skip);
-  startAgent('lax1', await mint('agent:lax1', 'agent'), ['--country', 'US', '--city', 'Los Angeles', '--asn', '64500']);
+  startAgent('lax1', await mint('agent:lax1', 'agent'), ['--country', 'US', '--city', 'Los Angeles', '--asn', '64500', '--metrics-listen', '127.0.0.1:0']);
   startAgent('fra1', await mint('agent:fra1', 'agent'), ['--country', 'DE', '--city', 'Frankfurt', '--asn', '64501']);
   await agents.get('lax1')!.waitFor(/connected to/);
   await agents.get('fra1')!.waitFor(/connected to/);
@@ -99,6 +99,12 @@ test('two agent processes connect; ping -s lax1,fra1 streams tagged replies; kil
   assert.equal(done?.type, 'done');
   assert.equal(done?.type === 'done' && done.errors, 1);
   assert.ok(events.every((e) => e.type === 'done' || ('agent' in e && (e.agent === 'lax1' || e.agent === 'fra1'))), 'every event is tagged');
+  // The agent's own metrics count what it sent and received.
+  const metricsUrl = (await agents.get('lax1')!.waitFor(/metrics on (http:\/\/\S+)/))[1]!;
+  const metrics = await (await fetch(metricsUrl)).text();
+  assert.match(metrics, /meshprobe_agent_packets_sent_total\{measurement="ping",agent="lax1"\} 12/);
+  assert.match(metrics, /meshprobe_agent_packets_received_total\{measurement="ping",agent="lax1"\} 12/);
+  assert.match(metrics, /meshprobe_agent_measurements_running\{agent="lax1"\} 0/);
   agents.delete('fra1');
   for (let i = 0; i < 50 && (await agentNames()).includes('fra1'); i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(!(await agentNames()).includes('fra1'), 'the killed agent left the registry');
