@@ -241,3 +241,26 @@ test('a packet budget per agent refuses a run that would exceed it', async () =>
     assert.equal(fine.filter((e) => e.type === 'summary').length, 1);
   });
 });
+
+test('a client that stops reading cannot make the hub buffer without bound: the run is cancelled on the agent', async () => {
+  const { FloodAgent } = await import('../../bench/flood-agent.ts');
+  const { connect } = await import('node:net');
+  await withFixture({ maxBufferedBytes: 64 * 1024 }, async (f) => {
+    const rt = await f.connect(new FloodAgent('fast1', 0));
+    const body = JSON.stringify({ type: 'ping', targets: Array.from({ length: 20 }, (_, i) => `127.0.0.${i + 1}`), from: ['fast1'], count: 10_000 });
+    const url = new URL(f.hub.url);
+    const socket = connect(Number(url.port), url.hostname);
+    await new Promise((r) => socket.once('connect', r));
+    socket.pause(); // never read: the kernel buffers fill, then the hub's response buffer
+    socket.write(`POST /v1/measurements HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${f.admin}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    let sawRunning = false;
+    for (let i = 0; i < 200; i++) {
+      if (rt.running > 0) sawRunning = true;
+      if (sawRunning && rt.running === 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(sawRunning, 'the run started on the agent');
+    assert.equal(rt.running, 0, 'the hub cancelled the run instead of buffering 200,000 events');
+    socket.destroy();
+  });
+});
