@@ -39,8 +39,9 @@ export const cliRoute: HubRoute = {
         sendText(ctx.res, 200, parsed.json ? ndjsonLine({ agents: ctx.hub.registry.list() }) : formatAgentList(ctx.hub.registry.list()));
         return;
       case 'token':
-        // Identity arrives with the hub control plane; until then say so plainly.
-        sendText(ctx.res, 501, 'token: this hub does not issue tokens (identity is not enabled)\n');
+        // A plain-text line cannot carry a subject, and minting needs admin or token:create;
+        // say where tokens come from instead (docs/operations.md).
+        sendText(ctx.res, 400, 'token: tokens come from POST /v1/tokens (admin or token:create scope), `meshprobe token create --sub SUBJECT --scope measure` on the hub\'s machine, or /token in the Telegram bot\n');
         return;
       default: {
         const spec = await admitted(ctx, parsed.spec);
