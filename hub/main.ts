@@ -7,6 +7,8 @@
  * MESHPROBE_ALLOW_ANONYMOUS (true = no token needed), MESHPROBE_POLICY (public|lan; default lan on
  * loopback, public otherwise), MESHPROBE_IP_RATE / MESHPROBE_SUBJECT_RATE (requests/s, 0 = off),
  * MESHPROBE_AGENT_PPS (packets/s per remote agent), MESHPROBE_TOKEN_ISSUER / _AUDIENCE.
+ * MESHPROBE_SMTP_LISTEN starts the SMTP gateway too (with MESHPROBE_SMTP_RELAY, MESHPROBE_EMAIL_FROM;
+ * see bots/email/main.ts).
  */
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +22,8 @@ import type { McpHttpHandler } from '../mcp/http.ts';
 import { mcpHubRoutes } from '../mcp/hub-mount.ts';
 import { describeError } from '../shared/errors.ts';
 import { startTelegramBot, telegramOptionsFromEnv, type RunningTelegramBot } from '../bots/telegram/main.ts';
+import { smtpGatewayOptionsFromEnv } from '../bots/email/main.ts';
+import { startSmtpGateway, type SmtpGateway } from '../bots/email/smtp-gateway.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen-address.ts';
 import { createHub } from './server.ts';
 import type { Hub } from './server.ts';
@@ -105,13 +109,27 @@ async function main(): Promise<number> {
     }
   }
 
+  // The SMTP gateway when MESHPROBE_SMTP_LISTEN is set (bots/email/main.ts lists its settings):
+  // a client of this hub, with a service token of its own unless MESHPROBE_HUB_TOKEN is given.
+  let smtp: SmtpGateway | undefined;
+  try {
+    const mail = smtpGatewayOptionsFromEnv(env, { hubUrl: hub.url });
+    if (mail) {
+      const hubToken = mail.hubToken ?? (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure'], ttlS: 365 * 86_400 })).token;
+      smtp = await startSmtpGateway({ ...mail, hubToken, log: (line) => process.stderr.write(`email: ${line}\n`) });
+      process.stdout.write(`  email: SMTP gateway on ${smtp.host}:${smtp.port} for ${mail.from} (replies via ${new URL(mail.relay).host})\n`);
+    }
+  } catch (err) {
+    process.stderr.write(`meshprobe: the SMTP gateway did not start: ${describeError(err).message}\n`);
+  }
+
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.stderr.write(`meshprobe: ${signal}, closing\n`);
       // A second signal means "now".
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
-      Promise.resolve(telegram?.stop()).catch(() => {}).finally(() => mcp.close()).finally(() => hub.close()).then(resolve, resolve);
+      Promise.resolve(telegram?.stop()).catch(() => {}).finally(() => smtp?.close()).finally(() => mcp.close()).finally(() => hub.close()).then(resolve, resolve);
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
