@@ -76,11 +76,29 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
   notify(() => hub.observer.streamOpened?.({ route: ctx.route.name, spec, principal: ctx.principal }));
 
   const selection = hub.registry.select(spec.from, spec.limit);
+  let corked = false;
+  const uncork = () => {
+    if (!corked) return;
+    corked = false;
+    res.uncork();
+  };
   const emit = (e: MeasurementEvent) => {
     if (res.destroyed || res.writableEnded) return;
     notify(() => hub.observer.event?.(e));
     const text = format.render(e);
-    if (text) res.write(text);
+    if (text) {
+      // Events written in one turn of the event loop (a batch relayed from a remote agent, a
+      // burst of replies) leave in one send: cork now, uncork once this turn is done.
+      // `done` goes out at once, with whatever is corked before it: end() follows right after.
+      if (e.type === 'done') {
+        if (corked) uncork();
+      } else if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(uncork);
+      }
+      res.write(text);
+    }
     // A client that reads slower than the agents produce would make us buffer without bound.
     if (e.type !== 'done' && res.writableLength > hub.maxBufferedBytes && !controller.signal.aborted) {
       controller.abort(new Error('client too slow'));
@@ -93,6 +111,7 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
   } finally {
     res.off('close', onClose);
     untrack();
+    uncork();
     if (!res.writableEnded) res.end();
   }
 }
