@@ -74,21 +74,25 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
       const token = bearerToken(req);
       if (!token) return refuseUpgrade(socket, 401, 'an agent needs a bearer token with the agent scope', true);
       let sub: string;
+      let jti: string;
+      let exp: number;
       try {
         const claims = await o.tokens.verify(token);
         if (!claims.scopes.includes(Scope.agent) || !claims.sub.startsWith('agent:')) {
           return refuseUpgrade(socket, 403, `${claims.sub} may not register an agent: it needs an agent token (sub agent:<name>, scope agent)`);
         }
         sub = claims.sub;
+        jti = claims.jti;
+        exp = claims.exp;
       } catch (err) {
         return refuseUpgrade(socket, 401, describeError(err).message, true);
       }
-      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, sub));
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, sub, jti, exp));
     })();
   };
   o.server.on('upgrade', onUpgrade);
 
-  function accept(ws: WebSocket, sub: string): void {
+  function accept(ws: WebSocket, sub: string, jti: string, exp: number): void {
     const tokenName = sub.slice('agent:'.length);
     let link: RemoteAgentLink | undefined;
     let alive = true;
@@ -99,6 +103,11 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
     };
     const helloTimer = setTimeout(() => ws.close(AgentCloseCode.timeout, 'no hello'), helloTimeoutMs);
     const beat = setInterval(() => {
+      // A connection lives no longer than its token: revocation and expiry end it too.
+      if (o.tokens.revocations.has(jti) || Date.now() / 1000 >= exp) {
+        ws.close(AgentCloseCode.unauthorized, o.tokens.revocations.has(jti) ? 'the agent token was revoked' : 'the agent token expired');
+        return;
+      }
       if (!alive) {
         log(`hub: agent ${link?.info.name ?? tokenName} stopped answering pings; dropping it`);
         ws.terminate();

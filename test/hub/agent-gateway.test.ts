@@ -264,3 +264,16 @@ test('a client that stops reading cannot make the hub buffer without bound: the 
     socket.destroy();
   });
 });
+
+test('revoking an agent token disconnects the agent at its next heartbeat, for good', async () => {
+  await withFixture({ control: { agentHeartbeatMs: 100 } }, async (f) => {
+    const issued = await f.hub.tokens.issue({ sub: 'agent:lax1', scopes: ['agent'] });
+    const rt = await f.connect(new ScriptedAgent({ name: 'lax1' }), { token: issued.token });
+    assert.ok(f.hub.registry.get('lax1'));
+    await f.hub.tokens.revoke(issued.jti, issued.exp);
+    for (let i = 0; i < 40 && f.hub.registry.get('lax1'); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(f.hub.registry.get('lax1'), undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(rt.connected, false, 'a revoked agent does not come back');
+  });
+});
