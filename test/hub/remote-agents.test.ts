@@ -71,6 +71,14 @@ test('two agent processes connect; ping -s lax1,fra1 streams tagged replies; kil
   await agents.get('fra1')!.waitFor(/connected to/);
   assert.deepEqual((await agentNames()).filter((n) => n !== 'local'), ['fra1', 'lax1']);
 
+  // The command line as people type it, through /v1/cli: both agents answer, each labelled.
+  const cli = await fetch(hubUrl + '/v1/cli', { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: 'ping -s lax1,fra1 -c 2 -i 0.05 127.0.0.1' });
+  const text = await cli.text();
+  assert.equal(cli.status, 200, text);
+  assert.match(text, /lax1/);
+  assert.match(text, /fra1/);
+  assert.equal(text.match(/2 packets transmitted, 2 received/g)?.length, 2, text);
+
   const res = await fetch(hubUrl + '/v1/measurements', {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
@@ -102,8 +110,8 @@ test('two agent processes connect; ping -s lax1,fra1 streams tagged replies; kil
   // The agent's own metrics count what it sent and received.
   const metricsUrl = (await agents.get('lax1')!.waitFor(/metrics on (http:\/\/\S+)/))[1]!;
   const metrics = await (await fetch(metricsUrl)).text();
-  assert.match(metrics, /meshprobe_agent_packets_sent_total\{measurement="ping",agent="lax1"\} 12/);
-  assert.match(metrics, /meshprobe_agent_packets_received_total\{measurement="ping",agent="lax1"\} 12/);
+  assert.match(metrics, /meshprobe_agent_packets_sent_total\{measurement="ping",agent="lax1"\} 14/); // 2 (cli) + 12
+  assert.match(metrics, /meshprobe_agent_packets_received_total\{measurement="ping",agent="lax1"\} 14/); // 2 (cli) + 12
   assert.match(metrics, /meshprobe_agent_measurements_running\{agent="lax1"\} 0/);
   agents.delete('fra1');
   for (let i = 0; i < 50 && (await agentNames()).includes('fra1'); i++) await new Promise((r) => setTimeout(r, 100));
