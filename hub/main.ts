@@ -85,13 +85,13 @@ async function main(): Promise<number> {
   const tokenFile = join(hub.dataDir, 'admin.token');
   await writeFile(tokenFile, admin.token + '\n', { mode: 0o600 });
   await chmod(tokenFile, 0o600);
-  const auth = `-H 'authorization: Bearer ${admin.token}' `;
+  const auth = `-H "authorization: Bearer $(cat ${tokenFile})" `;
   process.stdout.write(
     `meshprobe ${VERSION} hub listening on ${hub.url} (agent: ${names}; data: ${hub.dataDir}; policy ${hub.policy})\n` +
       `  admin token (30 days, also in ${tokenFile}):\n    ${admin.token}\n` +
       `  curl -sN ${auth}-H 'content-type: application/json' -d '{"type":"ping","targets":["127.0.0.1"],"count":3}' ${hub.url}/v1/measurements\n` +
       `  curl -sN ${auth}-d 'ping -c 3 127.0.0.1' ${hub.url}/v1/cli\n` +
-      `  remote agent: meshprobe agent --hub ${hub.url} --name NAME --token "$(meshprobe token create --sub agent:NAME --scope agent)"\n` +
+      `  remote agent: meshprobe agent --hub ${hub.url} --name NAME --token "$(meshprobe token create --data-dir ${hub.dataDir} --sub agent:NAME --scope agent)"\n` +
       `  MCP (${mcp.mode}): ${hub.url}${mcp.path}  (header Authorization: Bearer TOKEN; see docs/mcp.md)\n`,
   );
 
