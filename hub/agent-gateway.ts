@@ -101,11 +101,11 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
       ws.send(encodeMessage(m));
       return true;
     };
-    const helloTimer = setTimeout(() => ws.close(AgentCloseCode.timeout, 'no hello'), helloTimeoutMs);
+    const helloTimer = setTimeout(() => closeWith(ws, AgentCloseCode.timeout, 'no hello'), helloTimeoutMs);
     const beat = setInterval(() => {
       // A connection lives no longer than its token: revocation and expiry end it too.
       if (o.tokens.revocations.has(jti) || Date.now() / 1000 >= exp) {
-        ws.close(AgentCloseCode.unauthorized, o.tokens.revocations.has(jti) ? 'the agent token was revoked' : 'the agent token expired');
+        closeWith(ws, AgentCloseCode.unauthorized, o.tokens.revocations.has(jti) ? 'the agent token was revoked' : 'the agent token expired');
         return;
       }
       if (!alive) {
@@ -122,21 +122,21 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
     ws.on('message', (data, isBinary) => {
       const t0 = performance.now();
       alive = true;
-      if (isBinary) return ws.close(AgentCloseCode.protocolError, 'text frames only');
+      if (isBinary) return closeWith(ws, AgentCloseCode.protocolError, 'text frames only');
       const decoded = decodeAgentMessage(data.toString());
-      if (!decoded.ok) return ws.close(AgentCloseCode.protocolError, decoded.reason.slice(0, 120));
+      if (!decoded.ok) return closeWith(ws, AgentCloseCode.protocolError, decoded.reason);
       const m = decoded.message;
       if (m.t === 'hello') {
-        if (link) return ws.close(AgentCloseCode.protocolError, 'hello sent twice');
+        if (link) return closeWith(ws, AgentCloseCode.protocolError, 'hello sent twice');
         clearTimeout(helloTimer);
-        if (m.v !== AGENT_PROTOCOL_VERSION) return ws.close(AgentCloseCode.badVersion, `this hub speaks agent protocol ${AGENT_PROTOCOL_VERSION}, not ${m.v}`);
-        if (m.info.name !== tokenName) return ws.close(AgentCloseCode.forbidden, `the token is for agent ${tokenName}, not ${m.info.name}`);
+        if (m.v !== AGENT_PROTOCOL_VERSION) return closeWith(ws, AgentCloseCode.badVersion, `this hub speaks agent protocol ${AGENT_PROTOCOL_VERSION}, not ${m.v}`);
+        if (m.info.name !== tokenName) return closeWith(ws, AgentCloseCode.forbidden, `the token is for agent ${tokenName}, not ${m.info.name}`);
         const existing = o.registry.get(m.info.name);
         if (existing) {
           const old = [...links].find(([, l]) => l === existing);
-          if (!old) return ws.close(AgentCloseCode.replaced, `the name ${m.info.name} is taken by a local agent`);
+          if (!old) return closeWith(ws, AgentCloseCode.replaced, `the name ${m.info.name} is taken by a local agent`);
           // The same agent reconnecting before the hub noticed its old socket died.
-          old[0].close(AgentCloseCode.replaced, 'replaced by a new connection');
+          closeWith(old[0], AgentCloseCode.replaced, 'replaced by a new connection');
           links.delete(old[0]);
           old[1].lost('replaced by a new connection');
           o.registry.remove(m.info.name);
@@ -152,14 +152,14 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
         try {
           o.registry.add(link);
         } catch (err) {
-          return ws.close(AgentCloseCode.protocolError, describeError(err).message.slice(0, 120));
+          return closeWith(ws, AgentCloseCode.protocolError, describeError(err).message);
         }
         links.set(ws, link);
         send({ t: 'welcome', v: AGENT_PROTOCOL_VERSION, heartbeatMs, policy });
         o.onAgent?.('connected', m.info.name);
         return;
       }
-      if (!link) return ws.close(AgentCloseCode.protocolError, 'the first frame must be hello');
+      if (!link) return closeWith(ws, AgentCloseCode.protocolError, 'the first frame must be hello');
       link.handle(m);
       if (m.t !== 'end') o.onRelay?.(performance.now() - t0);
     });
@@ -191,7 +191,7 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
           (ws) =>
             new Promise<void>((resolve) => {
               ws.once('close', () => resolve());
-              ws.close(AgentCloseCode.goingAway, 'hub restarting');
+              closeWith(ws, AgentCloseCode.goingAway, 'hub restarting');
               setTimeout(() => {
                 ws.terminate();
                 resolve();
@@ -202,6 +202,17 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
       wss.close();
     },
   };
+}
+
+/** Closes with a reason cut to what a close frame can carry (123 bytes), never throwing. */
+function closeWith(ws: WebSocket, code: number, reason: string): void {
+  let r = reason;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -2) + '…';
+  try {
+    ws.close(code, r);
+  } catch {
+    ws.terminate();
+  }
 }
 
 function refuseUpgrade(socket: Duplex, status: 401 | 403 | 503, message: string, challenge = false): void {

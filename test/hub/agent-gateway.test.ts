@@ -277,3 +277,13 @@ test('revoking an agent token disconnects the agent at its next heartbeat, for g
     assert.equal(rt.connected, false, 'a revoked agent does not come back');
   });
 });
+
+test('long agent names in a refusal do not break the close frame (123-byte limit)', async () => {
+  await withFixture({}, async (f) => {
+    const a = 'a'.repeat(63);
+    const b = 'b'.repeat(63);
+    const token = (await f.hub.tokens.issue({ sub: `agent:${a}`, scopes: ['agent'] })).token;
+    await assert.rejects(f.connect(new ScriptedAgent({ name: b }), { token }), /token is for agent a+/);
+    assert.equal((await fetch(f.hub.url + '/healthz')).status, 200);
+  });
+});
