@@ -5,8 +5,10 @@
  *
  * Only strict literals are accepted (dotted quads, RFC 4291 IPv6 text). Forms such as `127.1`
  * or `0x7f000001` are not IP literals here; they are hostnames, and the agent checks whatever the
- * resolver makes of them before any packet is sent.
+ * resolver makes of them before any packet is sent. The literal grammar and the formatter are
+ * those of ip-address.ts; this module adds brackets and zones on input, and the ranges.
  */
+import { addressBits, formatIp as formatAddress, parseIp as parseAddress, type IpAddress } from './ip-address.ts';
 
 /** What kind of address this is, by IANA special-purpose registries (RFC 6890 and successors). */
 export type AddressKind =
@@ -25,13 +27,10 @@ export type AddressKind =
 /** The deployment's target policy: `public` refuses every non-public range; `lan` allows them. */
 export type PolicyMode = 'public' | 'lan';
 
-/** A parsed IP address: 4 or 16 bytes. */
-export interface IpAddress {
-  family: 4 | 6;
-  bytes: Uint8Array;
-}
+/** A parsed IP address (the shared type of ip-address.ts: family + bigint value). */
+export type { IpAddress };
 
-/** A parsed CIDR prefix. `bytes` has the host bits cleared. */
+/** A parsed CIDR prefix. `value` has the host bits cleared. */
 export interface IpPrefix extends IpAddress {
   prefix: number;
 }
@@ -135,12 +134,7 @@ export function parseIp(text: string): IpAddress | undefined {
     if (!s.includes(':')) return undefined;
     s = s.slice(0, pct);
   }
-  if (s.includes(':')) {
-    const bytes = parseV6(s);
-    return bytes ? { family: 6, bytes } : undefined;
-  }
-  const bytes = parseV4(s);
-  return bytes ? { family: 4, bytes } : undefined;
+  return parseAddress(s);
 }
 
 /** True when `text` is an IPv4 or IPv6 literal that {@link parseIp} accepts. */
@@ -148,71 +142,12 @@ export function isIpLiteral(text: string): boolean {
   return parseIp(text) !== undefined;
 }
 
-function parseV4(s: string): Uint8Array | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    // No leading zeros: inet_aton would read 010 as octal 8, so such strings are ambiguous.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out[i] = n;
-  }
-  return out;
-}
-
-function parseV6(s: string): Uint8Array | undefined {
-  if (s.length > 45) return undefined;
-  let tail: Uint8Array | undefined;
-  let head = s;
-  // An embedded dotted quad at the end stands for the last two groups.
-  const lastColon = s.lastIndexOf(':');
-  if (s.slice(lastColon + 1).includes('.')) {
-    tail = parseV4(s.slice(lastColon + 1));
-    if (!tail) return undefined;
-    head = s.slice(0, lastColon + 1) + '0:0';
-  }
-  const dbl = head.indexOf('::');
-  if (dbl !== -1 && head.indexOf('::', dbl + 1) !== -1) return undefined;
-  const groups: number[] = [];
-  const parseGroups = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const g of part.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
-  if (dbl !== -1) {
-    const left = parseGroups(head.slice(0, dbl));
-    const right = parseGroups(head.slice(dbl + 2));
-    if (!left || !right) return undefined;
-    const missing = 8 - left.length - right.length;
-    if (missing < 1) return undefined;
-    groups.push(...left, ...new Array<number>(missing).fill(0), ...right);
-  } else {
-    const all = parseGroups(head);
-    if (!all || all.length !== 8) return undefined;
-    groups.push(...all);
-  }
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    out[i * 2] = groups[i]! >> 8;
-    out[i * 2 + 1] = groups[i]! & 0xff;
-  }
-  if (tail) out.set(tail, 12);
-  return out;
-}
-
 /** Parses `address/prefix` (or a bare address, as a host prefix). Host bits are cleared. */
 export function parseCidr(text: string): IpPrefix | undefined {
   const slash = text.indexOf('/');
   const ip = parseIp(slash === -1 ? text : text.slice(0, slash));
   if (!ip) return undefined;
-  const max = ip.family === 4 ? 32 : 128;
+  const max = addressBits(ip.family);
   let prefix = max;
   if (slash !== -1) {
     const p = text.slice(slash + 1).trim();
@@ -220,24 +155,18 @@ export function parseCidr(text: string): IpPrefix | undefined {
     prefix = Number(p);
     if (prefix > max) return undefined;
   }
-  return { family: ip.family, bytes: maskBytes(ip.bytes, prefix), prefix };
+  return { family: ip.family, value: ip.value & netMask(ip.family, prefix), prefix };
 }
 
-function maskBytes(bytes: Uint8Array, prefix: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  for (let i = 0; i < out.length; i++) {
-    const bits = Math.max(0, Math.min(8, prefix - i * 8));
-    out[i] = out[i]! & ((0xff << (8 - bits)) & 0xff);
-  }
-  return out;
+function netMask(family: 4 | 6, prefix: number): bigint {
+  const width = BigInt(addressBits(family));
+  return ((1n << width) - 1n) ^ ((1n << (width - BigInt(prefix))) - 1n);
 }
 
 /** True when `ip` lies inside `net` (same family only). */
 export function prefixContains(net: IpPrefix, ip: IpAddress): boolean {
   if (net.family !== ip.family) return false;
-  const masked = maskBytes(ip.bytes, net.prefix);
-  for (let i = 0; i < masked.length; i++) if (masked[i] !== net.bytes[i]) return false;
-  return true;
+  return (ip.value & netMask(net.family, net.prefix)) === net.value;
 }
 
 /** True when two prefixes share at least one address. Aligned prefixes nest or are disjoint. */
@@ -246,30 +175,12 @@ export function prefixesOverlap(a: IpPrefix, b: IpPrefix): boolean {
   return a.prefix <= b.prefix ? prefixContains(a, b) : prefixContains(b, a);
 }
 
-/** Formats an address: dotted quad, or RFC 5952 IPv6 (longest zero run compressed, lower case). */
+/**
+ * Formats an address: dotted quad, or RFC 5952 IPv6 (longest zero run compressed, lower case).
+ * IPv4-mapped addresses stay in hex groups (`::ffff:c000:201`), as this formatter always wrote them.
+ */
 export function formatIp(ip: IpAddress): string {
-  const b = ip.bytes;
-  if (ip.family === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return formatAddress(ip.family, ip.value, { dottedMappedV4: false });
 }
 
 /**
@@ -283,9 +194,10 @@ export function classifyAddress(address: string | IpAddress): AddressClass | und
   for (const r of table) {
     if (!prefixContains(r.net, ip)) continue;
     if (r.embedsV4At !== undefined) {
-      const v4 = ip.bytes.slice(r.embedsV4At, r.embedsV4At + 4);
-      const inner = classifyAddress({ family: 4, bytes: v4 })!;
-      const embedded = formatIp({ family: 4, bytes: v4 });
+      // embedsV4At counts bytes from the front of the 16; shift the four bytes down to the bottom.
+      const v4: IpAddress = { family: 4, value: (ip.value >> BigInt((12 - r.embedsV4At) * 8)) & 0xffffffffn };
+      const inner = classifyAddress(v4)!;
+      const embedded = formatIp(v4);
       // The deprecated compatible form is never routable, whatever it embeds.
       const kind = inner.kind === 'public' ? r.kind : inner.kind;
       const range = kind === 'public' ? undefined : inner.kind === 'public' ? r.cidr : inner.range;

@@ -1,16 +1,13 @@
 /**
  * IPv4 and IPv6 addresses and CIDR prefixes: parsing, normalisation, size and expansion.
  * Pure and runtime-neutral (no node:net): the grammar, the sweep and the renderers all use it,
- * in Node and in workerd. Addresses are carried as bigint so one code path serves both families.
+ * in Node and in workerd. Address text itself (parse, RFC 5952 format) lives in ip-address.ts;
+ * its names are re-exported here so importers of cidr.ts keep one import line.
  */
 import { Limits } from './spec.ts';
+import { addressBits, formatIp, isIp, parseIp, type IpAddress } from './ip-address.ts';
 
-/** A parsed IP address. */
-export interface IpAddress {
-  family: 4 | 6;
-  /** The address as an unsigned integer (32 or 128 bits). */
-  value: bigint;
-}
+export { addressBits, formatIp, isIp, normalizeIp, parseIp, type IpAddress } from './ip-address.ts';
 
 /** A normalised CIDR prefix (host bits cleared). */
 export interface Prefix {
@@ -27,121 +24,6 @@ export interface Prefix {
 
 /** Result of {@link parseCidr}: a value, never an exception. */
 export type CidrResult = { ok: true; prefix: Prefix } | { ok: false; message: string };
-
-/** Width in bits of an address of `family`. */
-export function addressBits(family: 4 | 6): number {
-  return family === 4 ? 32 : 128;
-}
-
-const V4_OCTET = /^(0|[1-9][0-9]{0,2})$/;
-
-function parseV4(s: string): bigint | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  let v = 0n;
-  for (const p of parts) {
-    // Leading zeros are refused, as inet_pton does: "010" would be octal to some tools.
-    if (!V4_OCTET.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    v = (v << 8n) | BigInt(n);
-  }
-  return v;
-}
-
-const V6_GROUP = /^[0-9a-fA-F]{1,4}$/;
-
-function parseV6(s: string): bigint | undefined {
-  if (s.length === 0 || s.length > 45) return undefined;
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const groupsOf = (part: string, allowV4Tail: boolean): number[] | undefined => {
-    if (part === '') return [];
-    const items = part.split(':');
-    const out: number[] = [];
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i]!;
-      if (allowV4Tail && i === items.length - 1 && it.includes('.')) {
-        const v4 = parseV4(it);
-        if (v4 === undefined) return undefined;
-        out.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
-      } else if (V6_GROUP.test(it)) {
-        out.push(parseInt(it, 16));
-      } else {
-        return undefined;
-      }
-    }
-    return out;
-  };
-  let groups: number[];
-  if (halves.length === 2) {
-    const head = groupsOf(halves[0]!, false);
-    const tail = groupsOf(halves[1]!, true);
-    if (!head || !tail || head.length + tail.length > 7) return undefined;
-    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-  } else {
-    const all = groupsOf(s, true);
-    if (!all || all.length !== 8) return undefined;
-    groups = all;
-  }
-  let v = 0n;
-  for (const g of groups) v = (v << 16n) | BigInt(g);
-  return v;
-}
-
-/** Parses an IPv4 or IPv6 literal (no zone index, no brackets). Undefined when it is not one. */
-export function parseIp(s: string): IpAddress | undefined {
-  const t = s.trim();
-  if (t.includes(':')) {
-    const v = parseV6(t);
-    return v === undefined ? undefined : { family: 6, value: v };
-  }
-  const v = parseV4(t);
-  return v === undefined ? undefined : { family: 4, value: v };
-}
-
-/** True when `s` is an IPv4 or IPv6 literal. */
-export function isIp(s: string): boolean {
-  return parseIp(s) !== undefined;
-}
-
-/** Formats an address: dotted quad, or RFC 5952 canonical IPv6 (lower case, longest zero run as `::`). */
-export function formatIp(family: 4 | 6, value: bigint): string {
-  if (family === 4) {
-    return [24n, 16n, 8n, 0n].map((sh) => String((value >> sh) & 0xffn)).join('.');
-  }
-  const g: number[] = [];
-  for (let i = 7; i >= 0; i--) g.push(Number((value >> BigInt(i * 16)) & 0xffffn));
-  // IPv4-mapped addresses keep the dotted tail (RFC 5952 §5).
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
-    return `::ffff:${formatIp(4, value & 0xffffffffn)}`;
-  }
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    // RFC 5952 §4.2.2: a single zero group is not compressed; the first longest run wins.
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-}
-
-/** Canonical text of an address literal (`2001:DB8:0::1` → `2001:db8::1`); undefined when not one. */
-export function normalizeIp(s: string): string | undefined {
-  const a = parseIp(s);
-  return a && formatIp(a.family, a.value);
-}
 
 function mask(family: 4 | 6, bits: number): bigint {
   const width = BigInt(addressBits(family));

@@ -4,6 +4,7 @@
  * TCP ports + sequence). Pure and runtime-neutral: Uint8Array in, plain objects out.
  */
 import type { IcmpErrorKind } from './events.ts';
+import { formatIp, ipFromBytes } from './ip-address.ts';
 
 /** ICMPv4 types we build or parse (RFC 792). */
 export const IcmpType = {
@@ -369,33 +370,12 @@ export function parseEmbeddedPacket(b: Uint8Array): EmbeddedPacket | undefined {
 
 /** Dotted-quad form of 4 bytes. */
 export function ipv4ToString(b: Uint8Array): string {
-  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  return formatIp(4, ipFromBytes(b.subarray(0, 4)).value);
 }
 
-/** RFC 5952 text form of 16 bytes (longest run of zero groups compressed). */
+/** RFC 5952 text form of 16 bytes (longest run of zero groups compressed, IPv4-mapped dotted). */
 export function ipv6ToString(b: Uint8Array): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push(u16(b, i));
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  // IPv4-mapped addresses keep the dotted tail, as every tool prints them.
-  if (bestStart === 0 && bestLen === 5 && g[5] === 0xffff) return `::ffff:${ipv4ToString(b.subarray(12, 16))}`;
-  const hex = g.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return formatIp(6, ipFromBytes(b.subarray(0, 16)).value);
 }
 
 function u16(b: Uint8Array, i: number): number {

@@ -2,7 +2,7 @@
  * The Internet checksum (RFC 1071) and the IPv4/IPv6 pseudo-headers that UDP and TCP sum over.
  * Pure: packet building lives in TypeScript, the native addon only moves bytes.
  */
-import { parseIp } from './cidr.ts';
+import { ipToBytes, parseIp } from './ip-address.ts';
 
 /**
  * One's-complement sum of 16-bit big-endian words over `chunks`, continuing from `initial`
@@ -47,14 +47,7 @@ export interface PseudoHeader {
 export function addressBytes(address: string): Uint8Array {
   const ip = parseIp(address);
   if (!ip) throw new Error(`not an IP address: ${address}`);
-  const n = ip.family === 4 ? 4 : 16;
-  const out = new Uint8Array(n);
-  let v = ip.value;
-  for (let i = n - 1; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
+  return ipToBytes(ip);
 }
 
 /**
