@@ -102,7 +102,7 @@ export async function runTokenCommand(
       } catch (err) {
         return fail(describeError(err).message, 1);
       }
-      io.stderr('meshprobe token: revoked in the data directory; a running hub sees it after a restart\n');
+      io.stderr('meshprobe token: revoked in the data directory; a hub running on it refuses the token from its next request on\n');
     }
     io.stdout(`revoked ${jti}\n`);
     return 0;

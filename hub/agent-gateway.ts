@@ -103,6 +103,8 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
     };
     const helloTimer = setTimeout(() => closeWith(ws, AgentCloseCode.timeout, 'no hello'), helloTimeoutMs);
     const beat = setInterval(() => {
+      // Picks up revocations written by `meshprobe token revoke` for the next beat to see.
+      void o.tokens.revocations.refresh();
       // A connection lives no longer than its token: revocation and expiry end it too.
       if (o.tokens.revocations.has(jti) || Date.now() / 1000 >= exp) {
         closeWith(ws, AgentCloseCode.unauthorized, o.tokens.revocations.has(jti) ? 'the agent token was revoked' : 'the agent token expired');

@@ -79,18 +79,23 @@ export interface RouteContext {
   req: IncomingMessage;
   res: ServerResponse;
   url: URL;
+  /** Decoded `:name` segments of the route's path, e.g. `{ jti: '…' }` for `/v1/tokens/:jti`. */
+  params: Record<string, string>;
   principal: Principal;
   route: HubRoute;
   hub: HubContext;
 }
 
-/** A route: exact path, allowed methods, handler. Extra routes come in through HubOptions.routes. */
+/** A route: path, allowed methods, handler. Extra routes come in through HubOptions.routes. */
 export interface HubRoute {
   /** Stable name for metrics and authorize, e.g. `measurements`. */
   name: string;
   /** Allowed methods; a GET route also answers HEAD. */
   methods: string[];
-  /** Exact path, e.g. `/v1/measurements` (query string ignored). */
+  /**
+   * Path, e.g. `/v1/measurements` (query string ignored); a `:name` segment matches any one
+   * segment and reaches the handler as `params.name` (hub/route-table.ts). Exact paths win.
+   */
   path: string;
   /** Skip `authorize` (health checks, JWKS). */
   public?: boolean;

@@ -14,6 +14,7 @@ import { HttpError, sendError, sendText } from './http-io.ts';
 import { DEFAULT_LISTEN, parseListen, urlFor } from './listen-address.ts';
 import type { ListenAddress } from './listen-address.ts';
 import { isRefusal } from './route.ts';
+import { RouteTable } from './route-table.ts';
 import type { Admit, Authorize, HubContext, HubObserver, HubRoute, Principal } from './route.ts';
 import { cliRoute } from './routes/cli.ts';
 import { agentsRoute, healthRoute, versionRoute } from './routes/info.ts';
@@ -134,9 +135,9 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     log,
   };
   const authorize = options.authorize ?? control.authorize;
-  const routes = new Map<string, HubRoute>();
+  const routes = new RouteTable();
   for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...control.routes, ...(options.routes ?? [])]) {
-    routes.set(r.path, r);
+    routes.add(r);
   }
 
   const server = createServer({ noDelay: true }, (req, res) => {
@@ -147,7 +148,8 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     const started = performance.now();
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://hub.invalid');
-    const route = routes.get(url.pathname);
+    const matched = routes.match(url.pathname);
+    const route = matched?.route;
     res.on('close', () => {
       try {
         context.observer.request?.({ route: route?.name ?? 'unknown', method, status: res.statusCode, durationMs: performance.now() - started });
@@ -169,7 +171,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
         if (isRefusal(verdict)) throw new HttpError(verdict.status, verdict.code, verdict.message, verdict.headers);
         principal = verdict;
       }
-      await route.handle({ req, res, url, principal, route, hub: context });
+      await route.handle({ req, res, url, params: matched!.params, principal, route, hub: context });
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;
       const headers = err instanceof HttpError ? err.headers : {};

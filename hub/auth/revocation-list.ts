@@ -2,8 +2,14 @@
  * Revoked token ids (`jti`), persisted in the data directory so a revocation survives restarts.
  * One JSON object per line, appended; entries whose token has expired anyway are dropped when
  * the file is loaded, so it cannot grow without bound.
+ *
+ * Another process may append to the file too (`meshprobe token revoke` on the hub's machine,
+ * without a hub URL). refresh() picks that up: it stats the file and re-reads it only when its
+ * size, mtime or inode changed. The token service calls it before every verification, so a
+ * revocation counts from the next request on, whatever the filesystem (an inotify watch misses
+ * changes on NFS and bind mounts, and needs a lifecycle of its own); one stat costs microseconds.
  */
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** File name inside the data directory. */
@@ -14,6 +20,9 @@ export class RevocationList {
   readonly #now: () => number;
   /** jti → expiry (seconds since the epoch); kept until the token would have expired. */
   readonly #revoked = new Map<string, number>();
+  /** size:mtime:inode of the file when last read; '' before the first read. */
+  #seen = '';
+  #refreshing: Promise<void> | undefined;
 
   /** `file` undefined keeps revocations in memory only (tests, ephemeral hubs). */
   constructor(file?: string, now: () => number = Date.now) {
@@ -21,11 +30,15 @@ export class RevocationList {
     this.#now = now;
   }
 
-  /** Reads the persisted list, dropping entries of tokens that have expired. */
-  async load(): Promise<void> {
+  /**
+   * Reads the persisted list, dropping entries of tokens that have expired (and rewriting the
+   * file without them unless `compact` is false: refresh() must not race another writer).
+   */
+  async load(compact = true): Promise<void> {
     if (!this.#file) return;
     let text = '';
     try {
+      this.#seen = signature(await stat(this.#file));
       text = await readFile(this.#file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
@@ -43,7 +56,30 @@ export class RevocationList {
         dropped++;
       }
     }
-    if (dropped > 0) await this.#rewrite();
+    if (dropped > 0 && compact) await this.#rewrite();
+  }
+
+  /**
+   * Re-reads the file when another process changed it since the last read; entries are only
+   * ever added (a revocation cannot be undone). Concurrent calls share one stat. Never throws:
+   * an unreadable file leaves the list as it was.
+   */
+  refresh(): Promise<void> {
+    if (!this.#file) return Promise.resolve();
+    this.#refreshing ??= this.#refreshNow().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  async #refreshNow(): Promise<void> {
+    try {
+      const now = signature(await stat(this.#file!));
+      if (now === this.#seen) return;
+      await this.load(false);
+    } catch {
+      // ENOENT (nothing revoked yet) or unreadable: keep what we have.
+    }
   }
 
   /** True when `jti` was revoked. */
@@ -69,4 +105,8 @@ export class RevocationList {
     const lines = [...this.#revoked].map(([jti, exp]) => JSON.stringify({ jti, exp }) + '\n').join('');
     await writeFile(this.#file, lines, { mode: 0o600 });
   }
+}
+
+function signature(s: { size: number; mtimeMs: number; ino: number }): string {
+  return `${s.size}:${s.mtimeMs}:${s.ino}`;
 }

@@ -134,6 +134,8 @@ export class TokenService {
       throw unauthorized(explain(err), err);
     }
     const jti = payload.jti!;
+    // A revocation written by another process (the CLI) counts from this request on.
+    await this.revocations.refresh();
     if (this.revocations.has(jti)) throw unauthorized('the token has been revoked');
     if (typeof payload.scope !== 'string') throw unauthorized('the token has no scope claim');
     return {

@@ -1,6 +1,7 @@
 /**
  * Identity routes: `GET /.well-known/jwks.json` (public), `POST /v1/tokens` (admin or
- * token:create), `POST /v1/tokens/revoke` (admin), `GET /v1/whoami` (any valid token).
+ * token:create), `DELETE /v1/tokens/:jti` and `POST /v1/tokens/revoke` (admin), `GET /v1/whoami`
+ * (any valid token).
  */
 import { ErrorCode } from '../../shared/errors.ts';
 import { mayMint, parseScopes, Scope } from '../auth/scopes.ts';
@@ -104,6 +105,23 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
     },
   };
 
+  // The REST form of revocation: the token is a resource named by its jti, and deleting it
+  // revokes it. Same scope as POST /v1/tokens/revoke (authorize sees the same route name).
+  const remove: HubRoute = {
+    name: 'tokens-revoke',
+    methods: ['DELETE'],
+    path: '/v1/tokens/:jti',
+    async handle({ res, params }) {
+      const jti = params.jti ?? '';
+      try {
+        await tokens.revoke(jti);
+      } catch (err) {
+        throw new HttpError(400, ErrorCode.BadRequest, (err as Error).message);
+      }
+      sendJson(res, 200, { revoked: jti });
+    },
+  };
+
   const whoami: HubRoute = {
     name: 'whoami',
     methods: ['GET'],
@@ -113,10 +131,11 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
       sendJson(res, 200, {
         sub: principal.subject,
         scope: principal.scopes.join(' '),
+        ...(principal.via ? { via: principal.via } : {}),
         ...(claims ? { jti: claims.jti, expiresAt: new Date(claims.exp * 1000).toISOString() } : {}),
       });
     },
   };
 
-  return [jwks, create, revoke, whoami];
+  return [jwks, create, revoke, remove, whoami];
 }

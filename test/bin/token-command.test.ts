@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { runTokenCommand } from '../../bin/token-command.ts';
 import { TokenService } from '../../hub/auth/token-service.ts';
 import { createHub } from '../../hub/server.ts';
+import { startNode } from '../helpers/node-process.ts';
 
 function io() {
   const out: string[] = [];
@@ -50,6 +51,25 @@ test('token create and revoke through a hub with an admin token; a user token is
     const u = io();
     assert.equal(await runTokenCommand(['create', '--sub', 'telegram:4'], { hub: hub.url, token: minted.token, env: {} }, u.io), 1);
     assert.match(u.err.join(''), /revoked/);
+  } finally {
+    await hub.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('token revoke without a hub (another process, the data directory) reaches a running hub without a restart', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mp-tokcli-live-'));
+  const hub = await createHub({ listen: '127.0.0.1:0', dataDir: dir, agents: [] });
+  try {
+    const user = await hub.tokens.issue({ sub: 'telegram:9', scopes: ['read'] });
+    const whoami = () => fetch(`${hub.url}/v1/whoami`, { headers: { authorization: `Bearer ${user.token}` } });
+    assert.equal((await whoami()).status, 200);
+    const cli = startNode('bin/meshprobe.js', ['token', 'revoke', '--data-dir', dir, user.jti], { MESHPROBE_HUB: '', MESHPROBE_DATA_DIR: '' });
+    assert.equal(await cli.exited, 0, cli.lines.join('\n'));
+    assert.ok(cli.lines.includes(`revoked ${user.jti}`), cli.lines.join('\n'));
+    const res = await whoami();
+    assert.equal(res.status, 401);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /revoked/);
   } finally {
     await hub.close();
     await rm(dir, { recursive: true, force: true });

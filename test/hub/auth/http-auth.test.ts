@@ -128,6 +128,29 @@ test('POST /v1/tokens mints, whoami reads, revoke kills; token:create is limited
   });
 });
 
+test('DELETE /v1/tokens/:jti revokes (admin only): the token gets 401 on its next use', async () => {
+  await withHub({}, async (hub, admin) => {
+    const del = (jti: string, token: string) => fetch(`${hub.url}/v1/tokens/${encodeURIComponent(jti)}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    const user = await hub.tokens.issue({ sub: 'telegram:8', scopes: ['measure'] });
+    const ok = await measure(hub, user.token);
+    assert.equal(ok.status, 200);
+    await ok.text();
+    assert.equal((await del(user.jti, user.token)).status, 403, 'a user cannot revoke');
+    const res = await del(user.jti, admin);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { revoked: user.jti });
+    const after = await measure(hub, user.token);
+    assert.equal(after.status, 401);
+    assert.match(((await after.json()) as { error: { message: string } }).error.message, /revoked/);
+    const bad = await del('no spaces allowed', admin);
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: { message: string } }).error.message, /^jti:/);
+    const get = await fetch(`${hub.url}/v1/tokens/${user.jti}`, { headers: { authorization: `Bearer ${admin}` } });
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get('allow'), 'DELETE');
+  });
+});
+
 test('MESHPROBE_ALLOW_ANONYMOUS lets token-less requests through but still rejects bad tokens', async () => {
   await withHub({ allowAnonymous: true }, async (hub) => {
     const anon = await measure(hub);
