@@ -1,12 +1,14 @@
 /**
  * Bearer-token verification for the MCP endpoint: a hub-issued JWT, checked with jose against
- * the hub's JWKS (algorithm, signature, issuer, audience, expiry) and then for the scope the
+ * the hub's JWKS (algorithm, signature, issuer, audience, expiry), then, when a status check is
+ * given, with the hub itself for revocation (token-status.ts), and then for the scope the
  * tools need. Answers what the HTTP layer must send: the AuthInfo the SDK passes to tool
  * handlers, or a 401/403 with an RFC 6750 / RFC 9728 `WWW-Authenticate` challenge.
  */
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { HubTokenStatus } from './token-status.ts';
 
 /** Options of {@link BearerVerifier}. */
 export interface BearerVerifierOptions {
@@ -30,6 +32,11 @@ export interface BearerVerifierOptions {
   superScopes?: string[];
   /** Seconds of clock skew tolerated on `exp`/`nbf`. Default 30. */
   clockToleranceSec?: number;
+  /**
+   * Asks the hub whether it still accepts a token (revocation). Default none: only the
+   * signature and claims are checked, fine for keys that are not the hub's.
+   */
+  status?: Pick<HubTokenStatus, 'check'>;
 }
 
 /** A refusal the HTTP layer turns into a response. */
@@ -57,6 +64,7 @@ export class BearerVerifier {
   readonly #audience: string | string[];
   readonly #superScopes: string[];
   readonly #tolerance: number;
+  readonly #status: BearerVerifierOptions['status'];
 
   constructor(options: BearerVerifierOptions) {
     if (!options.issuer) throw new TypeError('BearerVerifier: issuer is required');
@@ -69,6 +77,7 @@ export class BearerVerifier {
     this.requiredScope = options.requiredScope ?? 'measure';
     this.#superScopes = options.superScopes ?? ['admin'];
     this.#tolerance = options.clockToleranceSec ?? 30;
+    this.#status = options.status;
   }
 
   /** Checks one Authorization header value (or its absence). Never throws. */
@@ -90,6 +99,9 @@ export class BearerVerifier {
       if (keysUnavailable(err)) return { ok: false, status: 503, error: 'temporarily_unavailable', description: 'cannot fetch the hub keys to check the token; try again' };
       return { ok: false, status: 401, error: 'invalid_token', description: reason(err) };
     }
+    // Only for tokens that verified: forged ones never reach the hub or the cache.
+    const revoked = await this.#status?.check(token, typeof payload.jti === 'string' ? payload.jti : undefined, payload.exp!);
+    if (revoked) return { ok: false, ...revoked };
     const scopes = scopesOf(payload);
     const allowed = scopes.includes(this.requiredScope) || scopes.some((s) => this.#superScopes.includes(s));
     if (!allowed) {

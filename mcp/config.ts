@@ -11,8 +11,11 @@
  *   MESHPROBE_TOKEN_ISSUER        expected `iss`; default urn:meshprobe:hub (the hub's default)
  *   MESHPROBE_TOKEN_AUDIENCE      expected `aud`; default urn:meshprobe:api (the hub's default)
  *   MESHPROBE_ALLOW_ANONYMOUS     true = no token needed (off by default)
+ *   MESHPROBE_MCP_TOKEN_CHECK_S   seconds a "token still valid" answer of the hub is trusted
+ *                                 (revocation check, token-status.ts); default 5; `off` = no check
  */
 import { BearerVerifier } from './auth.ts';
+import { HubTokenStatus } from './token-status.ts';
 import { McpHttpHandler } from './http.ts';
 import type { McpHttpOptions } from './http.ts';
 
@@ -40,10 +43,15 @@ export function mcpHandlerFromEnv(env: NodeJS.ProcessEnv, o: McpEnvOptions): Mcp
     const jwksText = env.MESHPROBE_JWKS_URL;
     // The embedded hub's URL is known only after it listens: resolve the JWKS URL lazily.
     const jwks = jwksText ? parseUrl('MESHPROBE_JWKS_URL', jwksText) : () => new URL(`${hubUrl()}/.well-known/jwks.json`);
+    const check = (env.MESHPROBE_MCP_TOKEN_CHECK_S ?? '').trim();
+    const ttlS = check === '' ? 5 : check === 'off' ? undefined : Number(check);
+    if (ttlS !== undefined && !(Number.isFinite(ttlS) && ttlS >= 0)) throw new Error(`MESHPROBE_MCP_TOKEN_CHECK_S must be seconds ≥ 0 or off, not '${check}'`);
     verifier = new BearerVerifier({
       jwks,
       issuer: env.MESHPROBE_TOKEN_ISSUER || DEFAULT_ISSUER,
       audience: env.MESHPROBE_TOKEN_AUDIENCE || DEFAULT_AUDIENCE,
+      // Revoked tokens are refused too: the hub is asked (and the answer cached for ttlS).
+      ...(ttlS !== undefined ? { status: new HubTokenStatus({ hubUrl, ttlMs: ttlS * 1000 }) } : {}),
     });
   }
   const publicUrl = env.MESHPROBE_MCP_PUBLIC_URL ? parseUrl('MESHPROBE_MCP_PUBLIC_URL', env.MESHPROBE_MCP_PUBLIC_URL).href : undefined;
