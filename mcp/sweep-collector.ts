@@ -1,11 +1,11 @@
 /**
- * Collects a sweep's `host` events per agent×prefix and turns each into a grid for the PNG.
- * The grid is square-ish: 2^k cells laid out 2^ceil(k/2) wide, so a /24 is 16×16 and a /16
- * is 256×256, and an address sits at the same place in every picture of that prefix.
+ * Collects a sweep's `host` events per agent×prefix into a SweepGrid (shared/sweep-grid.ts) and
+ * draws each as a PNG. The layout is the grid's, so an address sits at the same cell here, in
+ * the Telegram photo and in the CLI bitmap (a /24 is 16×16, a /16 is 256×256).
  */
-import { indexInPrefix, parseCidr, prefixSize } from '../shared/cidr.ts';
-import type { Prefix } from '../shared/cidr.ts';
+import { parseCidr, prefixSize } from '../shared/cidr.ts';
 import type { MeasurementEvent } from '../shared/events.ts';
+import { SweepGrid } from '../shared/sweep-grid.ts';
 import { renderSweepPng } from './sweep-png.ts';
 import type { SweepGridModel } from './sweep-png.ts';
 
@@ -15,8 +15,7 @@ const MAX_CELLS = 1 << 16;
 interface Sweep {
   agent: string;
   target: string;
-  prefix: Prefix;
-  cells: (number | null | undefined)[];
+  grid: SweepGrid;
 }
 
 /** Feed it every event of a probe measurement; ask for the images at the end. */
@@ -25,28 +24,28 @@ export class SweepCollector {
 
   add(e: MeasurementEvent): void {
     if (e.type === 'start') this.#sweep(e.agent, e.target, e.address);
-    else if (e.type === 'host') {
-      const s = this.#sweep(e.agent, e.target, undefined);
-      if (!s) return;
-      const i = indexInPrefix(s.prefix, e.address);
-      if (i >= 0 && i < s.cells.length) s.cells[i] = e.rttMs;
-    }
+    else if (e.type === 'host') this.#sweep(e.agent, e.target, undefined)?.grid.add(e);
   }
 
-  /** The grids, one per agent×prefix that had hosts. */
+  /** The grids, one per agent×prefix that had hosts, cell by cell (RTT, null silent, undefined pending). */
   grids(): (SweepGridModel & { agent: string; target: string; prefix: string })[] {
-    return [...this.#sweeps.values()]
-      .filter((s) => s.cells.some((c) => c !== undefined))
-      .map((s) => {
-        const k = Math.log2(s.cells.length);
-        const columns = 2 ** Math.ceil(k / 2);
-        return { agent: s.agent, target: s.target, prefix: s.prefix.text, columns, rows: s.cells.length / columns, cells: s.cells };
-      });
+    return this.#drawn().map(({ agent, target, grid }) => ({
+      agent,
+      target,
+      prefix: grid.prefix.text,
+      columns: grid.columns,
+      rows: grid.rows,
+      cells: Array.from({ length: grid.size }, (_, i) => grid.rttMs(i)),
+    }));
   }
 
   /** One PNG per grid. */
   images(): { agent: string; prefix: string; data: Uint8Array }[] {
-    return this.grids().map((g) => ({ agent: g.agent, prefix: g.prefix, data: renderSweepPng(g) }));
+    return this.#drawn().map(({ agent, grid }) => ({ agent, prefix: grid.prefix.text, data: renderSweepPng(grid) }));
+  }
+
+  #drawn(): Sweep[] {
+    return [...this.#sweeps.values()].filter((s) => s.grid.counts().pending < s.grid.size);
   }
 
   #sweep(agent: string, target: string, address: string | undefined): Sweep | undefined {
@@ -55,9 +54,8 @@ export class SweepCollector {
     if (have) return have;
     const parsed = parseCidr(address && address.includes('/') ? address : target);
     if (!parsed.ok) return undefined;
-    const size = prefixSize(parsed.prefix);
-    if (size > BigInt(MAX_CELLS)) return undefined;
-    const s: Sweep = { agent, target, prefix: parsed.prefix, cells: new Array<number | null | undefined>(Number(size)).fill(undefined) };
+    if (prefixSize(parsed.prefix) > BigInt(MAX_CELLS)) return undefined;
+    const s: Sweep = { agent, target, grid: new SweepGrid(parsed.prefix) };
     this.#sweeps.set(key, s);
     return s;
   }

@@ -1,12 +1,14 @@
 /**
  * The sweep bitmap as a PNG: one square per address of the prefix, row by row, dark when the
  * address was silent, green → yellow → red by RTT when it answered, with a 1 px black line
- * between squares of 4 px or more. Node-only (pngjs), so it
- * lives out of shared/; the Telegram bot imports it from here too.
+ * between squares of 4 px or more. The layout (cell index ↔ address) is shared/sweep-grid.ts's,
+ * the same as the CLI's text bitmap. Node-only (pngjs), so it lives out of shared/; the
+ * Telegram bot imports it from here too.
  */
 import { PNG } from 'pngjs';
+import { SweepGrid } from '../shared/sweep-grid.ts';
 
-/** What the renderer needs of a sweep grid: cells in address order, laid out `columns` wide. */
+/** A grid given cell by cell (tests, one-cell swatches): cells in address order, laid out `columns` wide. */
 export interface SweepGridModel {
   columns: number;
   rows: number;
@@ -27,7 +29,8 @@ const GRID: Rgb = [0, 0, 0];
 type Rgb = [number, number, number];
 
 /** Encodes the grid as PNG bytes. */
-export function renderSweepPng(grid: SweepGridModel, options: SweepPngOptions = {}): Uint8Array {
+export function renderSweepPng(grid: SweepGrid | SweepGridModel, options: SweepPngOptions = {}): Uint8Array {
+  const cellAt = grid instanceof SweepGrid ? (i: number) => grid.rttMs(i) : (i: number) => grid.cells[i];
   const cols = Math.max(1, grid.columns);
   const rows = Math.max(1, grid.rows);
   const px = options.cellPx ?? Math.min(16, Math.max(1, Math.floor(512 / cols)));
@@ -36,7 +39,7 @@ export function renderSweepPng(grid: SweepGridModel, options: SweepPngOptions = 
   const data = png.data;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      const v = grid.cells[r * cols + c];
+      const v = cellAt(r * cols + c);
       const rgb = v === undefined ? UNPROBED : v === null ? SILENT : rttColour(v);
       const gap = px >= 4 ? 1 : 0;
       for (let dy = 0; dy < px; dy++) {

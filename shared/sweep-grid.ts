@@ -1,7 +1,8 @@
 /**
  * The layout of a sweep bitmap: one cell per address of a prefix, row-major, so that for an IPv4
  * /24 the row is the high nibble of the last octet and for a /16 the row is the third octet.
- * The CLI draws it in text (this file), Telegram and MCP draw the same model as a PNG.
+ * The CLI draws it in text (this file), Telegram and MCP draw the same model as a PNG
+ * (mcp/sweep-png.ts), colouring answered cells by the RTT kept here.
  *
  * Text rendering uses half blocks, two address rows per character line: `▀` top answered,
  * `▄` bottom answered, `█` both, `·` silent, a blank still pending. Half blocks rather than
@@ -56,6 +57,8 @@ export class SweepGrid {
   readonly columns: number;
   readonly rows: number;
   #cells: Uint8Array;
+  /** RTT in ms of each reachable cell (the PNG colours by it); 0 when set without one. */
+  #rtt: Float64Array;
   #reachable = 0;
   #silent = 0;
 
@@ -83,6 +86,7 @@ export class SweepGrid {
     this.columns = cols;
     this.rows = Math.ceil(this.size / cols);
     this.#cells = new Uint8Array(this.size);
+    this.#rtt = new Float64Array(this.size);
   }
 
   /** Cell codes, row-major ({@link CELL_PENDING}, {@link CELL_REACHABLE}, {@link CELL_SILENT}). Read-only view. */
@@ -117,12 +121,26 @@ export class SweepGrid {
     return STATE_OF[this.#cells[index] ?? CELL_PENDING]!;
   }
 
-  /** Sets one cell by address or index. Returns false (and changes nothing) outside the prefix. */
-  set(at: string | number, state: CellState): boolean {
+  /**
+   * What the PNG draws for a cell: the RTT in ms when it answered (0 when set without one),
+   * null when silent, undefined when pending or outside the grid.
+   */
+  rttMs(index: number): number | null | undefined {
+    const code = this.#cells[index];
+    if (code === CELL_REACHABLE) return this.#rtt[index]!;
+    return code === CELL_SILENT ? null : undefined;
+  }
+
+  /**
+   * Sets one cell by address or index, with the RTT of a reachable one. Returns false (and
+   * changes nothing) outside the prefix.
+   */
+  set(at: string | number, state: CellState, rttMs?: number): boolean {
     const i = typeof at === 'number' ? at : this.indexOf(at);
     if (!Number.isInteger(i) || i < 0 || i >= this.size) return false;
     const old = this.#cells[i]!;
     const code = CODE_OF[state];
+    this.#rtt[i] = code === CELL_REACHABLE ? (rttMs ?? 0) : 0;
     if (old === code) return true;
     if (old === CELL_REACHABLE) this.#reachable--;
     if (old === CELL_SILENT) this.#silent--;
@@ -135,7 +153,7 @@ export class SweepGrid {
   /** Feeds a stream event: a `host` event inside the prefix sets its cell; others are ignored. */
   add(e: MeasurementEvent): boolean {
     if (e.type !== 'host') return false;
-    return this.set(e.address, e.rttMs === null || e.rttMs === undefined ? 'silent' : 'reachable');
+    return e.rttMs === null || e.rttMs === undefined ? this.set(e.address, 'silent') : this.set(e.address, 'reachable', e.rttMs);
   }
 
   /** How many cells are in each state. */

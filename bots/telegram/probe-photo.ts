@@ -6,10 +6,11 @@
  */
 import { InputFile, type Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { indexInPrefix, parseCidr, prefixSize, type Prefix } from '../../shared/cidr.ts';
+import { parseCidr, prefixSize } from '../../shared/cidr.ts';
 import { describeError, ErrorCode } from '../../shared/errors.ts';
 import type { HubClient } from '../../shared/hub-client.ts';
 import type { MeasurementSpec } from '../../shared/spec.ts';
+import { SweepGrid } from '../../shared/sweep-grid.ts';
 import { renderSweepPng } from '../../mcp/sweep-png.ts';
 import { agentKeyboard } from './agent-keyboard.ts';
 import { escapeHtml } from './pre-html.ts';
@@ -31,35 +32,14 @@ export interface ProbePhotoOptions {
   onSent?: (messageId: number) => void;
 }
 
-/** The grid of one sweep, laid out square-ish: 2^k cells, 2^ceil(k/2) columns (a /24 is 16×16). */
-export interface SweepGrid {
-  prefix: Prefix;
-  columns: number;
-  rows: number;
-  /** RTT in ms (answered), null (silent), undefined (pending), in address order. */
-  cells: (number | null | undefined)[];
-}
-
-/** An empty grid for `cidr`; undefined when it is not a prefix or too large to draw. */
+/**
+ * An empty grid for `cidr` (shared/sweep-grid.ts, the layout the CLI and MCP draw too);
+ * undefined when it is not a prefix or too large to draw.
+ */
 export function sweepGrid(cidr: string): SweepGrid | undefined {
   const parsed = parseCidr(cidr);
-  if (!parsed.ok) return undefined;
-  const size = prefixSize(parsed.prefix);
-  if (size > BigInt(MAX_CELLS)) return undefined;
-  const n = Number(size);
-  const columns = 2 ** Math.ceil(Math.log2(n) / 2);
-  return { prefix: parsed.prefix, columns, rows: Math.ceil(n / columns), cells: new Array<number | null | undefined>(n).fill(undefined) };
-}
-
-/** Counts of a grid. */
-export function gridCounts(grid: SweepGrid): { up: number; silent: number; pending: number } {
-  let up = 0;
-  let silent = 0;
-  for (const c of grid.cells) {
-    if (c === null) silent++;
-    else if (c !== undefined) up++;
-  }
-  return { up, silent, pending: grid.cells.length - up - silent };
+  if (!parsed.ok || prefixSize(parsed.prefix) > BigInt(MAX_CELLS)) return undefined;
+  return new SweepGrid(parsed.prefix);
 }
 
 export class ProbePhoto {
@@ -112,8 +92,7 @@ export class ProbePhoto {
       for await (const e of this.#o.hub.measure(spec, { signal: this.#abort.signal })) {
         if (e.type === 'start' && this.#agent === undefined) this.#agent = e.agent;
         if (e.type === 'host' && (this.#agent === undefined || e.agent === this.#agent)) {
-          const i = indexInPrefix(grid.prefix, e.address);
-          if (i >= 0 && i < grid.cells.length) grid.cells[i] = e.rttMs;
+          grid.add(e);
         } else if (e.type === 'error') {
           this.#note = `⚠ ${e.message}`;
         }
@@ -130,8 +109,8 @@ export class ProbePhoto {
 
   /** Changes whenever the picture or caption would: the stream coalesces on it. */
   #key(): string {
-    const c = this.#grid ? gridCounts(this.#grid) : { up: 0, silent: 0, pending: 0 };
-    return `${c.up}/${c.silent}/${c.pending}/${this.#finished}/${this.#note ?? ''}/${this.#agent ?? ''}`;
+    const c = this.#grid?.counts() ?? { reachable: 0, silent: 0, pending: 0 };
+    return `${c.reachable}/${c.silent}/${c.pending}/${this.#finished}/${this.#note ?? ''}/${this.#agent ?? ''}`;
   }
 
   #keyboard(): InlineKeyboardMarkup | undefined {
@@ -144,12 +123,12 @@ export class ProbePhoto {
 
   #caption(): string {
     const g = this.#grid!;
-    const c = gridCounts(g);
+    const c = g.counts();
     const from = this.#agent ? ` from ${this.#agent}` : '';
     const state = this.#finished ? `done in ${((this.#endedAt - this.#startedAt) / 1000).toFixed(1)} s` : 'running…';
     const lines = [
       `<b>probe ${escapeHtml(g.prefix.text)}</b>${escapeHtml(from)} — ${state}`,
-      `🟩 ${c.up} up · ⬛ ${c.silent} silent · ${c.pending} pending`,
+      `🟩 ${c.reachable} up · ⬛ ${c.silent} silent · ${c.pending} pending`,
     ];
     if (this.#note) lines.push(escapeHtml(this.#note));
     return lines.join('\n');

@@ -48,3 +48,12 @@ test('cells of 4 px or more are separated by a 1 px line; their centres keep the
   assert.deepEqual(at(3, 3), rttColour(0.1));
   assert.deepEqual(at(11, 3), [48, 48, 56]);
 });
+
+test('a SweepGrid draws exactly as the same cells given one by one', async () => {
+  const { SweepGrid } = await import('../../shared/sweep-grid.ts');
+  const g = new SweepGrid('127.5.6.0/28');
+  g.add({ type: 'host', agent: 'l', target: '127.5.6.0/28', address: '127.5.6.3', rttMs: 12 });
+  g.add({ type: 'host', agent: 'l', target: '127.5.6.0/28', address: '127.5.6.9', rttMs: null });
+  const cells = Array.from({ length: 16 }, (_, i) => (i === 3 ? 12 : i === 9 ? null : undefined));
+  assert.deepEqual(renderSweepPng(g, { cellPx: 4 }), renderSweepPng({ columns: 4, rows: 4, cells }, { cellPx: 4 }));
+});

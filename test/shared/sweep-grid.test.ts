@@ -108,3 +108,13 @@ test('bad prefixes and layouts are RangeErrors with a reason', () => {
   assert.ok(r.ok);
   assert.throws(() => new SweepGrid(r.prefix), RangeError);
 });
+
+test('rttMs gives what the PNG draws: the RTT when answered, null when silent, undefined when pending', () => {
+  const g = new SweepGrid('127.1.0.0/30');
+  g.add({ type: 'host', agent: 'a', target: '127.1.0.0/30', address: '127.1.0.1', rttMs: 0.25 });
+  g.add({ type: 'host', agent: 'a', target: '127.1.0.0/30', address: '127.1.0.2', rttMs: null });
+  g.set(3, 'reachable');
+  assert.deepEqual([0, 1, 2, 3, 4].map((i) => g.rttMs(i)), [undefined, 0.25, null, 0, undefined]);
+  g.set(1, 'silent');
+  assert.equal(g.rttMs(1), null, 'a cell that turns silent forgets its RTT');
+});
