@@ -33,6 +33,8 @@ export interface ControlPlaneOptions {
   subjectBurst?: number;
   /** Exempt loopback clients from the per-IP rate (embedded front-ends). Default true. */
   exemptLoopback?: boolean;
+  /** The admin token file to name in a 401 to loopback clients (the embedded launcher's). Default: unset. */
+  localTokenFile?: string;
   /** Packets per second each remote agent may be asked to send at once. Default 20,000; 0 = off. */
   agentPpsBudget?: number;
   /** JWT issuer and audience. Defaults urn:meshprobe:hub, urn:meshprobe:api. */
@@ -74,6 +76,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
       ...(o.subjectRatePerS !== undefined ? { subjectRatePerS: o.subjectRatePerS } : {}),
       ...(o.subjectBurst !== undefined ? { subjectBurst: o.subjectBurst } : {}),
       ...(o.exemptLoopback !== undefined ? { exemptLoopback: o.exemptLoopback } : {}),
+      ...(o.localTokenFile !== undefined ? { localTokenFile: o.localTokenFile } : {}),
     }),
     admit: createPolicyAdmit({ mode: policy, ...(o.limits ? { limits: o.limits } : {}) }),
     observer: metrics.observer(),

@@ -11,7 +11,7 @@
  * see bots/email/main.ts).
  */
 import { chmod, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalAgent } from '../agent/local-agent.ts';
 import { TargetGuard } from '../agent/target-guard.ts';
@@ -60,12 +60,15 @@ async function main(): Promise<number> {
     // In public mode the embedded agent checks resolved addresses too (DNS rebinding).
     const agent: AgentLink = control.policy === 'public' ? new TargetGuard({ inner: local, resolver: local.resolver, mode: 'public' }) : local;
     mcp = mcpHandlerFromEnv(env, { hubUrl: () => hubUrl, listenHosts: [listen.host], version: VERSION });
+    // A 401 to a local client names the admin token file below (never to remote clients).
+    const localTokenFile = join(resolve(env.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
     hub = await createHub({
       listen,
       routes: mcpHubRoutes(mcp),
       ...(env.MESHPROBE_DATA_DIR ? { dataDir: env.MESHPROBE_DATA_DIR } : {}),
       agents: [agent],
       ...control,
+      control: { ...control.control, localTokenFile },
       log: (line) => process.stderr.write(line + '\n'),
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') throw new Error(`cannot listen on ${listen.host}:${listen.port}: the address is in use (set MESHPROBE_LISTEN or --listen)`);
@@ -96,12 +99,13 @@ async function main(): Promise<number> {
   );
 
   // The Telegram bot when TELEGRAM_BOT_TOKEN is set: a client of this hub. Without
-  // MESHPROBE_HUB_TOKEN it gets a service token here (measure, and minting /token user tokens).
+  // MESHPROBE_HUB_TOKEN it gets a service token here (measure, minting /token user tokens, and
+  // delegate: each call names the Telegram user, so the hub limits users apart).
   let telegram: RunningTelegramBot | undefined;
   const tg = telegramOptionsFromEnv(env, { hubUrl: hub.url });
   if (tg) {
     try {
-      const hubToken = tg.hubToken ?? (await hub.tokens.issue({ sub: 'service:telegram', scopes: ['measure', 'token:create'], ttlS: 365 * 86_400 })).token;
+      const hubToken = tg.hubToken ?? (await hub.tokens.issue({ sub: 'service:telegram', scopes: ['measure', 'token:create', 'delegate'], ttlS: 365 * 86_400 })).token;
       telegram = await startTelegramBot({ ...tg, hubToken, version: VERSION, log: (line) => process.stderr.write(line + '\n') });
       process.stdout.write(`  Telegram: @${telegram.bot.botInfo.username} (${tg.webhook ? 'webhook' : 'long polling'})\n`);
     } catch (err) {
@@ -110,12 +114,13 @@ async function main(): Promise<number> {
   }
 
   // The SMTP gateway when MESHPROBE_SMTP_LISTEN is set (bots/email/main.ts lists its settings):
-  // a client of this hub, with a service token of its own unless MESHPROBE_HUB_TOKEN is given.
+  // a client of this hub, with a service token of its own unless MESHPROBE_HUB_TOKEN is given
+  // (delegate: each command runs on behalf of email:<sender>).
   let smtp: SmtpGateway | undefined;
   try {
     const mail = smtpGatewayOptionsFromEnv(env, { hubUrl: hub.url });
     if (mail) {
-      const hubToken = mail.hubToken ?? (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure'], ttlS: 365 * 86_400 })).token;
+      const hubToken = mail.hubToken ?? (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure', 'delegate'], ttlS: 365 * 86_400 })).token;
       smtp = await startSmtpGateway({ ...mail, hubToken, log: (line) => process.stderr.write(`email: ${line}\n`) });
       process.stdout.write(`  email: SMTP gateway on ${smtp.host}:${smtp.port} for ${mail.from} (replies via ${new URL(mail.relay).host})\n`);
     }

@@ -15,6 +15,8 @@ export interface Principal {
   subject: string;
   /** e.g. `['measure']`, `['admin']`. */
   scopes: string[];
+  /** The service that acts for `subject` (X-Meshprobe-On-Behalf-Of), e.g. `service:telegram`. */
+  via?: string;
 }
 
 /** A refusal: the hub answers `status` with `{"error":{code,message}}` and `headers`. */

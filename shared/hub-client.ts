@@ -3,6 +3,7 @@
  * (CLI, bots, MCP server, the Email Worker in workerd) speaks to the hub the same way.
  */
 import type { AgentInfo } from './agent-link.ts';
+import { delegatedSubjectProblem, ON_BEHALF_OF_HEADER } from './delegated-subject.ts';
 import { ErrorCode, MeshprobeError } from './errors.ts';
 import type { MeasurementEvent } from './events.ts';
 import { splitLines } from './ndjson.ts';
@@ -16,12 +17,54 @@ export interface HubClientOptions {
   token?: string;
   /** The fetch to use. Default: the global `fetch`; pass one to route through a custom agent. */
   fetch?: typeof fetch;
+  /**
+   * The end user every call acts for (`telegram:<id>`, `email:<address>`), sent as
+   * `X-Meshprobe-On-Behalf-Of` so the hub limits and logs that user rather than the service.
+   * Needs a token with the `delegate` scope (the hub answers 403 otherwise). Default: none.
+   */
+  onBehalfOf?: string;
 }
 
 /** Per-call options. */
 export interface HubCallOptions {
   /** Aborting cancels the request; the hub then cancels the measurement on its agents. */
   signal?: AbortSignal;
+  /** The end user this call acts for; overrides the client's `onBehalfOf`. Default: the client's. */
+  onBehalfOf?: string;
+}
+
+/** What {@link HubClient.createToken} asks for. */
+export interface CreateTokenRequest {
+  /** Subject of the new token, e.g. `telegram:12345`. */
+  sub: string;
+  /** Scopes, space-separated or as a list. Default (the hub's): `measure`. */
+  scope?: string | string[];
+  /** Lifetime: seconds, or a duration such as `90m`, `12h`, `30d`. Default: the hub's. */
+  ttl?: number | string;
+}
+
+/** A token the hub minted (`POST /v1/tokens`). */
+export interface CreatedToken {
+  token: string;
+  jti: string;
+  sub: string;
+  /** Space-separated scopes. */
+  scope: string;
+  /** ISO time of expiry. */
+  expiresAt: string;
+}
+
+/** Who the hub takes the caller for (`GET /v1/whoami`). */
+export interface WhoAmI {
+  /** The subject: the token's, or the delegated end user's. */
+  sub: string;
+  /** Space-separated scopes. */
+  scope: string;
+  /** The service acting for `sub`, when the call carried `X-Meshprobe-On-Behalf-Of`. */
+  via?: string;
+  /** The token's id and expiry (absent for anonymous use). */
+  jti?: string;
+  expiresAt?: string;
 }
 
 /** What `GET /v1/version` answers. */
@@ -56,6 +99,7 @@ export class HubClient {
   readonly url: string;
   readonly #token: string | undefined;
   readonly #fetch: typeof fetch;
+  readonly #onBehalfOf: string | undefined;
 
   constructor(options: HubClientOptions) {
     let parsed: URL;
@@ -69,8 +113,23 @@ export class HubClient {
     }
     this.url = parsed.href.replace(/\/+$/, '');
     this.#token = options.token || undefined;
+    this.#onBehalfOf = options.onBehalfOf === undefined ? undefined : checkedSubject(options.onBehalfOf);
     // Bound so that runtimes which require `this === globalThis` (workerd, browsers) are happy.
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /**
+   * The same client acting for `subject` (`telegram:<id>`, `email:<address>`): a front-end with
+   * one service token makes one of these per end user. Throws a BadRequest MeshprobeError for
+   * a subject the hub would refuse.
+   */
+  onBehalfOf(subject: string): HubClient {
+    return new HubClient({
+      url: this.url,
+      ...(this.#token ? { token: this.#token } : {}),
+      fetch: this.#fetch,
+      onBehalfOf: subject,
+    });
   }
 
   /**
@@ -84,7 +143,7 @@ export class HubClient {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
       body: JSON.stringify(spec),
-    }, options.signal);
+    }, options);
     let sawDone = false;
     try {
       for await (const line of splitLines(res.body!)) {
@@ -116,7 +175,7 @@ export class HubClient {
       method: 'POST',
       headers: { 'content-type': 'text/plain; charset=utf-8', accept: 'text/plain' },
       body: line,
-    }, options.signal);
+    }, options);
     const decoder = new TextDecoder('utf-8');
     const reader = res.body!.getReader();
     try {
@@ -138,7 +197,7 @@ export class HubClient {
 
   /** The agents the hub knows (`GET /v1/agents`). */
   async agents(options: HubCallOptions = {}): Promise<AgentInfo[]> {
-    const res = await this.#request('/v1/agents', { method: 'GET', headers: { accept: 'application/json' } }, options.signal);
+    const res = await this.#request('/v1/agents', { method: 'GET', headers: { accept: 'application/json' } }, options);
     const body = (await this.#json(res)) as { agents?: AgentInfo[] };
     if (!Array.isArray(body.agents)) throw new HubError(ErrorCode.HubUnreachable, 'the hub answered /v1/agents without an agents list', { status: res.status });
     return body.agents;
@@ -146,14 +205,39 @@ export class HubClient {
 
   /** The hub's name and version (`GET /v1/version`). */
   async version(options: HubCallOptions = {}): Promise<HubVersion> {
-    const res = await this.#request('/v1/version', { method: 'GET', headers: { accept: 'application/json' } }, options.signal);
+    const res = await this.#request('/v1/version', { method: 'GET', headers: { accept: 'application/json' } }, options);
     return (await this.#json(res)) as HubVersion;
   }
 
+  /**
+   * Asks the hub to mint a token (`POST /v1/tokens`; needs the admin or token:create scope).
+   * Throws a {@link HubError}: BadRequest (bad sub, scope or ttl), Forbidden (the caller may not
+   * mint that), Unauthorized, HubUnreachable.
+   */
+  async createToken(request: CreateTokenRequest, options: HubCallOptions = {}): Promise<CreatedToken> {
+    const res = await this.#request('/v1/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(request),
+    }, options);
+    const body = (await this.#json(res)) as Partial<CreatedToken>;
+    if (typeof body.token !== 'string') throw new HubError(ErrorCode.HubUnreachable, 'the hub answered /v1/tokens without a token', { status: res.status });
+    return body as CreatedToken;
+  }
+
+  /** Who the hub takes this client for (`GET /v1/whoami`): subject, scopes, `via` when delegated. */
+  async whoami(options: HubCallOptions = {}): Promise<WhoAmI> {
+    const res = await this.#request('/v1/whoami', { method: 'GET', headers: { accept: 'application/json' } }, options);
+    return (await this.#json(res)) as WhoAmI;
+  }
+
   /** Sends a request; resolves with a 2xx response that has a body, or throws a HubError. */
-  async #request(path: string, init: RequestInit, signal: AbortSignal | undefined): Promise<Response> {
+  async #request(path: string, init: RequestInit, options: HubCallOptions): Promise<Response> {
+    const signal = options.signal;
     const headers = new Headers(init.headers);
     if (this.#token) headers.set('authorization', `Bearer ${this.#token}`);
+    const onBehalfOf = options.onBehalfOf === undefined ? this.#onBehalfOf : checkedSubject(options.onBehalfOf);
+    if (onBehalfOf !== undefined) headers.set(ON_BEHALF_OF_HEADER, onBehalfOf);
     let res: Response;
     try {
       res = await this.#fetch(this.url + path, { ...init, headers, ...(signal ? { signal } : {}) });
@@ -179,6 +263,13 @@ export class HubClient {
     if (signal?.aborted) return cancelled(err);
     return new HubError(ErrorCode.HubUnreachable, `the stream from the hub broke: ${causeText(err)}`, { status, cause: err });
   }
+}
+
+/** The subject, or a BadRequest error with the reason the hub would give. */
+function checkedSubject(subject: string): string {
+  const problem = delegatedSubjectProblem(subject);
+  if (problem) throw new MeshprobeError(ErrorCode.BadRequest, problem);
+  return subject;
 }
 
 /** Turns a non-2xx answer into a HubError with the hub's own one-line reason. */

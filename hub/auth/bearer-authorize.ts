@@ -4,8 +4,14 @@
  * client IP or the subject is over its request rate. With anonymous use switched on, a request
  * without a token acts as `anonymous` (scopes measure, read); a token that is present is still
  * verified, so a bad one never degrades silently to anonymous.
+ *
+ * Delegated identity: a token with the `delegate` scope may name the end user it acts for in
+ * `X-Meshprobe-On-Behalf-Of` (`telegram:<id>`, `email:<address>`); the principal is then that
+ * user, `via` the service, and the per-subject rate applies to each user apart. The header from
+ * a token without the scope is refused (403), a malformed subject too (400).
  */
 import type { IncomingMessage } from 'node:http';
+import { delegatedSubjectProblem, ON_BEHALF_OF_HEADER } from '../../shared/delegated-subject.ts';
 import { describeError, ErrorCode } from '../../shared/errors.ts';
 import type { Authorize, Principal, Refusal } from '../route.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
@@ -42,6 +48,11 @@ export interface BearerAuthorizeOptions {
    * front-ends (MCP, bots), which speak for many users; their users are limited per subject.
    */
   exemptLoopback?: boolean;
+  /**
+   * Where this machine keeps an admin token (the embedded launcher's `admin.token`). When set,
+   * a 401 to a loopback client says so; remote clients never see the path. Default: unset.
+   */
+  localTokenFile?: string;
 }
 
 const isLoopback = (ip: string): boolean => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
@@ -68,6 +79,8 @@ export function createBearerAuthorize(o: BearerAuthorizeOptions): Authorize {
 
   return async (req, route) => {
     const ip = req.socket.remoteAddress ?? 'unknown';
+    const unauthorized = (message: string, error: string): Refusal =>
+      refuse401(o.localTokenFile && isLoopback(ip) ? `${message}; on this machine an admin token is in ${o.localTokenFile}` : message, error);
     const ipWait = o.exemptLoopback !== false && isLoopback(ip) ? 0 : (ipLimiter?.take(ip) ?? 0);
     if (ipWait > 0) return tooMany(`too many requests from ${ip}; retry in ${ipWait} s`, ipWait);
 
@@ -95,15 +108,32 @@ export function createBearerAuthorize(o: BearerAuthorizeOptions): Authorize {
         headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${needed.join(' ')}"` },
       };
     }
+    const onBehalfOf = req.headers[ON_BEHALF_OF_HEADER];
+    if (onBehalfOf !== undefined) {
+      if (!hasScope(principal.scopes, [Scope.delegate])) {
+        return {
+          status: 403,
+          code: ErrorCode.Forbidden,
+          message: `${principal.subject} may not act on behalf of others: X-Meshprobe-On-Behalf-Of needs a token with the delegate scope`,
+          headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${Scope.delegate}"` },
+        };
+      }
+      // node:http joins a repeated header with ", ", which the check below refuses.
+      const subject = Array.isArray(onBehalfOf) ? onBehalfOf.join(', ') : onBehalfOf;
+      const problem = delegatedSubjectProblem(subject);
+      if (problem) return { status: 400, code: ErrorCode.BadRequest, message: problem };
+      principal = { ...principal, subject, via: principal.subject };
+    }
     if (subjectLimiter && !exempt.has(principal.subject)) {
       const wait = subjectLimiter.take(principal.subject);
-      if (wait > 0) return tooMany(`too many requests for ${principal.subject}; retry in ${wait} s`, wait);
+      const who = principal.via ? `${principal.subject} (via ${principal.via})` : principal.subject;
+      if (wait > 0) return tooMany(`too many requests for ${who}; retry in ${wait} s`, wait);
     }
     return principal;
   };
 }
 
-function unauthorized(message: string, error: string): Refusal {
+function refuse401(message: string, error: string): Refusal {
   const challenge = error ? `Bearer realm="meshprobe", error="${error}"` : 'Bearer realm="meshprobe"';
   return { status: 401, code: ErrorCode.Unauthorized, message, headers: { 'www-authenticate': challenge } };
 }

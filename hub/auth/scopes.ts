@@ -15,6 +15,11 @@ export const Scope = {
   tokenCreate: 'token:create',
   /** Read-only: list agents, version. */
   read: 'read',
+  /**
+   * Act for an end user named in `X-Meshprobe-On-Behalf-Of` (front-ends with one service token:
+   * the Telegram bot, the email gateways); the hub then limits and logs that user, not the service.
+   */
+  delegate: 'delegate',
 } as const;
 
 export type Scope = (typeof Scope)[keyof typeof Scope];

@@ -217,3 +217,17 @@ test('SIGINT closes the hub cleanly (exit 0), even with a stream running', async
   assert.equal(code, 0, other.stderr());
   assert.equal(rest.at(-1), 'done', 'the running stream still ended with done');
 });
+
+test('with tokens required, a 401 to a local client names the admin token file, in one line', async () => {
+  const locked = await startMain({ MESHPROBE_ALLOW_ANONYMOUS: '' });
+  try {
+    const res = await fetch(locked.url + '/v1/cli', { method: 'POST', body: 'version' });
+    assert.equal(res.status, 401);
+    const text = (await res.text()).trimEnd();
+    assert.equal(text.split('\n').length, 1, text);
+    assert.ok(text.endsWith(`on this machine an admin token is in ${join(locked.dataDir, 'admin.token')}`), text);
+    assert.ok(existsSync(join(locked.dataDir, 'admin.token')), 'and the file is there');
+  } finally {
+    await locked.stop();
+  }
+});
