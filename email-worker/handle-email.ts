@@ -11,6 +11,7 @@ import { buildReply } from '../shared/email-reply.ts';
 import { describeError } from '../shared/errors.ts';
 import { renderHtmlText } from '../shared/render-html.ts';
 import { HubClient } from '../shared/hub-client.ts';
+import { emailSubject } from '../shared/delegated-subject.ts';
 import { mimeReply } from './mime-reply.ts';
 
 /** The inbound message as workerd hands it to `email()` (ForwardableEmailMessage). */
@@ -31,7 +32,7 @@ export interface InboundEmail {
 export interface EmailWorkerEnv {
   /** Base URL of the hub, e.g. https://hub.example.net. Required. */
   HUB_URL?: string;
-  /** Bearer token for the hub (a secret). Optional when the hub allows anonymous use. */
+  /** Bearer token for the hub (a secret), scopes `measure delegate`. Optional when the hub allows anonymous use. */
   HUB_TOKEN?: string;
   /** Largest message accepted, in bytes; larger ones are rejected in the SMTP dialogue. Default 1 MiB. */
   MAX_MESSAGE_BYTES?: string;
@@ -110,7 +111,7 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
     const answer = await answerEmail(
       { subject: mail.subject, text: mail.text, html: mail.html },
       {
-        hub: new HubClient({ url: env.HUB_URL ?? '', ...(env.HUB_TOKEN ? { token: env.HUB_TOKEN } : {}) }),
+        hub: workerHub(env, message.from),
         signal: AbortSignal.timeout(budgetS * 1000),
         budgetLabel: `${budgetS} s`,
         maxCount: positive(env.MAX_COUNT, 10),
@@ -128,6 +129,21 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
   const raw = mimeReply(reply, { from: message.to, to: message.from, id: crypto.randomUUID(), fromName: env.FROM_NAME || 'meshprobe' });
   await message.reply(new deps.EmailMessage(message.to, message.from, raw));
   return { action: 'replied', kind, partial };
+}
+
+/**
+ * The hub client for one message. With HUB_TOKEN (scopes `measure delegate`) it acts for
+ * `email:<sender>`, so the hub limits and logs each sender apart; a sender address the hub would
+ * refuse as a subject runs as the Worker itself. Throws on a bad HUB_URL (said in the reply).
+ */
+function workerHub(env: EmailWorkerEnv, sender: string): HubClient {
+  const hub = new HubClient({ url: env.HUB_URL ?? '', ...(env.HUB_TOKEN ? { token: env.HUB_TOKEN } : {}) });
+  if (!env.HUB_TOKEN) return hub;
+  try {
+    return hub.onBehalfOf(emailSubject(sender));
+  } catch {
+    return hub;
+  }
 }
 
 function positive(text: string | undefined, fallback: number): number {

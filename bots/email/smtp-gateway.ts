@@ -15,6 +15,7 @@ import { answerEmail } from '../../shared/email-answer.ts';
 import { replyDecision, SenderRateLimiter, senderAllowed } from '../../shared/email-policy.ts';
 import type { HeaderLookup, SenderRateLimiterOptions } from '../../shared/email-policy.ts';
 import { buildReply } from '../../shared/email-reply.ts';
+import { emailSubject } from '../../shared/delegated-subject.ts';
 import { describeError, ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import { HubClient } from '../../shared/hub-client.ts';
 import { renderHtmlText } from '../../shared/render-html.ts';
@@ -33,7 +34,10 @@ export interface SmtpGatewayOptions {
   recipients?: string[];
   /** Base URL of the hub. Required. */
   hubUrl: string;
-  /** Bearer token for the hub. Default: none (anonymous). */
+  /**
+   * Bearer token for the hub, scopes `measure delegate`: each command then runs on behalf of
+   * `email:<sender>`. Default: none (anonymous).
+   */
   hubToken?: string;
   /** Largest message accepted, in bytes (SIZE extension and a 552 on DATA). Default 1 MiB. */
   maxMessageBytes?: number;
@@ -132,6 +136,17 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
     },
   };
 
+  // With a service token (scope delegate) the hub limits and logs each sender apart
+  // (X-Meshprobe-On-Behalf-Of). An address the hub would refuse as a subject runs as the gateway.
+  function hubFor(sender: string): HubClient {
+    if (!options.hubToken) return hub;
+    try {
+      return hub.onBehalfOf(emailSubject(sender));
+    } catch {
+      return hub;
+    }
+  }
+
   async function handle(raw: Buffer, returnPath: string): Promise<void> {
     const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
     const sender = mail.from?.value[0]?.address ?? '';
@@ -149,7 +164,7 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
       const budgetMs = options.budgetMs ?? 60_000;
       const answer = await answerEmail(
         { subject: mail.subject, text: mail.text, html: typeof mail.html === 'string' ? mail.html : undefined },
-        { hub, signal: AbortSignal.timeout(budgetMs), budgetLabel: `${Math.round(budgetMs / 1000)} s`, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
+        { hub: hubFor(returnPath), signal: AbortSignal.timeout(budgetMs), budgetLabel: `${Math.round(budgetMs / 1000)} s`, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
       );
       body = answer;
       kind = answer.kind;

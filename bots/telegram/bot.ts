@@ -35,7 +35,10 @@ export interface TelegramBotOptions {
   botInfo?: UserFromGetMe;
   /** The hub's base URL (MESHPROBE_HUB). */
   hubUrl: string;
-  /** The bot's service token for the hub (MESHPROBE_HUB_TOKEN): measures, and mints /token tokens. */
+  /**
+   * The bot's service token for the hub (MESHPROBE_HUB_TOKEN), scopes `measure token:create delegate`:
+   * measures and mints /token tokens, each call on behalf of the Telegram user who asked.
+   */
   hubToken?: string;
   /** The hub's URL as users reach it, for the /token how-to (MESHPROBE_PUBLIC_URL). Default: hubUrl. */
   publicUrl?: string;
@@ -139,21 +142,24 @@ function commands(d: BotDeps): Composer<Context> {
       const r = d.limiter.take(String(ctx.from.id));
       if (!r.ok) return reply(ctx, `⏱ Slow down: too many commands. Try again in ${r.retryAfterS} s.`);
     }
+    // With a service token (scope delegate) the hub limits and logs each Telegram user apart
+    // (X-Meshprobe-On-Behalf-Of). Anonymous use has no one to delegate from.
+    const u: BotDeps = ctx.from && d.o.hubToken ? { ...d, hub: d.hub.onBehalfOf(`telegram:${ctx.from.id}`) } : d;
     try {
       switch (parsed.command) {
         case 'ping':
         case 'traceroute':
-          return await runMeasurement(ctx, d, parsed.spec, parsed.json);
+          return await runMeasurement(ctx, u, parsed.spec, parsed.json);
         case 'probe':
-          return await runProbe(ctx, d, parsed.spec);
+          return await runProbe(ctx, u, parsed.spec);
         case 'list': {
-          const agents = await d.hub.agents();
+          const agents = await u.hub.agents();
           return await reply(ctx, preHtml(parsed.json ? JSON.stringify(agents, null, 1) : agentListText(agents), { limit: 4000 }));
         }
         case 'version':
-          return await reply(ctx, preHtml(await versionText(d), { limit: 4000 }));
+          return await reply(ctx, preHtml(await versionText(u), { limit: 4000 }));
         case 'token':
-          return await token(ctx, d);
+          return await token(ctx, u);
       }
     } catch (err) {
       // The hub said no or could not be reached: the user gets the one-line reason. Failures
@@ -231,10 +237,7 @@ async function runProbe(ctx: Context, d: BotDeps, spec: MeasurementSpec): Promis
 async function token(ctx: Context, d: BotDeps): Promise<void> {
   if (ctx.chat?.type !== 'private' || !ctx.from) return reply(ctx, escapeHtml(TOKEN_GROUP_REFUSAL));
   try {
-    const issued = await issueUserToken(
-      { hubUrl: d.o.hubUrl, ...(d.o.hubToken ? { serviceToken: d.o.hubToken } : {}), ...(d.o.fetch ? { fetch: d.o.fetch } : {}) },
-      ctx.from.id,
-    );
+    const issued = await issueUserToken({ hub: d.hub, hasServiceToken: Boolean(d.o.hubToken) }, ctx.from.id);
     await reply(ctx, tokenReplyHtml(issued, d.o.publicUrl ?? d.o.hubUrl));
   } catch (err) {
     await reply(ctx, `⚠ ${escapeHtml(describeError(err).message)}`);

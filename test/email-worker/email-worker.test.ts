@@ -34,6 +34,7 @@ class CapturingLog extends Log {
 }
 
 let hub: Hub;
+const principals: { subject: string; via: string | undefined }[] = [];
 let mf: Miniflare;
 let dataDir: string;
 const log = new CapturingLog();
@@ -47,9 +48,12 @@ const captureStdio = (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStre
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mp-email-worker-'));
-  hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new LocalAgent({ name: 'a' }), new LocalAgent({ name: 'b' })] });
+  hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new LocalAgent({ name: 'a' }), new LocalAgent({ name: 'b' })],
+    // Who the hub measured for: the sender, via the gateway's service token (delegate scope).
+    observer: { streamOpened: (o) => void principals.push({ subject: o.principal.subject, via: o.principal.via }) },
+  });
   // The hub wants a bearer token; the Worker carries one as its HUB_TOKEN secret.
-  token = (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure'], ttlS: 3600 })).token;
+  token = (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure', 'delegate'], ttlS: 3600 })).token;
   // Bundled the way wrangler would: one ES module, cloudflare:* left to workerd.
   const bundle = await build({
     entryPoints: [join(root, 'email-worker/index.ts')],
@@ -141,6 +145,7 @@ test('ping -s a,b 127.0.0.1 ::1 → a threaded reply with text, HTML and the age
   assert.match(matrix, /<th[^>]*>127\.0\.0\.1<\/th><th[^>]*>::1<\/th>/);
   assert.match(matrix, /<tr><th[^>]*>a<\/th>(<td[^>]*background:#[0-9a-f]{6}[^>]*>[\d.]+ ms<\/td>){2}<\/tr>/);
   assert.match(matrix, /<tr><th[^>]*>b<\/th>(<td[^>]*background:#[0-9a-f]{6}[^>]*>[\d.]+ ms<\/td>){2}<\/tr>/);
+  assert.deepEqual(principals.at(-1), { subject: 'email:tester@example.org', via: 'service:email' }, 'the hub limits this sender apart');
 });
 
 test('traceroute -s a 127.0.0.1 → a threaded reply with the hop table', async (t) => {

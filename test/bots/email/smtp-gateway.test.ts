@@ -32,6 +32,7 @@ interface Received {
 }
 
 let hub: Hub;
+const principals: { subject: string; via: string | undefined }[] = [];
 let dataDir: string;
 let sink: SMTPServer;
 let sinkPort: number;
@@ -42,8 +43,11 @@ const logs: string[] = [];
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mp-smtp-gw-'));
-  hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new LocalAgent({ name: 'a' }), new LocalAgent({ name: 'b' })] });
-  hubToken = (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure'], ttlS: 3600 })).token;
+  hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new LocalAgent({ name: 'a' }), new LocalAgent({ name: 'b' })],
+    // Who the hub measured for: the sender, via the gateway's service token (delegate scope).
+    observer: { streamOpened: (o) => void principals.push({ subject: o.principal.subject, via: o.principal.via }) },
+  });
+  hubToken = (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure', 'delegate'], ttlS: 3600 })).token;
   sink = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
@@ -119,6 +123,7 @@ test('a command sent with nodemailer is answered over SMTP at the sink, threaded
   assert.match(r.mail.text ?? '', /matrix/);
   assert.match(String(r.mail.html), /meshprobe-matrix/);
   assert.match(String(r.mail.html), /<tr><th[^>]*>b<\/th>(<td[^>]*background:#[0-9a-f]{6}[^>]*>[\d.]+ ms<\/td>){2}<\/tr>/);
+  assert.deepEqual(principals.at(-1), { subject: 'email:alice@example.org', via: 'service:email' }, 'the hub limits this sender apart');
 });
 
 test('an HTML-only Outlook message is read through its text (mailparser path)', async () => {

@@ -17,7 +17,7 @@ export interface Rig {
   hub: Hub;
   bot: RunningTelegramBot;
   logs: string[];
-  /** The hub's token service, and the bot's service token (scopes `measure token:create`). */
+  /** The hub's token service, and the bot's service token (scopes `measure token:create delegate`). */
   tokens: TokenService;
   serviceToken: string;
   close(): Promise<void>;
@@ -36,7 +36,7 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
   // The hub as deployed: bearer tokens required. The bot holds a service token an admin minted.
   const hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: o.agents ?? [new LocalAgent({ name: 'local' })], ...o.hub });
   const tokens = hub.tokens;
-  const serviceToken = (await tokens.issue({ sub: 'service:telegram', scopes: ['measure', 'token:create'], ttlS: 3600 })).token;
+  const serviceToken = (await tokens.issue({ sub: 'service:telegram', scopes: ['measure', 'token:create', 'delegate'], ttlS: 3600 })).token;
   const logs: string[] = [];
   const bot = await startTelegramBot({
     token: api.token,

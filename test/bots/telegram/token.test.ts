@@ -7,9 +7,10 @@ import { groupChat, nextBotMessage, privateChat, startRig, type Rig } from './bo
 
 let rig: Rig;
 const routes: string[] = [];
+const principals: { subject: string; via: string | undefined }[] = [];
 
 before(async () => {
-  rig = await startRig({ hub: { observer: { request: (r) => void routes.push(r.route) } } });
+  rig = await startRig({ hub: { observer: { request: (r) => void routes.push(r.route), streamOpened: (s) => void principals.push({ subject: s.principal.subject, via: s.principal.via }) } } });
 });
 after(async () => {
   await rig?.close();
@@ -55,7 +56,7 @@ test('/token in a private chat returns a 30-day measure JWT for telegram:<id> th
   assert.equal(lines.at(-1)!.received, 1);
 });
 
-test('/ping through a hub that requires tokens uses the bot\'s service token', async () => {
+test('/ping through a hub that requires tokens uses the bot\'s service token on behalf of the user', async () => {
   const { user, chat } = privateChat();
   rig.api.sendText(chat, user, '/ping -c 1 127.0.0.1');
   const first = await rig.api.waitUntil(() => rig.api.botMessages(chat.id)[0], 10_000, 'the first message');
@@ -64,4 +65,6 @@ test('/ping through a hub that requires tokens uses the bot\'s service token', a
     return x && /packets transmitted/.test(x.text) && !/running/.test(x.text) ? x : undefined;
   }, 10_000, 'the statistics');
   assert.match(done.text, /1 packets transmitted, 1 received/);
+  // The hub saw the Telegram user (its per-subject limit applies to them), via the bot.
+  assert.deepEqual(principals.at(-1), { subject: `telegram:${user.id}`, via: 'service:telegram' });
 });
