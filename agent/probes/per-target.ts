@@ -5,7 +5,21 @@
 import type { MeasurementSpec } from '../../shared/spec.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
 import { describeError, ErrorCode } from '../../shared/errors.ts';
-import type { ProbeContext } from './traceroute.ts';
+
+/** What a probe runner needs to know about the target and where its events go. */
+export interface ProbeContext {
+  /** Agent name for the events. */
+  agent: string;
+  /** The target as the user wrote it. */
+  target: string;
+  /** The resolved address. */
+  address: string;
+  family: 4 | 6;
+  signal: AbortSignal;
+  emit: (e: MeasurementEvent) => void;
+  /** Reverse DNS (agent/resolver.ts reverse()); hops get no names without it. */
+  reverse?: (address: string) => Promise<string | undefined>;
+}
 
 /** What LocalAgent hands a probe runner. */
 export interface ProbeRunOptions {

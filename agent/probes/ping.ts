@@ -7,16 +7,12 @@ import type { MeasurementSpec } from '../../shared/spec.ts';
 import { pingParams, type PingParams } from '../../shared/spec.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
 import { computeStats } from '../../shared/stats.ts';
-import { describeError, ErrorCode } from '../../shared/errors.ts';
+import { ErrorCode } from '../../shared/errors.ts';
 import { echoPayload } from '../../shared/icmp-packet.ts';
 import { IcmpSocketPool, type EchoTicket } from '../icmp-socket-pool.ts';
-import type { Resolver } from '../resolver.ts';
+import { perTarget, type ProbeRunOptions } from './per-target.ts';
 
-export interface PingRunOptions {
-  agent: string;
-  resolver: Resolver;
-  signal: AbortSignal;
-  emit: (e: MeasurementEvent) => void;
+export interface PingRunOptions extends ProbeRunOptions {
   /** Default: the process-wide pool. */
   pool?: IcmpSocketPool;
 }
@@ -26,36 +22,15 @@ const DGRAM_NOTE = 'unprivileged ICMP datagram socket (no CAP_NET_RAW; allowed b
 /** Runs an ICMP ping of every target of `spec`; resolves when each has a summary or an error. */
 export async function runPing(spec: MeasurementSpec, o: PingRunOptions): Promise<void> {
   const params = pingParams(spec);
-  await Promise.all(spec.targets.map((target) => pingTarget(target, params, o)));
-}
-
-async function pingTarget(target: string, params: PingParams, o: PingRunOptions): Promise<void> {
-  const { agent, emit, signal } = o;
-  const fail = (err: unknown, code?: string) => {
-    const d = describeError(err);
-    emit({ type: 'error', agent, target, code: code ?? d.code, message: d.message });
-  };
-  if (signal.aborted) return;
-  let resolved: { address: string; family: 4 | 6 };
-  try {
-    resolved = await o.resolver.resolve(target, params.ipVersion);
-  } catch (err) {
-    fail(err, ErrorCode.ResolveFailed);
-    return;
-  }
-  if (signal.aborted) return;
-  let lease: ReturnType<IcmpSocketPool['acquire']>;
-  try {
-    lease = (o.pool ?? IcmpSocketPool.shared()).acquire(resolved.family);
-  } catch (err) {
-    fail(err);
-    return;
-  }
-  try {
-    await pingLoop(target, resolved, params, lease.channel, o);
-  } finally {
-    lease.release();
-  }
+  await perTarget(spec, o, async (ctx) => {
+    // A failure to open the socket is this target's error event (perTarget reports it).
+    const lease = (o.pool ?? IcmpSocketPool.shared()).acquire(ctx.family);
+    try {
+      await pingLoop(ctx.target, { address: ctx.address, family: ctx.family }, params, lease.channel, o);
+    } finally {
+      lease.release();
+    }
+  });
 }
 
 function pingLoop(

@@ -14,28 +14,13 @@ import { once } from 'node:events';
 import { RawSocket, rawNow, type RawPacket } from '../raw-socket.ts';
 import { sourceAddressFor } from '../source-address.ts';
 import { buildEchoRequest, parseIcmp } from '../../shared/icmp-packet.ts';
-import { buildTcpSyn, parseTcp, tcpReplyKind } from '../../shared/tcp-packet.ts';
-import { parseIpv4Header } from '../../shared/ipv4-header.ts';
+import { buildTcpSyn } from '../../shared/tcp-packet.ts';
 import { normalizeIp } from '../../shared/cidr.ts';
 import { computeStats } from '../../shared/stats.ts';
 import { Defaults, type MeasurementSpec, type Protocol } from '../../shared/spec.ts';
-import type { HopEvent, HopResponder, MeasurementEvent } from '../../shared/events.ts';
-import { perTarget, type ProbeRunOptions } from './per-target.ts';
-
-/** What a probe runner needs to know about the target and where its events go. */
-export interface ProbeContext {
-  /** Agent name for the events. */
-  agent: string;
-  /** The target as the user wrote it. */
-  target: string;
-  /** The resolved address. */
-  address: string;
-  family: 4 | 6;
-  signal: AbortSignal;
-  emit: (e: MeasurementEvent) => void;
-  /** Reverse DNS (agent/resolver.ts reverse()); hops get no names without it. */
-  reverse?: (address: string) => Promise<string | undefined>;
-}
+import type { HopEvent, HopResponder } from '../../shared/events.ts';
+import { tcpAnswer } from './tcp-answer.ts';
+import { perTarget, type ProbeContext, type ProbeRunOptions } from './per-target.ts';
 
 /** Traceroute parameters with defaults applied. */
 export interface TracerouteParams {
@@ -184,18 +169,8 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
 
   const onTcp = (batch: RawPacket[]) => {
     for (const pkt of batch) {
-      if ((normalizeIp(pkt.address) ?? pkt.address) !== dst) continue;
-      let seg = pkt.data as Uint8Array;
-      if (fam === 4) {
-        const ip = parseIpv4Header(seg);
-        if (!ip) continue;
-        seg = seg.subarray(ip.headerLength);
-      }
-      const h = parseTcp(seg);
-      if (!h || h.srcPort !== p.port || h.dstPort !== srcPort) continue;
-      const kind = tcpReplyKind(h);
-      if (!kind) continue;
-      record((h.ack - 1 - tcpSeqBase) >>> 0, { from: pkt.address, kind, final: true }, pkt.time);
+      const a = tcpAnswer(pkt, fam, dst, p.port, srcPort);
+      if (a) record((a.header.ack - 1 - tcpSeqBase) >>> 0, { from: pkt.address, kind: a.kind, final: true }, pkt.time);
     }
   };
 

@@ -13,16 +13,15 @@ import { once } from 'node:events';
 import { RawSocket, type RawPacket } from '../raw-socket.ts';
 import { sourceAddressFor } from '../source-address.ts';
 import { errorFromInfo, parseIcmp } from '../../shared/icmp-packet.ts';
-import { buildTcpSyn, parseTcp, tcpReplyKind } from '../../shared/tcp-packet.ts';
-import { parseIpv4Header } from '../../shared/ipv4-header.ts';
+import { buildTcpSyn } from '../../shared/tcp-packet.ts';
 import { normalizeIp } from '../../shared/cidr.ts';
 import { computeStats } from '../../shared/stats.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import { Defaults, pingParams, type MeasurementSpec, type PingParams } from '../../shared/spec.ts';
 import type { IcmpErrorKind } from '../../shared/events.ts';
-import { perTarget, type ProbeRunOptions } from './per-target.ts';
+import { tcpAnswer } from './tcp-answer.ts';
+import { perTarget, type ProbeContext, type ProbeRunOptions } from './per-target.ts';
 import { splitHostPort } from '../target-guard.ts';
-import type { ProbeContext } from './traceroute.ts';
 
 /** What came back for one probe. `time` is on the prober's clock (the one send() returns). */
 export type Outcome =
@@ -176,19 +175,8 @@ async function openTcpRawProber(dst: string, fam: 4 | 6, port: number, params: P
   let srcPort = 0;
   const onTcp = (batch: RawPacket[]) => {
     for (const pkt of batch) {
-      if ((normalizeIp(pkt.address) ?? pkt.address) !== dst) continue;
-      let seg = pkt.data as Uint8Array;
-      if (fam === 4) {
-        const ip = parseIpv4Header(seg);
-        if (!ip) continue;
-        seg = seg.subarray(ip.headerLength);
-      }
-      const h = parseTcp(seg);
-      if (!h || h.srcPort !== port || h.dstPort !== srcPort) continue;
-      const kind = tcpReplyKind(h);
-      if (!kind) continue;
-      const seq = (h.ack - 1 - seqBase) >>> 0;
-      on(seq, { type: 'reply', time: pkt.time, from: pkt.address, ttl: pkt.ttl ?? null, bytes: seg.length, kind });
+      const a = tcpAnswer(pkt, fam, dst, port, srcPort);
+      if (a) on((a.header.ack - 1 - seqBase) >>> 0, { type: 'reply', time: pkt.time, from: pkt.address, ttl: pkt.ttl ?? null, bytes: a.bytes, kind: a.kind });
     }
   };
   const onIcmp = (batch: RawPacket[]) => {
