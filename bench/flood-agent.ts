@@ -1,14 +1,18 @@
 /**
  * A synthetic agent for the relay bench: for each target it emits `count` reply events at a
- * fixed total rate (events/s, 0 = as fast as possible), each stamped with `sentAt` (epoch ms,
- * high resolution) so a client in another process can compute the delivery latency.
+ * fixed total rate (events/s, 0 = as fast as possible), each stamped with `sentAt` (monotonic
+ * ms, see monoMs) so a client in another process can compute the delivery latency.
  */
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../shared/agent-link.ts';
 import type { MeasurementSpec } from '../shared/spec.ts';
 import { computeStats } from '../shared/stats.ts';
 
-/** Epoch milliseconds with sub-ms resolution, comparable across processes on one machine. */
-export const epochMs = (): number => performance.timeOrigin + performance.now();
+/**
+ * Milliseconds of process.hrtime (CLOCK_MONOTONIC on Linux): one clock shared by every process
+ * of this machine, unlike performance.timeOrigin + now(), whose epoch offset is sampled per
+ * process. Nanoseconds since boot fit a double exactly.
+ */
+export const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 export class FloodAgent implements AgentLink {
   readonly info: AgentInfo;
@@ -34,7 +38,7 @@ export class FloodAgent implements AgentLink {
       for (; sent < due; sent++) {
         const target = spec.targets[sent % spec.targets.length]!;
         const seq = Math.floor(sent / spec.targets.length) + 1;
-        emit({ type: 'reply', agent, target, seq, ttl: 64, rttMs: 0.05, bytes: 64, from: target, sentAt: epochMs() } as never);
+        emit({ type: 'reply', agent, target, seq, ttl: 64, rttMs: 0.05, bytes: 64, from: target, sentAt: monoMs() } as never);
       }
       await new Promise((r) => (this.#rate > 0 ? setTimeout(r, 1) : setImmediate(r)));
     }
