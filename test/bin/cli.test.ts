@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import type { MeasurementEvent } from '../../shared/events.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
 import type { TestDnsServer } from '../helpers/dns-server.ts';
-import { countEchoRequests, echoCounterUnavailable } from '../hub/echo-counter.ts';
+import { countEchoRequests, echoCounterUnavailable } from '../helpers/echo-counter.ts';
 import { node24, root, startMain } from '../hub/main-process.ts';
 import type { MainProcess } from '../hub/main-process.ts';
 

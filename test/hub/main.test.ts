@@ -10,7 +10,7 @@ import type { MeasurementEvent, SummaryEvent } from '../../shared/events.ts';
 import { splitLines } from '../../shared/ndjson.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
 import type { TestDnsServer } from '../helpers/dns-server.ts';
-import { countEchoRequests, echoCounterUnavailable } from './echo-counter.ts';
+import { countEchoRequests, echoCounterUnavailable } from '../helpers/echo-counter.ts';
 import { node24, root, startMain } from './main-process.ts';
 import type { MainProcess } from './main-process.ts';
 

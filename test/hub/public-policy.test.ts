@@ -13,7 +13,7 @@ import { splitLines } from '../../shared/ndjson.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { startNode, type NodeProcess } from '../helpers/node-process.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
-import { countEchoRequestsOfSize, packetCounterUnavailable, type PacketCounter } from './packet-counter.ts';
+import { countEchoRequestsOfSize, echoCounterUnavailable, type EchoCounter } from '../helpers/echo-counter.ts';
 
 const SIZE = 1371; // nobody else pings with this payload size
 let dataDir: string;
@@ -60,8 +60,8 @@ async function measure(spec: Record<string, unknown>): Promise<{ status: number;
 }
 
 test('public mode refuses loopback targets at the hub and after resolution at the agents, sending nothing', async (t) => {
-  const why = await packetCounterUnavailable();
-  let counter: PacketCounter | undefined;
+  const why = await echoCounterUnavailable();
+  let counter: EchoCounter | undefined;
   if (why) t.diagnostic(`packet counting skipped: ${why}`);
   else counter = await countEchoRequestsOfSize(SIZE);
   try {

@@ -4,13 +4,11 @@
 // are the hub's own, checked by the endpoint against the hub's JWKS over HTTP.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import { PNG } from 'pngjs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -24,10 +22,10 @@ import { BearerVerifier } from '../../mcp/auth.ts';
 import { McpHttpHandler } from '../../mcp/http.ts';
 import { HubClient } from '../../shared/hub-client.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
+import { countEchoRequests, echoCounterUnavailable, type EchoCounter } from '../helpers/echo-counter.ts';
 import type { TestDnsServer } from '../helpers/dns-server.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
 
-const run = promisify(execFile);
 let hub: Hub;
 let dns: TestDnsServer;
 let tmp: string;
@@ -53,38 +51,6 @@ async function hubClient(): Promise<HubClient> {
   return new HubClient({ url: hub.url, token: await token() });
 }
 
-/** Echo requests to `address` counted by nftables, independently of the agent and the hub. */
-class EchoCounter {
-  readonly table = `mcp_test_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
-  readonly address: string;
-  constructor(address: string) {
-    this.address = address;
-  }
-  static async skipReason(): Promise<string | null> {
-    if (process.getuid?.() !== 0) return 'counting packets needs root (nftables)';
-    try {
-      await run('nft', ['--version']);
-      return null;
-    } catch {
-      return 'nft is not installed';
-    }
-  }
-  async start(): Promise<void> {
-    await run('nft', ['add', 'table', 'ip', this.table]);
-    await run('nft', ['add', 'chain', 'ip', this.table, 'out', '{ type filter hook output priority 0 ; policy accept ; }']);
-    await run('nft', ['add', 'rule', 'ip', this.table, 'out', 'ip', 'daddr', this.address, 'icmp', 'type', 'echo-request', 'counter']);
-  }
-  async count(): Promise<number> {
-    const { stdout } = await run('nft', ['list', 'table', 'ip', this.table]);
-    const m = /counter packets (\d+)/.exec(stdout);
-    assert.ok(m, `no counter in:\n${stdout}`);
-    return Number(m[1]);
-  }
-  async stop(): Promise<void> {
-    await run('nft', ['delete', 'table', 'ip', this.table]).catch(() => {});
-  }
-}
-
 /**
  * The cancel travels client → MCP server → hub → agent: wait (up to 3 s) until the count holds
  * still for 300 ms, then require it to stay put for another second, well short of `asked`
@@ -92,15 +58,15 @@ class EchoCounter {
  */
 async function assertStopsGrowing(counter: EchoCounter, asked: number, what: string): Promise<void> {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  let last = await counter.count();
+  let last = await counter.read();
   for (let waited = 0; waited < 3000; waited += 300) {
     await sleep(300);
-    const now = await counter.count();
+    const now = await counter.read();
     if (now === last) break;
     last = now;
   }
   await sleep(1000);
-  const later = await counter.count();
+  const later = await counter.read();
   assert.ok(last >= 3 && last < asked, `echo requests sent before ${what}: ${last} of ${asked}`);
   assert.equal(later, last, `echo requests kept going after ${what}: ${last} → ${later}`);
 }
@@ -226,12 +192,11 @@ for (const mode of ['stateless', 'stateful'] as const) {
     });
 
     test('a cancelled ping stops the agent: echo requests counted by nftables stop growing', async (t) => {
-      const skip = rawSkipReason() ?? (await EchoCounter.skipReason());
+      const skip = rawSkipReason() ?? (await echoCounterUnavailable());
       if (skip) return t.skip(skip);
       // An address of our own in 127/8, so that nobody else's pings are counted.
       const address = `127.${20 + (process.pid % 200)}.${Math.floor(Math.random() * 250) + 1}.${mode === 'stateless' ? 7 : 8}`;
-      const counter = new EchoCounter(address);
-      await counter.start();
+      const counter = await countEchoRequests(address);
       try {
         const ac = new AbortController();
         let replies = 0;
@@ -250,7 +215,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
         assert.ok(replies >= 3);
         await assertStopsGrowing(counter, 200, 'the cancel');
       } finally {
-        await counter.stop();
+        await counter.close();
       }
       // The server still serves this client after a cancel.
       const again = (await client.callTool({ name: 'list_agents', arguments: {} })) as CallToolResult;
@@ -258,11 +223,10 @@ for (const mode of ['stateless', 'stateful'] as const) {
     });
 
     test('a client that hangs up mid-call stops the agent too', async (t) => {
-      const skip = rawSkipReason() ?? (await EchoCounter.skipReason());
+      const skip = rawSkipReason() ?? (await echoCounterUnavailable());
       if (skip) return t.skip(skip);
       const address = `127.${20 + (process.pid % 200)}.${Math.floor(Math.random() * 250) + 1}.${mode === 'stateless' ? 17 : 18}`;
-      const counter = new EchoCounter(address);
-      await counter.start();
+      const counter = await countEchoRequests(address);
       try {
         const ac = new AbortController();
         const sid = (client.transport as StreamableHTTPClientTransport).sessionId;
@@ -289,7 +253,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
         ac.abort();
         await assertStopsGrowing(counter, 200, 'the hang-up');
       } finally {
-        await counter.stop();
+        await counter.close();
       }
     });
 
