@@ -194,7 +194,7 @@ export class AgentRuntime {
         this.#connected = true;
         this.#o.onState?.('connected', `connected to ${this.url} as ${this.info.name} (hub policy ${m.policy})`);
       } else if (m.t === 'run') {
-        this.#startRun(ws, m.id, m.spec, m.policy);
+        this.#startRun(ws, m.id, m.spec, m.policy, m.allowedRanges);
       } else if (m.t === 'cancel') {
         this.#runs.get(m.id)?.controller.abort(new Error('cancelled by the hub'));
       }
@@ -237,7 +237,7 @@ export class AgentRuntime {
     this.#retryTimer = setTimeout(() => this.#dial(), delay);
   }
 
-  #startRun(ws: WebSocket, id: number, spec: Parameters<AgentLink['run']>[0], hubPolicy: PolicyMode): void {
+  #startRun(ws: WebSocket, id: number, spec: Parameters<AgentLink['run']>[0], hubPolicy: PolicyMode, hubRanges?: string[]): void {
     if (this.#runs.has(id)) return;
     const run: Run = { controller: new AbortController(), open: new Set(spec.targets), overflowed: false };
     this.#runs.set(id, run);
@@ -273,7 +273,7 @@ export class AgentRuntime {
     };
     this.#guard
       .withMode(hubPolicy)
-      .run(spec, { signal: run.controller.signal, emit })
+      .run(spec, { signal: run.controller.signal, emit, ...(hubRanges?.length ? { allowedRanges: hubRanges } : {}) })
       .catch((err: unknown) => {
         for (const target of run.open) emit({ type: 'error', agent: this.info.name, target, code: ErrorCode.Internal, message: (err as Error).message ?? String(err) });
       })

@@ -66,10 +66,15 @@ export class TargetGuard implements AgentLink {
     return new TargetGuard({ inner: this.#inner, resolver: this.#resolver, mode: strict, allowedRanges: this.allowedRanges, ...(this.#onRefused ? { onRefused: this.#onRefused } : {}) });
   }
 
-  async run(spec: MeasurementSpec, { signal, emit }: AgentRunOptions): Promise<void> {
+  /**
+   * Runs `spec` on the checked addresses. `allowedRanges` in the options (the hub's ranges for
+   * this agent) restrict it further: an address must lie in the agent's own ranges and in those.
+   */
+  async run(spec: MeasurementSpec, { signal, emit, allowedRanges: hubRanges = [] }: AgentRunOptions): Promise<void> {
     // Nothing to enforce: let the inner agent do everything, one run, as it would alone.
-    if (this.mode === 'lan' && this.allowedRanges.length === 0) return this.#inner.run(spec, { signal, emit });
+    if (this.mode === 'lan' && this.allowedRanges.length === 0 && hubRanges.length === 0) return this.#inner.run(spec, { signal, emit });
     const name = this.info.name;
+    const hubSet = `agent ${name}'s allowed ranges (${hubRanges.join(', ')}), set at the hub`;
     const refuse = (target: string, code: string, message: string): void => {
       if (code === ErrorCode.PolicyRefused) this.#onRefused?.(target, message);
       emit({ type: 'error', agent: name, target, code, message });
@@ -80,6 +85,9 @@ export class TargetGuard implements AgentLink {
         if (spec.type === 'probe') {
           const d = isPrefixAllowed(target, this.mode, { allowedRanges: this.allowedRanges });
           if (!d.ok) return refuse(target, d.class ? ErrorCode.PolicyRefused : ErrorCode.BadRequest, d.reason);
+          if (hubRanges.length > 0 && !isPrefixAllowed(target, 'lan', { allowedRanges: hubRanges }).ok) {
+            return refuse(target, ErrorCode.PolicyRefused, `${target} is not inside ${hubSet}`);
+          }
           checked = target;
         } else {
           const { host, port } = splitHostPort(target);
@@ -98,6 +106,9 @@ export class TargetGuard implements AgentLink {
                 ? address === host ? d.reason : `${host} resolves to ${d.reason}`
                 : `${host} resolves to ${address}, ${describeAddressClass(d.class)}; refused by the ${this.mode} policy`;
             return refuse(target, ErrorCode.PolicyRefused, reason);
+          }
+          if (hubRanges.length > 0 && !isAllowed(address, 'lan', { allowedRanges: hubRanges }).ok) {
+            return refuse(target, ErrorCode.PolicyRefused, address === host ? `${address} is outside ${hubSet}` : `${host} resolves to ${address}, outside ${hubSet}`);
           }
           const literal = address.includes(':') && port !== undefined ? `[${address}]` : address;
           checked = port !== undefined ? `${literal}:${port}` : literal;

@@ -34,6 +34,7 @@ export class AgentRegistry {
   readonly #agents = new Map<string, AgentLink>();
   readonly #listeners = new Set<RegistryListener>();
   #defaultAgent: string | undefined;
+  #dispatch: (agent: AgentLink) => AgentLink = (agent) => agent;
 
   constructor(options: AgentRegistryOptions = {}) {
     this.#defaultAgent = options.defaultAgent;
@@ -72,6 +73,15 @@ export class AgentRegistry {
     return this.#agents.size;
   }
 
+  /**
+   * Puts every agent that select() hands out behind `wrap` (the hub's per-agent ranges and
+   * packet budget, policy/agent-gate.ts), so the checks hold for whoever dispatches the run.
+   * get() and list() still give the registered agents themselves.
+   */
+  dispatchThrough(wrap: (agent: AgentLink) => AgentLink): void {
+    this.#dispatch = wrap;
+  }
+
   /** Subscribes to additions and removals; returns the unsubscribe function. */
   onChange(listener: RegistryListener): () => void {
     this.#listeners.add(listener);
@@ -87,10 +97,10 @@ export class AgentRegistry {
   select(from: readonly string[], limit?: number): Selection {
     const all = [...this.#agents.values()];
     if (from.length === 0) {
-      if (limit !== undefined) return { agents: pickDiverse(all, limit), unmatched: [] };
+      if (limit !== undefined) return { agents: pickDiverse(all, limit).map(this.#dispatch), unmatched: [] };
       const preferred = this.#defaultAgent !== undefined ? this.#agents.get(this.#defaultAgent) : undefined;
       const first = preferred ?? all[0];
-      return { agents: first ? [first] : [], unmatched: [] };
+      return { agents: first ? [this.#dispatch(first)] : [], unmatched: [] };
     }
     const picked = new Map<string, AgentLink>();
     const unmatched: string[] = [];
@@ -101,7 +111,7 @@ export class AgentRegistry {
     }
     const agents = [...picked.values()];
     // `limit` picks agents spread across ASNs and cities rather than the first N.
-    return { agents: limit !== undefined ? pickDiverse(agents, limit) : agents, unmatched };
+    return { agents: (limit !== undefined ? pickDiverse(agents, limit) : agents).map(this.#dispatch), unmatched };
   }
 }
 

@@ -12,6 +12,8 @@ import { createBearerAuthorize } from './auth/bearer-authorize.ts';
 import { TokenService } from './auth/token-service.ts';
 import { HubMetrics } from './hub-metrics.ts';
 import { PacketBudget } from './limits/packet-budget.ts';
+import { checkAgentRanges, type AgentRanges } from './agent-ranges.ts';
+import { AgentGate } from './policy/agent-gate.ts';
 import { createPolicyAdmit, type HubLimits } from './policy/policy-admit.ts';
 import type { Admit, Authorize, HubObserver, HubRoute } from './route.ts';
 import { tokenRoutes } from './routes/tokens.ts';
@@ -35,8 +37,10 @@ export interface ControlPlaneOptions {
   exemptLoopback?: boolean;
   /** The admin token file to name in a 401 to loopback clients (the embedded launcher's). Default: unset. */
   localTokenFile?: string;
-  /** Packets per second each remote agent may be asked to send at once. Default 20,000; 0 = off. */
+  /** Packets per second each agent (remote or in-process) may be asked to send at once. Default 20,000; 0 = off. */
   agentPpsBudget?: number;
+  /** Prefixes each named agent may measure, on top of what it announces (MESHPROBE_AGENT_RANGES). */
+  agentRanges?: AgentRanges;
   /** JWT issuer and audience. Defaults urn:meshprobe:hub, urn:meshprobe:api. */
   issuer?: string;
   audience?: string;
@@ -54,6 +58,8 @@ export interface ControlPlane {
   observer: HubObserver;
   routes: HubRoute[];
   budget: PacketBudget;
+  /** Per-agent ranges and packet budget, applied to every agent the registry hands out. */
+  gate: AgentGate;
   /** Starts the agents' WebSocket endpoint on the hub's server. */
   attach(server: Server, registry: AgentRegistry): AgentGateway;
 }
@@ -63,11 +69,13 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
   const metrics = new HubMetrics();
   const policy = o.policy ?? 'lan';
   const budget = new PacketBudget(o.agentPpsBudget ?? 20_000);
+  const gate = new AgentGate({ budget, ...(o.agentRanges ? { ranges: checkAgentRanges(o.agentRanges) } : {}) });
   return {
     tokens,
     metrics,
     policy,
     budget,
+    gate,
     authorize: createBearerAuthorize({
       tokens,
       allowAnonymous: o.allowAnonymous ?? false,
@@ -87,7 +95,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
         registry,
         tokens,
         policy,
-        budget,
+        // No budget here: the gate reserves it for every agent, remote or not.
         ...(o.agentHeartbeatMs !== undefined ? { heartbeatMs: o.agentHeartbeatMs } : {}),
         onAgent: (change) => {
           metrics.agentChanges.inc({ change });

@@ -6,7 +6,9 @@
  * MESHPROBE_DNS_SERVERS (comma list of resolvers for target names, e.g. 127.0.0.1:5353),
  * MESHPROBE_ALLOW_ANONYMOUS (true = no token needed), MESHPROBE_POLICY (public|lan; default lan on
  * loopback, public otherwise), MESHPROBE_IP_RATE / MESHPROBE_SUBJECT_RATE (requests/s, 0 = off),
- * MESHPROBE_AGENT_PPS (packets/s per remote agent), MESHPROBE_TOKEN_ISSUER / _AUDIENCE.
+ * MESHPROBE_AGENT_PPS (packets/s per agent, the embedded one included), MESHPROBE_AGENT_RANGES
+ * (per-agent allowed prefixes, `lax1=10.0.0.0/8,192.168.0.0/16;fra1=198.18.0.0/15`),
+ * MESHPROBE_TOKEN_ISSUER / _AUDIENCE.
  * MESHPROBE_SMTP_LISTEN starts the SMTP gateway too (with MESHPROBE_SMTP_RELAY, MESHPROBE_EMAIL_FROM;
  * see bots/email/main.ts).
  */
@@ -25,6 +27,7 @@ import { startTelegramBot, telegramOptionsFromEnv, type RunningTelegramBot } fro
 import { smtpGatewayOptionsFromEnv } from '../bots/email/main.ts';
 import { startSmtpGateway, type SmtpGateway } from '../bots/email/smtp-gateway.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen-address.ts';
+import { parseAgentRanges } from './agent-ranges.ts';
 import { createHub } from './server.ts';
 import type { Hub } from './server.ts';
 import { VERSION } from './version.ts';
@@ -57,8 +60,9 @@ async function main(): Promise<number> {
       ...(dnsServers.length ? { dnsServers } : {}),
     });
     const control = controlFromEnv(env, listen.host);
-    // In public mode the embedded agent checks resolved addresses too (DNS rebinding).
-    const agent: AgentLink = control.policy === 'public' ? new TargetGuard({ inner: local, resolver: local.resolver, mode: 'public' }) : local;
+    // The embedded agent checks resolved addresses as a remote one does: against the public
+    // policy (DNS rebinding) and the ranges the hub hands it with each run (MESHPROBE_AGENT_RANGES).
+    const agent: AgentLink = new TargetGuard({ inner: local, resolver: local.resolver, mode: control.policy });
     mcp = mcpHandlerFromEnv(env, { hubUrl: () => hubUrl, listenHosts: [listen.host], version: VERSION });
     // A 401 to a local client names the admin token file below (never to remote clients).
     const localTokenFile = join(resolve(env.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
@@ -158,9 +162,11 @@ function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
   const ipRatePerS = rate('MESHPROBE_IP_RATE');
   const subjectRatePerS = rate('MESHPROBE_SUBJECT_RATE');
   const agentPpsBudget = rate('MESHPROBE_AGENT_PPS');
+  const rangesText = env.MESHPROBE_AGENT_RANGES?.trim();
   return {
     allowAnonymous: /^(1|true|yes|on)$/i.test(env.MESHPROBE_ALLOW_ANONYMOUS ?? ''),
     policy,
+    ...(rangesText ? { agentRanges: parseAgentRanges(rangesText) } : {}),
     control: {
       ...(ipRatePerS !== undefined ? { ipRatePerS } : {}),
       ...(subjectRatePerS !== undefined ? { subjectRatePerS } : {}),

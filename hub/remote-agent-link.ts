@@ -67,7 +67,7 @@ export class RemoteAgentLink implements AgentLink {
     return this.#lostReason === undefined;
   }
 
-  run(spec: MeasurementSpec, { signal, emit }: AgentRunOptions): Promise<void> {
+  run(spec: MeasurementSpec, { signal, emit, allowedRanges: hubRanges }: AgentRunOptions): Promise<void> {
     const name = this.info.name;
     if (this.#lostReason !== undefined) {
       for (const target of spec.targets) emit({ type: 'error', agent: name, target, code: ErrorCode.AgentLost, message: `agent ${name} is not connected (${this.#lostReason})` });
@@ -114,7 +114,8 @@ export class RemoteAgentLink implements AgentLink {
           if (timer) clearTimeout(timer);
         },
       });
-      if (!this.#send({ t: 'run', id, spec: runSpec, policy: this.#policy })) this.#finish(id, 'the connection closed before the run started');
+      const ranges = hubRanges?.length ? { allowedRanges: [...hubRanges] } : {};
+      if (!this.#send({ t: 'run', id, spec: runSpec, policy: this.#policy, ...ranges })) this.#finish(id, 'the connection closed before the run started');
     });
   }
 

@@ -24,6 +24,7 @@ import type { AgentGateway } from './agent-gateway.ts';
 import type { TokenService } from './auth/token-service.ts';
 import { createControlPlane, type ControlPlaneOptions } from './control-plane.ts';
 import type { HubMetrics } from './hub-metrics.ts';
+import type { AgentRanges } from './agent-ranges.ts';
 
 /** Options of {@link createHub}. Every field is optional; the defaults give a loopback hub. */
 export interface HubOptions {
@@ -51,8 +52,15 @@ export interface HubOptions {
   allowAnonymous?: boolean;
   /** Target policy: `public` refuses non-public ranges at the hub and again at the agents. Default 'lan'. */
   policy?: PolicyMode;
+  /**
+   * Prefixes each named agent may measure (MESHPROBE_AGENT_RANGES), e.g.
+   * `{ lax1: ['10.0.0.0/8'], fra1: ['198.18.0.0/15'] }`; intersected with what an agent announces.
+   * Literal targets outside them are refused before dispatch; the agent checks resolved names.
+   * Agents not named are not restricted by the hub. Default none.
+   */
+  agentRanges?: AgentRanges;
   /** Further control-plane settings: rate limits, clamps, agents' packet budget, token issuer/audience. */
-  control?: Omit<ControlPlaneOptions, 'dataDir' | 'allowAnonymous' | 'policy' | 'log'>;
+  control?: Omit<ControlPlaneOptions, 'dataDir' | 'allowAnonymous' | 'policy' | 'log' | 'agentRanges'>;
   /** Largest request body in bytes; larger gets 413. Default 64 KiB. */
   maxBodyBytes?: number;
   /** Unsent bytes per stream before a slow client is cancelled. Default 8 MiB. */
@@ -115,10 +123,12 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     allowAnonymous: options.allowAnonymous ?? false,
     policy: options.policy ?? 'lan',
     ...(options.control ?? {}),
+    ...(options.agentRanges ? { agentRanges: options.agentRanges } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   const registry = options.registry ?? new AgentRegistry();
   for (const agent of options.agents ?? []) registry.add(agent);
+  registry.dispatchThrough((agent) => control.gate.wrap(agent));
 
   const running = new Set<AbortController>();
   const log = options.log ?? (() => {});

@@ -24,6 +24,12 @@ export interface AgentRunOptions {
   signal: AbortSignal;
   /** Called for every event of this agent's part, in order. Never `done`: the hub adds it. */
   emit: (event: MeasurementEvent) => void;
+  /**
+   * CIDR prefixes the hub allows this agent for this run (MESHPROBE_AGENT_RANGES), on top of
+   * the agent's own. The hub has refused literals outside them; the agent checks the addresses
+   * names resolve to. Undefined or empty: no restriction from the hub.
+   */
+  allowedRanges?: readonly string[];
 }
 
 export interface AgentLink {

@@ -105,12 +105,17 @@ export const WelcomeMessage = z.object({
 });
 export type WelcomeMessage = z.infer<typeof WelcomeMessage>;
 
-/** Start measuring `spec` as run `id`. `policy` is the hub's mode for this run. */
+/**
+ * Start measuring `spec` as run `id`. `policy` is the hub's mode for this run; `allowedRanges`
+ * the prefixes the hub allows this agent (checked by the agent after resolution, on top of its
+ * own; an agent that predates the field ignores it, and the hub still refuses literals).
+ */
 export const RunMessage = z.object({
   t: z.literal('run'),
   id: z.number().int().nonnegative(),
   spec: MeasurementSpec,
   policy: z.enum(['public', 'lan']),
+  allowedRanges: z.array(z.string().max(64)).max(256).optional(),
 });
 export type RunMessage = z.infer<typeof RunMessage>;
 
