@@ -100,7 +100,6 @@ export async function run(io: CliEnvironment): Promise<number> {
 
   const spec = parsed.spec;
   const tracker = new StreamTracker();
-  const renderer = new TextRenderer({ multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1 });
   // probe: the bitmap of the prefix, filled in as host events arrive (final frame only when piped).
   const sweepView = spec.type === 'probe'
     ? new SweepLiveView({
@@ -109,6 +108,8 @@ export async function run(io: CliEnvironment): Promise<number> {
         ...(io.terminal?.rows ? { height: io.terminal.rows } : {}),
       })
     : undefined;
+  // The bitmap's caption gives a sweep's counts; the renderer's own count line would repeat them.
+  const renderer = new TextRenderer({ multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1, probeCounts: sweepView === undefined });
   const started = performance.now();
   const show = (e: MeasurementEvent) => {
     tracker.add(e);

@@ -27,6 +27,12 @@ export interface TextRendererOptions {
   multiAgent?: boolean;
   /** Print `no answer yet for icmp_seq=N` for each timeout (iputils `-O`). Default: false. */
   timeouts?: boolean;
+  /**
+   * Print a probe summary's `PREFIX: N of M hosts up` line. Default: true. The CLI passes false
+   * when it draws the sweep bitmap, whose caption (shared/sweep-grid.ts) already gives the
+   * counts right above; the live-host list is printed either way.
+   */
+  probeCounts?: boolean;
 }
 
 interface Part {
@@ -44,6 +50,7 @@ interface Part {
 export class TextRenderer {
   #multi: boolean;
   #timeouts: boolean;
+  #probeCounts: boolean;
   #parts = new Map<string, Part>();
   #agents = new Set<string>();
   #targets = new Set<string>();
@@ -53,6 +60,7 @@ export class TextRenderer {
   constructor(o: TextRendererOptions = {}) {
     this.#multi = o.multiAgent ?? false;
     this.#timeouts = o.timeouts ?? false;
+    this.#probeCounts = o.probeCounts ?? true;
   }
 
   #part(agent: string, target: string): Part {
@@ -202,7 +210,7 @@ export class TextRenderer {
       const name = e.address ?? p.start?.address ?? e.target;
       const up = e.hostsUp ?? p.hostsUp.length;
       const total = e.hostsTotal ?? p.hostsSeen;
-      const lines = [`${name}: ${up} of ${total} hosts up`];
+      const lines = this.#probeCounts ? [`${name}: ${up} of ${total} hosts up`] : [];
       if (p.hostsUp.length) lines.push(...compactAddresses(p.hostsUp).map((l) => `  ${l}`));
       return this.#lines(e.agent, lines);
     }

@@ -28,7 +28,8 @@ test('probe piped: header, one final bitmap with counts, then the live hosts', a
   // /26 = 8 × 8 cells, two address rows per text line: 4 lines of 8 full blocks.
   assert.deepEqual(lines.slice(1, 5), ['████████', '████████', '████████', '████████']);
   assert.equal(lines[5], '127.5.0.0/26: 64 up, 0 silent, 0 pending (64 addresses)');
-  assert.match(r.out, /64 of 64 hosts up/);
+  assert.equal(lines[6], '  127.5.0.0-63', 'then the live hosts');
+  assert.doesNotMatch(r.out, /hosts up/, 'the counts are printed once, in the caption');
   assert.equal(r.out.match(/████████\n/g)!.length, 4, 'the bitmap is printed once');
 });
 

@@ -219,6 +219,15 @@ test('a sweep at rate 0 says so, and counts hosts itself when the summary lacks 
   assert.equal(out, 'PROBE 2001:db8::/126: 4 addresses, no rate limit\n2001:db8::/126: 1 of 2 hosts up\n  2001:db8::1\n');
 });
 
+test('probeCounts: false leaves out a sweep\'s count line (the CLI bitmap caption has it) but keeps the live hosts', () => {
+  const target = '127.1.0.0/30';
+  const r = new TextRenderer({ probeCounts: false });
+  r.push({ type: 'start', agent: 'local', target, measurement: 'probe', address: target, family: 4, protocol: 'icmp', params: { rate: 0 } });
+  r.push({ type: 'host', agent: 'local', target, address: '127.1.0.1', rttMs: 0.1 });
+  const out = r.push({ type: 'summary', agent: 'local', target, measurement: 'probe', address: target, ...computeStats(4, [0.1]), durationMs: 3, hostsUp: 1, hostsTotal: 4 });
+  assert.equal(out, '  127.1.0.1\n');
+});
+
 test('compactAddresses sorts, merges runs, drops duplicates and wraps', () => {
   assert.deepEqual(compactAddresses(['10.0.0.3', '10.0.0.1', '10.0.0.2', '10.0.0.2', '10.0.1.0', '10.0.0.255']), ['10.0.0.1-3, 10.0.0.255-10.0.1.0']);
   const many = Array.from({ length: 40 }, (_, i) => `198.18.0.${i * 2}`);
