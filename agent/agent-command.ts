@@ -106,7 +106,8 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
     runtime = new AgentRuntime({
       hub,
       token,
-      agent: local,
+      // Packets are counted as they leave the socket; runs and events come from the runtime.
+      agent: metrics.meter(local),
       resolver: local.resolver,
       attributes,
       policy,

@@ -1,10 +1,23 @@
 /**
- * A remote agent's Prometheus metrics (design §8, issue 4): packets sent and received (from
- * the per-target summaries, which count exactly what was sent), measurements running, and
- * errors by kind. Its own registry, so an embedded agent does not collide with the hub's.
+ * An agent's Prometheus metrics (design §8, issue 4): packets sent (counted at the socket as
+ * they leave, per run: packet-count.ts; cancelled runs included), replies received (from the
+ * per-target summaries), measurements running, and errors by kind. Its own registry, so an
+ * embedded agent does not collide with the hub's (the hub serves both at /metrics).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { AgentLink } from '../shared/agent-link.ts';
 import type { MeasurementEvent } from '../shared/events.ts';
+import { countPacketsSent } from './packet-count.ts';
+
+/** Options of {@link AgentMetrics.meter}. */
+export interface MeterOptions {
+  /**
+   * Also count the runs (measurements running) and their events (received, errors). Default
+   * false: a remote agent's runtime reports those itself, once per run from the hub, whereas
+   * the metered agent may see one run per target (behind a TargetGuard).
+   */
+  runs?: boolean;
+}
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -12,25 +25,54 @@ export class AgentMetrics {
   readonly #received: Counter;
   readonly #running: Gauge;
   readonly #errors: Counter;
+  #runs = 0;
 
   constructor(agent: string) {
     this.registry.setDefaultLabels({ agent });
-    this.#sent = new Counter({ name: 'meshprobe_agent_packets_sent_total', help: 'Probe packets sent, by measurement type', labelNames: ['measurement'], registers: [this.registry] });
+    this.#sent = new Counter({ name: 'meshprobe_agent_packets_sent_total', help: 'Probe packets sent (as the kernel took them), by measurement type', labelNames: ['measurement'], registers: [this.registry] });
     this.#received = new Counter({ name: 'meshprobe_agent_packets_received_total', help: 'Probe replies received, by measurement type', labelNames: ['measurement'], registers: [this.registry] });
     this.#running = new Gauge({ name: 'meshprobe_agent_measurements_running', help: 'Measurements running on this agent', registers: [this.registry] });
     this.#errors = new Counter({ name: 'meshprobe_agent_errors_total', help: 'Error events by code', labelNames: ['code'], registers: [this.registry] });
   }
 
+  /** Feeds one event this agent produced: replies received and errors. */
   event(e: MeasurementEvent): void {
     if (e.type === 'summary') {
-      this.#sent.inc({ measurement: e.measurement }, e.sent);
       this.#received.inc({ measurement: e.measurement }, e.received);
     } else if (e.type === 'error') {
       this.#errors.inc({ code: e.code });
     }
   }
 
+  /** Sets the number of measurements running (a remote agent's runtime knows it). */
   running(n: number): void {
+    this.#runs = n;
     this.#running.set(n);
+  }
+
+  /** Counts `n` packets sent for a measurement of type `measurement`. */
+  sent(measurement: string, n: number): void {
+    this.#sent.inc({ measurement }, n);
+  }
+
+  /** `agent` with its packets counted as they are sent (and, with `runs`, its runs and events). */
+  meter(agent: AgentLink, o: MeterOptions = {}): AgentLink {
+    return {
+      info: agent.info,
+      run: async (spec, options) => {
+        const onSent = (n: number) => this.sent(spec.type, n);
+        if (!o.runs) return countPacketsSent(onSent, () => agent.run(spec, options));
+        this.running(this.#runs + 1);
+        const emit = (e: MeasurementEvent) => {
+          this.event(e);
+          options.emit(e);
+        };
+        try {
+          await countPacketsSent(onSent, () => agent.run(spec, { ...options, emit }));
+        } finally {
+          this.running(this.#runs - 1);
+        }
+      },
+    };
   }
 }

@@ -41,6 +41,7 @@
 import { createRequire } from 'node:module';
 import { realpathSync } from 'node:fs';
 import { ErrorCode, MeshprobeError } from '../shared/errors.ts';
+import { notePacketsSent } from './packet-count.ts';
 
 export type RawFamily = 4 | 6;
 export type RawProtocol = 'icmp' | 'udp' | 'tcp';
@@ -267,7 +268,9 @@ export class RawSocket {
    */
   send(data: Uint8Array, address: string, o: { ttl?: number; port?: number } = {}): number {
     this.#open();
-    return addon().send(this.#handle, data, address, o.port, o.ttl);
+    const time = addon().send(this.#handle, data, address, o.port, o.ttl);
+    notePacketsSent(1);
+    return time;
   }
 
   /** Sends many packets with sendmmsg (64 per syscall). See {@link SendBatchResult}. */
@@ -276,15 +279,18 @@ export class RawSocket {
     const raw = addon().sendBatch(this.#handle, packets);
     const times: number[] = [];
     const errors: (string | null)[] = [];
+    let sent = 0;
     for (const r of raw) {
       if (typeof r === 'number') {
         times.push(r);
         errors.push(null);
+        sent++;
       } else {
         times.push(Number.NaN);
         errors.push(r);
       }
     }
+    notePacketsSent(sent);
     return { processed: raw.length, times, errors };
   }
 

@@ -15,6 +15,8 @@ export class HubMetrics {
   readonly events: Counter;
   readonly relayLatency: Histogram;
   readonly agentChanges: Counter;
+  /** Further registries served at /metrics after the hub's own (the embedded agent's). */
+  readonly #included: Registry[] = [];
 
   constructor(o: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -30,6 +32,11 @@ export class HubMetrics {
       registers,
     });
     if (o.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'meshprobe_hub_' });
+  }
+
+  /** Serves `registry` at /metrics too; its metric names must not clash with the hub's. */
+  include(registry: Registry): void {
+    this.#included.push(registry);
   }
 
   /** The observer seam's callbacks. */
@@ -50,7 +57,8 @@ export class HubMetrics {
       path: '/metrics',
       public: true,
       handle: async ({ res }) => {
-        const text = await this.registry.metrics();
+        const parts = await Promise.all([this.registry, ...this.#included].map((r) => r.metrics()));
+        const text = parts.map((p) => (p.endsWith('\n') ? p : p + '\n')).join('');
         res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
         res.end(text);
       },

@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalAgent } from '../agent/local-agent.ts';
 import { TargetGuard } from '../agent/target-guard.ts';
+import { AgentMetrics } from '../agent/agent-metrics.ts';
 import { parsePolicyMode } from '../shared/address-policy.ts';
 import type { AgentLink } from '../shared/agent-link.ts';
 import { mcpHandlerFromEnv } from '../mcp/config.ts';
@@ -62,7 +63,9 @@ async function main(): Promise<number> {
     const control = controlFromEnv(env, listen.host);
     // The embedded agent checks resolved addresses as a remote one does: against the public
     // policy (DNS rebinding) and the ranges the hub hands it with each run (MESHPROBE_AGENT_RANGES).
-    const agent: AgentLink = new TargetGuard({ inner: local, resolver: local.resolver, mode: control.policy });
+    const agentMetrics = new AgentMetrics(local.info.name);
+    // Metered outside the guard: its refusals count as errors, its runs once per measurement.
+    const agent: AgentLink = agentMetrics.meter(new TargetGuard({ inner: local, resolver: local.resolver, mode: control.policy }), { runs: true });
     mcp = mcpHandlerFromEnv(env, { hubUrl: () => hubUrl, listenHosts: [listen.host], version: VERSION });
     // A 401 to a local client names the admin token file below (never to remote clients).
     const localTokenFile = join(resolve(env.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
@@ -71,6 +74,7 @@ async function main(): Promise<number> {
       routes: mcpHubRoutes(mcp),
       ...(env.MESHPROBE_DATA_DIR ? { dataDir: env.MESHPROBE_DATA_DIR } : {}),
       agents: [agent],
+      extraMetrics: [agentMetrics.registry],
       ...control,
       control: { ...control.control, localTokenFile },
       log: (line) => process.stderr.write(line + '\n'),

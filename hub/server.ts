@@ -25,6 +25,7 @@ import type { TokenService } from './auth/token-service.ts';
 import { createControlPlane, type ControlPlaneOptions } from './control-plane.ts';
 import type { HubMetrics } from './hub-metrics.ts';
 import type { AgentRanges } from './agent-ranges.ts';
+import type { Registry } from 'prom-client';
 
 /** Options of {@link createHub}. Every field is optional; the defaults give a loopback hub. */
 export interface HubOptions {
@@ -67,6 +68,8 @@ export interface HubOptions {
   maxBufferedBytes?: number;
   /** Where unexpected failures are logged. Default: nowhere (library code stays quiet). */
   log?: (line: string) => void;
+  /** Further Prometheus registries served at /metrics (the embedded agent's, agent/agent-metrics.ts). */
+  extraMetrics?: Registry[];
 }
 
 /** A running hub. */
@@ -126,6 +129,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     ...(options.agentRanges ? { agentRanges: options.agentRanges } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
+  for (const r of options.extraMetrics ?? []) control.metrics.include(r);
   const registry = options.registry ?? new AgentRegistry();
   for (const agent of options.agents ?? []) registry.add(agent);
   registry.dispatchThrough((agent) => control.gate.wrap(agent));
