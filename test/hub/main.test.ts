@@ -231,3 +231,38 @@ test('with tokens required, a 401 to a local client names the admin token file, 
     await locked.stop();
   }
 });
+
+test('npm start: MESHPROBE_AGENT_RANGES restricts the embedded agent (literals and names); its packets show in /metrics', async (t) => {
+  const bad = spawnSync(node24, ['--disable-warning=ExperimentalWarning', join(root, 'hub', 'main.ts')], {
+    env: { ...process.env, MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: main.dataDir, MESHPROBE_AGENT_RANGES: 'local=127.0.0.0/40' },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stderr, 'meshprobe: MESHPROBE_AGENT_RANGES: 127.0.0.0/40 (agent local) is not a CIDR prefix\n');
+  const ranged = await startMain({ MESHPROBE_AGENT_RANGES: 'local=127.0.0.0/8', MESHPROBE_DNS_SERVERS: dns.servers.join(',') });
+  try {
+    const res = await fetch(ranged.url + '/v1/measurements', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'ping', targets: ['127.0.0.1', '::1', 'six.meshprobe.test'], count: 2, intervalMs: 50 }),
+    });
+    const events: MeasurementEvent[] = [];
+    for await (const line of splitLines(res.body!)) events.push(JSON.parse(line) as MeasurementEvent);
+    const problem = permissionProblem(events);
+    if (problem) return t.skip(problem);
+    const message = (target: string) => {
+      const e = events.find((x) => x.type === 'error' && x.target === target);
+      return e?.type === 'error' ? e.message : undefined;
+    };
+    assert.equal(message('::1'), "::1 is outside agent local's allowed ranges (127.0.0.0/8), set at the hub");
+    assert.equal(message('six.meshprobe.test'), "six.meshprobe.test resolves to ::1, outside agent local's allowed ranges (127.0.0.0/8), set at the hub");
+    assert.equal((events.find((e) => e.type === 'summary') as SummaryEvent | undefined)?.received, 2);
+    const metrics = await (await fetch(ranged.url + '/metrics')).text();
+    assert.match(metrics, /^meshprobe_agent_packets_sent_total\{measurement="ping",agent="local"\} 2$/m);
+    assert.match(metrics, /^meshprobe_agent_errors_total\{code="MP_ERR_POLICY",agent="local"\} 1$/m, 'the name refused after resolution');
+    assert.match(metrics, /^meshprobe_hub_requests_total\{route="measurements",method="POST",status="200"\} 1$/m);
+  } finally {
+    await ranged.stop();
+  }
+});
