@@ -52,7 +52,7 @@ export interface StreamFormat {
 }
 
 /**
- * Answers 200 and streams the measurement of `spec` in `format`, one write per event, until
+ * Answers 200 and streams the measurement of `spec` in `format`, one write per event-loop turn, until
  * `done`. The client closing the connection aborts the agents. Resolves when the stream ended.
  */
 export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec, format: StreamFormat): Promise<DoneEvent> {
@@ -76,31 +76,33 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
   notify(() => hub.observer.streamOpened?.({ route: ctx.route.name, spec, principal: ctx.principal }));
 
   const selection = hub.registry.select(spec.from, spec.limit);
-  let corked = false;
-  const uncork = () => {
-    if (!corked) return;
-    corked = false;
-    res.uncork();
+  // Events rendered in one turn of the event loop (a batch relayed from a remote agent, a burst
+  // of replies) leave in one write at the end of that turn. Not res.cork(): a corked chunked
+  // response still sends every buffered piece as a syscall of its own when uncorked.
+  let pending = '';
+  let flushQueued = false;
+  const flush = () => {
+    flushQueued = false;
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    if (!res.destroyed && !res.writableEnded) res.write(text);
   };
   const emit = (e: MeasurementEvent) => {
     if (res.destroyed || res.writableEnded) return;
     notify(() => hub.observer.event?.(e));
     const text = format.render(e);
     if (text) {
-      // Events written in one turn of the event loop (a batch relayed from a remote agent, a
-      // burst of replies) leave in one send: cork now, uncork once this turn is done.
-      // `done` goes out at once, with whatever is corked before it: end() follows right after.
-      if (e.type === 'done') {
-        if (corked) uncork();
-      } else if (!corked) {
-        corked = true;
-        res.cork();
-        process.nextTick(uncork);
+      pending += text;
+      // `done` goes out at once, with whatever is pending before it: end() follows right after.
+      if (e.type === 'done') flush();
+      else if (!flushQueued) {
+        flushQueued = true;
+        process.nextTick(flush);
       }
-      res.write(text);
     }
     // A client that reads slower than the agents produce would make us buffer without bound.
-    if (e.type !== 'done' && res.writableLength > hub.maxBufferedBytes && !controller.signal.aborted) {
+    if (e.type !== 'done' && res.writableLength + pending.length > hub.maxBufferedBytes && !controller.signal.aborted) {
       controller.abort(new Error('client too slow'));
     }
   };
@@ -111,7 +113,7 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
   } finally {
     res.off('close', onClose);
     untrack();
-    uncork();
+    flush();
     if (!res.writableEnded) res.end();
   }
 }
