@@ -40,7 +40,7 @@ export interface AgentGatewayOptions {
   maxPayload?: number;
   /** Called when an agent connects or goes (metrics, logs). */
   onAgent?: (change: 'connected' | 'disconnected', name: string, detail?: string) => void;
-  /** Called after every relayed event frame with the ms it spent in the hub (decode to written). */
+  /** Called after every relayed event frame with the ms it spent in the hub (decode to written to the clients). */
   onRelay?: (ms: number) => void;
   /** Per-agent packets-per-second budget, checked before a run is dispatched. */
   budget?: PacketBudget;
@@ -163,7 +163,9 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
       }
       if (!link) return closeWith(ws, AgentCloseCode.protocolError, 'the first frame must be hello');
       link.handle(m);
-      if (m.t !== 'end') o.onRelay?.(performance.now() - t0);
+      // Measured once the frame's events have been written: the streams write on nextTick,
+      // and this tick was queued after theirs.
+      if (m.t !== 'end' && o.onRelay) process.nextTick(() => o.onRelay!(performance.now() - t0));
     });
     ws.on('close', (code, reason) => {
       clearTimeout(helloTimer);
