@@ -145,7 +145,8 @@ test('sendBatch reports a refused packet by errno and goes on with the rest', as
 test('a received batch of many packets arrives in few callbacks (recvmmsg)', async (t) => {
   const skip = rawSkipReason();
   if (skip) return t.skip(skip);
-  const c = collector({ family: 4, protocol: 'icmp', mode: 'raw', icmpFilter: [0] });
+  // A roomy receive buffer: 200 queued replies overflow the default one on a loaded machine.
+  const c = collector({ family: 4, protocol: 'icmp', mode: 'raw', icmpFilter: [0], receiveBufferBytes: 4 << 20 });
   try {
     const id = 0x4d55;
     const n = 200;
@@ -153,7 +154,7 @@ test('a received batch of many packets arrives in few callbacks (recvmmsg)', asy
     // Send synchronously: all replies queue up before the loop polls once.
     let done = 0;
     while (done < n) done += c.socket.sendBatch(packets.slice(done)).processed;
-    await c.next(echoReplyTo(4, id, n - 1));
+    await c.next(echoReplyTo(4, id, n - 1), 10_000);
     await new Promise((r) => setTimeout(r, 50));
     const ours = c.got.filter((p) => parseIcmp(p.data, { family: 4 })?.kind === 'echo-reply');
     assert.ok(ours.length >= n, `got ${ours.length} replies`);
