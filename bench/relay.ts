@@ -18,12 +18,14 @@
  *   so that both see the same background load of this shared machine; each round reports
  *   p50/p99/p99.9 of both paths; the headline is the median over rounds.
  * - The hub's own time per relayed frame (decode → written to the client socket) comes from its
- *   relay histogram, differenced over the measured rounds only.
+ *   relay histogram, differenced over the measured rounds only; its CPU time per relayed event
+ *   from the scheduler's accounting around each relay round (a steadier figure than latency on
+ *   a shared machine, for comparing hub changes).
  *
  *   node --disable-warning=ExperimentalWarning bench/relay.ts [rate=10000] [events per round=10000] [rounds=10] [--json]
  */
 import { request, Agent } from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -143,10 +145,25 @@ function figures(samples: Float64Array): Figures {
 const f3 = (x: number) => x.toFixed(3);
 const fig = (f: Figures) => `p50 ${f3(f.p50)}  p99 ${f3(f.p99)}  p99.9 ${f3(f.p999)}  max ${f3(f.max)}`;
 
-/** The hub's relay histogram as cumulative [le, count] pairs. */
-async function hubHistogram(hubUrl: string): Promise<[string, number][]> {
+/** The hub's relay histogram (cumulative [le, count] pairs) and its CPU seconds so far. */
+async function hubMetrics(hubUrl: string): Promise<{ histogram: [string, number][] }> {
   const metrics = await (await fetch(hubUrl + '/metrics')).text();
-  return [...metrics.matchAll(/^meshprobe_hub_relay_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]);
+  const histogram = [...metrics.matchAll(/^meshprobe_hub_relay_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])] as [string, number]);
+  return { histogram };
+}
+
+/**
+ * CPU time (ms) of all threads of process `pid` so far, from the scheduler's own nanosecond
+ * accounting (/proc/PID/task/TID/schedstat, Linux). Tick-sampled figures (getrusage, prom-client's
+ * process_cpu) are biased for a process that wakes a thousand times a second for a few µs each.
+ */
+async function cpuMs(pid: number): Promise<number> {
+  let ns = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').catch(() => '0');
+    ns += Number(stat.split(' ')[0]);
+  }
+  return ns / 1e6;
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'mp-bench-relay-'));
@@ -173,12 +190,18 @@ try {
     await run('direct');
     await run('relay');
   }
-  const before = await hubHistogram(hubUrl);
+  const before = await hubMetrics(hubUrl);
+  // The hub's CPU time while it relays (it idles during direct rounds), per relayed event.
+  let hubCpuMs = 0;
   const results: Record<'direct' | 'relay', RunResult[]> = { direct: [], relay: [] };
   const per: Record<'direct' | 'relay', Figures[]> = { direct: [], relay: [] };
   for (let i = 0; i < ROUNDS; i++) {
     const order = i % 2 === 0 ? (['direct', 'relay'] as const) : (['relay', 'direct'] as const);
-    for (const path of order) results[path].push(await run(path));
+    for (const path of order) {
+      const cpu0 = path === 'relay' ? await cpuMs(hub.child.pid!).catch(() => NaN) : 0;
+      results[path].push(await run(path));
+      if (path === 'relay') hubCpuMs += (await cpuMs(hub.child.pid!).catch(() => NaN)) - cpu0;
+    }
     const d = results.direct[i]!;
     const r = results.relay[i]!;
     const fd = figures(d.latencies.subarray(0, d.n));
@@ -190,7 +213,7 @@ try {
         `  | client GC d ${d.gc.count}/${d.gc.ms.toFixed(1)}ms r ${r.gc.count}/${r.gc.ms.toFixed(1)}ms`,
     );
   }
-  const after = await hubHistogram(hubUrl);
+  const after = await hubMetrics(hubUrl);
 
   const med = (path: 'direct' | 'relay', k: keyof Figures) => median(per[path].map((f) => f[k]));
   const medAdded = (k: keyof Figures) => median(per.relay.map((f, i) => f[k] - per.direct[i]![k]));
@@ -211,9 +234,12 @@ try {
   say(`samples read right after this client's own GC pauses: direct ${(gcShare(results.direct) * 100).toFixed(2)} %, relay ${(gcShare(results.relay) * 100).toFixed(2)} %`);
 
   // The hub's own share: frame in from the agent → its events written to the client socket.
-  const buckets = after.map(([le, n], i) => [le, n - (before[i]?.[1] ?? 0)] as const);
+  const buckets = after.histogram.map(([le, n], i) => [le, n - (before.histogram[i]?.[1] ?? 0)] as const);
   const total = buckets.at(-1)?.[1] ?? 0;
   const within = (q: number) => buckets.find(([, n]) => n >= q * total)?.[0];
+  const relayed = results.relay.reduce((a, r) => a + r.events, 0);
+  const hubCpuUsPerEvent = (hubCpuMs * 1e3) / relayed;
+  say(`hub CPU while relaying (all its threads): ${hubCpuUsPerEvent.toFixed(2)} µs per event (${((hubCpuUsPerEvent * summary.relay.eps) / 1e4).toFixed(1)} % of a core at ${Math.round(summary.relay.eps)} events/s)`);
   say(`hub-internal time per relayed frame (${total} frames in the measured rounds): p50 ≤ ${within(0.5)} s, p99 ≤ ${within(0.99)} s, p99.9 ≤ ${within(0.999)} s`);
   if (json) {
     process.stdout.write(
@@ -228,6 +254,7 @@ try {
         addedP999MedianMs: medAdded('p999'),
         addedP99PooledMs: pr.p99 - pd.p99,
         hubFrameP99S: within(0.99),
+        hubCpuUsPerEvent,
       }) + '\n',
     );
   }
