@@ -15,12 +15,12 @@ import { sourceAddressFor } from '../source-address.ts';
 import { errorFromInfo, parseIcmp } from '../../shared/icmp-packet.ts';
 import { buildTcpSyn } from '../../shared/tcp-packet.ts';
 import { normalizeIp } from '../../shared/cidr.ts';
-import { computeStats } from '../../shared/stats.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import { Defaults, pingParams, type MeasurementSpec, type PingParams } from '../../shared/spec.ts';
 import type { IcmpErrorKind } from '../../shared/events.ts';
 import { tcpAnswer } from './tcp-answer.ts';
 import { perTarget, type ProbeContext, type ProbeRunOptions } from './per-target.ts';
+import { runPingSchedule } from './ping-schedule.ts';
 import { splitHostPort } from '../target-guard.ts';
 
 /** What came back for one probe. `time` is on the prober's clock (the one send() returns). */
@@ -84,7 +84,7 @@ export async function transportPing(params: PingParams, ctx: ProbeContext): Prom
   }
 }
 
-/** iputils' schedule: `count` probes `intervalMs` apart, each settled by an answer or its timeout. */
+/** iputils' schedule (ping-schedule.ts) over one prober; outcomes reach it through `handlers`. */
 function pingSchedule(
   params: PingParams,
   port: number,
@@ -93,79 +93,36 @@ function pingSchedule(
   prober: Prober,
   handlers: Map<number, (o: Outcome) => void>,
 ): Promise<void> {
-  const { agent, target, emit, signal } = ctx;
-  const started = performance.now();
-  emit({
-    type: 'start', agent, target, measurement: 'ping', address: dst, family: ctx.family, protocol: params.protocol,
-    params: { count: params.count, intervalMs: params.intervalMs, timeoutMs: params.timeoutMs, port, ttl: params.ttl, ...prober.params },
-    ...(prober.note ? { note: prober.note } : {}),
-  });
-  const rtts: number[] = [];
-  const timers = new Map<number, NodeJS.Timeout>();
-  let sent = 0;
-  let sendTimer: NodeJS.Timeout | undefined;
-  let finished = false;
-  return new Promise<void>((resolve) => {
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(sendTimer);
-      for (const t of timers.values()) clearTimeout(t);
-      handlers.clear();
-      signal.removeEventListener('abort', finish);
-      emit({ type: 'summary', agent, target, measurement: 'ping', address: dst, durationMs: performance.now() - started, ...computeStats(sent, rtts) });
-      resolve();
-    };
-    const settle = (seq: number) => {
-      clearTimeout(timers.get(seq));
-      timers.delete(seq);
-      handlers.delete(seq);
-      if (sent >= params.count && timers.size === 0) finish();
-    };
-    const sendOne = () => {
-      if (finished || signal.aborted) return;
-      const seq = sent + 1;
+  return runPingSchedule(ctx, {
+    count: params.count,
+    intervalMs: params.intervalMs,
+    timeoutMs: params.timeoutMs,
+    start: {
+      type: 'start', agent: ctx.agent, target: ctx.target, measurement: 'ping', address: dst, family: ctx.family, protocol: params.protocol,
+      params: { count: params.count, intervalMs: params.intervalMs, timeoutMs: params.timeoutMs, port, ttl: params.ttl, ...prober.params },
+      ...(prober.note ? { note: prober.note } : {}),
+    },
+    send: (seq, answer) => {
       let sentAt: number;
       // Registered before sending: on loopback the answer can arrive before send() returns.
       handlers.set(seq, (o) => {
-        if (finished) return;
         const rttMs = Math.max(0, o.time - sentAt);
-        if (o.type === 'reply') {
-          rtts.push(rttMs);
-          emit({ type: 'reply', agent, target, seq, ttl: o.ttl, rttMs, bytes: o.bytes, from: o.from, kind: o.kind });
-        } else {
-          emit({
-            type: 'icmp-error', agent, target, seq, kind: o.kind, icmpType: o.icmpType, icmpCode: o.icmpCode, from: o.from,
-            message: o.message, rttMs, ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
+        if (o.type === 'reply') answer({ type: 'reply', rttMs, ttl: o.ttl, bytes: o.bytes, from: o.from, kind: o.kind });
+        else {
+          answer({
+            type: 'icmp-error', rttMs, kind: o.kind, icmpType: o.icmpType, icmpCode: o.icmpCode, from: o.from, message: o.message,
+            ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
           });
         }
-        settle(seq);
       });
       try {
         sentAt = prober.send(seq);
       } catch (err) {
         handlers.delete(seq);
-        const code = (err as { code?: string }).code;
-        emit({ type: 'error', agent, target, code: ErrorCode.Internal, message: `cannot send to ${dst}: ${code ?? (err as Error).message}` });
-        finished = true;
-        for (const t of timers.values()) clearTimeout(t);
-        signal.removeEventListener('abort', finish);
-        resolve();
-        return;
+        return { refused: (err as { code?: string }).code ?? (err as Error).message };
       }
-      sent++;
-      timers.set(seq, setTimeout(() => {
-        if (finished || !timers.has(seq)) return;
-        emit({ type: 'timeout', agent, target, seq });
-        settle(seq);
-      }, params.timeoutMs));
-      if (sent < params.count) {
-        const due = started + sent * params.intervalMs;
-        sendTimer = setTimeout(sendOne, Math.max(0, due - performance.now()));
-      }
-    };
-    signal.addEventListener('abort', finish, { once: true });
-    sendOne();
+      return { done: () => handlers.delete(seq) };
+    },
   });
 }
 
