@@ -22,7 +22,6 @@ import type { AgentRegistry } from './agent-registry.ts';
 import { bearerToken } from './auth/bearer-authorize.ts';
 import { Scope } from './auth/scopes.ts';
 import type { TokenService } from './auth/token-service.ts';
-import type { PacketBudget } from './limits/packet-budget.ts';
 import { RemoteAgentLink } from './remote-agent-link.ts';
 
 export interface AgentGatewayOptions {
@@ -42,8 +41,6 @@ export interface AgentGatewayOptions {
   onAgent?: (change: 'connected' | 'disconnected', name: string, detail?: string) => void;
   /** Called after every relayed event frame with the ms it spent in the hub (decode to written to the clients). */
   onRelay?: (ms: number) => void;
-  /** Per-agent packets-per-second budget, checked before a run is dispatched. */
-  budget?: PacketBudget;
   log?: (line: string) => void;
 }
 
@@ -148,7 +145,6 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
           send,
           policy,
           subject: sub,
-          ...(o.budget ? { budget: o.budget } : {}),
           ...(m.allowedRanges ? { allowedRanges: m.allowedRanges } : {}),
         });
         try {

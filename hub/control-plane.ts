@@ -95,7 +95,6 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
         registry,
         tokens,
         policy,
-        // No budget here: the gate reserves it for every agent, remote or not.
         ...(o.agentHeartbeatMs !== undefined ? { heartbeatMs: o.agentHeartbeatMs } : {}),
         onAgent: (change) => {
           metrics.agentChanges.inc({ change });

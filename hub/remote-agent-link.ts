@@ -11,7 +11,6 @@ import type { EndMessage, EventMessage, EventsMessage, HubMessage } from '../sha
 import { ErrorCode } from '../shared/errors.ts';
 import type { MeasurementEvent } from '../shared/events.ts';
 import type { MeasurementSpec } from '../shared/spec.ts';
-import { declaredPps, type PacketBudget } from './limits/packet-budget.ts';
 
 export interface RemoteAgentLinkOptions {
   info: AgentInfo;
@@ -23,8 +22,6 @@ export interface RemoteAgentLinkOptions {
   allowedRanges?: readonly string[];
   /** Subject of the token the agent connected with (for listings and logs). */
   subject?: string;
-  /** Packets-per-second budget shared by the hub's agents; a run that would exceed it is refused. */
-  budget?: PacketBudget;
 }
 
 /** How long a cancelled run may take to answer `end` before the hub forgets it. */
@@ -44,7 +41,6 @@ export class RemoteAgentLink implements AgentLink {
   readonly allowedRanges: readonly string[];
   readonly #send: (message: HubMessage) => boolean;
   readonly #policy: PolicyMode;
-  readonly #budget: PacketBudget | undefined;
   readonly #runs = new Map<number, OpenRun>();
   #nextId = 1;
   #lostReason: string | undefined;
@@ -55,7 +51,6 @@ export class RemoteAgentLink implements AgentLink {
     this.allowedRanges = o.allowedRanges ?? [];
     this.#send = o.send;
     this.#policy = o.policy;
-    this.#budget = o.budget;
   }
 
   /** Runs in flight on this agent. */
@@ -87,13 +82,8 @@ export class RemoteAgentLink implements AgentLink {
       if (targets.length === 0) return Promise.resolve();
     }
     if (signal.aborted) return Promise.resolve();
+    // The packet budget is reserved by the hub's AgentGate (policy/agent-gate.ts) for every agent.
     const runSpec = targets === spec.targets ? spec : { ...spec, targets };
-    const reserved = this.#budget?.reserve(name, declaredPps(runSpec));
-    if (reserved && !reserved.ok) {
-      for (const target of targets) emit({ type: 'error', agent: name, target, code: ErrorCode.RateLimited, message: reserved.reason });
-      return Promise.resolve();
-    }
-    const release = reserved?.release ?? (() => {});
     const id = this.#nextId++;
     return new Promise<void>((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -109,7 +99,6 @@ export class RemoteAgentLink implements AgentLink {
         resolve,
         open: new Set(targets),
         cleanup: () => {
-          release();
           signal.removeEventListener('abort', onAbort);
           if (timer) clearTimeout(timer);
         },
