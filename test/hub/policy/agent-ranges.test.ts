@@ -11,6 +11,9 @@ import { LocalAgent } from '../../../agent/local-agent.ts';
 import { AgentRuntime } from '../../../agent/runtime.ts';
 import { TargetGuard } from '../../../agent/target-guard.ts';
 import { parseAgentRanges } from '../../../hub/agent-ranges.ts';
+import { AgentGate } from '../../../hub/policy/agent-gate.ts';
+import { parseSpec } from '../../../shared/spec.ts';
+import { ScriptedAgent } from '../scripted-agent.ts';
 import { createHub, type Hub, type HubOptions } from '../../../hub/server.ts';
 import type { MeasurementEvent } from '../../../shared/events.ts';
 import { splitLines } from '../../../shared/ndjson.ts';
@@ -56,6 +59,26 @@ test('MESHPROBE_AGENT_RANGES parses NAME=CIDR,…;NAME=… and refuses bad parts
   assert.throws(() => parseAgentRanges('lax1=;'), /at least one prefix for agent lax1/);
   assert.throws(() => parseAgentRanges('bad name=10.0.0.0/8'), /"bad name" is not an agent name/);
   assert.throws(() => parseAgentRanges('a=10.0.0.0/8;a=10.0.0.0/8'), /agent a is named twice/);
+});
+
+test('the gate refuses sweep prefixes outside the hub ranges before the agent sees them; others pass with the ranges attached', async () => {
+  const seen: { targets: string[]; ranges?: readonly string[] }[] = [];
+  const inner = new ScriptedAgent({ name: 'lax1' });
+  const agent = new AgentGate({ ranges: { lax1: ['127.0.0.0/8'] } }).wrap({
+    info: inner.info,
+    run: (spec, o) => {
+      seen.push({ targets: [...spec.targets], ...(o.allowedRanges ? { ranges: o.allowedRanges } : {}) });
+      return inner.run(spec, o);
+    },
+  });
+  const parsed = parseSpec({ type: 'probe', targets: ['10.0.0.0/24', '127.9.0.0/30'] });
+  assert.ok(parsed.ok);
+  const events: MeasurementEvent[] = [];
+  await agent.run(parsed.spec, { signal: new AbortController().signal, emit: (e) => events.push(e) });
+  assert.equal(errorFor(events, '10.0.0.0/24')?.message, "10.0.0.0/24 is not inside agent lax1's allowed ranges (127.0.0.0/8), set at the hub");
+  assert.deepEqual(seen, [{ targets: ['127.9.0.0/30'], ranges: ['127.0.0.0/8'] }]);
+  const other = new AgentGate({ ranges: { lax1: ['127.0.0.0/8'] } }).rangesOf('fra1');
+  assert.equal(other, undefined, 'agents not named are not restricted');
 });
 
 test('createHub refuses a bad agentRanges option with a one-line reason', async () => {
