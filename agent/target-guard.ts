@@ -11,6 +11,7 @@ import type { PolicyMode } from '../shared/address-policy.ts';
 import { describeError, ErrorCode } from '../shared/errors.ts';
 import type { MeasurementEvent } from '../shared/events.ts';
 import type { MeasurementSpec } from '../shared/spec.ts';
+import { splitHostPort } from '../shared/host-port.ts';
 
 /** What the guard needs of a resolver (agent/resolver.ts's Resolver fits). */
 export interface GuardResolver {
@@ -27,17 +28,6 @@ export interface TargetGuardOptions {
   allowedRanges?: readonly string[];
   /** Called once per refused target (metrics, tests). */
   onRefused?: (target: string, reason: string) => void;
-}
-
-/** Splits `host:port` / `[v6]:port` (TCP targets); a bare IPv6 literal has no port. */
-export function splitHostPort(target: string): { host: string; port?: string } {
-  const bracket = /^\[([^\]]+)\](?::([0-9]{1,5}))?$/.exec(target);
-  if (bracket) return { host: bracket[1]!, ...(bracket[2] ? { port: bracket[2] } : {}) };
-  const colon = target.lastIndexOf(':');
-  if (colon > 0 && target.indexOf(':') === colon && /^[0-9]{1,5}$/.test(target.slice(colon + 1))) {
-    return { host: target.slice(0, colon), port: target.slice(colon + 1) };
-  }
-  return { host: target };
 }
 
 export class TargetGuard implements AgentLink {

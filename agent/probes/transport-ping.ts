@@ -21,7 +21,7 @@ import type { IcmpErrorKind } from '../../shared/events.ts';
 import { tcpAnswer } from './tcp-answer.ts';
 import { perTarget, type ProbeContext, type ProbeRunOptions } from './per-target.ts';
 import { runPingSchedule } from './ping-schedule.ts';
-import { splitHostPort } from '../target-guard.ts';
+import { splitHostPort } from '../../shared/host-port.ts';
 
 /** What came back for one probe. `time` is on the prober's clock (the one send() returns). */
 export type Outcome =

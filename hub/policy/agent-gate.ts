@@ -11,6 +11,7 @@ import { ErrorCode } from '../../shared/errors.ts';
 import type { MeasurementSpec } from '../../shared/spec.ts';
 import type { AgentRanges } from '../agent-ranges.ts';
 import { declaredPps, type PacketBudget } from '../limits/packet-budget.ts';
+import { splitHostPort } from '../../shared/host-port.ts';
 
 /** Options of {@link AgentGate}. */
 export interface AgentGateOptions {
@@ -18,15 +19,6 @@ export interface AgentGateOptions {
   ranges?: AgentRanges;
   /** Packets-per-second budget per agent; default none. */
   budget?: PacketBudget;
-}
-
-/** Host part of a ping/traceroute target (`host`, `host:port`, `[v6]:port`). */
-function hostOf(target: string): string {
-  const bracket = /^\[([^\]]+)\](?::[0-9]{1,5})?$/.exec(target);
-  if (bracket) return bracket[1]!;
-  const colon = target.lastIndexOf(':');
-  if (colon > 0 && target.indexOf(':') === colon && /^[0-9]{1,5}$/.test(target.slice(colon + 1))) return target.slice(0, colon);
-  return target;
 }
 
 export class AgentGate {
@@ -60,7 +52,7 @@ export class AgentGate {
           // A malformed prefix is the agent's to report, with its usual message.
           if (parseCidr(target) && !isPrefixAllowed(target, 'lan', { allowedRanges: ranges }).ok) refusal = `${target} is not inside ${where}`;
         } else {
-          const host = hostOf(target);
+          const { host } = splitHostPort(target);
           if (isIpLiteral(host) && !isAllowed(host, 'lan', { allowedRanges: ranges }).ok) refusal = `${host} is outside ${where}`;
         }
         if (refusal) o.emit({ type: 'error', agent: name, target, code: ErrorCode.PolicyRefused, message: refusal });

@@ -9,6 +9,7 @@ import { ErrorCode } from '../../shared/errors.ts';
 import { Limits } from '../../shared/spec.ts';
 import type { MeasurementSpec } from '../../shared/spec.ts';
 import type { Admit, Refusal } from '../route.ts';
+import { splitHostPort } from '../../shared/host-port.ts';
 
 /** The hub's limits. Each clamp never loosens the schema's Limits. */
 export interface HubLimits {
@@ -33,15 +34,6 @@ export interface PolicyAdmitOptions {
   limits?: Partial<HubLimits>;
 }
 
-/** Host part of a ping/traceroute target (`host`, `host:port`, `[v6]:port`). */
-function hostOf(target: string): string {
-  const bracket = /^\[([^\]]+)\](?::[0-9]{1,5})?$/.exec(target);
-  if (bracket) return bracket[1]!;
-  const colon = target.lastIndexOf(':');
-  if (colon > 0 && target.indexOf(':') === colon && /^[0-9]{1,5}$/.test(target.slice(colon + 1))) return target.slice(0, colon);
-  return target;
-}
-
 /** Checks a spec's literal targets against `mode`; the first refusal as a Refusal, else undefined. */
 export function refuseTargets(spec: MeasurementSpec, mode: PolicyMode, limits: HubLimits): Refusal | undefined {
   for (const target of spec.targets) {
@@ -56,7 +48,7 @@ export function refuseTargets(spec: MeasurementSpec, mode: PolicyMode, limits: H
       if (!d.ok) return { status: 403, code: ErrorCode.PolicyRefused, message: d.reason };
       continue;
     }
-    const host = hostOf(target);
+    const { host } = splitHostPort(target);
     if (!parseIp(host)) continue;
     const d = isAllowed(host, mode);
     if (!d.ok) return { status: 403, code: ErrorCode.PolicyRefused, message: d.reason };

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalAgent } from '../../agent/local-agent.ts';
-import { splitHostPort, TargetGuard } from '../../agent/target-guard.ts';
+import { TargetGuard } from '../../agent/target-guard.ts';
 import type { AgentLink } from '../../shared/agent-link.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
 import { parseSpec, type MeasurementSpecInput } from '../../shared/spec.ts';
@@ -92,12 +92,4 @@ test('a name that does not resolve is an MP_ERR_RESOLVE error, not a policy refu
   const events = await run(guard, { type: 'ping', targets: ['nowhere.test'], count: 1 });
   assert.equal(events[0]?.type === 'error' && events[0].code, 'MP_ERR_RESOLVE');
   assert.deepEqual(calls, []);
-});
-
-test('host:port splitting keeps bare IPv6 literals whole', () => {
-  assert.deepEqual(splitHostPort('example.net:443'), { host: 'example.net', port: '443' });
-  assert.deepEqual(splitHostPort('[2001:db8::1]:80'), { host: '2001:db8::1', port: '80' });
-  assert.deepEqual(splitHostPort('2001:db8::1'), { host: '2001:db8::1' });
-  assert.deepEqual(splitHostPort('::1'), { host: '::1' });
-  assert.deepEqual(splitHostPort('127.0.0.1'), { host: '127.0.0.1' });
 });
