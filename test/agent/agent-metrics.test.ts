@@ -7,7 +7,7 @@ import { AgentMetrics } from '../../agent/agent-metrics.ts';
 import { LocalAgent } from '../../agent/local-agent.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
 import { parseSpec, type MeasurementSpecInput } from '../../shared/spec.ts';
-import { countEchoRequestsOfSize, packetCounterUnavailable } from '../hub/packet-counter.ts';
+import { countEchoRequestsOfSize, echoCounterUnavailable } from '../helpers/echo-counter.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,7 +25,7 @@ function run(agent: { run: LocalAgent['run'] }, input: MeasurementSpecInput, sig
 }
 
 test('packets sent are counted as they leave, a cancelled run included, and only the metered run\'s own', async (t) => {
-  const skip = rawSkipReason() ?? (await packetCounterUnavailable());
+  const skip = rawSkipReason() ?? (await echoCounterUnavailable());
   if (skip) return t.skip(skip);
   const size = 1201;
   const counter = await countEchoRequestsOfSize(size);

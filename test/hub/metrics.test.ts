@@ -16,7 +16,7 @@ import type { MeasurementEvent } from '../../shared/events.ts';
 import { splitLines } from '../../shared/ndjson.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
-import { countEchoRequestsOfSize, packetCounterUnavailable } from './packet-counter.ts';
+import { countEchoRequestsOfSize, echoCounterUnavailable } from '../helpers/echo-counter.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
 
 let dns: TestDnsServer;
@@ -105,7 +105,7 @@ test('GET /metrics: hub and embedded-agent counters move after measurements', as
 test('the packets/s budget applies to the embedded agent: a run over it is refused and sends nothing', async (t) => {
   const skip = rawSkipReason();
   if (skip) return t.skip(skip);
-  const counterSkip = await packetCounterUnavailable();
+  const counterSkip = await echoCounterUnavailable();
   const size = 1213;
   const counter = counterSkip ? undefined : await countEchoRequestsOfSize(size);
   try {

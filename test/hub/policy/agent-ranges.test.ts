@@ -19,7 +19,7 @@ import type { MeasurementEvent } from '../../../shared/events.ts';
 import { splitLines } from '../../../shared/ndjson.ts';
 import { startDnsServer, type TestDnsServer } from '../../helpers/dns-server.ts';
 import { rawSkipReason } from '../../helpers/raw-capability.ts';
-import { countEchoRequestsOfSize, packetCounterUnavailable } from '../packet-counter.ts';
+import { countEchoRequestsOfSize, echoCounterUnavailable } from '../../helpers/echo-counter.ts';
 
 let dns: TestDnsServer;
 let dataRoot: string;
@@ -88,7 +88,7 @@ test('createHub refuses a bad agentRanges option with a one-line reason', async 
 test('embedded agent allowed 127.0.0.0/8 at the hub pings 127.0.0.1, is refused ::1 and a name resolving to ::1; nothing is sent for them', async (t) => {
   const skip = rawSkipReason();
   if (skip) return t.skip(skip);
-  const counterSkip = await packetCounterUnavailable();
+  const counterSkip = await echoCounterUnavailable();
   const size = 1187; // an unusual size keeps other tests' pings out of the count
   const counter = counterSkip ? undefined : await countEchoRequestsOfSize(size);
   try {
