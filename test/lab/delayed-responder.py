@@ -26,18 +26,29 @@ s6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
 words = [0xFFFFFFFF] * 8
 words[128 >> 5] &= ~(1 << (128 & 31))
 s6.setsockopt(socket.IPPROTO_ICMPV6, 1, struct.pack('=8I', *words))
+# Kernel receive timestamps (CLOCK_REALTIME): the delay runs from when the request arrived,
+# not from when this process got round to reading it, so scheduling latency does not add to it.
+SO_TIMESTAMPNS = getattr(socket, 'SO_TIMESTAMPNS', 35)
+for sock in (s4, s6):
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+# select() may wake late by its timer slack; the last stretch before a reply is due is spun.
+SPIN = 0.0005
 print('ready', flush=True)
 
-pending = []  # (due, n, sock, packet, addr)
+pending = []  # (due, n, sock, packet, addr), due on the CLOCK_REALTIME scale of the timestamps
 n = 0
 while True:
     timeout = None
     if pending:
-        timeout = max(0.0, pending[0][0] - time.monotonic())
+        timeout = max(0.0, pending[0][0] - time.time() - SPIN)
     r, _, _ = select.select([s4, s6], [], [], timeout)
-    now = time.monotonic()
     for s in r:
-        data, addr = s.recvfrom(65535)
+        data, anc, _, addr = s.recvmsg(65535, socket.CMSG_SPACE(16))
+        arrived = time.time()
+        for level, kind, value in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
+                sec, nsec = struct.unpack('qq', value[:16])
+                arrived = sec + nsec / 1e9
         if s is s4:
             ihl = (data[0] & 0x0F) * 4
             icmp = data[ihl:]
@@ -52,8 +63,11 @@ while True:
             # The kernel fills in the ICMPv6 checksum (pseudo-header) on raw ICMPv6 sockets.
             reply = bytes([129, 0, 0, 0]) + icmp[4:]
         n += 1
-        heapq.heappush(pending, (now + delay, n, s, reply, addr))
-    now = time.monotonic()
+        heapq.heappush(pending, (arrived + delay, n, s, reply, addr))
+    if pending and pending[0][0] - time.time() <= SPIN:
+        while time.time() < pending[0][0]:
+            pass
+    now = time.time()
     while pending and pending[0][0] <= now:
         _, _, s, reply, addr = heapq.heappop(pending)
         try:
