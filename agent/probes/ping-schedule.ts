@@ -99,10 +99,15 @@ export function runPingSchedule(ctx: Pick<ProbeContext, 'agent' | 'target' | 'em
       sent++;
       inFlight.set(seq, {
         probe: r,
+        // libuv runs due timers before it polls sockets, so on a busy loop this timer can fire
+        // while the answer already waits in the socket. Deciding one turn later (setImmediate
+        // runs after the poll phase) lets a queued answer settle the probe first.
         timer: setTimeout(() => {
-          if (finished || !inFlight.has(seq)) return;
-          emit({ type: 'timeout', agent, target, seq });
-          settle(seq);
+          setImmediate(() => {
+            if (finished || !inFlight.has(seq)) return;
+            emit({ type: 'timeout', agent, target, seq });
+            settle(seq);
+          });
         }, o.timeoutMs),
       });
       if (sent < o.count) {

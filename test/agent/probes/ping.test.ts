@@ -274,3 +274,23 @@ for (const unprivileged of [false, true]) {
     assert.equal(ofType(events, 'timeout').length, 0, 'an error settles the probe: no timeout follows');
   });
 }
+
+test('a reply already queued when its timeout timer fires still counts (busy event loop)', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  // The echo request leaves synchronously right after `start`; blocking the loop in a microtask
+  // then keeps the agent from reading the (instant) loopback reply until the 50 ms timeout timer
+  // is already due. libuv runs due timers before polling, so only a deferred verdict sees the reply.
+  const events = await ping({ type: 'ping', targets: ['127.0.0.1'], count: 1, timeoutMs: 50 }, {
+    onEvent: (e) => {
+      if (e.type !== 'start') return;
+      queueMicrotask(() => {
+        const until = performance.now() + 150;
+        while (performance.now() < until);
+      });
+    },
+  });
+  assert.deepEqual(events.map((e) => e.type), ['start', 'reply', 'summary']);
+  const reply = ofType(events, 'reply')[0]!;
+  assert.ok(reply.rttMs < 50, `the kernel timestamp shows the reply came in time: ${reply.rttMs} ms`);
+});
