@@ -167,7 +167,9 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
           wake = undefined;
           resolve();
         };
-        const timer = setTimeout(done, timeoutMs);
+        // setImmediate: libuv runs due timers before polling, so give replies already queued
+        // in the socket one poll phase before the socket closes (see ping-schedule.ts).
+        const timer = setTimeout(() => setImmediate(done), timeoutMs);
         wake = done;
         signal.addEventListener('abort', done, { once: true });
       });

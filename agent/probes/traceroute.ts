@@ -361,16 +361,21 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
   };
 
   await new Promise<void>((resolve) => {
+    let settled = false;
     const tick = () => {
+      if (settled) return; // an immediate queued before the end must not pump closed sockets
       pump();
       if (finished) {
+        settled = true;
         clearInterval(timer);
         ctx.signal.removeEventListener('abort', tick);
         resolve();
       }
     };
     wake = () => queueMicrotask(tick);
-    const timer = setInterval(tick, 5);
+    // Deadlines are checked after the poll phase (setImmediate), so an answer already queued in
+    // a socket is read before its probe expires on a late loop (see ping-schedule.ts).
+    const timer = setInterval(() => setImmediate(tick), 5);
     ctx.signal.addEventListener('abort', tick);
     tick();
   });
