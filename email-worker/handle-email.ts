@@ -108,16 +108,19 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
     kind = 'rate-limited';
   } else {
     const budgetS = positive(env.TIME_BUDGET_SECONDS, 25);
-    const answer = await answerEmail(
-      { subject: mail.subject, text: mail.text, html: mail.html },
-      {
-        hub: workerHub(env, message.from),
-        signal: AbortSignal.timeout(budgetS * 1000),
-        budgetLabel: `${budgetS} s`,
-        maxCount: positive(env.MAX_COUNT, 10),
-      },
-    ).catch((err: unknown) => {
-      // HubClient's constructor throws on a bad HUB_URL: a configuration error, said in the reply.
+    // An async wrapper, so that HubClient's constructor throwing on a bad HUB_URL (evaluated as
+    // an argument) lands in the catch below instead of escaping before it is attached.
+    const answer = await (async () =>
+      answerEmail(
+        { subject: mail.subject, text: mail.text, html: mail.html },
+        {
+          hub: workerHub(env, message.from),
+          signal: AbortSignal.timeout(budgetS * 1000),
+          budgetLabel: `${budgetS} s`,
+          maxCount: positive(env.MAX_COUNT, 10),
+        },
+      ))().catch((err: unknown) => {
+      // A configuration error, said in the reply: the sender is not left without an answer.
       const text = `the gateway is misconfigured: ${describeError(err).message}`;
       return { kind: 'refused' as const, partial: false, text, html: renderHtmlText(text) };
     });

@@ -251,6 +251,24 @@ test('a hub that cannot be reached still gets the sender a one-line reason', asy
   assert.equal(reply.mail.text!.trim().split('\n').length, 1);
 });
 
+test('a HUB_URL that is not a URL gets the sender a one-line "misconfigured" reply, not silence', async () => {
+  await mf.setOptions({
+    modules: true,
+    script,
+    compatibilityDate: '2025-09-01',
+    unsafeTriggerHandlers: true,
+    log,
+    handleRuntimeStdio: captureStdio,
+    bindings: { HUB_URL: 'not a url', MAX_MESSAGE_BYTES: String(MAX_BYTES) },
+  });
+  const id = '<badurl-1@example.org>';
+  assert.equal((await deliver(message({ id, body: 'ping -c 1 127.0.0.1' }), 'tester@example.org')).status, 200);
+  const reply = await replyTo(id);
+  assert.ok(reply, 'a reply was sent');
+  assert.match(reply.mail.text!, /^the gateway is misconfigured: hub URL is not a URL: not a url/);
+  assert.equal(reply.mail.text!.trim().split('\n').length, 1);
+});
+
 test('senders outside ALLOW_FROM are rejected; a flooding sender gets one notice, then silence', async () => {
   await mf.setOptions({
     modules: true,
