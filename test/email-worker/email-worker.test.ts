@@ -69,16 +69,8 @@ before(async () => {
   });
   script = bundle.outputFiles[0]!.text;
   const toml = readFileSync(join(root, 'wrangler.toml'), 'utf8');
-  const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(toml)![1]!;
-  mf = new Miniflare({
-    modules: true,
-    script,
-    compatibilityDate,
-    unsafeTriggerHandlers: true,
-    log,
-    handleRuntimeStdio: captureStdio,
-    bindings: { HUB_URL: hub.url, HUB_TOKEN: token, MAX_MESSAGE_BYTES: String(MAX_BYTES), TIME_BUDGET_SECONDS: '20', RATE_BURST: '100' },
-  });
+  compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(toml)![1]!;
+  mf = new Miniflare(workerOptions({ HUB_URL: hub.url, HUB_TOKEN: token, MAX_MESSAGE_BYTES: String(MAX_BYTES), TIME_BUDGET_SECONDS: '20', RATE_BURST: '100' }));
   await mf.ready;
 });
 
@@ -87,6 +79,13 @@ after(async () => {
   await hub?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
+
+let compatibilityDate: string;
+
+/** The Worker's miniflare options with these bindings: the same bundle and wrangler.toml's compatibility date every time. */
+function workerOptions(bindings: Record<string, string>) {
+  return { modules: true as const, script, compatibilityDate, unsafeTriggerHandlers: true, log, handleRuntimeStdio: captureStdio, bindings };
+}
 
 /** Delivers a raw message to the Worker's email() handler the way `wrangler dev` does. */
 async function deliver(raw: string | Uint8Array, from: string, to = 'cli@meshprobe.example'): Promise<{ status: number; body: string }> {
@@ -210,15 +209,7 @@ for (const [fixture, reason] of [['auto-reply', /Auto-Submitted: auto-replied/],
 }
 
 test('a measurement longer than TIME_BUDGET_SECONDS is cut and the reply holds what arrived', async () => {
-  await mf.setOptions({
-    modules: true,
-    script,
-    compatibilityDate: '2025-09-01',
-    unsafeTriggerHandlers: true,
-    log,
-    handleRuntimeStdio: captureStdio,
-    bindings: { HUB_URL: hub.url, HUB_TOKEN: token, TIME_BUDGET_SECONDS: '1' },
-  });
+  await mf.setOptions(workerOptions({ HUB_URL: hub.url, HUB_TOKEN: token, TIME_BUDGET_SECONDS: '1' }));
   const id = '<budget-1@example.org>';
   const started = Date.now();
   const r = await deliver(message({ id, body: 'ping -s a -c 10 -i 0.4 127.0.0.1' }), 'tester@example.org');
@@ -234,15 +225,7 @@ test('a measurement longer than TIME_BUDGET_SECONDS is cut and the reply holds w
 test('a hub that cannot be reached still gets the sender a one-line reason', async () => {
   // Same Worker, other HUB_URL: a closed port on loopback.
   const id = '<nohub-1@example.org>';
-  await mf.setOptions({
-    modules: true,
-    script,
-    compatibilityDate: '2025-09-01',
-    unsafeTriggerHandlers: true,
-    log,
-    handleRuntimeStdio: captureStdio,
-    bindings: { HUB_URL: 'http://127.0.0.1:9', MAX_MESSAGE_BYTES: String(MAX_BYTES) },
-  });
+  await mf.setOptions(workerOptions({ HUB_URL: 'http://127.0.0.1:9', MAX_MESSAGE_BYTES: String(MAX_BYTES) }));
   const r = await deliver(message({ id, body: 'ping -c 1 127.0.0.1' }), 'tester@example.org');
   assert.equal(r.status, 200, r.body);
   const reply = await replyTo(id);
@@ -252,15 +235,7 @@ test('a hub that cannot be reached still gets the sender a one-line reason', asy
 });
 
 test('a HUB_URL that is not a URL gets the sender a one-line "misconfigured" reply, not silence', async () => {
-  await mf.setOptions({
-    modules: true,
-    script,
-    compatibilityDate: '2025-09-01',
-    unsafeTriggerHandlers: true,
-    log,
-    handleRuntimeStdio: captureStdio,
-    bindings: { HUB_URL: 'not a url', MAX_MESSAGE_BYTES: String(MAX_BYTES) },
-  });
+  await mf.setOptions(workerOptions({ HUB_URL: 'not a url', MAX_MESSAGE_BYTES: String(MAX_BYTES) }));
   const id = '<badurl-1@example.org>';
   assert.equal((await deliver(message({ id, body: 'ping -c 1 127.0.0.1' }), 'tester@example.org')).status, 200);
   const reply = await replyTo(id);
@@ -270,15 +245,7 @@ test('a HUB_URL that is not a URL gets the sender a one-line "misconfigured" rep
 });
 
 test('senders outside ALLOW_FROM are rejected; a flooding sender gets one notice, then silence', async () => {
-  await mf.setOptions({
-    modules: true,
-    script,
-    compatibilityDate: '2025-09-01',
-    unsafeTriggerHandlers: true,
-    log,
-    handleRuntimeStdio: captureStdio,
-    bindings: { HUB_URL: hub.url, HUB_TOKEN: token, ALLOW_FROM: 'example.org', RATE_BURST: '1', RATE_REFILL_SECONDS: '3600' },
-  });
+  await mf.setOptions(workerOptions({ HUB_URL: hub.url, HUB_TOKEN: token, ALLOW_FROM: 'example.org', RATE_BURST: '1', RATE_REFILL_SECONDS: '3600' }));
   const stranger = await deliver(message({ id: '<stranger-1@evil.example>', from: 'mallory@evil.example', body: 'version' }), 'mallory@evil.example');
   assert.equal(stranger.status, 400);
   assert.match(stranger.body, /sender mallory@evil\.example is not allowed/);
@@ -292,15 +259,7 @@ test('senders outside ALLOW_FROM are rejected; a flooding sender gets one notice
 });
 
 test('without HUB_TOKEN the sender gets the hub\'s one-line refusal, not silence', async () => {
-  await mf.setOptions({
-    modules: true,
-    script,
-    compatibilityDate: '2025-09-01',
-    unsafeTriggerHandlers: true,
-    log,
-    handleRuntimeStdio: captureStdio,
-    bindings: { HUB_URL: hub.url },
-  });
+  await mf.setOptions(workerOptions({ HUB_URL: hub.url }));
   const id = '<notoken-1@example.org>';
   assert.equal((await deliver(message({ id, body: 'ping -c 1 127.0.0.1' }), 'tester@example.org')).status, 200);
   const reply = await replyTo(id);
