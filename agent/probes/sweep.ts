@@ -10,7 +10,7 @@
  */
 import { RawSocket, type RawPacket } from '../raw-socket.ts';
 import { buildEchoRequest, Icmp6Type, IcmpType } from '../../shared/icmp-packet.ts';
-import { addressAt, checkSweepSize, parseCidr, prefixSize, type Prefix } from '../../shared/cidr.ts';
+import { addressAt, checkSweepSize, indexInPrefix, parseCidr, prefixSize, type Prefix } from '../../shared/cidr.ts';
 import { computeStats } from '../../shared/stats.ts';
 import { ErrorCode, MeshprobeError, describeError } from '../../shared/errors.ts';
 import { Defaults, Limits, type MeasurementSpec } from '../../shared/spec.ts';
@@ -75,7 +75,8 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
       const i = v - base4;
       return i >= 0 && i < total ? i : -1;
     }
-    return v6Index(prefix, address, total);
+    // IPv6: parse rather than compare text, which '::' compression makes unreliable.
+    return indexInPrefix(prefix, address);
   };
 
   const echoReply = fam === 4 ? IcmpType.EchoReply : Icmp6Type.EchoReply;
@@ -205,14 +206,6 @@ function openSocket(fam: 4 | 6, onPackets: (p: RawPacket[]) => void): RawSocket 
 
 function v4Text(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
-}
-
-function v6Index(prefix: Prefix, address: string, total: number): number {
-  // Text comparison is unreliable with '::' compression: parse (IPv6 sweeps are at most /112).
-  const r = parseCidr(`${address}/128`);
-  if (!r.ok) return -1;
-  const off = r.prefix.base - prefix.base;
-  return off >= 0n && off < BigInt(total) ? Number(off) : -1;
 }
 
 function sleep(ms: number): Promise<void> {
