@@ -5,6 +5,8 @@
  */
 import type { IcmpErrorKind } from './events.ts';
 import { formatIp, ipFromBytes } from './ip-address.ts';
+import { internetChecksum } from './inet-checksum.ts';
+import { IpProtocol } from './ipv4-header.ts';
 
 /** ICMPv4 types we build or parse (RFC 792). */
 export const IcmpType = {
@@ -27,21 +29,11 @@ export const Icmp6Type = {
   EchoReply: 129,
 } as const;
 
-/** IP protocol numbers of the transports we decode inside ICMP errors. */
-export const IpProtocol = { ICMP: 1, TCP: 6, UDP: 17, ICMPv6: 58 } as const;
-
 /** Length of an ICMP echo header (type, code, checksum, identifier, sequence). */
 export const ICMP_HEADER_BYTES = 8;
 
-/** The Internet checksum (RFC 1071) of `bytes`, as a 16-bit number. */
-export function internetChecksum(bytes: Uint8Array): number {
-  let sum = 0;
-  const n = bytes.length;
-  for (let i = 0; i + 1 < n; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
-  if (n & 1) sum += bytes[n - 1]! << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
+/** The Internet checksum (RFC 1071), from inet-checksum.ts; re-exported for the codec's users. */
+export { internetChecksum };
 
 /** A payload of `size` bytes in iputils' pattern (byte i = i mod 256), so captures look familiar. */
 export function echoPayload(size: number): Uint8Array {
@@ -165,7 +157,7 @@ export function parseIcmp(bytes: Uint8Array, o: ParseIcmpOptions): IcmpMessage |
   if (o.withIpHeader ?? o.family === 4) {
     const h = parseIpHeader(bytes);
     if (!h || h.version !== o.family) return null;
-    if (h.protocol !== (o.family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPv6)) return null;
+    if (h.protocol !== (o.family === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6)) return null;
     ip = h;
     off = h.headerLength;
   }
@@ -358,7 +350,7 @@ export function parseEmbeddedPacket(b: Uint8Array): EmbeddedPacket | undefined {
   if (!ip) return undefined;
   const t = b.subarray(ip.headerLength);
   const out: EmbeddedPacket = { ip };
-  if ((ip.protocol === IpProtocol.ICMP || ip.protocol === IpProtocol.ICMPv6) && t.length >= 8) {
+  if ((ip.protocol === IpProtocol.ICMP || ip.protocol === IpProtocol.ICMPV6) && t.length >= 8) {
     out.icmp = { type: t[0]!, code: t[1]!, identifier: u16(t, 4), sequence: u16(t, 6) };
   } else if (ip.protocol === IpProtocol.UDP && t.length >= 8) {
     out.udp = { sourcePort: u16(t, 0), destinationPort: u16(t, 2), length: u16(t, 4), checksum: u16(t, 6) };
