@@ -3,14 +3,10 @@
  * draws each as a PNG. The layout is the grid's, so an address sits at the same cell here, in
  * the Telegram photo and in the CLI bitmap (a /24 is 16×16, a /16 is 256×256).
  */
-import { parseCidr, prefixSize } from '../shared/cidr.ts';
 import type { MeasurementEvent } from '../shared/events.ts';
-import { SweepGrid } from '../shared/sweep-grid.ts';
-import { renderSweepPng } from './sweep-png.ts';
+import type { SweepGrid } from '../shared/sweep-grid.ts';
+import { drawableGrid, renderSweepPng } from './sweep-png.ts';
 import type { SweepGridModel } from './sweep-png.ts';
-
-/** Largest prefix drawn (cells); a bigger one would make a PNG no client wants to show. */
-const MAX_CELLS = 1 << 16;
 
 interface Sweep {
   agent: string;
@@ -52,10 +48,9 @@ export class SweepCollector {
     const key = `${agent}\u0000${target}`;
     const have = this.#sweeps.get(key);
     if (have) return have;
-    const parsed = parseCidr(address && address.includes('/') ? address : target);
-    if (!parsed.ok) return undefined;
-    if (prefixSize(parsed.prefix) > BigInt(MAX_CELLS)) return undefined;
-    const s: Sweep = { agent, target, grid: new SweepGrid(parsed.prefix) };
+    const grid = drawableGrid(address && address.includes('/') ? address : target);
+    if (!grid) return undefined;
+    const s: Sweep = { agent, target, grid };
     this.#sweeps.set(key, s);
     return s;
   }

@@ -6,7 +6,21 @@
  * Telegram bot imports it from here too.
  */
 import { PNG } from 'pngjs';
+import { parseCidr, prefixSize } from '../shared/cidr.ts';
 import { SweepGrid } from '../shared/sweep-grid.ts';
+
+/** Largest prefix drawn: 65,536 cells (a /16) makes a 512×512 image; more is unreadable anyway. */
+export const MAX_PNG_CELLS = 1 << 16;
+
+/**
+ * An empty grid for `cidr` in the layout every front-end draws; undefined when `cidr` is not a
+ * prefix or has more than {@link MAX_PNG_CELLS} addresses (too large to draw).
+ */
+export function drawableGrid(cidr: string): SweepGrid | undefined {
+  const parsed = parseCidr(cidr);
+  if (!parsed.ok || prefixSize(parsed.prefix) > BigInt(MAX_PNG_CELLS)) return undefined;
+  return new SweepGrid(parsed.prefix);
+}
 
 /** A grid given cell by cell (tests, one-cell swatches): cells in address order, laid out `columns` wide. */
 export interface SweepGridModel {

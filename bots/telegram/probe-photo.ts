@@ -6,18 +6,14 @@
  */
 import { InputFile, type Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { parseCidr, prefixSize } from '../../shared/cidr.ts';
 import { describeError, ErrorCode } from '../../shared/errors.ts';
 import type { HubClient } from '../../shared/hub-client.ts';
 import type { MeasurementSpec } from '../../shared/spec.ts';
-import { SweepGrid } from '../../shared/sweep-grid.ts';
-import { renderSweepPng } from '../../mcp/sweep-png.ts';
+import type { SweepGrid } from '../../shared/sweep-grid.ts';
+import { drawableGrid, MAX_PNG_CELLS, renderSweepPng } from '../../mcp/sweep-png.ts';
 import { agentKeyboard } from './agent-keyboard.ts';
 import { escapeHtml } from './pre-html.ts';
 import { StreamMessage } from './stream-message.ts';
-
-/** Largest prefix drawn: 65,536 cells (a /16) makes a 512×512 image; more is unreadable anyway. */
-const MAX_CELLS = 1 << 16;
 
 /** Options of {@link ProbePhoto}. */
 export interface ProbePhotoOptions {
@@ -30,16 +26,6 @@ export interface ProbePhotoOptions {
   log?: (line: string) => void;
   /** Called with the photo's message id once it is sent (to route the Cancel button). */
   onSent?: (messageId: number) => void;
-}
-
-/**
- * An empty grid for `cidr` (shared/sweep-grid.ts, the layout the CLI and MCP draw too);
- * undefined when it is not a prefix or too large to draw.
- */
-export function sweepGrid(cidr: string): SweepGrid | undefined {
-  const parsed = parseCidr(cidr);
-  if (!parsed.ok || prefixSize(parsed.prefix) > BigInt(MAX_CELLS)) return undefined;
-  return new SweepGrid(parsed.prefix);
 }
 
 export class ProbePhoto {
@@ -55,7 +41,7 @@ export class ProbePhoto {
 
   constructor(options: ProbePhotoOptions) {
     this.#o = options;
-    this.#grid = sweepGrid(options.spec.targets[0] ?? '');
+    this.#grid = drawableGrid(options.spec.targets[0] ?? '');
   }
 
   /** Stops the sweep (the Cancel button); the picture keeps what was found. */
@@ -68,7 +54,7 @@ export class ProbePhoto {
     const { api, chatId, spec } = this.#o;
     const grid = this.#grid;
     if (!grid) {
-      await api.sendMessage(chatId, `⚠ ${escapeHtml(`probe: ${spec.targets[0]} is too large to draw (at most ${MAX_CELLS} addresses)`)}`, { parse_mode: 'HTML' });
+      await api.sendMessage(chatId, `⚠ ${escapeHtml(`probe: ${spec.targets[0]} is too large to draw (at most ${MAX_PNG_CELLS} addresses)`)}`, { parse_mode: 'HTML' });
       return;
     }
     const sent = await api.sendPhoto(chatId, this.#image(), { caption: this.#caption(), parse_mode: 'HTML', reply_markup: this.#keyboard() });
