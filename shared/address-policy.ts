@@ -247,7 +247,7 @@ export function isAllowed(address: string, mode: PolicyMode, options: PolicyOpti
   const cls = classifyAddress(ip)!;
   const shown = address.trim().replace(/^\[|\]$/g, '');
   if (mode === 'public' && cls.kind !== 'public') {
-    return { ok: false, reason: `${shown} is ${describeClass(cls)}; refused by the public policy`, class: cls };
+    return { ok: false, reason: `${shown} is ${describeAddressClass(cls)}; refused by the public policy`, class: cls };
   }
   const ranges = options.allowedRanges ?? [];
   if (ranges.length > 0) {
@@ -268,10 +268,6 @@ function isMapped(ip: IpAddress): boolean {
 
 /** Describes a classification for messages: `a loopback address (127.0.0.0/8)`. */
 export function describeAddressClass(cls: AddressClass): string {
-  return describeClass(cls);
-}
-
-function describeClass(cls: AddressClass): string {
   const range = cls.range ? ` (${cls.embedded ? `IPv4-embedded ${cls.embedded}, ` : ''}${cls.range})` : '';
   return `${ARTICLE[cls.kind]} address${range}`;
 }
@@ -296,7 +292,7 @@ export function isPrefixAllowed(cidr: string, mode: PolicyMode, options: PolicyO
       }
       if (r.kind === 'public') {
         const c = classifyAddress(net)!;
-        if (c.kind !== 'public') return { ok: false, reason: `${cidr} covers ${describeClass(c)}; refused by the public policy`, class: c };
+        if (c.kind !== 'public') return { ok: false, reason: `${cidr} covers ${describeAddressClass(c)}; refused by the public policy`, class: c };
         continue;
       }
       return { ok: false, reason: `${cidr} overlaps ${ARTICLE[r.kind]} range (${r.cidr}); refused by the public policy`, class: first };
