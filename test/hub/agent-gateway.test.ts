@@ -10,9 +10,9 @@ import { AgentRuntime } from '../../agent/runtime.ts';
 import type { AgentLink } from '../../shared/agent-link.ts';
 import { AGENT_CONNECT_PATH, AgentCloseCode, encodeMessage } from '../../shared/agent-protocol.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
-import { splitLines } from '../../shared/ndjson.ts';
 import { createHub, type Hub, type HubOptions } from '../../hub/server.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
+import { measureAt } from '../helpers/hub-stream.ts';
 
 let dataRoot: string;
 before(async () => {
@@ -61,18 +61,7 @@ async function withFixture(options: HubOptions, body: (f: Fixture) => Promise<vo
       await Promise.race([connected, failed]);
       return rt;
     },
-    async measure(spec, token = admin, signal) {
-      const res = await fetch(hub.url + '/v1/measurements', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify(spec),
-        ...(signal ? { signal } : {}),
-      });
-      assert.equal(res.status, 200, await res.clone().text());
-      const out: MeasurementEvent[] = [];
-      for await (const line of splitLines(res.body!)) out.push(JSON.parse(line) as MeasurementEvent);
-      return out;
-    },
+    measure: (spec, token = admin, signal) => measureAt(hub.url, spec, { token, ...(signal ? { signal } : {}) }),
   };
   try {
     await body(f);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { MeasurementEvent, SummaryEvent } from '../../shared/events.ts';
 import { splitLines } from '../../shared/ndjson.ts';
+import { measureAt, readEvents } from '../helpers/hub-stream.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
 import type { TestDnsServer } from '../helpers/dns-server.ts';
 import { countEchoRequests, echoCounterUnavailable } from '../helpers/echo-counter.ts';
@@ -28,18 +29,7 @@ after(async () => {
 
 const hasLoopback6 = () => Object.values(networkInterfaces()).flat().some((i) => i?.address === '::1');
 
-async function measure(spec: unknown, signal?: AbortSignal): Promise<MeasurementEvent[]> {
-  const res = await fetch(main.url + '/v1/measurements', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(spec),
-    ...(signal ? { signal } : {}),
-  });
-  assert.equal(res.status, 200, await res.clone().text());
-  const out: MeasurementEvent[] = [];
-  for await (const line of splitLines(res.body!)) out.push(JSON.parse(line) as MeasurementEvent);
-  return out;
-}
+const measure = (spec: unknown, signal?: AbortSignal): Promise<MeasurementEvent[]> => measureAt(main.url, spec, signal ? { signal } : {});
 
 /** Skips when the agent has no way to open ICMP sockets here (not root, no ping_group_range). */
 function permissionProblem(events: MeasurementEvent[]): string | undefined {
@@ -247,8 +237,7 @@ test('npm start: MESHPROBE_AGENT_RANGES restricts the embedded agent (literals a
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ type: 'ping', targets: ['127.0.0.1', '::1', 'six.meshprobe.test'], count: 2, intervalMs: 50 }),
     });
-    const events: MeasurementEvent[] = [];
-    for await (const line of splitLines(res.body!)) events.push(JSON.parse(line) as MeasurementEvent);
+    const events = await readEvents(res);
     const problem = permissionProblem(events);
     if (problem) return t.skip(problem);
     const message = (target: string) => {

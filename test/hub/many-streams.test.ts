@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Agent } from 'undici';
 import type { MeasurementEvent } from '../../shared/events.ts';
-import { splitLines } from '../../shared/ndjson.ts';
+import { readEvents } from '../helpers/hub-stream.ts';
 import { startNode, type NodeProcess } from '../helpers/node-process.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
 
@@ -50,9 +50,7 @@ async function oneStream(i: number): Promise<MeasurementEvent[]> {
     dispatcher,
   } as RequestInit);
   assert.equal(res.status, 200, `stream ${i}: ${res.status}`);
-  const out: MeasurementEvent[] = [];
-  for await (const line of splitLines(res.body!)) out.push(JSON.parse(line) as MeasurementEvent);
-  return out;
+  return readEvents(res);
 }
 
 test(`${STREAMS} concurrent streams through one hub complete without error and memory stays bounded`, async (t) => {

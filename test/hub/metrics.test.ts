@@ -13,7 +13,7 @@ import { AgentRuntime } from '../../agent/runtime.ts';
 import { TargetGuard } from '../../agent/target-guard.ts';
 import { createHub, type Hub, type HubOptions } from '../../hub/server.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
-import { splitLines } from '../../shared/ndjson.ts';
+import { measureAt } from '../helpers/hub-stream.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
 import { countEchoRequestsOfSize, echoCounterUnavailable } from '../helpers/echo-counter.ts';
@@ -46,13 +46,7 @@ async function withHub(o: HubOptions, body: (hub: Hub) => Promise<void>): Promis
   }
 }
 
-async function measure(hub: Hub, spec: unknown): Promise<MeasurementEvent[]> {
-  const res = await fetch(hub.url + '/v1/measurements', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
-  assert.equal(res.status, 200);
-  const out: MeasurementEvent[] = [];
-  for await (const line of splitLines(res.body!)) out.push(JSON.parse(line) as MeasurementEvent);
-  return out;
-}
+const measure = (hub: Hub, spec: unknown): Promise<MeasurementEvent[]> => measureAt(hub.url, spec);
 
 /** The value of one sample line (`name{labels} value`), or undefined. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {

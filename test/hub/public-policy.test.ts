@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LocalAgent } from '../../agent/local-agent.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
-import { splitLines } from '../../shared/ndjson.ts';
+import { readEvents } from '../helpers/hub-stream.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { startNode, type NodeProcess } from '../helpers/node-process.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
@@ -54,9 +54,7 @@ async function measure(spec: Record<string, unknown>): Promise<{ status: number;
     body: JSON.stringify({ type: 'ping', count: 2, intervalMs: 200, size: SIZE, ...spec }),
   });
   if (res.status !== 200) return { status: res.status, body: await res.text(), events: [] };
-  const events: MeasurementEvent[] = [];
-  for await (const line of splitLines(res.body!)) events.push(JSON.parse(line) as MeasurementEvent);
-  return { status: 200, body: '', events };
+  return { status: 200, body: '', events: await readEvents(res) };
 }
 
 test('public mode refuses loopback targets at the hub and after resolution at the agents, sending nothing', async (t) => {

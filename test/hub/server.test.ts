@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { ErrorCode } from '../../shared/errors.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
 import { splitLines } from '../../shared/ndjson.ts';
+import { readEvents } from '../helpers/hub-stream.ts';
 import { createHub } from '../../hub/server.ts';
 import type { Hub, HubOptions } from '../../hub/server.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
@@ -35,11 +36,7 @@ async function withHub(options: HubOptions, body: (hub: Hub) => Promise<void>): 
   }
 }
 
-async function events(res: Response): Promise<MeasurementEvent[]> {
-  const out: MeasurementEvent[] = [];
-  for await (const line of splitLines(res.body!)) out.push(JSON.parse(line) as MeasurementEvent);
-  return out;
-}
+const events = readEvents;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes are asserted field by field
 const json = async (res: Response): Promise<any> => res.json();

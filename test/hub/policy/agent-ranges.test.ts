@@ -16,7 +16,7 @@ import { parseSpec } from '../../../shared/spec.ts';
 import { ScriptedAgent } from '../scripted-agent.ts';
 import { createHub, type Hub, type HubOptions } from '../../../hub/server.ts';
 import type { MeasurementEvent } from '../../../shared/events.ts';
-import { splitLines } from '../../../shared/ndjson.ts';
+import { measureAt } from '../../helpers/hub-stream.ts';
 import { startDnsServer, type TestDnsServer } from '../../helpers/dns-server.ts';
 import { rawSkipReason } from '../../helpers/raw-capability.ts';
 import { countEchoRequestsOfSize, echoCounterUnavailable } from '../../helpers/echo-counter.ts';
@@ -41,13 +41,7 @@ async function withHub(o: HubOptions, body: (hub: Hub) => Promise<void>): Promis
   }
 }
 
-async function measure(hub: Hub, spec: unknown): Promise<MeasurementEvent[]> {
-  const res = await fetch(hub.url + '/v1/measurements', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
-  assert.equal(res.status, 200, await res.clone().text());
-  const out: MeasurementEvent[] = [];
-  for await (const line of splitLines(res.body!)) out.push(JSON.parse(line) as MeasurementEvent);
-  return out;
-}
+const measure = (hub: Hub, spec: unknown): Promise<MeasurementEvent[]> => measureAt(hub.url, spec);
 
 const errorFor = (events: MeasurementEvent[], target: string) => events.find((e) => e.type === 'error' && e.target === target) as Extract<MeasurementEvent, { type: 'error' }> | undefined;
 const summaryFor = (events: MeasurementEvent[], target: string) => events.find((e) => e.type === 'summary' && e.target === target) as Extract<MeasurementEvent, { type: 'summary' }> | undefined;
