@@ -137,7 +137,8 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
         ans = { from: pkt.address, kind: 'reply', final: true };
       } else if (m.kind === 'error' && m.original) {
         const o = m.original;
-        if ((normalizeIp(o.ip.destination) ?? o.ip.destination) !== dst) continue;
+        // The codec formats quoted addresses canonically (ip-address.ts), as normalizeIp does dst.
+        if (o.ip.destination !== dst) continue;
         if (p.protocol === 'icmp') {
           if (!o.icmp || o.icmp.identifier !== id) continue;
           index = (o.icmp.sequence - seqBase) & 0xffff;
