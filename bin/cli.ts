@@ -11,7 +11,7 @@ import type { LocalAgent } from '../agent/local-agent.ts';
 import { AgentRegistry } from '../hub/agent-registry.ts';
 import { formatAgentList, formatVersion } from '../hub/info-text.ts';
 import { runMeasurement } from '../hub/measurement-stream.ts';
-import { API_VERSION, NAME, RUNTIME, VERSION } from '../hub/version.ts';
+import { VERSION_INFO } from '../hub/version.ts';
 import { describeError, ErrorCode } from '../shared/errors.ts';
 import type { MeasurementEvent } from '../shared/events.ts';
 import { parseCommand } from '../shared/grammar.ts';
@@ -92,8 +92,7 @@ export async function run(io: CliEnvironment): Promise<number> {
       return Exit.Usage;
     }
     const info = (await localAgent(io.env)).info;
-    const v = { name: NAME, version: VERSION, api: API_VERSION, runtime: RUNTIME };
-    if (parsed.command === 'version') io.stdout(parsed.json ? ndjsonLine(v) : formatVersion(v, [info]));
+    if (parsed.command === 'version') io.stdout(parsed.json ? ndjsonLine(VERSION_INFO) : formatVersion(VERSION_INFO, [info]));
     else io.stdout(parsed.json ? ndjsonLine({ agents: [info] }) : formatAgentList([info]));
     return Exit.Ok;
   }

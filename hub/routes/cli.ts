@@ -8,7 +8,7 @@ import { ndjsonLine } from '../../shared/ndjson.ts';
 import { TextRenderer } from '../../shared/render-text.ts';
 import { HttpError, readBody, sendText } from '../http-io.ts';
 import { formatAgentList, formatVersion } from '../info-text.ts';
-import { API_VERSION, NAME, RUNTIME, VERSION } from '../version.ts';
+import { VERSION_INFO } from '../version.ts';
 import { admitted, streamMeasurement } from './measurements.ts';
 import type { HubRoute } from '../route.ts';
 
@@ -31,9 +31,7 @@ export const cliRoute: HubRoute = {
         sendText(ctx.res, 200, parsed.text.replace(/\n*$/, '\n'));
         return;
       case 'version':
-        sendText(ctx.res, 200, parsed.json
-          ? ndjsonLine({ name: NAME, version: VERSION, api: API_VERSION, runtime: RUNTIME })
-          : formatVersion({ name: NAME, version: VERSION, api: API_VERSION, runtime: RUNTIME }, ctx.hub.registry.list()));
+        sendText(ctx.res, 200, parsed.json ? ndjsonLine(VERSION_INFO) : formatVersion(VERSION_INFO, ctx.hub.registry.list()));
         return;
       case 'list':
         sendText(ctx.res, 200, parsed.json ? ndjsonLine({ agents: ctx.hub.registry.list() }) : formatAgentList(ctx.hub.registry.list()));

@@ -1,6 +1,6 @@
 /** The small read-only routes: `GET /v1/version`, `GET /v1/agents`, `GET /healthz`. */
 import { sendJson } from '../http-io.ts';
-import { API_VERSION, NAME, RUNTIME, VERSION } from '../version.ts';
+import { VERSION_INFO } from '../version.ts';
 import type { HubRoute } from '../route.ts';
 
 export const versionRoute: HubRoute = {
@@ -8,7 +8,7 @@ export const versionRoute: HubRoute = {
   methods: ['GET'],
   path: '/v1/version',
   async handle({ res }) {
-    sendJson(res, 200, { name: NAME, version: VERSION, api: API_VERSION, runtime: RUNTIME });
+    sendJson(res, 200, VERSION_INFO);
   },
 };
 
