@@ -20,7 +20,6 @@ export interface TcpAnswer {
  * other traffic. `dst` is the probed address in canonical text (normalizeIp).
  */
 export function tcpAnswer(pkt: RawPacket, family: 4 | 6, dst: string, dstPort: number, srcPort: number): TcpAnswer | undefined {
-  if ((normalizeIp(pkt.address) ?? pkt.address) !== dst) return undefined;
   let seg = pkt.data as Uint8Array;
   if (family === 4) {
     const ip = parseIpv4Header(seg);
@@ -29,6 +28,9 @@ export function tcpAnswer(pkt: RawPacket, family: 4 | 6, dst: string, dstPort: n
   }
   const h = parseTcp(seg);
   if (!h || h.srcPort !== dstPort || h.dstPort !== srcPort) return undefined;
+  // Address last: a raw TCP socket sees all of the host's TCP, and the ports reject most of it
+  // without the parse + format of normalizeIp.
+  if ((normalizeIp(pkt.address) ?? pkt.address) !== dst) return undefined;
   const kind = tcpReplyKind(h);
   return kind ? { header: h, kind, bytes: seg.length } : undefined;
 }
