@@ -42,11 +42,7 @@ export function registerMeasureTools(server: McpServer, ctx: ToolContext): void 
       outputSchema: PingOutput,
       annotations: { title: 'Ping', ...annotations },
     },
-    async (args, extra) => {
-      const outcome = await measure(ctx, extra, { type: 'ping', ...args }, args.count ?? Defaults.count);
-      if (!outcome.ok) return outcome.error;
-      return success(outcome.result.toPing(), outcome.result);
-    },
+    (args, extra) => measure(ctx, extra, { type: 'ping', ...args }, (r) => r.toPing(), { unitsPerPart: args.count ?? Defaults.count }),
   );
 
   server.registerTool(
@@ -61,11 +57,7 @@ export function registerMeasureTools(server: McpServer, ctx: ToolContext): void 
       outputSchema: TracerouteOutput,
       annotations: { title: 'Traceroute', ...annotations },
     },
-    async (args, extra) => {
-      const outcome = await measure(ctx, extra, { type: 'traceroute', ...args }, undefined);
-      if (!outcome.ok) return outcome.error;
-      return success(outcome.result.toTraceroute(), outcome.result);
-    },
+    (args, extra) => measure(ctx, extra, { type: 'traceroute', ...args }, (r) => r.toTraceroute()),
   );
 
   server.registerTool(
@@ -80,49 +72,50 @@ export function registerMeasureTools(server: McpServer, ctx: ToolContext): void 
       outputSchema: ProbeOutput,
       annotations: { title: 'Sweep a subnet', ...annotations },
     },
-    async (args, extra) => {
+    (args, extra) => {
       const sweep = new SweepCollector();
-      const outcome = await measure(ctx, extra, { type: 'probe', ...args }, undefined, (e) => sweep.add(e));
-      if (!outcome.ok) return outcome.error;
-      const result = success(outcome.result.toProbe(), outcome.result);
-      for (const png of sweep.images()) {
-        result.content.push({ type: 'image', data: Buffer.from(png.data).toString('base64'), mimeType: 'image/png' });
-      }
-      return result;
+      return measure(ctx, extra, { type: 'probe', ...args }, (r) => r.toProbe(), {
+        onEvent: (e) => sweep.add(e),
+        images: () => sweep.images().map((png) => ({ type: 'image', data: Buffer.from(png.data).toString('base64'), mimeType: 'image/png' })),
+      });
     },
   );
 }
 
-type MeasureOutcome = { ok: true; result: MeasurementResult } | { ok: false; error: CallToolResult };
+/** What differs between the tools besides the spec and the output shape. */
+interface MeasureExtras {
+  /** Expected units of work per agent×target, for progress totals (ping: count). */
+  unitsPerPart?: number;
+  onEvent?: (e: MeasurementEvent) => void;
+  /** Content appended after the text summary on success (probe: the sweep PNGs). */
+  images?: () => CallToolResult['content'];
+}
 
+/** Runs the measurement and answers with `output(result)` as structuredContent, or an isError result. */
 async function measure(
   ctx: ToolContext,
   extra: ToolExtra,
   args: Record<string, unknown> & { type: MeasurementType },
-  unitsPerPart: number | undefined,
-  onEvent?: (e: MeasurementEvent) => void,
-): Promise<MeasureOutcome> {
+  output: (r: MeasurementResult) => Record<string, unknown>,
+  more: MeasureExtras = {},
+): Promise<CallToolResult> {
   const spec = compact(args) as MeasurementSpecInput & { type: MeasurementType };
   const outcome = await runMeasurement({
     hub: ctx.hubFor(extra),
     spec,
     extra,
     signal: ctx.signal,
-    unitsPerPart,
-    ...(onEvent ? { onEvent } : {}),
+    unitsPerPart: more.unitsPerPart,
+    ...(more.onEvent ? { onEvent: more.onEvent } : {}),
   });
-  if (!outcome.ok) return { ok: false, error: failure(outcome.message) };
+  if (!outcome.ok) return failure(outcome.message);
   const r = outcome.result;
   // Nothing measured at all: every part failed (bad name, policy refusal, no agent). The model
   // gets the same one-line reasons the other front-ends print, flagged as an error.
   if (!r.anySucceeded && r.errors.length > 0) {
-    return { ok: false, error: failure([...new Set(r.errors.map((e) => e.message))].join('\n')) };
+    return failure([...new Set(r.errors.map((e) => e.message))].join('\n'));
   }
-  return { ok: true, result: r };
-}
-
-function success(structured: Record<string, unknown>, r: MeasurementResult): CallToolResult & { content: CallToolResult['content'] } {
-  return { content: [{ type: 'text', text: r.text() }], structuredContent: structured };
+  return { content: [{ type: 'text', text: r.text() }, ...(more.images?.() ?? [])], structuredContent: output(r) };
 }
 
 function failure(message: string): CallToolResult {
