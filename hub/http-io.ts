@@ -19,6 +19,20 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   return Buffer.concat(chunks);
 }
 
+/**
+ * Reads and parses a JSON request body (400 with the parser's reason when it is not JSON, 413
+ * past `maxBytes`). An empty body gives `ifEmpty` when one is given, else the same 400.
+ */
+export async function readJson(req: IncomingMessage, maxBytes: number, ifEmpty?: unknown): Promise<unknown> {
+  const body = await readBody(req, maxBytes);
+  if (body.length === 0 && ifEmpty !== undefined) return ifEmpty;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, ErrorCode.BadRequest, `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
 /** An error that knows its HTTP status. */
 export class HttpError extends MeshprobeError {
   readonly status: number;

@@ -7,7 +7,7 @@ import type { DoneEvent, MeasurementEvent } from '../../shared/events.ts';
 import { ndjsonLine } from '../../shared/ndjson.ts';
 import { parseSpec } from '../../shared/spec.ts';
 import type { MeasurementSpec } from '../../shared/spec.ts';
-import { HttpError, readBody, sendError } from '../http-io.ts';
+import { HttpError, readJson, sendError } from '../http-io.ts';
 import { runMeasurement } from '../measurement-stream.ts';
 import { isRefusal } from '../route.ts';
 import type { HubRoute, RouteContext } from '../route.ts';
@@ -17,14 +17,7 @@ export const measurementsRoute: HubRoute = {
   methods: ['POST'],
   path: '/v1/measurements',
   async handle(ctx) {
-    const body = await readBody(ctx.req, ctx.hub.maxBodyBytes);
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new HttpError(400, ErrorCode.BadRequest, `request body is not valid JSON: ${(err as Error).message}`);
-    }
-    const parsed = parseSpec(json);
+    const parsed = parseSpec(await readJson(ctx.req, ctx.hub.maxBodyBytes));
     if (!parsed.ok) throw new HttpError(400, ErrorCode.BadRequest, parsed.message);
     const spec = await admitted(ctx, parsed.spec);
     if (!spec) return;

@@ -8,21 +8,15 @@ import { mayMint, parseScopes, Scope } from '../auth/scopes.ts';
 import type { TokenService } from '../auth/token-service.ts';
 import type { TokenPrincipal } from '../auth/bearer-authorize.ts';
 import { parseTtl } from '../auth/ttl.ts';
-import { HttpError, readBody, sendJson } from '../http-io.ts';
-import type { HubRoute } from '../route.ts';
+import { HttpError, readJson, sendJson } from '../http-io.ts';
+import type { HubRoute, RouteContext } from '../route.ts';
 
 /** Longest lifetime a `token:create` (non-admin) caller may mint: 90 days. */
 export const MAX_DELEGATED_TTL_S = 90 * 86_400;
 
-async function jsonBody(req: Parameters<HubRoute['handle']>[0]['req'], max: number): Promise<Record<string, unknown>> {
-  const body = await readBody(req, max);
-  if (body.length === 0) return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new HttpError(400, ErrorCode.BadRequest, `request body is not valid JSON: ${(err as Error).message}`);
-  }
+/** A JSON object body; an empty body counts as `{}`. */
+async function jsonBody(req: RouteContext['req'], max: number): Promise<Record<string, unknown>> {
+  const json = await readJson(req, max, {});
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new HttpError(400, ErrorCode.BadRequest, 'request body must be a JSON object');
   return json as Record<string, unknown>;
 }
