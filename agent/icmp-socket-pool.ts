@@ -116,11 +116,6 @@ export class IcmpChannel {
     return this.#socket.mode;
   }
 
-  /** Echo requests awaiting a reply or an error. */
-  get inFlight(): number {
-    return this.#pending.size;
-  }
-
   /** Sends one echo request. */
   send(probe: EchoProbe): EchoTicket {
     const key = this.#allocate();
@@ -136,37 +131,6 @@ export class IcmpChannel {
       error = String((err as { code?: unknown }).code ?? 'EIO');
     }
     return this.#ticket(key, identifier, sequence, sentAt, error);
-  }
-
-  /**
-   * Sends many echo requests with sendmmsg. Returns one ticket per probe handled; fewer than
-   * given means the send buffer is full: send the rest again shortly.
-   */
-  sendMany(probes: EchoProbe[]): EchoTicket[] {
-    const keys = probes.map((p) => {
-      const key = this.#allocate();
-      this.#pending.set(key, { address: canonical(p.address), handler: p.handler, payload: p.payload });
-      return key;
-    });
-    const packets = probes.map((p, i) => {
-      const { identifier, sequence } = this.#split(keys[i]!);
-      return {
-        data: buildEchoRequest({ family: this.family, identifier, sequence, payload: p.payload }),
-        address: p.address,
-        ...(p.ttl !== undefined ? { ttl: p.ttl } : {}),
-      };
-    });
-    const r = this.#socket.sendBatch(packets);
-    const tickets: EchoTicket[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      if (i >= r.processed || r.errors[i]) this.#pending.delete(key);
-      if (i < r.processed) {
-        const { identifier, sequence } = this.#split(key);
-        tickets.push(this.#ticket(key, identifier, sequence, r.times[i]!, r.errors[i] ?? null));
-      }
-    }
-    return tickets;
   }
 
   close(): void {
