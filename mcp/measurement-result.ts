@@ -152,49 +152,28 @@ export class MeasurementResult {
   }
 
   toPing(): PingOutput {
-    return {
-      measurement: 'ping',
-      parts: [...this.#parts.values()].map((p) => ({
-        ...this.#base(p),
-        replies: p.replies,
-        repliesOmitted: p.repliesOmitted,
-        timeouts: p.timeouts,
-        icmpErrors: p.icmpErrors,
-        summary: stats(p.summary),
-      })),
-      errors: this.#errors,
-      totals: this.#totals,
-    };
+    return this.#output('ping', (p) => ({
+      replies: p.replies,
+      repliesOmitted: p.repliesOmitted,
+      timeouts: p.timeouts,
+      icmpErrors: p.icmpErrors,
+    }));
   }
 
   toTraceroute(): TracerouteOutput {
-    return {
-      measurement: 'traceroute',
-      parts: [...this.#parts.values()].map((p) => ({
-        ...this.#base(p),
-        hops: [...p.hops].sort((a, b) => a.ttl - b.ttl),
-        reached: p.summary?.reached ?? null,
-        summary: stats(p.summary),
-      })),
-      errors: this.#errors,
-      totals: this.#totals,
-    };
+    return this.#output('traceroute', (p) => ({
+      hops: [...p.hops].sort((a, b) => a.ttl - b.ttl),
+      reached: p.summary?.reached ?? null,
+    }));
   }
 
   toProbe(): ProbeOutput {
-    return {
-      measurement: 'probe',
-      parts: [...this.#parts.values()].map((p) => ({
-        ...this.#base(p),
-        hostsUp: p.summary?.hostsUp ?? p.upCount,
-        hostsTotal: p.summary?.hostsTotal ?? p.hostsSeen,
-        up: p.up,
-        upOmitted: Math.max(0, p.upCount - p.up.length),
-        summary: stats(p.summary),
-      })),
-      errors: this.#errors,
-      totals: this.#totals,
-    };
+    return this.#output('probe', (p) => ({
+      hostsUp: p.summary?.hostsUp ?? p.upCount,
+      hostsTotal: p.summary?.hostsTotal ?? p.hostsSeen,
+      up: p.up,
+      upOmitted: Math.max(0, p.upCount - p.up.length),
+    }));
   }
 
   /** A few lines a model reads at a glance: one per agent×target, then the failures. */
@@ -258,8 +237,18 @@ export class MeasurementResult {
     return p;
   }
 
-  #base(p: Part) {
-    return { agent: p.agent, target: p.target, address: p.address, family: p.family, protocol: p.protocol, error: p.error };
+  /** The output every tool shares: each part's identity and summary around its own fields, then errors and totals. */
+  #output<M extends MeasurementType, F extends object>(measurement: M, fields: (p: Part) => F) {
+    return {
+      measurement,
+      parts: [...this.#parts.values()].map((p) => ({
+        agent: p.agent, target: p.target, address: p.address, family: p.family, protocol: p.protocol, error: p.error,
+        ...fields(p),
+        summary: stats(p.summary),
+      })),
+      errors: this.#errors,
+      totals: this.#totals,
+    };
   }
 }
 
