@@ -8,13 +8,8 @@
  * On a shared machine one round's medians move by ±15 µs with the neighbours' load, so the
  * bench runs a few rounds and reports the median of the per-round differences as the figure.
  */
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { runPing } from '../agent/probes/ping.ts';
-import { Resolver } from '../agent/resolver.ts';
-import { IcmpSocketPool } from '../agent/icmp-socket-pool.ts';
-import { parseSpec } from '../shared/spec.ts';
-import { computeStats } from '../shared/stats.ts';
+import { iputilsPing, meshprobePing } from './ping-runners.ts';
 import type { PingStats } from '../shared/events.ts';
 
 const { values } = parseArgs({
@@ -31,43 +26,8 @@ const intervalMs = Number(values['interval-ms']);
 const rounds = Math.max(1, Number(values.rounds));
 const target = '127.0.0.1';
 
-async function meshprobe(): Promise<PingStats> {
-  const r = parseSpec({ type: 'ping', targets: [target], count, intervalMs, timeoutMs: 1000 });
-  if (!r.ok) throw new Error(r.message);
-  const rtts: number[] = [];
-  let stats: PingStats | undefined;
-  const pool = new IcmpSocketPool({ lingerMs: 0 });
-  await runPing(r.spec, {
-    agent: 'bench',
-    resolver: new Resolver(),
-    signal: new AbortController().signal,
-    pool,
-    emit: (e) => {
-      if (e.type === 'reply') rtts.push(e.rttMs);
-      if (e.type === 'summary') stats = e;
-      if (e.type === 'error') throw new Error(e.message);
-    },
-  });
-  pool.close();
-  return stats ?? computeStats(count, rtts);
-}
-
-function iputils(): Promise<PingStats> {
-  return new Promise((resolve, reject) => {
-    // -i below 0.2 s needs root or a capable ping; -n: no DNS.
-    const p = spawn('ping', ['-n', '-c', String(count), '-i', String(intervalMs / 1000), target], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`iputils ping exited with ${code}: ${err.trim()}`));
-      const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
-      resolve(computeStats(count, rtts));
-    });
-  });
-}
+const meshprobe = () => meshprobePing(target, count, intervalMs);
+const iputils = () => iputilsPing(target, count, intervalMs);
 
 const us = (ms: number | null) => (ms === null ? NaN : ms * 1000);
 const row = (name: string, s: PingStats) =>

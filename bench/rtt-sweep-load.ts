@@ -5,14 +5,10 @@
  *
  *   node bench/rtt-sweep-load.ts [--count 1000] [--rate 20000] [--json]
  */
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { runPing } from '../agent/probes/ping.ts';
+import { iputilsPing, meshprobePing } from './ping-runners.ts';
 import { runSweep } from '../agent/probes/sweep.ts';
-import { Resolver } from '../agent/resolver.ts';
-import { IcmpSocketPool } from '../agent/icmp-socket-pool.ts';
 import { parseSpec } from '../shared/spec.ts';
-import { computeStats } from '../shared/stats.ts';
 import type { PingStats } from '../shared/events.ts';
 
 const { values } = parseArgs({
@@ -27,36 +23,8 @@ const rate = Number(values.rate);
 const intervalMs = 2;
 const target = '127.0.0.1';
 
-async function meshprobe(): Promise<PingStats> {
-  const r = parseSpec({ type: 'ping', targets: [target], count, intervalMs, timeoutMs: 1000 });
-  if (!r.ok) throw new Error(r.message);
-  let stats: PingStats | undefined;
-  const pool = new IcmpSocketPool({ lingerMs: 0 });
-  await runPing(r.spec, {
-    agent: 'bench', resolver: new Resolver(), signal: new AbortController().signal, pool,
-    emit: (e) => {
-      if (e.type === 'summary') stats = e;
-      if (e.type === 'error') throw new Error(e.message);
-    },
-  });
-  pool.close();
-  return stats!;
-}
-
-function iputils(): Promise<PingStats> {
-  return new Promise((resolve, reject) => {
-    const q = spawn('ping', ['-n', '-c', String(count), '-i', String(intervalMs / 1000), target], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    q.stdout.on('data', (d) => (out += d));
-    q.stderr.on('data', (d) => (err += d));
-    q.on('error', reject);
-    q.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`iputils ping exited with ${code}: ${err.trim()}`));
-      resolve(computeStats(count, [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]))));
-    });
-  });
-}
+const meshprobe = () => meshprobePing(target, count, intervalMs);
+const iputils = () => iputilsPing(target, count, intervalMs);
 
 async function sweepWhile<T>(work: Promise<T>): Promise<{ result: T; sweepSent: number }> {
   const r = parseSpec({ type: 'probe', targets: ['127.4.0.0/16'], rate, timeoutMs: 200 });

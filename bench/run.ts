@@ -4,9 +4,9 @@
  *
  *   node bench/run.ts [--only NAME,…]
  */
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from './ping-runners.ts';
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
 const only = values.only?.split(',');
@@ -75,24 +75,15 @@ const benches: Bench[] = [
   },
 ];
 
-function runBench(b: Bench): Promise<any> {
+async function runBench(b: Bench): Promise<any> {
   const file = fileURLToPath(new URL(`./${b.file}`, import.meta.url));
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', file, ...b.args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`${b.name} failed (${code}): ${err.trim().split('\n').pop()}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!));
-      } catch {
-        reject(new Error(`${b.name} printed no JSON`));
-      }
-    });
-  });
+  const r = await runCommand(process.execPath, ['--disable-warning=ExperimentalWarning', file, ...b.args]);
+  if (r.code !== 0) throw new Error(`${b.name} failed (${r.code}): ${r.err.trim().split('\n').pop()}`);
+  try {
+    return JSON.parse(r.out.trim().split('\n').pop()!);
+  } catch {
+    throw new Error(`${b.name} printed no JSON`);
+  }
 }
 
 const table: string[][] = [['what', 'meshprobe', 'anchor (same run)', 'ratio / diff', 'target']];

@@ -5,9 +5,9 @@
  *
  *   node bench/sweep-fping.ts [--prefix 127.1.0.0/16] [--runs 3] [--json]
  */
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from './ping-runners.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,22 +20,11 @@ const prefix = values.prefix!;
 const runs = Number(values.runs);
 const child = fileURLToPath(new URL('./sweep-child.ts', import.meta.url));
 
-function timed(cmd: string, argv: string[]): Promise<{ ms: number; hosts: string[] }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const ms = performance.now() - t0;
-      // fping exits 1 when some host is unreachable; only a missing output is a failure.
-      if (code !== 0 && code !== 1) return reject(new Error(`${cmd} exited with ${code}: ${err.trim()}`));
-      resolve({ ms, hosts: out.split('\n').filter(Boolean) });
-    });
-  });
+async function timed(cmd: string, argv: string[]): Promise<{ ms: number; hosts: string[] }> {
+  const r = await runCommand(cmd, argv);
+  // fping exits 1 when some host is unreachable; only a missing output is a failure.
+  if (r.code !== 0 && r.code !== 1) throw new Error(`${cmd} exited with ${r.code}: ${r.err.trim()}`);
+  return { ms: r.ms, hosts: r.out.split('\n').filter(Boolean) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
