@@ -4,6 +4,7 @@
  * every event, then ask for the result.
  */
 import type { HostEvent, MeasurementEvent, SummaryEvent } from '../shared/events.ts';
+import { formatMs3 } from '../shared/format.ts';
 import type { MeasurementType } from '../shared/spec.ts';
 import type { PingOutput, ProbeOutput, TracerouteOutput } from './output-schemas.ts';
 
@@ -265,9 +266,9 @@ function stats(s: SummaryEvent | null): Stats | null {
   };
 }
 
-/** iputils prints RTTs with three decimals. */
+/** RTTs with three decimals, as the statistics block of every front-end prints them. */
 function fmt(n: number | null | undefined): string {
-  return n === null || n === undefined ? '-' : n.toFixed(3);
+  return n === null || n === undefined ? '-' : formatMs3(n);
 }
 
 function fmtPct(n: number): string {
