@@ -38,15 +38,18 @@ export function hasScope(granted: readonly string[], anyOf: readonly string[]): 
   return anyOf.some((need) => granted.includes(need) || (need !== Scope.agent && granted.includes(Scope.admin)));
 }
 
-/** Scopes a caller may put into a token it mints, or a reason why not. */
-export function mayMint(callerScopes: readonly string[], requested: readonly string[]): { ok: true } | { ok: false; reason: string } {
+/**
+ * Scopes a caller may put into a token it mints, or a reason why not: `forbidden` when the caller
+ * lacks the power (403), otherwise the request itself is bad (400).
+ */
+export function mayMint(callerScopes: readonly string[], requested: readonly string[]): { ok: true } | { ok: false; forbidden: boolean; reason: string } {
   const unknown = requested.filter((s) => !KNOWN_SCOPES.includes(s));
-  if (unknown.length) return { ok: false, reason: `unknown scope ${unknown.join(', ')}; known scopes: ${KNOWN_SCOPES.join(', ')}` };
-  if (requested.length === 0) return { ok: false, reason: 'scope: give at least one scope' };
+  if (unknown.length) return { ok: false, forbidden: false, reason: `unknown scope ${unknown.join(', ')}; known scopes: ${KNOWN_SCOPES.join(', ')}` };
+  if (requested.length === 0) return { ok: false, forbidden: false, reason: 'scope: give at least one scope' };
   if (callerScopes.includes(Scope.admin)) return { ok: true };
-  if (!callerScopes.includes(Scope.tokenCreate)) return { ok: false, reason: 'minting tokens needs the admin or token:create scope' };
+  if (!callerScopes.includes(Scope.tokenCreate)) return { ok: false, forbidden: true, reason: 'minting tokens needs the admin or token:create scope' };
   const allowed: string[] = [Scope.measure, Scope.read];
   const extra = requested.filter((s) => !allowed.includes(s));
-  if (extra.length) return { ok: false, reason: `the token:create scope may only mint ${allowed.join(', ')} tokens, not ${extra.join(', ')}` };
+  if (extra.length) return { ok: false, forbidden: true, reason: `the token:create scope may only mint ${allowed.join(', ')} tokens, not ${extra.join(', ')}` };
   return { ok: true };
 }

@@ -47,10 +47,7 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
       }
       const scopes = parseScopes(rawScope as string | string[]);
       const verdict = mayMint(principal.scopes, scopes);
-      if (!verdict.ok) {
-        const forbidden = verdict.reason.includes('may only') || verdict.reason.includes('needs the');
-        throw new HttpError(forbidden ? 403 : 400, forbidden ? ErrorCode.Forbidden : ErrorCode.BadRequest, verdict.reason);
-      }
+      if (!verdict.ok) throw new HttpError(verdict.forbidden ? 403 : 400, verdict.forbidden ? ErrorCode.Forbidden : ErrorCode.BadRequest, verdict.reason);
       const isAdmin = principal.scopes.includes(Scope.admin);
       if (!isAdmin && (sub.startsWith('agent:') || sub === 'admin')) {
         throw new HttpError(403, ErrorCode.Forbidden, `only an admin may mint tokens for ${sub}`);

@@ -161,3 +161,15 @@ test('token:create may mint only measure/read tokens; admin may mint anything kn
   assert.equal(mayMint(['measure'], ['measure']).ok, false);
   assert.equal(mayMint(['admin'], ['superuser']).ok, false);
 });
+
+test('mayMint says whether a refusal is the caller lacking power (403) or a bad request (400)', () => {
+  const forbidden = (caller: string[], requested: string[]) => {
+    const v = mayMint(caller, requested);
+    return v.ok ? undefined : v.forbidden;
+  };
+  assert.equal(forbidden(['token:create'], ['admin']), true);
+  assert.equal(forbidden(['measure'], ['measure']), true);
+  assert.equal(forbidden(['admin'], ['superuser']), false);
+  assert.equal(forbidden(['admin'], []), false);
+  assert.equal(forbidden(['token:create'], ['superuser']), false);
+});
