@@ -1,26 +1,16 @@
 // Remote agents in-process: a real hub, real WebSockets, AgentRuntime on the agent side. The
 // process-level acceptance (separate hub and agent processes, kill -9) is remote-agents.test.ts.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import WebSocket from 'ws';
 import { AgentRuntime } from '../../agent/runtime.ts';
 import type { AgentLink } from '../../shared/agent-link.ts';
 import { AGENT_CONNECT_PATH, AgentCloseCode, encodeMessage } from '../../shared/agent-protocol.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
-import { createHub, type Hub, type HubOptions } from '../../hub/server.ts';
+import type { Hub, HubOptions } from '../../hub/server.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
-import { measureAt } from '../helpers/hub-stream.ts';
+import { startTestHub } from '../helpers/test-hub.ts';
 
-let dataRoot: string;
-before(async () => {
-  dataRoot = await mkdtemp(join(tmpdir(), 'mp-gw-'));
-});
-after(async () => {
-  await rm(dataRoot, { recursive: true, force: true });
-});
 
 interface Fixture {
   hub: Hub;
@@ -33,8 +23,9 @@ interface Fixture {
 const noResolver = { resolve: async (host: string) => ({ address: host, family: 4 as const }) };
 
 async function withFixture(options: HubOptions, body: (f: Fixture) => Promise<void>): Promise<void> {
-  const hub = await createHub({ listen: '127.0.0.1:0', dataDir: join(dataRoot, String(Math.random())), ...options });
-  const admin = (await hub.tokens.issue({ sub: 'admin', scopes: ['admin'] })).token;
+  const th = await startTestHub(options);
+  const { hub } = th;
+  const admin = await th.token(['admin']);
   const runtimes: AgentRuntime[] = [];
   const f: Fixture = {
     hub,
@@ -61,13 +52,13 @@ async function withFixture(options: HubOptions, body: (f: Fixture) => Promise<vo
       await Promise.race([connected, failed]);
       return rt;
     },
-    measure: (spec, token = admin, signal) => measureAt(hub.url, spec, { token, ...(signal ? { signal } : {}) }),
+    measure: (spec, token = admin, signal) => th.measure(spec, { token, ...(signal ? { signal } : {}) }),
   };
   try {
     await body(f);
   } finally {
     await Promise.all(runtimes.map((r) => r.stop()));
-    await hub.close();
+    await th.close();
   }
 }
 

@@ -3,31 +3,26 @@
 // sent/received, measurements running, errors by kind). Also: the packets/s budget applies to
 // the embedded agent, and nothing is sent for a refused run.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AgentMetrics } from '../../agent/agent-metrics.ts';
 import { LocalAgent } from '../../agent/local-agent.ts';
 import { AgentRuntime } from '../../agent/runtime.ts';
 import { TargetGuard } from '../../agent/target-guard.ts';
-import { createHub, type Hub, type HubOptions } from '../../hub/server.ts';
+import type { Hub, HubOptions } from '../../hub/server.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
 import { measureAt } from '../helpers/hub-stream.ts';
+import { withTestHub } from '../helpers/test-hub.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
 import { countEchoRequestsOfSize, echoCounterUnavailable } from '../helpers/echo-counter.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
 
 let dns: TestDnsServer;
-let dataRoot: string;
 before(async () => {
   dns = await startDnsServer({});
-  dataRoot = await mkdtemp(join(tmpdir(), 'mp-metrics-'));
 });
 after(async () => {
   await dns.close();
-  await rm(dataRoot, { recursive: true, force: true });
 });
 
 function embedded(name: string): { agent: ReturnType<AgentMetrics['meter']>; metrics: AgentMetrics } {
@@ -37,14 +32,7 @@ function embedded(name: string): { agent: ReturnType<AgentMetrics['meter']>; met
   return { metrics, agent: metrics.meter(new TargetGuard({ inner: local, resolver: local.resolver }), { runs: true }) };
 }
 
-async function withHub(o: HubOptions, body: (hub: Hub) => Promise<void>): Promise<void> {
-  const hub = await createHub({ listen: '127.0.0.1:0', dataDir: join(dataRoot, String(Math.random())), allowAnonymous: true, ...o });
-  try {
-    await body(hub);
-  } finally {
-    await hub.close();
-  }
-}
+const withHub = (o: HubOptions, body: (hub: Hub) => Promise<void>): Promise<void> => withTestHub({ allowAnonymous: true, ...o }, (t) => body(t.hub));
 
 const measure = (hub: Hub, spec: unknown): Promise<MeasurementEvent[]> => measureAt(hub.url, spec);
 

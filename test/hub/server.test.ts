@@ -9,6 +9,7 @@ import { ErrorCode } from '../../shared/errors.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
 import { splitLines } from '../../shared/ndjson.ts';
 import { readEvents } from '../helpers/hub-stream.ts';
+import { withTestHub } from '../helpers/test-hub.ts';
 import { createHub } from '../../hub/server.ts';
 import type { Hub, HubOptions } from '../../hub/server.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
@@ -21,20 +22,9 @@ after(async () => {
   await rm(dataRoot, { recursive: true, force: true });
 });
 
-async function withHub(options: HubOptions, body: (hub: Hub) => Promise<void>): Promise<void> {
-  // Explicitly allow-all: identity has tests of its own; these are about routing and streaming.
-  const hub = await createHub({
-    listen: '127.0.0.1:0',
-    dataDir: join(dataRoot, String(Math.random())),
-    authorize: async () => ({ subject: 'anonymous', scopes: ['measure'] }),
-    ...options,
-  });
-  try {
-    await body(hub);
-  } finally {
-    await hub.close();
-  }
-}
+// Explicitly allow-all: identity has tests of its own; these are about routing and streaming.
+const withHub = (options: HubOptions, body: (hub: Hub) => Promise<void>): Promise<void> =>
+  withTestHub({ authorize: async () => ({ subject: 'anonymous', scopes: ['measure'] }), ...options }, (t) => body(t.hub));
 
 const events = readEvents;
 

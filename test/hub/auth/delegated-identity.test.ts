@@ -3,32 +3,17 @@
 // is refused (403), a malformed subject too (400). Also: the local 401 hint, createToken, whoami.
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createBearerAuthorize } from '../../../hub/auth/bearer-authorize.ts';
-import { createHub, type Hub, type HubOptions } from '../../../hub/server.ts';
+import type { Hub, HubOptions } from '../../../hub/server.ts';
 import { isRefusal } from '../../../hub/route.ts';
 import { HubClient, HubError } from '../../../shared/hub-client.ts';
 import { ScriptedAgent } from '../scripted-agent.ts';
+import { withTestHub } from '../../helpers/test-hub.ts';
 
-let dataRoot: string;
-before(async () => {
-  dataRoot = await mkdtemp(join(tmpdir(), 'mp-delegate-'));
-});
-after(async () => {
-  await rm(dataRoot, { recursive: true, force: true });
-});
 
-async function withHub(options: Partial<HubOptions>, body: (hub: Hub) => Promise<void>): Promise<void> {
-  const hub = await createHub({ listen: '127.0.0.1:0', dataDir: join(dataRoot, String(Math.random())), agents: [new ScriptedAgent({ name: 'a1' })], ...options });
-  try {
-    await body(hub);
-  } finally {
-    await hub.close();
-  }
-}
+const withHub = (options: Partial<HubOptions>, body: (hub: Hub) => Promise<void>): Promise<void> =>
+  withTestHub({ agents: [new ScriptedAgent({ name: 'a1' })], ...options }, (t) => body(t.hub));
 
 async function errorOf(p: Promise<unknown>): Promise<HubError> {
   try {

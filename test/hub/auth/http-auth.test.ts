@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SignJWT, generateKeyPair } from 'jose';
 import { TokenService } from '../../../hub/auth/token-service.ts';
-import { createHub, type Hub, type HubOptions } from '../../../hub/server.ts';
+import type { Hub, HubOptions } from '../../../hub/server.ts';
 import { ScriptedAgent } from '../scripted-agent.ts';
+import { withTestHub } from '../../helpers/test-hub.ts';
 import { algNone, claimsOf, hs256WithPublicKey, tamperedPayload } from './forged-tokens.ts';
 
 let dataRoot: string;
@@ -19,14 +20,8 @@ after(async () => {
   await rm(dataRoot, { recursive: true, force: true });
 });
 
-async function withHub(options: Partial<HubOptions>, body: (hub: Hub, admin: string) => Promise<void>): Promise<void> {
-  const hub = await createHub({ listen: '127.0.0.1:0', dataDir: join(dataRoot, String(Math.random())), agents: [new ScriptedAgent({ name: 'a1' })], ...options });
-  try {
-    await body(hub, (await hub.tokens.issue({ sub: 'admin', scopes: ['admin'] })).token);
-  } finally {
-    await hub.close();
-  }
-}
+const withHub = (options: Partial<HubOptions>, body: (hub: Hub, admin: string) => Promise<void>): Promise<void> =>
+  withTestHub({ agents: [new ScriptedAgent({ name: 'a1' })], ...options }, async (t) => body(t.hub, await t.token(['admin'])));
 
 const measure = (hub: Hub, token?: string, headers: Record<string, string> = {}) =>
   fetch(hub.url + '/v1/measurements', {

@@ -3,9 +3,6 @@
 // ranges travel with the run so the agent refuses names that resolve outside them; a remote
 // agent's own announced ranges still apply (the intersection). Loopback targets only.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LocalAgent } from '../../../agent/local-agent.ts';
 import { AgentRuntime } from '../../../agent/runtime.ts';
@@ -14,32 +11,23 @@ import { parseAgentRanges } from '../../../hub/agent-ranges.ts';
 import { AgentGate } from '../../../hub/policy/agent-gate.ts';
 import { parseSpec } from '../../../shared/spec.ts';
 import { ScriptedAgent } from '../scripted-agent.ts';
-import { createHub, type Hub, type HubOptions } from '../../../hub/server.ts';
+import type { Hub, HubOptions } from '../../../hub/server.ts';
 import type { MeasurementEvent } from '../../../shared/events.ts';
 import { measureAt } from '../../helpers/hub-stream.ts';
+import { startTestHub, withTestHub } from '../../helpers/test-hub.ts';
 import { startDnsServer, type TestDnsServer } from '../../helpers/dns-server.ts';
 import { rawSkipReason } from '../../helpers/raw-capability.ts';
 import { countEchoRequestsOfSize, echoCounterUnavailable } from '../../helpers/echo-counter.ts';
 
 let dns: TestDnsServer;
-let dataRoot: string;
 before(async () => {
   dns = await startDnsServer({ 'six.test': ['::1'] });
-  dataRoot = await mkdtemp(join(tmpdir(), 'mp-ranges-'));
 });
 after(async () => {
   await dns.close();
-  await rm(dataRoot, { recursive: true, force: true });
 });
 
-async function withHub(o: HubOptions, body: (hub: Hub) => Promise<void>): Promise<void> {
-  const hub = await createHub({ listen: '127.0.0.1:0', dataDir: join(dataRoot, String(Math.random())), allowAnonymous: true, ...o });
-  try {
-    await body(hub);
-  } finally {
-    await hub.close();
-  }
-}
+const withHub = (o: HubOptions, body: (hub: Hub) => Promise<void>): Promise<void> => withTestHub({ allowAnonymous: true, ...o }, (t) => body(t.hub));
 
 const measure = (hub: Hub, spec: unknown): Promise<MeasurementEvent[]> => measureAt(hub.url, spec);
 
@@ -76,7 +64,7 @@ test('the gate refuses sweep prefixes outside the hub ranges before the agent se
 });
 
 test('createHub refuses a bad agentRanges option with a one-line reason', async () => {
-  await assert.rejects(createHub({ listen: '127.0.0.1:0', dataDir: join(dataRoot, 'bad'), agentRanges: { lax1: ['not-a-prefix'] } }), /agentRanges: not-a-prefix \(agent lax1\) is not a CIDR prefix/);
+  await assert.rejects(startTestHub({ agentRanges: { lax1: ['not-a-prefix'] } }), /agentRanges: not-a-prefix \(agent lax1\) is not a CIDR prefix/);
 });
 
 test('embedded agent allowed 127.0.0.0/8 at the hub pings 127.0.0.1, is refused ::1 and a name resolving to ::1; nothing is sent for them', async (t) => {
