@@ -4,11 +4,10 @@
  * `,`. An agent not named is not restricted by the hub (its own `--allow` still applies).
  */
 import { parseCidr } from '../shared/address-policy.ts';
+import { AGENT_NAME_PATTERN } from '../shared/agent-protocol.ts';
 
 /** Agent name → CIDR prefixes. */
 export type AgentRanges = Record<string, readonly string[]>;
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /** Parses the setting; throws an Error with a one-line reason naming the bad part. */
 export function parseAgentRanges(text: string, setting = 'MESHPROBE_AGENT_RANGES'): AgentRanges {
@@ -17,7 +16,7 @@ export function parseAgentRanges(text: string, setting = 'MESHPROBE_AGENT_RANGES
     const eq = part.indexOf('=');
     if (eq === -1) throw new Error(`${setting}: "${part}" is not NAME=CIDR,… (e.g. lax1=10.0.0.0/8,192.168.0.0/16)`);
     const name = part.slice(0, eq).trim();
-    if (!NAME.test(name)) throw new Error(`${setting}: "${name}" is not an agent name`);
+    if (!AGENT_NAME_PATTERN.test(name)) throw new Error(`${setting}: "${name}" is not an agent name`);
     if (out[name]) throw new Error(`${setting}: agent ${name} is named twice`);
     const ranges = part.slice(eq + 1).split(',').map((s) => s.trim()).filter(Boolean);
     if (ranges.length === 0) throw new Error(`${setting}: give at least one prefix for agent ${name}`);

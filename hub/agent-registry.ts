@@ -4,6 +4,7 @@
  * agents later; the registry does not care which.
  */
 import type { AgentInfo, AgentLink } from '../shared/agent-link.ts';
+import { AGENT_NAME_PATTERN } from '../shared/agent-protocol.ts';
 import { ErrorCode, MeshprobeError } from '../shared/errors.ts';
 import { pickDiverse } from './agent-selection.ts';
 
@@ -27,8 +28,6 @@ export interface Selection {
 /** Listens to registry changes (metrics, logs, the WebSocket layer). */
 export type RegistryListener = (change: 'added' | 'removed', info: AgentInfo) => void;
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
 /** Agents by name, in the order they were added. */
 export class AgentRegistry {
   readonly #agents = new Map<string, AgentLink>();
@@ -43,7 +42,7 @@ export class AgentRegistry {
   /** Adds an agent. Throws if the name is malformed or already taken (names select agents). */
   add(agent: AgentLink): void {
     const name = agent.info.name;
-    if (!NAME.test(name)) {
+    if (!AGENT_NAME_PATTERN.test(name)) {
       throw new MeshprobeError(ErrorCode.BadRequest, `agent name "${name}" must be 1-63 letters, digits, '.', '_' or '-'`);
     }
     if (this.#agents.has(name)) throw new MeshprobeError(ErrorCode.BadRequest, `an agent named "${name}" is already registered`);

@@ -45,9 +45,12 @@ export const AgentCloseCode = {
   timeout: 4408,
 } as const;
 
+/** An agent's name: 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit (names select agents). */
+export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
 const AgentInfoSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'name: 1-63 letters, digits, ".", "_" or "-"' }),
+    name: z.string().regex(AGENT_NAME_PATTERN, { error: 'name: 1-63 letters, digits, ".", "_" or "-"' }),
     country: z.string().trim().min(1).max(64).optional(),
     city: z.string().trim().min(1).max(128).optional(),
     asn: z.number().int().min(0).max(4_294_967_295).optional(),
