@@ -5,13 +5,12 @@
  * to bottom here.
  */
 import PostalMime from 'postal-mime';
-import { answerEmail } from '../shared/email-answer.ts';
+import { answerEmail, hubForSender, rateLimitedAnswer } from '../shared/email-answer.ts';
 import { parseAllowList, replyDecision, SenderRateLimiter, senderAllowed } from '../shared/email-policy.ts';
 import { buildReply } from '../shared/email-reply.ts';
 import { describeError } from '../shared/errors.ts';
 import { renderHtmlText } from '../shared/render-html.ts';
 import { HubClient } from '../shared/hub-client.ts';
-import { emailSubject } from '../shared/delegated-subject.ts';
 import { mimeReply } from './mime-reply.ts';
 
 /** The inbound message as workerd hands it to `email()` (ForwardableEmailMessage). */
@@ -103,8 +102,7 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
   let kind: string;
   let partial = false;
   if (rate.action === 'notify') {
-    const text = `Too many commands from ${message.from}; try again in ${Math.ceil(rate.retryAfterMs / 1000)} s. Further messages until then get no answer.`;
-    body = { text, html: renderHtmlText(text) };
+    body = rateLimitedAnswer(message.from, rate.retryAfterMs);
     kind = 'rate-limited';
   } else {
     const budgetS = positive(env.TIME_BUDGET_SECONDS, 25);
@@ -141,12 +139,7 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
  */
 function workerHub(env: EmailWorkerEnv, sender: string): HubClient {
   const hub = new HubClient({ url: env.HUB_URL ?? '', ...(env.HUB_TOKEN ? { token: env.HUB_TOKEN } : {}) });
-  if (!env.HUB_TOKEN) return hub;
-  try {
-    return hub.onBehalfOf(emailSubject(sender));
-  } catch {
-    return hub;
-  }
+  return env.HUB_TOKEN ? hubForSender(hub, sender) : hub;
 }
 
 function positive(text: string | undefined, fallback: number): number {

@@ -5,6 +5,7 @@
  * the Cloudflare Worker and the Node SMTP gateway answer identically.
  */
 import type { AgentInfo } from './agent-link.ts';
+import { emailSubject } from './delegated-subject.ts';
 import { describeError, ErrorCode } from './errors.ts';
 import type { MeasurementEvent } from './events.ts';
 import { findEmailCommand } from './email-command.ts';
@@ -138,6 +139,27 @@ export function groupByPart(events: readonly MeasurementEvent[]): MeasurementEve
     list.push(e);
   }
   return [...[...parts.values()].flat(), ...tail];
+}
+
+/**
+ * The answer to a sender who just went over the per-sender rate limit: said once, after which
+ * their messages go unanswered until the limit refills.
+ */
+export function rateLimitedAnswer(sender: string, retryAfterMs: number): { text: string; html: string } {
+  const text = `Too many commands from ${sender}; try again in ${Math.ceil(retryAfterMs / 1000)} s. Further messages until then get no answer.`;
+  return { text, html: renderHtmlText(text) };
+}
+
+/**
+ * `hub` acting for the email `sender` (the hub then limits and logs each sender apart; needs a
+ * token with scope `delegate`), or `hub` itself when the address would be refused as a subject.
+ */
+export function hubForSender(hub: HubClient, sender: string): HubClient {
+  try {
+    return hub.onBehalfOf(emailSubject(sender));
+  } catch {
+    return hub;
+  }
 }
 
 function agentsText(agents: AgentInfo[]): string {

@@ -11,14 +11,12 @@ import type { ParsedMail } from 'mailparser';
 import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
-import { answerEmail } from '../../shared/email-answer.ts';
+import { answerEmail, hubForSender, rateLimitedAnswer } from '../../shared/email-answer.ts';
 import { replyDecision, SenderRateLimiter, senderAllowed } from '../../shared/email-policy.ts';
 import type { HeaderLookup, SenderRateLimiterOptions } from '../../shared/email-policy.ts';
 import { buildReply } from '../../shared/email-reply.ts';
-import { emailSubject } from '../../shared/delegated-subject.ts';
 import { describeError, ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import { HubClient } from '../../shared/hub-client.ts';
-import { renderHtmlText } from '../../shared/render-html.ts';
 
 /** Options of {@link startSmtpGateway}. */
 export interface SmtpGatewayOptions {
@@ -136,17 +134,6 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
     },
   };
 
-  // With a service token (scope delegate) the hub limits and logs each sender apart
-  // (X-Meshprobe-On-Behalf-Of). An address the hub would refuse as a subject runs as the gateway.
-  function hubFor(sender: string): HubClient {
-    if (!options.hubToken) return hub;
-    try {
-      return hub.onBehalfOf(emailSubject(sender));
-    } catch {
-      return hub;
-    }
-  }
-
   async function handle(raw: Buffer, returnPath: string): Promise<void> {
     const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
     const sender = mail.from?.value[0]?.address ?? '';
@@ -157,14 +144,13 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
     let body: { text: string; html: string };
     let kind: string;
     if (rate.action === 'notify') {
-      const text = `Too many commands from ${returnPath}; try again in ${Math.ceil(rate.retryAfterMs / 1000)} s. Further messages until then get no answer.`;
-      body = { text, html: renderHtmlText(text) };
+      body = rateLimitedAnswer(returnPath, rate.retryAfterMs);
       kind = 'rate-limited';
     } else {
       const budgetMs = options.budgetMs ?? 60_000;
       const answer = await answerEmail(
         { subject: mail.subject, text: mail.text, html: typeof mail.html === 'string' ? mail.html : undefined },
-        { hub: hubFor(returnPath), signal: AbortSignal.timeout(budgetMs), budgetLabel: `${Math.round(budgetMs / 1000)} s`, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
+        { hub: options.hubToken ? hubForSender(hub, returnPath) : hub, signal: AbortSignal.timeout(budgetMs), budgetLabel: `${Math.round(budgetMs / 1000)} s`, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
       );
       body = answer;
       kind = answer.kind;
