@@ -65,8 +65,10 @@ async function runPart(agent: AgentLink, spec: MeasurementSpec, signal: AbortSig
   const open = new Set(spec.targets);
   const relay = (e: MeasurementEvent): void => {
     if (e.type === 'done') return; // the hub owns `done`
-    // The registry name is the truth about who measured, whatever the agent put there.
-    const tagged = { ...e, agent: name } as MeasurementEvent;
+    // The registry name is the truth about who measured, whatever the agent put there. Agents
+    // normally put exactly that, so the event is copied only when it differs: this is the
+    // per-event path of every relay.
+    const tagged = e.agent === name ? e : ({ ...e, agent: name } as MeasurementEvent);
     if ((tagged.type === 'summary' || tagged.type === 'error') && tagged.target !== undefined) open.delete(tagged.target);
     emit(tagged);
   };
