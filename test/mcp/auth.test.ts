@@ -4,7 +4,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import type { CryptoKey } from 'jose';
@@ -12,6 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { BearerVerifier } from '../../mcp/auth.ts';
 import { McpHttpHandler } from '../../mcp/http.ts';
+import { serveMcp, type McpTestServer } from '../helpers/mcp-server.ts';
 import { createHub } from '../../hub/server.ts';
 import type { Hub } from '../../hub/server.ts';
 
@@ -20,9 +20,8 @@ const AUD = 'urn:test:api';
 let key: CryptoKey;
 let otherKey: CryptoKey;
 let hub: Hub;
-let server: Server;
+let mcp: McpTestServer;
 let base: string;
-let handler: McpHttpHandler;
 let tmp: string;
 
 async function token(o: { scope?: string; exp?: number | string; iss?: string; aud?: string; signWith?: CryptoKey; kid?: string } = {}): Promise<string> {
@@ -57,19 +56,15 @@ before(async () => {
   // The public half as a JWKS, like the hub publishes it.
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' };
   hub = await createHub({ listen: '127.0.0.1:0', dataDir: tmp, agents: [] });
-  handler = new McpHttpHandler({
+  mcp = await serveMcp(new McpHttpHandler({
     hub: { url: hub.url },
     verifier: new BearerVerifier({ jwks: { keys: [jwk] }, issuer: ISS, audience: AUD }),
-  });
-  server = createServer((req, res) => void handler.handle(req, res));
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }));
+  base = mcp.base;
 });
 
 after(async () => {
-  await handler.close();
-  server.closeAllConnections();
-  await new Promise<void>((ok) => server.close(() => ok()));
+  await mcp.close();
   await hub.close();
   const { rm } = await import('node:fs/promises');
   await rm(tmp, { recursive: true, force: true });

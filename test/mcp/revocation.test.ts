@@ -2,20 +2,19 @@
 // trusts a "still valid" answer only for a short time (MESHPROBE_MCP_TOKEN_CHECK_S).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createHub, type Hub } from '../../hub/server.ts';
 import { mcpHandlerFromEnv } from '../../mcp/config.ts';
-import type { McpHttpHandler } from '../../mcp/http.ts';
 import { HubTokenStatus } from '../../mcp/token-status.ts';
+import { serveMcp, type McpTestServer } from '../helpers/mcp-server.ts';
 
 let dir: string;
 let hub: Hub;
-let handler: McpHttpHandler;
-let server: Server;
+let mcp: McpTestServer;
 let base: string;
 let admin: string;
 
@@ -37,16 +36,12 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mp-mcp-revoke-'));
   hub = await createHub({ listen: '127.0.0.1:0', dataDir: dir, agents: [] });
   admin = (await hub.tokens.issue({ sub: 'admin', scopes: ['admin'] })).token;
-  handler = mcpHandlerFromEnv({ MESHPROBE_MCP_TOKEN_CHECK_S: '0.2' }, { hubUrl: hub.url });
-  server = createServer((req, res) => void handler.handle(req, res));
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  mcp = await serveMcp(mcpHandlerFromEnv({ MESHPROBE_MCP_TOKEN_CHECK_S: '0.2' }, { hubUrl: hub.url }));
+  base = mcp.base;
 });
 
 after(async () => {
-  await handler.close();
-  server.closeAllConnections();
-  await new Promise<void>((ok) => server.close(() => ok()));
+  await mcp.close();
   await hub.close();
   await rm(dir, { recursive: true, force: true });
 });

@@ -4,10 +4,7 @@
 // are the hub's own, checked by the endpoint against the hub's JWKS over HTTP.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { Ajv } from 'ajv';
 import { PNG } from 'pngjs';
@@ -20,6 +17,7 @@ import { createHub } from '../../hub/server.ts';
 import type { Hub } from '../../hub/server.ts';
 import { BearerVerifier } from '../../mcp/auth.ts';
 import { McpHttpHandler } from '../../mcp/http.ts';
+import { serveMcp, type McpTestServer } from '../helpers/mcp-server.ts';
 import { HubClient } from '../../shared/hub-client.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
 import { countEchoRequests, echoCounterUnavailable, type EchoCounter } from '../helpers/echo-counter.ts';
@@ -75,30 +73,25 @@ const ajv = new Ajv({ strict: false, allErrors: true });
 
 for (const mode of ['stateless', 'stateful'] as const) {
   describe(`MCP tools over Streamable HTTP (${mode})`, () => {
-    let server: Server;
-    let handler: McpHttpHandler;
+    let mcp: McpTestServer;
     let url: URL;
     let client: Client;
     let tools: Map<string, Tool>;
 
     before(async () => {
-      handler = new McpHttpHandler({
+      mcp = await serveMcp(new McpHttpHandler({
         hub: { url: hub.url },
         mode,
         verifier: new BearerVerifier({ jwks: new URL(`${hub.url}/.well-known/jwks.json`), issuer: hub.tokens.issuer, audience: hub.tokens.audience }),
-      });
-      server = createServer((req, res) => void handler.handle(req, res));
-      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-      url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+      }));
+      url = mcp.url;
       client = await connect();
       tools = new Map((await client.listTools()).tools.map((t) => [t.name, t]));
     });
 
     after(async () => {
       await client.close();
-      await handler.close();
-      server.closeAllConnections();
-      await new Promise<void>((ok) => server.close(() => ok()));
+      await mcp.close();
     });
 
     async function connect(): Promise<Client> {
@@ -332,8 +325,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
 
 describe('MCP tools in front of a public hub (policy refusals)', () => {
   let publicHub: Hub;
-  let server: Server;
-  let handler: McpHttpHandler;
+  let mcp: McpTestServer;
   let client: Client;
   let dir: string;
 
@@ -347,18 +339,14 @@ describe('MCP tools in front of a public hub (policy refusals)', () => {
       allowAnonymous: true,
       agents: [new TargetGuard({ inner: local, resolver: local.resolver, mode: 'public' })],
     });
-    handler = new McpHttpHandler({ hub: { url: publicHub.url } });
-    server = createServer((req, res) => void handler.handle(req, res));
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    mcp = await serveMcp(new McpHttpHandler({ hub: { url: publicHub.url } }));
     client = new Client({ name: 'mcp-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`)));
+    await client.connect(new StreamableHTTPClientTransport(mcp.url));
   });
 
   after(async () => {
     await client.close();
-    await handler.close();
-    server.closeAllConnections();
-    await new Promise<void>((ok) => server.close(() => ok()));
+    await mcp.close();
     await publicHub.close();
     await rm(dir, { recursive: true, force: true });
   });
