@@ -3,14 +3,13 @@
 // Keys are made here; test/mcp/mcp-e2e.test.ts repeats the essentials with the hub's own tokens.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import type { CryptoKey } from 'jose';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { BearerVerifier } from '../../mcp/auth.ts';
 import { McpHttpHandler } from '../../mcp/http.ts';
+import { closedPort } from '../helpers/closed-port.ts';
 import { serveMcp, type McpTestServer } from '../helpers/mcp-server.ts';
 import { createHub } from '../../hub/server.ts';
 import type { Hub } from '../../hub/server.ts';
@@ -170,18 +169,13 @@ test('a foreign Host or Origin is refused before auth (DNS rebinding)', async ()
 
 test('when the hub keys cannot be fetched the answer is 503, not a 401 that blames the token', async () => {
   // A port that was just free: nothing listens there.
-  const probe = createServer();
-  await new Promise<void>((ok) => probe.listen(0, '127.0.0.1', ok));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((ok) => probe.close(() => ok()));
-  const h = new McpHttpHandler({
+  const port = await closedPort();
+  const s = await serveMcp(new McpHttpHandler({
     hub: { url: hub.url },
     verifier: new BearerVerifier({ jwks: new URL(`http://127.0.0.1:${port}/.well-known/jwks.json`), issuer: ISS, audience: AUD }),
-  });
-  const s = createServer((req, res) => void h.handle(req, res));
-  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
+  }));
   try {
-    const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/mcp`, {
+    const res = await fetch(s.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${await token()}` },
       body: JSON.stringify(INIT),
@@ -190,8 +184,7 @@ test('when the hub keys cannot be fetched the answer is 503, not a 401 that blam
     assert.equal(res.headers.get('www-authenticate'), null);
     assert.equal(((await res.json()) as { error: string }).error, 'temporarily_unavailable');
   } finally {
-    await h.close();
-    await new Promise<void>((ok) => s.close(() => ok()));
+    await s.close();
   }
 });
 

@@ -2,14 +2,13 @@
 // trusts a "still valid" answer only for a short time (MESHPROBE_MCP_TOKEN_CHECK_S).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createHub, type Hub } from '../../hub/server.ts';
 import { mcpHandlerFromEnv } from '../../mcp/config.ts';
 import { HubTokenStatus } from '../../mcp/token-status.ts';
+import { closedPort } from '../helpers/closed-port.ts';
 import { serveMcp, type McpTestServer } from '../helpers/mcp-server.ts';
 
 let dir: string;
@@ -70,10 +69,7 @@ test('a token revoked before its first use on /mcp is refused at once', async ()
 });
 
 test('the revocation check fails closed (503) when the hub cannot be asked', async () => {
-  const closed = createServer();
-  await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
-  const port = (closed.address() as AddressInfo).port;
-  await new Promise<void>((ok) => closed.close(() => ok()));
+  const port = await closedPort();
   const status = new HubTokenStatus({ hubUrl: `http://127.0.0.1:${port}` });
   const user = await hub.tokens.issue({ sub: 'telegram:23', scopes: ['measure'] });
   const refusal = await status.check(user.token, user.jti, user.exp);

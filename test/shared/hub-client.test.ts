@@ -1,7 +1,6 @@
 // HubClient against a real hub on loopback (scripted agents keep the events exact).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -11,6 +10,7 @@ import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
 import { HubClient, HubError } from '../../shared/hub-client.ts';
 import { ScriptedAgent } from '../hub/scripted-agent.ts';
+import { closedPort } from '../helpers/closed-port.ts';
 
 let hub: Hub;
 let dataDir: string;
@@ -70,12 +70,7 @@ test('the bearer token is sent, and a 401 becomes Unauthorized with the hub’s 
 
 test('an unreachable hub throws HubUnreachable naming the URL', async () => {
   // A port that was free a moment ago: nobody listens there.
-  const port = await new Promise<number>((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => ok(p));
-    });
-  });
+  const port = await closedPort();
   const client = new HubClient({ url: `http://127.0.0.1:${port}` });
   await assert.rejects(all(client.measure({ type: 'ping', targets: ['127.0.0.1'] })), (err: unknown) =>
     err instanceof HubError && err.code === ErrorCode.HubUnreachable && err.message.includes(`127.0.0.1:${port}`) && /ECONNREFUSED/.test(err.message));
