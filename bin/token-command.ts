@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { describeError } from '../shared/errors.ts';
+import { HubClient } from '../shared/hub-client.ts';
 import { parseScopes } from '../hub/auth/scopes.ts';
 import { TokenService } from '../hub/auth/token-service.ts';
 import { parseTtl } from '../hub/auth/ttl.ts';
@@ -61,7 +62,7 @@ export async function runTokenCommand(
   const [action, ...rest] = positionals;
   const hub = o.hub ?? o.env.MESHPROBE_HUB;
   const adminToken = o.token ?? o.env.MESHPROBE_TOKEN;
-  const doFetch = io.fetch ?? fetch;
+  const client = (token: string) => new HubClient({ url: hub!, token, ...(io.fetch ? { fetch: io.fetch } : {}) });
 
   if (action === 'create') {
     if (rest.length) return fail(`unexpected ${rest.join(' ')}`);
@@ -72,9 +73,11 @@ export async function runTokenCommand(
     let issued: { token: string; jti: string; expiresAt: string };
     if (hub) {
       if (!adminToken) return fail('creating a token through a hub needs an admin token: --token or MESHPROBE_TOKEN');
-      const res = await post(doFetch, hub, '/v1/tokens', adminToken, { sub: values.sub, scope: scopes.join(' '), ...(ttlS !== undefined ? { ttl: ttlS } : {}) });
-      if (!res.ok) return fail(res.message, 1);
-      issued = res.body as typeof issued;
+      try {
+        issued = await client(adminToken).createToken({ sub: values.sub, scope: scopes.join(' '), ...(ttlS !== undefined ? { ttl: ttlS } : {}) });
+      } catch (err) {
+        return fail(describeError(err).message, 1);
+      }
     } else {
       const dataDir = resolve(values['data-dir'] ?? o.env.MESHPROBE_DATA_DIR ?? '.data');
       try {
@@ -93,8 +96,11 @@ export async function runTokenCommand(
     if (!jti || more.length) return fail('give exactly one token id (jti) to revoke');
     if (hub) {
       if (!adminToken) return fail('revoking through a hub needs an admin token: --token or MESHPROBE_TOKEN');
-      const res = await post(doFetch, hub, '/v1/tokens/revoke', adminToken, { jti });
-      if (!res.ok) return fail(res.message, 1);
+      try {
+        await client(adminToken).revokeToken(jti);
+      } catch (err) {
+        return fail(describeError(err).message, 1);
+      }
     } else {
       const dataDir = resolve(values['data-dir'] ?? o.env.MESHPROBE_DATA_DIR ?? '.data');
       try {
@@ -115,26 +121,4 @@ function tokenServiceEnv(env: Record<string, string | undefined>): { issuer?: st
     ...(env.MESHPROBE_TOKEN_ISSUER ? { issuer: env.MESHPROBE_TOKEN_ISSUER } : {}),
     ...(env.MESHPROBE_TOKEN_AUDIENCE ? { audience: env.MESHPROBE_TOKEN_AUDIENCE } : {}),
   };
-}
-
-async function post(doFetch: typeof fetch, hub: string, path: string, token: string, body: unknown): Promise<{ ok: true; body: unknown } | { ok: false; message: string }> {
-  let res: Response;
-  try {
-    res = await doFetch(hub.replace(/\/+$/, '') + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-    });
-  } catch (err) {
-    return { ok: false, message: `cannot reach the hub at ${hub}: ${describeError((err as Error).cause ?? err).message}` };
-  }
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { ok: false, message: `the hub answered ${res.status} with something that is not JSON` };
-  }
-  if (!res.ok) return { ok: false, message: (json as { error?: { message?: string } }).error?.message ?? `the hub answered ${res.status}` };
-  return { ok: true, body: json };
 }

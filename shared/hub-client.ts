@@ -225,6 +225,19 @@ export class HubClient {
     return body as CreatedToken;
   }
 
+  /**
+   * Revokes a token by its id (`POST /v1/tokens/revoke`; needs the admin scope): the hub refuses
+   * it from its next use on. Throws a {@link HubError} like {@link HubClient.createToken}.
+   */
+  async revokeToken(jti: string, options: HubCallOptions = {}): Promise<void> {
+    const res = await this.#request('/v1/tokens/revoke', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ jti }),
+    }, options);
+    await this.#json(res);
+  }
+
   /** Who the hub takes this client for (`GET /v1/whoami`): subject, scopes, `via` when delegated. */
   async whoami(options: HubCallOptions = {}): Promise<WhoAmI> {
     const res = await this.#request('/v1/whoami', { method: 'GET', headers: { accept: 'application/json' } }, options);
