@@ -62,6 +62,8 @@ export async function runTokenCommand(
   const [action, ...rest] = positionals;
   const hub = o.hub ?? o.env.MESHPROBE_HUB;
   const adminToken = o.token ?? o.env.MESHPROBE_TOKEN;
+  // Without a hub: the key and revocation list in the hub's data directory.
+  const openLocal = () => TokenService.open(resolve(values['data-dir'] ?? o.env.MESHPROBE_DATA_DIR ?? '.data'), tokenServiceEnv(o.env));
   const client = (token: string) => new HubClient({ url: hub!, token, ...(io.fetch ? { fetch: io.fetch } : {}) });
 
   if (action === 'create') {
@@ -79,10 +81,8 @@ export async function runTokenCommand(
         return fail(describeError(err).message, 1);
       }
     } else {
-      const dataDir = resolve(values['data-dir'] ?? o.env.MESHPROBE_DATA_DIR ?? '.data');
       try {
-        const service = await TokenService.open(dataDir, tokenServiceEnv(o.env));
-        issued = await service.issue({ sub: values.sub, scopes, ...(ttlS !== undefined ? { ttlS } : {}) });
+        issued = await (await openLocal()).issue({ sub: values.sub, scopes, ...(ttlS !== undefined ? { ttlS } : {}) });
       } catch (err) {
         return fail(describeError(err).message, 1);
       }
@@ -102,9 +102,8 @@ export async function runTokenCommand(
         return fail(describeError(err).message, 1);
       }
     } else {
-      const dataDir = resolve(values['data-dir'] ?? o.env.MESHPROBE_DATA_DIR ?? '.data');
       try {
-        await (await TokenService.open(dataDir, tokenServiceEnv(o.env))).revoke(jti);
+        await (await openLocal()).revoke(jti);
       } catch (err) {
         return fail(describeError(err).message, 1);
       }
