@@ -11,7 +11,7 @@ import { BearerVerifier } from '../../mcp/auth.ts';
 import { McpHttpHandler } from '../../mcp/http.ts';
 import { closedPort } from '../helpers/closed-port.ts';
 import { serveMcp, type McpTestServer } from '../helpers/mcp-server.ts';
-import { createHub } from '../../hub/server.ts';
+import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import type { Hub } from '../../hub/server.ts';
 
 const ISS = 'urn:test:hub';
@@ -21,7 +21,7 @@ let otherKey: CryptoKey;
 let hub: Hub;
 let mcp: McpTestServer;
 let base: string;
-let tmp: string;
+let testHub: TestHub;
 
 async function token(o: { scope?: string; exp?: number | string; iss?: string; aud?: string; signWith?: CryptoKey; kid?: string } = {}): Promise<string> {
   return new SignJWT({ scope: o.scope ?? 'measure' })
@@ -46,15 +46,13 @@ async function post(headers: Record<string, string>, body: unknown = INIT): Prom
 }
 
 before(async () => {
-  const { mkdtemp } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  tmp = await mkdtemp(`${tmpdir()}/mcp-auth-`);
   const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   key = pair.privateKey;
   ({ privateKey: otherKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' }));
   // The public half as a JWKS, like the hub publishes it.
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' };
-  hub = await createHub({ listen: '127.0.0.1:0', dataDir: tmp, agents: [] });
+  testHub = await startTestHub();
+  hub = testHub.hub;
   mcp = await serveMcp(new McpHttpHandler({
     hub: { url: hub.url },
     verifier: new BearerVerifier({ jwks: { keys: [jwk] }, issuer: ISS, audience: AUD }),
@@ -64,9 +62,7 @@ before(async () => {
 
 after(async () => {
   await mcp.close();
-  await hub.close();
-  const { rm } = await import('node:fs/promises');
-  await rm(tmp, { recursive: true, force: true });
+  await testHub.close();
 });
 
 function assertChallenge(res: Response, error: string): void {

@@ -1,17 +1,15 @@
 // The MCP endpoint refuses tokens the hub has revoked: it asks the hub (GET /v1/whoami) and
 // trusts a "still valid" answer only for a short time (MESHPROBE_MCP_TOKEN_CHECK_S).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createHub, type Hub } from '../../hub/server.ts';
+import type { Hub } from '../../hub/server.ts';
+import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import { mcpHandlerFromEnv } from '../../mcp/config.ts';
 import { HubTokenStatus } from '../../mcp/token-status.ts';
 import { closedPort } from '../helpers/closed-port.ts';
 import { serveMcp, type McpTestServer } from '../helpers/mcp-server.ts';
 
-let dir: string;
+let testHub: TestHub;
 let hub: Hub;
 let mcp: McpTestServer;
 let base: string;
@@ -32,8 +30,8 @@ const revoke = async (jti: string) => {
 };
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mp-mcp-revoke-'));
-  hub = await createHub({ listen: '127.0.0.1:0', dataDir: dir, agents: [] });
+  testHub = await startTestHub();
+  hub = testHub.hub;
   admin = (await hub.tokens.issue({ sub: 'admin', scopes: ['admin'] })).token;
   mcp = await serveMcp(mcpHandlerFromEnv({ MESHPROBE_MCP_TOKEN_CHECK_S: '0.2' }, { hubUrl: hub.url }));
   base = mcp.base;
@@ -41,8 +39,7 @@ before(async () => {
 
 after(async () => {
   await mcp.close();
-  await hub.close();
-  await rm(dir, { recursive: true, force: true });
+  await testHub.close();
 });
 
 test('a token revoked at the hub gets 401 on /mcp (after the check TTL at most)', async () => {

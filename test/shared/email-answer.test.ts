@@ -5,29 +5,25 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { LocalAgent } from '../../agent/local-agent.ts';
-import { createHub } from '../../hub/server.ts';
+import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import type { Hub } from '../../hub/server.ts';
 import { answerEmail } from '../../shared/email-answer.ts';
 import { HubClient } from '../../shared/hub-client.ts';
 
+let testHub: TestHub;
 let hub: Hub;
-let dataDir: string;
 let client: HubClient;
 
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'mp-email-answer-'));
-  hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new LocalAgent({ name: 'a' })] });
+  testHub = await startTestHub({ agents: [new LocalAgent({ name: 'a' })] });
+  hub = testHub.hub;
   const { token } = await hub.tokens.issue({ sub: 'service:email', scopes: ['measure'], ttlS: 3600 });
   client = new HubClient({ url: hub.url, token });
 });
 
 after(async () => {
-  await hub?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await testHub?.close();
 });
 
 test('when the budget runs out the answer holds what arrived and says it is partial', async () => {

@@ -1,27 +1,21 @@
 // HubClient against a real hub on loopback (scripted agents keep the events exact).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createHub } from '../../hub/server.ts';
 import type { Hub } from '../../hub/server.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
 import { HubClient, HubError } from '../../shared/hub-client.ts';
 import { ScriptedAgent } from '../hub/scripted-agent.ts';
 import { closedPort } from '../helpers/closed-port.ts';
+import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 
+let testHub: TestHub;
 let hub: Hub;
-let dataDir: string;
 const agent = new ScriptedAgent({ name: 'a1', everyMs: 20 });
 const tokensSeen: Array<string | undefined> = [];
 
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'mp-client-'));
-  hub = await createHub({
-    listen: '127.0.0.1:0',
-    dataDir,
+  testHub = await startTestHub({
     agents: [agent],
     authorize: async (req) => {
       tokensSeen.push(req.headers.authorization);
@@ -31,10 +25,10 @@ before(async () => {
       return { subject: 'anonymous', scopes: ['measure'] };
     },
   });
+  hub = testHub.hub;
 });
 after(async () => {
-  await hub.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await testHub.close();
 });
 
 async function all<T>(it: AsyncIterable<T>): Promise<T[]> {

@@ -2,24 +2,22 @@
 // refused, one with it is handled like a polled update.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { LocalAgent } from '../../../agent/local-agent.ts';
 import { startTelegramBot, type RunningTelegramBot } from '../../../bots/telegram/main.ts';
-import { createHub, type Hub } from '../../../hub/server.ts';
+import type { Hub } from '../../../hub/server.ts';
+import { startTestHub, type TestHub } from '../../helpers/test-hub.ts';
 import { startBotApiServer, type BotApiServer } from '../../helpers/bot-api-server.ts';
 
 let api: BotApiServer;
+let testHub: TestHub;
 let hub: Hub;
 let bot: RunningTelegramBot;
-let dataDir: string;
 const SECRET = 'w3bh00k-secret';
 
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'mp-tg-wh-'));
   api = await startBotApiServer();
-  hub = await createHub({ listen: '127.0.0.1:0', dataDir, agents: [new LocalAgent()], allowAnonymous: true });
+  testHub = await startTestHub({ agents: [new LocalAgent()], allowAnonymous: true });
+  hub = testHub.hub;
   bot = await startTelegramBot({
     token: api.token,
     apiRoot: api.apiRoot,
@@ -31,9 +29,8 @@ before(async () => {
 });
 after(async () => {
   await bot?.stop();
-  await hub?.close();
+  await testHub?.close();
   await api?.close();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 function update(id: number, chatId: number, text: string): string {
