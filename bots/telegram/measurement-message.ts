@@ -118,7 +118,8 @@ export class MeasurementMessage {
       for await (const event of this.#o.hub.measure(spec, { signal: abort.signal })) {
         if (event.type === 'start' && this.#current === undefined) this.#current = event.agent;
         text += this.#o.json ? JSON.stringify(event) + '\n' : renderer.push(event);
-        stream.update(html(true));
+        // Built when the edit goes out (about once a second), not for every event.
+        stream.update(() => html(true));
       }
     } catch (err) {
       if (abort.signal.aborted) return; // superseded by a re-run: the new run owns the message

@@ -31,7 +31,8 @@ export class StreamMessage {
   readonly #now: () => number;
   readonly #onError: (err: unknown) => void;
   #shown: string | undefined;
-  #pending: string | undefined;
+  /** The newest text, or how to build it: built only when an edit goes out, not per update. */
+  #pending: string | (() => string) | undefined;
   /** When the last edit finished (or the message was sent): the next may start minInterval later. */
   #lastAt: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -53,8 +54,12 @@ export class StreamMessage {
     return this.#edits;
   }
 
-  /** Shows `text` soon: at the next allowed moment, unless a newer update replaces it first. */
-  update(text: string): void {
+  /**
+   * Shows `text` soon: at the next allowed moment, unless a newer update replaces it first. A
+   * function is called only when its edit goes out, so a caller whose text is costly to build
+   * (the whole message, on every event) builds it once per edit instead of once per update.
+   */
+  update(text: string | (() => string)): void {
     if (this.#closed) return;
     this.#pending = text;
     this.#schedule();
@@ -98,8 +103,9 @@ export class StreamMessage {
   }
 
   async #flush(): Promise<void> {
-    const text = this.#pending;
+    const pending = this.#pending;
     this.#pending = undefined;
+    const text = typeof pending === 'function' ? pending() : pending;
     if (text === undefined || text === this.#shown) return;
     this.#edits++;
     const run = (async () => {

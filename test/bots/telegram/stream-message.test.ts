@@ -65,3 +65,15 @@ test('cancel() drops pending text and no edit follows', async () => {
   await s.finish('too late');
   assert.equal(r.edits.length, 0);
 });
+
+test('an update given as a function is built only when its edit goes out, from the newest one', async () => {
+  const r = recorder();
+  const s = new StreamMessage({ edit: r.edit, minIntervalMs: 50, initialText: 'start' });
+  let built = 0;
+  for (let i = 1; i <= 20; i++) s.update(() => (built++, `line ${i}`));
+  assert.equal(built, 0, 'nothing is built before the edit is due');
+  await new Promise((res) => setTimeout(res, 80));
+  assert.equal(built, 1, 'only the newest update is built');
+  await s.finish('final');
+  assert.deepEqual(r.edits.map((e) => e.text), ['line 20', 'final']);
+});
