@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { describeError } from '../shared/errors.ts';
 import { HubClient } from '../shared/hub-client.ts';
 import { parseScopes } from '../hub/auth/scopes.ts';
-import { TokenService } from '../hub/auth/token-service.ts';
+import { TokenService, tokenOptionsFromEnv } from '../hub/auth/token-service.ts';
 import { parseTtl } from '../hub/auth/ttl.ts';
 
 export const TOKEN_USAGE =
@@ -63,7 +63,7 @@ export async function runTokenCommand(
   const hub = o.hub ?? o.env.MESHPROBE_HUB;
   const adminToken = o.token ?? o.env.MESHPROBE_TOKEN;
   // Without a hub: the key and revocation list in the hub's data directory.
-  const openLocal = () => TokenService.open(resolve(values['data-dir'] ?? o.env.MESHPROBE_DATA_DIR ?? '.data'), tokenServiceEnv(o.env));
+  const openLocal = () => TokenService.open(resolve(values['data-dir'] ?? o.env.MESHPROBE_DATA_DIR ?? '.data'), tokenOptionsFromEnv(o.env));
   const client = (token: string) => new HubClient({ url: hub!, token, ...(io.fetch ? { fetch: io.fetch } : {}) });
 
   if (action === 'create') {
@@ -113,11 +113,4 @@ export async function runTokenCommand(
     return 0;
   }
   return fail(action ? `unknown action ${action}` : 'give an action: create or revoke');
-}
-
-function tokenServiceEnv(env: Record<string, string | undefined>): { issuer?: string; audience?: string } {
-  return {
-    ...(env.MESHPROBE_TOKEN_ISSUER ? { issuer: env.MESHPROBE_TOKEN_ISSUER } : {}),
-    ...(env.MESHPROBE_TOKEN_AUDIENCE ? { audience: env.MESHPROBE_TOKEN_AUDIENCE } : {}),
-  };
 }

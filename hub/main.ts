@@ -29,6 +29,7 @@ import { smtpGatewayOptionsFromEnv } from '../bots/email/main.ts';
 import { startSmtpGateway, type SmtpGateway } from '../bots/email/smtp-gateway.ts';
 import { DEFAULT_LISTEN, parseListen } from './listen-address.ts';
 import { parseAgentRanges } from './agent-ranges.ts';
+import { tokenOptionsFromEnv } from './auth/token-service.ts';
 import { createHub } from './server.ts';
 import type { Hub } from './server.ts';
 import { VERSION } from './version.ts';
@@ -175,8 +176,7 @@ function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
       ...(ipRatePerS !== undefined ? { ipRatePerS } : {}),
       ...(subjectRatePerS !== undefined ? { subjectRatePerS } : {}),
       ...(agentPpsBudget !== undefined ? { agentPpsBudget } : {}),
-      ...(env.MESHPROBE_TOKEN_ISSUER ? { issuer: env.MESHPROBE_TOKEN_ISSUER } : {}),
-      ...(env.MESHPROBE_TOKEN_AUDIENCE ? { audience: env.MESHPROBE_TOKEN_AUDIENCE } : {}),
+      ...tokenOptionsFromEnv(env),
     },
   };
 }

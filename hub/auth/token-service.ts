@@ -11,7 +11,7 @@ import { RevocationList, REVOCATION_FILE } from './revocation-list.ts';
 import { KNOWN_SCOPES, parseScopes } from './scopes.ts';
 import { SIGNING_ALG, loadOrCreateSigningKey, type SigningKey } from './signing-key.ts';
 
-/** Default `iss` and `aud`; override per deployment with MESHPROBE_ISSUER / MESHPROBE_AUDIENCE. */
+/** Default `iss` and `aud`; override per deployment with MESHPROBE_TOKEN_ISSUER / MESHPROBE_TOKEN_AUDIENCE. */
 export const DEFAULT_ISSUER = 'urn:meshprobe:hub';
 export const DEFAULT_AUDIENCE = 'urn:meshprobe:api';
 /** Lifetime of a token when the request names none: one day. */
@@ -47,6 +47,17 @@ export interface TokenServiceOptions {
   revocations?: RevocationList;
   /** Clock in ms, for tests of expiry; default Date.now. */
   now?: () => number;
+}
+
+/**
+ * The issuer and audience set in the environment (MESHPROBE_TOKEN_ISSUER, _AUDIENCE). The hub
+ * and `meshprobe token` both read them here: a token signed offline must verify at the hub.
+ */
+export function tokenOptionsFromEnv(env: Record<string, string | undefined>): { issuer?: string; audience?: string } {
+  return {
+    ...(env.MESHPROBE_TOKEN_ISSUER ? { issuer: env.MESHPROBE_TOKEN_ISSUER } : {}),
+    ...(env.MESHPROBE_TOKEN_AUDIENCE ? { audience: env.MESHPROBE_TOKEN_AUDIENCE } : {}),
+  };
 }
 
 export interface IssueRequest {
