@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runTokenCommand } from '../../bin/token-command.ts';
 import { TokenService } from '../../hub/auth/token-service.ts';
-import { createHub } from '../../hub/server.ts';
+import { withTestHub } from '../helpers/test-hub.ts';
 import { startNode } from '../helpers/node-process.ts';
 
 function io() {
@@ -37,10 +37,9 @@ test('token create signs with the data directory key; the hub accepts the token'
 });
 
 test('token create and revoke through a hub with an admin token; a user token is refused', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'mp-tokcli-hub-'));
-  const hub = await createHub({ listen: '127.0.0.1:0', dataDir: dir, agents: [] });
-  try {
-    const admin = (await hub.tokens.issue({ sub: 'admin', scopes: ['admin'] })).token;
+  await withTestHub({}, async (t) => {
+    const { hub } = t;
+    const admin = await t.token(['admin']);
     const a = io();
     assert.equal(await runTokenCommand(['create', '--sub', 'telegram:3', '--json'], { hub: hub.url, token: admin, env: {} }, a.io), 0, a.err.join(''));
     const minted = JSON.parse(a.out.join('')) as { token: string; jti: string };
@@ -51,27 +50,19 @@ test('token create and revoke through a hub with an admin token; a user token is
     const u = io();
     assert.equal(await runTokenCommand(['create', '--sub', 'telegram:4'], { hub: hub.url, token: minted.token, env: {} }, u.io), 1);
     assert.match(u.err.join(''), /revoked/);
-  } finally {
-    await hub.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('token revoke without a hub (another process, the data directory) reaches a running hub without a restart', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'mp-tokcli-live-'));
-  const hub = await createHub({ listen: '127.0.0.1:0', dataDir: dir, agents: [] });
-  try {
+  await withTestHub({}, async ({ hub }) => {
     const user = await hub.tokens.issue({ sub: 'telegram:9', scopes: ['read'] });
     const whoami = () => fetch(`${hub.url}/v1/whoami`, { headers: { authorization: `Bearer ${user.token}` } });
     assert.equal((await whoami()).status, 200);
-    const cli = startNode('bin/meshprobe.js', ['token', 'revoke', '--data-dir', dir, user.jti], { MESHPROBE_HUB: '', MESHPROBE_DATA_DIR: '' });
+    const cli = startNode('bin/meshprobe.js', ['token', 'revoke', '--data-dir', hub.dataDir, user.jti], { MESHPROBE_HUB: '', MESHPROBE_DATA_DIR: '' });
     assert.equal(await cli.exited, 0, cli.lines.join('\n'));
     assert.ok(cli.lines.includes(`revoked ${user.jti}`), cli.lines.join('\n'));
     const res = await whoami();
     assert.equal(res.status, 401);
     assert.match(((await res.json()) as { error: { message: string } }).error.message, /revoked/);
-  } finally {
-    await hub.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -4,8 +4,6 @@
 // are the hub's own, checked by the endpoint against the hub's JWKS over HTTP.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { Ajv } from 'ajv';
 import { PNG } from 'pngjs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -13,7 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { LocalAgent } from '../../agent/local-agent.ts';
 import { TargetGuard } from '../../agent/target-guard.ts';
-import { createHub } from '../../hub/server.ts';
+import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import type { Hub } from '../../hub/server.ts';
 import { BearerVerifier } from '../../mcp/auth.ts';
 import { McpHttpHandler } from '../../mcp/http.ts';
@@ -26,18 +24,17 @@ import { rawSkipReason } from '../helpers/raw-capability.ts';
 
 let hub: Hub;
 let dns: TestDnsServer;
-let tmp: string;
+let testHub: TestHub;
 
 before(async () => {
-  tmp = await mkdtemp(`${tmpdir()}/mcp-tools-`);
   dns = await startDnsServer({ 'pingable.test': ['127.0.0.1'] });
-  hub = await createHub({ listen: '127.0.0.1:0', dataDir: tmp, agents: [new LocalAgent({ name: 'local', dnsServers: dns.servers })] });
+  testHub = await startTestHub({ agents: [new LocalAgent({ name: 'local', dnsServers: dns.servers })] });
+  hub = testHub.hub;
 });
 
 after(async () => {
-  await hub.close();
+  await testHub.close();
   await dns.close();
-  await rm(tmp, { recursive: true, force: true });
 });
 
 async function token(scope = 'measure'): Promise<string> {
@@ -327,18 +324,16 @@ describe('MCP tools in front of a public hub (policy refusals)', () => {
   let publicHub: Hub;
   let mcp: McpTestServer;
   let client: Client;
-  let dir: string;
+  let publicTestHub: TestHub;
 
   before(async () => {
-    dir = await mkdtemp(`${tmpdir()}/mcp-public-`);
     const local = new LocalAgent({ name: 'pub1', dnsServers: dns.servers });
-    publicHub = await createHub({
-      listen: '127.0.0.1:0',
-      dataDir: dir,
+    publicTestHub = await startTestHub({
       policy: 'public',
       allowAnonymous: true,
       agents: [new TargetGuard({ inner: local, resolver: local.resolver, mode: 'public' })],
     });
+    publicHub = publicTestHub.hub;
     mcp = await serveMcp(new McpHttpHandler({ hub: { url: publicHub.url } }));
     client = new Client({ name: 'mcp-test', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(mcp.url));
@@ -347,8 +342,7 @@ describe('MCP tools in front of a public hub (policy refusals)', () => {
   after(async () => {
     await client.close();
     await mcp.close();
-    await publicHub.close();
-    await rm(dir, { recursive: true, force: true });
+    await publicTestHub.close();
   });
 
   /** What the hub answers any front-end for the same request: a refusal or an error event. */
