@@ -144,7 +144,6 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
           info: m.info,
           send,
           policy,
-          subject: sub,
           ...(m.allowedRanges ? { allowedRanges: m.allowedRanges } : {}),
         });
         try {

@@ -57,7 +57,6 @@ export interface ControlPlane {
   admit: Admit;
   observer: HubObserver;
   routes: HubRoute[];
-  budget: PacketBudget;
   /** Per-agent ranges and packet budget, applied to every agent the registry hands out. */
   gate: AgentGate;
   /** Starts the agents' WebSocket endpoint on the hub's server. */
@@ -74,7 +73,6 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     tokens,
     metrics,
     policy,
-    budget,
     gate,
     authorize: createBearerAuthorize({
       tokens,

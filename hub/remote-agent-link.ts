@@ -20,8 +20,6 @@ export interface RemoteAgentLinkOptions {
   policy: PolicyMode;
   /** Target prefixes the agent announced it accepts; literals outside them are refused here. */
   allowedRanges?: readonly string[];
-  /** Subject of the token the agent connected with (for listings and logs). */
-  subject?: string;
 }
 
 /** How long a cancelled run may take to answer `end` before the hub forgets it. */
@@ -37,7 +35,6 @@ interface OpenRun {
 
 export class RemoteAgentLink implements AgentLink {
   readonly info: AgentInfo;
-  readonly subject: string | undefined;
   readonly allowedRanges: readonly string[];
   readonly #send: (message: HubMessage) => boolean;
   readonly #policy: PolicyMode;
@@ -47,19 +44,9 @@ export class RemoteAgentLink implements AgentLink {
 
   constructor(o: RemoteAgentLinkOptions) {
     this.info = o.info;
-    this.subject = o.subject;
     this.allowedRanges = o.allowedRanges ?? [];
     this.#send = o.send;
     this.#policy = o.policy;
-  }
-
-  /** Runs in flight on this agent. */
-  get running(): number {
-    return this.#runs.size;
-  }
-
-  get connected(): boolean {
-    return this.#lostReason === undefined;
   }
 
   run(spec: MeasurementSpec, { signal, emit, allowedRanges: hubRanges }: AgentRunOptions): Promise<void> {
