@@ -36,13 +36,13 @@ export function isRefusal(x: unknown): x is Refusal {
 
 /**
  * Decides whether a request may use a route. Called once per request after the route matched,
- * except for routes marked `public`. Default: everyone is `anonymous` with scope `measure`.
+ * except for routes marked `public`. Default: bearer tokens (hub/auth/bearer-authorize.ts).
  */
 export type Authorize = (req: IncomingMessage, route: { name: string; method: string; path: string }) => Promise<Principal | Refusal>;
 
 /**
  * Policy seam: sees every validated spec before it runs, may clamp it (return a new spec) or
- * refuse it. Default: the spec as validated.
+ * refuse it. Default: the hub's target policy and limits (hub/policy/policy-admit.ts).
  */
 export type Admit = (spec: MeasurementSpec, context: { principal: Principal; req: IncomingMessage }) => Promise<MeasurementSpec | Refusal>;
 

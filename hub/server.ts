@@ -37,9 +37,9 @@ export interface HubOptions {
   registry?: AgentRegistry;
   /** Agents to add to the registry at start (the embedded default passes its LocalAgent). */
   agents?: AgentLink[];
-  /** Auth seam. Default: allow everyone as `anonymous` with scope `measure`. */
+  /** Auth seam. Default: the control plane's bearer tokens (hub/auth/bearer-authorize.ts). */
   authorize?: Authorize;
-  /** Policy seam: clamp or refuse a validated spec. Default: accept as is. */
+  /** Policy seam: clamp or refuse a validated spec. Default: the control plane's `policy` (hub/policy/policy-admit.ts). */
   admit?: Admit;
   /** Metrics seam. Default: none. */
   observer?: HubObserver;
