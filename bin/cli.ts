@@ -65,7 +65,8 @@ export async function run(io: CliEnvironment): Promise<number> {
     const { runTokenCommand } = await import('./token-command.ts');
     return runTokenCommand(flags.rest.slice(1), { ...(flags.hub ? { hub: flags.hub } : {}), ...(flags.token ? { token: flags.token } : {}), env: io.env }, io);
   }
-  const parsed = parseCommand(flags.rest.map(quote).join(' '));
+  const line = flags.rest.map(quote).join(' ');
+  const parsed = parseCommand(line);
   if (!parsed.ok) {
     io.stderr(`${parsed.message}\n${parsed.usage.replace(/\n*$/, '\n')}`);
     return Exit.Usage;
@@ -86,7 +87,7 @@ export async function run(io: CliEnvironment): Promise<number> {
   }
 
   if (!('spec' in parsed)) {
-    if (client) return streamCliText(client, flags.rest.map(quote).join(' '), io);
+    if (client) return streamCliText(client, line, io);
     if (parsed.command === 'token') {
       io.stderr('meshprobe: token needs a hub: pass --hub URL or set MESHPROBE_HUB\n');
       return Exit.Usage;
