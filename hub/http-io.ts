@@ -82,6 +82,6 @@ export function sendText(res: ServerResponse, status: number, text: string, head
   res.end(text);
 }
 
-export function firstLine(s: string): string {
+function firstLine(s: string): string {
   return s.split('\n')[0]!.trim();
 }
