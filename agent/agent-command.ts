@@ -140,7 +140,17 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
       });
     });
     const host = m[1]!.replace(/^\[|\]$/g, '');
-    await new Promise<void>((ok) => metricsServer!.listen(Number(m[2]), host, ok));
+    const metricsPort = Number(m[2]);
+    if (metricsPort > 65_535) return fail(`--metrics-listen: port ${metricsPort} is above 65535`);
+    try {
+      await new Promise<void>((ok, ko) => {
+        metricsServer!.once('error', ko);
+        metricsServer!.listen(metricsPort, host, ok);
+      });
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the address is in use' : describeError(err).message;
+      return fail(`cannot serve metrics on ${metricsListen}: ${why}`);
+    }
     const port = (metricsServer.address() as { port: number }).port;
     io.stdout(`meshprobe agent ${name}: metrics on http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics\n`);
   }

@@ -2,6 +2,7 @@
 // when the hub stops reading, reconnection, and the launcher's input checks.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -100,4 +101,14 @@ test('the hub URL becomes the agents endpoint; bad URLs and missing settings are
   assert.match((await run([...base, '--allow', '10.0.0.0/33'])).first!, /--allow: 10\.0\.0\.0\/33 is not a CIDR prefix/);
   assert.match((await run([...base, '--lat', '91'])).first!, /--lat must be a number from -90 to 90/);
   assert.match((await run([...base, '--bogus'])).first!, /Unknown option '--bogus'/);
+  assert.deepEqual(await run([...base, '--metrics-listen', '127.0.0.1:70000']), { code: 2, first: 'meshprobe agent: --metrics-listen: port 70000 is above 65535' });
+  // A port in use is a one-line refusal, not a crash: hold one with a real listener.
+  const holder = createServer();
+  await new Promise<void>((ok) => holder.listen(0, '127.0.0.1', ok));
+  const busy = `127.0.0.1:${(holder.address() as AddressInfo).port}`;
+  try {
+    assert.deepEqual(await run([...base, '--metrics-listen', busy]), { code: 2, first: `meshprobe agent: cannot serve metrics on ${busy}: the address is in use` });
+  } finally {
+    holder.close();
+  }
 });
