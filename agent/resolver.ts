@@ -44,7 +44,7 @@ export class Resolver {
 
   constructor(o: ResolverOptions = {}) {
     if (o.servers && o.servers.length > 0) {
-      // One try: a loopback test server answers at once, and a wrong server should fail fast.
+      // Two tries, short timeout: a loopback test server answers at once, and a wrong server should fail fast.
       this.#dns = new DnsResolver({ timeout: o.timeoutMs ?? 2000, tries: 2 });
       try {
         this.#dns.setServers(o.servers);
