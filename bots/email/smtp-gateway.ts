@@ -15,6 +15,8 @@ import { answerEmail, hubForSender, rateLimitedAnswer } from '../../shared/email
 import { replyDecision, SenderRateLimiter, senderAllowed } from '../../shared/email-policy.ts';
 import type { HeaderLookup, SenderRateLimiterOptions } from '../../shared/email-policy.ts';
 import { buildReply } from '../../shared/email-reply.ts';
+import { ReplyBudget, replySize } from '../../shared/email-reply-budget.ts';
+import type { ReplyBudgetOptions } from '../../shared/email-reply-budget.ts';
 import { describeError, ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import { HubClient } from '../../shared/hub-client.ts';
 
@@ -43,6 +45,17 @@ export interface SmtpGatewayOptions {
   allowList?: string[];
   /** Per-sender rate limit (defaults: burst 5, one more per minute). */
   rateLimit?: SenderRateLimiterOptions;
+  /**
+   * The gateway's budget of replies and reply bytes per minute, whoever the senders are
+   * (defaults: 20 replies, 1 MiB). Beyond it, mail gets no answer (logged).
+   */
+  replyBudget?: ReplyBudgetOptions;
+  /**
+   * The authserv-id the receiving MTA writes in Authentication-Results (e.g. your Postfix's
+   * milter's). Mail whose header of that id says `dmarc=fail` gets no answer. Default: none
+   * (no header is trusted; the reply budget is the defence against forged senders).
+   */
+  authservId?: string;
   /** Time a measurement may run before the reply goes out with what arrived. Default 60 000 ms. */
   budgetMs?: number;
   /** Highest ping count run for an email. Default 10. */
@@ -86,6 +99,7 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
   const maxBytes = options.maxMessageBytes ?? 1024 * 1024;
   const recipients = new Set((options.recipients ?? [from]).map((r) => r.trim().toLowerCase()));
   const limiter = new SenderRateLimiter(options.rateLimit);
+  const budget = new ReplyBudget(options.replyBudget);
   const log = options.log ?? (() => {});
   const now = options.now ?? Date.now;
   const transport = createTransport(relay.href);
@@ -137,10 +151,12 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
   async function handle(raw: Buffer, returnPath: string): Promise<void> {
     const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
     const sender = mail.from?.value[0]?.address ?? '';
-    const decision = replyDecision({ from: sender, returnPath, headers: headerLookup(mail) });
+    const decision = replyDecision({ from: sender, returnPath, headers: headerLookup(mail), ownAddresses: [from, ...recipients], authservId: options.authservId });
     if (!decision.reply) return log(`email from ${returnPath || '<>'}: not answered: ${decision.reason}`);
     const rate = limiter.check(returnPath, now());
     if (rate.action === 'drop') return log(`email from ${returnPath}: not answered: rate limited (already notified)`);
+    const open = budget.available(now());
+    if (!open.ok) return log(`email from ${returnPath}: not answered: ${open.reason} (${budget.refused} refused so far)`);
     let body: { text: string; html: string };
     let kind: string;
     if (rate.action === 'notify') {
@@ -156,6 +172,8 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
       kind = answer.kind;
     }
     const reply = buildReply({ messageId: mail.messageId, references: mail.references, inReplyTo: mail.inReplyTo, subject: mail.subject }, body);
+    const spent = budget.take(replySize(reply), now());
+    if (!spent.ok) return log(`email from ${returnPath}: not answered: ${spent.reason} (${budget.refused} refused so far)`);
     await transport.sendMail({
       from: { name: options.fromName ?? 'meshprobe', address: from },
       to: returnPath,
@@ -193,13 +211,12 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
   };
 }
 
-/** Header lookup over mailparser's raw header lines (its parsed map holds objects, not text). */
+/** Header lookup over mailparser's raw header lines (its parsed map holds objects, not text): every occurrence, in order. */
 function headerLookup(mail: ParsedMail): HeaderLookup {
   return (name) => {
     const key = name.toLowerCase();
-    const line = mail.headerLines.find((h) => h.key === key)?.line;
-    if (line === undefined) return undefined;
-    return line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+    const lines = mail.headerLines.filter((h) => h.key === key).map((h) => h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+    return lines.length ? lines : undefined;
   };
 }
 
