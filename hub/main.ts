@@ -103,7 +103,10 @@ async function main(): Promise<number> {
       `  admin token (30 days, also in ${tokenFile}):\n    ${admin.token}\n` +
       `  curl -sN ${auth}-H 'content-type: application/json' -d '{"type":"ping","targets":["127.0.0.1"],"count":3}' ${hub.url}/v1/measurements\n` +
       `  curl -sN ${auth}-d 'ping -c 3 127.0.0.1' ${hub.url}/v1/cli\n` +
-      `  remote agent: meshprobe agent --hub ${hub.url} --name NAME --token "$(meshprobe token create --data-dir ${hub.dataDir} --sub agent:NAME --scope agent)"\n` +
+      // The hub renews an agent's token while it is connected and the agent writes each renewal to
+      // its --token-file: the 30 days only matter to an agent that stays away that long.
+      `  remote agent: meshprobe token create --data-dir ${hub.dataDir} --sub agent:NAME --scope agent --ttl 30d > agent.token\n` +
+      `                meshprobe agent --hub ${hub.url} --name NAME --token-file agent.token   (the hub renews the token; the file keeps the latest)\n` +
       `  MCP (${mcp.mode}): ${hub.url}${mcp.path}  (header Authorization: Bearer TOKEN; see docs/mcp.md)\n`,
   );
 
