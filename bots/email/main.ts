@@ -81,7 +81,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(1);
   });
   console.error(`meshprobe email: SMTP gateway on ${gateway.host}:${gateway.port} for ${options.from}, replies via ${new URL(options.relay).host}, hub ${options.hubUrl}`);
-  const shutdown = (): void => void gateway.close().then(() => process.exit(0));
+  // close() is bounded whatever the peers do; exit once what was written has left.
+  const shutdown = (): void => void gateway.close().catch(() => {}).then(() => process.stderr.write('', () => process.exit(0)));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }

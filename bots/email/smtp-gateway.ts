@@ -72,8 +72,12 @@ export interface SmtpGatewayOptions {
 export interface SmtpGateway {
   host: string;
   port: number;
-  /** Stops accepting mail, waits for replies being worked on (their budget bounds it), closes the relay transport. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting mail and closes, within about `deadlineMs` (default 5 s) whatever the peers do:
+   * SMTP clients still connected get `421` and then their sockets are destroyed; measurements in
+   * progress are cancelled, and replies still waiting for the relay are given up (logged).
+   */
+  close(deadlineMs?: number): Promise<void>;
 }
 
 interface ListenAddress {
@@ -102,8 +106,12 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
   const budget = new ReplyBudget(options.replyBudget);
   const log = options.log ?? (() => {});
   const now = options.now ?? Date.now;
-  const transport = createTransport(relay.href);
+  // Bounded waits on the relay (nodemailer's defaults are 2 min to connect and 10 min of
+  // silence), so that a relay that stalls cannot hold a reply, or the gateway's close, for long.
+  const transport = createTransport({ url: relay.href, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 });
   const inFlight = new Set<Promise<void>>();
+  // Aborted by close(): measurements in progress stop rather than run out their budget.
+  const closing = new AbortController();
 
   const serverOptions: SMTPServerOptions & { rejectOversized?: boolean } = {
     size: maxBytes,
@@ -114,6 +122,8 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
     disableReverseLookup: true,
     banner: 'meshprobe email gateway',
+    // close() bounds the wait itself (see there); this is smtp-server's own grace before its 421.
+    closeTimeout: 1000,
     logger: false,
     onMailFrom(address: SMTPServerAddress, _session: SMTPServerSession, cb: (err?: Error | null) => void) {
       // The null sender (bounces) is accepted and then never answered.
@@ -166,7 +176,7 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
       const budgetMs = options.budgetMs ?? 60_000;
       const answer = await answerEmail(
         { subject: mail.subject, text: mail.text, html: typeof mail.html === 'string' ? mail.html : undefined },
-        { hub: options.hubToken ? hubForSender(hub, returnPath) : hub, signal: AbortSignal.timeout(budgetMs), budgetLabel: `${Math.round(budgetMs / 1000)} s`, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
+        { hub: options.hubToken ? hubForSender(hub, returnPath) : hub, signal: AbortSignal.any([AbortSignal.timeout(budgetMs), closing.signal]), budgetLabel: `${Math.round(budgetMs / 1000)} s`, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
       );
       body = answer;
       kind = answer.kind;
@@ -192,6 +202,12 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
   // Errors of single connections (a client hanging up) must not stop the gateway.
   server.on('error', (err: Error) => log(`smtp: ${err.message}`));
   const net = (server as unknown as { server: import('node:net').Server }).server;
+  // Every client socket, so that close() can destroy those that outlast their 421.
+  const sockets = new Set<import('node:net').Socket>();
+  net.on('connection', (socket: import('node:net').Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     net.once('error', reject);
     server.listen(listen.port, listen.host, () => {
@@ -203,9 +219,29 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
   return {
     host: listen.host,
     port: address.port,
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.allSettled([...inFlight]);
+    async close(deadlineMs = 5000) {
+      const half = Math.max(1, Math.floor(deadlineMs / 2));
+      closing.abort(new Error('the gateway is closing'));
+      // smtp-server says 421 to clients still connected after closeTimeout; their sockets go
+      // at the same time whether or not the peer ever reads it.
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+          resolve();
+        }, half);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      // Replies being worked on: a measurement stops at the abort above; a relay that stalls is
+      // not waited for past the deadline.
+      const pending = inFlight.size;
+      const settled = await Promise.race([
+        Promise.allSettled([...inFlight]).then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), half).unref()),
+      ]);
+      if (!settled) log(`closing: ${inFlight.size} of ${pending} replies still waiting for the relay were given up`);
       transport.close();
     },
   };
