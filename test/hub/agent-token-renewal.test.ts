@@ -60,17 +60,22 @@ async function agentNames(): Promise<string[]> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('an agent on an 8-second token keeps working past its expiry: the hub renews it, --token-file holds the renewal, a restart uses it', async (t) => {
+test('agents on 8-second tokens keep working past their expiry: the hub renews them, --token-file holds the renewal (an inline token is renewed in memory), a restart uses it', async (t) => {
   const file = join(dataDir, 'ren1.token');
   const original = await mint('agent:ren1', '8');
   await writeFile(file, original + '\n', { mode: 0o600 });
   const first = decodeJwt(original);
   const agent = startAgent('ren1', file);
+  // Alongside, an agent whose token is given inline: renewed in memory only.
+  const inline = startNode('agent/main.ts', ['--hub', hubUrl, '--name', 'ren2', '--token', await mint('agent:ren2', '8')]);
+  agents.push(inline);
+  await inline.waitFor(/connected to/);
   await agent.waitFor(/connected to/);
   const connectedAt = Date.now();
   // Past the original expiry and past a hub heartbeat, which would close an expired connection.
   while (Date.now() < Math.max(first.exp! * 1000 + 2000, connectedAt + PAST_A_HEARTBEAT_MS)) {
     assert.equal(agent.child.exitCode, null, `the agent is still running; output:\n${agent.lines.join('\n')}`);
+    assert.equal(inline.child.exitCode, null, `the inline-token agent is still running; output:\n${inline.lines.join('\n')}`);
     await sleep(250);
   }
   assert.equal(agent.child.exitCode, null, `the agent is still running; output:\n${agent.lines.join('\n')}`);
@@ -86,6 +91,9 @@ test('an agent on an 8-second token keeps working past its expiry: the hub renew
   assert.equal(await whoami(renewed), 200, 'the renewal verifies at the hub');
   assert.equal((await stat(file)).mode & 0o777, 0o600);
   assert.ok(agent.lines.some((l) => /renewed the token \(until .*\); written to /.test(l)), agent.lines.join('\n'));
+  assert.equal(inline.child.exitCode, null, `the inline-token agent is still running; output:\n${inline.lines.join('\n')}`);
+  assert.ok(inline.lines.some((l) => /renewed the token \(until .*\); kept in memory only/.test(l)), inline.lines.join('\n'));
+  assert.deepEqual((await agentNames()).filter((n) => n.startsWith('ren')).sort(), ['ren1', 'ren2']);
 
   const skip = rawSkipReason();
   if (skip) t.diagnostic(`measurement part skipped: ${skip}`);
