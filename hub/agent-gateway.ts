@@ -93,15 +93,16 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
     const tokenName = sub.slice('agent:'.length);
     let renewTimer: ReturnType<typeof setTimeout> | undefined;
     // Renews the token over this connection once a third of its lifetime is left (so a 30-day
-    // token is renewed after 20 days, and a 6-second one, in tests, after 4), keeping subject,
+    // token is renewed after 20 days, and an 8-second one, in tests, after 5 or 6), keeping subject,
     // scopes, lifetime and jti: revoking that jti still cuts the agent off, and it is never renewed.
     const lifetimeS = Math.min(MAX_TTL_S, Math.max(1, claims.exp - claims.iat));
-    const scheduleRenewal = (): void => {
-      const renewAtMs = (exp - lifetimeS / 3) * 1000;
+    const scheduleRenewal = (retryMs?: number): void => {
+      if (ws.readyState !== ws.OPEN) return;
+      const renewAtMs = retryMs === undefined ? (exp - lifetimeS / 3) * 1000 : Date.now() + retryMs;
       // setTimeout holds at most 2^31-1 ms (24.8 days): a longer wait is re-scheduled when it ends.
       const delay = Math.min(2 ** 31 - 1, Math.max(500, renewAtMs - Date.now()));
       renewTimer = setTimeout(() => {
-        if (Date.now() < renewAtMs) return scheduleRenewal();
+        if (Date.now() < renewAtMs) return scheduleRenewal(renewAtMs - Date.now());
         void renew();
       }, delay);
     };
@@ -116,7 +117,10 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
         exp = issued.exp;
         log(`hub: agent ${tokenName}: token renewed until ${issued.expiresAt}`);
       } catch (err) {
+        // Try again while time is left (a quarter of it, at most a minute apart); the heartbeat
+        // closes the connection if the token runs out first.
         log(`hub: agent ${tokenName}: cannot renew its token: ${describeError(err).message}`);
+        return scheduleRenewal(Math.min(60_000, Math.max(500, (exp * 1000 - Date.now()) / 4)));
       }
       scheduleRenewal();
     };
