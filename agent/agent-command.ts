@@ -4,7 +4,10 @@
  *
  *   --hub URL            MESHPROBE_HUB            hub base URL (http(s):// or ws(s)://)
  *   --name NAME          MESHPROBE_AGENT_NAME     agent name (must match the token's agent:<name>)
- *   --token JWT          MESHPROBE_AGENT_TOKEN    agent token (scope agent)
+ *   --token-file PATH    MESHPROBE_AGENT_TOKEN_FILE  file holding the agent token; each token the
+ *                        hub renews is written back there (atomically), so a restart uses it
+ *   --token JWT          MESHPROBE_AGENT_TOKEN    agent token (scope agent) given inline: renewed
+ *                        in memory only, so a restart needs a token that has not expired
  *   --country --city --asn --isp --lat --lon      MESHPROBE_AGENT_COUNTRY … _LAT, _LON
  *   --policy public|lan  MESHPROBE_POLICY         this agent's own policy (default lan)
  *   --allow CIDR,…       MESHPROBE_AGENT_ALLOW    ranges this agent may measure
@@ -18,9 +21,10 @@ import { describeError } from '../shared/errors.ts';
 import { AgentMetrics } from './agent-metrics.ts';
 import { LocalAgent } from './local-agent.ts';
 import { AgentRuntime } from './runtime.ts';
+import { readTokenFile, writeTokenFile } from './token-file.ts';
 
 export const AGENT_USAGE =
-  'usage: meshprobe agent --hub URL --name NAME --token JWT [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--metrics-listen HOST:PORT]';
+  'usage: meshprobe agent --hub URL --name NAME (--token-file PATH | --token JWT) [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--metrics-listen HOST:PORT]';
 
 export interface CommandIo {
   stdout: (text: string) => void;
@@ -37,6 +41,7 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
         hub: { type: 'string' },
         name: { type: 'string' },
         token: { type: 'string' },
+        'token-file': { type: 'string' },
         country: { type: 'string' },
         city: { type: 'string' },
         asn: { type: 'string' },
@@ -66,10 +71,22 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
   };
   const hub = values.hub ?? env.MESHPROBE_HUB;
   const name = values.name ?? env.MESHPROBE_AGENT_NAME;
-  const token = values.token ?? env.MESHPROBE_AGENT_TOKEN;
   if (!hub) return fail('give the hub URL with --hub or MESHPROBE_HUB');
   if (!name) return fail('give the agent name with --name or MESHPROBE_AGENT_NAME');
-  if (!token) return fail('give an agent token with --token or MESHPROBE_AGENT_TOKEN (meshprobe token create --sub agent:NAME --scope agent)');
+  // Flags win over the environment; one token source at a time.
+  if (values.token !== undefined && values['token-file'] !== undefined) return fail('give either --token or --token-file, not both');
+  const tokenFile = values['token-file'] ?? (values.token === undefined ? env.MESHPROBE_AGENT_TOKEN_FILE || undefined : undefined);
+  const inlineToken = values.token ?? (values['token-file'] === undefined ? env.MESHPROBE_AGENT_TOKEN || undefined : undefined);
+  if (tokenFile !== undefined && inlineToken !== undefined) return fail('MESHPROBE_AGENT_TOKEN and MESHPROBE_AGENT_TOKEN_FILE are both set; keep one');
+  let token = inlineToken;
+  if (tokenFile !== undefined) {
+    try {
+      token = await readTokenFile(tokenFile);
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+  }
+  if (!token) return fail(`give an agent token with --token-file or --token (MESHPROBE_AGENT_TOKEN_FILE, MESHPROBE_AGENT_TOKEN): meshprobe token create --sub agent:${name} --scope agent --ttl 30d > agent.token`);
   const policyText = values.policy ?? env.MESHPROBE_POLICY;
   const policy = policyText === undefined || policyText === '' ? 'lan' : parsePolicyMode(policyText);
   if (!policy) return fail(`--policy must be public or lan, not ${policyText}`);
@@ -100,6 +117,7 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
   const dnsServers = split(values['dns-servers'] ?? env.MESHPROBE_DNS_SERVERS);
 
   let runtime: AgentRuntime;
+  let tokenWrites: Promise<void> = Promise.resolve();
   const metrics = new AgentMetrics(name);
   try {
     const local = new LocalAgent({ name, ...(dnsServers.length ? { dnsServers } : {}) });
@@ -113,6 +131,20 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
       policy,
       allowedRanges: allow,
       log: (line) => io.stderr(line + '\n'),
+      onToken: (renewed, exp) => {
+        const until = new Date(exp * 1000).toISOString();
+        if (tokenFile === undefined) {
+          io.stdout(`meshprobe agent ${name}: the hub renewed the token (until ${until}); kept in memory only (use --token-file to keep it across restarts)\n`);
+          return;
+        }
+        // One write at a time, in order: the last renewal is what the file ends up holding.
+        tokenWrites = tokenWrites.then(() =>
+          writeTokenFile(tokenFile, renewed).then(
+            () => io.stdout(`meshprobe agent ${name}: the hub renewed the token (until ${until}); written to ${tokenFile}\n`),
+            (err: NodeJS.ErrnoException) => io.stderr(`meshprobe agent ${name}: cannot write the renewed token to ${tokenFile}: ${err.code ?? err.message}; it is kept in memory, and a restart would use the older token in the file\n`),
+          ),
+        );
+      },
       onEvent: (e) => metrics.event(e),
       onRunning: (n) => metrics.running(n),
       onState: (state, detail) => {
@@ -158,7 +190,9 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
   let finish: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => {
     finish = (code) => {
-      void runtime.stop().then(() => {
+      void runtime.stop().then(async () => {
+        // A renewed token being written reaches the file before the process ends.
+        await tokenWrites;
         metricsServer?.close();
         resolve(code);
       });

@@ -3,7 +3,10 @@
  * with an agent-scoped token, announces itself, answers `run`/`cancel`, pings the hub and
  * reconnects with exponential backoff and jitter when the connection drops. Every run goes
  * through a TargetGuard, so the policy is enforced here after resolution, before any packet.
+ * The hub renews the agent's token over the connection before it expires (`token` frames): the
+ * runtime dials with the newest one and hands it to `onToken` (which `--token-file` stores).
  */
+import { decodeJwt } from 'jose';
 import WebSocket from 'ws';
 import type { AgentInfo, AgentLink } from '../shared/agent-link.ts';
 import type { PolicyMode } from '../shared/address-policy.ts';
@@ -23,8 +26,14 @@ import { TargetGuard, type GuardResolver } from './target-guard.ts';
 export interface AgentRuntimeOptions {
   /** The hub's base URL: http(s)://host:port or ws(s)://host:port (a path is ignored). */
   hub: string;
-  /** An agent token: sub `agent:<name>`, scope `agent`. */
+  /** An agent token: sub `agent:<name>`, scope `agent`. Replaced in memory by each renewal from the hub. */
   token: string;
+  /**
+   * Called with each renewed token the hub sends (already checked: a JWT for the same subject
+   * expiring later than the current one), e.g. to store it for the next start. The runtime uses
+   * the new token from the next dial on whatever this does.
+   */
+  onToken?: (token: string, exp: number) => void;
   /** The agent that measures (normally a LocalAgent). */
   agent: AgentLink;
   /** Resolver used by the guard (normally agent/resolver.ts). */
@@ -86,6 +95,7 @@ export class AgentRuntime {
   #connected = false;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #beat: ReturnType<typeof setInterval> | undefined;
+  #token: string;
 
   constructor(o: AgentRuntimeOptions) {
     this.#o = o;
@@ -93,6 +103,12 @@ export class AgentRuntime {
     this.info = { ...o.agent.info, ...(o.attributes ?? {}), name: o.agent.info.name };
     this.#guard = new TargetGuard({ inner: o.agent, resolver: o.resolver, mode: o.policy ?? 'lan', allowedRanges: o.allowedRanges ?? [] });
     this.#log = o.log ?? (() => {});
+    this.#token = o.token;
+  }
+
+  /** The token the next dial uses: the one given, or the latest renewal. */
+  get token(): string {
+    return this.#token;
   }
 
   get connected(): boolean {
@@ -130,7 +146,7 @@ export class AgentRuntime {
   #dial(): void {
     if (this.#stopped) return;
     const ws = new WebSocket(this.url, {
-      headers: { authorization: `Bearer ${this.#o.token}` },
+      headers: { authorization: `Bearer ${this.#token}` },
       handshakeTimeout: 10_000,
       perMessageDeflate: false,
       maxPayload: 1024 * 1024,
@@ -197,6 +213,8 @@ export class AgentRuntime {
         this.#startRun(ws, m.id, m.spec, m.policy, m.allowedRanges);
       } else if (m.t === 'cancel') {
         this.#runs.get(m.id)?.controller.abort(new Error('cancelled by the hub'));
+      } else if (m.t === 'token') {
+        this.#renewed(m.token);
       }
     });
     ws.on('error', (err) => {
@@ -220,6 +238,24 @@ export class AgentRuntime {
       if (wasConnected) this.#o.onState?.('disconnected', `disconnected from the hub (${why}); reconnecting`);
       this.#scheduleReconnect();
     });
+  }
+
+  /** Takes a renewed token from the hub, if it is one for this agent that lasts longer. */
+  #renewed(token: string): void {
+    const claims = (t: string): { sub?: unknown; exp?: unknown } | undefined => {
+      try {
+        return decodeJwt(t);
+      } catch {
+        return undefined;
+      }
+    };
+    const next = claims(token);
+    const current = claims(this.#token);
+    if (!next || typeof next.exp !== 'number' || typeof next.sub !== 'string') return this.#log('agent: the hub sent a renewed token that is not a JWT with sub and exp; keeping the current one');
+    if (current && next.sub !== current.sub) return this.#log(`agent: the hub sent a renewed token for ${next.sub}, not ${String(current.sub)}; keeping the current one`);
+    if (current && typeof current.exp === 'number' && next.exp <= current.exp) return this.#log('agent: the hub sent a renewed token that expires no later than the current one; keeping the current one');
+    this.#token = token;
+    this.#o.onToken?.(token, next.exp);
   }
 
   #fatal(message: string): void {

@@ -1,5 +1,6 @@
 /**
- * `meshprobe token create --sub SUB --scope "measure read" --ttl 30d` and
+ * `meshprobe token create --sub SUB --scope "measure read" --ttl 30d` (default lifetime: one day,
+ * DEFAULT_TTL_S) and
  * `meshprobe token revoke JTI`. Through a hub when one is configured (--hub / MESHPROBE_HUB with
  * an admin token in --token / MESHPROBE_TOKEN), otherwise signing directly with the key in the
  * hub's data directory (--data-dir / MESHPROBE_DATA_DIR, default ./.data) — the way to make the
@@ -14,7 +15,9 @@ import { TokenService, tokenOptionsFromEnv } from '../hub/auth/token-service.ts'
 import { parseTtl } from '../hub/auth/ttl.ts';
 
 export const TOKEN_USAGE =
-  'usage: meshprobe token create --sub SUBJECT [--scope "measure read"] [--ttl 30d] [--json]\n' +
+  'usage: meshprobe token create --sub SUBJECT [--scope "measure read"] [--ttl DURATION] [--json]\n' +
+  '  --ttl: seconds or 90m, 12h, 30d (default 1d, at most 366d); an agent token (--scope agent)\n' +
+  '  is renewed by the hub while its agent is connected, so its ttl only bounds time offline\n' +
   '       meshprobe token revoke JTI\n' +
   '  through a hub with --hub URL --token ADMIN_TOKEN (or MESHPROBE_HUB, MESHPROBE_TOKEN);\n' +
   '  without a hub, signs with the key in --data-dir (MESHPROBE_DATA_DIR, default ./.data)';

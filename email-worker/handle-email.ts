@@ -8,6 +8,7 @@ import PostalMime from 'postal-mime';
 import { answerEmail, hubForSender, rateLimitedAnswer } from '../shared/email-answer.ts';
 import { parseAllowList, replyDecision, SenderRateLimiter, senderAllowed } from '../shared/email-policy.ts';
 import { buildReply } from '../shared/email-reply.ts';
+import { ReplyBudget, replySize } from '../shared/email-reply-budget.ts';
 import { describeError } from '../shared/errors.ts';
 import { renderHtmlText } from '../shared/render-html.ts';
 import { HubClient } from '../shared/hub-client.ts';
@@ -46,6 +47,17 @@ export interface EmailWorkerEnv {
   RATE_REFILL_SECONDS?: string;
   /** Display name of the replies. Default "meshprobe". */
   FROM_NAME?: string;
+  /**
+   * Replies per minute and reply bytes per minute, whoever the senders are. Defaults 20 and
+   * 1048576. Per isolate: Cloudflare may run several, each with its own budget.
+   */
+  REPLIES_PER_MINUTE?: string;
+  REPLY_BYTES_PER_MINUTE?: string;
+  /**
+   * The authserv-id of the receiving MTA (Cloudflare's Email Routing): its Authentication-Results
+   * saying `dmarc=fail` means no answer. Default: none (no header is trusted).
+   */
+  AUTHSERV_ID?: string;
 }
 
 /** What index.ts injects: workerd's EmailMessage class, and the clock. */
@@ -62,9 +74,11 @@ export type EmailOutcome =
 
 const DEFAULT_MAX_BYTES = 1024 * 1024;
 
-// Per isolate: Workers may run several isolates, so this is a best-effort brake, not a quota.
+// Per isolate: Workers may run several isolates, so these are best-effort brakes, not quotas.
 let limiter: SenderRateLimiter | undefined;
 let limiterKey = '';
+let budget: ReplyBudget | undefined;
+let budgetKey = '';
 
 /** Handles one inbound message. Never throws: failures become a logged outcome. */
 export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, deps: EmailWorkerDeps): Promise<EmailOutcome> {
@@ -85,7 +99,15 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
   const decision = replyDecision({
     from: mail.from?.address ?? '',
     returnPath: message.from,
-    headers: (name) => message.headers.get(name),
+    // Every occurrence of a header, from the parsed message: Headers.get() joins repeated ones
+    // with ", ", which no header grammar here can be split back from.
+    headers: (name) => {
+      const key = name.toLowerCase();
+      const values = mail.headers.filter((h) => h.key === key).map((h) => h.value);
+      return values.length ? values : message.headers.get(name);
+    },
+    ownAddresses: [message.to],
+    authservId: env.AUTHSERV_ID?.trim() || undefined,
   });
   if (!decision.reply) return { action: 'ignored', reason: decision.reason };
 
@@ -97,6 +119,14 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
   }
   const rate = limiter.check(message.from, deps.now());
   if (rate.action === 'drop') return { action: 'ignored', reason: 'rate limited (already notified)' };
+  const repliesPerMinute = Math.floor(positive(env.REPLIES_PER_MINUTE, 20));
+  const bytesPerMinute = Math.floor(positive(env.REPLY_BYTES_PER_MINUTE, 1024 * 1024));
+  if (!budget || budgetKey !== `${repliesPerMinute}/${bytesPerMinute}`) {
+    budget = new ReplyBudget({ repliesPerMinute: Math.max(1, repliesPerMinute), bytesPerMinute: Math.max(1, bytesPerMinute) });
+    budgetKey = `${repliesPerMinute}/${bytesPerMinute}`;
+  }
+  const open = budget.available(deps.now());
+  if (!open.ok) return { action: 'ignored', reason: `${open.reason} (${budget.refused} refused in this isolate)` };
 
   let body: { text: string; html: string };
   let kind: string;
@@ -127,6 +157,8 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
     partial = answer.partial;
   }
   const reply = buildReply({ messageId: mail.messageId, references: mail.references, inReplyTo: mail.inReplyTo, subject: mail.subject }, body);
+  const spent = budget.take(replySize(reply), deps.now());
+  if (!spent.ok) return { action: 'ignored', reason: `${spent.reason} (${budget.refused} refused in this isolate)` };
   const raw = mimeReply(reply, { from: message.to, to: message.from, id: crypto.randomUUID(), fromName: env.FROM_NAME || 'meshprobe' });
   await message.reply(new deps.EmailMessage(message.to, message.from, raw));
   return { action: 'replied', kind, partial };

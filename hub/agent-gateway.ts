@@ -3,7 +3,9 @@
  * The agent's token is checked at the upgrade (401/403 before any WebSocket exists); the first
  * frame must be `hello`, whose name must match the token's `agent:<name>` subject. The agent is
  * then registered as a RemoteAgentLink and removed when the socket closes or stops answering
- * pings. A reconnecting agent replaces its own stale registration.
+ * pings. A reconnecting agent replaces its own stale registration. The connection lives as long
+ * as the agent's token: the hub renews it over the connection (a `token` frame) before it
+ * expires, unless it was revoked; revocation or expiry closes the connection.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,7 +23,7 @@ import { describeError } from '../shared/errors.ts';
 import type { AgentRegistry } from './agent-registry.ts';
 import { bearerToken } from './auth/bearer-authorize.ts';
 import { Scope } from './auth/scopes.ts';
-import type { TokenService } from './auth/token-service.ts';
+import { MAX_TTL_S, type TokenClaims, type TokenService } from './auth/token-service.ts';
 import { RemoteAgentLink } from './remote-agent-link.ts';
 
 export interface AgentGatewayOptions {
@@ -70,27 +72,58 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
       if (closing) return refuseUpgrade(socket, 503, 'the hub is shutting down');
       const token = bearerToken(req);
       if (!token) return refuseUpgrade(socket, 401, 'an agent needs a bearer token with the agent scope', true);
-      let sub: string;
-      let jti: string;
-      let exp: number;
+      let claims: TokenClaims;
       try {
-        const claims = await o.tokens.verify(token);
+        claims = await o.tokens.verify(token);
         if (!claims.scopes.includes(Scope.agent) || !claims.sub.startsWith('agent:')) {
           return refuseUpgrade(socket, 403, `${claims.sub} may not register an agent: it needs an agent token (sub agent:<name>, scope agent)`);
         }
-        sub = claims.sub;
-        jti = claims.jti;
-        exp = claims.exp;
       } catch (err) {
         return refuseUpgrade(socket, 401, describeError(err).message, true);
       }
-      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, sub, jti, exp));
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, claims));
     })();
   };
   o.server.on('upgrade', onUpgrade);
 
-  function accept(ws: WebSocket, sub: string, jti: string, exp: number): void {
+  function accept(ws: WebSocket, claims: TokenClaims): void {
+    const { sub, jti } = claims;
+    // The connection lives as long as the agent's token, renewed or not.
+    let exp = claims.exp;
     const tokenName = sub.slice('agent:'.length);
+    let renewTimer: ReturnType<typeof setTimeout> | undefined;
+    // Renews the token over this connection once a third of its lifetime is left (so a 30-day
+    // token is renewed after 20 days, and an 8-second one, in tests, after 5 or 6), keeping subject,
+    // scopes, lifetime and jti: revoking that jti still cuts the agent off, and it is never renewed.
+    const lifetimeS = Math.min(MAX_TTL_S, Math.max(1, claims.exp - claims.iat));
+    const scheduleRenewal = (retryMs?: number): void => {
+      if (ws.readyState !== ws.OPEN) return;
+      const renewAtMs = retryMs === undefined ? (exp - lifetimeS / 3) * 1000 : Date.now() + retryMs;
+      // setTimeout holds at most 2^31-1 ms (24.8 days): a longer wait is re-scheduled when it ends.
+      const delay = Math.min(2 ** 31 - 1, Math.max(500, renewAtMs - Date.now()));
+      renewTimer = setTimeout(() => {
+        if (Date.now() < renewAtMs) return scheduleRenewal(renewAtMs - Date.now());
+        void renew();
+      }, delay);
+    };
+    const renew = async (): Promise<void> => {
+      await o.tokens.revocations.refresh();
+      if (ws.readyState !== ws.OPEN) return;
+      if (o.tokens.revocations.has(jti)) return closeWith(ws, AgentCloseCode.unauthorized, 'the agent token was revoked');
+      try {
+        const issued = await o.tokens.issue({ sub, scopes: claims.scopes, ttlS: lifetimeS, jti });
+        if (ws.readyState !== ws.OPEN) return;
+        send({ t: 'token', token: issued.token });
+        exp = issued.exp;
+        log(`hub: agent ${tokenName}: token renewed until ${issued.expiresAt}`);
+      } catch (err) {
+        // Try again while time is left (a quarter of it, at most a minute apart); the heartbeat
+        // closes the connection if the token runs out first.
+        log(`hub: agent ${tokenName}: cannot renew its token: ${describeError(err).message}`);
+        return scheduleRenewal(Math.min(60_000, Math.max(500, (exp * 1000 - Date.now()) / 4)));
+      }
+      scheduleRenewal();
+    };
     let link: RemoteAgentLink | undefined;
     let alive = true;
     const send = (m: HubMessage): boolean => {
@@ -153,6 +186,7 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
         }
         links.set(ws, link);
         send({ t: 'welcome', v: AGENT_PROTOCOL_VERSION, heartbeatMs, policy });
+        scheduleRenewal();
         o.onAgent?.('connected', m.info.name);
         return;
       }
@@ -164,6 +198,7 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
     });
     ws.on('close', (code, reason) => {
       clearTimeout(helloTimer);
+      clearTimeout(renewTimer);
       clearInterval(beat);
       if (!link) return;
       const why = code === 1006 ? 'connection dropped' : `connection closed${reason.length ? `: ${reason.toString()}` : ` (${code})`}`;

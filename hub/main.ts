@@ -103,7 +103,10 @@ async function main(): Promise<number> {
       `  admin token (30 days, also in ${tokenFile}):\n    ${admin.token}\n` +
       `  curl -sN ${auth}-H 'content-type: application/json' -d '{"type":"ping","targets":["127.0.0.1"],"count":3}' ${hub.url}/v1/measurements\n` +
       `  curl -sN ${auth}-d 'ping -c 3 127.0.0.1' ${hub.url}/v1/cli\n` +
-      `  remote agent: meshprobe agent --hub ${hub.url} --name NAME --token "$(meshprobe token create --data-dir ${hub.dataDir} --sub agent:NAME --scope agent)"\n` +
+      // The hub renews an agent's token while it is connected and the agent writes each renewal to
+      // its --token-file: the 30 days only matter to an agent that stays away that long.
+      `  remote agent: meshprobe token create --data-dir ${hub.dataDir} --sub agent:NAME --scope agent --ttl 30d > agent.token\n` +
+      `                meshprobe agent --hub ${hub.url} --name NAME --token-file agent.token   (the hub renews the token; the file keeps the latest)\n` +
       `  MCP (${mcp.mode}): ${hub.url}${mcp.path}  (header Authorization: Bearer TOKEN; see docs/mcp.md)\n`,
   );
 
@@ -143,12 +146,49 @@ async function main(): Promise<number> {
       // A second signal means "now".
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
-      Promise.resolve(telegram?.stop()).catch(() => {}).finally(() => smtp?.close()).finally(() => mcp.close()).finally(() => hub.close()).then(resolve, resolve);
+      void shutDown({ telegram, smtp, mcp, hub }).then(resolve);
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
+}
+
+/** The longest a shutdown takes, whatever the Bot API, the mail relay or clients do. */
+const SHUTDOWN_MS = 10_000;
+
+/**
+ * Stops every component within SHUTDOWN_MS: the front-ends first (in parallel; they are the
+ * hub's clients), then MCP and the hub. Each step has a deadline of its own and a step that
+ * overruns is logged and left behind: the process exits after this (see the end of the file),
+ * which ends whatever a peer that went away still holds open.
+ */
+async function shutDown(c: { telegram: RunningTelegramBot | undefined; smtp: SmtpGateway | undefined; mcp: McpHttpHandler; hub: Hub }): Promise<void> {
+  const step = async (name: string, ms: number, work: () => Promise<unknown> | unknown): Promise<void> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = await Promise.race([
+      Promise.resolve()
+        .then(work)
+        .then(
+          () => true,
+          (err: unknown) => (process.stderr.write(`meshprobe: closing ${name}: ${describeError(err).message}\n`), true),
+        ),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
+    clearTimeout(timer);
+    if (!done) process.stderr.write(`meshprobe: ${name} did not close within ${ms / 1000} s; going on\n`);
+  };
+  // Front-ends: 4 s (each bounds itself a little below that); MCP and the hub: 5 s (the hub
+  // cuts idle keep-alive and lingering sockets at 3 s, agents at 1 s). 9 s at most, within
+  // SHUTDOWN_MS.
+  await Promise.all([step('the Telegram bot', 4000, () => c.telegram?.stop(3500)), step('the SMTP gateway', 4000, () => c.smtp?.close(3500))]);
+  await Promise.all([step('the MCP endpoint', 5000, () => c.mcp.close()), step('the hub', 5000, () => c.hub.close())]);
+}
+
+/** Resolves once everything written to stdout and stderr has been handed to the OS. */
+function flushStdio(): Promise<void> {
+  const flush = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => (stream.writableEnded || stream.destroyed ? resolve() : stream.write('', () => resolve())));
+  return Promise.all([flush(process.stdout), flush(process.stderr)]).then(() => {});
 }
 
 /** The control-plane settings of the environment; bad values are refused with a reason. */
@@ -181,4 +221,8 @@ function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
   };
 }
 
-process.exitCode = await main();
+// Exit explicitly, once stdout and stderr are drained: a socket that a peer left hanging (a Bot
+// API call, a relay that stalls) would otherwise keep the process alive long after shutdown.
+const code = await main();
+await flushStdio();
+process.exit(code);

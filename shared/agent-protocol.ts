@@ -6,7 +6,8 @@
  * Agent → hub: `hello` (first frame: attributes), `event` (one measurement event of run `id`),
  * `events` (several, in order: what one run produced in one turn of the agent's event loop),
  * `end` (run `id` finished; no further events for it).
- * Hub → agent: `welcome` (hello accepted), `run` (start measurement `id`), `cancel` (stop it).
+ * Hub → agent: `welcome` (hello accepted), `run` (start measurement `id`), `cancel` (stop it),
+ * `token` (the agent's token, renewed: use it from the next connection on).
  *
  * Many runs are multiplexed over the one connection, told apart by `id` (chosen by the hub).
  * Flow control is bounded at both ends: the hub cancels a run whose client reads too slowly,
@@ -126,8 +127,23 @@ export type RunMessage = z.infer<typeof RunMessage>;
 export const CancelMessage = z.object({ t: z.literal('cancel'), id: z.number().int().nonnegative() });
 export type CancelMessage = z.infer<typeof CancelMessage>;
 
+/** Longest token the hub sends or an agent accepts, in characters. */
+export const MAX_TOKEN_CHARS = 8192;
+
+/**
+ * The agent's token, renewed by the hub before the current one expires (same subject, scopes and
+ * token id, a later `exp`). The agent keeps using its connection, dials with this token from now
+ * on and may store it (`--token-file`). A revoked token is not renewed.
+ */
+export const TokenMessage = z.strictObject({
+  t: z.literal('token'),
+  /** A compact JWT: three base64url parts. */
+  token: z.string().max(MAX_TOKEN_CHARS).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, { error: 'token: not a compact JWT' }),
+});
+export type TokenMessage = z.infer<typeof TokenMessage>;
+
 /** Every hub → agent frame. */
-export const HubMessage = z.discriminatedUnion('t', [WelcomeMessage, RunMessage, CancelMessage]);
+export const HubMessage = z.discriminatedUnion('t', [WelcomeMessage, RunMessage, CancelMessage, TokenMessage]);
 export type HubMessage = z.infer<typeof HubMessage>;
 
 /** Result of decoding one frame: the message, or a one-line reason. */

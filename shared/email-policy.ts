@@ -1,11 +1,17 @@
 /**
  * Loop and abuse rules of the email gateways (issue 7): whom never to answer (auto-replies,
- * lists, bounces), an optional sender allow-list, and a per-sender rate limit. Pure: headers
- * and the clock are passed in, so the Worker and the Node gateway decide identically.
+ * lists, bounces, our own mail, DMARC failures), an optional sender allow-list, and a
+ * per-sender rate limit. Pure: headers and the clock are passed in, so the Worker and the Node
+ * gateway decide identically.
  */
+import { dmarcFailed } from './email-authentication.ts';
 
-/** Reads one header by name, case-insensitively; `null`/`undefined` when absent. */
-export type HeaderLookup = (name: string) => string | null | undefined;
+/**
+ * Reads a header by name, case-insensitively: every occurrence in message order (an array), or
+ * one value; `null`/`undefined` when absent. A lookup that returns one value hides repeated
+ * headers (a second `Auto-Submitted`), so the gateways pass all of them.
+ */
+export type HeaderLookup = (name: string) => string | readonly string[] | null | undefined;
 
 /** What the loop rules look at. */
 export interface InboundEnvelope {
@@ -17,10 +23,21 @@ export interface InboundEnvelope {
    */
   returnPath?: string | undefined;
   headers: HeaderLookup;
+  /** The gateway's own addresses: mail from them is never answered (a loop through ourselves). */
+  ownAddresses?: readonly string[];
+  /**
+   * The authserv-id of the MTA that received the message for us (RFC 8601). When set, an
+   * Authentication-Results header of that id saying `dmarc=fail` means no answer: the sender is
+   * forged. Headers of other ids are ignored. Unset: no header is trusted.
+   */
+  authservId?: string | undefined;
 }
 
 /** The outcome of {@link replyDecision}. */
 export type ReplyDecision = { reply: true } | { reply: false; reason: string };
+
+// RFC 3834 §2 names bulk, list and junk; auto_reply is what vacation programs and some MTAs write.
+const AUTOMATIC_PRECEDENCE = new Set(['bulk', 'list', 'junk', 'auto_reply']);
 
 // Local parts of system senders and of addresses nobody reads.
 const SYSTEM_SENDERS = /^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+-].*)?$/i;
@@ -30,17 +47,27 @@ const SYSTEM_SENDERS = /^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|boun
  * automated mail is what keeps two robots from mailing each other forever.
  */
 export function replyDecision(msg: InboundEnvelope): ReplyDecision {
-  const h = (name: string) => (msg.headers(name) ?? '').trim();
-  const autoSubmitted = h('auto-submitted').toLowerCase();
-  if (autoSubmitted && autoSubmitted !== 'no') return { reply: false, reason: `Auto-Submitted: ${autoSubmitted}` };
+  const all = (name: string): string[] => {
+    const v = msg.headers(name);
+    return (v === null || v === undefined ? [] : typeof v === 'string' ? [v] : [...v]).map((x) => x.trim());
+  };
+  const h = (name: string) => all(name)[0] ?? '';
+  // Every Auto-Submitted header counts (RFC 3834 §5): a message is automatic if any says so.
+  // The keyword comes before any `;` parameters.
+  for (const value of all('auto-submitted')) {
+    const keyword = value.split(';')[0]!.trim().toLowerCase();
+    if (keyword && keyword !== 'no') return { reply: false, reason: `Auto-Submitted: ${keyword}` };
+  }
   // Microsoft's way of asking for no automatic answers; Cloudflare refuses to reply to it too.
   const suppress = h('x-auto-response-suppress').toLowerCase();
   if (suppress && suppress !== 'none') return { reply: false, reason: `X-Auto-Response-Suppress: ${suppress}` };
   if (h('x-autoreply') || h('x-autorespond') || h('x-autoreply-from')) return { reply: false, reason: 'an auto-reply header is present' };
   if (h('list-id')) return { reply: false, reason: 'a mailing-list message (List-Id)' };
   if (h('list-unsubscribe') || h('list-post')) return { reply: false, reason: 'a mailing-list message (List-Unsubscribe)' };
-  const precedence = h('precedence').toLowerCase();
-  if (precedence === 'bulk' || precedence === 'list' || precedence === 'junk') return { reply: false, reason: `Precedence: ${precedence}` };
+  for (const value of all('precedence')) {
+    const precedence = value.toLowerCase();
+    if (AUTOMATIC_PRECEDENCE.has(precedence)) return { reply: false, reason: `Precedence: ${precedence}` };
+  }
   if (/multipart\/report/i.test(h('content-type'))) return { reply: false, reason: 'a delivery report' };
   if (msg.returnPath !== undefined) {
     const rp = msg.returnPath.trim().replace(/^<|>$/g, '');
@@ -50,6 +77,10 @@ export function replyDecision(msg: InboundEnvelope): ReplyDecision {
   const from = msg.from.trim();
   if (!from || !from.includes('@')) return { reply: false, reason: 'no sender address' };
   if (SYSTEM_SENDERS.test(localPart(from))) return { reply: false, reason: `system sender ${from}` };
+  const own = new Set((msg.ownAddresses ?? []).map((a) => a.trim().toLowerCase()).filter(Boolean));
+  const returnPath = msg.returnPath?.trim().replace(/^<|>$/g, '').toLowerCase();
+  if (own.has(from.toLowerCase()) || (returnPath && own.has(returnPath))) return { reply: false, reason: `mail from the gateway's own address ${own.has(from.toLowerCase()) ? from : returnPath}` };
+  if (dmarcFailed(all('authentication-results'), msg.authservId)) return { reply: false, reason: `dmarc=fail in the Authentication-Results of ${msg.authservId!.trim()}` };
   return { reply: true };
 }
 

@@ -8,6 +8,10 @@
  * MESHPROBE_EMAIL_FROM    our address: From of replies and the accepted recipient
  * MESHPROBE_EMAIL_ALLOW   optional allow-list: addresses, domains, .suffixes (comma separated)
  * MESHPROBE_EMAIL_MAX_BYTES  optional message size limit (default 1 MiB)
+ * MESHPROBE_EMAIL_REPLIES_PER_MINUTE, MESHPROBE_EMAIL_REPLY_BYTES_PER_MINUTE  the gateway's
+ *                         reply budget, whoever the senders are (default 20 and 1048576)
+ * MESHPROBE_EMAIL_AUTHSERV_ID  the authserv-id of the MTA in front of the gateway: its
+ *                         Authentication-Results saying dmarc=fail means no answer (default: none)
  * MESHPROBE_HUB, MESHPROBE_HUB_TOKEN  the hub (default http://127.0.0.1:7464) and its token
  */
 import { pathToFileURL } from 'node:url';
@@ -32,6 +36,16 @@ export function smtpGatewayOptionsFromEnv(env: NodeJS.ProcessEnv, defaults: { hu
   if (maxMessageBytes !== undefined && !(Number.isInteger(maxMessageBytes) && maxMessageBytes > 0)) {
     throw new MeshprobeError(ErrorCode.BadRequest, `MESHPROBE_EMAIL_MAX_BYTES must be a whole number of bytes, got "${maxText}"`);
   }
+  const wholeNumber = (name: string): number | undefined => {
+    const text = env[name]?.trim();
+    if (!text) return undefined;
+    const n = Number(text);
+    if (!(Number.isInteger(n) && n >= 1)) throw new MeshprobeError(ErrorCode.BadRequest, `${name} must be a whole number ≥ 1, got "${text}"`);
+    return n;
+  };
+  const repliesPerMinute = wholeNumber('MESHPROBE_EMAIL_REPLIES_PER_MINUTE');
+  const bytesPerMinute = wholeNumber('MESHPROBE_EMAIL_REPLY_BYTES_PER_MINUTE');
+  const authservId = env.MESHPROBE_EMAIL_AUTHSERV_ID?.trim();
   const allowList = parseAllowList(env.MESHPROBE_EMAIL_ALLOW);
   const hubToken = env.MESHPROBE_HUB_TOKEN?.trim() || defaults.hubToken;
   return {
@@ -42,6 +56,10 @@ export function smtpGatewayOptionsFromEnv(env: NodeJS.ProcessEnv, defaults: { hu
     ...(hubToken ? { hubToken } : {}),
     ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
     ...(allowList.length ? { allowList } : {}),
+    ...(authservId ? { authservId } : {}),
+    ...(repliesPerMinute !== undefined || bytesPerMinute !== undefined
+      ? { replyBudget: { ...(repliesPerMinute !== undefined ? { repliesPerMinute } : {}), ...(bytesPerMinute !== undefined ? { bytesPerMinute } : {}) } }
+      : {}),
   };
 }
 
@@ -63,7 +81,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(1);
   });
   console.error(`meshprobe email: SMTP gateway on ${gateway.host}:${gateway.port} for ${options.from}, replies via ${new URL(options.relay).host}, hub ${options.hubUrl}`);
-  const shutdown = (): void => void gateway.close().then(() => process.exit(0));
+  // close() is bounded whatever the peers do; exit once what was written has left.
+  const shutdown = (): void => void gateway.close().catch(() => {}).then(() => process.stderr.write('', () => process.exit(0)));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }

@@ -15,6 +15,8 @@ import { answerEmail, hubForSender, rateLimitedAnswer } from '../../shared/email
 import { replyDecision, SenderRateLimiter, senderAllowed } from '../../shared/email-policy.ts';
 import type { HeaderLookup, SenderRateLimiterOptions } from '../../shared/email-policy.ts';
 import { buildReply } from '../../shared/email-reply.ts';
+import { ReplyBudget, replySize } from '../../shared/email-reply-budget.ts';
+import type { ReplyBudgetOptions } from '../../shared/email-reply-budget.ts';
 import { describeError, ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import { HubClient } from '../../shared/hub-client.ts';
 
@@ -43,6 +45,17 @@ export interface SmtpGatewayOptions {
   allowList?: string[];
   /** Per-sender rate limit (defaults: burst 5, one more per minute). */
   rateLimit?: SenderRateLimiterOptions;
+  /**
+   * The gateway's budget of replies and reply bytes per minute, whoever the senders are
+   * (defaults: 20 replies, 1 MiB). Beyond it, mail gets no answer (logged).
+   */
+  replyBudget?: ReplyBudgetOptions;
+  /**
+   * The authserv-id the receiving MTA writes in Authentication-Results (e.g. your Postfix's
+   * milter's). Mail whose header of that id says `dmarc=fail` gets no answer. Default: none
+   * (no header is trusted; the reply budget is the defence against forged senders).
+   */
+  authservId?: string;
   /** Time a measurement may run before the reply goes out with what arrived. Default 60 000 ms. */
   budgetMs?: number;
   /** Highest ping count run for an email. Default 10. */
@@ -59,8 +72,12 @@ export interface SmtpGatewayOptions {
 export interface SmtpGateway {
   host: string;
   port: number;
-  /** Stops accepting mail, waits for replies being worked on (their budget bounds it), closes the relay transport. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting mail and closes, within about `deadlineMs` (default 5 s) whatever the peers do:
+   * SMTP clients still connected get `421` and then their sockets are destroyed; measurements in
+   * progress are cancelled, and replies still waiting for the relay are given up (logged).
+   */
+  close(deadlineMs?: number): Promise<void>;
 }
 
 interface ListenAddress {
@@ -86,10 +103,15 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
   const maxBytes = options.maxMessageBytes ?? 1024 * 1024;
   const recipients = new Set((options.recipients ?? [from]).map((r) => r.trim().toLowerCase()));
   const limiter = new SenderRateLimiter(options.rateLimit);
+  const budget = new ReplyBudget(options.replyBudget);
   const log = options.log ?? (() => {});
   const now = options.now ?? Date.now;
-  const transport = createTransport(relay.href);
+  // Bounded waits on the relay (nodemailer's defaults are 2 min to connect and 10 min of
+  // silence), so that a relay that stalls cannot hold a reply, or the gateway's close, for long.
+  const transport = createTransport({ url: relay.href, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 });
   const inFlight = new Set<Promise<void>>();
+  // Aborted by close(): measurements in progress stop rather than run out their budget.
+  const closing = new AbortController();
 
   const serverOptions: SMTPServerOptions & { rejectOversized?: boolean } = {
     size: maxBytes,
@@ -100,6 +122,8 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
     disableReverseLookup: true,
     banner: 'meshprobe email gateway',
+    // close() bounds the wait itself (see there); this is smtp-server's own grace before its 421.
+    closeTimeout: 1000,
     logger: false,
     onMailFrom(address: SMTPServerAddress, _session: SMTPServerSession, cb: (err?: Error | null) => void) {
       // The null sender (bounces) is accepted and then never answered.
@@ -137,10 +161,12 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
   async function handle(raw: Buffer, returnPath: string): Promise<void> {
     const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
     const sender = mail.from?.value[0]?.address ?? '';
-    const decision = replyDecision({ from: sender, returnPath, headers: headerLookup(mail) });
+    const decision = replyDecision({ from: sender, returnPath, headers: headerLookup(mail), ownAddresses: [from, ...recipients], authservId: options.authservId });
     if (!decision.reply) return log(`email from ${returnPath || '<>'}: not answered: ${decision.reason}`);
     const rate = limiter.check(returnPath, now());
     if (rate.action === 'drop') return log(`email from ${returnPath}: not answered: rate limited (already notified)`);
+    const open = budget.available(now());
+    if (!open.ok) return log(`email from ${returnPath}: not answered: ${open.reason} (${budget.refused} refused so far)`);
     let body: { text: string; html: string };
     let kind: string;
     if (rate.action === 'notify') {
@@ -150,12 +176,14 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
       const budgetMs = options.budgetMs ?? 60_000;
       const answer = await answerEmail(
         { subject: mail.subject, text: mail.text, html: typeof mail.html === 'string' ? mail.html : undefined },
-        { hub: options.hubToken ? hubForSender(hub, returnPath) : hub, signal: AbortSignal.timeout(budgetMs), budgetLabel: `${Math.round(budgetMs / 1000)} s`, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
+        { hub: options.hubToken ? hubForSender(hub, returnPath) : hub, signal: AbortSignal.any([AbortSignal.timeout(budgetMs), closing.signal]), budgetLabel: `${Math.round(budgetMs / 1000)} s`, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
       );
       body = answer;
       kind = answer.kind;
     }
     const reply = buildReply({ messageId: mail.messageId, references: mail.references, inReplyTo: mail.inReplyTo, subject: mail.subject }, body);
+    const spent = budget.take(replySize(reply), now());
+    if (!spent.ok) return log(`email from ${returnPath}: not answered: ${spent.reason} (${budget.refused} refused so far)`);
     await transport.sendMail({
       from: { name: options.fromName ?? 'meshprobe', address: from },
       to: returnPath,
@@ -174,6 +202,12 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
   // Errors of single connections (a client hanging up) must not stop the gateway.
   server.on('error', (err: Error) => log(`smtp: ${err.message}`));
   const net = (server as unknown as { server: import('node:net').Server }).server;
+  // Every client socket, so that close() can destroy those that outlast their 421.
+  const sockets = new Set<import('node:net').Socket>();
+  net.on('connection', (socket: import('node:net').Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     net.once('error', reject);
     server.listen(listen.port, listen.host, () => {
@@ -185,21 +219,40 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
   return {
     host: listen.host,
     port: address.port,
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.allSettled([...inFlight]);
+    async close(deadlineMs = 5000) {
+      const half = Math.max(1, Math.floor(deadlineMs / 2));
+      closing.abort(new Error('the gateway is closing'));
+      // smtp-server says 421 to clients still connected after closeTimeout; their sockets go
+      // at the same time whether or not the peer ever reads it.
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+          resolve();
+        }, half);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      // Replies being worked on: a measurement stops at the abort above; a relay that stalls is
+      // not waited for past the deadline.
+      const pending = inFlight.size;
+      const settled = await Promise.race([
+        Promise.allSettled([...inFlight]).then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), half).unref()),
+      ]);
+      if (!settled) log(`closing: ${inFlight.size} of ${pending} replies still waiting for the relay were given up`);
       transport.close();
     },
   };
 }
 
-/** Header lookup over mailparser's raw header lines (its parsed map holds objects, not text). */
+/** Header lookup over mailparser's raw header lines (its parsed map holds objects, not text): every occurrence, in order. */
 function headerLookup(mail: ParsedMail): HeaderLookup {
   return (name) => {
     const key = name.toLowerCase();
-    const line = mail.headerLines.find((h) => h.key === key)?.line;
-    if (line === undefined) return undefined;
-    return line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+    const lines = mail.headerLines.filter((h) => h.key === key).map((h) => h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+    return lines.length ? lines : undefined;
   };
 }
 

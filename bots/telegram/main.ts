@@ -36,7 +36,12 @@ export interface RunningTelegramBot {
   bot: Bot;
   /** Webhook mode: the local listener's URL (e.g. http://127.0.0.1:8443/). */
   webhookUrl?: string;
-  stop(): Promise<void>;
+  /**
+   * Stops taking updates and resolves within about `deadlineMs` (default 5 s) whatever the Bot
+   * API does: the long poll is aborted; handlers still waiting on Telegram (grammY waits up to
+   * 500 s for an API call) are left behind, logged, for the process to end.
+   */
+  stop(deadlineMs?: number): Promise<void>;
 }
 
 /** Builds and starts the bot; resolves once it receives updates. */
@@ -76,8 +81,15 @@ export async function startTelegramBot(options: StartTelegramBotOptions): Promis
   const runner: RunnerHandle = run(bot, { runner: { fetch: { allowed_updates: ['message', 'callback_query'] } } });
   return {
     bot,
-    stop: async () => {
-      if (runner.isRunning()) await runner.stop();
+    stop: async (deadlineMs = 5000) => {
+      if (!runner.isRunning()) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stopped = await Promise.race([
+        runner.stop().then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs))),
+      ]);
+      clearTimeout(timer);
+      if (!stopped) log(`telegram: updates still being handled after ${deadlineMs / 1000} s (the Bot API does not answer); not waiting for them`);
     },
   };
 }
@@ -127,7 +139,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(1);
   });
   console.error(`meshprobe telegram: @${running.bot.botInfo.username} is running (${options.webhook ? 'webhook' : 'long polling'}), hub ${options.hubUrl}`);
-  const shutdown = (): void => void running.stop().then(() => process.exit(0));
+  // stop() is bounded whatever the Bot API does; exit once what was written has left.
+  const shutdown = (): void => void running.stop().catch(() => {}).then(() => process.stderr.write('', () => process.exit(0)));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }

@@ -65,6 +65,11 @@ export interface IssueRequest {
   scopes: readonly string[];
   /** Seconds; default DEFAULT_TTL_S, at most MAX_TTL_S. */
   ttlS?: number;
+  /**
+   * The token id; default a fresh UUID. A renewal keeps its token's id, so that revoking that id
+   * revokes every renewal too (hub/agent-gateway.ts renews agent tokens).
+   */
+  jti?: string;
 }
 
 export class TokenService {
@@ -111,7 +116,7 @@ export class TokenService {
     }
     const iat = Math.floor(this.#now() / 1000);
     const exp = iat + ttl;
-    const jti = randomUUID();
+    const jti = req.jti ?? randomUUID();
     const token = await new SignJWT({ scope: scopes.join(' ') })
       .setProtectedHeader({ alg: SIGNING_ALG, kid: this.key.kid, typ: 'JWT' })
       .setSubject(sub)

@@ -2,12 +2,17 @@
 // when the hub stops reading, reconnection, and the launcher's input checks.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { SignJWT } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { runAgentCommand } from '../../agent/agent-command.ts';
 import { agentConnectUrl, AgentRuntime } from '../../agent/runtime.ts';
+import { readTokenFile, writeTokenFile } from '../../agent/token-file.ts';
 import { AgentCloseCode, decodeAgentMessage, encodeMessage } from '../../shared/agent-protocol.ts';
 import { FloodAgent } from '../../bench/flood-agent.ts';
 
@@ -110,5 +115,74 @@ test('the hub URL becomes the agents endpoint; bad URLs and missing settings are
     assert.deepEqual(await run([...base, '--metrics-listen', busy]), { code: 2, first: `meshprobe agent: cannot serve metrics on ${busy}: the address is in use` });
   } finally {
     holder.close();
+  }
+});
+
+test('a renewed token from the hub is used for the next dial and handed to onToken; one for another subject, expiring earlier, or not a JWT is refused', async () => {
+  const key = new TextEncoder().encode('a test key, the agent does not verify signatures');
+  const jwt = (sub: string, exp: number) => new SignJWT({ scope: 'agent' }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime(exp).sign(key);
+  const now = Math.floor(Date.now() / 1000);
+  const original = await jwt('agent:r1', now + 60);
+  const renewed = await jwt('agent:r1', now + 120);
+  const frames = [
+    { t: 'token', token: await jwt('agent:other', now + 500) },
+    { t: 'token', token: await jwt('agent:r1', now + 30) },
+    { t: 'token', token: 'not-a-jwt' },
+    { t: 'token', token: renewed },
+  ];
+  const auth: string[] = [];
+  const hub = await standIn((ws) => {
+    for (const f of frames) ws.send(JSON.stringify(f));
+    // Then a reconnect: the next dial must carry the renewed token.
+    if (auth.length === 1) setTimeout(() => ws.close(AgentCloseCode.goingAway, 'hub restarting'), 50);
+  });
+  hub.wss.on('headers', (_h, req) => void auth.push(req.headers.authorization ?? ''));
+  const stored: { token: string; exp: number }[] = [];
+  const logs: string[] = [];
+  const rt = new AgentRuntime({ hub: hub.url, token: original, agent: new FloodAgent('r1', 0), resolver, initialBackoffMs: 20, log: (l) => logs.push(l), onToken: (token, exp) => stored.push({ token, exp }) });
+  rt.start();
+  try {
+    for (let i = 0; i < 300 && auth.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(auth, [`Bearer ${original}`, `Bearer ${renewed}`]);
+    assert.equal(rt.token, renewed);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(stored.map((s) => s.token), [renewed], 'the second connection repeats the frames: the same token again is no renewal');
+    assert.equal(stored[0]!.exp, now + 120);
+    assert.ok(logs.some((l) => /renewed token for agent:other, not agent:r1/.test(l)), logs.join('\n'));
+    assert.ok(logs.some((l) => /expires no later than the current one/.test(l)), logs.join('\n'));
+    assert.ok(logs.some((l) => /bad frame at token: token: not a compact JWT/.test(l)), logs.join('\n'));
+  } finally {
+    await rt.stop();
+    await hub.close();
+  }
+});
+
+test('--token-file: read at start, written atomically with mode 0600; one token source at a time', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mp-token-file-'));
+  try {
+    const file = join(dir, 'agent.token');
+    await writeTokenFile(file, 'a.b.c');
+    assert.equal(await readFile(file, 'utf8'), 'a.b.c\n');
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    await writeTokenFile(file, 'd.e.f');
+    assert.equal(await readTokenFile(file), 'd.e.f');
+    assert.deepEqual((await readdir(dir)).sort(), ['agent.token'], 'no temporary file left behind');
+    await assert.rejects(readTokenFile(join(dir, 'missing')), /^Error: cannot read the token file .*missing: no such file$/);
+    await writeFile(join(dir, 'empty'), '\n');
+    await assert.rejects(readTokenFile(join(dir, 'empty')), /the token file .*empty is empty/);
+    await assert.rejects(writeTokenFile(join(dir, 'no-such-dir', 'x'), 't'), /ENOENT/);
+
+    const run = async (argv: string[], env: Record<string, string> = {}) => {
+      const err: string[] = [];
+      const code = await runAgentCommand(['--hub', 'http://127.0.0.1:1', '--name', 'x', ...argv], env, { stdout: () => {}, stderr: (t) => void err.push(t) });
+      return { code, first: err.join('').split('\n')[0] };
+    };
+    assert.deepEqual(await run(['--token', 't', '--token-file', file]), { code: 2, first: 'meshprobe agent: give either --token or --token-file, not both' });
+    assert.deepEqual(await run([], { MESHPROBE_AGENT_TOKEN: 't', MESHPROBE_AGENT_TOKEN_FILE: file }), { code: 2, first: 'meshprobe agent: MESHPROBE_AGENT_TOKEN and MESHPROBE_AGENT_TOKEN_FILE are both set; keep one' });
+    assert.deepEqual(await run(['--token-file', join(dir, 'missing')]), { code: 2, first: `meshprobe agent: cannot read the token file ${join(dir, 'missing')}: no such file` });
+    // A flag wins over the other variable: --token with MESHPROBE_AGENT_TOKEN_FILE set is fine.
+    assert.match((await run(['--token', 't', '--policy', 'open'], { MESHPROBE_AGENT_TOKEN_FILE: join(dir, 'missing') })).first!, /--policy must be public or lan/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -268,6 +268,35 @@ test('without HUB_TOKEN the sender gets the hub\'s one-line refusal, not silence
   assert.equal(reply.mail.text!.trim().split('\n').length, 1);
 });
 
+test('mail from rotating forged senders gets at most REPLIES_PER_MINUTE answers, the rest none (logged)', async () => {
+  await mf.setOptions(workerOptions({ HUB_URL: hub.url, HUB_TOKEN: token, RATE_BURST: '100', REPLIES_PER_MINUTE: '3' }));
+  const before = workerOutput.length;
+  const ids = Array.from({ length: 8 }, (_, i) => `<forged-${i}@example.org>`);
+  for (const [i, id] of ids.entries()) {
+    const sender = `victim${i}@example.org`;
+    assert.equal((await deliver(message({ id, from: sender, body: 'version' }), sender)).status, 200);
+  }
+  const replies = (await Promise.all(ids.map((id) => replyTo(id)))).filter(Boolean);
+  assert.equal(replies.length, 3, 'the budget, not one per forged sender');
+  await waitFor(() => (workerOutput.slice(before).match(/reply budget of 3 replies per minute/g) ?? []).length === 5);
+  assert.equal((workerOutput.slice(before).match(/reply budget of 3 replies per minute is spent/g) ?? []).length, 5, workerOutput.slice(before));
+});
+
+test('dmarc=fail in an Authentication-Results of AUTHSERV_ID gets no answer; one of another authserv-id is ignored', async () => {
+  await mf.setOptions(workerOptions({ HUB_URL: hub.url, HUB_TOKEN: token, RATE_BURST: '100', AUTHSERV_ID: 'mx.cloudflare.net' }));
+  const before = workerOutput.length;
+  const ours = '<dmarc-ours@example.org>';
+  const theirs = '<dmarc-theirs@example.org>';
+  const failing = ['Authentication-Results: mx.cloudflare.net;', '\tdkim=none (no signature);', '\tdmarc=fail (p=reject sp=reject) header.from=example.org'].join('\r\n');
+  assert.equal((await deliver(message({ id: ours, from: 'ceo@example.org', body: 'version', headers: [failing] }), 'ceo@example.org')).status, 200);
+  const forgedHeader = 'Authentication-Results: mx.forged.example; dmarc=fail header.from=example.org';
+  assert.equal((await deliver(message({ id: theirs, from: 'someone@example.org', body: 'version', headers: [forgedHeader] }), 'someone@example.org')).status, 200);
+  assert.ok(await replyTo(theirs), 'a header of another authserv-id is not trusted: answered');
+  await waitFor(() => workerOutput.slice(before).includes('dmarc=fail'));
+  assert.match(workerOutput.slice(before), /"ignored".*dmarc=fail in the Authentication-Results of mx\.cloudflare\.net/);
+  assert.equal(await replyTo(ours), undefined);
+});
+
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {

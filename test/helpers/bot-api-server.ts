@@ -108,6 +108,8 @@ export class BotApiServer {
   #messages = new Map<number, Map<number, StoredMessage>>();
   #nextMessageId = new Map<number, number>();
   #failures = new Map<string, Failure[]>();
+  /** Methods whose calls are accepted and never answered ('all' = every method, getUpdates too). */
+  #hanging: Set<string> | 'all' = new Set();
   #closed = false;
   #fileSeq = 0;
 
@@ -198,6 +200,20 @@ export class BotApiServer {
     this.#failures.set(method, list);
   }
 
+  /**
+   * From now on, calls of `methods` (or of every method, pending long polls included) are
+   * recorded and never answered: the connection stays open, as with a peer that has gone away
+   * without closing its sockets. close() still ends them.
+   */
+  hang(methods: 'all' | readonly string[]): void {
+    if (methods === 'all') this.#hanging = 'all';
+    else if (this.#hanging !== 'all') for (const m of methods) this.#hanging.add(m);
+  }
+
+  #hangs(method: string): boolean {
+    return this.#hanging === 'all' || this.#hanging.has(method);
+  }
+
   /** The stored state of a message. */
   message(chatId: number, messageId: number): StoredMessage | undefined {
     return this.#messages.get(chatId)?.get(messageId);
@@ -265,9 +281,14 @@ export class BotApiServer {
 
     if (method === 'getUpdates') {
       // Long polls are not recorded: there would be one every few ms of idle time otherwise.
+      if (this.#hangs(method) && !this.#closed) return;
       return this.#getUpdates(req, res, params);
     }
     this.calls.push(call);
+    if (this.#hangs(method) && !this.#closed) {
+      for (const check of [...this.#callWaiters]) check();
+      return;
+    }
 
     const failure = this.#failures.get(method)?.shift();
     let status = 200;
@@ -317,6 +338,7 @@ export class BotApiServer {
       finished = true;
       clearTimeout(timer);
       this.#pollers.delete(wake);
+      if (this.#hangs('getUpdates') && !this.#closed) return;
       if (!res.writableEnded && !res.destroyed) this.#send(res, 200, { ok: true, result: ready() });
     };
     const wake = (): void => finish();

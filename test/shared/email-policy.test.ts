@@ -5,21 +5,23 @@ import { join } from 'node:path';
 import PostalMime from 'postal-mime';
 import { parseAllowList, replyDecision, SenderRateLimiter, senderAllowed } from '../../shared/email-policy.ts';
 import type { HeaderLookup } from '../../shared/email-policy.ts';
+import { dmarcFailed, parseAuthenticationResults } from '../../shared/email-authentication.ts';
+import { ReplyBudget, replySize } from '../../shared/email-reply-budget.ts';
 
 const dir = join(import.meta.dirname, '../fixtures/email');
 
-function lookup(headers: Record<string, string>): HeaderLookup {
+function lookup(headers: Record<string, string | string[]>): HeaderLookup {
   const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   return (name) => lower.get(name.toLowerCase());
 }
 
+/** A fixture as the gateways see it: every occurrence of a header, in order. */
 async function fixture(name: string) {
   const mail = await PostalMime.parse(readFileSync(join(dir, `${name}.eml`)));
-  const headers = new Map(mail.headers.map((h) => [h.key, h.value]));
-  return { mail, headers: (n: string) => headers.get(n.toLowerCase()) };
+  return { mail, headers: (n: string) => mail.headers.filter((h) => h.key === n.toLowerCase()).map((h) => h.value) };
 }
 
-for (const name of ['auto-reply', 'mailing-list', 'bounce']) {
+for (const name of ['auto-reply', 'mailing-list', 'bounce', 'auto-submitted-twice', 'precedence-auto-reply']) {
   test(`fixture ${name} gets no answer`, async () => {
     const expected = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as { reasonIncludes: string; returnPath?: string };
     const { mail, headers } = await fixture(name);
@@ -50,6 +52,77 @@ test('each loop rule refuses on its own', () => {
   assert.ok(refused({}, { returnPath: 'noreply@example.net' }));
   assert.ok(refused({ 'Content-Type': 'multipart/report; report-type=delivery-status' }));
   assert.ok(refused({}, { from: '' }));
+});
+
+test('loop rules: repeated headers, Precedence: auto_reply and our own address (table)', () => {
+  const base = { from: 'alice@example.org', returnPath: 'alice@example.org', ownAddresses: ['cli@meshprobe.example'] };
+  const cases: { name: string; headers: Record<string, string | string[]>; extra?: Partial<typeof base>; reply: boolean; reason?: RegExp }[] = [
+    { name: 'one Auto-Submitted: no', headers: { 'Auto-Submitted': 'no' }, reply: true },
+    { name: 'Auto-Submitted: no, then auto-replied', headers: { 'Auto-Submitted': ['no', 'auto-replied'] }, reply: false, reason: /Auto-Submitted: auto-replied/ },
+    { name: 'Auto-Submitted: auto-generated, then no', headers: { 'Auto-Submitted': ['auto-generated', 'no'] }, reply: false, reason: /auto-generated/ },
+    { name: 'Auto-Submitted: no with a parameter', headers: { 'Auto-Submitted': 'no; comment=x' }, reply: true },
+    { name: 'Auto-Submitted: auto-notified with a parameter', headers: { 'Auto-Submitted': 'Auto-Notified; owner-email="x@example.org"' }, reply: false, reason: /auto-notified/ },
+    { name: 'Precedence: auto_reply', headers: { Precedence: 'auto_reply' }, reply: false, reason: /Precedence: auto_reply/ },
+    { name: 'Precedence: AUTO_REPLY', headers: { Precedence: 'AUTO_REPLY' }, reply: false },
+    { name: 'a second Precedence: bulk', headers: { Precedence: ['first-class', 'bulk'] }, reply: false },
+    { name: 'From our own address', headers: {}, extra: { from: 'CLI@meshprobe.example' }, reply: false, reason: /own address/ },
+    { name: 'return path our own address', headers: {}, extra: { returnPath: '<cli@meshprobe.example>' }, reply: false, reason: /own address/ },
+    { name: 'another address at our domain', headers: {}, extra: { from: 'bob@meshprobe.example' }, reply: true },
+  ];
+  for (const c of cases) {
+    const d = replyDecision({ ...base, ...c.extra, headers: lookup(c.headers) });
+    assert.equal(d.reply, c.reply, c.name);
+    if (c.reason) assert.match(!d.reply ? d.reason : '', c.reason, c.name);
+  }
+});
+
+test('Authentication-Results is parsed per RFC 8601: authserv-id first, method=result, comments dropped', () => {
+  assert.deepEqual(parseAuthenticationResults('mx.cloudflare.net; dkim=pass header.d=gmail.com header.s=x; dmarc=pass header.from=gmail.com policy.dmarc=none; spf=none (mx.cloudflare.net: no SPF records found for a@b) smtp.helo=h'), {
+    authservId: 'mx.cloudflare.net',
+    results: [{ method: 'dkim', result: 'pass' }, { method: 'dmarc', result: 'pass' }, { method: 'spf', result: 'none' }],
+  });
+  assert.deepEqual(parseAuthenticationResults('example.com 1 (a version); DKIM/1 = Fail (a; comment (nested; too)) reason="bad; sig"; dmarc=fail'), {
+    authservId: 'example.com',
+    results: [{ method: 'dkim', result: 'fail' }, { method: 'dmarc', result: 'fail' }],
+  });
+  assert.deepEqual(parseAuthenticationResults('"quoted.example" ; none'), { authservId: 'quoted.example', results: [] });
+  assert.equal(parseAuthenticationResults('  ; dmarc=fail'), undefined);
+  // A comment cannot smuggle a result in, nor can a quoted string.
+  assert.deepEqual(parseAuthenticationResults('mx.example; spf=pass (dmarc=fail) smtp.mailfrom=x; x-note="; dmarc=fail"')?.results, [{ method: 'spf', result: 'pass' }]);
+});
+
+test('dmarc=fail counts only in a header of the configured authserv-id', () => {
+  const ours = 'MX.Cloudflare.net; dkim=none; dmarc=fail (p=reject) header.from=example.org';
+  const forged = 'mx.forged.example; dmarc=fail header.from=example.org';
+  assert.equal(dmarcFailed([ours], 'mx.cloudflare.net'), true, 'authserv-id compared case-insensitively');
+  assert.equal(dmarcFailed([forged], 'mx.cloudflare.net'), false, 'another authserv-id is ignored');
+  assert.equal(dmarcFailed([forged, ours], 'mx.cloudflare.net'), true, 'any header of ours, in any position');
+  assert.equal(dmarcFailed(['mx.cloudflare.net; dmarc=pass; dkim=fail'], 'mx.cloudflare.net'), false);
+  assert.equal(dmarcFailed(['mx.cloudflare.net.evil.example; dmarc=fail'], 'mx.cloudflare.net'), false, 'the whole id, not a prefix');
+  assert.equal(dmarcFailed([ours], undefined), false, 'no authserv-id: nothing trusted');
+  assert.equal(dmarcFailed([ours], ' '), false);
+  const d = replyDecision({ from: 'ceo@example.org', returnPath: 'ceo@example.org', headers: lookup({ 'Authentication-Results': [forged, ours] }), authservId: 'mx.cloudflare.net' });
+  assert.deepEqual(d, { reply: false, reason: 'dmarc=fail in the Authentication-Results of mx.cloudflare.net' });
+  assert.equal(replyDecision({ from: 'ceo@example.org', returnPath: 'ceo@example.org', headers: lookup({ 'Authentication-Results': forged }), authservId: 'mx.cloudflare.net' }).reply, true);
+});
+
+test('the reply budget allows so many replies and bytes per minute, refills steadily and names the bound', () => {
+  const b = new ReplyBudget({ repliesPerMinute: 2, bytesPerMinute: 1000 });
+  assert.deepEqual(b.take(100, 0), { ok: true });
+  assert.deepEqual(b.take(100, 0), { ok: true });
+  assert.deepEqual(b.available(0), { ok: false, reason: "the gateway's reply budget of 2 replies per minute is spent" });
+  assert.deepEqual(b.take(100, 1000), { ok: false, reason: "the gateway's reply budget of 2 replies per minute is spent" });
+  assert.equal(b.refused, 2);
+  assert.deepEqual(b.take(100, 30_000), { ok: true }, 'one reply back after half a minute');
+  assert.equal(b.take(100, 30_000).ok, false);
+  const bytes = new ReplyBudget({ repliesPerMinute: 100, bytesPerMinute: 1000 });
+  assert.equal(bytes.take(900, 0).ok, true);
+  assert.deepEqual(bytes.take(200, 0), { ok: false, reason: "the gateway's reply budget of 1000 bytes per minute is spent (this reply: 200 bytes)" });
+  assert.equal(bytes.take(100, 0).ok, true, 'a refusal takes nothing');
+  assert.equal(bytes.take(2000, 600_000).ok, false, 'a reply over the whole budget never goes');
+  assert.equal(new ReplyBudget().repliesPerMinute, 20);
+  assert.throws(() => new ReplyBudget({ repliesPerMinute: 0 }), /repliesPerMinute must be a whole number ≥ 1/);
+  assert.equal(replySize({ subject: 'Re: é', text: 'ab', html: '<p>' }), 6 + 2 + 3);
 });
 
 test('the allow-list matches addresses, domains and subdomains', () => {

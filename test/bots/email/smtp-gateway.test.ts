@@ -181,6 +181,52 @@ test('a sender outside the allow-list is refused with 550 at MAIL FROM', async (
   }
 });
 
+test('mail from rotating forged senders gets at most the gateway\'s reply budget, the rest none (logged)', async () => {
+  const gwLogs: string[] = [];
+  const gw = await startSmtpGateway({ listen: '127.0.0.1:0', relay: `smtp://127.0.0.1:${sinkPort}`, from: FROM, hubUrl: hub.url, hubToken, replyBudget: { repliesPerMinute: 3 }, log: (l) => gwLogs.push(l) });
+  try {
+    const c = createTransport({ host: '127.0.0.1', port: gw.port, secure: false, ignoreTLS: true });
+    const ids = Array.from({ length: 8 }, (_, i) => `<smtp-forged-${i}@example.org>`);
+    for (const [i, messageId] of ids.entries()) await c.sendMail({ from: `victim${i}@example.org`, to: FROM, subject: 'v', messageId, text: 'version' });
+    const end = Date.now() + 10_000;
+    while (gwLogs.length < ids.length && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+    const answered = (await Promise.all(ids.map((id) => replyTo(id, 500)))).filter(Boolean);
+    assert.equal(answered.length, 3, gwLogs.join(' | '));
+    assert.equal(gwLogs.filter((l) => /not answered: the gateway's reply budget of 3 replies per minute is spent/.test(l)).length, 5, gwLogs.join(' | '));
+  } finally {
+    await gw.close();
+  }
+});
+
+test('dmarc=fail in an Authentication-Results of the configured authserv-id gets no answer; another authserv-id is ignored', async () => {
+  const gwLogs: string[] = [];
+  const gw = await startSmtpGateway({ listen: '127.0.0.1:0', relay: `smtp://127.0.0.1:${sinkPort}`, from: FROM, hubUrl: hub.url, hubToken, authservId: 'mx.meshprobe.test', log: (l) => gwLogs.push(l) });
+  try {
+    const c = createTransport({ host: '127.0.0.1', port: gw.port, secure: false, ignoreTLS: true });
+    const ours = '<smtp-dmarc-ours@example.org>';
+    const theirs = '<smtp-dmarc-theirs@example.org>';
+    await c.sendMail({ from: 'ceo@example.org', to: FROM, subject: 'v', messageId: ours, text: 'version',
+      headers: { 'Authentication-Results': 'mx.meshprobe.test (Postfix 3.8); spf=fail smtp.mailfrom=example.org; dmarc=fail (p=reject) header.from=example.org' } });
+    await c.sendMail({ from: 'someone@example.org', to: FROM, subject: 'v', messageId: theirs, text: 'version',
+      headers: { 'Authentication-Results': 'mx.forged.example; dmarc=fail header.from=example.org' } });
+    assert.ok(await replyTo(theirs), `a header of another authserv-id is not trusted: answered; log: ${gwLogs.join(' | ')}`);
+    const end = Date.now() + 5000;
+    while (!gwLogs.some((l) => l.includes('ceo@example.org')) && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(gwLogs.some((l) => /email from ceo@example\.org: not answered: dmarc=fail in the Authentication-Results of mx\.meshprobe\.test/.test(l)), gwLogs.join(' | '));
+    assert.equal(await replyTo(ours, 200), undefined);
+  } finally {
+    await gw.close();
+  }
+});
+
+test('mail from the gateway\'s own address is never answered', async () => {
+  const messageId = '<smtp-self-1@meshprobe.test>';
+  await client().sendMail({ envelope: { from: 'someone@example.org', to: [FROM] }, from: FROM, to: FROM, subject: 'Re: v', messageId, text: 'version' });
+  const line = await logLine(/not answered: mail from the gateway's own address cli@meshprobe\.test/);
+  assert.ok(line, logs.join(' | '));
+  assert.equal(await replyTo(messageId, 200), undefined);
+});
+
 test('settings come from the environment with clear reasons when incomplete', () => {
   assert.equal(smtpGatewayOptionsFromEnv({}), undefined);
   assert.throws(() => smtpGatewayOptionsFromEnv({ MESHPROBE_SMTP_LISTEN: '127.0.0.1:2525' }), /MESHPROBE_SMTP_RELAY/);
@@ -190,6 +236,11 @@ test('settings come from the environment with clear reasons when incomplete', ()
     { hubUrl: 'http://127.0.0.1:7464', hubToken: 'tok' },
   );
   assert.deepEqual(o, { listen: '127.0.0.1:2525', relay: 'smtp://127.0.0.1:25', from: FROM, hubUrl: 'http://127.0.0.1:7464', hubToken: 'tok', allowList: ['a@x.org', 'y.org'] });
+  const base = { MESHPROBE_SMTP_LISTEN: '127.0.0.1:2525', MESHPROBE_SMTP_RELAY: 'smtp://127.0.0.1:25', MESHPROBE_EMAIL_FROM: FROM };
+  const budgeted = smtpGatewayOptionsFromEnv({ ...base, MESHPROBE_EMAIL_REPLIES_PER_MINUTE: '7', MESHPROBE_EMAIL_REPLY_BYTES_PER_MINUTE: '65536', MESHPROBE_EMAIL_AUTHSERV_ID: 'mx.example.net' });
+  assert.deepEqual(budgeted?.replyBudget, { repliesPerMinute: 7, bytesPerMinute: 65_536 });
+  assert.equal(budgeted?.authservId, 'mx.example.net');
+  assert.throws(() => smtpGatewayOptionsFromEnv({ ...base, MESHPROBE_EMAIL_REPLIES_PER_MINUTE: 'lots' }), /MESHPROBE_EMAIL_REPLIES_PER_MINUTE must be a whole number ≥ 1, got "lots"/);
 });
 
 test('bad gateway options fail fast with one line', async () => {
