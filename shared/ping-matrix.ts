@@ -5,6 +5,7 @@
  */
 import type { MeasurementEvent } from './events.ts';
 import { formatLatency, formatLossShort, formatTable } from './format.ts';
+import { saneEvent } from './event-guard.ts';
 
 /** One agent×target cell. */
 export interface MatrixCell {
@@ -32,8 +33,10 @@ export class PingMatrix {
     if (!this.targets.includes(target)) this.targets.push(target);
   }
 
-  /** Feeds one event; only start, summary and error matter. */
-  add(e: MeasurementEvent): void {
+  /** Feeds one event; only start, summary and error matter. Anything malformed is skipped or bounded. */
+  add(raw: MeasurementEvent): void {
+    const e = saneEvent(raw);
+    if (!e) return;
     if (e.type === 'start') this.#see(e.agent, e.target);
     else if (e.type === 'summary') {
       this.#see(e.agent, e.target);
