@@ -109,7 +109,7 @@ export async function run(io: CliEnvironment): Promise<number> {
       })
     : undefined;
   // The bitmap's caption gives a sweep's counts; the renderer's own count line would repeat them.
-  const renderer = new TextRenderer({ multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1, probeCounts: sweepView === undefined });
+  const renderer = new TextRenderer({ multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1, multiTarget: spec.targets.length > 1, probeCounts: sweepView === undefined });
   const started = performance.now();
   const show = (e: MeasurementEvent) => {
     tracker.add(e);

@@ -6,7 +6,8 @@
 import { ErrorCode } from '../shared/errors.ts';
 import { DoneTally } from '../shared/events.ts';
 import type { DoneEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../shared/events.ts';
-import { computeStats } from '../shared/stats.ts';
+import { computeStats, roundMs } from '../shared/stats.ts';
+import { saneEvent } from '../shared/event-guard.ts';
 
 interface Part {
   start: StartEvent;
@@ -36,8 +37,11 @@ export class StreamTracker {
   }
 
   /** Feeds one event of the stream (done included). */
-  add(e: MeasurementEvent): void {
+  add(raw: MeasurementEvent): void {
     this.#events++;
+    // Malformed fields are bounded (shared/event-guard.ts); what is not an event still counts as seen.
+    const e = saneEvent(raw);
+    if (!e) return;
     this.#tally.add(e);
     switch (e.type) {
       case 'start':
@@ -82,13 +86,13 @@ export class StreamTracker {
         target: p.start.target,
         measurement: p.start.measurement,
         address: p.start.address,
-        durationMs: Math.max(0, now - p.startedAt),
+        durationMs: roundMs(Math.max(0, now - p.startedAt)),
         ...computeStats(p.seqs.size, p.rtts),
       };
       summaries.push(s);
     }
     for (const s of summaries) this.add(s);
-    return { summaries, done: this.#tally.done(durationMs) };
+    return { summaries, done: this.#tally.done(roundMs(durationMs)) };
   }
 
   /** The exit status the stream deserves (see {@link Exit}). */

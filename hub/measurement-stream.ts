@@ -8,6 +8,7 @@ import { describeError, ErrorCode } from '../shared/errors.ts';
 import { DoneTally } from '../shared/events.ts';
 import type { DoneEvent, MeasurementEvent } from '../shared/events.ts';
 import type { MeasurementSpec } from '../shared/spec.ts';
+import { roundMs } from '../shared/stats.ts';
 import type { Selection } from './agent-registry.ts';
 
 /** Options of {@link runMeasurement}. */
@@ -52,7 +53,7 @@ export async function runMeasurement(spec: MeasurementSpec, selection: Selection
   const all = Promise.all(parts);
   await raceAbort(all, options.signal, options.abortGraceMs ?? 2000);
 
-  const done = tally.done(Math.max(0, now() - started));
+  const done = tally.done(roundMs(Math.max(0, now() - started)));
   emit(done);
   closed = true;
   return done;

@@ -27,7 +27,7 @@ export const PingInput = {
   timeoutMs,
   ipVersion,
   protocol: f.protocol.describe('icmp (default): echo request; udp; tcp: a TCP handshake to `port` (for hosts that drop ICMP).'),
-  port: f.port.describe(`Port for protocol tcp or udp (default ${Defaults.tcpPort} for tcp).`),
+  port: f.port.describe(`Port for protocol tcp or udp (default ${Defaults.tcpPort} for tcp, ${Defaults.tracePort} for udp).`),
   size: f.size.describe(`Payload bytes (default ${Defaults.size}).`),
   ttl: f.ttl.describe(`IP TTL / hop limit of the requests (default ${Defaults.ttl}).`),
 };
@@ -41,8 +41,8 @@ export const TracerouteInput = {
   queriesPerHop: f.queriesPerHop.describe(`Probes per hop (default ${Defaults.queriesPerHop}).`),
   timeoutMs,
   ipVersion,
-  protocol: f.protocol.describe('udp (default, like traceroute), icmp (like traceroute -I), or tcp (SYN to `port`).'),
-  port: f.port.describe(`Destination port for udp/tcp probes (default ${Defaults.tracePort} for udp).`),
+  protocol: f.protocol.describe('icmp (default, like traceroute -I), udp (like traceroute without options), or tcp (SYN to `port`, like traceroute -T).'),
+  port: f.port.describe(`Destination port for udp/tcp probes (default ${Defaults.tracePort} for udp, counting up per probe; ${Defaults.tcpPort} for tcp).`),
 };
 
 /** Input of the `probe` tool (CIDR sweep). */

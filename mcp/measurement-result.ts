@@ -1,10 +1,14 @@
 /**
  * Folds a hub event stream into what a tool returns: `structuredContent` in the shape of the
- * tool's outputSchema and a few lines of text a model can read at a glance. Pure: feed it
- * every event, then ask for the result.
+ * tool's outputSchema and the text a model reads. The text carries the substance, compactly:
+ * per agent×target the ping statistics (with ICMP errors and timeouts), every traceroute hop
+ * (address, name, RTTs, loss), every live host of a sweep (as ranges). Pure: feed it every
+ * event, then ask for the result. Malformed events are bounded or skipped (event-guard.ts).
  */
 import type { HostEvent, MeasurementEvent, SummaryEvent } from '../shared/events.ts';
-import { formatMs3 } from '../shared/format.ts';
+import { saneEvent } from '../shared/event-guard.ts';
+import { formatLossShort, formatMs3 } from '../shared/format.ts';
+import { compactAddresses, hopLine } from '../shared/render-text.ts';
 import type { MeasurementType } from '../shared/spec.ts';
 import type { PingOutput, ProbeOutput, TracerouteOutput } from './output-schemas.ts';
 
@@ -31,6 +35,7 @@ interface Part {
   replies: Reply[];
   repliesOmitted: number;
   timeouts: number[];
+  icmpErrorCount: number;
   icmpErrors: { seq: number; kind: string; from: string; message: string }[];
   hops: Hop[];
   up: { address: string; rttMs: number }[];
@@ -71,7 +76,9 @@ export class MeasurementResult {
     return this.#errors;
   }
 
-  add(e: MeasurementEvent): void {
+  add(raw: MeasurementEvent): void {
+    const e = saneEvent(raw);
+    if (!e) return;
     switch (e.type) {
       case 'start': {
         const p = this.#part(e.agent, e.target);
@@ -86,14 +93,23 @@ export class MeasurementResult {
         else p.repliesOmitted++;
         break;
       }
-      case 'timeout':
-        this.#part(e.agent, e.target).timeouts.push(e.seq);
+      case 'timeout': {
+        const p = this.#part(e.agent, e.target);
+        if (p.timeouts.length < this.#maxReplies) p.timeouts.push(e.seq);
         break;
-      case 'icmp-error':
-        this.#part(e.agent, e.target).icmpErrors.push({ seq: e.seq, kind: e.kind, from: e.from, message: e.message });
+      }
+      case 'icmp-error': {
+        const p = this.#part(e.agent, e.target);
+        p.icmpErrorCount++;
+        if (p.icmpErrors.length < this.#maxReplies) p.icmpErrors.push({ seq: e.seq, kind: e.kind, from: e.from, message: e.message });
         break;
-      case 'hop':
-        this.#part(e.agent, e.target).hops.push({
+      }
+      case 'hop': {
+        const p = this.#part(e.agent, e.target);
+        // One entry per TTL (a repeated TTL replaces the earlier one): at most 255 per part.
+        const at = p.hops.findIndex((h) => h.ttl === e.ttl);
+        if (at >= 0) p.hops.splice(at, 1);
+        p.hops.push({
           ttl: e.ttl,
           responders: e.responders.map((r) => ({
             address: r.address,
@@ -106,6 +122,7 @@ export class MeasurementResult {
           lossPct: e.lossPct,
         });
         break;
+      }
       case 'host':
         this.#host(e);
         break;
@@ -130,23 +147,28 @@ export class MeasurementResult {
     }
   }
 
-  /** A short progress line for one event, or undefined when the event is not worth one. */
-  static progressLine(e: MeasurementEvent): string | undefined {
+  /**
+   * A short progress line for one event, or undefined when the event is not worth one. Every
+   * line names its agent and target (`lax1 → 198.18.1.9: …`): parts interleave.
+   */
+  static progressLine(raw: MeasurementEvent): string | undefined {
+    const e = saneEvent(raw);
+    if (!e) return undefined;
     switch (e.type) {
       case 'start':
-        return `${e.agent}: ${e.measurement} ${e.target} (${e.address})`;
+        return `${e.agent} → ${e.target}: ${e.measurement} ${e.address}`;
       case 'reply':
-        return `${e.agent}: ${e.bytes} bytes from ${e.from}: seq=${e.seq} ttl=${e.ttl ?? '?'} time=${fmt(e.rttMs)} ms`;
+        return `${e.agent} → ${e.target}: ${e.bytes} bytes from ${e.from}: seq=${e.seq} ttl=${e.ttl ?? '?'} time=${fmt(e.rttMs)} ms`;
       case 'timeout':
-        return `${e.agent}: ${e.target} seq=${e.seq} timed out`;
+        return `${e.agent} → ${e.target}: seq=${e.seq} timed out`;
       case 'icmp-error':
-        return `${e.agent}: from ${e.from} seq=${e.seq} ${e.message}`;
+        return `${e.agent} → ${e.target}: from ${e.from} seq=${e.seq} ${e.message}`;
       case 'hop':
-        return `${e.agent}: ${e.target} hop ${e.ttl} ${e.responders.map((r) => r.address).join(' ') || '*'}`;
+        return `${e.agent} → ${e.target}: hop ${e.ttl} ${e.responders.map((r) => r.address).join(' ') || '*'}`;
       case 'summary':
-        return `${e.agent}: ${e.target} ${e.received}/${e.sent} received`;
+        return `${e.agent} → ${e.target}: ${e.received}/${e.sent} received`;
       case 'error':
-        return `${e.agent ? e.agent + ': ' : ''}${e.message}`;
+        return `${e.agent !== undefined ? `${e.agent}${e.target !== undefined ? ` → ${e.target}` : ''}: ` : ''}${e.message}`;
       default:
         return undefined;
     }
@@ -177,43 +199,89 @@ export class MeasurementResult {
     }));
   }
 
-  /** A few lines a model reads at a glance: one per agent×target, then the failures. */
+  /**
+   * What a model reads: per agent×target a head line (`agent → target (address): …`) and the
+   * substance under it, indented; then the failures not tied to a part, then the totals.
+   * - ping: sent, received, loss, rtt min/avg/max/mdev and p50/p90/p99, the ICMP errors by
+   *   message and responder with their seqs, the seqs that timed out, and the reply times;
+   * - traceroute: reached or not, then one line per hop, traceroute-style: TTL, each
+   *   responder's address (and name), its RTTs and annotation, `*` per lost probe, the loss;
+   * - probe: hosts up of total, then every live host as compact ranges.
+   */
   text(): string {
     const lines: string[] = [];
     for (const p of this.#parts.values()) {
-      const who = `${p.target}${p.address && p.address !== p.target ? ` (${p.address})` : ''} from ${p.agent}`;
+      const who = `${p.agent} → ${p.target}${p.address && p.address !== p.target ? ` (${p.address})` : ''}`;
       if (p.error && !p.summary) {
         lines.push(`${who}: ${p.error.message}`);
         continue;
       }
       const s = p.summary;
-      if (!s) {
-        lines.push(`${who}: no result (the measurement was interrupted)`);
-        continue;
-      }
-      if (this.measurement === 'ping') {
-        const rtt = s.received > 0 ? `, rtt min/avg/max/mdev ${fmt(s.minMs)}/${fmt(s.avgMs)}/${fmt(s.maxMs)}/${fmt(s.mdevMs)} ms` : '';
-        lines.push(`${who}: ${s.received}/${s.sent} replies, ${fmtPct(s.lossPct)}% loss${rtt}`);
-      } else if (this.measurement === 'traceroute') {
-        const hops = [...p.hops].sort((a, b) => a.ttl - b.ttl);
-        const path = hops.map((h) => h.responders[0]?.address ?? '*').join(' → ');
-        const last = hops.at(-1);
-        const lastRtt = last?.responders[0]?.rttsMs.length ? `, last hop ${fmt(Math.min(...last.responders[0].rttsMs))} ms` : '';
-        lines.push(`${who}: ${s.reached ? 'reached' : 'did not reach'} in ${hops.length} hop${hops.length === 1 ? '' : 's'}${lastRtt}: ${path || '(no hops)'}`);
-      } else {
-        const up = s.hostsUp ?? p.upCount;
-        const total = s.hostsTotal ?? p.hostsSeen;
-        const sample = p.up.slice(0, 8).map((h) => h.address).join(', ');
-        const more = up > 8 ? ', …' : '';
-        lines.push(`${who}: ${up}/${total} hosts up${up ? ` (${sample}${more})` : ''}${s.avgMs !== null ? `, rtt avg ${fmt(s.avgMs)} ms` : ''}`);
-      }
+      if (this.measurement === 'ping') lines.push(...this.#pingText(who, p, s));
+      else if (this.measurement === 'traceroute') lines.push(...this.#traceText(who, p, s));
+      else lines.push(...this.#probeText(who, p, s));
+      if (p.error) lines.push(`  error: ${p.error.message}`);
     }
     for (const e of this.#errors) {
       if (e.agent !== undefined && e.target !== undefined && this.#parts.has(key(e.agent, e.target))) continue;
       lines.push(`error: ${e.message}`);
     }
     if (!lines.length) lines.push('no agent×target part ran');
+    if (this.#done && this.#parts.size > 0) {
+      const t = this.#totals;
+      let icmp = 0;
+      for (const p of this.#parts.values()) icmp += p.icmpErrorCount;
+      lines.push(`total: ${t.parts} part${t.parts === 1 ? '' : 's'}, ${t.sent} sent, ${t.received} received` +
+        `${icmp ? `, ${icmp} ICMP error${icmp === 1 ? '' : 's'}` : ''}, ${t.errors} failed, ${Math.round(t.durationMs)} ms`);
+    }
     return lines.join('\n');
+  }
+
+  #pingText(who: string, p: Part, s: SummaryEvent | null): string[] {
+    const out: string[] = [];
+    if (s) {
+      const rtt = s.received > 0 && s.minMs !== null
+        ? `; rtt min/avg/max/mdev ${fmt(s.minMs)}/${fmt(s.avgMs)}/${fmt(s.maxMs)}/${fmt(s.mdevMs)} ms, p50/p90/p99 ${fmt(s.p50Ms)}/${fmt(s.p90Ms)}/${fmt(s.p99Ms)} ms`
+        : '';
+      const errs = p.icmpErrorCount ? `, ${p.icmpErrorCount} ICMP error${p.icmpErrorCount === 1 ? '' : 's'}` : '';
+      out.push(`${who}: ${s.sent} sent, ${s.received} received${errs}, ${fmtPct(s.lossPct)}% loss${rtt}`);
+    } else out.push(`${who}: no summary (the measurement was interrupted); ${p.replies.length + p.repliesOmitted} replies so far`);
+    // ICMP errors grouped by message and responder: `Destination Host Unreachable from 198.18.1.1: seq 1, 2, 3`.
+    const groups = new Map<string, number[]>();
+    for (const x of p.icmpErrors) {
+      const k = `${x.message} from ${x.from}`;
+      const seqs = groups.get(k) ?? [];
+      seqs.push(x.seq);
+      groups.set(k, seqs);
+    }
+    for (const [k, seqs] of groups) out.push(`  ${k}: seq ${seqList(seqs)}`);
+    if (p.timeouts.length) out.push(`  no answer: seq ${seqList(p.timeouts)}`);
+    if (p.replies.length) {
+      const shown = [...p.replies].sort((a, b) => a.seq - b.seq).slice(0, 100);
+      const more = p.replies.length + p.repliesOmitted - shown.length;
+      out.push(`  replies (seq:ms): ${shown.map((r) => `${r.seq}:${fmt(r.rttMs)}`).join(' ')}${more > 0 ? ` … ${more} more` : ''}`);
+    }
+    return out;
+  }
+
+  #traceText(who: string, p: Part, s: SummaryEvent | null): string[] {
+    const hops = [...p.hops].sort((a, b) => a.ttl - b.ttl);
+    const state = !s ? 'interrupted' : s.reached === true ? 'reached' : s.reached === false ? 'not reached' : 'done';
+    const out = [`${who}: ${state}, ${hops.length} hop${hops.length === 1 ? '' : 's'}`];
+    // traceroute -n's line (shared/render-text.ts hopLine), then the hop's loss.
+    for (const h of hops) out.push(`  ${hopLine({ type: 'hop', agent: p.agent, target: p.target, ...h })}  (loss ${formatLossShort(h.lossPct)})`);
+    return out;
+  }
+
+  #probeText(who: string, p: Part, s: SummaryEvent | null): string[] {
+    const up = s?.hostsUp ?? p.upCount;
+    const total = s?.hostsTotal ?? p.hostsSeen;
+    const rtt = s && s.avgMs !== null ? `, rtt min/avg/max ${fmt(s.minMs)}/${fmt(s.avgMs)}/${fmt(s.maxMs)} ms` : '';
+    const out = [`${who}: ${up} of ${total} hosts up${rtt}${s ? '' : ' (interrupted)'}`];
+    if (p.up.length) out.push(...compactAddresses(p.up.map((h) => h.address), 100).map((l) => `  ${l}`));
+    const omitted = Math.max(0, p.upCount - p.up.length);
+    if (omitted) out.push(`  … and ${omitted} more up (not listed)`);
+    return out;
   }
 
   #host(e: HostEvent): void {
@@ -230,7 +298,7 @@ export class MeasurementResult {
     if (!p) {
       p = {
         agent, target, address: null, family: null, protocol: null, error: null,
-        replies: [], repliesOmitted: 0, timeouts: [], icmpErrors: [], hops: [],
+        replies: [], repliesOmitted: 0, timeouts: [], icmpErrorCount: 0, icmpErrors: [], hops: [],
         up: [], upCount: 0, hostsSeen: 0, summary: null,
       };
       this.#parts.set(k, p);
@@ -269,6 +337,19 @@ function stats(s: SummaryEvent | null): Stats | null {
 /** RTTs with three decimals, as the statistics block of every front-end prints them. */
 function fmt(n: number | null | undefined): string {
   return n === null || n === undefined ? '-' : formatMs3(n);
+}
+
+/** Sequence numbers in order, runs as ranges: `1-3, 7`. */
+function seqList(seqs: readonly number[]): string {
+  const sorted = [...new Set(seqs)].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    out.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return out.join(', ');
 }
 
 function fmtPct(n: number): string {

@@ -4,6 +4,7 @@
  * the Telegram photo and in the CLI bitmap (a /24 is 16×16, a /16 is 256×256).
  */
 import type { MeasurementEvent } from '../shared/events.ts';
+import { saneEvent } from '../shared/event-guard.ts';
 import type { SweepGrid } from '../shared/sweep-grid.ts';
 import { drawableGrid, renderSweepPng } from './sweep-png.ts';
 import type { SweepGridModel } from './sweep-png.ts';
@@ -18,7 +19,9 @@ interface Sweep {
 export class SweepCollector {
   readonly #sweeps = new Map<string, Sweep>();
 
-  add(e: MeasurementEvent): void {
+  add(raw: MeasurementEvent): void {
+    const e = saneEvent(raw);
+    if (!e) return;
     if (e.type === 'start') this.#sweep(e.agent, e.target, e.address);
     else if (e.type === 'host') this.#sweep(e.agent, e.target, undefined)?.grid.add(e);
   }

@@ -12,6 +12,7 @@ import { findEmailCommand } from './email-command.ts';
 import type { EmailCommandInput } from './email-command.ts';
 import { helpText } from './help.ts';
 import type { HubClient } from './hub-client.ts';
+import { saneEvent } from './event-guard.ts';
 import { escapeHtml, renderHtml, renderHtmlText } from './render-html.ts';
 import { renderText } from './render-text.ts';
 import type { MeasurementSpec } from './spec.ts';
@@ -123,12 +124,17 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
 
 /**
  * The events reordered so that each agent×target part reads as one block (a live stream
- * interleaves them; an email is read at once). Order within a part is kept; `done` stays last.
+ * interleaves them; an email is read at once). Within a part, replies, timeouts and ICMP
+ * errors come in sequence order (a timeout for seq 1 is only known after the replies to 2 and
+ * 3 may have arrived); everything else keeps its place. `done` stays last. Malformed events
+ * are bounded or dropped (shared/event-guard.ts).
  */
 export function groupByPart(events: readonly MeasurementEvent[]): MeasurementEvent[] {
   const parts = new Map<string, MeasurementEvent[]>();
   const tail: MeasurementEvent[] = [];
-  for (const e of events) {
+  for (const raw of events) {
+    const e = saneEvent(raw);
+    if (!e) continue;
     if (e.type === 'done') {
       tail.push(e);
       continue;
@@ -138,7 +144,17 @@ export function groupByPart(events: readonly MeasurementEvent[]): MeasurementEve
     if (!list) parts.set(key, (list = []));
     list.push(e);
   }
-  return [...[...parts.values()].flat(), ...tail];
+  return [...[...parts.values()].flatMap(bySeq), ...tail];
+}
+
+const hasSeq = (e: MeasurementEvent): e is Extract<MeasurementEvent, { seq: number }> =>
+  e.type === 'reply' || e.type === 'timeout' || e.type === 'icmp-error';
+
+/** The seq-bearing events of one part sorted by seq (stable), in the slots they held. */
+function bySeq(list: MeasurementEvent[]): MeasurementEvent[] {
+  const sorted = list.filter(hasSeq).sort((a, b) => a.seq - b.seq);
+  let i = 0;
+  return list.map((e) => (hasSeq(e) ? sorted[i++]! : e));
 }
 
 /**

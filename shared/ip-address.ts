@@ -131,6 +131,30 @@ export function formatIp(family: 4 | 6, value: bigint, o: FormatIpOptions = {}):
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
+/**
+ * A run of consecutive addresses `first`..`last` (same family, first ≤ last), compactly: the part
+ * both share is written once. IPv4 elides the first three octets when only the last differs
+ * (`198.18.3.1-2`); IPv6 elides all but the last group when only the last 16 bits differ
+ * (`2001:db8:3::1-2`, `2001:db8::fe-ff`), as does an IPv4-mapped address with its dotted tail
+ * (`::ffff:192.0.2.1-9`). Otherwise, or when the canonical first address ends in `::`
+ * (`2001:db8::-1` would read as a typo), both are written in full. One address is itself.
+ */
+export function formatIpRange(first: IpAddress, last: IpAddress): string {
+  const a = formatIp(first.family, first.value);
+  const b = formatIp(last.family, last.value);
+  if (first.family !== last.family) return `${a}-${b}`;
+  if (first.value === last.value) return a;
+  if (first.family === 4 || a.includes('.')) {
+    // IPv4, or the dotted tail of an IPv4-mapped IPv6 address: the last octet.
+    if (first.value >> 8n === last.value >> 8n && b.includes('.')) return `${a}-${b.slice(b.lastIndexOf('.') + 1)}`;
+    return `${a}-${b}`;
+  }
+  if (first.value >> 16n === last.value >> 16n && !a.endsWith(':') && !b.endsWith(':')) {
+    return `${a}-${(last.value & 0xffffn).toString(16)}`;
+  }
+  return `${a}-${b}`;
+}
+
 /** Canonical text of an address literal (`2001:DB8:0::1` → `2001:db8::1`); undefined when not one. */
 export function normalizeIp(s: string): string | undefined {
   const a = parseIp(s);

@@ -5,6 +5,7 @@
  */
 import type { MeasurementEvent } from './events.ts';
 import { formatLatency, formatLossShort, formatTable } from './format.ts';
+import { saneEvent } from './event-guard.ts';
 
 /** One agent×target cell. */
 export interface MatrixCell {
@@ -17,6 +18,12 @@ export interface MatrixCell {
   error?: string;
 }
 
+/**
+ * Most rows (agents) and columns (targets) a matrix keeps: far above what a request selects
+ * (64 targets), so a stream of made-up names cannot grow it without bound.
+ */
+export const MAX_MATRIX_SIDE = 256;
+
 /** Rows are agents, columns are targets, both in order of first appearance. */
 export class PingMatrix {
   readonly agents: string[] = [];
@@ -27,19 +34,29 @@ export class PingMatrix {
     return `${agent}\u0000${target}`;
   }
 
-  #see(agent: string, target: string): void {
-    if (!this.agents.includes(agent)) this.agents.push(agent);
-    if (!this.targets.includes(target)) this.targets.push(target);
+  /** Whether agent×target has (or now gets) a row and a column; false past {@link MAX_MATRIX_SIDE}. */
+  #see(agent: string, target: string): boolean {
+    if (!this.agents.includes(agent)) {
+      if (this.agents.length >= MAX_MATRIX_SIDE) return false;
+      this.agents.push(agent);
+    }
+    if (!this.targets.includes(target)) {
+      if (this.targets.length >= MAX_MATRIX_SIDE) return false;
+      this.targets.push(target);
+    }
+    return true;
   }
 
-  /** Feeds one event; only start, summary and error matter. */
-  add(e: MeasurementEvent): void {
+  /** Feeds one event; only start, summary and error matter. Anything malformed is skipped or bounded. */
+  add(raw: MeasurementEvent): void {
+    const e = saneEvent(raw);
+    if (!e) return;
     if (e.type === 'start') this.#see(e.agent, e.target);
     else if (e.type === 'summary') {
-      this.#see(e.agent, e.target);
+      if (!this.#see(e.agent, e.target)) return;
       this.#cells.set(this.#key(e.agent, e.target), { avgMs: e.avgMs, lossPct: e.lossPct, sent: e.sent, received: e.received });
     } else if (e.type === 'error' && e.agent !== undefined && e.target !== undefined) {
-      this.#see(e.agent, e.target);
+      if (!this.#see(e.agent, e.target)) return;
       const prev = this.#cells.get(this.#key(e.agent, e.target));
       this.#cells.set(this.#key(e.agent, e.target), { avgMs: prev?.avgMs ?? null, lossPct: prev?.lossPct ?? 100, sent: prev?.sent ?? 0, received: prev?.received ?? 0, error: e.message });
     }

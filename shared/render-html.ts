@@ -16,6 +16,7 @@ import type {
   TimeoutEvent,
 } from './events.ts';
 import { formatLossShort, formatMs3, formatPingTime } from './format.ts';
+import { saneEvent } from './event-guard.ts';
 
 /** Options of {@link renderHtml}. */
 export interface RenderHtmlOptions {
@@ -86,16 +87,25 @@ export function renderHtml(events: readonly MeasurementEvent[], options: RenderH
   const pairs = new Map<PairKey, Pair>();
   const general: ErrorEvent[] = [];
   let done: Extract<MeasurementEvent, { type: 'done' }> | undefined;
+  /** ICMP errors by kind over the whole stream, for the footer. */
+  const icmpKinds = new Map<string, number>();
   const pair = (agent: string, target: string): Pair => {
     const k = pairKey(agent, target);
     let p = pairs.get(k);
     if (!p) pairs.set(k, (p = { agent, target, lines: [], hops: [], hosts: [], errors: [] }));
     return p;
   };
-  for (const e of events) {
+  for (const raw of events) {
+    // Every field bounded, unknown events dropped (shared/event-guard.ts).
+    const e = saneEvent(raw);
+    if (!e) continue;
     switch (e.type) {
       case 'start': pair(e.agent, e.target).start = e; break;
-      case 'reply': case 'timeout': case 'icmp-error': pair(e.agent, e.target).lines.push(e); break;
+      case 'icmp-error':
+        icmpKinds.set(e.kind, (icmpKinds.get(e.kind) ?? 0) + 1);
+        pair(e.agent, e.target).lines.push(e);
+        break;
+      case 'reply': case 'timeout': pair(e.agent, e.target).lines.push(e); break;
       case 'hop': pair(e.agent, e.target).hops.push(e); break;
       case 'host': pair(e.agent, e.target).hosts.push(e); break;
       case 'summary': pair(e.agent, e.target).summary = e; break;
@@ -125,9 +135,12 @@ export function renderHtml(events: readonly MeasurementEvent[], options: RenderH
     else parts.push(pingBlock(p));
   }
   if (done) {
+    // ICMP errors are answers, not failures: they are counted by kind ("3 unreachable") next to
+    // the parts that failed (error events), so the footer never says "0 errors" under them.
+    const icmp = [...icmpKinds].map(([kind, n]) => `, ${n} ${ICMP_KIND_WORDS[kind] ?? 'ICMP errors'}`).join('');
     parts.push(
       `<p style="color:#666;margin:8px 0 0 0">${done.parts} part${done.parts === 1 ? '' : 's'}, ` +
-        `${done.sent} sent, ${done.received} received, ${done.errors} error${done.errors === 1 ? '' : 's'}, ` +
+        `${done.sent} sent, ${done.received} received${escapeHtml(icmp)}, ${done.errors} failed, ` +
         `${Math.round(done.durationMs)} ms</p>`,
     );
   }
@@ -139,6 +152,15 @@ export function renderHtmlText(text: string, options: { command?: string } = {})
   const head = options.command ? `<p style="margin:0 0 8px 0"><b>${escapeHtml(options.command)}</b></p>\n` : '';
   return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div style="${FONT}">\n${head}<pre style="${FONT};margin:0">${escapeHtml(text)}</pre>\n</div></body></html>\n`;
 }
+
+/** How the footer counts each ICMP error kind. */
+const ICMP_KIND_WORDS: Record<string, string> = {
+  unreachable: 'unreachable',
+  'time-exceeded': 'time exceeded',
+  'packet-too-big': 'packet too big',
+  'parameter-problem': 'parameter problem',
+  other: 'other ICMP errors',
+};
 
 function kindOf(p: Pair): 'ping' | 'traceroute' | 'probe' {
   const m = p.start?.measurement ?? p.summary?.measurement;
@@ -166,7 +188,8 @@ function errorLine(e: ErrorEvent): string {
 function pingBlock(p: Pair): string {
   const out = [heading(p, 'PING')];
   if (p.lines.length) {
-    const lines = p.lines.map((e) => {
+    // In sequence order: a timeout is only known after later replies may have arrived.
+    const lines = [...p.lines].sort((a, b) => a.seq - b.seq).map((e) => {
       if (e.type === 'reply') {
         return `${e.bytes} bytes from ${e.from}: seq=${e.seq}${e.ttl !== null ? ` ttl=${e.ttl}` : ''} time=${formatPingTime(e.rttMs)} ms${e.kind ? ` (${e.kind})` : ''}`;
       }

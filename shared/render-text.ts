@@ -10,12 +10,20 @@
  * - After the iputils statistics block comes one meshprobe line: `rtt p50/p90/p99 = … ms`.
  * - Several agents: every line of an agent gets an `[agent] ` prefix, and a ping ends with the
  *   agents × targets matrix (also with one agent and several targets).
+ * - Several targets: every line of a part names its target too, `[target] ` with one agent and
+ *   `[agent → target] ` with several, so that `From 198.18.1.1 icmp_seq=1 Destination Host
+ *   Unreachable` or a hop line says which of the interleaved measurements it belongs to.
+ * - Whatever arrives is first made well-formed and bounded (shared/event-guard.ts): a hop TTL
+ *   is an integer 1..255, counts and times are finite, unknown events are skipped. Every loop
+ *   here is bounded by what it was fed.
  */
 import type { HopEvent, MeasurementEvent, StartEvent, SummaryEvent } from './events.ts';
 import { formatDurationMs, formatLossPct, formatMs3, formatPingTime } from './format.ts';
 import { Defaults } from './spec.ts';
 import { parseCidr, parseIp, prefixSize } from './cidr.ts';
 import { PingMatrix } from './ping-matrix.ts';
+import { saneEvent } from './event-guard.ts';
+import { formatIpRange } from './ip-address.ts';
 
 /** Options of {@link TextRenderer}. */
 export interface TextRendererOptions {
@@ -25,6 +33,12 @@ export interface TextRendererOptions {
    * pass true so the first agent's lines are prefixed too.
    */
   multiAgent?: boolean;
+  /**
+   * Prefix every per-part line with its target (`[target] `, or `[agent → target] ` together
+   * with {@link multiAgent}). Default: false, switched on by itself when events of a second
+   * target arrive; front-ends that know the request names several targets pass true.
+   */
+  multiTarget?: boolean;
   /** Print `no answer yet for icmp_seq=N` for each timeout (iputils `-O`). Default: false. */
   timeouts?: boolean;
   /**
@@ -49,6 +63,7 @@ interface Part {
 /** Feeds events one at a time and returns the text each adds. Pure; never throws on odd input. */
 export class TextRenderer {
   #multi: boolean;
+  #multiTarget: boolean;
   #timeouts: boolean;
   #probeCounts: boolean;
   #parts = new Map<string, Part>();
@@ -59,6 +74,7 @@ export class TextRenderer {
 
   constructor(o: TextRendererOptions = {}) {
     this.#multi = o.multiAgent ?? false;
+    this.#multiTarget = o.multiTarget ?? false;
     this.#timeouts = o.timeouts ?? false;
     this.#probeCounts = o.probeCounts ?? true;
   }
@@ -73,18 +89,24 @@ export class TextRenderer {
     return p;
   }
 
-  #lines(agent: string | undefined, lines: string[]): string {
-    const pre = this.#multi && agent !== undefined ? `[${agent}] ` : '';
+  /** `lines` of the part agent×target, each prefixed as the options and the stream so far ask. */
+  #lines(agent: string | undefined, target: string | undefined, lines: string[]): string {
+    const who = this.#multiTarget && target !== undefined
+      ? (this.#multi && agent !== undefined ? `${agent} → ${target}` : target)
+      : (this.#multi ? agent : undefined);
+    const pre = who !== undefined ? `[${who}] ` : '';
     return lines.map((l) => (l === '' ? '\n' : `${pre}${l}\n`)).join('');
   }
 
-  /** The text to append for `e` (possibly empty). */
-  push(e: MeasurementEvent): string {
+  /** The text to append for `e` (possibly empty). Never throws, whatever `e` holds. */
+  push(raw: MeasurementEvent): string {
+    const e = saneEvent(raw);
+    if (!e) return '';
     try {
       return this.#push(e);
     } catch (err) {
       // A malformed event must not take the whole output down with it.
-      return `meshprobe: cannot render a ${String((e as { type?: unknown })?.type)} event: ${err instanceof Error ? err.message : String(err)}\n`;
+      return `meshprobe: cannot render a ${e.type} event: ${err instanceof Error ? err.message : String(err)}\n`;
     }
   }
 
@@ -93,7 +115,10 @@ export class TextRenderer {
       this.#agents.add(e.agent);
       if (this.#agents.size > 1) this.#multi = true;
     }
-    if ('target' in e && typeof e.target === 'string' && e.type !== 'error') this.#targets.add(e.target);
+    if ('target' in e && typeof e.target === 'string' && e.type !== 'error') {
+      this.#targets.add(e.target);
+      if (this.#targets.size > 1) this.#multiTarget = true;
+    }
     this.#matrix.add(e);
     switch (e.type) {
       case 'start':
@@ -104,23 +129,22 @@ export class TextRenderer {
         const time = `time=${formatPingTime(e.rttMs)} ms`;
         if (proto === 'icmp' && e.kind === undefined) {
           const ttl = e.ttl === null || e.ttl === undefined ? '' : ` ttl=${e.ttl}`;
-          return this.#lines(e.agent, [`${e.bytes} bytes from ${e.from}: icmp_seq=${e.seq}${ttl} ${time}`]);
+          return this.#lines(e.agent, e.target, [`${e.bytes} bytes from ${e.from}: icmp_seq=${e.seq}${ttl} ${time}`]);
         }
         const port = p.start?.params['port'];
         const where = port !== undefined ? `${e.from} port ${port}` : e.from;
         const kind = e.kind ? ` (${e.kind})` : '';
-        return this.#lines(e.agent, [`reply from ${where}${kind}: ${proto}_seq=${e.seq} ${time}`]);
+        return this.#lines(e.agent, e.target, [`reply from ${where}${kind}: ${proto}_seq=${e.seq} ${time}`]);
       }
       case 'timeout': {
         if (!this.#timeouts) return '';
-        const who = this.#targets.size > 1 ? ` (${e.target})` : '';
-        return this.#lines(e.agent, [`no answer yet for icmp_seq=${e.seq}${who}`]);
+        return this.#lines(e.agent, e.target, [`no answer yet for icmp_seq=${e.seq}`]);
       }
       case 'icmp-error': {
         const p = this.#part(e.agent, e.target);
         p.icmpErrors++;
         const mtu = e.mtu !== undefined && !/mtu/i.test(e.message) ? ` (mtu = ${e.mtu})` : '';
-        return this.#lines(e.agent, [`From ${e.from} icmp_seq=${e.seq} ${e.message}${mtu}`]);
+        return this.#lines(e.agent, e.target, [`From ${e.from} icmp_seq=${e.seq} ${e.message}${mtu}`]);
       }
       case 'hop':
         return this.#hop(e);
@@ -134,8 +158,8 @@ export class TextRenderer {
         return this.#summary(e);
       case 'error': {
         let out = '';
-        if (e.agent !== undefined && e.target !== undefined) out += this.#flushHops(e.agent, this.#part(e.agent, e.target), true);
-        return out + this.#lines(e.agent, [`meshprobe: ${e.message}`]);
+        if (e.agent !== undefined && e.target !== undefined) out += this.#flushHops(e.agent, e.target, this.#part(e.agent, e.target), true);
+        return out + this.#lines(e.agent, e.target, [`meshprobe: ${e.message}`]);
       }
       case 'done':
         return this.#done();
@@ -161,34 +185,39 @@ export class TextRenderer {
       } else {
         head = `PING ${e.target} (${e.address}) ${size}(${size + 28}) bytes of data.`;
       }
-      return this.#lines(e.agent, [head, ...note]);
+      return this.#lines(e.agent, e.target, [head, ...note]);
     }
     if (e.measurement === 'traceroute') {
       const hops = numParam(e.params['maxHops']) ?? Defaults.maxHops;
       const first = numParam(e.params['firstTtl']);
-      if (first !== undefined) p.nextTtl = first;
+      if (first !== undefined) p.nextTtl = Math.min(255, Math.max(1, Math.round(first)));
       const bytes = numParam(e.params['packetBytes']);
       const head = `traceroute to ${e.target} (${e.address}), ${hops} hops max${bytes !== undefined ? `, ${bytes} byte packets` : ''}`;
-      return this.#lines(e.agent, [head, ...note]);
+      return this.#lines(e.agent, e.target, [head, ...note]);
     }
     // probe
     const c = parseCidr(e.address.includes('/') ? e.address : e.target);
     const n = c.ok ? String(prefixSize(c.prefix)) : '?';
     const rate = numParam(e.params['rate']) ?? Defaults.rate;
     const rateText = rate === 0 ? 'no rate limit' : `${rate} packets/s`;
-    return this.#lines(e.agent, [`PROBE ${c.ok ? c.prefix.text : e.target}: ${n} addresses, ${rateText}`, ...note]);
+    return this.#lines(e.agent, e.target, [`PROBE ${c.ok ? c.prefix.text : e.target}: ${n} addresses, ${rateText}`, ...note]);
   }
 
   #hop(e: HopEvent): string {
     const p = this.#part(e.agent, e.target);
-    if (e.ttl < p.nextTtl) return this.#lines(e.agent, [hopLine(e)]);
+    if (e.ttl < p.nextTtl) return this.#lines(e.agent, e.target, [hopLine(e)]);
     p.pendingHops.set(e.ttl, e);
-    return this.#flushHops(e.agent, p, false);
+    return this.#flushHops(e.agent, e.target, p, false);
   }
 
-  #flushHops(agent: string, p: Part, all: boolean): string {
+  /**
+   * The pending hops that are next in TTL order (`all`: every pending hop, skipping gaps).
+   * Bounded by construction: each round prints a pending hop or jumps to the lowest pending
+   * TTL above the current one, so it ends within twice the number of pending hops (≤ 255).
+   */
+  #flushHops(agent: string, target: string, p: Part, all: boolean): string {
     const lines: string[] = [];
-    for (;;) {
+    for (let rounds = 2 * p.pendingHops.size + 1; rounds > 0; rounds--) {
       const h = p.pendingHops.get(p.nextTtl);
       if (h) {
         p.pendingHops.delete(p.nextTtl);
@@ -197,22 +226,24 @@ export class TextRenderer {
         continue;
       }
       if (!all || p.pendingHops.size === 0) break;
-      p.nextTtl = Math.min(...p.pendingHops.keys());
+      const next = Math.min(...p.pendingHops.keys());
+      if (!(next > p.nextTtl)) break; // not an integer TTL above the current one: cannot happen after saneEvent
+      p.nextTtl = next;
     }
-    return this.#lines(agent, lines);
+    return this.#lines(agent, target, lines);
   }
 
   #summary(e: SummaryEvent): string {
     const p = this.#part(e.agent, e.target);
     p.finished = true;
-    if (e.measurement === 'traceroute') return this.#flushHops(e.agent, p, true);
+    if (e.measurement === 'traceroute') return this.#flushHops(e.agent, e.target, p, true);
     if (e.measurement === 'probe') {
       const name = e.address ?? p.start?.address ?? e.target;
       const up = e.hostsUp ?? p.hostsUp.length;
       const total = e.hostsTotal ?? p.hostsSeen;
       const lines = this.#probeCounts ? [`${name}: ${up} of ${total} hosts up`] : [];
       if (p.hostsUp.length) lines.push(...compactAddresses(p.hostsUp).map((l) => `  ${l}`));
-      return this.#lines(e.agent, lines);
+      return this.#lines(e.agent, e.target, lines);
     }
     const name = e.target;
     const errors = p.icmpErrors ? `, +${p.icmpErrors} errors` : '';
@@ -227,13 +258,14 @@ export class TextRenderer {
         lines.push(`rtt p50/p90/p99 = ${formatMs3(e.p50Ms)}/${formatMs3(e.p90Ms)}/${formatMs3(e.p99Ms)} ms`);
       }
     }
-    return this.#lines(e.agent, lines);
+    return this.#lines(e.agent, e.target, lines);
   }
 
   #done(): string {
     let out = '';
     for (const [k, p] of this.#parts) {
-      if (p.pendingHops.size) out += this.#flushHops(k.split('\u0000')[0]!, p, true);
+      const [agent, target] = k.split('\u0000') as [string, string];
+      if (p.pendingHops.size) out += this.#flushHops(agent, target, p, true);
     }
     if (this.#sawPing && this.#matrix.interesting) {
       out += ['', '--- matrix: avg rtt, loss ---', ...this.#matrix.toLines()].map((l) => `${l}\n`).join('');
@@ -259,18 +291,20 @@ export function hopLine(h: HopEvent): string {
     if ((r.rttsMs ?? []).length === 0 && note) line += note;
   }
   const answered = (h.responders ?? []).reduce((n, r) => n + (r.rttsMs?.length ?? 0), 0);
-  const lost = Math.max(0, (h.sent ?? 0) - Math.max(h.received ?? 0, answered));
+  // At most 255 stars (a hop sends far fewer probes): bounded whatever `sent` says.
+  const lost = Math.min(255, Math.max(0, (h.sent ?? 0) - Math.max(h.received ?? 0, answered)) || 0);
   line += ' *'.repeat(lost || (answered === 0 && (h.responders ?? []).length === 0 ? 1 : 0));
   return line;
 }
 
 /**
- * Live hosts, compactly: consecutive addresses become ranges (`127.1.0.1-254` when only the last
- * IPv4 octet differs, `a-b` otherwise), joined by commas and wrapped at about 72 characters.
+ * Live hosts, compactly: consecutive addresses become ranges written by {@link formatIpRange}
+ * (`127.1.0.1-254`, `2001:db8:3::1-2`, `a-b` when more than the last octet / group differs),
+ * joined by commas and wrapped at about 72 characters. Anything not an address is left out.
  */
 export function compactAddresses(addresses: readonly string[], width = 72): string[] {
   const parsed = addresses
-    .map((a) => ({ a, ip: parseIp(a) }))
+    .map((a) => ({ a, ip: typeof a === 'string' ? parseIp(a) : undefined }))
     .filter((x) => x.ip !== undefined)
     .sort((x, y) => x.ip!.family - y.ip!.family || (x.ip!.value < y.ip!.value ? -1 : x.ip!.value > y.ip!.value ? 1 : 0))
     // Duplicates (a host answering twice) collapse into one entry.
@@ -279,12 +313,7 @@ export function compactAddresses(addresses: readonly string[], width = 72): stri
   for (let i = 0; i < parsed.length; ) {
     let j = i;
     while (j + 1 < parsed.length && parsed[j + 1]!.ip!.family === parsed[i]!.ip!.family && parsed[j + 1]!.ip!.value === parsed[j]!.ip!.value + 1n) j++;
-    const a = parsed[i]!.a;
-    const b = parsed[j]!.a;
-    if (i === j) ranges.push(a);
-    else if (parsed[i]!.ip!.family === 4 && a.split('.').slice(0, 3).join('.') === b.split('.').slice(0, 3).join('.')) {
-      ranges.push(`${a}-${b.split('.')[3]}`);
-    } else ranges.push(`${a}-${b}`);
+    ranges.push(formatIpRange(parsed[i]!.ip!, parsed[j]!.ip!));
     i = j + 1;
   }
   const lines: string[] = [];
@@ -302,7 +331,14 @@ export function compactAddresses(addresses: readonly string[], width = 72): stri
 
 /** Renders a whole stream at once (several agents detected up front). */
 export function renderText(events: readonly MeasurementEvent[], o: TextRendererOptions = {}): string {
-  const agents = new Set(events.flatMap((e) => ('agent' in e && typeof e.agent === 'string' ? [e.agent] : [])));
-  const r = new TextRenderer({ ...o, multiAgent: o.multiAgent ?? agents.size > 1 });
+  const agents = new Set<string>();
+  const targets = new Set<string>();
+  for (const raw of events) {
+    const e = saneEvent(raw);
+    if (!e || e.type === 'error' || e.type === 'done') continue;
+    agents.add(e.agent);
+    targets.add(e.target);
+  }
+  const r = new TextRenderer({ ...o, multiAgent: o.multiAgent ?? agents.size > 1, multiTarget: o.multiTarget ?? targets.size > 1 });
   return events.map((e) => r.push(e)).join('');
 }

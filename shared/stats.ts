@@ -1,8 +1,17 @@
 /**
  * Ping statistics, computed in one place so every front-end shows the same numbers.
  * mdev follows iputils: sqrt(mean(x²) − mean(x)²). Percentiles use nearest-rank.
+ * Times are rounded to whole nanoseconds ({@link roundMs}) so the wire carries no float noise.
  */
 import type { PingStats } from './events.ts';
+
+/**
+ * Milliseconds rounded to whole nanoseconds (at most six decimals): the clocks' resolution.
+ * Applied where events are created, so `0.03999999997904524` goes on the wire as `0.04`.
+ */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 1e6) / 1e6;
+}
 
 /** Statistics of `sent` probes whose answered round trips are `rttsMs`. Pure. */
 export function computeStats(sent: number, rttsMs: readonly number[]): PingStats {
@@ -24,13 +33,13 @@ export function computeStats(sent: number, rttsMs: readonly number[]): PingStats
     sent,
     received,
     lossPct,
-    minMs: sorted[0]!,
-    avgMs: avg,
-    maxMs: sorted[received - 1]!,
-    mdevMs: mdev,
-    p50Ms: percentile(sorted, 50),
-    p90Ms: percentile(sorted, 90),
-    p99Ms: percentile(sorted, 99),
+    minMs: roundMs(sorted[0]!),
+    avgMs: roundMs(avg),
+    maxMs: roundMs(sorted[received - 1]!),
+    mdevMs: roundMs(mdev),
+    p50Ms: roundMs(percentile(sorted, 50)),
+    p90Ms: roundMs(percentile(sorted, 90)),
+    p99Ms: roundMs(percentile(sorted, 99)),
   };
 }
 

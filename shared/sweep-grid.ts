@@ -10,6 +10,7 @@
  * `ansi: true` every cell shows all three states in colour (foreground = top, background = bottom).
  */
 import type { MeasurementEvent } from './events.ts';
+import { saneEvent } from './event-guard.ts';
 import { addressAt, addressBits, indexInPrefix, parseCidr, prefixSize, type Prefix } from './cidr.ts';
 
 /** What is known about one address. */
@@ -151,8 +152,9 @@ export class SweepGrid {
   }
 
   /** Feeds a stream event: a `host` event inside the prefix sets its cell; others are ignored. */
-  add(e: MeasurementEvent): boolean {
-    if (e.type !== 'host') return false;
+  add(raw: MeasurementEvent): boolean {
+    const e = saneEvent(raw);
+    if (e?.type !== 'host') return false;
     return e.rttMs === null || e.rttMs === undefined ? this.set(e.address, 'silent') : this.set(e.address, 'reachable', e.rttMs);
   }
 

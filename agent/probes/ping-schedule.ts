@@ -7,7 +7,7 @@
  */
 import type { IcmpErrorKind, StartEvent } from '../../shared/events.ts';
 import { ErrorCode } from '../../shared/errors.ts';
-import { computeStats } from '../../shared/stats.ts';
+import { computeStats, roundMs } from '../../shared/stats.ts';
 import type { ProbeContext } from './per-target.ts';
 
 /** What came back for one probe, with its RTT; the schedule turns it into the event. */
@@ -60,7 +60,7 @@ export function runPingSchedule(ctx: Pick<ProbeContext, 'agent' | 'target' | 'em
     function finish(): void {
       if (finished) return;
       stop();
-      emit({ type: 'summary', agent, target, measurement: 'ping', address, durationMs: performance.now() - started, ...computeStats(sent, rtts) });
+      emit({ type: 'summary', agent, target, measurement: 'ping', address, durationMs: roundMs(performance.now() - started), ...computeStats(sent, rtts) });
       resolve();
     }
     const settle = (seq: number) => {

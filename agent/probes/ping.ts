@@ -9,6 +9,7 @@ import { echoPayload } from '../../shared/icmp-packet.ts';
 import { IcmpSocketPool, type EchoTicket } from '../icmp-socket-pool.ts';
 import { perTarget, type ProbeRunOptions } from './per-target.ts';
 import { runPingSchedule } from './ping-schedule.ts';
+import { roundMs } from '../../shared/stats.ts';
 
 export interface PingRunOptions extends ProbeRunOptions {
   /** Default: the process-wide pool. */
@@ -80,9 +81,7 @@ function pingLoop(
 }
 
 /** Rounds ms to whole nanoseconds: the clock's resolution, without float noise on the wire. */
-function ns(ms: number): number {
-  return Math.round(ms * 1e6) / 1e6;
-}
+const ns = roundMs;
 
 const errnoTexts: Record<string, string> = {
   ENETUNREACH: 'Network is unreachable',

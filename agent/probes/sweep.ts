@@ -11,7 +11,7 @@
 import { RawSocket, type RawPacket } from '../raw-socket.ts';
 import { buildEchoRequest, Icmp6Type, IcmpType } from '../../shared/icmp-packet.ts';
 import { addressAt, checkSweepSize, indexInPrefix, parseCidr, prefixSize, type Prefix } from '../../shared/cidr.ts';
-import { computeStats } from '../../shared/stats.ts';
+import { computeStats, roundMs } from '../../shared/stats.ts';
 import { ErrorCode, MeshprobeError, describeError } from '../../shared/errors.ts';
 import { Defaults, Limits, type MeasurementSpec } from '../../shared/spec.ts';
 import type { MeasurementEvent } from '../../shared/events.ts';
@@ -93,7 +93,7 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
       const r = Math.max(0, pkt.time - sentAt[i]!);
       rtt[i] = r;
       received++;
-      emit({ type: 'host', agent, target, address: pkt.address, rttMs: r });
+      emit({ type: 'host', agent, target, address: pkt.address, rttMs: roundMs(r) });
     }
     if (received === total) wake?.();
   };
@@ -187,7 +187,7 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
   emit({
     type: 'summary', agent, target, measurement: 'probe', address: prefix.text,
     ...computeStats(sent, rtts),
-    durationMs: performance.now() - started,
+    durationMs: roundMs(performance.now() - started),
     hostsUp: received,
     hostsTotal: total,
   });

@@ -17,6 +17,7 @@ import { buildTcpSyn } from '../../shared/tcp-packet.ts';
 import { normalizeIp } from '../../shared/cidr.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import { Defaults, pingParams, type MeasurementSpec, type PingParams } from '../../shared/spec.ts';
+import { roundMs } from '../../shared/stats.ts';
 import type { IcmpErrorKind } from '../../shared/events.ts';
 import { tcpAnswer } from './tcp-answer.ts';
 import { perTarget, type ProbeContext, type ProbeRunOptions } from './per-target.ts';
@@ -106,7 +107,7 @@ function pingSchedule(
       let sentAt: number;
       // Registered before sending: on loopback the answer can arrive before send() returns.
       handlers.set(seq, (o) => {
-        const rttMs = Math.max(0, o.time - sentAt);
+        const rttMs = roundMs(Math.max(0, o.time - sentAt));
         if (o.type === 'reply') answer({ type: 'reply', rttMs, ttl: o.ttl, bytes: o.bytes, from: o.from, kind: o.kind });
         else {
           answer({

@@ -110,7 +110,8 @@ export class MeasurementMessage {
       onError: (err) => this.#o.log?.(`telegram: editing a measurement message failed: ${describeError(err).message}`),
     });
     this.#stream = stream;
-    const renderer = new TextRenderer(spec.targets.length > 1 || spec.from.length > 1 || (spec.limit ?? 1) > 1 ? { multiAgent: true } : {});
+    // Several agents: [agent] on every line; several targets: [target] (or [agent → target]).
+    const renderer = new TextRenderer({ multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1, multiTarget: spec.targets.length > 1 });
     let text = '';
     let note: string | undefined;
     const html = (running: boolean): string => preHtml(text || `${spec.type} ${spec.targets.join(' ')}`, running ? { suffix: RUNNING } : note ? { suffix: note } : {});

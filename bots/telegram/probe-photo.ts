@@ -10,6 +10,7 @@ import { describeError, ErrorCode } from '../../shared/errors.ts';
 import type { HubClient } from '../../shared/hub-client.ts';
 import type { MeasurementSpec } from '../../shared/spec.ts';
 import type { SweepGrid } from '../../shared/sweep-grid.ts';
+import { saneEvent } from '../../shared/event-guard.ts';
 import { drawableGrid, MAX_PNG_CELLS, renderSweepPng } from '../../mcp/sweep-png.ts';
 import { agentKeyboard } from './agent-keyboard.ts';
 import { escapeHtml } from './pre-html.ts';
@@ -75,7 +76,10 @@ export class ProbePhoto {
       onError: (err) => this.#o.log?.(`telegram: updating a probe photo failed: ${describeError(err).message}`),
     });
     try {
-      for await (const e of this.#o.hub.measure(spec, { signal: this.#abort.signal })) {
+      for await (const raw of this.#o.hub.measure(spec, { signal: this.#abort.signal })) {
+        // Bounded and well-typed whatever the hub relays (shared/event-guard.ts).
+        const e = saneEvent(raw);
+        if (!e) continue;
         if (e.type === 'start' && this.#agent === undefined) this.#agent = e.agent;
         if (e.type === 'host' && (this.#agent === undefined || e.agent === this.#agent)) {
           grid.add(e);

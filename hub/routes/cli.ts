@@ -49,7 +49,7 @@ export const cliRoute: HubRoute = {
           return;
         }
         const selected = ctx.hub.registry.select(spec.from, spec.limit).agents.length;
-        const renderer = new TextRenderer({ multiAgent: selected > 1 });
+        const renderer = new TextRenderer({ multiAgent: selected > 1, multiTarget: spec.targets.length > 1 });
         await streamMeasurement(ctx, spec, { contentType: 'text/plain; charset=utf-8', render: (e) => renderer.push(e) });
       }
     }

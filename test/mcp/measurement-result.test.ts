@@ -14,7 +14,7 @@ function fold(type: 'ping' | 'traceroute' | 'probe', events: MeasurementEvent[],
   return r;
 }
 
-test('ping: replies, timeouts and the summary per agent×target; text has loss and rtt', () => {
+test('ping: replies, timeouts and the summary per agent×target; text has the statistics, timeouts and replies', () => {
   const r = fold('ping', [
     { type: 'start', agent: 'lax1', target: 'a.test', measurement: 'ping', address: '127.0.0.2', family: 4, protocol: 'icmp', params: {} },
     { type: 'reply', agent: 'lax1', target: 'a.test', seq: 1, ttl: 64, rttMs: 1, bytes: 64, from: '127.0.0.2' },
@@ -28,7 +28,13 @@ test('ping: replies, timeouts and the summary per agent×target; text has loss a
   assert.deepEqual(out.parts[0]!.timeouts, [2]);
   assert.equal(out.parts[1]!.error?.message, 'agent fra1 went away');
   assert.equal(out.totals.errors, 1);
-  assert.equal(r.text(), 'a.test (127.0.0.2) from lax1: 1/2 replies, 50% loss, rtt min/avg/max/mdev 1.000/2.000/3.000/0.500 ms\na.test from fra1: agent fra1 went away');
+  assert.equal(r.text(), [
+    'lax1 → a.test (127.0.0.2): 2 sent, 1 received, 50% loss; rtt min/avg/max/mdev 1.000/2.000/3.000/0.500 ms, p50/p90/p99 2.000/3.000/3.000 ms',
+    '  no answer: seq 2',
+    '  replies (seq:ms): 1:1.000',
+    'fra1 → a.test: agent fra1 went away',
+    'total: 1 part, 2 sent, 1 received, 1 failed, 2100 ms',
+  ].join('\n'));
   assert.equal(r.anySucceeded, true);
 });
 
@@ -40,7 +46,7 @@ test('ping: replies past maxReplies are counted, not listed', () => {
   assert.equal(out.parts[0]!.repliesOmitted, 2);
 });
 
-test('traceroute: hops in TTL order with responders; text shows the path', () => {
+test('traceroute: hops in TTL order with responders; text has every hop with address, name, RTTs and loss', () => {
   const r = fold('traceroute', [
     { type: 'start', agent: 'l', target: 'x.test', measurement: 'traceroute', address: '198.18.3.2', family: 4, protocol: 'udp', params: {} },
     { type: 'hop', agent: 'l', target: 'x.test', ttl: 2, responders: [{ address: '198.18.3.2', rttsMs: [0.4, 0.5], name: 'x.test' }], sent: 3, received: 2, lossPct: 33.3 },
@@ -52,7 +58,12 @@ test('traceroute: hops in TTL order with responders; text shows the path', () =>
   assert.deepEqual(out.parts[0]!.hops.map((h) => h.ttl), [1, 2]);
   assert.equal(out.parts[0]!.reached, true);
   assert.equal(out.parts[0]!.hops[1]!.responders[0]!.name, 'x.test');
-  assert.equal(r.text(), 'x.test (198.18.3.2) from l: reached in 2 hops, last hop 0.400 ms: 198.18.1.1 → 198.18.3.2');
+  assert.equal(r.text(), [
+    'l → x.test (198.18.3.2): reached, 2 hops',
+    '   1  198.18.1.1  0.200 ms * *  (loss 67%)',
+    '   2  x.test (198.18.3.2)  0.400 ms  0.500 ms *  (loss 33%)',
+    'total: 1 part, 6 sent, 3 received, 0 failed, 11 ms',
+  ].join('\n'));
 });
 
 test('probe: hosts up listed up to maxHosts, counts from the summary', () => {
@@ -70,7 +81,7 @@ test('probe: hosts up listed up to maxHosts, counts from the summary', () => {
   assert.equal(out.parts[0]!.hostsTotal, 4);
   assert.deepEqual(out.parts[0]!.up.map((h) => h.address), ['127.3.0.0', '127.3.0.2']);
   assert.equal(out.parts[0]!.upOmitted, 1);
-  assert.match(r.text(), /^127\.3\.0\.0\/30 from l: 3\/4 hosts up \(127\.3\.0\.0, 127\.3\.0\.2\), rtt avg 2\.000 ms$/);
+  assert.equal(r.text(), 'l → 127.3.0.0/30: 3 of 4 hosts up, rtt min/avg/max 1.000/2.000/3.000 ms\n  127.3.0.0, 127.3.0.2\n  … and 1 more up (not listed)');
 });
 
 test('a request-wide error (no agent, no target) shows in the text and nothing succeeded', () => {
@@ -81,4 +92,26 @@ test('a request-wide error (no agent, no target) shows in the text and nothing s
   assert.equal(r.anySucceeded, false);
   assert.equal(r.text(), "error: no agent matches 'lax9'");
   PingOutput.parse(r.toPing());
+});
+
+test('two targets × ICMP errors: the text names each part and lists its errors by message, responder and seq', () => {
+  const targets = ['198.18.1.9', '198.18.1.10'];
+  const events: MeasurementEvent[] = targets.map((target) => ({ type: 'start', agent: 'lax1', target, measurement: 'ping', address: target, family: 4, protocol: 'icmp', params: {} }));
+  for (const seq of [1, 2, 3]) {
+    for (const target of targets) {
+      events.push({ type: 'icmp-error', agent: 'lax1', target, seq, kind: 'unreachable', icmpType: 3, icmpCode: 1, from: '198.18.1.1', message: 'Destination Host Unreachable' });
+    }
+  }
+  for (const target of targets) events.push({ type: 'summary', agent: 'lax1', target, measurement: 'ping', sent: 3, received: 0, lossPct: 100, minMs: null, avgMs: null, maxMs: null, mdevMs: null, p50Ms: null, p90Ms: null, p99Ms: null, durationMs: 2000 });
+  events.push({ type: 'done', parts: 2, sent: 6, received: 0, errors: 0, durationMs: 2100 });
+  const r = fold('ping', events);
+  assert.equal(r.text(), [
+    'lax1 → 198.18.1.9: 3 sent, 0 received, 3 ICMP errors, 100% loss',
+    '  Destination Host Unreachable from 198.18.1.1: seq 1-3',
+    'lax1 → 198.18.1.10: 3 sent, 0 received, 3 ICMP errors, 100% loss',
+    '  Destination Host Unreachable from 198.18.1.1: seq 1-3',
+    'total: 2 parts, 6 sent, 0 received, 6 ICMP errors, 0 failed, 2100 ms',
+  ].join('\n'));
+  // Progress notifications interleave too: each names its agent and target.
+  assert.equal(MeasurementResult.progressLine(events[3]!), 'lax1 → 198.18.1.10: from 198.18.1.1 seq=1 Destination Host Unreachable');
 });

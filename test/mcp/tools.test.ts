@@ -149,6 +149,11 @@ for (const mode of ['stateless', 'stateful'] as const) {
       const count = (tools.get('ping')!.inputSchema.properties as Record<string, Record<string, unknown>>).count!;
       assert.equal(count.minimum, 1);
       assert.equal(count.maximum, 10_000);
+      // The described defaults are the ones shared/spec.ts applies: traceroute probes with ICMP.
+      const traceProps = tools.get('traceroute')!.inputSchema.properties as Record<string, { description?: string }>;
+      assert.match(traceProps.protocol!.description ?? '', /^icmp \(default/);
+      assert.doesNotMatch(traceProps.protocol!.description ?? '', /udp \(default/);
+      assert.match(traceProps.port!.description ?? '', /33434 for udp.*80 for tcp/);
     });
 
     test('ping 127.0.0.1 count 3: three replies and a summary that validate against the outputSchema, with progress', async (t) => {
@@ -172,7 +177,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
       assert.equal(s.parts[0]!.summary.lossPct, 0);
       assert.equal(s.totals.received, 3);
       const text = r.content.find((c) => c.type === 'text');
-      assert.match(text && text.type === 'text' ? text.text : '', /^127\.0\.0\.1 from local: 3\/3 replies, 0% loss, rtt min\/avg\/max\/mdev [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms$/);
+      assert.match(text && text.type === 'text' ? text.text : '', /^local → 127\.0\.0\.1: 3 sent, 3 received, 0% loss; rtt min\/avg\/max\/mdev [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms, p50\/p90\/p99 [\d.]+\/[\d.]+\/[\d.]+ ms\n  replies \(seq:ms\): 1:[\d.]+ 2:[\d.]+ 3:[\d.]+\ntotal: 1 part, 3 sent, 3 received, 0 failed, \d+ ms$/);
       // Replies 200 ms apart are each worth a notification; progress only grows; it ends at 3 of 3.
       assert.ok(progress.length >= 2, `progress notifications: ${JSON.stringify(progress)}`);
       for (let i = 1; i < progress.length; i++) assert.ok(progress[i]!.progress > progress[i - 1]!.progress);
@@ -297,7 +302,11 @@ for (const mode of ['stateless', 'stateful'] as const) {
       assert.equal(s.parts[0]!.reached, true);
       assert.equal(s.parts[0]!.hops.length, 1);
       assert.equal(s.parts[0]!.hops[0]!.responders[0]!.address, '127.0.0.1');
-      assert.match(r.content[0]?.type === 'text' ? r.content[0].text : '', /^127\.0\.0\.1 from local: reached in 1 hop/);
+      // The text a model reads has the hop itself: TTL, address, each RTT, and the loss.
+      const text = r.content[0]?.type === 'text' ? r.content[0].text : '';
+      const name = (s.parts[0]!.hops[0]!.responders[0] as { name?: string }).name;
+      const who = name ? `${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(127\\.0\\.0\\.1\\)` : '127\\.0\\.0\\.1';
+      assert.match(text, new RegExp(`^local → 127\\.0\\.0\\.1: reached, 1 hop\\n {3}1  ${who}  [\\d.]+ ms  [\\d.]+ ms  \\(loss 0%\\)\\n`), text);
     });
 
     test('probe sweeps a loopback /29 and returns the hosts and a PNG bitmap', async (t) => {
@@ -316,6 +325,29 @@ for (const mode of ['stateless', 'stateful'] as const) {
       assert.equal(image.mimeType, 'image/png');
       const png = PNG.sync.read(Buffer.from(image.data, 'base64'));
       assert.ok(png.width > 0 && png.height > 0);
+      // The text names every live host (as ranges of the last octet), not a sample.
+      const text = r.content[0]?.type === 'text' ? r.content[0].text : '';
+      const [head, ...rest] = text.split('\n');
+      assert.match(head!, new RegExp(`^local → 127\\.9\\.9\\.0/29: ${s.parts[0]!.hostsUp} of 8 hosts up`));
+      const listed = new Set<string>();
+      for (const item of rest.filter((l) => l.startsWith('  ')).join(' ').split(/,\s*/)) {
+        const m = /^\s*127\.9\.9\.(\d+)(?:-(\d+))?$/.exec(item);
+        assert.ok(m, `a host or range: ${JSON.stringify(item)} in ${text}`);
+        for (let i = Number(m[1]); i <= Number(m[2] ?? m[1]); i++) listed.add(`127.9.9.${i}`);
+      }
+      assert.deepEqual([...listed].sort(), s.parts[0]!.up.map((h) => h.address).sort(), text);
+    });
+
+    test('ping of two targets: the text has the statistics of each agent × target', async (t) => {
+      const skip = rawSkipReason();
+      if (skip) return t.skip(skip);
+      const r = (await client.callTool({ name: 'ping', arguments: { targets: ['127.0.0.1', 'pingable.test'], count: 2, intervalMs: 50 } })) as CallToolResult;
+      assert.notEqual(r.isError, true, JSON.stringify(r.content));
+      const text = r.content[0]?.type === 'text' ? r.content[0].text : '';
+      const stats = '2 sent, 2 received, 0% loss; rtt min/avg/max/mdev [\\d.]+/[\\d.]+/[\\d.]+/[\\d.]+ ms, p50/p90/p99 [\\d.]+/[\\d.]+/[\\d.]+ ms';
+      assert.match(text, new RegExp(`^local → 127\\.0\\.0\\.1: ${stats}$`, 'm'), text);
+      assert.match(text, new RegExp(`^local → pingable\\.test \\(127\\.0\\.0\\.1\\): ${stats}$`, 'm'), text);
+      assert.match(text, /^total: 2 parts, 4 sent, 4 received, 0 failed, \d+ ms$/m, text);
     });
   });
 }

@@ -10,6 +10,7 @@ import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import type { Hub } from '../../hub/server.ts';
 import { answerEmail } from '../../shared/email-answer.ts';
 import { HubClient } from '../../shared/hub-client.ts';
+import type { MeasurementEvent } from '../../shared/events.ts';
 
 let testHub: TestHub;
 let hub: Hub;
@@ -72,4 +73,31 @@ test('an email reads each agent × target part as one block, done last', async (
   const done = { type: 'done', parts: 2, sent: 4, received: 4, errors: 0, durationMs: 1 } as const;
   const grouped = groupByPart([e('a', 1), e('b', 1), e('a', 2), done, e('b', 2)]);
   assert.deepEqual(grouped.map((x) => (x.type === 'reply' ? `${x.agent}${x.seq}` : x.type)), ['a1', 'a2', 'b1', 'b2', 'done']);
+});
+
+test('an email lists each part\'s replies, timeouts and ICMP errors in seq order, and every line names its part', async () => {
+  const { groupByPart } = await import('../../shared/email-answer.ts');
+  const { renderText } = await import('../../shared/render-text.ts');
+  const targets = ['198.18.1.9', '198.18.1.10'];
+  const evs: MeasurementEvent[] = targets.map((target) => ({ type: 'start', agent: 'lax1', target, measurement: 'ping', address: target, family: 4, protocol: 'icmp', params: {} }));
+  // A live stream: the timeout of seq 1 is only known after the answers to 2 and 3.
+  for (const seq of [2, 3, 1]) {
+    for (const target of targets) {
+      evs.push(seq === 1
+        ? { type: 'timeout', agent: 'lax1', target, seq }
+        : { type: 'icmp-error', agent: 'lax1', target, seq, kind: 'unreachable', icmpType: 3, icmpCode: 1, from: '198.18.1.1', message: 'Destination Host Unreachable' });
+    }
+  }
+  for (const target of targets) evs.push({ type: 'summary', agent: 'lax1', target, measurement: 'ping', sent: 3, received: 0, lossPct: 100, minMs: null, avgMs: null, maxMs: null, mdevMs: null, p50Ms: null, p90Ms: null, p99Ms: null, durationMs: 2000 });
+  evs.push({ type: 'done', parts: 2, sent: 6, received: 0, errors: 0, durationMs: 2100 });
+  const grouped = groupByPart(evs);
+  const seqs = grouped.flatMap((e) => ('seq' in e ? [`${e.target}#${e.seq}`] : []));
+  assert.deepEqual(seqs, ['198.18.1.9#1', '198.18.1.9#2', '198.18.1.9#3', '198.18.1.10#1', '198.18.1.10#2', '198.18.1.10#3']);
+  const text = renderText(grouped).split('\n');
+  assert.deepEqual(text.filter((l) => l.includes('From ')), [
+    '[198.18.1.9] From 198.18.1.1 icmp_seq=2 Destination Host Unreachable',
+    '[198.18.1.9] From 198.18.1.1 icmp_seq=3 Destination Host Unreachable',
+    '[198.18.1.10] From 198.18.1.1 icmp_seq=2 Destination Host Unreachable',
+    '[198.18.1.10] From 198.18.1.1 icmp_seq=3 Destination Host Unreachable',
+  ]);
 });

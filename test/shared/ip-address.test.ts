@@ -34,3 +34,21 @@ test('IPv4-mapped addresses are dotted unless the caller asks for hex groups', (
   assert.equal(formatIp(6, ip.value), '::ffff:192.0.2.1');
   assert.equal(formatIp(6, ip.value, { dottedMappedV4: false }), '::ffff:c000:201');
 });
+
+test('formatIpRange elides the shared part: the last IPv4 octet, the last IPv6 group', async () => {
+  const { formatIpRange, parseIp } = await import('../../shared/ip-address.ts');
+  const r = (a: string, b: string) => formatIpRange(parseIp(a)!, parseIp(b)!);
+  assert.equal(r('198.18.3.1', '198.18.3.2'), '198.18.3.1-2');
+  assert.equal(r('198.18.3.255', '198.18.4.0'), '198.18.3.255-198.18.4.0');
+  assert.equal(r('2001:db8:3::1', '2001:db8:3::2'), '2001:db8:3::1-2');
+  assert.equal(r('2001:db8::fe', '2001:db8::ff'), '2001:db8::fe-ff');
+  assert.equal(r('2001:DB8:0:0:0:0:0:a', '2001:db8::ffff'), '2001:db8::a-ffff', 'canonical text, hex groups');
+  // A run that crosses a group boundary differs in two groups: both in full.
+  assert.equal(r('2001:db8::ffff', '2001:db8::1:0'), '2001:db8::ffff-2001:db8::1:0');
+  // The first address ends in "::" (last group 0): "2001:db8::-1" would read as a typo.
+  assert.equal(r('2001:db8::', '2001:db8::1'), '2001:db8::-2001:db8::1');
+  assert.equal(r('::1', '::2'), '::1-2');
+  // IPv4-mapped: the dotted tail's last octet, as for IPv4.
+  assert.equal(r('::ffff:192.0.2.1', '::ffff:192.0.2.9'), '::ffff:192.0.2.1-9');
+  assert.equal(r('2001:db8::1', '2001:db8::1'), '2001:db8::1');
+});

@@ -29,7 +29,7 @@ test('several agents × targets render as a matrix with cells coloured by latenc
   ]);
   assert.notEqual(latencyColour(0.05), latencyColour(150));
   assert.match(matrix, /50% loss/);
-  assert.match(html, /4 parts, 8 sent, 6 received, 0 errors/);
+  assert.match(html, /4 parts, 8 sent, 6 received, 0 failed/);
 });
 
 test('one agent and one target: a ping block with replies and statistics, no matrix', () => {
@@ -80,4 +80,25 @@ test('every value from the wire is escaped', () => {
   assert.match(html, /&lt;script&gt;/);
   assert.equal(escapeHtml(`&<>"'`), '&amp;&lt;&gt;&quot;&#39;');
   assert.doesNotMatch(renderHtmlText(evil), /<script>/);
+});
+
+test('two targets × ICMP errors: each block under its target in seq order, and the footer counts them as unreachable', () => {
+  const targets = ['198.18.1.9', '198.18.1.10'];
+  const evs: MeasurementEvent[] = targets.map((target) => ({ type: 'start', agent: 'lax1', target, measurement: 'ping', address: target, family: 4, protocol: 'icmp', params: {} }));
+  for (const seq of [2, 3, 1]) {
+    for (const target of targets) {
+      evs.push(seq === 1
+        ? { type: 'timeout', agent: 'lax1', target, seq }
+        : { type: 'icmp-error', agent: 'lax1', target, seq, kind: 'unreachable', icmpType: 3, icmpCode: 1, from: '198.18.1.1', message: 'Destination Host Unreachable' });
+    }
+  }
+  for (const target of targets) evs.push({ type: 'summary', agent: 'lax1', target, measurement: 'ping', sent: 3, received: 0, lossPct: 100, minMs: null, avgMs: null, maxMs: null, mdevMs: null, p50Ms: null, p90Ms: null, p99Ms: null, durationMs: 2000 });
+  evs.push({ type: 'done', parts: 2, sent: 6, received: 0, errors: 0, durationMs: 2100 });
+  const html = renderHtml(evs);
+  for (const target of targets) {
+    const block = new RegExp(`<b>PING ${target.replace(/\./g, '\\.')}</b> from <b>lax1</b></p>\\n<pre[^>]*>no answer for seq=1\\nFrom 198\\.18\\.1\\.1 seq=2 Destination Host Unreachable\\nFrom 198\\.18\\.1\\.1 seq=3 Destination Host Unreachable</pre>`);
+    assert.match(html, block);
+  }
+  assert.match(html, /2 parts, 6 sent, 0 received, 4 unreachable, 0 failed, 2100 ms/);
+  assert.doesNotMatch(html, /0 errors/);
 });

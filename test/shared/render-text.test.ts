@@ -116,7 +116,7 @@ test('a start note is shown under the header', () => {
   assert.equal(renderText([start('127.0.0.1', { note: 'unprivileged ICMP datagram socket' })]), 'PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.\nnote: unprivileged ICMP datagram socket\n');
 });
 
-test('several agents: [agent] prefixes and a closing agents × targets matrix', () => {
+test('several agents and targets: [agent → target] prefixes and a closing agents × targets matrix', () => {
   const evs: MeasurementEvent[] = [];
   for (const agent of ['lax1', 'fra1']) {
     for (const target of ['127.0.0.1', '::1']) {
@@ -130,10 +130,10 @@ test('several agents: [agent] prefixes and a closing agents × targets matrix', 
   evs.push(done);
   const out = renderText(evs);
   const lines = out.split('\n');
-  assert.equal(lines[0], '[lax1] PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.');
-  assert.ok(lines.includes('[fra1] 64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=12.3 ms'));
-  assert.ok(lines.includes('[fra1] meshprobe: cannot resolve ::1: no route'));
-  assert.ok(lines.includes('[lax1] --- ::1 ping statistics ---'));
+  assert.equal(lines[0], '[lax1 → 127.0.0.1] PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.');
+  assert.ok(lines.includes('[fra1 → 127.0.0.1] 64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=12.3 ms'));
+  assert.ok(lines.includes('[fra1 → ::1] meshprobe: cannot resolve ::1: no route'));
+  assert.ok(lines.includes('[lax1 → ::1] --- ::1 ping statistics ---'));
   assert.ok(out.endsWith(
     [
       '--- matrix: avg rtt, loss ---',
@@ -250,4 +250,50 @@ test('renderText equals the concatenation of push() for the same stream', () => 
   const evs: MeasurementEvent[] = [start('127.0.0.1'), reply('127.0.0.1', 1, 0.5), summary('127.0.0.1', 1, [0.5]), done];
   const r = new TextRenderer();
   assert.equal(renderText(evs), evs.map((e) => r.push(e)).join(''));
+});
+
+/** Two targets, each answered by an ICMP error from the same router (issue 11, item 2). */
+function unreachableStream(agents: string[]): MeasurementEvent[] {
+  const evs: MeasurementEvent[] = [];
+  for (const agent of agents) for (const t of ['198.18.1.9', '198.18.1.10']) evs.push({ ...start(t), agent });
+  for (const seq of [1, 2]) {
+    for (const agent of agents) {
+      for (const t of ['198.18.1.9', '198.18.1.10']) {
+        evs.push({ type: 'icmp-error', agent, target: t, seq, kind: 'unreachable', icmpType: 3, icmpCode: 1, from: '198.18.1.1', message: 'Destination Host Unreachable' });
+      }
+    }
+  }
+  for (const agent of agents) for (const t of ['198.18.1.9', '198.18.1.10']) evs.push({ ...summary(t, 2, []), agent });
+  evs.push({ type: 'done', parts: 2 * agents.length, sent: 4 * agents.length, received: 0, errors: 0, durationMs: 2010 });
+  return evs;
+}
+
+test('two targets × ICMP errors: every From-line names its target ([target], or [agent → target] with several agents)', () => {
+  const one = renderText(unreachableStream(['lax1'])).split('\n');
+  assert.ok(one.includes('[198.18.1.9] From 198.18.1.1 icmp_seq=1 Destination Host Unreachable'), one.join('\n'));
+  assert.ok(one.includes('[198.18.1.10] From 198.18.1.1 icmp_seq=2 Destination Host Unreachable'), one.join('\n'));
+  assert.ok(one.includes('[198.18.1.10] 2 packets transmitted, 0 received, +2 errors, 100% packet loss, time 2003ms'), one.join('\n'));
+  const two = renderText(unreachableStream(['lax1', 'fra1'])).split('\n');
+  assert.ok(two.includes('[lax1 → 198.18.1.9] From 198.18.1.1 icmp_seq=1 Destination Host Unreachable'), two.join('\n'));
+  assert.ok(two.includes('[fra1 → 198.18.1.10] From 198.18.1.1 icmp_seq=2 Destination Host Unreachable'), two.join('\n'));
+  // No line of a part goes out without saying whose it is; only the closing matrix is shared.
+  const body = two.slice(0, two.indexOf('--- matrix: avg rtt, loss ---'));
+  assert.deepEqual(body.filter((l) => l !== '' && !/^\[(lax1|fra1) → 198\.18\.1\.(9|10)\] /.test(l)), []);
+});
+
+test('multiTarget prefixes a live stream from its first line; a second target switches it on by itself', () => {
+  const r = new TextRenderer({ multiTarget: true });
+  assert.equal(r.push(start('198.18.1.9')), '[198.18.1.9] PING 198.18.1.9 (198.18.1.9) 56(84) bytes of data.\n');
+  const auto = new TextRenderer({ timeouts: true });
+  assert.equal(auto.push({ type: 'timeout', agent: 'local', target: 'a.test', seq: 1 }), 'no answer yet for icmp_seq=1\n');
+  assert.equal(auto.push({ type: 'timeout', agent: 'local', target: 'b.test', seq: 1 }), '[b.test] no answer yet for icmp_seq=1\n');
+  // Interleaved traceroutes: each hop line names its destination.
+  const t = new TextRenderer({ multiTarget: true });
+  const hopOf = (target: string, ttl: number): HopEvent => ({ ...hop(ttl, [{ address: '198.18.1.1', rttsMs: [0.1] }], 1), target });
+  assert.equal(t.push(hopOf('r3.lab', 1)) + t.push(hopOf('r4.lab', 1)), '[r3.lab]  1  198.18.1.1  0.100 ms\n[r4.lab]  1  198.18.1.1  0.100 ms\n');
+});
+
+test('compactAddresses writes IPv6 runs like IPv4 ones: only the last group after the dash', () => {
+  assert.deepEqual(compactAddresses(['2001:db8:3::2', '2001:db8:3::1']), ['2001:db8:3::1-2']);
+  assert.deepEqual(compactAddresses(['198.18.3.1', '198.18.3.2', '2001:db8:3::1', '2001:db8:3::2', '2001:db8:3::3']), ['198.18.3.1-2, 2001:db8:3::1-3']);
 });

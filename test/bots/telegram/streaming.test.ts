@@ -151,3 +151,19 @@ test('two quick presses leave one run in the message: the last agent pressed', a
   assert.equal(now.text.match(REPLY)?.length, 5);
   assert.match(now.text, /5 packets transmitted, 5 received/);
 });
+
+test('/ping of two targets: every line of the message names its target, the first target\'s header included', async () => {
+  const { user, chat } = privateChat();
+  rig.api.sendText(chat, user, '/ping -c 2 -i 0.05 127.0.0.1 ::1');
+  const first = await rig.api.waitUntil(() => rig.api.botMessages(chat.id)[0], 10_000, 'the first message');
+  const done = await rig.api.waitUntil(() => {
+    const m = rig.api.message(chat.id, first.messageId);
+    return m && (m.text.match(/packets transmitted/g) ?? []).length === 2 && !/running/.test(m.text) ? m : undefined;
+  }, 15_000, 'both statistics');
+  const lines = done.text.split('\n');
+  assert.ok(lines.includes('[127.0.0.1] PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.'), done.text);
+  assert.ok(lines.some((l) => /^\[::1\] 64 bytes from ::1: icmp_seq=1 /.test(l)), done.text);
+  // Until the matrix, no line goes out without its part's name (one agent: no agent in the prefix).
+  const body = lines.slice(0, lines.indexOf('--- matrix: avg rtt, loss ---'));
+  assert.deepEqual(body.filter((l) => l !== '' && !/^\[(127\.0\.0\.1|::1)\] /.test(l)), [], done.text);
+});
