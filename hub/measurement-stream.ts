@@ -4,7 +4,7 @@
  * Transport-free: the HTTP routes and the direct-mode CLI both drive it.
  */
 import type { AgentLink } from '../shared/agent-link.ts';
-import { describeError, ErrorCode } from '../shared/errors.ts';
+import { describeError, ErrorCode, MeshprobeError } from '../shared/errors.ts';
 import { DoneTally } from '../shared/events.ts';
 import type { DoneEvent, MeasurementEvent } from '../shared/events.ts';
 import type { MeasurementSpec } from '../shared/spec.ts';
@@ -12,7 +12,10 @@ import type { Selection } from './agent-registry.ts';
 
 /** Options of {@link runMeasurement}. */
 export interface MeasurementRunOptions {
-  /** Aborting cancels every agent's part (client gone, Ctrl-C, hub closing). */
+  /**
+   * Aborting cancels every agent's part (client gone, Ctrl-C, hub closing). When the reason is a
+   * MeshprobeError (client too slow, say), it also becomes an `error` event just before `done`.
+   */
   signal: AbortSignal;
   /** Receives every event in stream order, `done` included (last). Must not throw. */
   emit: (event: MeasurementEvent) => void;
@@ -51,6 +54,8 @@ export async function runMeasurement(spec: MeasurementSpec, selection: Selection
   const parts = selection.agents.map((agent) => runPart(agent, spec, options.signal, emit));
   const all = Promise.all(parts);
   await raceAbort(all, options.signal, options.abortGraceMs ?? 2000);
+  const reason: unknown = options.signal.aborted ? options.signal.reason : undefined;
+  if (reason instanceof MeshprobeError) emit({ type: 'error', code: reason.code, message: describeError(reason).message });
 
   const done = tally.done(Math.max(0, now() - started));
   emit(done);
