@@ -65,6 +65,8 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
   // every drain. It outlives the measurement: `done` still has to leave.
   let stalled: ReturnType<typeof setTimeout> | undefined;
   const onStall = () => {
+    stalled = undefined;
+    if (res.writableFinished) return; // everything reached the socket: nothing is held here
     const s = Math.round(hub.writeTimeoutMs / 1000);
     if (!controller.signal.aborted) controller.abort(new MeshprobeError(ErrorCode.Cancelled, `client too slow: it read nothing for ${s} s (the write timeout)`));
     res.destroy();
@@ -74,6 +76,7 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
     stalled = undefined;
   };
   res.on('drain', onDrain);
+  res.once('finish', onDrain);
   // 'close' on the response before it finished means the client is gone (or the socket broke).
   const onClose = () => {
     clearTimeout(stalled);
