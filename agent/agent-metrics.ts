@@ -3,9 +3,16 @@
  * they leave, per run: packet-count.ts; cancelled runs included), replies received (from the
  * per-target summaries), measurements running, and errors by kind. Its own registry, so an
  * embedded agent does not collide with the hub's (the hub serves both at /metrics).
+ * Label values come from fixed sets only: the agent's name (one per registry), the measurement
+ * types of the spec schema, and the ErrorCode values (any other code counts as `other`).
  */
+
+const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+const MEASUREMENTS: ReadonlySet<string> = new Set(MeasurementType.options);
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { AgentLink } from '../shared/agent-link.ts';
+import { ErrorCode } from '../shared/errors.ts';
+import { MeasurementType } from '../shared/spec.ts';
 import type { MeasurementEvent } from '../shared/events.ts';
 import { countPacketsSent } from './packet-count.ts';
 
@@ -38,9 +45,9 @@ export class AgentMetrics {
   /** Feeds one event this agent produced: replies received and errors. */
   event(e: MeasurementEvent): void {
     if (e.type === 'summary') {
-      this.#received.inc({ measurement: e.measurement }, e.received);
+      if (MEASUREMENTS.has(e.measurement)) this.#received.inc({ measurement: e.measurement }, e.received);
     } else if (e.type === 'error') {
-      this.#errors.inc({ code: e.code });
+      this.#errors.inc({ code: ERROR_CODES.has(e.code) ? e.code : 'other' });
     }
   }
 
@@ -52,7 +59,7 @@ export class AgentMetrics {
 
   /** Counts `n` packets sent for a measurement of type `measurement`. */
   sent(measurement: string, n: number): void {
-    this.#sent.inc({ measurement }, n);
+    if (MEASUREMENTS.has(measurement)) this.#sent.inc({ measurement }, n);
   }
 
   /** `agent` with its packets counted as they are sent (and, with `runs`, its runs and events). */

@@ -1,7 +1,8 @@
 /**
  * A synthetic agent for the relay bench: for each target it emits `count` reply events at a
- * fixed total rate (events/s, 0 = as fast as possible), each stamped with `sentAt` (monotonic
- * ms, see monoMs) so a client in another process can compute the delivery latency.
+ * fixed total rate (events/s, 0 = as fast as possible), each stamped with its send time
+ * (monotonic ms, see monoMs) so a client in another process can compute the delivery latency.
+ * The stamp rides in `kind` as `t<ms>`: a hub relays only the fields of the event schema.
  */
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../shared/agent-link.ts';
 import type { MeasurementSpec } from '../shared/spec.ts';
@@ -38,7 +39,7 @@ export class FloodAgent implements AgentLink {
       for (; sent < due; sent++) {
         const target = spec.targets[sent % spec.targets.length]!;
         const seq = Math.floor(sent / spec.targets.length) + 1;
-        emit({ type: 'reply', agent, target, seq, ttl: 64, rttMs: 0.05, bytes: 64, from: target, sentAt: monoMs() } as never);
+        emit({ type: 'reply', agent, target, seq, ttl: 64, rttMs: 0.05, bytes: 64, from: target, kind: `t${monoMs()}` });
       }
       await new Promise((r) => (this.#rate > 0 ? setTimeout(r, 1) : setImmediate(r)));
     }

@@ -4,12 +4,12 @@
  * and the events per second of both paths.
  *
  * How it measures (and why):
- * - One clock for every process: the agent stamps each reply with `sentAt` from
+ * - One clock for every process: the agent stamps each reply with its send time (in `kind`) from
  *   process.hrtime (CLOCK_MONOTONIC, shared by all processes of this machine), and this client
  *   reads the same clock. Epoch clocks (performance.timeOrigin) carry a per-process offset.
  * - The arrival time is taken first thing in the socket's 'data' callback, for the whole
  *   chunk, before any line splitting or parsing, over plain node:http (no web streams, no
- *   async iterator hops, no JSON.parse: sentAt is read with indexOf). So the client adds as
+ *   async iterator hops, no JSON.parse: the stamp is read with indexOf). So the client adds as
  *   little as it can, and adds it to both paths alike.
  * - The client's own GC pauses delay its reading of both paths; they are observed
  *   (PerformanceObserver 'gc') and reported per round, and samples that arrived in a chunk read
@@ -73,7 +73,8 @@ interface RunResult {
 }
 
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
-const SENT_AT = '"sentAt":';
+/** Where FloodAgent puts its send time (in `kind`, a field the hub's event schema relays). */
+const SENT_AT = '"kind":"t';
 
 function stream(url: string, token: string | undefined, spec: unknown, expected: number): Promise<RunResult> {
   const body = JSON.stringify(spec);

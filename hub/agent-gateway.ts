@@ -6,6 +6,13 @@
  * pings. A reconnecting agent replaces its own stale registration. The connection lives as long
  * as the agent's token: the hub renews it over the connection (a `token` frame) before it
  * expires, unless it was revoked; revocation or expiry closes the connection.
+ *
+ * Agents are untrusted. After the hello, a frame that does not decode, or an event that fails
+ * its schema (hub/remote-agent-link.ts ends that part), is refused and logged (rate-limited: a
+ * flood cannot fill the disk); the connection stays up for the agent's other work until
+ * {@link MAX_BAD_PER_MINUTE} refusals within a minute, which close it (4400). A frame over
+ * `maxPayload` closes it at once (ws cannot skip it: 1009). At most `maxAgents` agents are
+ * connected (MESHPROBE_MAX_AGENTS); one more is refused at the upgrade with 503.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -39,6 +46,8 @@ export interface AgentGatewayOptions {
   helloTimeoutMs?: number;
   /** Largest frame accepted from an agent. Default 1 MiB. */
   maxPayload?: number;
+  /** Most agent connections at once (MESHPROBE_MAX_AGENTS); more are refused with 503. Default 1000. */
+  maxAgents?: number;
   /** Called when an agent connects or goes (metrics, logs). */
   onAgent?: (change: 'connected' | 'disconnected', name: string, detail?: string) => void;
   /** Called after every relayed event frame with the ms it spent in the hub (decode to written to the clients). */
@@ -53,6 +62,12 @@ export interface AgentGateway {
   close(): Promise<void>;
 }
 
+/** Refusals (bad frames, bad events) one agent connection may cause in a minute before it is closed. */
+export const MAX_BAD_PER_MINUTE = 100;
+
+/** Default of {@link AgentGatewayOptions.maxAgents}. */
+export const DEFAULT_MAX_AGENTS = 1000;
+
 /** Attaches the gateway to `server`'s `upgrade` event. */
 export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload ?? 1024 * 1024, perMessageDeflate: false });
@@ -60,6 +75,9 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
   const helloTimeoutMs = o.helloTimeoutMs ?? 5_000;
   const policy = o.policy ?? 'lan';
   const log = o.log ?? (() => {});
+  const maxAgents = o.maxAgents ?? DEFAULT_MAX_AGENTS;
+  // Refusal lines: a burst of 20, then one per 10 s with the count of lines left out.
+  const refusalLog = rateLimitedLog(log, 20, 10_000);
   const links = new Map<WebSocket, RemoteAgentLink>();
   let closing = false;
 
@@ -70,6 +88,7 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
     socket.on('error', () => {});
     void (async () => {
       if (closing) return refuseUpgrade(socket, 503, 'the hub is shutting down');
+      if (wss.clients.size >= maxAgents) return refuseUpgrade(socket, 503, `this hub has its maximum of ${maxAgents} agents connected (MESHPROBE_MAX_AGENTS)`);
       const token = bearerToken(req);
       if (!token) return refuseUpgrade(socket, 401, 'an agent needs a bearer token with the agent scope', true);
       let claims: TokenClaims;
@@ -126,6 +145,23 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
     };
     let link: RemoteAgentLink | undefined;
     let alive = true;
+    let bad = 0;
+    let badSince = Date.now();
+    let flooded = false;
+    /** Logs a refused frame or event; closes the connection when they come too often. */
+    const refuse = (reason: string): void => {
+      const now = Date.now();
+      if (now - badSince >= 60_000) {
+        bad = 0;
+        badSince = now;
+      }
+      bad++;
+      refusalLog(`hub: agent ${link?.info.name ?? tokenName}: refused: ${reason.slice(0, 300)}`);
+      if (bad >= MAX_BAD_PER_MINUTE && !flooded) {
+        flooded = true;
+        closeWith(ws, AgentCloseCode.protocolError, `${MAX_BAD_PER_MINUTE} bad frames or events within a minute`);
+      }
+    };
     const send = (m: HubMessage): boolean => {
       if (ws.readyState !== ws.OPEN) return false;
       ws.send(encodeMessage(m));
@@ -154,9 +190,11 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
     ws.on('message', (data, isBinary) => {
       const t0 = performance.now();
       alive = true;
-      if (isBinary) return closeWith(ws, AgentCloseCode.protocolError, 'text frames only');
+      if (flooded) return; // closing: the rest is not looked at
+      // Before the hello nothing is running: a broken first frame closes the connection.
+      if (isBinary) return link ? refuse('binary frame (text frames only)') : closeWith(ws, AgentCloseCode.protocolError, 'text frames only');
       const decoded = decodeAgentMessage(data.toString());
-      if (!decoded.ok) return closeWith(ws, AgentCloseCode.protocolError, decoded.reason);
+      if (!decoded.ok) return link ? refuse(decoded.reason) : closeWith(ws, AgentCloseCode.protocolError, decoded.reason);
       const m = decoded.message;
       if (m.t === 'hello') {
         if (link) return closeWith(ws, AgentCloseCode.protocolError, 'hello sent twice');
@@ -178,6 +216,7 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
           send,
           policy,
           ...(m.allowedRanges ? { allowedRanges: m.allowedRanges } : {}),
+          onBadEvent: refuse,
         });
         try {
           o.registry.add(link);
@@ -235,6 +274,28 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
       );
       wss.close();
     },
+  };
+}
+
+/**
+ * A log that lets `burst` lines through, then one per `everyMs`, the next line saying how many
+ * were left out: refusals an agent can cause at will must not fill the disk.
+ */
+function rateLimitedLog(log: (line: string) => void, burst: number, everyMs: number): (line: string) => void {
+  let tokens = burst;
+  let last = Date.now();
+  let dropped = 0;
+  return (line) => {
+    const now = Date.now();
+    tokens = Math.min(burst, tokens + (now - last) / everyMs);
+    last = now;
+    if (tokens < 1) {
+      dropped++;
+      return;
+    }
+    tokens--;
+    log(dropped > 0 ? `${line} (${dropped} similar lines left out)` : line);
+    dropped = 0;
   };
 }
 

@@ -46,6 +46,8 @@ export interface ControlPlaneOptions {
   audience?: string;
   /** Hub → agent ping interval. Default 10 s. */
   agentHeartbeatMs?: number;
+  /** Most agents connected at once (MESHPROBE_MAX_AGENTS). Default 1000. */
+  maxAgents?: number;
   log?: (line: string) => void;
 }
 
@@ -94,6 +96,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
         tokens,
         policy,
         ...(o.agentHeartbeatMs !== undefined ? { heartbeatMs: o.agentHeartbeatMs } : {}),
+        ...(o.maxAgents !== undefined ? { maxAgents: o.maxAgents } : {}),
         onAgent: (change) => {
           metrics.agentChanges.inc({ change });
           metrics.agentsConnected.set(gateway.connected);

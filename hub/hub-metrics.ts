@@ -3,8 +3,14 @@
  * connected, events relayed, and the relay latency histogram (an agent's frame arriving at the
  * hub until its event has been written to the client's stream). Fed through the observer seam
  * and the agent gateway; served at GET /metrics.
+ *
+ * Every label value comes from a fixed set, so that no input can add series (issue 11 item 4):
+ * route (the route table's names, or `unknown`), method (the methods node:http parses, a fixed
+ * list), status (the codes the hub writes), change (connected, disconnected), event type (the
+ * schema's types, anything else `invalid`). No label carries an agent name, subject or address.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { EVENT_TYPES } from '../shared/events.ts';
 import type { HubObserver, HubRoute } from './route.ts';
 
 export class HubMetrics {
@@ -45,7 +51,7 @@ export class HubMetrics {
       request: ({ route, method, status }) => this.requests.inc({ route, method, status: String(status) }),
       streamOpened: ({ route }) => this.openStreams.inc({ route }),
       streamClosed: ({ route }) => this.openStreams.dec({ route }),
-      event: (e) => this.events.inc({ type: e.type }),
+      event: (e) => this.events.inc({ type: EVENT_TYPES.has(e.type) ? e.type : 'invalid' }),
     };
   }
 

@@ -8,7 +8,8 @@
  * loopback, public otherwise), MESHPROBE_IP_RATE / MESHPROBE_SUBJECT_RATE (requests/s, 0 = off),
  * MESHPROBE_AGENT_PPS (packets/s per agent, the embedded one included), MESHPROBE_AGENT_RANGES
  * (per-agent allowed prefixes, `lax1=10.0.0.0/8,192.168.0.0/16;fra1=198.18.0.0/15`),
- * MESHPROBE_TOKEN_ISSUER / _AUDIENCE.
+ * MESHPROBE_TOKEN_ISSUER / _AUDIENCE, MESHPROBE_MAX_AGENTS, MESHPROBE_STREAMS_PER_SUBJECT / _PER_IP,
+ * MESHPROBE_STREAM_WRITE_TIMEOUT (seconds).
  * MESHPROBE_SMTP_LISTEN starts the SMTP gateway too (with MESHPROBE_SMTP_RELAY, MESHPROBE_EMAIL_FROM;
  * see bots/email/main.ts).
  */
@@ -208,7 +209,19 @@ function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
   const subjectRatePerS = rate('MESHPROBE_SUBJECT_RATE');
   const agentPpsBudget = rate('MESHPROBE_AGENT_PPS');
   const rangesText = env.MESHPROBE_AGENT_RANGES?.trim();
+  const whole = (name: string, min: number): number | undefined => {
+    const n = rate(name);
+    if (n !== undefined && (!Number.isInteger(n) || n < min)) throw new Error(`${name} must be a whole number ≥ ${min}, not ${env[name]?.trim()}`);
+    return n;
+  };
+  const maxAgents = whole('MESHPROBE_MAX_AGENTS', 1);
+  const streamsPerSubject = whole('MESHPROBE_STREAMS_PER_SUBJECT', 0);
+  const streamsPerIp = whole('MESHPROBE_STREAMS_PER_IP', 0);
+  const writeTimeoutS = whole('MESHPROBE_STREAM_WRITE_TIMEOUT', 1);
   return {
+    ...(streamsPerSubject !== undefined ? { streamsPerSubject } : {}),
+    ...(streamsPerIp !== undefined ? { streamsPerIp } : {}),
+    ...(writeTimeoutS !== undefined ? { writeTimeoutMs: writeTimeoutS * 1000 } : {}),
     allowAnonymous: /^(1|true|yes|on)$/i.test(env.MESHPROBE_ALLOW_ANONYMOUS ?? ''),
     policy,
     ...(rangesText ? { agentRanges: parseAgentRanges(rangesText) } : {}),
@@ -216,6 +229,7 @@ function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
       ...(ipRatePerS !== undefined ? { ipRatePerS } : {}),
       ...(subjectRatePerS !== undefined ? { subjectRatePerS } : {}),
       ...(agentPpsBudget !== undefined ? { agentPpsBudget } : {}),
+      ...(maxAgents !== undefined ? { maxAgents } : {}),
       ...tokenOptionsFromEnv(env),
     },
   };

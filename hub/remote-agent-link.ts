@@ -3,12 +3,19 @@
  * over the one connection by id; when the connection is lost, every open agent×target of every
  * run gets an MP_ERR_AGENT_LOST `error` event and the run resolves, so the hub's stream still
  * ends with `done`.
+ *
+ * Every event is checked against the schema of its type (parseEvent, shared/events.ts) before it
+ * is relayed: the agent is untrusted. A bad event ends its agent×target part with an
+ * MP_ERR_AGENT_PROTOCOL `error` naming the field (the run's other parts go on; when none is
+ * left the run is cancelled on the agent); an event that names no open part of the run ends
+ * every open part of it. The link stays up: the gateway decides when bad events are too many.
  */
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../shared/agent-link.ts';
 import { isAllowed, isIpLiteral, isPrefixAllowed } from '../shared/address-policy.ts';
 import type { PolicyMode } from '../shared/address-policy.ts';
 import type { EndMessage, EventMessage, EventsMessage, HubMessage } from '../shared/agent-protocol.ts';
 import { ErrorCode } from '../shared/errors.ts';
+import { parseEvent } from '../shared/events.ts';
 import type { MeasurementEvent } from '../shared/events.ts';
 import type { MeasurementSpec } from '../shared/spec.ts';
 
@@ -20,6 +27,8 @@ export interface RemoteAgentLinkOptions {
   policy: PolicyMode;
   /** Target prefixes the agent announced it accepts; literals outside them are refused here. */
   allowedRanges?: readonly string[];
+  /** Told about every event refused by the schema, with the one-line reason (logs, flood bound). */
+  onBadEvent?: (reason: string) => void;
 }
 
 /** How long a cancelled run may take to answer `end` before the hub forgets it. */
@@ -28,8 +37,12 @@ const CANCEL_GRACE_MS = 5000;
 interface OpenRun {
   emit: (e: MeasurementEvent) => void;
   resolve: () => void;
+  /** The run's targets, as sent to the agent. */
+  targets: ReadonlySet<string>;
   /** Targets without a summary or error yet. */
   open: Set<string>;
+  /** Targets whose part the hub ended for a bad event: their further events are dropped. */
+  refused: Set<string>;
   cleanup: () => void;
 }
 
@@ -38,6 +51,7 @@ export class RemoteAgentLink implements AgentLink {
   readonly allowedRanges: readonly string[];
   readonly #send: (message: HubMessage) => boolean;
   readonly #policy: PolicyMode;
+  readonly #onBadEvent: (reason: string) => void;
   readonly #runs = new Map<number, OpenRun>();
   #nextId = 1;
   #lostReason: string | undefined;
@@ -47,6 +61,7 @@ export class RemoteAgentLink implements AgentLink {
     this.allowedRanges = o.allowedRanges ?? [];
     this.#send = o.send;
     this.#policy = o.policy;
+    this.#onBadEvent = o.onBadEvent ?? (() => {});
   }
 
   run(spec: MeasurementSpec, { signal, emit, allowedRanges: hubRanges }: AgentRunOptions): Promise<void> {
@@ -84,7 +99,9 @@ export class RemoteAgentLink implements AgentLink {
       this.#runs.set(id, {
         emit,
         resolve,
+        targets: new Set(targets),
         open: new Set(targets),
+        refused: new Set(),
         cleanup: () => {
           signal.removeEventListener('abort', onAbort);
           if (timer) clearTimeout(timer);
@@ -106,16 +123,43 @@ export class RemoteAgentLink implements AgentLink {
       return;
     }
     if (message.t === 'events') {
-      for (const e of message.es) this.#relay(run, e as unknown as MeasurementEvent);
+      for (const e of message.es) {
+        this.#relay(message.id, run, e);
+        if (!this.#runs.has(message.id)) return; // a bad event ended the whole run
+      }
       return;
     }
-    this.#relay(run, message.e as unknown as MeasurementEvent);
+    this.#relay(message.id, run, message.e);
   }
 
-  #relay(run: OpenRun, e: MeasurementEvent): void {
+  #relay(id: number, run: OpenRun, raw: unknown): void {
+    const target = targetOf(raw);
+    // A part the hub already ended: the agent may not have seen the cancel yet.
+    if (target !== undefined && run.refused.has(target)) return;
+    const parsed = parseEvent(raw);
+    if (!parsed.ok) return this.#refuse(id, run, target, parsed.reason);
+    const e = parsed.event;
     if (e.type === 'done') return;
+    if (e.target !== undefined && !run.targets.has(e.target)) return this.#refuse(id, run, undefined, `${e.type} event for a target the run does not have`);
     if ((e.type === 'summary' || e.type === 'error') && e.target !== undefined) run.open.delete(e.target);
     run.emit(e);
+  }
+
+  /** Ends the part of `target` (or, when it names no open part, every open part) of a bad event. */
+  #refuse(id: number, run: OpenRun, target: string | undefined, reason: string): void {
+    const name = this.info.name;
+    this.#onBadEvent(reason);
+    const parts = target !== undefined && run.open.has(target) ? [target] : target !== undefined && run.targets.has(target) ? [] : [...run.open];
+    for (const t of parts) {
+      run.open.delete(t);
+      run.refused.add(t);
+      run.emit({ type: 'error', agent: name, target: t, code: ErrorCode.AgentProtocol, message: `agent ${name} broke the protocol, so this part was ended: ${reason}` });
+    }
+    if (run.open.size === 0) {
+      // Nothing of this run is relayed any more: stop the agent's work and forget the run.
+      this.#send({ t: 'cancel', id });
+      this.#finish(id, reason, false);
+    }
   }
 
   /** The connection is gone: every open part ends with MP_ERR_AGENT_LOST. */
@@ -136,4 +180,11 @@ export class RemoteAgentLink implements AgentLink {
     }
     run.resolve();
   }
+}
+
+/** The `target` of an untrusted event when it is a string, for routing a refusal to its part. */
+function targetOf(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const t = (raw as { target?: unknown }).target;
+  return typeof t === 'string' ? t : undefined;
 }

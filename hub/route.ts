@@ -8,6 +8,7 @@ import type { ErrorCode } from '../shared/errors.ts';
 import type { DoneEvent, MeasurementEvent } from '../shared/events.ts';
 import type { MeasurementSpec } from '../shared/spec.ts';
 import type { AgentRegistry } from './agent-registry.ts';
+import type { StreamCaps } from './limits/stream-caps.ts';
 
 /** Who a request acts for, as established by `authorize`. */
 export interface Principal {
@@ -68,6 +69,10 @@ export interface HubContext {
   maxBodyBytes: number;
   /** Unsent bytes a slow client may accumulate on one stream before it is cancelled. */
   maxBufferedBytes: number;
+  /** A stream whose client takes no bytes for this long is cancelled and its connection closed. */
+  writeTimeoutMs: number;
+  /** Caps on streams open at once per subject and per IP (hub/limits/stream-caps.ts). */
+  streamCaps: StreamCaps;
   admit: Admit;
   observer: HubObserver;
   /** Registers a running measurement so that hub.close() can cancel it; returns the unregister. */

@@ -15,6 +15,7 @@ import { DEFAULT_LISTEN, parseListen, urlFor } from './listen-address.ts';
 import type { ListenAddress } from './listen-address.ts';
 import { isRefusal } from './route.ts';
 import { RouteTable } from './route-table.ts';
+import { StreamCaps } from './limits/stream-caps.ts';
 import type { Admit, Authorize, HubContext, HubObserver, HubRoute, Principal } from './route.ts';
 import { cliRoute } from './routes/cli.ts';
 import { agentsRoute, healthRoute, versionRoute } from './routes/info.ts';
@@ -64,8 +65,14 @@ export interface HubOptions {
   control?: Omit<ControlPlaneOptions, 'dataDir' | 'allowAnonymous' | 'policy' | 'log' | 'agentRanges'>;
   /** Largest request body in bytes; larger gets 413. Default 64 KiB. */
   maxBodyBytes?: number;
-  /** Unsent bytes per stream before a slow client is cancelled. Default 8 MiB. */
+  /** Unsent bytes per stream before a slow client is cancelled. Default 1 MiB. */
   maxBufferedBytes?: number;
+  /** A stream whose client takes no bytes for this long is cancelled (MESHPROBE_STREAM_WRITE_TIMEOUT). Default 30 s. */
+  writeTimeoutMs?: number;
+  /** Streams open at once per subject (MESHPROBE_STREAMS_PER_SUBJECT, 0 = no cap). Default 16. */
+  streamsPerSubject?: number;
+  /** Streams open at once per client IP (MESHPROBE_STREAMS_PER_IP, 0 = no cap). Default 32. */
+  streamsPerIp?: number;
   /** Where unexpected failures are logged. Default: nowhere (library code stays quiet). */
   log?: (line: string) => void;
   /** Further Prometheus registries served at /metrics (the embedded agent's, agent/agent-metrics.ts). */
@@ -139,7 +146,12 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const context: HubContext = {
     registry,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
-    maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
+    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+    writeTimeoutMs: options.writeTimeoutMs ?? 30_000,
+    streamCaps: new StreamCaps({
+      ...(options.streamsPerSubject !== undefined ? { perSubject: options.streamsPerSubject } : {}),
+      ...(options.streamsPerIp !== undefined ? { perIp: options.streamsPerIp } : {}),
+    }),
     admit: options.admit ?? control.admit,
     observer: bothObservers(control.observer, options.observer ?? {}),
     track(controller) {

@@ -15,6 +15,8 @@ export const ErrorCode = {
   NoAgent: 'MP_ERR_NO_AGENT',
   /** The agent went away while measuring. */
   AgentLost: 'MP_ERR_AGENT_LOST',
+  /** The agent sent a frame or event that broke the protocol or its schema; that part was ended. */
+  AgentProtocol: 'MP_ERR_AGENT_PROTOCOL',
   /** Missing, invalid or expired credentials. */
   Unauthorized: 'MP_ERR_UNAUTHORIZED',
   /** Valid credentials without the needed scope. */

@@ -3,7 +3,8 @@
  * per-target events carry `agent` and `target` (the target as the user wrote it).
  * `done` is always the last line of a stream.
  */
-import type { Protocol, MeasurementType } from './spec.ts';
+import { z } from 'zod';
+import { MeasurementType, Protocol } from './spec.ts';
 
 /** Statistics computed once (agent side, shared/stats.ts) and carried on the wire. */
 export interface PingStats {
@@ -184,3 +185,167 @@ export class DoneTally {
     return { type: 'done', parts: this.#parts, sent: this.#sent, received: this.#received, errors: this.#errors, durationMs };
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Schemas. Events from agents are untrusted (issue 11 item 3): a hub relays an agent's event only
+// after it passed the schema of its type, so every renderer, the tally and the metrics see
+// finite, bounded numbers, capped strings and capped arrays, and only the types above.
+// Objects strip unknown keys (a newer agent may add an optional field; nothing downstream sees
+// it) rather than refusing them; an unknown `type` is refused. The type checks at the end keep
+// each schema and its interface equal, so a field added to one and not the other fails tsc.
+
+/** Longest string field of an event (a message, a reverse DNS name is at most 253). */
+export const MAX_EVENT_STRING = 512;
+/** Most responders in one hop event, and most RTTs per responder. */
+export const MAX_EVENT_ARRAY = 64;
+/** Largest ms value an event may carry (a day); larger is not a measurement of ours. */
+const MAX_MS = 86_400_000;
+/** Largest count (packets sent, hosts probed, probe sequence numbers). */
+const MAX_COUNT = 4_294_967_295;
+
+const str = (max = MAX_EVENT_STRING) => z.string().max(max);
+const ms = () => z.number().min(0).max(MAX_MS);
+const count = () => z.number().int().min(0).max(MAX_COUNT);
+const byte = () => z.number().int().min(0).max(255);
+const mtu = () => z.number().int().min(0).max(MAX_COUNT);
+const address = () => z.string().max(64);
+const scoped = { agent: str(64), target: str(256) };
+
+const StartEventSchema = z.object({
+  type: z.literal('start'),
+  ...scoped,
+  measurement: MeasurementType,
+  address: address(),
+  family: z.union([z.literal(4), z.literal(6)]),
+  protocol: Protocol,
+  params: z.record(str(64), z.union([z.number().min(-MAX_COUNT).max(MAX_COUNT), str(256), z.boolean()])).refine((p) => Object.keys(p).length <= 32, 'more than 32 params'),
+  note: str(256).optional(),
+});
+const ReplyEventSchema = z.object({
+  type: z.literal('reply'),
+  ...scoped,
+  seq: count(),
+  ttl: byte().nullable(),
+  rttMs: ms(),
+  bytes: count(),
+  from: address(),
+  kind: str(32).optional(),
+});
+const TimeoutEventSchema = z.object({ type: z.literal('timeout'), ...scoped, seq: count() });
+const IcmpErrorEventSchema = z.object({
+  type: z.literal('icmp-error'),
+  ...scoped,
+  seq: count(),
+  kind: z.enum(['unreachable', 'time-exceeded', 'packet-too-big', 'parameter-problem', 'other']),
+  icmpType: byte(),
+  icmpCode: byte(),
+  from: address(),
+  mtu: mtu().optional(),
+  message: str(256),
+  rttMs: ms().optional(),
+});
+const HopResponderSchema = z.object({
+  address: address(),
+  name: str(256).optional(),
+  rttsMs: z.array(ms()).max(MAX_EVENT_ARRAY),
+  kind: str(32).optional(),
+  annotation: str(32).optional(),
+  mtu: mtu().optional(),
+});
+const HopEventSchema = z.object({
+  type: z.literal('hop'),
+  ...scoped,
+  ttl: z.number().int().min(1).max(255),
+  responders: z.array(HopResponderSchema).max(MAX_EVENT_ARRAY),
+  sent: count(),
+  received: count(),
+  lossPct: z.number().min(0).max(100),
+});
+const HostEventSchema = z.object({ type: z.literal('host'), ...scoped, address: address(), rttMs: ms().nullable() });
+const SummaryEventSchema = z.object({
+  type: z.literal('summary'),
+  ...scoped,
+  sent: count(),
+  received: count(),
+  lossPct: z.number().min(0).max(100),
+  minMs: ms().nullable(),
+  avgMs: ms().nullable(),
+  maxMs: ms().nullable(),
+  mdevMs: ms().nullable(),
+  p50Ms: ms().nullable(),
+  p90Ms: ms().nullable(),
+  p99Ms: ms().nullable(),
+  measurement: MeasurementType,
+  address: address().optional(),
+  durationMs: z.number().min(0).max(MAX_COUNT * 1000),
+  reached: z.boolean().optional(),
+  hops: z.number().int().min(0).max(255).optional(),
+  hostsUp: count().optional(),
+  hostsTotal: count().optional(),
+});
+const ErrorEventSchema = z.object({
+  type: z.literal('error'),
+  agent: str(64).optional(),
+  target: str(256).optional(),
+  code: z.string().regex(/^MP_ERR_[A-Z0-9_]{1,40}$/),
+  message: str(),
+});
+const DoneEventSchema = z.object({ type: z.literal('done'), parts: count(), sent: count(), received: count(), errors: count(), durationMs: z.number().min(0).max(MAX_COUNT * 1000) });
+
+/** Every event an agent may send, by `type`. Zod's discriminated union looks the type up once. */
+export const MeasurementEventSchema = z.discriminatedUnion('type', [
+  StartEventSchema,
+  ReplyEventSchema,
+  TimeoutEventSchema,
+  IcmpErrorEventSchema,
+  HopEventSchema,
+  HostEventSchema,
+  SummaryEventSchema,
+  ErrorEventSchema,
+  DoneEventSchema,
+]);
+
+/** The event types of the schema: the only values a metrics label of event type may take. */
+export const EVENT_TYPES: ReadonlySet<string> = new Set<EventType>(['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'summary', 'error', 'done']);
+
+/** The outcome of {@link parseEvent}: the event, or a one-line reason naming the field. */
+export type ParsedEvent = { ok: true; event: MeasurementEvent } | { ok: false; reason: string; type: string };
+
+/**
+ * Checks one untrusted event (from an agent) against the schema of its type. Never throws; the
+ * reason is one line, names the first bad field and quotes no more than 32 characters of input.
+ */
+export function parseEvent(e: unknown): ParsedEvent {
+  const raw = typeof e === 'object' && e !== null ? (e as { type?: unknown }).type : undefined;
+  const type = typeof raw === 'string' && EVENT_TYPES.has(raw) ? raw : 'unknown';
+  if (type === 'unknown') {
+    const what = typeof raw === 'string' ? `unknown event type ${quote(raw)}` : typeof e === 'object' && e !== null ? 'event without a string type' : 'event is not an object';
+    return { ok: false, reason: what, type };
+  }
+  const r = MeasurementEventSchema.safeParse(e);
+  if (r.success) return { ok: true, event: r.data };
+  const issue = r.error.issues[0]!;
+  const path = issue.path.map(String).join('.');
+  return { ok: false, reason: `bad ${type} event: ${path ? `${quote(path)}: ` : ''}${issue.message.replace(/[\r\n]+/g, ' ').slice(0, 120)}`, type };
+}
+
+/** `s` as a JSON string of at most 32 characters (… when cut): safe inside a one-line message. */
+function quote(s: string): string {
+  const cut = s.length > 32 ? s.slice(0, 32) + '…' : s;
+  return JSON.stringify(cut);
+}
+
+// Schema and interface must agree in both directions (see the note above the schemas).
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// Optional fields make two object types assignable both ways; the keys must agree as well.
+type Same<A, B> = Mutual<A, B> extends true ? Mutual<keyof A, keyof B> : false;
+const agree = <T extends true>(): T | undefined => undefined;
+agree<Same<z.output<typeof StartEventSchema>, StartEvent>>();
+agree<Same<z.output<typeof ReplyEventSchema>, ReplyEvent>>();
+agree<Same<z.output<typeof TimeoutEventSchema>, TimeoutEvent>>();
+agree<Same<z.output<typeof IcmpErrorEventSchema>, IcmpErrorEvent>>();
+agree<Same<z.output<typeof HopEventSchema>, HopEvent>>();
+agree<Same<z.output<typeof HostEventSchema>, HostEvent>>();
+agree<Same<z.output<typeof SummaryEventSchema>, SummaryEvent>>();
+agree<Same<z.output<typeof ErrorEventSchema>, ErrorEvent>>();
+agree<Same<z.output<typeof DoneEventSchema>, DoneEvent>>();

@@ -2,7 +2,7 @@
  * `POST /v1/measurements`: a JSON spec in, the NDJSON event stream out, one line per event,
  * written as it happens. Also the streaming core that `POST /v1/cli` renders as text.
  */
-import { ErrorCode } from '../../shared/errors.ts';
+import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import type { DoneEvent, MeasurementEvent } from '../../shared/events.ts';
 import { ndjsonLine } from '../../shared/ndjson.ts';
 import { parseSpec } from '../../shared/spec.ts';
@@ -47,13 +47,39 @@ export interface StreamFormat {
 /**
  * Answers 200 and streams the measurement of `spec` in `format`, one write per event-loop turn, until
  * `done`. The client closing the connection aborts the agents. Resolves when the stream ended.
+ *
+ * What a stream may hold is bounded (issue 11 item 6). Backpressure from the client socket is not
+ * passed on to the agent by pausing (an agent's WebSocket carries many runs; pausing it would
+ * stall the others): a stream whose unsent text passes `maxBufferedBytes` is cancelled instead,
+ * later events are dropped, and it ends with an MP_ERR_CANCELLED `error` naming the bound, then
+ * `done`. A client that takes no bytes for `writeTimeoutMs` while some are waiting gets the same
+ * and loses its connection. Streams open at once are capped per subject and per IP (429).
  */
 export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec, format: StreamFormat): Promise<DoneEvent> {
   const { req, res, hub } = ctx;
+  const slot = hub.streamCaps.acquire(ctx.principal, req.socket.remoteAddress ?? 'unknown');
+  if (typeof slot !== 'function') throw new HttpError(429, ErrorCode.RateLimited, slot.refusal, { 'retry-after': '1' });
   const controller = new AbortController();
   const untrack = hub.track(controller);
+  // The write timeout: armed while the socket's buffer is over its high-water mark, cleared by
+  // every drain. It outlives the measurement: `done` still has to leave.
+  let stalled: ReturnType<typeof setTimeout> | undefined;
+  const onStall = () => {
+    stalled = undefined;
+    if (res.writableFinished) return; // everything reached the socket: nothing is held here
+    const s = Math.round(hub.writeTimeoutMs / 1000);
+    if (!controller.signal.aborted) controller.abort(new MeshprobeError(ErrorCode.Cancelled, `client too slow: it read nothing for ${s} s (the write timeout)`));
+    res.destroy();
+  };
+  const onDrain = () => {
+    clearTimeout(stalled);
+    stalled = undefined;
+  };
+  res.on('drain', onDrain);
+  res.once('finish', onDrain);
   // 'close' on the response before it finished means the client is gone (or the socket broke).
   const onClose = () => {
+    clearTimeout(stalled);
     if (!res.writableFinished) controller.abort(new Error('client disconnected'));
   };
   res.on('close', onClose);
@@ -79,10 +105,16 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
     if (pending === '') return;
     const text = pending;
     pending = '';
-    if (!res.destroyed && !res.writableEnded) res.write(text);
+    if (!res.destroyed && !res.writableEnded && !res.write(text) && stalled === undefined) {
+      stalled = setTimeout(onStall, hub.writeTimeoutMs);
+      stalled.unref?.();
+    }
   };
+  let overflowed = false;
   const emit = (e: MeasurementEvent) => {
     if (res.destroyed || res.writableEnded) return;
+    // Over the bound only the stream's own ending gets through: the reason, then `done`.
+    if (overflowed && e.type !== 'done' && !(e.type === 'error' && e.agent === undefined)) return;
     notify(() => hub.observer.event?.(e));
     const text = format.render(e);
     if (text) {
@@ -95,8 +127,9 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
       }
     }
     // A client that reads slower than the agents produce would make us buffer without bound.
-    if (e.type !== 'done' && res.writableLength + pending.length > hub.maxBufferedBytes && !controller.signal.aborted) {
-      controller.abort(new Error('client too slow'));
+    if (!overflowed && e.type !== 'done' && res.writableLength + pending.length > hub.maxBufferedBytes) {
+      overflowed = true;
+      if (!controller.signal.aborted) controller.abort(new MeshprobeError(ErrorCode.Cancelled, `client too slow: ${formatBytes(hub.maxBufferedBytes)} buffered, the most a stream may hold`));
     }
   };
   try {
@@ -105,10 +138,19 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
     return done;
   } finally {
     res.off('close', onClose);
+    res.once('close', onDrain); // the write timeout ends with the connection
+    slot();
     untrack();
     flush();
     if (!res.writableEnded) res.end();
   }
+}
+
+/** 1048576 → "1 MiB", 65536 → "64 KiB", 1000 → "1000 bytes". */
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
 }
 
 function notify(f: () => void): void {

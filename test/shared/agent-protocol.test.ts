@@ -12,7 +12,7 @@ test('protocol frames round-trip through encode/decode', () => {
   assert.ok(r.ok);
   assert.deepEqual(r.message, run);
   const ev = decodeAgentMessage(JSON.stringify({ t: 'event', id: 7, e: { type: 'reply', seq: 1, extra: true } }));
-  assert.ok(ev.ok && ev.message.t === 'event' && ev.message.e.extra === true, 'events keep unknown fields');
+  assert.ok(ev.ok && ev.message.t === 'event' && (ev.message.e as { extra?: unknown }).extra === true, 'the envelope leaves the event to parseEvent');
 });
 
 test('bad frames decode to a one-line reason, never a throw', () => {
@@ -21,7 +21,6 @@ test('bad frames decode to a one-line reason, never a throw', () => {
     ['{"t":"nope"}', /bad frame/],
     ['{"t":"hello","v":1,"info":{"name":"has space","capabilities":[],"version":"1"}}', /info\.name/],
     ['{"t":"event","id":-1,"e":{"type":"reply"}}', /id/],
-    ['{"t":"event","id":1,"e":{}}', /e\.type/],
   ];
   for (const [text, reason] of cases) {
     const d = decodeAgentMessage(text);
@@ -39,9 +38,7 @@ test('events frames batch several events of one run; the fast path and the schem
   for (const bad of [
     { t: 'events', id: 3, es: [] },
     { t: 'events', id: 3, es: Array.from({ length: 1025 }, () => ({ type: 'reply' })) },
-    { t: 'events', id: 3, es: [{ type: 'reply' }, { seq: 2 }] },
     { t: 'events', id: 1.5, es: [{ type: 'reply' }] },
-    { t: 'event', id: 1, e: [] },
   ]) {
     const d = decodeAgentMessage(JSON.stringify(bad));
     assert.equal(d.ok, false, JSON.stringify(bad).slice(0, 60));
