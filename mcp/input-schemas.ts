@@ -63,3 +63,18 @@ export const ListAgentsInput = {
     .optional()
     .describe('Show only agents whose name, country, city, ASN or ISP contains this text (case-insensitive).'),
 };
+
+/**
+ * The schema a measurement tool is registered with: the same JSON Schema in tools/list (types,
+ * bounds, descriptions, required fields), but every value passes the SDK's own check unchanged,
+ * so the tool handler validates the request through shared/validate-spec.ts and the model gets
+ * the one-line refusal every other front-end gives (not zod's text behind the SDK's prefix).
+ */
+export function lenientInput(shape: Record<string, z.ZodType>, required: string[] = ['targets']) {
+  const fields: Record<string, z.ZodType> = {};
+  for (const [k, s] of Object.entries(shape)) {
+    const { $schema: _drop, ...json } = z.toJSONSchema(s, { io: 'input' }) as Record<string, unknown>;
+    fields[k] = z.unknown().optional().meta(json);
+  }
+  return z.looseObject(fields).meta({ required });
+}

@@ -60,6 +60,8 @@ export function refuseTargets(spec: MeasurementSpec, mode: PolicyMode, limits: H
 export function clampSpec(spec: MeasurementSpec, limits: HubLimits): MeasurementSpec {
   const out: MeasurementSpec = { ...spec };
   if (out.count !== undefined && out.count > limits.maxCount) out.count = limits.maxCount;
+  // ping -w without -c sends until the deadline: bounded by the count limit like any other run.
+  if (out.type === 'ping' && out.count === undefined && out.deadlineMs !== undefined && limits.maxCount < Limits.maxCount) out.count = limits.maxCount;
   if (out.intervalMs !== undefined && out.intervalMs < limits.minIntervalMs) out.intervalMs = limits.minIntervalMs;
   if (out.intervalMs === undefined && limits.minIntervalMs > 1000) out.intervalMs = limits.minIntervalMs;
   if (out.type === 'probe' && (out.rate === undefined || out.rate === 0 || out.rate > limits.maxRate)) {
