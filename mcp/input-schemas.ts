@@ -30,6 +30,7 @@ export const PingInput = {
   port: f.port.describe(`Port for protocol tcp or udp (default ${Defaults.tcpPort} for tcp).`),
   size: f.size.describe(`Payload bytes (default ${Defaults.size}).`),
   ttl: f.ttl.describe(`IP TTL / hop limit of the requests (default ${Defaults.ttl}).`),
+  deadlineMs: f.deadlineMs.describe('Stop the whole ping after this many ms, whatever the count (iputils -w); without count it keeps sending until then.'),
 };
 
 /** Input of the `traceroute` tool. */
@@ -43,6 +44,7 @@ export const TracerouteInput = {
   ipVersion,
   protocol: f.protocol.describe('udp (default, like traceroute), icmp (like traceroute -I), or tcp (SYN to `port`).'),
   port: f.port.describe(`Destination port for udp/tcp probes (default ${Defaults.tracePort} for udp).`),
+  numeric: f.numeric.describe('true: hop addresses only, no reverse DNS lookups (traceroute -n).'),
 };
 
 /** Input of the `probe` tool (CIDR sweep). */
