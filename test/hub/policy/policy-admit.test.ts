@@ -47,6 +47,10 @@ test('clamps: count lowered, interval raised, sweep rate capped; oversize sweeps
   const unset = await admit(spec({ type: 'probe', targets: ['8.8.8.0/24'] }), ctx);
   assert.ok(!isRefusal(unset));
   assert.equal(unset.rate, undefined, 'the default 1000 is within the public limit');
+  // ping -w without -c would send until the deadline: the public count limit still holds.
+  const deadline = await admit(spec({ type: 'ping', targets: ['8.8.8.8'], deadlineMs: 600_000 }), ctx);
+  assert.ok(!isRefusal(deadline));
+  assert.equal(deadline.count, PUBLIC_LIMITS.maxCount);
   const big = await admit(spec({ type: 'probe', targets: ['8.8.0.0/16'] }), ctx);
   assert.ok(isRefusal(big));
   assert.equal(big.status, 400);
