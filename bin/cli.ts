@@ -14,7 +14,7 @@ import { runMeasurement } from '../hub/measurement-stream.ts';
 import { VERSION_INFO } from '../hub/version.ts';
 import { describeError, ErrorCode } from '../shared/errors.ts';
 import type { MeasurementEvent } from '../shared/events.ts';
-import { parseCommand } from '../shared/grammar.ts';
+import { parseCommand, rendererOptions } from '../shared/grammar.ts';
 import { helpText, usage } from '../shared/help.ts';
 import { HubClient, HubError } from '../shared/hub-client.ts';
 import { ndjsonLine } from '../shared/ndjson.ts';
@@ -109,7 +109,13 @@ export async function run(io: CliEnvironment): Promise<number> {
       })
     : undefined;
   // The bitmap's caption gives a sweep's counts; the renderer's own count line would repeat them.
-  const renderer = new TextRenderer({ multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1, multiTarget: spec.targets.length > 1, probeCounts: sweepView === undefined });
+  const renderer = new TextRenderer({
+    multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1,
+    multiTarget: spec.targets.length > 1,
+    probeCounts: sweepView === undefined,
+    // ping -q / -O / -D (iputils); -D stamps with the time the line is printed, in µs.
+    ...rendererOptions(parsed.display, () => performance.timeOrigin + performance.now()),
+  });
   const started = performance.now();
   const show = (e: MeasurementEvent) => {
     tracker.add(e);

@@ -146,6 +146,7 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
           signal: AbortSignal.timeout(budgetS * 1000),
           budgetLabel: `${budgetS} s`,
           maxCount: positive(env.MAX_COUNT, 10),
+          now: Date.now,
         },
       ))().catch((err: unknown) => {
       // A configuration error, said in the reply: the sender is not left without an answer.

@@ -14,7 +14,7 @@ import { HubMetrics } from './hub-metrics.ts';
 import { PacketBudget } from './limits/packet-budget.ts';
 import { checkAgentRanges, type AgentRanges } from './agent-ranges.ts';
 import { AgentGate } from './policy/agent-gate.ts';
-import { createPolicyAdmit, type HubLimits } from './policy/policy-admit.ts';
+import { createPolicyAdmit, hubLimits, type HubLimits } from './policy/policy-admit.ts';
 import type { Admit, Authorize, HubObserver, HubRoute } from './route.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 
@@ -70,7 +70,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
   const metrics = new HubMetrics();
   const policy = o.policy ?? 'lan';
   const budget = new PacketBudget(o.agentPpsBudget ?? 20_000);
-  const gate = new AgentGate({ budget, ...(o.agentRanges ? { ranges: checkAgentRanges(o.agentRanges) } : {}) });
+  const gate = new AgentGate({ budget, maxRate: hubLimits(policy, o.limits).maxRate, ...(o.agentRanges ? { ranges: checkAgentRanges(o.agentRanges) } : {}) });
   return {
     tokens,
     metrics,

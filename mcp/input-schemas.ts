@@ -30,6 +30,7 @@ export const PingInput = {
   port: f.port.describe(`Port for protocol tcp or udp (default ${Defaults.tcpPort} for tcp, ${Defaults.tracePort} for udp).`),
   size: f.size.describe(`Payload bytes (default ${Defaults.size}).`),
   ttl: f.ttl.describe(`IP TTL / hop limit of the requests (default ${Defaults.ttl}).`),
+  deadlineMs: f.deadlineMs.describe('Stop the whole ping after this many ms, whatever the count (iputils -w); without count it keeps sending until then.'),
 };
 
 /** Input of the `traceroute` tool. */
@@ -43,6 +44,7 @@ export const TracerouteInput = {
   ipVersion,
   protocol: f.protocol.describe('icmp (default, like traceroute -I), udp (like traceroute without options), or tcp (SYN to `port`, like traceroute -T).'),
   port: f.port.describe(`Destination port for udp/tcp probes (default ${Defaults.tracePort} for udp, counting up per probe; ${Defaults.tcpPort} for tcp).`),
+  numeric: f.numeric.describe('true: hop addresses only, no reverse DNS lookups (traceroute -n).'),
 };
 
 /** Input of the `probe` tool (CIDR sweep). */
@@ -63,3 +65,18 @@ export const ListAgentsInput = {
     .optional()
     .describe('Show only agents whose name, country, city, ASN or ISP contains this text (case-insensitive).'),
 };
+
+/**
+ * The schema a measurement tool is registered with: the same JSON Schema in tools/list (types,
+ * bounds, descriptions, required fields), but every value passes the SDK's own check unchanged,
+ * so the tool handler validates the request through shared/validate-spec.ts and the model gets
+ * the one-line refusal every other front-end gives (not zod's text behind the SDK's prefix).
+ */
+export function lenientInput(shape: Record<string, z.ZodType>, required: string[] = ['targets']) {
+  const fields: Record<string, z.ZodType> = {};
+  for (const [k, s] of Object.entries(shape)) {
+    const { $schema: _drop, ...json } = z.toJSONSchema(s, { io: 'input' }) as Record<string, unknown>;
+    fields[k] = z.unknown().optional().meta(json);
+  }
+  return z.looseObject(fields).meta({ required });
+}

@@ -15,6 +15,9 @@ import type { HubClient } from './hub-client.ts';
 import { saneEvent } from './event-guard.ts';
 import { escapeHtml, renderHtml, renderHtmlText } from './render-html.ts';
 import { renderText } from './render-text.ts';
+import { rendererOptions, type DisplayOptions } from './grammar.ts';
+
+const NO_STAMPS: DisplayOptions = { quiet: false, outstanding: false, timestamps: false };
 import type { MeasurementSpec } from './spec.ts';
 
 /** The part of {@link HubClient} the gateways use. */
@@ -35,6 +38,8 @@ export interface AnswerEmailOptions {
    * long ping only delays it; the cap also keeps the Worker within its limits.
    */
   maxCount?: number;
+  /** The clock (ms since the Unix epoch) for `ping -D` stamps; without it -D stamps nothing. */
+  now?: () => number;
 }
 
 /** The rendered answer. */
@@ -81,7 +86,7 @@ export async function answerEmail(mail: EmailCommandInput, options: AnswerEmailO
         return { line, kind: 'text', partial: false, text: agentsText(agents), html: agentsHtml(agents, line) };
       }
       default:
-        return await measure(line, command.spec, options);
+        return await measure(line, command.spec, options, command.display);
     }
   } catch (err) {
     const { code, message } = describeError(err);
@@ -90,7 +95,7 @@ export async function answerEmail(mail: EmailCommandInput, options: AnswerEmailO
   }
 }
 
-async function measure(line: string, requested: MeasurementSpec, options: AnswerEmailOptions): Promise<EmailAnswer> {
+async function measure(line: string, requested: MeasurementSpec, options: AnswerEmailOptions, display?: DisplayOptions): Promise<EmailAnswer> {
   const maxCount = options.maxCount ?? 10;
   const notes: string[] = [];
   const spec: MeasurementSpec = { ...requested };
@@ -98,10 +103,17 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
     notes.push(`count lowered from ${spec.count} to ${maxCount}, the most an email answer runs`);
     spec.count = maxCount;
   }
+  // -w without -c would keep sending until the deadline: an email answer still runs maxCount at most.
+  if (spec.type === 'ping' && spec.count === undefined && spec.deadlineMs !== undefined) spec.count = maxCount;
   const events: MeasurementEvent[] = [];
+  // ping -D: the answer is rendered at the end, so each line is stamped with its event's arrival.
+  const arrived = new Map<MeasurementEvent, number>();
   let partial = false;
   try {
-    for await (const e of options.hub.measure(spec, signalOpt(options.signal))) events.push(e);
+    for await (const e of options.hub.measure(spec, signalOpt(options.signal))) {
+      events.push(e);
+      if (display?.timestamps && options.now) arrived.set(e, options.now());
+    }
   } catch (err) {
     const { code, message } = describeError(err);
     if (code === ErrorCode.Cancelled || options.signal?.aborted) {
@@ -117,7 +129,7 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
     }
   }
   const note = notes.join('; ');
-  const text = (note ? `(${note})\n\n` : '') + renderText(groupByPart(events));
+  const text = (note ? `(${note})\n\n` : '') + renderText(groupByPart(events), rendererOptions(options.now ? display : { ...(display ?? NO_STAMPS), timestamps: false }, (e) => arrived.get(e) ?? Number.NaN));
   const html = renderHtml(events, { command: line, ...(note ? { note } : {}) });
   return { line, kind: 'measurement', partial, text, html };
 }

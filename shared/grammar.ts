@@ -8,13 +8,16 @@
  */
 import yargsParser from 'yargs-parser/browser';
 import type { Options as YargsOptions } from 'yargs-parser';
-import { parseSpec, Limits, type MeasurementSpec } from './spec.ts';
-import { checkSweepSize, parseCidr, parseIp } from './cidr.ts';
+import { Limits, type MeasurementSpec } from './spec.ts';
+import { parseCidr } from './cidr.ts';
+import { validateSpec } from './validate-spec.ts';
+import type { MeasurementEvent } from './events.ts';
+import type { TextRendererOptions } from './render-text.ts';
 import { COMMANDS, findCommand, helpText, usage, type CommandSpec, type OptionSpec } from './help.ts';
 
 /** What {@link parseCommand} returns. `ok: false` carries a one-line reason and the usage. */
 export type ParsedCommand =
-  | { ok: true; command: 'ping' | 'traceroute' | 'probe'; spec: MeasurementSpec; json: boolean }
+  | { ok: true; command: 'ping' | 'traceroute' | 'probe'; spec: MeasurementSpec; json: boolean; display?: DisplayOptions }
   | { ok: true; command: 'list' | 'version' | 'token'; json: boolean }
   | { ok: true; command: 'help'; topic?: string; text: string }
   | { ok: false; code: 'MP_ERR_BAD_REQUEST'; message: string; usage: string };
@@ -137,6 +140,7 @@ function readInt(name: string, cmd: string, o: OptionSpec, raw: string): number 
 /** Bounds of the millisecond fields, from Limits, so seconds are checked in the user's unit. */
 function msBounds(field: OptionSpec['field']): [number, number] {
   if (field === 'intervalMs') return [Limits.minIntervalMs, Limits.maxIntervalMs];
+  if (field === 'deadlineMs') return [Limits.minDeadlineMs, Limits.maxDeadlineMs];
   return [Limits.minTimeoutMs, Limits.maxTimeoutMs];
 }
 
@@ -152,37 +156,68 @@ function readSeconds(name: string, cmd: string, o: OptionSpec, raw: string): num
   return ms;
 }
 
-/** Rough shape check of a ping/traceroute target; the resolver gives the final word. */
-const HOSTLIKE = /^[\p{L}\p{N}._:\-\[\]%]+$/u;
-
-function checkHostTarget(cmd: string, t: string, ipVersion: 4 | 6 | undefined): void {
-  if (t.includes('/')) {
-    const c = parseCidr(t);
-    if (c.ok) throw new GrammarError(`${cmd}: ${t} is a prefix; use probe to sweep it`);
-    throw new GrammarError(`${cmd}: '${t}' is not a host name or address`);
-  }
-  if (!HOSTLIKE.test(t) || t.startsWith('.') || t.length > 253) {
-    throw new GrammarError(`${cmd}: '${t}' is not a host name or address`);
-  }
-  const ip = parseIp(t);
-  if (ip && ipVersion && ip.family !== ipVersion) {
-    throw new GrammarError(`${cmd}: -${ipVersion} given but ${t} is an IPv${ip.family} address`);
-  }
-  if (!ip && t.includes(':') && !/^[^:]+:[0-9]{1,5}$/.test(t) && !/^\[[^\]]+\]:[0-9]{1,5}$/.test(t)) {
-    throw new GrammarError(`${cmd}: '${t}' is not a valid IPv6 address`);
-  }
+/** How a ping's text is printed (iputils `-q`, `-O`, `-D`); the spec does not carry these. */
+export interface DisplayOptions {
+  /** `-q`: only the header and the summary lines at the end. */
+  quiet: boolean;
+  /** `-O`: a line for each probe that got no answer. */
+  outstanding: boolean;
+  /** `-D`: the Unix time before each reply line. */
+  timestamps: boolean;
 }
 
-/** Builds the spec of a measurement command and validates it through parseSpec. */
+const NO_DISPLAY: DisplayOptions = { quiet: false, outstanding: false, timestamps: false };
+
+function given(v: unknown): boolean {
+  return v === true || (Array.isArray(v) && v.includes(true));
+}
+
+/**
+ * The TextRenderer options (shared/render-text.ts) for a parsed command's display flags.
+ * `clock` says when an event happened (ms since the Unix epoch; for a live stream, now) for the
+ * stamps of `-D`; shared code reads no clock itself.
+ */
+export function rendererOptions(
+  display: DisplayOptions | undefined,
+  clock: (e: MeasurementEvent) => number,
+): Pick<TextRendererOptions, 'quiet' | 'timeouts' | 'timestamps'> {
+  return {
+    ...(display?.quiet ? { quiet: true } : {}),
+    ...(display?.outstanding ? { timeouts: true } : {}),
+    ...(display?.timestamps ? { timestamps: clock } : {}),
+  };
+}
+
+/** The grammar's wording of a validateSpec refusal: the flag the user typed instead of the field. */
+function refusalText(c: CommandSpec, field: string, message: string, ipVersion: number | undefined): string {
+  if (field === 'ipVersion' && ipVersion) return message.replace(`ipVersion ${ipVersion}`, `-${ipVersion}`);
+  const o = c.options.find((x) => x.field === field);
+  if (!o || !message.startsWith(field)) return message;
+  return `${flagName(o)}: ${o.noun}${message.slice(field.length)}`;
+}
+
+/** Builds the spec of a measurement command and validates it through validateSpec. */
 function measurement(c: CommandSpec, argv: Record<string, unknown>, positionals: string[], forcedV6: boolean): ParsedCommand {
   const cmd = c.name;
   const input: Record<string, unknown> = { type: cmd };
-  const flagOf = new Map<string, OptionSpec>();
+  const display: DisplayOptions = { ...NO_DISPLAY };
+  let setBy: OptionSpec | undefined;
   for (const o of c.options) {
-    if (o.field) flagOf.set(o.field, o);
     const v = argv[o.long];
-    if (v === undefined || o.kind === 'flag' || !o.field) continue;
+    if (v === undefined) continue;
     const name = flagName(o);
+    if (o.kind === 'flag') {
+      if (!given(v)) continue;
+      if (o.display) display[o.display] = true;
+      if (o.field === 'numeric') input['numeric'] = true;
+      if (o.sets) {
+        if (setBy && input[o.sets.field] !== o.sets.value) throw new GrammarError(`${cmd}: ${flagName(setBy)} and ${name} exclude each other`);
+        setBy = o;
+        input[o.sets.field] = o.sets.value;
+      }
+      continue;
+    }
+    if (!o.field) continue;
     if (o.kind === 'list') {
       const items = (Array.isArray(v) ? v : [v]).map(String);
       if (items.some((s) => s.trim() === '')) throw new GrammarError(`${cmd}: ${name} needs a value (${o.arg})`);
@@ -190,7 +225,10 @@ function measurement(c: CommandSpec, argv: Record<string, unknown>, positionals:
       if (parts.some((s) => s === '')) throw new GrammarError(`${cmd}: ${name}: empty ${o.noun} name in '${items.join(',')}'`);
       // iputils' -s is the packet size; a bare number here is almost surely that habit.
       const num = parts.find((s) => /^[0-9]+$/.test(s));
-      if (num !== undefined) throw new GrammarError(`${cmd}: ${name} ${num}: -s selects agents here; for the payload size use --size ${num}`);
+      if (num !== undefined) {
+        const size = c.options.some((x) => x.field === 'size');
+        throw new GrammarError(`${cmd}: ${name} ${num}: -s selects agents; ${size ? `did you mean -S ${num} / --size ${num}?` : 'an agent name is not a number'}`);
+      }
       input[o.field] = [...new Set(parts)];
     } else if (o.kind === 'int') {
       input[o.field] = readInt(name, cmd, o, String(last(v)));
@@ -200,50 +238,75 @@ function measurement(c: CommandSpec, argv: Record<string, unknown>, positionals:
       const p = String(last(v)).toLowerCase();
       if (p === '') throw new GrammarError(`${cmd}: ${name} needs a value (icmp, udp or tcp)`);
       if (p !== 'icmp' && p !== 'udp' && p !== 'tcp') throw new GrammarError(`${cmd}: ${name}: protocol must be icmp, udp or tcp, not '${p}'`);
+      if (setBy && setBy.sets?.value !== p) throw new GrammarError(`${cmd}: ${flagName(setBy)} and ${name} ${p} exclude each other`);
       input[o.field] = p;
     }
   }
-  const want4 = argv['ipv4'] === true || (Array.isArray(argv['ipv4']) && argv['ipv4'].includes(true));
-  const want6 = forcedV6 || argv['ipv6'] === true || (Array.isArray(argv['ipv6']) && argv['ipv6'].includes(true));
+  // -I/-T may come after -P on the line; the loop above sees options in table order.
+  if (setBy && input['protocol'] !== setBy.sets!.value) throw new GrammarError(`${cmd}: ${flagName(setBy)} and -P ${String(input['protocol'])} exclude each other`);
+  const want4 = given(argv['ipv4']);
+  const want6 = forcedV6 || given(argv['ipv6']);
   if (want4 && want6) throw new GrammarError(`${cmd}: -4 and -6 exclude each other`);
   const ipVersion = want4 ? 4 : want6 ? 6 : undefined;
   if (ipVersion) input['ipVersion'] = ipVersion;
 
-  if (input['port'] !== undefined && (input['protocol'] ?? 'icmp') === 'icmp') {
-    throw new GrammarError(`${cmd}: -p: a port needs -P tcp or -P udp`);
+  // Our -n used to take a number (now --limit); `ping -n 2 host` must not ping 0.0.0.2.
+  const num = given(argv['numeric']) ? positionals.find((p) => /^[0-9]+$/.test(p)) : undefined;
+  if (num !== undefined) throw new GrammarError(`${cmd}: -n takes no value (it means no reverse DNS); for ${num} agents write --limit ${num}`);
+  if (positionals.length === 0) throw new GrammarError(cmd === 'probe' ? 'probe: missing CIDR prefix' : `${cmd}: missing target`);
+  if (cmd !== 'ping' && positionals.length > 1) {
+    throw new GrammarError(`${cmd}: unexpected argument '${positionals[1]}' (one ${cmd === 'probe' ? 'prefix' : 'target'} only)`);
   }
+  // A sweep's host bits are cleared here (127.1.0.9/24 sweeps 127.1.0.0/24); validateSpec judges the rest.
+  const net = cmd === 'probe' ? parseCidr(positionals[0]!) : undefined;
+  input['targets'] = net?.ok ? [net.prefix.text] : positionals;
 
-  if (cmd === 'ping') {
-    if (positionals.length === 0) throw new GrammarError('ping: missing target');
-    for (const t of positionals) checkHostTarget(cmd, t, ipVersion);
-    input['targets'] = positionals;
-  } else if (cmd === 'traceroute') {
-    if (positionals.length === 0) throw new GrammarError('traceroute: missing target');
-    if (positionals.length > 1) throw new GrammarError(`traceroute: unexpected argument '${positionals[1]}' (one target only)`);
-    checkHostTarget(cmd, positionals[0]!, ipVersion);
-    input['targets'] = positionals;
-  } else {
-    if (positionals.length === 0) throw new GrammarError('probe: missing CIDR prefix');
-    if (positionals.length > 1) throw new GrammarError(`probe: unexpected argument '${positionals[1]}' (one prefix only)`);
-    const r = parseCidr(positionals[0]!);
-    if (!r.ok) throw new GrammarError(`probe: ${r.message}`);
-    const tooBig = checkSweepSize(r.prefix);
-    if (tooBig) throw new GrammarError(`probe: ${tooBig}`);
-    if (ipVersion && r.prefix.family !== ipVersion) {
-      throw new GrammarError(`probe: -${ipVersion} given but ${r.prefix.text} is an IPv${r.prefix.family} prefix`);
+  const r = validateSpec(input);
+  if (!r.ok) throw new GrammarError(`${cmd}: ${refusalText(c, r.field, r.message, ipVersion)}`);
+  const json = given(argv['json']);
+  return { ok: true, command: cmd as 'ping' | 'traceroute' | 'probe', spec: r.spec, json, ...(cmd === 'ping' ? { display } : {}) };
+}
+
+/** Edit distance (Damerau: a swap of neighbours counts one), for "did you mean". */
+function distance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
-    input['targets'] = [r.prefix.text];
   }
+  return d[a.length]![b.length]!;
+}
 
-  const r = parseSpec(input);
-  if (!r.ok) {
-    // Name the flag the user typed rather than the field of the schema.
-    const field = /^([A-Za-z]+)\b/.exec(r.message)?.[1];
-    const o = field ? flagOf.get(field) : undefined;
-    const msg = o ? `${flagName(o)}: ${r.message.replace(field!, o.noun)}` : r.message;
-    throw new GrammarError(`${cmd}: ${msg}`);
+/**
+ * The known option closest to an unknown one, or undefined when none is close. A long name is
+ * compared with every long name by edit distance; a single letter with the other case of itself
+ * (`-o` → `-O`) and with the long names it starts (`-r` → `--rate`).
+ */
+function closestOption(c: CommandSpec, unknown: string): string | undefined {
+  const bare = unknown.replace(/^-+/, '');
+  if (bare === '') return undefined;
+  if (!unknown.startsWith('--') && bare.length === 1) {
+    const other = c.options.find((o) => o.short && o.short !== bare && o.short.toLowerCase() === bare.toLowerCase());
+    if (other) return `-${other.short}`;
+    const long = c.options.find((o) => !o.short && o.long.startsWith(bare));
+    return long ? `--${long.long}` : undefined;
   }
-  return { ok: true, command: cmd as 'ping' | 'traceroute' | 'probe', spec: r.spec, json: argv['json'] === true || (Array.isArray(argv['json']) && argv['json'].includes(true)) };
+  let best: { name: string; d: number } | undefined;
+  for (const o of c.options) {
+    for (const n of [o.long, ...(o.aliases ?? [])]) {
+      const d = distance(bare.toLowerCase(), n);
+      if (!best || d < best.d) best = { name: `--${n}`, d };
+    }
+  }
+  return best && best.d <= (bare.length <= 4 ? 1 : 2) ? best.name : undefined;
+}
+
+function unknownOption(c: CommandSpec, flag: string): Failure {
+  const near = closestOption(c, flag);
+  return fail(`${c.name}: unknown option ${flag}${near ? `; did you mean ${near}?` : ''}`, c.name);
 }
 
 function parseUnsafe(line: string, o: ParseCommandOptions): ParsedCommand {
@@ -290,19 +353,19 @@ function parseUnsafe(line: string, o: ParseCommandOptions): ParsedCommand {
   const argv = parsed.argv as Record<string, unknown> & { _: (string | number)[] };
   const known = new Set(['_', ...c.options.map((x) => x.long)]);
   for (const k of Object.keys(argv)) {
-    if (!known.has(k)) return fail(`${cmd}: unknown option ${k.length === 1 ? '-' : '--'}${k}`, cmd);
+    if (!known.has(k)) return unknownOption(c, `${k.length === 1 ? '-' : '--'}${k}`);
   }
   const positionals = argv._.map(String);
   const bad = positionals.find((p) => p.length > 1 && p.startsWith('-'));
   if (bad) {
     // yargs keeps `--opt=value` whole; show only the option.
-    return fail(`${cmd}: unknown option ${bad.split('=')[0]}`, cmd);
+    return unknownOption(c, bad.split('=')[0]!);
   }
 
   try {
     if (cmd === 'list' || cmd === 'version' || cmd === 'token') {
       if (positionals.length) return fail(`${cmd}: unexpected argument '${positionals[0]}'`, cmd);
-      return { ok: true, command: cmd, json: argv['json'] === true || (Array.isArray(argv['json']) && argv['json'].includes(true)) };
+      return { ok: true, command: cmd, json: given(argv['json']) };
     }
     return measurement(c, argv, positionals, word.toLowerCase().endsWith('6'));
   } catch (e) {
@@ -314,7 +377,7 @@ function parseUnsafe(line: string, o: ParseCommandOptions): ParsedCommand {
 /**
  * Parses one command line of the shared grammar (design §6): `ping`, `traceroute` (`trace`,
  * `tr`), `probe`, `list`, `version`, `token`, `help [COMMAND]`, with an optional leading `/`
- * and `@botname`. Limits are enforced by shared/spec.ts parseSpec. Never throws: any
+ * and `@botname`. Limits are enforced by shared/validate-spec.ts, as for every front-end. Never throws: any
  * failure is `{ ok: false, message, usage }` with a one-line message.
  */
 export function parseCommand(line: string, o: ParseCommandOptions = {}): ParsedCommand {

@@ -30,7 +30,11 @@ export interface OptionSpec {
   /** Name of the value in help (`COUNT`); absent for flags. */
   arg?: string;
   /** The MeasurementSpec field it sets, when it sets one. */
-  field?: 'from' | 'limit' | 'count' | 'intervalMs' | 'timeoutMs' | 'protocol' | 'port' | 'size' | 'ttl' | 'maxHops' | 'queriesPerHop' | 'rate';
+  field?: 'from' | 'limit' | 'count' | 'intervalMs' | 'timeoutMs' | 'protocol' | 'port' | 'size' | 'ttl' | 'maxHops' | 'queriesPerHop' | 'rate' | 'deadlineMs' | 'numeric';
+  /** A flag that sets a field to a fixed value (traceroute `-I` = protocol icmp). */
+  sets?: { field: 'protocol'; value: 'icmp' | 'udp' | 'tcp' };
+  /** A flag that changes only how the text is printed (ping `-q`, `-O`, `-D`). */
+  display?: 'quiet' | 'outstanding' | 'timestamps';
   /** The noun used in error messages (`count`, `interval`). */
   noun: string;
   /** One line for the help text. */
@@ -62,13 +66,14 @@ const from: OptionSpec = {
 };
 const limit: OptionSpec = {
   long: 'limit',
-  short: 'n',
   kind: 'int',
   arg: 'N',
   field: 'limit',
   noun: 'limit',
   help: 'use N diverse agents of those matching -s',
 };
+/** `-n` as in traceroute(8) and iputils ping: addresses only, no reverse DNS. */
+const numeric = (help: string): OptionSpec => ({ long: 'numeric', short: 'n', kind: 'flag', field: 'numeric', noun: 'numeric', help });
 const v4: OptionSpec = { long: 'ipv4', short: '4', kind: 'flag', noun: 'ipv4', help: 'use IPv4 only' };
 const v6: OptionSpec = { long: 'ipv6', short: '6', kind: 'flag', noun: 'ipv6', help: 'use IPv6 only' };
 const protocol: OptionSpec = {
@@ -88,7 +93,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'ping',
     aliases: ['ping6'],
-    usage: 'ping [-s NODE]… [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [-4|-6] [-P icmp|udp|tcp] [-p PORT] [--size N] TARGET…',
+    usage: 'ping [-s NODE]… [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [-w DEADLINE] [-nqOD] [-4|-6] [-P icmp|udp|tcp] [-p PORT] [-S SIZE] TARGET…',
     summary: 'send echo requests (or TCP SYN / UDP probes) to one or more targets',
     options: [
       from,
@@ -96,25 +101,33 @@ export const COMMANDS: readonly CommandSpec[] = [
       { long: 'count', short: 'c', kind: 'int', arg: 'COUNT', field: 'count', noun: 'count', help: `stop after COUNT probes per target (default ${Defaults.count}, at most ${Limits.maxCount})` },
       { long: 'interval', short: 'i', kind: 'seconds', arg: 'INTERVAL', field: 'intervalMs', noun: 'interval', help: `seconds between probes, fractions allowed (default ${Defaults.intervalMs / 1000})` },
       { long: 'timeout', short: 'W', kind: 'seconds', arg: 'TIMEOUT', field: 'timeoutMs', noun: 'timeout', help: `seconds to wait for each reply (default ${Defaults.timeoutMs / 1000})` },
+      { long: 'deadline', short: 'w', kind: 'seconds', arg: 'DEADLINE', field: 'deadlineMs', noun: 'deadline', help: 'stop after DEADLINE seconds, whatever the count (alone: until then)' },
+      numeric('numeric output: addresses only, no reverse DNS (as always for ping)'),
+      { long: 'quiet', short: 'q', kind: 'flag', display: 'quiet', noun: 'quiet', help: 'quiet: only the header and the summary lines at the end' },
+      { long: 'outstanding', short: 'O', kind: 'flag', display: 'outstanding', noun: 'outstanding', help: "say 'no answer yet for icmp_seq=N' when a probe times out" },
+      { long: 'timestamp', short: 'D', kind: 'flag', display: 'timestamps', noun: 'timestamp', help: 'print the Unix time [1700000000.123456] before each reply line' },
       v4,
       v6,
       protocol,
       { long: 'port', short: 'p', kind: 'int', arg: 'PORT', field: 'port', noun: 'port', help: `destination port for -P tcp (default ${Defaults.tcpPort}) or -P udp` },
-      { long: 'size', short: 'S', kind: 'int', arg: 'N', field: 'size', noun: 'size', help: `payload bytes (default ${Defaults.size})` },
+      { long: 'size', short: 'S', kind: 'int', arg: 'SIZE', field: 'size', noun: 'size', help: `payload bytes (default ${Defaults.size})` },
       { long: 'ttl', short: 't', kind: 'int', arg: 'TTL', field: 'ttl', noun: 'ttl', help: `IP time to live / hop limit (default ${Defaults.ttl})` },
       json,
       helpOpt,
     ],
-    examples: ['ping -c 3 127.0.0.1', 'ping -s lax1,fra1 -c 5 example.com ::1', 'ping -P tcp -p 443 -i 0.2 example.com'],
+    examples: ['ping -c 3 127.0.0.1', 'ping -s lax1,fra1 -c 5 example.com ::1', 'ping -P tcp -p 443 -i 0.2 example.com', 'ping -q -w 5 -i 0.2 127.0.0.1', 'ping -D -O -c 3 127.0.0.1'],
   },
   {
     name: 'traceroute',
     aliases: ['trace', 'tr', 'traceroute6'],
-    usage: 'traceroute [-s NODE]… [-q QUERIES] [-m MAXHOPS] [-4|-6] [-P icmp|udp|tcp] [-p PORT] TARGET',
+    usage: 'traceroute [-s NODE]… [-q QUERIES] [-m MAXHOPS] [-w WAIT] [-n] [-4|-6] [-I|-T|-P icmp|udp|tcp] [-p PORT] TARGET',
     summary: 'list the routers on the path to one target',
     options: [
       from,
       limit,
+      numeric('print hop addresses only, no reverse DNS lookups'),
+      { long: 'icmp', short: 'I', kind: 'flag', sets: { field: 'protocol', value: 'icmp' }, noun: 'icmp', help: 'probe with ICMP echo (= -P icmp, the default here)' },
+      { long: 'tcp', short: 'T', kind: 'flag', sets: { field: 'protocol', value: 'tcp' }, noun: 'tcp', help: `probe with TCP SYN (= -P tcp; port ${Defaults.tcpPort} unless -p)` },
       { long: 'queries', short: 'q', kind: 'int', arg: 'QUERIES', field: 'queriesPerHop', noun: 'queries', help: `probes per hop (default ${Defaults.queriesPerHop})` },
       { long: 'max-hops', short: 'm', kind: 'int', arg: 'MAXHOPS', field: 'maxHops', noun: 'max hops', help: `largest TTL probed (default ${Defaults.maxHops}, at most ${Limits.maxHops})` },
       { long: 'wait', short: 'w', aliases: ['timeout'], kind: 'seconds', arg: 'SECONDS', field: 'timeoutMs', noun: 'wait', help: `seconds to wait for each probe (default ${Defaults.timeoutMs / 1000})` },
@@ -125,17 +138,18 @@ export const COMMANDS: readonly CommandSpec[] = [
       json,
       helpOpt,
     ],
-    examples: ['traceroute 127.0.0.1', 'tr -s lax1 -q 1 -m 20 example.com', 'traceroute -P tcp -p 443 2001:db8::1'],
+    examples: ['traceroute 127.0.0.1', 'tr -s lax1 -q 1 -m 20 example.com', 'traceroute -n -T -p 443 2001:db8::1', 'traceroute -n -I 127.0.0.1'],
   },
   {
     name: 'probe',
     aliases: [],
-    usage: 'probe [-s NODE] [--rate PPS] CIDR',
+    usage: 'probe [-s NODE] [--rate PPS] [-W TIMEOUT] CIDR',
     summary: `sweep every address of a prefix with echo requests (at most a /${Limits.minSweepPrefixV4} or a /${Limits.minSweepPrefixV6})`,
     options: [
       from,
       limit,
-      { long: 'rate', kind: 'int', arg: 'PPS', field: 'rate', noun: 'rate', help: `packets per second (default ${Defaults.rate}; 0 = unlimited, only when asked for)` },
+      numeric('accepted for habit; a sweep prints addresses only'),
+      { long: 'rate', kind: 'int', arg: 'PPS', field: 'rate', noun: 'rate', help: `packets per second (default ${Defaults.rate}; 0 = as fast as the agent's budget allows)` },
       { long: 'timeout', short: 'W', kind: 'seconds', arg: 'TIMEOUT', field: 'timeoutMs', noun: 'timeout', help: `seconds to wait for the last replies (default ${Defaults.timeoutMs / 1000})` },
       json,
       helpOpt,
@@ -220,6 +234,7 @@ function overview(): string {
     '',
     'A leading / and a @botname suffix are accepted (/ping@meshprobe_bot).',
     'Times are in seconds, fractions allowed (-i 0.2). Add --json for the raw events.',
+    '-s picks agents (iputils\' packet size is -S); -n means no reverse DNS; --limit N picks N agents.',
     'Type "help COMMAND" or "COMMAND --help" for its options.',
   ].join('\n');
 }

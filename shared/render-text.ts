@@ -47,6 +47,13 @@ export interface TextRendererOptions {
    * counts right above; the live-host list is printed either way.
    */
   probeCounts?: boolean;
+  /** iputils `-q`: no per-probe lines (replies, errors, timeouts); headers and summaries stay. */
+  quiet?: boolean;
+  /**
+   * iputils `-D`: when event `e` happened, in ms since the Unix epoch (the clock, for a live
+   * stream), stamped before each per-probe line as `[1700000000.123456] `.
+   */
+  timestamps?: (e: MeasurementEvent) => number;
 }
 
 interface Part {
@@ -71,12 +78,23 @@ export class TextRenderer {
   #targets = new Set<string>();
   #matrix = new PingMatrix();
   #sawPing = false;
+  #quiet: boolean;
+  #clock: ((e: MeasurementEvent) => number) | undefined;
 
   constructor(o: TextRendererOptions = {}) {
     this.#multi = o.multiAgent ?? false;
     this.#multiTarget = o.multiTarget ?? false;
     this.#timeouts = o.timeouts ?? false;
     this.#probeCounts = o.probeCounts ?? true;
+    this.#quiet = o.quiet ?? false;
+    this.#clock = o.timestamps;
+  }
+
+  /** One per-probe line of a ping (reply, ICMP error, `-O` timeout): dropped by `-q`, stamped by `-D`. */
+  #probeLine(e: MeasurementEvent & { agent: string }, line: string): string {
+    if (this.#quiet) return '';
+    const t = this.#clock?.(e);
+    return this.#lines(e.agent, 'target' in e ? e.target : undefined, [t !== undefined && Number.isFinite(t) ? `[${(t / 1000).toFixed(6)}] ${line}` : line]);
   }
 
   #part(agent: string, target: string): Part {
@@ -129,22 +147,22 @@ export class TextRenderer {
         const time = `time=${formatPingTime(e.rttMs)} ms`;
         if (proto === 'icmp' && e.kind === undefined) {
           const ttl = e.ttl === null || e.ttl === undefined ? '' : ` ttl=${e.ttl}`;
-          return this.#lines(e.agent, e.target, [`${e.bytes} bytes from ${e.from}: icmp_seq=${e.seq}${ttl} ${time}`]);
+          return this.#probeLine(e, `${e.bytes} bytes from ${e.from}: icmp_seq=${e.seq}${ttl} ${time}`);
         }
         const port = p.start?.params['port'];
         const where = port !== undefined ? `${e.from} port ${port}` : e.from;
         const kind = e.kind ? ` (${e.kind})` : '';
-        return this.#lines(e.agent, e.target, [`reply from ${where}${kind}: ${proto}_seq=${e.seq} ${time}`]);
+        return this.#probeLine(e, `reply from ${where}${kind}: ${proto}_seq=${e.seq} ${time}`);
       }
       case 'timeout': {
         if (!this.#timeouts) return '';
-        return this.#lines(e.agent, e.target, [`no answer yet for icmp_seq=${e.seq}`]);
+        return this.#probeLine(e, `no answer yet for icmp_seq=${e.seq}`);
       }
       case 'icmp-error': {
         const p = this.#part(e.agent, e.target);
         p.icmpErrors++;
         const mtu = e.mtu !== undefined && !/mtu/i.test(e.message) ? ` (mtu = ${e.mtu})` : '';
-        return this.#lines(e.agent, e.target, [`From ${e.from} icmp_seq=${e.seq} ${e.message}${mtu}`]);
+        return this.#probeLine(e, `From ${e.from} icmp_seq=${e.seq} ${e.message}${mtu}`);
       }
       case 'hop':
         return this.#hop(e);

@@ -26,8 +26,14 @@ export const Limits = {
   minSweepPrefixV4: 16,
   /** Smallest IPv6 prefix a sweep may cover by default (/112 = 65,536 addresses). */
   minSweepPrefixV6: 112,
-  /** Sweep packets per second; 0 means unlimited and must be asked for explicitly. */
+  /**
+   * Sweep packets per second. 0 means "as fast as allowed" and must be asked for explicitly: a
+   * hub lowers it to its policy's rate limit and the agent's packet budget (hub/policy/agent-gate.ts).
+   */
   maxRate: 1_000_000,
+  /** Ping deadline (iputils -w): the whole run stops after this long, whatever the count. */
+  minDeadlineMs: 1,
+  maxDeadlineMs: 3_600_000,
 } as const;
 
 /** Defaults, the same as iputils where the option exists there. */
@@ -67,7 +73,10 @@ export const MeasurementSpec = z
       .min(1, { error: 'targets: give at least one target' })
       .max(Limits.maxTargets, { error: `targets: at most ${Limits.maxTargets} targets` }),
     /** Agent selectors: a node name (`lax1`) or attribute filters (`country=DE`). Empty = any agent. */
-    from: z.array(z.string().trim().min(1)).max(Limits.maxFrom).default([]),
+    from: z
+      .array(z.string().trim().min(1, { error: 'an agent selector must not be empty' }).max(200, { error: 'an agent selector is at most 200 characters' }))
+      .max(Limits.maxFrom, { error: `from: at most ${Limits.maxFrom} agent selectors` })
+      .default([]),
     /** Pick this many agents of those that match `from`. */
     limit: int('limit', 1, Limits.maxFrom).optional(),
     count: int('count', 1, Limits.maxCount).optional(),
@@ -80,8 +89,15 @@ export const MeasurementSpec = z
     ttl: int('ttl', 1, Limits.maxTtl).optional(),
     maxHops: int('maxHops', 1, Limits.maxHops).optional(),
     queriesPerHop: int('queriesPerHop', 1, Limits.maxQueriesPerHop).optional(),
-    /** Sweep packets per second; 0 = unlimited (explicit only). */
+    /** Sweep packets per second; 0 = as fast as allowed (explicit only). */
     rate: int('rate', 0, Limits.maxRate).optional(),
+    /**
+     * Ping: stop the whole run after this many ms, sent or not (iputils `-w`). Without `count`
+     * the run keeps sending until the deadline (at most {@link Limits.maxCount} probes).
+     */
+    deadlineMs: int('deadlineMs', Limits.minDeadlineMs, Limits.maxDeadlineMs).optional(),
+    /** No reverse DNS of responders (traceroute(8)/ping `-n`). */
+    numeric: z.boolean({ error: 'numeric must be true or false' }).optional(),
   })
   .strict();
 
@@ -91,23 +107,61 @@ export type MeasurementSpecInput = z.input<typeof MeasurementSpec>;
 
 export type SpecResult =
   | { ok: true; spec: MeasurementSpec }
-  | { ok: false; message: string };
+  | { ok: false; field: string; message: string };
 
-/** Validates an untrusted request body. Never throws; the message names the field and the bound. */
+const FIELDS = Object.keys(MeasurementSpec.shape);
+
+function kindOf(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'string' ? 'text' : `a ${typeof v}`;
+}
+
+/**
+ * The messages of the issues the schema does not word itself (missing fields, wrong JSON
+ * types, unknown keys, enum values): zod's own texts never reach a user.
+ */
+const issueText: z.core.$ZodErrorMap = (iss) => {
+  const field = iss.path?.length ? iss.path.join('.') : '';
+  switch (iss.code) {
+    case 'unrecognized_keys': {
+      const keys = iss.keys.map((k) => `'${k}'`).join(', ');
+      return `unknown field${iss.keys.length > 1 ? 's' : ''} ${keys} (known: ${FIELDS.join(', ')})`;
+    }
+    case 'invalid_value':
+      return `${field || 'value'} must be ${iss.values.map(String).join(', ').replace(/, ([^,]*)$/, ' or $1')}`;
+    case 'invalid_type': {
+      if (!field) return `the request must be a JSON object, not ${kindOf(iss.input)}`;
+      if (iss.input === undefined) return `${field} is required`;
+      const want = iss.expected === 'array' ? 'a list' : iss.expected === 'string' ? 'text' : `a ${iss.expected}`;
+      return `${field} must be ${want}, not ${kindOf(iss.input)}`;
+    }
+    default:
+      return `${field || 'the request'} is not valid`;
+  }
+};
+
+/**
+ * Checks an untrusted request body against the schema alone. Never throws; the message names
+ * the field and the bound. Front-ends use {@link validateSpec} (shared/validate-spec.ts), which
+ * adds the checks of the targets.
+ */
 export function parseSpec(input: unknown): SpecResult {
-  const r = MeasurementSpec.safeParse(input);
+  const r = MeasurementSpec.safeParse(input, { error: issueText });
   if (r.success) return { ok: true, spec: r.data };
   const issue = r.error.issues[0]!;
-  const path = issue.path.length ? issue.path.join('.') : '';
-  const message = issue.message.startsWith(String(issue.path[0] ?? '\0')) || !path
-    ? issue.message
-    : `${path}: ${issue.message}`;
-  return { ok: false, message };
+  const field = issue.code === 'unrecognized_keys' ? issue.keys[0]! : String(issue.path[0] ?? '');
+  const path = issue.path.join('.');
+  const message = !path || issue.message.startsWith(field) ? issue.message : `${path}: ${issue.message}`;
+  return { ok: false, field, message };
 }
 
 /** Ping parameters with defaults filled in: what the agent actually uses. */
 export interface PingParams {
   count: number;
+  /** Stop the run after this many ms (iputils -w); absent = when `count` probes are settled. */
+  deadlineMs?: number;
   intervalMs: number;
   timeoutMs: number;
   size: number;
@@ -120,7 +174,9 @@ export interface PingParams {
 /** Fills in ping defaults. */
 export function pingParams(spec: MeasurementSpec): PingParams {
   return {
-    count: spec.count ?? Defaults.count,
+    // iputils: -w without -c keeps sending until the deadline.
+    count: spec.count ?? (spec.deadlineMs !== undefined ? Limits.maxCount : Defaults.count),
+    ...(spec.deadlineMs !== undefined ? { deadlineMs: spec.deadlineMs } : {}),
     intervalMs: spec.intervalMs ?? Defaults.intervalMs,
     timeoutMs: spec.timeoutMs ?? Defaults.timeoutMs,
     size: spec.size ?? Defaults.size,

@@ -54,7 +54,8 @@ export async function perTarget(
         return;
       }
       if (o.signal.aborted) return;
-      const reverse = o.resolver.reverse?.bind(o.resolver);
+      // `-n` (spec.numeric): addresses only, no reverse lookups, as in traceroute(8).
+      const reverse = spec.numeric ? undefined : o.resolver.reverse?.bind(o.resolver);
       try {
         await probe({ agent: o.agent, target, address: r.address, family: r.family, signal: o.signal, emit: o.emit, ...(reverse ? { reverse } : {}) });
       } catch (err) {

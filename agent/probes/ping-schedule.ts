@@ -25,6 +25,11 @@ export interface PingScheduleOptions {
   count: number;
   intervalMs: number;
   timeoutMs: number;
+  /**
+   * iputils `-w`: the run ends this many ms after the start, whatever is still to send or in
+   * flight (those count as lost in the summary). Absent: it ends when `count` probes are settled.
+   */
+  deadlineMs?: number;
   /** Emitted first; the run's clock starts here. Its address names the target in the summary and errors. */
   start: StartEvent;
   /**
@@ -44,12 +49,14 @@ export function runPingSchedule(ctx: Pick<ProbeContext, 'agent' | 'target' | 'em
   const inFlight = new Map<number, { probe: SentProbe; timer: NodeJS.Timeout }>();
   let sent = 0;
   let sendTimer: NodeJS.Timeout | undefined;
+  let deadlineTimer: NodeJS.Timeout | undefined;
   let finished = false;
 
   return new Promise<void>((resolve) => {
     const stop = () => {
       finished = true;
       clearTimeout(sendTimer);
+      clearTimeout(deadlineTimer);
       for (const f of inFlight.values()) {
         clearTimeout(f.timer);
         f.probe.done?.();
@@ -117,6 +124,7 @@ export function runPingSchedule(ctx: Pick<ProbeContext, 'agent' | 'target' | 'em
       }
     };
     signal.addEventListener('abort', finish, { once: true });
+    if (o.deadlineMs !== undefined) deadlineTimer = setTimeout(finish, Math.max(0, started + o.deadlineMs - performance.now()));
     sendOne();
   });
 }

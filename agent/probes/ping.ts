@@ -43,6 +43,7 @@ function pingLoop(
   const payload = echoPayload(params.size);
   return runPingSchedule({ ...o, target }, {
     count: params.count,
+    ...(params.deadlineMs !== undefined ? { deadlineMs: params.deadlineMs } : {}),
     intervalMs: params.intervalMs,
     timeoutMs: params.timeoutMs,
     start: {
@@ -53,7 +54,7 @@ function pingLoop(
       address: resolved.address,
       family: resolved.family,
       protocol: 'icmp',
-      params: { count: params.count, intervalMs: params.intervalMs, timeoutMs: params.timeoutMs, size: params.size, ttl: params.ttl },
+      params: { count: params.count, intervalMs: params.intervalMs, timeoutMs: params.timeoutMs, ...(params.deadlineMs !== undefined ? { deadlineMs: params.deadlineMs } : {}), size: params.size, ttl: params.ttl },
       ...(channel.mode === 'dgram' ? { note: DGRAM_NOTE } : {}),
     },
     send: (_seq, answer) => {

@@ -96,11 +96,12 @@ function pingSchedule(
 ): Promise<void> {
   return runPingSchedule(ctx, {
     count: params.count,
+    ...(params.deadlineMs !== undefined ? { deadlineMs: params.deadlineMs } : {}),
     intervalMs: params.intervalMs,
     timeoutMs: params.timeoutMs,
     start: {
       type: 'start', agent: ctx.agent, target: ctx.target, measurement: 'ping', address: dst, family: ctx.family, protocol: params.protocol,
-      params: { count: params.count, intervalMs: params.intervalMs, timeoutMs: params.timeoutMs, port, ttl: params.ttl, ...prober.params },
+      params: { count: params.count, intervalMs: params.intervalMs, timeoutMs: params.timeoutMs, ...(params.deadlineMs !== undefined ? { deadlineMs: params.deadlineMs } : {}), port, ttl: params.ttl, ...prober.params },
       ...(prober.note ? { note: prober.note } : {}),
     },
     send: (seq, answer) => {

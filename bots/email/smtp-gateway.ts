@@ -176,7 +176,7 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
       const budgetMs = options.budgetMs ?? 60_000;
       const answer = await answerEmail(
         { subject: mail.subject, text: mail.text, html: typeof mail.html === 'string' ? mail.html : undefined },
-        { hub: options.hubToken ? hubForSender(hub, returnPath) : hub, signal: AbortSignal.any([AbortSignal.timeout(budgetMs), closing.signal]), budgetLabel: `${Math.round(budgetMs / 1000)} s`, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
+        { hub: options.hubToken ? hubForSender(hub, returnPath) : hub, signal: AbortSignal.any([AbortSignal.timeout(budgetMs), closing.signal]), budgetLabel: `${Math.round(budgetMs / 1000)} s`, now: Date.now, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
       );
       body = answer;
       kind = answer.kind;

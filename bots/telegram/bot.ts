@@ -12,7 +12,7 @@ import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Bot, Composer, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { describeError, MeshprobeError } from '../../shared/errors.ts';
-import { parseCommand, type ParsedCommand } from '../../shared/grammar.ts';
+import { parseCommand, type DisplayOptions, type ParsedCommand } from '../../shared/grammar.ts';
 import { helpText } from '../../shared/help.ts';
 import { HubClient } from '../../shared/hub-client.ts';
 import type { MeasurementSpec } from '../../shared/spec.ts';
@@ -149,7 +149,7 @@ function commands(d: BotDeps): Composer<Context> {
       switch (parsed.command) {
         case 'ping':
         case 'traceroute':
-          return await runMeasurement(ctx, u, parsed.spec, parsed.json);
+          return await runMeasurement(ctx, u, parsed.spec, parsed.json, parsed.display);
         case 'probe':
           return await runProbe(ctx, u, parsed.spec);
         case 'list': {
@@ -194,7 +194,7 @@ function callbacks(d: BotDeps): Composer<Context> {
   return c;
 }
 
-async function runMeasurement(ctx: Context, d: BotDeps, spec: MeasurementSpec, json: boolean): Promise<void> {
+async function runMeasurement(ctx: Context, d: BotDeps, spec: MeasurementSpec, json: boolean, display?: DisplayOptions): Promise<void> {
   // The agent list is a nicety for the keyboard; a hub that cannot list must not block the ping.
   const agents = await d.hub.agents().catch(() => []);
   const header = `${spec.type} ${spec.targets.join(' ')}${spec.from.length ? ` from ${spec.from.join(',')}` : ''} …`;
@@ -205,6 +205,7 @@ async function runMeasurement(ctx: Context, d: BotDeps, spec: MeasurementSpec, j
     spec,
     agents,
     json,
+    ...(display ? { display } : {}),
     initialHtml,
     ...(d.o.editIntervalMs !== undefined ? { editIntervalMs: d.o.editIntervalMs } : {}),
     log: d.log,

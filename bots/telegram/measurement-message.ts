@@ -8,6 +8,7 @@ import type { AgentInfo } from '../../shared/agent-link.ts';
 import { describeError, ErrorCode } from '../../shared/errors.ts';
 import type { HubClient } from '../../shared/hub-client.ts';
 import { TextRenderer } from '../../shared/render-text.ts';
+import { rendererOptions, type DisplayOptions } from '../../shared/grammar.ts';
 import type { MeasurementSpec } from '../../shared/spec.ts';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import { agentKeyboard } from './agent-keyboard.ts';
@@ -28,6 +29,8 @@ export interface MeasurementMessageOptions {
   initialHtml: string;
   /** Show the raw events (one JSON object per line) instead of the text rendering. */
   json?: boolean;
+  /** ping -q / -O / -D (shared/grammar.ts). */
+  display?: DisplayOptions;
   /** Least time between edits (default 1000 ms). */
   editIntervalMs?: number;
   log?: (line: string) => void;
@@ -111,7 +114,11 @@ export class MeasurementMessage {
     });
     this.#stream = stream;
     // Several agents: [agent] on every line; several targets: [target] (or [agent → target]).
-    const renderer = new TextRenderer({ multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1, multiTarget: spec.targets.length > 1 });
+    const renderer = new TextRenderer({
+      multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1,
+      multiTarget: spec.targets.length > 1,
+      ...rendererOptions(this.#o.display, () => Date.now()),
+    });
     let text = '';
     let note: string | undefined;
     const html = (running: boolean): string => preHtml(text || `${spec.type} ${spec.targets.join(' ')}`, running ? { suffix: RUNNING } : note ? { suffix: note } : {});

@@ -55,4 +55,9 @@ export class PacketBudget {
   used(agent: string): number {
     return this.#used.get(agent) ?? 0;
   }
+
+  /** Packets per second `agent` may still be given (Infinity when the budget is off). */
+  free(agent: string): number {
+    return Math.max(0, this.ppsPerAgent - this.used(agent));
+  }
 }

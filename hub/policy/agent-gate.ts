@@ -19,15 +19,37 @@ export interface AgentGateOptions {
   ranges?: AgentRanges;
   /** Packets-per-second budget per agent; default none. */
   budget?: PacketBudget;
+  /** The hub policy's fastest sweep (HubLimits.maxRate): one bound of a sweep at rate 0. Default none. */
+  maxRate?: number;
 }
 
 export class AgentGate {
   readonly #ranges: AgentRanges;
   readonly #budget: PacketBudget | undefined;
+  readonly #maxRate: number;
 
   constructor(o: AgentGateOptions = {}) {
     this.#ranges = o.ranges ?? {};
     this.#budget = o.budget;
+    this.#maxRate = o.maxRate !== undefined && o.maxRate > 0 ? o.maxRate : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * A sweep at rate 0 means "as fast as allowed" (docs/commands.md): the hub's sweep limit or
+   * what is left of the agent's packet budget, whichever is lower, shared by its prefixes.
+   * Returns the spec to run and the note for its start events; the spec unchanged otherwise.
+   */
+  #asFastAsAllowed(name: string, spec: MeasurementSpec): { spec: MeasurementSpec; note?: string } {
+    if (spec.type !== 'probe' || spec.rate !== 0) return { spec };
+    const free = this.#budget ? this.#budget.free(name) : Number.POSITIVE_INFINITY;
+    const bound = Math.min(free, this.#maxRate);
+    // Neither a policy limit nor a budget: 0 stays the agent's own "unlimited".
+    if (!Number.isFinite(bound)) return { spec };
+    const rate = Math.floor(bound / spec.targets.length);
+    // Nothing free: the budget check below refuses it with its usual reason.
+    if (rate < 1) return { spec };
+    const why = free <= this.#maxRate ? `agent ${name}'s packet budget (${Math.floor(free)} of ${this.#budget!.ppsPerAgent} packets/s free)` : `this hub's sweep limit (${this.#maxRate} packets/s)`;
+    return { spec: { ...spec, rate }, note: `rate 0 = as fast as allowed: ${rate} packets/s, ${why}` };
   }
 
   /** The hub's ranges for `agent`, or undefined when the hub does not restrict it. */
@@ -61,14 +83,18 @@ export class AgentGate {
       if (targets.length === 0) return;
     }
     if (o.signal.aborted) return;
-    const runSpec = targets === spec.targets ? spec : { ...spec, targets };
+    const fast = this.#asFastAsAllowed(name, targets === spec.targets ? spec : { ...spec, targets });
+    const runSpec = fast.spec;
     const reserved = this.#budget?.reserve(name, declaredPps(runSpec));
     if (reserved && !reserved.ok) {
       for (const target of targets) o.emit({ type: 'error', agent: name, target, code: ErrorCode.RateLimited, message: reserved.reason });
       return;
     }
+    // The start event says which rate "as fast as allowed" became, and why.
+    const emit: AgentRunOptions['emit'] = fast.note === undefined ? o.emit : (e) =>
+      o.emit(e.type === 'start' && e.measurement === 'probe' ? { ...e, note: e.note ? `${e.note}; ${fast.note}` : fast.note! } : e);
     try {
-      await agent.run(runSpec, { ...o, ...(ranges ? { allowedRanges: ranges } : {}) });
+      await agent.run(runSpec, { ...o, emit, ...(ranges ? { allowedRanges: ranges } : {}) });
     } finally {
       if (reserved?.ok) reserved.release();
     }

@@ -6,7 +6,7 @@
 import { isAllowed, isPrefixAllowed, parseCidr, parseIp } from '../../shared/address-policy.ts';
 import type { PolicyMode } from '../../shared/address-policy.ts';
 import { ErrorCode } from '../../shared/errors.ts';
-import { Limits } from '../../shared/spec.ts';
+import { Defaults, Limits } from '../../shared/spec.ts';
 import type { MeasurementSpec } from '../../shared/spec.ts';
 import type { Admit, Refusal } from '../route.ts';
 import { splitHostPort } from '../../shared/host-port.ts';
@@ -19,7 +19,11 @@ export interface HubLimits {
   minIntervalMs: number;
   /** Most addresses one sweep may cover; a larger prefix is refused. */
   maxSweepHosts: number;
-  /** Fastest sweep, packets/s; a faster (or unlimited, 0) rate is lowered to this. */
+  /**
+   * Fastest sweep, packets/s; a faster rate is lowered to this. Rate 0 ("as fast as allowed")
+   * is left for the AgentGate, which turns it into this or the agent's free packet budget,
+   * whichever is lower, and says so in the start event.
+   */
   maxRate: number;
 }
 
@@ -60,16 +64,21 @@ export function refuseTargets(spec: MeasurementSpec, mode: PolicyMode, limits: H
 export function clampSpec(spec: MeasurementSpec, limits: HubLimits): MeasurementSpec {
   const out: MeasurementSpec = { ...spec };
   if (out.count !== undefined && out.count > limits.maxCount) out.count = limits.maxCount;
+  // ping -w without -c sends until the deadline: bounded by the count limit like any other run.
+  if (out.type === 'ping' && out.count === undefined && out.deadlineMs !== undefined && limits.maxCount < Limits.maxCount) out.count = limits.maxCount;
   if (out.intervalMs !== undefined && out.intervalMs < limits.minIntervalMs) out.intervalMs = limits.minIntervalMs;
   if (out.intervalMs === undefined && limits.minIntervalMs > 1000) out.intervalMs = limits.minIntervalMs;
-  if (out.type === 'probe' && (out.rate === undefined || out.rate === 0 || out.rate > limits.maxRate)) {
-    if (out.rate !== undefined || limits.maxRate < 1000) out.rate = Math.min(out.rate || limits.maxRate, limits.maxRate);
-  }
+  if (out.type === 'probe' && out.rate !== 0 && (out.rate ?? Defaults.rate) > limits.maxRate) out.rate = limits.maxRate;
   return out;
+}
+
+/** The limits of a hub in `mode`, with the operator's overrides. */
+export function hubLimits(mode: PolicyMode, overrides: Partial<HubLimits> = {}): HubLimits {
+  return { ...(mode === 'public' ? PUBLIC_LIMITS : LAN_LIMITS), ...overrides };
 }
 
 /** The admit seam for a hub in `mode`. */
 export function createPolicyAdmit(o: PolicyAdmitOptions): Admit {
-  const limits: HubLimits = { ...(o.mode === 'public' ? PUBLIC_LIMITS : LAN_LIMITS), ...(o.limits ?? {}) };
+  const limits = hubLimits(o.mode, o.limits);
   return async (spec) => refuseTargets(spec, o.mode, limits) ?? clampSpec(spec, limits);
 }

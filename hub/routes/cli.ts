@@ -3,7 +3,7 @@
  * streamed as the measurement runs. The same text the terminal CLI prints.
  */
 import { ErrorCode } from '../../shared/errors.ts';
-import { parseCommand } from '../../shared/grammar.ts';
+import { parseCommand, rendererOptions } from '../../shared/grammar.ts';
 import { ndjsonLine } from '../../shared/ndjson.ts';
 import { TextRenderer } from '../../shared/render-text.ts';
 import { HttpError, readBody, sendText } from '../http-io.ts';
@@ -49,7 +49,7 @@ export const cliRoute: HubRoute = {
           return;
         }
         const selected = ctx.hub.registry.select(spec.from, spec.limit).agents.length;
-        const renderer = new TextRenderer({ multiAgent: selected > 1, multiTarget: spec.targets.length > 1 });
+        const renderer = new TextRenderer({ multiAgent: selected > 1, multiTarget: spec.targets.length > 1, ...rendererOptions(parsed.display, () => performance.timeOrigin + performance.now()) });
         await streamMeasurement(ctx, spec, { contentType: 'text/plain; charset=utf-8', render: (e) => renderer.push(e) });
       }
     }

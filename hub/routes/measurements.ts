@@ -5,8 +5,8 @@
 import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import type { DoneEvent, MeasurementEvent } from '../../shared/events.ts';
 import { ndjsonLine } from '../../shared/ndjson.ts';
-import { parseSpec } from '../../shared/spec.ts';
 import type { MeasurementSpec } from '../../shared/spec.ts';
+import { validateSpec } from '../../shared/validate-spec.ts';
 import { HttpError, readJson, sendError } from '../http-io.ts';
 import { runMeasurement } from '../measurement-stream.ts';
 import { isRefusal } from '../route.ts';
@@ -17,7 +17,8 @@ export const measurementsRoute: HubRoute = {
   methods: ['POST'],
   path: '/v1/measurements',
   async handle(ctx) {
-    const parsed = parseSpec(await readJson(ctx.req, ctx.hub.maxBodyBytes));
+    // The one validation path of every front-end: 400 and the same line the CLI and MCP give.
+    const parsed = validateSpec(await readJson(ctx.req, ctx.hub.maxBodyBytes));
     if (!parsed.ok) throw new HttpError(400, ErrorCode.BadRequest, parsed.message);
     const spec = await admitted(ctx, parsed.spec);
     if (!spec) return;

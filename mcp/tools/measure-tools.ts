@@ -8,9 +8,10 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { MeasurementEvent } from '../../shared/events.ts';
 import { Defaults } from '../../shared/spec.ts';
-import type { MeasurementSpecInput, MeasurementType } from '../../shared/spec.ts';
+import type { MeasurementType } from '../../shared/spec.ts';
+import { validateSpec } from '../../shared/validate-spec.ts';
 import type { HubLike } from '../hub-like.ts';
-import { PingInput, ProbeInput, TracerouteInput } from '../input-schemas.ts';
+import { lenientInput, PingInput, ProbeInput, TracerouteInput } from '../input-schemas.ts';
 import type { MeasurementResult } from '../measurement-result.ts';
 import { PingOutput, ProbeOutput, TracerouteOutput } from '../output-schemas.ts';
 import { runMeasurement } from '../run-measurement.ts';
@@ -38,11 +39,11 @@ export function registerMeasureTools(server: McpServer, ctx: ToolContext): void 
         'or UDP / a TCP handshake) from meshprobe agents and returns every reply with its round-trip time, timeouts, and ' +
         'statistics per agent×target (sent, received, loss %, min/avg/max/mdev, p50/p90/p99). Use several `from` agents to ' +
         'compare latency from different places. For the path to a host use traceroute; to find which addresses of a subnet are up use probe.',
-      inputSchema: PingInput,
+      inputSchema: lenientInput(PingInput),
       outputSchema: PingOutput,
       annotations: { title: 'Ping', ...annotations },
     },
-    (args, extra) => measure(ctx, extra, { type: 'ping', ...args }, (r) => r.toPing(), { unitsPerPart: args.count ?? Defaults.count }),
+    (args, extra) => measure(ctx, extra, { ...args, type: 'ping' }, (r) => r.toPing(), { unitsPerPart: typeof args['count'] === 'number' ? args['count'] : Defaults.count }),
   );
 
   server.registerTool(
@@ -53,11 +54,11 @@ export function registerMeasureTools(server: McpServer, ctx: ToolContext): void 
         'Which routers does traffic cross on its way to a host, and where is it lost or delayed? Probes with increasing TTL ' +
         'from meshprobe agents and returns each hop with its responders (address, reverse DNS name, RTTs) and loss, and ' +
         'whether the destination was reached. For plain reachability and latency use ping.',
-      inputSchema: TracerouteInput,
+      inputSchema: lenientInput(TracerouteInput),
       outputSchema: TracerouteOutput,
       annotations: { title: 'Traceroute', ...annotations },
     },
-    (args, extra) => measure(ctx, extra, { type: 'traceroute', ...args }, (r) => r.toTraceroute()),
+    (args, extra) => measure(ctx, extra, { ...args, type: 'traceroute' }, (r) => r.toTraceroute()),
   );
 
   server.registerTool(
@@ -68,13 +69,13 @@ export function registerMeasureTools(server: McpServer, ctx: ToolContext): void 
         'Which addresses of a subnet answer? Sweeps a CIDR prefix (e.g. 10.1.2.0/24) with ICMP echo requests from one ' +
         'meshprobe agent and returns the hosts that answered with their RTTs, the count up/total, and a bitmap image of ' +
         'the prefix (one cell per address, dark = silent, coloured by RTT). For one host use ping.',
-      inputSchema: ProbeInput,
+      inputSchema: lenientInput(ProbeInput),
       outputSchema: ProbeOutput,
       annotations: { title: 'Sweep a subnet', ...annotations },
     },
     (args, extra) => {
       const sweep = new SweepCollector();
-      return measure(ctx, extra, { type: 'probe', ...args }, (r) => r.toProbe(), {
+      return measure(ctx, extra, { ...args, type: 'probe' }, (r) => r.toProbe(), {
         onEvent: (e) => sweep.add(e),
         images: () => sweep.images().map((png) => ({ type: 'image', data: Buffer.from(png.data).toString('base64'), mimeType: 'image/png' })),
       });
@@ -99,7 +100,11 @@ async function measure(
   output: (r: MeasurementResult) => Record<string, unknown>,
   more: MeasureExtras = {},
 ): Promise<CallToolResult> {
-  const spec = compact(args) as MeasurementSpecInput & { type: MeasurementType };
+  // The one validation path (shared/validate-spec.ts): the same one-line refusal as the CLI,
+  // /v1/cli and POST /v1/measurements give.
+  const checked = validateSpec(compact(args));
+  if (!checked.ok) return failure(checked.message);
+  const spec = checked.spec;
   const outcome = await runMeasurement({
     hub: ctx.hubFor(extra),
     spec,
@@ -122,7 +127,7 @@ function failure(message: string): CallToolResult {
   return { content: [{ type: 'text', text: message }], isError: true };
 }
 
-/** Drops undefined fields: the spec schema is strict and the hub need not see them. */
+/** Drops undefined fields: absent and undefined are the same to a tool's caller. */
 function compact(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;

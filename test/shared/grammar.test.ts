@@ -20,7 +20,22 @@ const good: [string, Record<string, unknown>, { command?: string; json?: boolean
   ['ping -s lax1,fra1 -s country=DE 127.0.0.1', { type: 'ping', targets: ['127.0.0.1'], from: ['lax1', 'fra1', 'country=DE'] }],
   ['ping --from a --from=b x.test', { type: 'ping', targets: ['x.test'], from: ['a', 'b'] }],
   ['ping -s a,a x.test', { type: 'ping', targets: ['x.test'], from: ['a'] }],
-  ['ping -s country=DE -n 2 x.test', { type: 'ping', targets: ['x.test'], from: ['country=DE'], limit: 2 }],
+  ['ping -s country=DE --limit 2 x.test', { type: 'ping', targets: ['x.test'], from: ['country=DE'], limit: 2 }],
+  // iputils ping habits (issue 11, item 17): -n numeric, -w deadline; -q/-O/-D only change the text.
+  ['ping -n 127.0.0.1', { type: 'ping', targets: ['127.0.0.1'], numeric: true }],
+  ['ping -w 5 127.0.0.1', { type: 'ping', targets: ['127.0.0.1'], deadlineMs: 5000 }],
+  ['ping -w 0.5 -c 3 127.0.0.1', { type: 'ping', targets: ['127.0.0.1'], deadlineMs: 500, count: 3 }],
+  ['ping -nqOD -w 2 127.0.0.1', { type: 'ping', targets: ['127.0.0.1'], numeric: true, deadlineMs: 2000 }],
+  ['ping -q 1.2.3.4', { type: 'ping', targets: ['1.2.3.4'] }],
+  ['ping --deadline=3 --quiet --outstanding --timestamp x.test', { type: 'ping', targets: ['x.test'], deadlineMs: 3000 }],
+  // traceroute(8) habits: -n no reverse DNS, -I ICMP echo, -T TCP SYN.
+  ['traceroute -n 127.0.0.1', { type: 'traceroute', targets: ['127.0.0.1'], numeric: true }],
+  ['traceroute -n -I 127.0.0.1', { type: 'traceroute', targets: ['127.0.0.1'], numeric: true, protocol: 'icmp' }],
+  ['traceroute -T -p 443 x.test', { type: 'traceroute', targets: ['x.test'], protocol: 'tcp', port: 443 }],
+  ['traceroute -nT x.test', { type: 'traceroute', targets: ['x.test'], numeric: true, protocol: 'tcp' }],
+  ['traceroute -I -P icmp x.test', { type: 'traceroute', targets: ['x.test'], protocol: 'icmp' }],
+  ['tr --limit 3 -s country=DE x.test', { type: 'traceroute', targets: ['x.test'], from: ['country=DE'], limit: 3 }],
+  ['probe -n 127.1.0.0/24', { type: 'probe', targets: ['127.1.0.0/24'], numeric: true }],
   ['ping -i 0.2 127.0.0.1', { type: 'ping', targets: ['127.0.0.1'], intervalMs: 200 }],
   ['ping -i .5 127.0.0.1', { type: 'ping', targets: ['127.0.0.1'], intervalMs: 500 }],
   ['ping -i 2 127.0.0.1', { type: 'ping', targets: ['127.0.0.1'], intervalMs: 2000 }],
@@ -77,7 +92,20 @@ const bad: [string, string, string][] = [
   ['ping --foo=1 127.0.0.1', 'ping: unknown option --foo', 'ping'],
   ['ping -x 127.0.0.1', 'ping: unknown option -x', 'ping'],
   ['ping --no-json 127.0.0.1', 'ping: unknown option --no-json', 'ping'],
-  ['ping -q 1 127.0.0.1', 'ping: unknown option -q', 'ping'],
+  ['ping --cout 3 127.0.0.1', 'ping: unknown option --cout; did you mean --count?', 'ping'],
+  ['ping --dedline 3 127.0.0.1', 'ping: unknown option --dedline; did you mean --deadline?', 'ping'],
+  ['ping -o 127.0.0.1', 'ping: unknown option -o; did you mean -O?', 'ping'],
+  ['ping -d 127.0.0.1', 'ping: unknown option -d; did you mean -D?', 'ping'],
+  ['traceroute -i x.test', 'traceroute: unknown option -i; did you mean -I?', 'traceroute'],
+  ['traceroute --max-hop 5 x.test', 'traceroute: unknown option --max-hop; did you mean --max-hops?', 'traceroute'],
+  ['probe -r 5 127.1.0.0/24', 'probe: unknown option -r; did you mean --rate?', 'probe'],
+  ['ping -n 2 x.test', 'ping: -n takes no value (it means no reverse DNS); for 2 agents write --limit 2', 'ping'],
+  ['ping -w 0 127.0.0.1', 'ping: -w: deadline must be at least 0.001 seconds', 'ping'],
+  ['ping -w 3601 127.0.0.1', 'ping: -w: deadline must be at most 3600 seconds', 'ping'],
+  ['ping -w x 127.0.0.1', "ping: -w: deadline must be a number of seconds, not 'x'", 'ping'],
+  ['traceroute -I -T x.test', 'traceroute: -I and -T exclude each other', 'traceroute'],
+  ['traceroute -T -P udp x.test', 'traceroute: -T and -P udp exclude each other', 'traceroute'],
+  ['traceroute -s 60 x.test', 'traceroute: -s 60: -s selects agents; an agent name is not a number', 'traceroute'],
   ['ping -c', 'ping: -c needs a value (COUNT)', 'ping'],
   ['ping 127.0.0.1 -c', 'ping: -c needs a value (COUNT)', 'ping'],
   ['ping -c abc 127.0.0.1', "ping: -c: count must be a whole number, not 'abc'", 'ping'],
@@ -95,15 +123,15 @@ const bad: [string, string, string][] = [
   ['ping -4 ::1', 'ping: -4 given but ::1 is an IPv6 address', 'ping'],
   ['ping -6 127.0.0.1', 'ping: -6 given but 127.0.0.1 is an IPv4 address', 'ping'],
   ['ping -P sctp x.test', "ping: -P: protocol must be icmp, udp or tcp, not 'sctp'", 'ping'],
-  ['ping -p 80 x.test', 'ping: -p: a port needs -P tcp or -P udp', 'ping'],
+  ['ping -p 80 x.test', 'ping: -p: port needs protocol tcp or udp', 'ping'],
   ['ping -P tcp -p 70000 x.test', 'ping: -p: port must be at most 65535', 'ping'],
   ['ping -t 300 x.test', 'ping: -t: ttl must be at most 255', 'ping'],
   ['ping --size 70000 x.test', `ping: -S: size must be at most ${Limits.maxSize}`, 'ping'],
   ['ping -s 127.0.0.1', 'ping: missing target', 'ping'],
   ['ping -s , x.test', "ping: -s: empty agent name in ','", 'ping'],
   ['ping -s x.test', 'ping: missing target', 'ping'],
-  ['ping -s 100 127.0.0.1', 'ping: -s 100: -s selects agents here; for the payload size use --size 100', 'ping'],
-  ['ping -n 0 -s a x.test', 'ping: -n: limit must be at least 1', 'ping'],
+  ['ping -s 100 127.0.0.1', 'ping: -s 100: -s selects agents; did you mean -S 100 / --size 100?', 'ping'],
+  ['ping --limit 0 -s a x.test', 'ping: --limit: limit must be at least 1', 'ping'],
   ['ping 127.0.0.0/24', 'ping: 127.0.0.0/24 is a prefix; use probe to sweep it', 'ping'],
   ['ping "a b"', "ping: 'a b' is not a host name or address", 'ping'],
   ['ping x;rm', "ping: 'x;rm' is not a host name or address", 'ping'],
@@ -219,4 +247,40 @@ test('grammar, help and the text renderer bundle without Node built-ins (as work
   assert.doesNotMatch(code, /from ["'](node:)?(fs|path|util|module)["']/);
   const mod = await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
   assert.deepEqual(mod.parseCommand('ping -c 2 127.0.0.1').spec, { type: 'ping', targets: ['127.0.0.1'], from: [], count: 2 });
+});
+
+test('ping -q, -O and -D reach the text renderer: summary only, timeouts said, lines stamped', async () => {
+  const { TextRenderer } = await import('../../shared/render-text.ts');
+  const { rendererOptions } = await import('../../shared/grammar.ts');
+  const base = { agent: 'local', target: '127.0.0.1' } as const;
+  const events = [
+    { type: 'start', ...base, measurement: 'ping', address: '127.0.0.1', family: 4, protocol: 'icmp', params: { count: 2, size: 56 } },
+    { type: 'reply', ...base, seq: 1, ttl: 64, rttMs: 0.031, bytes: 64, from: '127.0.0.1' },
+    { type: 'timeout', ...base, seq: 2 },
+    { type: 'summary', ...base, measurement: 'ping', durationMs: 1000, sent: 2, received: 1, lossPct: 50, minMs: 0.031, avgMs: 0.031, maxMs: 0.031, mdevMs: 0, p50Ms: 0.031, p90Ms: 0.031, p99Ms: 0.031 },
+  ] as const;
+  const render = (line: string) => {
+    const r = parseCommand(line);
+    assert.ok(r.ok && 'spec' in r, line);
+    const t = new TextRenderer(rendererOptions(r.display, () => 1_700_000_000_123.456));
+    return events.map((e) => t.push(e as never)).join('');
+  };
+  const plain = render('ping -c 2 127.0.0.1');
+  assert.match(plain, /^64 bytes from 127\.0\.0\.1: icmp_seq=1 ttl=64 time=0\.031 ms$/m);
+  assert.doesNotMatch(plain, /no answer yet|\[1700000000/);
+
+  const quiet = render('ping -q -c 2 127.0.0.1');
+  assert.match(quiet, /^PING 127\.0\.0\.1 \(127\.0\.0\.1\) 56\(84\) bytes of data\.$/m);
+  assert.match(quiet, /^2 packets transmitted, 1 received, 50% packet loss/m);
+  assert.doesNotMatch(quiet, /bytes from|no answer yet/);
+
+  const stamped = render('ping -O -D -c 2 127.0.0.1');
+  assert.match(stamped, /^\[1700000000\.123456\] 64 bytes from 127\.0\.0\.1: icmp_seq=1 /m);
+  assert.match(stamped, /^\[1700000000\.123456\] no answer yet for icmp_seq=2$/m);
+  // iputils stamps per-probe lines only: the header and the statistics stay as they are.
+  assert.match(stamped, /^PING 127\.0\.0\.1 /m);
+  assert.match(stamped, /^--- 127\.0\.0\.1 ping statistics ---$/m);
+
+  const r = parseCommand('traceroute -n 127.0.0.1');
+  assert.ok(r.ok && r.command === 'traceroute' && r.display === undefined, 'display flags are ping only');
 });

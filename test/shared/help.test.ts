@@ -24,11 +24,11 @@ test('every example in help appears in docs/commands.md', () => {
 });
 
 const usageRows: [string, string][] = [
-  ['ping', 'usage: ping [-s NODE]… [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [-4|-6] [-P icmp|udp|tcp] [-p PORT] [--size N] TARGET…'],
-  ['traceroute', 'usage: traceroute [-s NODE]… [-q QUERIES] [-m MAXHOPS] [-4|-6] [-P icmp|udp|tcp] [-p PORT] TARGET'],
-  ['tr', 'usage: traceroute [-s NODE]… [-q QUERIES] [-m MAXHOPS] [-4|-6] [-P icmp|udp|tcp] [-p PORT] TARGET'],
-  ['/trace', 'usage: traceroute [-s NODE]… [-q QUERIES] [-m MAXHOPS] [-4|-6] [-P icmp|udp|tcp] [-p PORT] TARGET'],
-  ['probe', 'usage: probe [-s NODE] [--rate PPS] CIDR'],
+  ['ping', 'usage: ping [-s NODE]… [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [-w DEADLINE] [-nqOD] [-4|-6] [-P icmp|udp|tcp] [-p PORT] [-S SIZE] TARGET…'],
+  ['traceroute', 'usage: traceroute [-s NODE]… [-q QUERIES] [-m MAXHOPS] [-w WAIT] [-n] [-4|-6] [-I|-T|-P icmp|udp|tcp] [-p PORT] TARGET'],
+  ['tr', 'usage: traceroute [-s NODE]… [-q QUERIES] [-m MAXHOPS] [-w WAIT] [-n] [-4|-6] [-I|-T|-P icmp|udp|tcp] [-p PORT] TARGET'],
+  ['/trace', 'usage: traceroute [-s NODE]… [-q QUERIES] [-m MAXHOPS] [-w WAIT] [-n] [-4|-6] [-I|-T|-P icmp|udp|tcp] [-p PORT] TARGET'],
+  ['probe', 'usage: probe [-s NODE] [--rate PPS] [-W TIMEOUT] CIDR'],
   ['list', 'usage: list'],
   ['version', 'usage: version'],
   ['token', 'usage: token'],
@@ -61,6 +61,15 @@ test('help COMMAND shows usage, options with their flags, and examples; aliases 
   assert.match(t, /^ {2}-q, --queries QUERIES +probes per hop/m);
   assert.match(t, /^ {2}-w, --wait, --timeout SECONDS +seconds to wait/m);
   assert.match(t, /^Examples:\n {2}traceroute 127\.0\.0\.1$/m);
+  // traceroute(8)'s -n, -I and -T (issue 11, item 17); --limit has no short form any more.
+  assert.match(t, /^ {2}-n, --numeric +print hop addresses only, no reverse DNS/m);
+  assert.match(t, /^ {2}-I, --icmp +probe with ICMP echo/m);
+  assert.match(t, /^ {2}-T, --tcp +probe with TCP SYN/m);
+  assert.match(t, /^ {2}--limit N +use N diverse agents/m);
+  const p = helpText('ping');
+  for (const re of [/^ {2}-w, --deadline DEADLINE +stop after DEADLINE seconds/m, /^ {2}-q, --quiet +quiet: only the header and the summary/m, /^ {2}-O, --outstanding /m, /^ {2}-D, --timestamp /m, /^ {2}-S, --size SIZE +payload bytes/m]) {
+    assert.match(p, re);
+  }
   assert.equal(helpText('tr'), t);
   assert.equal(helpText('/trace'), t);
   assert.equal(helpText('TRACEROUTE'), t);

@@ -54,3 +54,25 @@ test('abort ends the run with the summary so far; a late answer is dropped', asy
   assert.equal(s.received, 0);
   assert.equal(events.filter((e) => e.type === 'reply').length, 0);
 });
+
+test('a deadline (iputils -w) ends the run with the summary however many probes are left; those in flight count as lost', async () => {
+  let answers = 0;
+  const { events, done } = run({
+    count: 10_000,
+    intervalMs: 5,
+    timeoutMs: 60_000,
+    deadlineMs: 100,
+    // Every other probe is answered; the rest stay in flight until the deadline.
+    send: (seq, answer) => {
+      if (seq % 2 === 1) setTimeout(() => { answers++; answer({ type: 'reply', rttMs: 0.5, ttl: 64, bytes: 64, from: '127.0.0.1' }); }, 1);
+      return {};
+    },
+  });
+  await done;
+  assert.equal(events.at(-1)?.type, 'summary', 'the deadline ends the run with a summary, not a hang until count or timeout');
+  const s = events.at(-1) as Extract<MeasurementEvent, { type: 'summary' }>;
+  assert.ok(s.sent >= 1 && s.sent < 10_000, `stopped sending at the deadline (sent ${s.sent})`);
+  assert.equal(s.received, events.filter((e) => e.type === 'reply').length);
+  assert.ok(s.received < s.sent, 'the unanswered probes in flight at the deadline count as lost');
+  assert.equal(events.filter((e) => e.type === 'timeout').length, 0, 'nothing timed out: the 60 s timeout never came');
+});

@@ -36,9 +36,21 @@ test('clamps: count lowered, interval raised, sweep rate capped; oversize sweeps
   assert.ok(!isRefusal(v));
   assert.equal(v.count, PUBLIC_LIMITS.maxCount);
   assert.equal(v.intervalMs, PUBLIC_LIMITS.minIntervalMs);
-  const sweep = await admit(spec({ type: 'probe', targets: ['8.8.8.0/24'], rate: 0 }), ctx);
+  const sweep = await admit(spec({ type: 'probe', targets: ['8.8.8.0/24'], rate: 50_000 }), ctx);
   assert.ok(!isRefusal(sweep));
   assert.equal(sweep.rate, PUBLIC_LIMITS.maxRate);
+  // Rate 0 ("as fast as allowed") is resolved per agent by the AgentGate: the lower of this
+  // limit and the agent's free packet budget (test/hub/limits/rate-zero.test.ts).
+  const fast = await admit(spec({ type: 'probe', targets: ['8.8.8.0/24'], rate: 0 }), ctx);
+  assert.ok(!isRefusal(fast));
+  assert.equal(fast.rate, 0);
+  const unset = await admit(spec({ type: 'probe', targets: ['8.8.8.0/24'] }), ctx);
+  assert.ok(!isRefusal(unset));
+  assert.equal(unset.rate, undefined, 'the default 1000 is within the public limit');
+  // ping -w without -c would send until the deadline: the public count limit still holds.
+  const deadline = await admit(spec({ type: 'ping', targets: ['8.8.8.8'], deadlineMs: 600_000 }), ctx);
+  assert.ok(!isRefusal(deadline));
+  assert.equal(deadline.count, PUBLIC_LIMITS.maxCount);
   const big = await admit(spec({ type: 'probe', targets: ['8.8.0.0/16'] }), ctx);
   assert.ok(isRefusal(big));
   assert.equal(big.status, 400);
