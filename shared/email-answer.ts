@@ -107,12 +107,13 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
   if (spec.type === 'ping' && spec.count === undefined && spec.deadlineMs !== undefined) spec.count = maxCount;
   const events: MeasurementEvent[] = [];
   // ping -D: the answer is rendered at the end, so each line is stamped with its event's arrival.
-  const arrived = new Map<MeasurementEvent, number>();
+  // Keyed by what the event is about, not by identity: the renderers work on checked copies.
+  const arrived = new Map<string, number>();
   let partial = false;
   try {
     for await (const e of options.hub.measure(spec, signalOpt(options.signal))) {
       events.push(e);
-      if (display?.timestamps && options.now) arrived.set(e, options.now());
+      if (display?.timestamps && options.now) arrived.set(arrivalKey(e), options.now());
     }
   } catch (err) {
     const { code, message } = describeError(err);
@@ -129,9 +130,15 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
     }
   }
   const note = notes.join('; ');
-  const text = (note ? `(${note})\n\n` : '') + renderText(groupByPart(events), rendererOptions(options.now ? display : { ...(display ?? NO_STAMPS), timestamps: false }, (e) => arrived.get(e) ?? Number.NaN));
+  const text = (note ? `(${note})\n\n` : '') + renderText(groupByPart(events), rendererOptions(options.now ? display : { ...(display ?? NO_STAMPS), timestamps: false }, (e) => arrived.get(arrivalKey(e)) ?? Number.NaN));
   const html = renderHtml(events, { command: line, ...(note ? { note } : {}) });
   return { line, kind: 'measurement', partial, text, html };
+}
+
+/** What an event is about (type, agent, target, seq): the key of its arrival time for ping -D. */
+function arrivalKey(e: MeasurementEvent): string {
+  const r = e as { type: string; agent?: unknown; target?: unknown; seq?: unknown };
+  return `${r.type}\u0000${String(r.agent)}\u0000${String(r.target)}\u0000${String(r.seq)}`;
 }
 
 /**
