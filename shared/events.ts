@@ -128,6 +128,8 @@ export interface SummaryEvent extends TargetScoped, PingStats {
   /** Sweep: hosts that answered / hosts probed. */
   hostsUp?: number;
   hostsTotal?: number;
+  /** Sweep: replies the kernel dropped because the agent's receive buffer was full (SO_RXQ_OVFL). */
+  kernelDrops?: number;
 }
 
 /** A failure of one agent×target (or of the whole request when agent/target are absent). */
