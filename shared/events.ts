@@ -128,7 +128,10 @@ export interface SummaryEvent extends TargetScoped, PingStats {
   /** Sweep: hosts that answered / hosts probed. */
   hostsUp?: number;
   hostsTotal?: number;
-  /** Sweep: replies the kernel dropped because the agent's receive buffer was full (SO_RXQ_OVFL). */
+  /**
+   * Sweep: replies the agent's kernel dropped because the receive buffer was full, as the kernel
+   * counts them (SO_RXQ_OVFL / SO_MEMINFO; Linux 6.18 was seen counting a raw socket's drop twice).
+   */
   kernelDrops?: number;
 }
 

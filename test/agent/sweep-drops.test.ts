@@ -14,6 +14,9 @@ import { RawSocket, type RawPacket } from '../../agent/raw-socket.ts';
 import { buildEchoRequest } from '../../shared/icmp-packet.ts';
 import type { MeasurementSpec } from '../../shared/spec.ts';
 import type { MeasurementEvent, SummaryEvent } from '../../shared/events.ts';
+import { computeStats } from '../../shared/stats.ts';
+import { renderText } from '../../shared/render-text.ts';
+import { renderHtml } from '../../shared/render-html.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
 
 const sweepModule = fileURLToPath(new URL('../../agent/probes/sweep.ts', import.meta.url));
@@ -165,4 +168,17 @@ test('the echo-identifier filter keeps other programs\' echo replies out of a ra
       b.close();
     }
   }
+});
+
+test('the text and HTML renderers say when the kernel dropped replies, and say nothing when it did not', () => {
+  const target = '127.1.0.0/30';
+  const events = (kernelDrops: number): MeasurementEvent[] => [
+    { type: 'start', agent: 'local', target, measurement: 'probe', address: target, family: 4, protocol: 'icmp', params: { rate: 0 } },
+    { type: 'host', agent: 'local', target, address: '127.1.0.1', rttMs: 0.05 },
+    { type: 'summary', agent: 'local', target, measurement: 'probe', address: target, ...computeStats(4, [0.05]), durationMs: 3, hostsUp: 1, hostsTotal: 4, kernelDrops },
+  ];
+  assert.match(renderText(events(12)), /^127\.1\.0\.0\/30: 12 replies dropped by the kernel \(receive buffer full\)$/m);
+  assert.match(renderHtml(events(12)), /12 replies dropped by the kernel \(receive buffer full\)/);
+  assert.doesNotMatch(renderText(events(0)), /dropped/);
+  assert.doesNotMatch(renderHtml(events(0)), /dropped/);
 });
