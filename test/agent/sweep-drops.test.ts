@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { runSweep } from '../../agent/probes/sweep.ts';
@@ -168,6 +169,30 @@ test('the echo-identifier filter keeps other programs\' echo replies out of a ra
       b.close();
     }
   }
+});
+
+test('without CAP_NET_ADMIN the start event says the receive buffer was capped by net.core.rmem_max', async (t) => {
+  const skip = rawSkipReason() ?? (process.getuid?.() === 0 ? null : 'needs root (capsh drops CAP_NET_ADMIN from root)');
+  if (skip) return t.skip(skip);
+  try {
+    execFileSync('capsh', ['--help'], { stdio: 'ignore' });
+  } catch {
+    return t.skip('capsh (libcap) is not installed');
+  }
+  const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+  if (rmemMax >= 64 << 20) return t.skip(`net.core.rmem_max is ${rmemMax}: a /16's buffer fits without CAP_NET_ADMIN`);
+  // A whole /16 at rate 0 asks for 64 MiB; plain SO_RCVBUF stops at rmem_max.
+  const code = `const { runSweep } = await import(${JSON.stringify(sweepModule)});
+    await runSweep({ type: 'probe', targets: ['127.1.0.0/16'], from: [], rate: 0, timeoutMs: 1000 }, { agent: 't', signal: new AbortController().signal,
+      emit(e) { if (e.type !== 'host') process.stdout.write(JSON.stringify(e) + '\\n'); } });`;
+  const cmd = [process.execPath, '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', code].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const out = execFileSync('capsh', ['--drop=cap_net_admin', '--', '-c', cmd], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const events = out.trim().split('\n').map((l) => JSON.parse(l) as MeasurementEvent);
+  const start = events.find((e) => e.type === 'start');
+  assert.ok(start?.type === 'start');
+  assert.match(start.note ?? '', /^receive buffer capped at \d+ KiB of 65536 KiB \(net\.core\.rmem_max\)/);
+  const summary = events.find((e): e is SummaryEvent => e.type === 'summary');
+  assert.ok(summary && typeof summary.kernelDrops === 'number', 'the summary carries kernelDrops');
 });
 
 test('the text and HTML renderers say when the kernel dropped replies, and say nothing when it did not', () => {
