@@ -10,7 +10,7 @@
  *
  * No reply may be lost at the agent: a BPF filter keeps other programs' echo replies out of the
  * socket (a raw socket otherwise gets a copy of every one on the host), every wake-up reads the
- * queue empty, sending waits while the queue is more than half full, and what the kernel dropped
+ * queue empty, each send round is no bigger than the room left in the buffer, and what the kernel dropped
  * anyway (buffer full: SO_RXQ_OVFL / SO_MEMINFO) is reported as `kernelDrops` in the summary.
  */
 import { RawSocket, type RawPacket } from '../raw-socket.ts';
@@ -29,6 +29,11 @@ export interface SweepRunOptions {
   limits?: { minSweepPrefixV4: number; minSweepPrefixV6: number };
   /** SO_RCVBUF to ask for instead of {@link receiveBufferFor}'s (tests make the kernel drop with a tiny one). */
   receiveBufferBytes?: number;
+  /**
+   * Send only what the receive buffer has room for (default true). false: send regardless,
+   * for tests and benches that make the kernel drop replies.
+   */
+  paceToReceiveBuffer?: boolean;
 }
 
 /** Packets per sendmmsg round before yielding to the event loop (so replies get read). */
@@ -122,6 +127,7 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
   };
 
   const wantBuffer = o.receiveBufferBytes ?? receiveBufferFor(total, rate, timeoutMs);
+  const pace = o.paceToReceiveBuffer ?? true;
   const sock = openSocket(fam, id, wantBuffer, onPackets);
   const raw = sock.mode === 'raw';
   // The kernel reports twice what SO_RCVBUF was given; less means rmem_max capped it (no CAP_NET_ADMIN).
@@ -176,12 +182,20 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
         }
       }
       n = Math.min(n, total - sent);
-      // The receive side is behind (the loop was busy, or the CPU went to others): let it read
-      // before adding more replies to the queue, which would otherwise overflow.
-      const rx = sock.receiveStats();
-      if (rx.queuedBytes > rx.bufferBytes / 2) {
-        await sleep(1);
-        continue;
+      // Send no more than the receive buffer has room for: nearby hosts answer within the send
+      // call, and a small buffer (no CAP_NET_ADMIN: net.core.rmem_max) would overflow within
+      // one chunk. When the receive side is behind (the loop was busy, or the CPU went to
+      // others), wait for it to read.
+      if (pace) {
+        const rx = sock.receiveStats();
+        if (rx.bufferBytes > 0) {
+          const room = Math.floor((rx.bufferBytes - rx.queuedBytes) / REPLY_TRUESIZE);
+          if (room < 1) {
+            await sleep(1);
+            continue;
+          }
+          n = Math.min(n, room);
+        }
       }
       const batch = [];
       for (let i = sent; i < sent + n; i++) batch.push(packetFor(i, i - sent));
