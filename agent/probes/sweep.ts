@@ -10,8 +10,8 @@
  *
  * No reply may be lost at the agent: a BPF filter keeps other programs' echo replies out of the
  * socket (a raw socket otherwise gets a copy of every one on the host), every wake-up reads the
- * queue empty, each send round is no bigger than the room left in the buffer, and what the kernel dropped
- * anyway (buffer full: SO_RXQ_OVFL / SO_MEMINFO) is reported as `kernelDrops` in the summary.
+ * queue empty, each send round is no bigger than the room left in the buffer, and what the
+ * kernel dropped anyway (buffer full: SO_RXQ_OVFL / SO_MEMINFO) is `kernelDrops` in the summary.
  */
 import { RawSocket, type RawPacket } from '../raw-socket.ts';
 import { buildEchoRequest, Icmp6Type, IcmpType } from '../../shared/icmp-packet.ts';
