@@ -4,7 +4,9 @@
  * pool; replies and ICMP errors are demultiplexed back to the probe that caused them.
  *
  * Raw sockets (CAP_NET_RAW) let us choose identifiers, so the pool spreads probes over a
- * range of them (65,536 sequences each) and drops echo replies meant for other programs.
+ * range of {@link ID_SPAN} of them (65,536 sequences each), and a BPF socket filter on that range
+ * keeps echo replies meant for other programs out of the socket (a raw socket otherwise gets a
+ * copy of every echo reply on the host: another program's sweep would fill its buffer).
  * Unprivileged ICMP datagram sockets ("ping sockets") have one identifier the kernel picks and
  * demultiplexes itself; there the sequence alone names a probe, and ICMP errors arrive through
  * the socket's error queue instead of as packets.
@@ -77,6 +79,9 @@ interface Pending {
 }
 
 const v4Types = [IcmpType.EchoReply, IcmpType.DestUnreachable, IcmpType.SourceQuench, IcmpType.Redirect, IcmpType.TimeExceeded, IcmpType.ParameterProblem];
+/** Identifiers a raw channel uses (from a random base): 16 × 65,536 probes in flight at most. */
+const ID_SPAN = 16;
+
 const v6Types = [Icmp6Type.DestUnreachable, Icmp6Type.PacketTooBig, Icmp6Type.TimeExceeded, Icmp6Type.ParameterProblem, Icmp6Type.EchoReply];
 
 /** One family's shared ICMP socket. Obtain through {@link IcmpSocketPool.acquire}. */
@@ -97,7 +102,7 @@ export class IcmpChannel {
         mode: m,
         onPackets: (packets) => this.#onPackets(packets),
         // Raw sockets see every ICMP packet of the host; the kernel filter keeps the ones we parse.
-        ...(m === 'raw' ? { icmpFilter: family === 4 ? v4Types : v6Types } : {}),
+        ...(m === 'raw' ? { icmpFilter: family === 4 ? v4Types : v6Types, echoIdentifiers: { first: this.#baseId, count: ID_SPAN } } : {}),
         receiveBufferBytes: 4 << 20,
       });
     if (mode !== 'auto') this.#socket = open(mode);
@@ -160,10 +165,10 @@ export class IcmpChannel {
     };
   }
 
-  // Keys: raw sockets use (identifier offset << 16 | sequence) over 2^32 values; dgram sockets
-  // only have the 65,536 sequences of the kernel's identifier.
+  // Keys: raw sockets use (identifier offset << 16 | sequence), offsets below ID_SPAN (what the
+  // socket filter passes); dgram sockets only have the 65,536 sequences of the kernel's identifier.
   #allocate(): number {
-    const space = this.mode === 'raw' ? 0x100000000 : 0x10000;
+    const space = this.mode === 'raw' ? ID_SPAN * 0x10000 : 0x10000;
     if (this.#pending.size >= space) throw new Error('too many ICMP probes in flight');
     for (;;) {
       const key = this.#next;
@@ -180,7 +185,7 @@ export class IcmpChannel {
   #key(identifier: number, sequence: number): number | undefined {
     if (this.mode === 'dgram') return sequence;
     const offset = (identifier - this.#baseId) & 0xffff;
-    return offset * 0x10000 + sequence;
+    return offset < ID_SPAN ? offset * 0x10000 + sequence : undefined;
   }
 
   #take(identifier: number, sequence: number): Pending | undefined {

@@ -16,6 +16,8 @@
  *   socket.localAddress(): { address, port }   dgram ICMP: port = identifier the kernel uses
  *   socket.ref() / socket.unref()     whether the open socket keeps the process alive (default ref)
  *   socket.close()                    stops polling, closes the fd; idempotent
+ *   socket.receiveStats(): ReceiveStats   kernel drops (buffer full), bytes queued, buffer size
+ *   socket.drops                      shorthand: packets the kernel dropped on this socket so far
  *   socket.family / .protocol / .mode / .closed
  *   rawNow(): number                  the current time on the packets' clock
  *   rawEpochMs(): number              Unix-epoch ms of time 0 (to turn times into dates)
@@ -28,6 +30,9 @@
  *   - error: set for packets drained from the error queue (IP_RECVERR / IPV6_RECVERR, on by
  *     default for dgram sockets): `data` is then the start of OUR packet that caused the error,
  *     `address`/`port` its destination, and `error` tells who complained and why.
+ *   - The receive queue is drained (recvmmsg, 64 a call) until EAGAIN on every wake-up. When the
+ *     receive buffer is full anyway, the kernel drops: SO_RXQ_OVFL (cmsg on each packet) and
+ *     SO_MEMINFO count those drops, readable through receiveStats() (also after close()).
  *
  * Times are milliseconds (double) since an epoch fixed when the addon loads, on CLOCK_REALTIME
  * (the clock the kernel stamps packets with). The send time is read immediately before the
@@ -77,6 +82,16 @@ export interface RawPacket {
   error?: RawPacketError;
 }
 
+/** What the kernel says about a socket's receive side; see {@link RawSocket.receiveStats}. */
+export interface ReceiveStats {
+  /** Packets dropped because the receive buffer was full, since the socket opened. */
+  drops: number;
+  /** Bytes (kernel accounting: truesize) queued right now, unread. */
+  queuedBytes: number;
+  /** The receive buffer in the same accounting (twice what SO_RCVBUF was given). */
+  bufferBytes: number;
+}
+
 /** One packet for {@link RawSocket.sendBatch}. */
 export interface OutPacket {
   data: Uint8Array;
@@ -124,6 +139,13 @@ export interface RawSocketOptions {
   pmtu?: 'want' | 'do' | 'dont' | 'probe';
   /** Raw ICMP sockets: ICMP types to let through (kernel filter); all others are dropped. */
   icmpFilter?: number[];
+  /**
+   * Raw ICMP sockets: a BPF socket filter (as iputils ping attaches) that passes echo replies
+   * only with an identifier in first … first+count−1 (mod 2^16, count default 1), so other
+   * programs' replies never reach this socket. ICMP errors still pass. Dgram ICMP sockets need
+   * none: the kernel delivers them only their own.
+   */
+  echoIdentifiers?: { first: number; count?: number };
 }
 
 type Handle = object & { readonly __brand: 'RawSocketHandle' };
@@ -136,6 +158,7 @@ interface Native {
   localAddress(h: Handle): { address: string; port: number };
   ref(h: Handle, on: boolean): void;
   close(h: Handle): void;
+  receiveStats(h: Handle): ReceiveStats;
   now(): number;
   epochMs: number;
 }
@@ -230,6 +253,8 @@ export class RawSocket {
       device: o.device,
       pmtu: o.pmtu,
       icmpFilter: o.icmpFilter,
+      echoIdFirst: o.echoIdentifiers?.first,
+      echoIdCount: o.echoIdentifiers?.count,
     };
     let last: unknown;
     const denied: RawMode[] = [];
@@ -316,6 +341,16 @@ export class RawSocket {
   unref(): this {
     if (!this.#closed) addon().ref(this.#handle, false);
     return this;
+  }
+
+  /** Kernel figures of the receive side; after close(), those of the moment it closed. */
+  receiveStats(): ReceiveStats {
+    return addon().receiveStats(this.#handle);
+  }
+
+  /** Packets the kernel dropped on this socket because its receive buffer was full. */
+  get drops(): number {
+    return this.receiveStats().drops;
   }
 
   /** Stops receiving and closes the socket. Safe to call more than once. */

@@ -33,6 +33,16 @@ const benches: Bench[] = [
     ],
   },
   {
+    name: 'sweep-fping-load',
+    file: 'sweep-fping.ts',
+    args: ['--json', '--load', '2', '--runs', '5'],
+    rows: (r) => [
+      [`sweep ${r.prefix} under load (${r.load} busy loops), wall time (median of ${r.runs})`, `${r.meshprobe.wallMs.toFixed(0)} ms`, `fping ${r.fping.wallMs.toFixed(0)} ms`, `${r.ratio.toFixed(2)}×`, '≤ 1.0×'],
+      ['sweep hosts found under load (fewest of the runs)', String(r.meshprobe.hosts), `fping ${r.fping.hosts}`, `${r.missed} missed (worst run)`, '0 missed'],
+      ['sweep kernel drops under load, per run', r.meshprobe.kernelDropsPerRun.join(' '), '', '', '0'],
+    ],
+  },
+  {
     name: 'rtt-loopback',
     file: 'rtt-loopback.ts',
     args: ['--json'],

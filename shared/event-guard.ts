@@ -217,6 +217,8 @@ function sane(raw: unknown): MeasurementEvent | undefined {
       if (up !== undefined) s.hostsUp = up;
       const total = int(o['hostsTotal'], 0, MAX_COUNT);
       if (total !== undefined) s.hostsTotal = total;
+      const drops = int(o['kernelDrops'], 0, MAX_COUNT);
+      if (drops !== undefined) s.kernelDrops = drops;
       return s;
     }
     case 'error': {

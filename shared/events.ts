@@ -129,6 +129,11 @@ export interface SummaryEvent extends TargetScoped, PingStats {
   /** Sweep: hosts that answered / hosts probed. */
   hostsUp?: number;
   hostsTotal?: number;
+  /**
+   * Sweep: replies the agent's kernel dropped because the receive buffer was full, as the kernel
+   * counts them (SO_RXQ_OVFL / SO_MEMINFO; Linux 6.18 was seen counting a raw socket's drop twice).
+   */
+  kernelDrops?: number;
 }
 
 /** A failure of one agent×target (or of the whole request when agent/target are absent). */
@@ -282,6 +287,7 @@ const SummaryEventSchema = z.object({
   hops: z.number().int().min(0).max(255).optional(),
   hostsUp: count().optional(),
   hostsTotal: count().optional(),
+  kernelDrops: count().optional(),
 });
 const ErrorEventSchema = z.object({
   type: z.literal('error'),

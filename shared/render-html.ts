@@ -261,6 +261,7 @@ function sweepBlock(p: Pair, maxHosts: number): string {
     );
     if (up.length > shown.length) out.push(`<p style="margin:0 0 8px 0;color:#666">… and ${up.length - shown.length} more</p>`);
   }
+  if (p.summary?.kernelDrops) out.push(`<p style="margin:0 0 8px 0;color:#666">${p.summary.kernelDrops} replies dropped by the kernel (receive buffer full)</p>`);
   for (const e of p.errors) out.push(errorLine(e));
   return out.join('\n');
 }

@@ -261,6 +261,7 @@ export class TextRenderer {
       const total = e.hostsTotal ?? p.hostsSeen;
       const lines = this.#probeCounts ? [`${name}: ${up} of ${total} hosts up`] : [];
       if (p.hostsUp.length) lines.push(...compactAddresses(p.hostsUp).map((l) => `  ${l}`));
+      if (e.kernelDrops) lines.push(`${name}: ${e.kernelDrops} replies dropped by the kernel (receive buffer full)`);
       return this.#lines(e.agent, e.target, lines);
     }
     const name = e.target;

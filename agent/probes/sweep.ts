@@ -5,8 +5,13 @@
  * Sends go out in sendmmsg batches at `rate` packets/s (0 = as fast as the socket takes them),
  * replies come in recvmmsg batches, and sending yields to the event loop between batches so the
  * receive queue is drained while the sweep is still sending. One raw socket per sweep, with its
- * own identifier and a large receive buffer; replies are matched by source address (and checked
- * against identifier and sequence).
+ * own identifier and a receive buffer sized for the replies that can be in flight; replies are
+ * matched by source address (and checked against identifier and sequence).
+ *
+ * No reply may be lost at the agent: a BPF filter keeps other programs' echo replies out of the
+ * socket (a raw socket otherwise gets a copy of every one on the host), every wake-up reads the
+ * queue empty, each send round is no bigger than the room left in the buffer, and what the
+ * kernel dropped anyway (buffer full: SO_RXQ_OVFL / SO_MEMINFO) is `kernelDrops` in the summary.
  */
 import { RawSocket, type RawPacket } from '../raw-socket.ts';
 import { buildEchoRequest, Icmp6Type, IcmpType } from '../../shared/icmp-packet.ts';
@@ -22,12 +27,35 @@ export interface SweepRunOptions {
   emit: (e: MeasurementEvent) => void;
   /** Sweep-size bound (shortest prefix per family); default {@link Limits}. */
   limits?: { minSweepPrefixV4: number; minSweepPrefixV6: number };
+  /** SO_RCVBUF to ask for instead of {@link receiveBufferFor}'s (tests make the kernel drop with a tiny one). */
+  receiveBufferBytes?: number;
+  /**
+   * Send only what the receive buffer has room for (default true). false: send regardless,
+   * for tests and benches that make the kernel drop replies.
+   */
+  paceToReceiveBuffer?: boolean;
 }
 
 /** Packets per sendmmsg round before yielding to the event loop (so replies get read). */
 const CHUNK = 1024;
-/** Receive buffer: a /16 answering at once must fit while JS catches up. */
-const RCVBUF = 64 << 20;
+/**
+ * Kernel memory one queued echo reply costs (skb truesize): 832 bytes measured for a 56-byte
+ * payload on loopback (Linux 6.18), rounded up for IPv6 and other drivers.
+ */
+const REPLY_TRUESIZE = 1024;
+const RCVBUF_FLOOR = 256 << 10;
+const RCVBUF_CAP = 64 << 20;
+
+/**
+ * SO_RCVBUF for a sweep: room for every reply that can be in flight — all of them at rate 0,
+ * else `rate` × (timeout + 1 s of the agent being busy elsewhere) — at {@link REPLY_TRUESIZE}.
+ * The kernel doubles what it is given (its own overhead), which is our headroom. Floor 256 KiB,
+ * cap 64 MiB (a /16 at full speed; without CAP_NET_ADMIN net.core.rmem_max caps it lower).
+ */
+export function receiveBufferFor(hosts: number, rate: number, timeoutMs: number): number {
+  const inFlight = rate > 0 ? Math.min(hosts, Math.ceil((rate * (timeoutMs + 1000)) / 1000)) : hosts;
+  return Math.min(RCVBUF_CAP, Math.max(RCVBUF_FLOOR, inFlight * REPLY_TRUESIZE));
+}
 /** Echo payload bytes: small, like fping's default 56 would only cost bandwidth here. */
 const PAYLOAD = 56;
 
@@ -98,12 +126,22 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
     if (received === total) wake?.();
   };
 
-  const sock = openSocket(fam, onPackets);
+  const wantBuffer = o.receiveBufferBytes ?? receiveBufferFor(total, rate, timeoutMs);
+  const pace = o.paceToReceiveBuffer ?? true;
+  const sock = openSocket(fam, id, wantBuffer, onPackets);
   const raw = sock.mode === 'raw';
+  // The kernel reports twice what SO_RCVBUF was given; less means rmem_max capped it (no CAP_NET_ADMIN).
+  const gotBuffer = sock.receiveStats().bufferBytes / 2;
+  const notes = [
+    ...(sock.mode === 'dgram' ? ['unprivileged ICMP datagram socket'] : []),
+    ...(o.receiveBufferBytes === undefined && gotBuffer < wantBuffer
+      ? [`receive buffer capped at ${Math.round(gotBuffer / 1024)} KiB of ${Math.round(wantBuffer / 1024)} KiB (net.core.rmem_max): replies may be dropped at this rate`]
+      : []),
+  ];
   emit({
     type: 'start', agent, target, measurement: 'probe', address: prefix.text, family: fam, protocol: 'icmp',
     params: { rate, timeoutMs, hosts: total },
-    ...(sock.mode === 'dgram' ? { note: 'unprivileged ICMP datagram socket' } : {}),
+    ...(notes.length ? { note: notes.join('; ') } : {}),
   });
 
   // One template; per packet only the sequence and (IPv4) the checksum change — the checksum
@@ -144,6 +182,21 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
         }
       }
       n = Math.min(n, total - sent);
+      // Send no more than the receive buffer has room for: nearby hosts answer within the send
+      // call, and a small buffer (no CAP_NET_ADMIN: net.core.rmem_max) would overflow within
+      // one chunk. When the receive side is behind (the loop was busy, or the CPU went to
+      // others), wait for it to read.
+      if (pace) {
+        const rx = sock.receiveStats();
+        if (rx.bufferBytes > 0) {
+          const room = Math.floor((rx.bufferBytes - rx.queuedBytes) / REPLY_TRUESIZE);
+          if (room < 1) {
+            await sleep(1);
+            continue;
+          }
+          n = Math.min(n, room);
+        }
+      }
       const batch = [];
       for (let i = sent; i < sent + n; i++) batch.push(packetFor(i, i - sent));
       let r;
@@ -178,6 +231,9 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
   } finally {
     sock.close();
   }
+  // Replies the kernel dropped because the receive buffer was full (read at close: drops can
+  // happen after the last packet that got in, which no SO_RXQ_OVFL cmsg would tell).
+  const kernelDrops = sock.drops;
 
   const rtts: number[] = [];
   for (let i = 0; i < total; i++) {
@@ -190,14 +246,18 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
     durationMs: roundMs(performance.now() - started),
     hostsUp: received,
     hostsTotal: total,
+    kernelDrops,
   });
 }
 
-/** A raw socket that wakes only for echo replies; without CAP_NET_RAW, an ICMP datagram socket. */
-function openSocket(fam: 4 | 6, onPackets: (p: RawPacket[]) => void): RawSocket {
-  const common = { family: fam, protocol: 'icmp' as const, onPackets, receiveBufferBytes: RCVBUF, sendBufferBytes: 4 << 20, recvTtl: false };
+/**
+ * A raw socket that wakes only for echo replies carrying our identifier (ICMP type filter plus a
+ * BPF filter); without CAP_NET_RAW, an ICMP datagram socket (the kernel filters those itself).
+ */
+function openSocket(fam: 4 | 6, id: number, receiveBufferBytes: number, onPackets: (p: RawPacket[]) => void): RawSocket {
+  const common = { family: fam, protocol: 'icmp' as const, onPackets, receiveBufferBytes, sendBufferBytes: 4 << 20, recvTtl: false };
   try {
-    return RawSocket.open({ ...common, mode: 'raw', icmpFilter: fam === 4 ? [0] : [129] });
+    return RawSocket.open({ ...common, mode: 'raw', icmpFilter: fam === 4 ? [0] : [129], echoIdentifiers: { first: id } });
   } catch (err) {
     if (!(err instanceof MeshprobeError) || err.code !== ErrorCode.NoPermission) throw err;
     return RawSocket.open({ ...common, mode: 'dgram' });

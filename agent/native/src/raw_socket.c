@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <linux/errqueue.h>
 #include <linux/filter.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
@@ -42,8 +43,10 @@ struct icmp_filter {
 /* Largest IP datagram: every packet fits, whatever payload size a caller picks. */
 #define PKT_MAX 65536
 #define CTRL_MAX 512
-/* recvmmsg rounds per poll wake-up before yielding back to the loop (fairness). */
-#define MAX_ROUNDS 16
+/* A poll wake-up drains the queue until EAGAIN: a sweep's replies keep arriving while JS runs,
+ * and whatever is left when a measurement ends is lost. The cap (65,536 packets) only bounds
+ * one wake-up under a flood, for fairness with the rest of the loop. */
+#define MAX_ROUNDS 1024
 
 enum { MODE_RAW = 0, MODE_DGRAM = 1 };
 enum { PROTO_ICMP = 0, PROTO_UDP = 1, PROTO_TCP = 2 };
@@ -62,6 +65,11 @@ typedef struct sock_s {
   napi_ref callback;
   napi_ref resource;
   napi_async_context actx;
+  /* Receive health (see "receive health" below): the kernel's cumulative drop count, as last
+   * seen in an SO_RXQ_OVFL cmsg or SO_MEMINFO, and the figures snapshotted at close(). */
+  uint32_t rx_drops;
+  int rx_have_meminfo;
+  uint32_t rx_meminfo[SK_MEMINFO_VARS];
 } sock_t;
 
 static int64_t epoch_ns = 0;
@@ -214,6 +222,78 @@ static void set_str(napi_env env, napi_value obj, const char *name, const char *
   napi_set_named_property(env, obj, name, v);
 }
 
+/* ---------- receive health: drop count, buffer use, echo-identifier filter ---------- */
+
+/* SO_RXQ_OVFL: each received packet carries (cmsg) how many packets the kernel dropped on this
+ * socket so far because its receive buffer was full. */
+static int enable_drop_count(int fd) {
+  int on = 1;
+  return setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on) == 0;
+}
+
+static void note_drop_count(sock_t *s, struct cmsghdr *c) {
+  uint32_t v;
+  if (c->cmsg_len < CMSG_LEN(sizeof v)) return;
+  memcpy(&v, CMSG_DATA(c), sizeof v);
+  /* Cumulative, so the latest is the largest (modulo 2^32, which a sweep never wraps). */
+  if ((int32_t)(v - s->rx_drops) > 0) s->rx_drops = v;
+}
+
+/* SO_MEMINFO: the live counters (bytes queued, buffer size, drops). The cmsg alone cannot tell
+ * drops that happened after the last packet that got in, which is how a full buffer ends. */
+static int read_meminfo(sock_t *s) {
+  uint32_t mem[SK_MEMINFO_VARS];
+  socklen_t len = sizeof mem;
+  if (s->fd < 0) return s->rx_have_meminfo;
+  memset(mem, 0, sizeof mem);
+  if (getsockopt(s->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0) return s->rx_have_meminfo;
+  memcpy(s->rx_meminfo, mem, sizeof mem);
+  s->rx_have_meminfo = 1;
+  if ((int32_t)(mem[SK_MEMINFO_DROPS] - s->rx_drops) > 0) s->rx_drops = mem[SK_MEMINFO_DROPS];
+  return 1;
+}
+
+/*
+ * A classic BPF filter, as iputils ping attaches: echo replies pass only when their identifier is
+ * one of ours (first .. first+count-1, modulo 2^16); everything else passes (ICMP errors, which
+ * the kernel's ICMP type filter narrows). A raw ICMP socket otherwise gets a copy of every echo
+ * reply on the host: another program's sweep would cost us CPU and fill our receive buffer.
+ * IPv4 raw sockets see the IP header first (X = its length); IPv6 raw sockets start at ICMPv6.
+ */
+static int attach_echo_filter(int fd, int fam, uint32_t first, uint32_t count) {
+  struct sock_filter code[] = {
+      fam == 4 ? (struct sock_filter)BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0) : (struct sock_filter)BPF_STMT(BPF_LDX | BPF_IMM, 0),
+      BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),                       /* A = ICMP type */
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, fam == 4 ? 0 : 129, 1, 0), /* echo reply? */
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),                       /* no: pass */
+      BPF_STMT(BPF_LD | BPF_H | BPF_IND, 4),                       /* A = identifier */
+      BPF_STMT(BPF_ALU | BPF_SUB | BPF_K, first),
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xffff),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, count, 1, 0),            /* not ours? */
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),                       /* ours: pass */
+      BPF_STMT(BPF_RET | BPF_K, 0),                                /* someone else's: drop */
+  };
+  struct sock_fprog prog = {(unsigned short)(sizeof code / sizeof code[0]), code};
+  return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
+}
+
+/* receiveStats(handle) → {drops, queuedBytes, bufferBytes}: drops counts packets the kernel
+ * dropped because the receive buffer was full (cumulative); after close(), the last figures. */
+static napi_value js_receive_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], obj;
+  sock_t *s;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  s = argc ? get_sock(env, argv[0]) : NULL;
+  if (!s) return throw_type(env, "not a socket handle");
+  if (!s->closed) read_meminfo(s);
+  napi_create_object(env, &obj);
+  set_num(env, obj, "drops", s->rx_drops);
+  set_num(env, obj, "queuedBytes", s->closed || !s->rx_have_meminfo ? 0 : s->rx_meminfo[SK_MEMINFO_RMEM_ALLOC]);
+  set_num(env, obj, "bufferBytes", s->rx_have_meminfo ? s->rx_meminfo[SK_MEMINFO_RCVBUF] : 0);
+  return obj;
+}
+
 /* ---------- receive path ---------- */
 
 static void on_poll(uv_poll_t *h, int status, int events);
@@ -269,6 +349,8 @@ static napi_value packet_value(napi_env env, sock_t *s, struct mmsghdr *m, int64
     } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
                (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
       ee = (struct sock_extended_err *)CMSG_DATA(c);
+    } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+      note_drop_count(s, c);
     }
   }
   set_num(env, obj, "time", to_ms(t ? t : fallback_ns));
@@ -347,7 +429,6 @@ static void drain(sock_t *s, int errq) {
     }
     if (n == 0) return;
     if (!deliver(s, n, errq, now_ns())) return;
-    if (n < BATCH) return;
   }
 }
 
@@ -387,6 +468,7 @@ static void on_handle_closed(uv_handle_t *h) {
 
 static void do_close(napi_env env, sock_t *s) {
   if (s->closed) return;
+  read_meminfo(s); /* the last receive figures, for receiveStats() after close */
   s->closed = 1;
   s->polling = 0;
   if (s->callback) {
@@ -427,7 +509,8 @@ static int apply_int_opt(int fd, int level, int name, int value) {
  * open(family: 4|6, protocol: 'icmp'|'udp'|'tcp', mode: 'raw'|'dgram', onPackets, options?)
  *   options: { recvTtl?: bool, recvErr?: bool, checksumOffset?: int, receiveBufferBytes?: int,
  *              sendBufferBytes?: int, device?: string, icmpFilter?: number[] (types to pass),
- *              pmtu?: 'want'|'do'|'dont'|'probe', ttl?: int (default unicast TTL) }
+ *              pmtu?: 'want'|'do'|'dont'|'probe', ttl?: int (default unicast TTL),
+ *              echoIdFirst?: int, echoIdCount?: int (raw ICMP: pass only our echo replies) }
  * → external handle
  */
 static napi_value js_open(napi_env env, napi_callback_info info) {
@@ -469,6 +552,11 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     int e = errno;
     close(fd);
     return throw_errno(env, "setsockopt(SO_TIMESTAMPNS)", e);
+  }
+  if (!enable_drop_count(fd)) {
+    int e = errno;
+    close(fd);
+    return throw_errno(env, "setsockopt(SO_RXQ_OVFL)", e);
   }
 
 #define OPT_FAIL(what)         \
@@ -564,6 +652,16 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
         }
         if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f) != 0) OPT_FAIL("setsockopt(ICMP6_FILTER)");
       }
+    }
+    if ((v = get_prop(env, opts, "echoIdFirst"))) {
+      napi_value cv = get_prop(env, opts, "echoIdCount");
+      int count = 1;
+      if (!get_int(env, v, &x) || x < 0 || x > 0xffff || (cv && (!get_int(env, cv, &count) || count < 1 || count > 0xffff)) ||
+          type != SOCK_RAW || proto != PROTO_ICMP) {
+        close(fd);
+        return throw_type(env, "echoIdentifiers is {first: 0..65535, count?: 1..65535}, for raw ICMP sockets");
+      }
+      if (!attach_echo_filter(fd, fam, (uint32_t)x, (uint32_t)count)) OPT_FAIL("setsockopt(SO_ATTACH_FILTER)");
     }
   }
 #undef OPT_FAIL
@@ -876,7 +974,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   } fns[] = {
       {"open", js_open},   {"send", js_send},         {"sendBatch", js_send_batch},
       {"bind", js_bind},   {"localAddress", js_local_address}, {"ref", js_ref},
-      {"close", js_close}, {"now", js_now},
+      {"close", js_close}, {"now", js_now},       {"receiveStats", js_receive_stats},
   };
   napi_value v;
   if (!epoch_ns) epoch_ns = now_ns();
