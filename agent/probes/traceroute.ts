@@ -4,7 +4,9 @@
  *
  * Every TTL is probed in parallel (a sliding window of probes, TTL-major, so the destination's
  * ICMP rate limit spends its burst on the lowest TTLs); per-packet TTLs travel as cmsg on one
- * socket. Replies are matched by what the ICMP error quotes back (ICMP id/seq, UDP destination
+ * socket. Probes leave one per event-loop turn (see {@link probePacer}), each with its own send
+ * time read right before its sendmsg, as ping's are, and replies carry the kernel's receive
+ * stamp: an RTT is the probe's own, not its place in a burst. Replies are matched by what the ICMP error quotes back (ICMP id/seq, UDP destination
  * port, TCP sequence number), so responders that differ per probe (ECMP) stay apart. Hops are
  * emitted in TTL order as soon as each is complete, and none beyond the first TTL on which the
  * destination answered.
@@ -72,6 +74,8 @@ interface Answer {
 interface Probe {
   index: number;
   ttl: number;
+  /** Left (or was refused); until then it waits in the pacer and has no send time. */
+  sent: boolean;
   sentAt: number;
   deadline: number;
   done: boolean;
@@ -104,6 +108,56 @@ export function unreachableAnnotation(family: 4 | 6, code: number, mtu?: number)
   }
 }
 
+/** Probes waiting to leave, sent one per event-loop turn. */
+export interface ProbePacer<T> {
+  /** Queues probes; the first leaves now unless one already left in this turn. */
+  enqueue(items: T[]): void;
+  /** Queued and not yet sent. */
+  readonly waiting: number;
+  /** Drops what is queued; nothing is sent after this. */
+  stop(): void;
+}
+
+/**
+ * Paces a burst: `send` is called for one item, then the next waits for the following turn of
+ * the event loop (setImmediate runs after the poll phase), so the answer to one probe is read,
+ * and its kernel work done, before the next probe leaves — probes do not queue behind each
+ * other in the stack, and a burst costs a few µs per probe instead of sharing one send time.
+ * `send` returns false for an item it skipped (no turn is spent on it).
+ */
+export function probePacer<T>(send: (item: T) => boolean): ProbePacer<T> {
+  const queue: T[] = [];
+  let spent = false; // one item left in this turn
+  let stopped = false;
+  const next = () => {
+    spent = false;
+    if (!stopped) sendOne();
+  };
+  const sendOne = () => {
+    while (queue.length && !stopped) {
+      if (send(queue.shift()!)) {
+        spent = true;
+        setImmediate(next);
+        return;
+      }
+    }
+  };
+  return {
+    enqueue(items) {
+      if (stopped) return;
+      queue.push(...items);
+      if (!spent) sendOne();
+    },
+    get waiting() {
+      return queue.length;
+    },
+    stop() {
+      stopped = true;
+      queue.length = 0;
+    },
+  };
+}
+
 /** Runs one traceroute and emits start, hop… and summary. Throws only when a socket cannot open. */
 export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Promise<void> {
   const p = tracerouteParams(spec);
@@ -123,7 +177,8 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
   let tcpHold: Server | undefined;
   let srcPort = 0;
   let srcAddr = '';
-  let send: (pr: Probe[]) => number[];
+  /** Sends one probe; returns its send time (read in the addon right before sendmsg); throws the kernel's refusal. */
+  let send: (pr: Probe) => number;
 
   const onIcmp = (batch: RawPacket[]) => {
     for (const pkt of batch) {
@@ -185,7 +240,7 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
     // Lower TTLs that are still silent now get "near" deadlines (see NEAR_FACTOR).
     const near = Math.max(NEAR_FACTOR * pr.answer.rttMs, NEAR_FLOOR_MS);
     for (const q of probes) {
-      if (q.ttl >= pr.ttl || q.done) continue;
+      if (q.ttl >= pr.ttl || q.done || !q.sent) continue;
       q.deadline = Math.min(q.deadline, q.sentAt + near);
     }
     wake();
@@ -201,14 +256,8 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
       });
       const payload = new Uint8Array(p.size);
       sockets.push(icmp);
-      send = (batch) => {
-        const out = batch.map((pr) => ({
-          data: buildEchoRequest({ family: fam, identifier: id, sequence: (seqBase + pr.index) & 0xffff, payload }),
-          address: dst,
-          ttl: pr.ttl,
-        }));
-        return icmp.sendBatch(out).times;
-      };
+      send = (pr) =>
+        icmp.send(buildEchoRequest({ family: fam, identifier: id, sequence: (seqBase + pr.index) & 0xffff, payload }), dst, { ttl: pr.ttl });
     } else {
       const icmp = RawSocket.open({
         family: fam, protocol: 'icmp', mode: 'raw', onPackets: onIcmp, receiveBufferBytes: 1 << 20,
@@ -223,8 +272,7 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
         sockets.push(udp);
         udp.bind(fam === 4 ? '0.0.0.0' : '::', 0);
         srcPort = udp.localAddress().port;
-        send = (batch) =>
-          udp.sendBatch(batch.map((pr) => ({ data: payload, address: dst, port: p.port + pr.index, ttl: pr.ttl }))).times;
+        send = (pr) => udp.send(payload, dst, { port: p.port + pr.index, ttl: pr.ttl });
       } else {
         srcAddr = await sourceAddressFor(dst, fam);
         // Hold the source port with a listener: the port is ours, and the SYN-ACKs our raw
@@ -235,12 +283,8 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
         srcPort = (tcpHold.address() as { port: number }).port;
         const tcp = RawSocket.open({ family: fam, protocol: 'tcp', mode: 'raw', onPackets: onTcp, recvTtl: false, receiveBufferBytes: 1 << 20 });
         sockets.push(tcp);
-        send = (batch) =>
-          tcp.sendBatch(batch.map((pr) => ({
-            data: buildTcpSyn({ srcPort, dstPort: p.port, seq: (tcpSeqBase + pr.index) >>> 0 }, { src: srcAddr, dst }),
-            address: dst,
-            ttl: pr.ttl,
-          }))).times;
+        send = (pr) =>
+          tcp.send(buildTcpSyn({ srcPort, dstPort: p.port, seq: (tcpSeqBase + pr.index) >>> 0 }, { src: srcAddr, dst }), dst, { ttl: pr.ttl });
       }
     }
   } catch (err) {
@@ -316,6 +360,27 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
   // Sending and deadlines.
   let next = 0;
   const windowProbes = WINDOW_HOPS * p.queries;
+  const pacer = probePacer<Probe>((pr) => {
+    if (pr.done || finished || ctx.signal.aborted) {
+      // Beyond the destination by now, or the run ended: it never leaves.
+      pr.sent = true;
+      pr.sentAt = rawNow();
+      pr.done = true;
+      return false;
+    }
+    pr.sent = true;
+    try {
+      const t = send(pr);
+      pr.sentAt = t;
+      pr.deadline = t + p.timeoutMs;
+    } catch {
+      // Refused locally (e.g. no route, a full send buffer): counts as lost.
+      pr.sentAt = rawNow();
+      pr.done = true;
+      wake();
+    }
+    return true;
+  });
   const pump = () => {
     const now = rawNow();
     for (const pr of probes) {
@@ -330,31 +395,12 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
     while (!ctx.signal.aborted && next < total && inflight + batch.length < windowProbes) {
       const ttl = Math.floor(next / p.queries) + 1;
       if (destTtl !== undefined && ttl > destTtl) break;
-      const pr: Probe = { index: next, ttl, sentAt: 0, deadline: Infinity, done: false };
+      const pr: Probe = { index: next, ttl, sent: false, sentAt: 0, deadline: Infinity, done: false };
       probes.push(pr);
       batch.push(pr);
       next++;
     }
-    if (batch.length) {
-      let times: number[] = [];
-      try {
-        times = send(batch);
-      } catch {
-        times = [];
-      }
-      for (let i = 0; i < batch.length; i++) {
-        const pr = batch[i]!;
-        const t = times[i];
-        if (t === undefined || Number.isNaN(t)) {
-          // Refused locally (e.g. no route): counts as lost, and sending the rest is pointless.
-          pr.sentAt = rawNow();
-          pr.done = true;
-        } else {
-          pr.sentAt = t;
-          pr.deadline = t + p.timeoutMs;
-        }
-      }
-    }
+    if (batch.length) pacer.enqueue(batch);
     flush();
     const allSent = next >= total || (destTtl !== undefined && Math.floor(next / p.queries) + 1 > destTtl);
     const lastTtl = destTtl ?? p.maxHops;
@@ -368,6 +414,7 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
       pump();
       if (finished) {
         settled = true;
+        pacer.stop();
         clearInterval(timer);
         ctx.signal.removeEventListener('abort', tick);
         resolve();
