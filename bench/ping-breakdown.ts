@@ -10,15 +10,20 @@
  * Only "send stamp → reply stamp" is in the RTT. The other spans are printed to show what
  * would be in it if the send time were read in JS, or the receive time in user space. A
  * back-to-back run (no idle between probes) of both tools shows what waking from 5 ms of idle
- * costs the kernel path itself.
+ * costs the kernel path itself, and bench/kernel-split.c (built here with the system C compiler)
+ * splits that kernel path at the kernel's transmit stamp (SO_TIMESTAMPING, TX software).
  *
  *   node bench/ping-breakdown.ts [--count 200] [--interval-ms 5] [--rounds 3] [--json]
  */
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { IcmpSocketPool } from '../agent/icmp-socket-pool.ts';
 import { RawSocket, rawNow } from '../agent/raw-socket.ts';
 import { buildEchoRequest, echoPayload, parseIcmp } from '../shared/icmp-packet.ts';
-import { iputilsPing, meshprobePing } from './ping-runners.ts';
+import { iputilsPing, meshprobePing, runCommand } from './ping-runners.ts';
 
 const { values } = parseArgs({
   options: {
@@ -145,6 +150,35 @@ async function minimal(n: number, gapMs: number): Promise<number> {
   return us(median(rtts));
 }
 
+interface KernelSplit {
+  probes: number;
+  userToTxUs: number;
+  txToRxUs: number;
+  rttUs: number;
+  sendmsgUs: number;
+}
+
+/** Builds bench/kernel-split.c; undefined (with the reason on stderr) when there is no C compiler. */
+async function buildKernelSplit(): Promise<string | undefined> {
+  const out = join(tmpdir(), `meshprobe-kernel-split-${process.pid}`);
+  const src = fileURLToPath(new URL('./kernel-split.c', import.meta.url));
+  try {
+    const r = await runCommand('cc', ['-O2', '-o', out, src]);
+    if (r.code === 0) return out;
+    process.stderr.write(`kernel-split: cc failed: ${r.err.trim().split('\n')[0]}\n`);
+  } catch (err) {
+    process.stderr.write(`kernel-split: no C compiler (${(err as Error).message})\n`);
+  }
+  return undefined;
+}
+
+async function kernelSplit(bin: string | undefined, n: number, gapMs: number): Promise<KernelSplit | undefined> {
+  if (!bin) return undefined;
+  const r = await runCommand(bin, [String(n), String(Math.round(gapMs * 1000)), target]);
+  if (r.code !== 0) return undefined;
+  return JSON.parse(r.out.trim()) as KernelSplit;
+}
+
 const say = (s: string) => {
   if (!values.json) process.stdout.write(s + '\n');
 };
@@ -152,19 +186,25 @@ const f = (x: number) => `${x.toFixed(1)} µs`;
 const sg = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} µs`;
 
 say(`ping ${target}: ${count} requests ${intervalMs} ms apart, ${rounds} alternating rounds (meshprobe ping, iputils, instrumented path)`);
-const per: { meshprobeUs: number; iputilsUs: number; diffUs: number; spans: Spans; minimalUs: number }[] = [];
+const per: { meshprobeUs: number; iputilsUs: number; diffUs: number; spans: Spans; minimalUs: number; kernel?: KernelSplit }[] = [];
+const splitBin = await buildKernelSplit();
 for (let r = 0; r < rounds; r++) {
   const m = await meshprobePing(target, count, intervalMs);
   const p = await iputilsPing(target, count, intervalMs);
   const spans = await instrumented(count, intervalMs);
   const minimalUs = await minimal(count, intervalMs);
-  const row = { meshprobeUs: us(m.p50Ms ?? NaN), iputilsUs: us(p.p50Ms ?? NaN), diffUs: us((m.p50Ms ?? NaN) - (p.p50Ms ?? NaN)), spans, minimalUs };
+  const kernel = await kernelSplit(splitBin, count, intervalMs);
+  const row = { meshprobeUs: us(m.p50Ms ?? NaN), iputilsUs: us(p.p50Ms ?? NaN), diffUs: us((m.p50Ms ?? NaN) - (p.p50Ms ?? NaN)), spans, minimalUs, ...(kernel ? { kernel } : {}) };
   per.push(row);
   say(`  round ${r + 1}: meshprobe ${f(row.meshprobeUs)}  iputils ${f(row.iputilsUs)}  diff ${sg(row.diffUs)}  (instrumented ${f(spans.rttUs)}, minimal send ${f(minimalUs)})`);
 }
 // Back to back: no idle between probes (iputils -i 0 as root; meshprobe one per loop turn).
 const b2bMesh = await instrumented(count, 0);
 const b2bIputils = await iputilsPing(target, count, 0);
+const b2bKernel = await kernelSplit(splitBin, count, 0);
+if (splitBin) rmSync(splitBin, { force: true });
+const kernels = per.map((x) => x.kernel).filter((x): x is KernelSplit => !!x);
+const kmid = (k: keyof KernelSplit) => median(kernels.map((x) => x[k]));
 const mid = (k: keyof Spans) => median(per.map((x) => x.spans[k]));
 const result = {
   bench: 'ping-breakdown',
@@ -184,7 +224,8 @@ const result = {
     syscallUs: mid('syscallUs'),
     loopToReplyUs: mid('loopToReplyUs'),
   },
-  backToBack: { meshprobeRttUs: b2bMesh.rttUs, meshprobeSyscallUs: b2bMesh.syscallUs, iputilsUs: us(b2bIputils.p50Ms ?? NaN) },
+  backToBack: { meshprobeRttUs: b2bMesh.rttUs, meshprobeSyscallUs: b2bMesh.syscallUs, iputilsUs: us(b2bIputils.p50Ms ?? NaN), ...(b2bKernel ? { kernel: b2bKernel } : {}) },
+  ...(kernels.length ? { kernel: { userToTxUs: kmid('userToTxUs'), txToRxUs: kmid('txToRxUs'), rttUs: kmid('rttUs') } } : {}),
 };
 say(`median of the per-round differences (meshprobe − iputils): ${sg(result.medianDiffUs)} (design: ≤ 10 µs, aim ≤ 2 µs)`);
 say('breakdown of one probe (medians over the rounds, instrumented path):');
@@ -196,4 +237,10 @@ say(`  reply stamp → JS handler                      ${f(result.spans.loopToRe
 say(`  same kernel path after the least JS (pre-built packets, one send per timer): ${f(result.minimalUs)} RTT, ${sg(result.spans.rttUs - result.minimalUs)} vs the ping path`);
 say(`back to back (no idle): meshprobe RTT ${f(result.backToBack.meshprobeRttUs)}, iputils ${f(result.backToBack.iputilsUs)}; ` +
   `waking from ${intervalMs} ms of idle adds ${f(result.spans.rttUs - result.backToBack.meshprobeRttUs)} (meshprobe) and ${f(result.iputilsUs - result.backToBack.iputilsUs)} (iputils) to the kernel path`);
+if (result.kernel && b2bKernel) {
+  say(`kernel path, split at the TX stamp (bench/kernel-split.c, iputils' way of pinging), after ${intervalMs} ms idle → back to back:`);
+  say(`  user send stamp → TX stamp (syscall entry, IP output)   ${f(result.kernel.userToTxUs)} → ${f(b2bKernel.userToTxUs)}`);
+  say(`  TX stamp → reply stamp (request in, echo reply built)    ${f(result.kernel.txToRxUs)} → ${f(b2bKernel.txToRxUs)}`);
+  say(`  RTT                                                      ${f(result.kernel.rttUs)} → ${f(b2bKernel.rttUs)}`);
+}
 if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
