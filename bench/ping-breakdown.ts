@@ -7,7 +7,9 @@
  *   due ─(timer lateness)→ wake ─(JS + N-API before the stamp)→ send stamp ─(sendmsg … reply
  *   stamped by the kernel)→ reply stamp ─(reply waits for the loop)→ JS sees the reply
  *
- * Only "send stamp → reply stamp" is in the RTT. The other spans are printed to show what
+ * (the instrumented copy waits in a timer, as ping did before it learnt iputils' habit of waiting
+ * awake below a 10 ms interval; ping itself now waits awake). Only "send stamp → reply stamp" is
+ * in the RTT. The other spans are printed to show what
  * would be in it if the send time were read in JS, or the receive time in user space. A
  * back-to-back run (no idle between probes) of both tools shows what waking from 5 ms of idle
  * costs the kernel path itself, and bench/kernel-split.c (built here with the system C compiler)
@@ -172,9 +174,9 @@ async function buildKernelSplit(): Promise<string | undefined> {
   return undefined;
 }
 
-async function kernelSplit(bin: string | undefined, n: number, gapMs: number): Promise<KernelSplit | undefined> {
+async function kernelSplit(bin: string | undefined, n: number, gapMs: number, wait: 'sleep' | 'spin' = 'sleep'): Promise<KernelSplit | undefined> {
   if (!bin) return undefined;
-  const r = await runCommand(bin, [String(n), String(Math.round(gapMs * 1000)), target]);
+  const r = await runCommand(bin, [String(n), String(Math.round(gapMs * 1000)), target, wait]);
   if (r.code !== 0) return undefined;
   return JSON.parse(r.out.trim()) as KernelSplit;
 }
@@ -186,7 +188,7 @@ const f = (x: number) => `${x.toFixed(1)} µs`;
 const sg = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} µs`;
 
 say(`ping ${target}: ${count} requests ${intervalMs} ms apart, ${rounds} alternating rounds (meshprobe ping, iputils, instrumented path)`);
-const per: { meshprobeUs: number; iputilsUs: number; diffUs: number; spans: Spans; minimalUs: number; kernel?: KernelSplit }[] = [];
+const per: { meshprobeUs: number; iputilsUs: number; diffUs: number; spans: Spans; minimalUs: number; kernel?: KernelSplit; kernelSpin?: KernelSplit }[] = [];
 const splitBin = await buildKernelSplit();
 for (let r = 0; r < rounds; r++) {
   const m = await meshprobePing(target, count, intervalMs);
@@ -194,7 +196,11 @@ for (let r = 0; r < rounds; r++) {
   const spans = await instrumented(count, intervalMs);
   const minimalUs = await minimal(count, intervalMs);
   const kernel = await kernelSplit(splitBin, count, intervalMs);
-  const row = { meshprobeUs: us(m.p50Ms ?? NaN), iputilsUs: us(p.p50Ms ?? NaN), diffUs: us((m.p50Ms ?? NaN) - (p.p50Ms ?? NaN)), spans, minimalUs, ...(kernel ? { kernel } : {}) };
+  const kernelSpin = await kernelSplit(splitBin, count, intervalMs, 'spin');
+  const row = {
+    meshprobeUs: us(m.p50Ms ?? NaN), iputilsUs: us(p.p50Ms ?? NaN), diffUs: us((m.p50Ms ?? NaN) - (p.p50Ms ?? NaN)), spans, minimalUs,
+    ...(kernel ? { kernel } : {}), ...(kernelSpin ? { kernelSpin } : {}),
+  };
   per.push(row);
   say(`  round ${r + 1}: meshprobe ${f(row.meshprobeUs)}  iputils ${f(row.iputilsUs)}  diff ${sg(row.diffUs)}  (instrumented ${f(spans.rttUs)}, minimal send ${f(minimalUs)})`);
 }
@@ -205,6 +211,7 @@ const b2bKernel = await kernelSplit(splitBin, count, 0);
 if (splitBin) rmSync(splitBin, { force: true });
 const kernels = per.map((x) => x.kernel).filter((x): x is KernelSplit => !!x);
 const kmid = (k: keyof KernelSplit) => median(kernels.map((x) => x[k]));
+const spinRtt = median(per.map((x) => x.kernelSpin?.rttUs ?? NaN));
 const mid = (k: keyof Spans) => median(per.map((x) => x.spans[k]));
 const result = {
   bench: 'ping-breakdown',
@@ -225,22 +232,24 @@ const result = {
     loopToReplyUs: mid('loopToReplyUs'),
   },
   backToBack: { meshprobeRttUs: b2bMesh.rttUs, meshprobeSyscallUs: b2bMesh.syscallUs, iputilsUs: us(b2bIputils.p50Ms ?? NaN), ...(b2bKernel ? { kernel: b2bKernel } : {}) },
-  ...(kernels.length ? { kernel: { userToTxUs: kmid('userToTxUs'), txToRxUs: kmid('txToRxUs'), rttUs: kmid('rttUs') } } : {}),
+  ...(kernels.length ? { kernel: { userToTxUs: kmid('userToTxUs'), txToRxUs: kmid('txToRxUs'), rttUs: kmid('rttUs'), spinRttUs: spinRtt } } : {}),
 };
 say(`median of the per-round differences (meshprobe − iputils): ${sg(result.medianDiffUs)} (design: ≤ 10 µs, aim ≤ 2 µs)`);
 say('breakdown of one probe (medians over the rounds, instrumented path):');
 say(`  timer fires vs due (libuv's ms clock; − early) ${f(result.spans.timerLateUs)}   not in the RTT`);
-say(`  callback → send stamp (JS, packet, N-API in)  ${f(result.spans.beforeStampUs)}   not in the RTT (of which the N-API call up to the stamp: ${f(result.spans.napiInUs)})`);
+say(`  callback → send stamp (JS, packet, N-API in)  ${f(result.spans.beforeStampUs)}   not in the RTT (of which in IcmpChannel.send — packet, bookkeeping, N-API — up to the stamp: ${f(result.spans.napiInUs)})`);
 say(`  send stamp → kernel reply stamp = RTT         ${f(result.spans.rttUs)}`);
 say(`  send stamp → sendmsg returned to JS           ${f(result.spans.syscallUs)}   (on loopback the reply is stamped inside this call)`);
 say(`  reply stamp → JS handler                      ${f(result.spans.loopToReplyUs)}   not in the RTT (would be, with a user-space receive time)`);
 say(`  same kernel path after the least JS (pre-built packets, one send per timer): ${f(result.minimalUs)} RTT, ${sg(result.spans.rttUs - result.minimalUs)} vs the ping path`);
 say(`back to back (no idle): meshprobe RTT ${f(result.backToBack.meshprobeRttUs)}, iputils ${f(result.backToBack.iputilsUs)}; ` +
-  `waking from ${intervalMs} ms of idle adds ${f(result.spans.rttUs - result.backToBack.meshprobeRttUs)} (meshprobe) and ${f(result.iputilsUs - result.backToBack.iputilsUs)} (iputils) to the kernel path`);
+  `a ${intervalMs} ms gap adds ${f(result.spans.rttUs - result.backToBack.meshprobeRttUs)} (meshprobe's path asleep in a timer) and ${f(result.iputilsUs - result.backToBack.iputilsUs)} (iputils, awake) to the kernel path`);
 if (result.kernel && b2bKernel) {
   say(`kernel path, split at the TX stamp (bench/kernel-split.c, iputils' way of pinging), after ${intervalMs} ms idle → back to back:`);
   say(`  user send stamp → TX stamp (syscall entry, IP output)   ${f(result.kernel.userToTxUs)} → ${f(b2bKernel.userToTxUs)}`);
   say(`  TX stamp → reply stamp (request in, echo reply built)    ${f(result.kernel.txToRxUs)} → ${f(b2bKernel.txToRxUs)}`);
   say(`  RTT                                                      ${f(result.kernel.rttUs)} → ${f(b2bKernel.rttUs)}`);
+  say(`  RTT waiting awake (sched_yield + recvmsg, as iputils below 10 ms) instead of asleep: ${f(spinRtt)} (${sg(spinRtt - result.kernel.rttUs)})`);
 }
+say(`meshprobe's ping path asleep in a timer between probes (instrumented): ${f(result.spans.rttUs)}; ping itself (awake below 10 ms): ${f(result.meshprobeUs)} (${sg(result.meshprobeUs - result.spans.rttUs)})`);
 if (values.json) process.stdout.write(JSON.stringify(result) + '\n');

@@ -59,6 +59,7 @@ const benches: Bench[] = [
       ['  of which: send stamp → kernel reply stamp (the RTT)', us(r.spans.rttUs / 1000), '', '', ''],
       ['  outside the RTT: timer callback → send stamp (JS, N-API)', us(r.spans.beforeStampUs / 1000), '', '', ''],
       ['  outside the RTT: reply stamp → JS handler', us(r.spans.loopToReplyUs / 1000), '', '', ''],
+      ['  RTT of the same path asleep in a timer between probes', us(r.spans.rttUs / 1000), '', signed(r.spans.rttUs - r.meshprobeUs, 'µs vs awake'), ''],
       ['  RTT back to back (no idle between probes)', us(r.backToBack.meshprobeRttUs / 1000), `ping -i 0 ${us(r.backToBack.iputilsUs / 1000)}`, signed(r.backToBack.meshprobeRttUs - r.backToBack.iputilsUs, 'µs'), ''],
     ],
   },
