@@ -7,13 +7,14 @@
  *   due ─(timer lateness)→ wake ─(JS + N-API before the stamp)→ send stamp ─(sendmsg … reply
  *   stamped by the kernel)→ reply stamp ─(reply waits for the loop)→ JS sees the reply
  *
- * (the instrumented copy waits in a timer, as ping did before it learnt iputils' habit of waiting
- * awake below a 10 ms interval; ping itself now waits awake). Only "send stamp → reply stamp" is
- * in the RTT. The other spans are printed to show what
+ * Only "send stamp → reply stamp" is in the RTT. The other spans are printed to show what
  * would be in it if the send time were read in JS, or the receive time in user space. A
  * back-to-back run (no idle between probes) of both tools shows what waking from 5 ms of idle
  * costs the kernel path itself, and bench/kernel-split.c (built here with the system C compiler)
  * splits that kernel path at the kernel's transmit stamp (SO_TIMESTAMPING, TX software).
+ * iputils, below a 10 ms interval, waits awake (sched_yield + recvmsg) instead of sleeping: the
+ * C pinger and the instrumented path each run both ways, asleep and awake (polling every
+ * event-loop turn), to show what that habit is worth.
  *
  *   node bench/ping-breakdown.ts [--count 200] [--interval-ms 5] [--rounds 3] [--json]
  */
@@ -58,7 +59,7 @@ interface Spans {
 }
 
 /** The ping send path with the RawSocket clock read around each step; `gapMs` 0 = back to back. */
-async function instrumented(n: number, gapMs: number): Promise<Spans> {
+async function instrumented(n: number, gapMs: number, wait: 'sleep' | 'awake' = 'sleep'): Promise<Spans> {
   const pool = new IcmpSocketPool({ lingerMs: 0, mode: 'raw' });
   const { channel, release } = pool.acquire(4);
   const payload = echoPayload(56);
@@ -87,7 +88,9 @@ async function instrumented(n: number, gapMs: number): Promise<Spans> {
           after = rawNow();
           sentAt = ticket.sentAt;
         };
-        if (gapMs > 0) setTimeout(fire, Math.max(0, due - rawNow()));
+        const poll = () => (rawNow() >= due ? fire() : setImmediate(poll));
+        if (gapMs > 0 && wait === 'awake') setImmediate(poll);
+        else if (gapMs > 0) setTimeout(fire, Math.max(0, due - rawNow()));
         else setImmediate(fire);
       });
       rows.push(row);
@@ -188,21 +191,22 @@ const f = (x: number) => `${x.toFixed(1)} µs`;
 const sg = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} µs`;
 
 say(`ping ${target}: ${count} requests ${intervalMs} ms apart, ${rounds} alternating rounds (meshprobe ping, iputils, instrumented path)`);
-const per: { meshprobeUs: number; iputilsUs: number; diffUs: number; spans: Spans; minimalUs: number; kernel?: KernelSplit; kernelSpin?: KernelSplit }[] = [];
+const per: { meshprobeUs: number; iputilsUs: number; diffUs: number; spans: Spans; awakeUs: number; minimalUs: number; kernel?: KernelSplit; kernelSpin?: KernelSplit }[] = [];
 const splitBin = await buildKernelSplit();
 for (let r = 0; r < rounds; r++) {
   const m = await meshprobePing(target, count, intervalMs);
   const p = await iputilsPing(target, count, intervalMs);
   const spans = await instrumented(count, intervalMs);
+  const awakeUs = (await instrumented(count, intervalMs, 'awake')).rttUs;
   const minimalUs = await minimal(count, intervalMs);
   const kernel = await kernelSplit(splitBin, count, intervalMs);
   const kernelSpin = await kernelSplit(splitBin, count, intervalMs, 'spin');
   const row = {
-    meshprobeUs: us(m.p50Ms ?? NaN), iputilsUs: us(p.p50Ms ?? NaN), diffUs: us((m.p50Ms ?? NaN) - (p.p50Ms ?? NaN)), spans, minimalUs,
+    meshprobeUs: us(m.p50Ms ?? NaN), iputilsUs: us(p.p50Ms ?? NaN), diffUs: us((m.p50Ms ?? NaN) - (p.p50Ms ?? NaN)), spans, awakeUs, minimalUs,
     ...(kernel ? { kernel } : {}), ...(kernelSpin ? { kernelSpin } : {}),
   };
   per.push(row);
-  say(`  round ${r + 1}: meshprobe ${f(row.meshprobeUs)}  iputils ${f(row.iputilsUs)}  diff ${sg(row.diffUs)}  (instrumented ${f(spans.rttUs)}, minimal send ${f(minimalUs)})`);
+  say(`  round ${r + 1}: meshprobe ${f(row.meshprobeUs)}  iputils ${f(row.iputilsUs)}  diff ${sg(row.diffUs)}  (instrumented ${f(spans.rttUs)}, awake ${f(awakeUs)}, minimal send ${f(minimalUs)})`);
 }
 // Back to back: no idle between probes (iputils -i 0 as root; meshprobe one per loop turn).
 const b2bMesh = await instrumented(count, 0);
@@ -223,6 +227,7 @@ const result = {
   meshprobeUs: median(per.map((x) => x.meshprobeUs)),
   iputilsUs: median(per.map((x) => x.iputilsUs)),
   minimalUs: median(per.map((x) => x.minimalUs)),
+  awakeUs: median(per.map((x) => x.awakeUs)),
   spans: {
     timerLateUs: mid('timerLateUs'),
     beforeStampUs: mid('beforeStampUs'),
@@ -243,7 +248,7 @@ say(`  send stamp → sendmsg returned to JS           ${f(result.spans.syscallU
 say(`  reply stamp → JS handler                      ${f(result.spans.loopToReplyUs)}   not in the RTT (would be, with a user-space receive time)`);
 say(`  same kernel path after the least JS (pre-built packets, one send per timer): ${f(result.minimalUs)} RTT, ${sg(result.spans.rttUs - result.minimalUs)} vs the ping path`);
 say(`back to back (no idle): meshprobe RTT ${f(result.backToBack.meshprobeRttUs)}, iputils ${f(result.backToBack.iputilsUs)}; ` +
-  `a ${intervalMs} ms gap adds ${f(result.spans.rttUs - result.backToBack.meshprobeRttUs)} (meshprobe's path asleep in a timer) and ${f(result.iputilsUs - result.backToBack.iputilsUs)} (iputils, awake) to the kernel path`);
+  `a ${intervalMs} ms gap adds ${f(result.spans.rttUs - result.backToBack.meshprobeRttUs)} (meshprobe, asleep in a timer) and ${f(result.iputilsUs - result.backToBack.iputilsUs)} (iputils, awake) to the kernel path`);
 if (result.kernel && b2bKernel) {
   say(`kernel path, split at the TX stamp (bench/kernel-split.c, iputils' way of pinging), after ${intervalMs} ms idle → back to back:`);
   say(`  user send stamp → TX stamp (syscall entry, IP output)   ${f(result.kernel.userToTxUs)} → ${f(b2bKernel.userToTxUs)}`);
@@ -251,5 +256,5 @@ if (result.kernel && b2bKernel) {
   say(`  RTT                                                      ${f(result.kernel.rttUs)} → ${f(b2bKernel.rttUs)}`);
   say(`  RTT waiting awake (sched_yield + recvmsg, as iputils below 10 ms) instead of asleep: ${f(spinRtt)} (${sg(spinRtt - result.kernel.rttUs)})`);
 }
-say(`meshprobe's ping path asleep in a timer between probes (instrumented): ${f(result.spans.rttUs)}; ping itself (awake below 10 ms): ${f(result.meshprobeUs)} (${sg(result.meshprobeUs - result.spans.rttUs)})`);
+say(`meshprobe's ping path waiting awake (polling every loop turn) instead of asleep in a timer: ${f(result.awakeUs)} (${sg(result.awakeUs - result.spans.rttUs)})`);
 if (values.json) process.stdout.write(JSON.stringify(result) + '\n');

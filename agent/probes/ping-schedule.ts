@@ -113,30 +113,10 @@ export function runPingSchedule(ctx: Pick<ProbeContext, 'agent' | 'target' | 'em
       if (sent < o.count) {
         // Scheduled against the start, so timer lateness does not accumulate over the run.
         const due = started + sent * o.intervalMs;
-        if (o.intervalMs < BUSY_WAIT_BELOW_MS) busyWait(due, sendOne, () => finished);
-        else sendTimer = setTimeout(sendOne, Math.max(0, due - performance.now()));
+        sendTimer = setTimeout(sendOne, Math.max(0, due - performance.now()));
       }
     };
     signal.addEventListener('abort', finish, { once: true });
     sendOne();
   });
-}
-
-/**
- * Below this interval the schedule waits for the next probe as iputils ping does below 10 ms:
- * awake (it polls, here by yielding to the event loop each turn) rather than asleep in a timer.
- * A CPU that idled for the interval runs the send and the kernel's loopback path cold: measured
- * (bench/ping-breakdown.ts) that adds 5–20 µs to every RTT, which iputils does not pay. The price
- * is a busy event loop while such a ping runs, as with iputils.
- */
-const BUSY_WAIT_BELOW_MS = 10;
-
-/** Runs `fn` once `performance.now()` reaches `due`, polling every event-loop turn; gives up once `over()`. */
-function busyWait(due: number, fn: () => void, over: () => boolean): void {
-  const poll = () => {
-    if (over()) return;
-    if (performance.now() >= due) fn();
-    else setImmediate(poll);
-  };
-  setImmediate(poll);
 }
