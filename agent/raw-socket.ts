@@ -108,7 +108,11 @@ export interface SendBatchResult {
    * buffer is full: send the rest again later (after a short wait).
    */
   processed: number;
-  /** Send time of each handled packet; NaN for a packet that failed. */
+  /**
+   * Send time of each handled packet; NaN for a packet that failed. Read once before each
+   * sendmmsg call, so up to 64 packets share it: later packets of a call left later. Where each
+   * packet's RTT matters, send one at a time with {@link RawSocket.send} (traceroute does).
+   */
   times: number[];
   /** errno name of each handled packet that failed (e.g. 'EACCES' for a broadcast address), else null. */
   errors: (string | null)[];

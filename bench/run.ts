@@ -61,6 +61,35 @@ const benches: Bench[] = [
     },
   },
   {
+    name: 'ping-breakdown',
+    file: 'ping-breakdown.ts',
+    args: ['--json'],
+    rows: (r) => [
+      [`RTT 127.0.0.1 median, ${r.rounds} alternating rounds of ${r.count} × ${r.intervalMs} ms`, us(r.meshprobeUs / 1000), `ping ${us(r.iputilsUs / 1000)}`, signed(r.medianDiffUs, 'µs'), '±10 µs (aim ±2)'],
+      ['  of which: send stamp → kernel reply stamp (the RTT)', us(r.spans.rttUs / 1000), '', '', ''],
+      ['  outside the RTT: timer callback → send stamp (JS, N-API)', us(r.spans.beforeStampUs / 1000), '', '', ''],
+      ['  outside the RTT: reply stamp → JS handler', us(r.spans.loopToReplyUs / 1000), '', '', ''],
+      ['  RTT of the same path waiting awake (as iputils < 10 ms)', us(r.awakeUs / 1000), '', signed(r.awakeUs - r.spans.rttUs, 'µs vs asleep'), ''],
+      ...(r.kernel ? [['  C pinger (iputils-like): asleep → awake', us(r.kernel.rttUs / 1000), `awake ${us(r.kernel.spinRttUs / 1000)}`, signed(r.kernel.spinRttUs - r.kernel.rttUs, 'µs'), '']] : []),
+      ['  RTT back to back (no idle between probes)', us(r.backToBack.meshprobeRttUs / 1000), `ping -i 0 ${us(r.backToBack.iputilsUs / 1000)}`, signed(r.backToBack.meshprobeRttUs - r.backToBack.iputilsUs, 'µs'), ''],
+    ],
+  },
+  {
+    name: 'traceroute-rtt',
+    file: 'traceroute-rtt.ts',
+    args: ['--json'],
+    rows: (r) => [
+      [`traceroute 127.0.0.1 per-probe RTT median (${r.loopback.rounds} rounds × ${r.loopback.queries})`, us(r.loopback.meshprobe.medianMs), `traceroute -I ${us(r.loopback.traceroute.medianMs)}`, signed(r.loopback.medianDiffUs, 'µs'), '±20 µs'],
+      ...(r.lab.skipped
+        ? [['traceroute lab', 'skipped', r.lab.skipped, '', '']]
+        : r.lab.perHop.flatMap((h: any) => [
+          [`traceroute lab hop ${h.hop} average`, us(h.meshprobeAvgMs), `mtr ${us(h.mtrAvgMs)}`, signed(h.diffUs, 'µs'), `±${h.allowedUs.toFixed(0)} µs`],
+          ['', '', `traceroute -I ${us(h.tracerouteAvgMs)}`, signed(h.diffTracerouteUs, 'µs'), ''],
+        ])),
+      ['mtr on loopback (user-space receive time)', '', `mtr ${us(r.loopback.mtrMs)}`, signed((r.loopback.mtrMs - r.loopback.traceroute.medianMs) * 1000, 'µs vs traceroute -I'), ''],
+    ],
+  },
+  {
     name: 'rtt-sweep-load',
     file: 'rtt-sweep-load.ts',
     args: ['--json'],

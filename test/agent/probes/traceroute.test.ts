@@ -4,7 +4,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { runTraceroute, tracerouteParams, unreachableAnnotation } from '../../../agent/probes/traceroute.ts';
+import { probePacer, runTraceroute, tracerouteParams, unreachableAnnotation } from '../../../agent/probes/traceroute.ts';
+import { RawSocket, type RawPacket } from '../../../agent/raw-socket.ts';
+import { parseIcmp } from '../../../shared/icmp-packet.ts';
 import { Resolver } from '../../../agent/resolver.ts';
 import { parseSpec, type MeasurementSpecInput } from '../../../shared/spec.ts';
 import type { HopEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../../../shared/events.ts';
@@ -88,4 +90,69 @@ test('an already-cancelled trace emits no hops', async (t) => {
   const ev: MeasurementEvent[] = [];
   await runTraceroute(r.spec, { agent: 't', resolver: new Resolver({ servers: dns.servers }), signal: ac.signal, emit: (e) => ev.push(e) });
   assert.ok(ev.every((e) => e.type !== 'hop'));
+});
+
+test('the pacer sends one probe per event-loop turn, however many are queued at once', async () => {
+  const sent: number[] = [];
+  const pacer = probePacer<number>((x) => {
+    if (x < 0) return false; // skipped: costs no turn
+    sent.push(x);
+    return true;
+  });
+  pacer.enqueue([1, -1, 2, 3]);
+  assert.deepEqual(sent, [1]);
+  pacer.enqueue([4]); // same turn: waits too
+  assert.deepEqual(sent, [1]);
+  assert.equal(pacer.waiting, 4);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sent, [1, 2], 'the skipped probe spent no turn');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sent, [1, 2, 3]);
+  pacer.stop();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sent, [1, 2, 3], 'nothing leaves after stop()');
+});
+
+test('each probe has its own send time, taken after the previous probe left (watched on loopback)', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  // A loopback address of its own, so other processes' pings do not mix in. A second raw socket
+  // sees every echo request and reply with the kernel's stamp (the same skb stamp meshprobe reads).
+  const target = '127.83.41.7';
+  const seen: { kind: string; id: number; seq: number; time: number }[] = [];
+  const watch = RawSocket.open({
+    family: 4, protocol: 'icmp', mode: 'raw', icmpFilter: [0, 8],
+    onPackets: (ps: RawPacket[]) => {
+      for (const p of ps) {
+        const m = parseIcmp(p.data, { family: 4 });
+        if (!m || m.kind === 'error' || m.kind === 'other' || !m.ip) continue;
+        if ((m.kind === 'echo-request' ? m.ip.destination : m.ip.source) !== target) continue;
+        seen.push({ kind: m.kind, id: m.identifier, seq: m.sequence, time: p.time });
+      }
+    },
+  });
+  try {
+    const queries = 6;
+    const ev = await trace({ targets: [target], queriesPerHop: queries, protocol: 'icmp' });
+    await new Promise((r) => setTimeout(r, 50)); // let the watcher read what is queued
+    const hop = ev.find((e): e is HopEvent => e.type === 'hop')!;
+    assert.equal(hop.ttl, 1);
+    const rtts = hop.responders[0]!.rttsMs;
+    assert.equal(rtts.length, queries);
+    // The first `queries` requests in kernel order are TTL 1's probes 0…queries-1.
+    const requests = seen.filter((x) => x.kind === 'echo-request').sort((a, b) => a.time - b.time).slice(0, queries);
+    const replyOf = (r: { id: number; seq: number }) => seen.find((x) => x.kind === 'echo-reply' && x.id === r.id && x.seq === r.seq);
+    // RTTs are rounded to the µs: allow that much when inferring the send time from one.
+    const slack = 0.001;
+    for (let k = 1; k < queries; k++) {
+      const reply = replyOf(requests[k]!);
+      assert.ok(reply, `reply to probe ${k} seen`);
+      const sentAt = reply.time - rtts[k]!;
+      assert.ok(sentAt >= requests[k - 1]!.time - slack,
+        `probe ${k}'s send time (${sentAt}) is its own, after probe ${k - 1} reached the stack (${requests[k - 1]!.time}), not the burst's`);
+      assert.ok(sentAt <= requests[k]!.time + slack, `probe ${k}'s send time precedes its own packet`);
+    }
+  } finally {
+    watch.close();
+  }
 });
