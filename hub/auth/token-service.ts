@@ -162,7 +162,8 @@ export class TokenService {
 
   /**
    * Revokes a token by its jti. `exp` (seconds) may be given when known; otherwise the entry is
-   * kept for the longest lifetime the hub mints.
+   * kept for the longest lifetime the hub mints. Rejects with StateWriteError (and the token
+   * stays valid) when the revocation cannot be written to disk.
    */
   async revoke(jti: string, exp?: number): Promise<void> {
     if (!/^[A-Za-z0-9._:-]{1,128}$/.test(jti)) throw new MeshprobeError(ErrorCode.BadRequest, 'jti: not a token id');

@@ -8,6 +8,7 @@ import { mayMint, parseScopes, Scope } from '../auth/scopes.ts';
 import type { TokenService } from '../auth/token-service.ts';
 import type { TokenPrincipal } from '../auth/bearer-authorize.ts';
 import { parseTtl } from '../auth/ttl.ts';
+import { StateWriteError } from '../auth/durable-file.ts';
 import { HttpError, readJson, sendJson } from '../http-io.ts';
 import type { HubRoute, RouteContext } from '../route.ts';
 
@@ -23,6 +24,22 @@ async function jsonBody(req: RouteContext['req'], max: number): Promise<Record<s
 
 /** The identity routes for a hub whose tokens `tokens` mints and verifies. */
 export function tokenRoutes(tokens: TokenService): HubRoute[] {
+  /**
+   * Revokes, answering 400 for a bad jti and 503 when the revocation cannot be written (full
+   * or read-only disk): then the token still works, and a retry completes the revocation.
+   */
+  async function revokeOrRefuse(jti: string, exp: number | undefined, hub: RouteContext['hub']): Promise<void> {
+    try {
+      await tokens.revoke(jti, exp);
+    } catch (err) {
+      if (err instanceof StateWriteError) {
+        hub.log(`hub: revoking ${jti} failed: ${err.message}`);
+        throw new HttpError(503, ErrorCode.Internal, err.message, { 'retry-after': '5' });
+      }
+      throw new HttpError(400, ErrorCode.BadRequest, (err as Error).message);
+    }
+  }
+
   const jwks: HubRoute = {
     name: 'jwks',
     methods: ['GET'],
@@ -87,11 +104,7 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
         }
       }
       if (typeof jti !== 'string') throw new HttpError(400, ErrorCode.BadRequest, 'jti: give the id of the token to revoke');
-      try {
-        await tokens.revoke(jti, exp);
-      } catch (err) {
-        throw new HttpError(400, ErrorCode.BadRequest, (err as Error).message);
-      }
+      await revokeOrRefuse(jti, exp, hub);
       sendJson(res, 200, { revoked: jti });
     },
   };
@@ -102,13 +115,9 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
     name: 'tokens-revoke',
     methods: ['DELETE'],
     path: '/v1/tokens/:jti',
-    async handle({ res, params }) {
+    async handle({ res, params, hub }) {
       const jti = params.jti ?? '';
-      try {
-        await tokens.revoke(jti);
-      } catch (err) {
-        throw new HttpError(400, ErrorCode.BadRequest, (err as Error).message);
-      }
+      await revokeOrRefuse(jti, undefined, hub);
       sendJson(res, 200, { revoked: jti });
     },
   };
