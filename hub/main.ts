@@ -12,8 +12,7 @@
  * MESHPROBE_SMTP_LISTEN starts the SMTP gateway too (with MESHPROBE_SMTP_RELAY, MESHPROBE_EMAIL_FROM;
  * see bots/email/main.ts).
  */
-import { chmod, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalAgent } from '../agent/local-agent.ts';
 import { TargetGuard } from '../agent/target-guard.ts';
@@ -30,6 +29,7 @@ import { startSmtpGateway, type SmtpGateway } from '../bots/email/smtp-gateway.t
 import { DEFAULT_LISTEN, parseListen } from './listen-address.ts';
 import { parseAgentRanges } from './agent-ranges.ts';
 import { tokenOptionsFromEnv } from './auth/token-service.ts';
+import { checkWritableDir, StateWriteError, writeFileAtomic } from './auth/durable-file.ts';
 import { createHub } from './server.ts';
 import type { Hub } from './server.ts';
 import { VERSION } from './version.ts';
@@ -70,6 +70,14 @@ async function main(): Promise<number> {
     mcp = mcpHandlerFromEnv(env, { hubUrl: () => hubUrl, listenHosts: [listen.host], version: VERSION });
     // A 401 to a local client names the admin token file below (never to remote clients).
     const localTokenFile = join(resolve(env.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
+    // Before the port is bound: a read-only or full data directory is a one-line refusal (exit 2).
+    try {
+      await checkWritableDir(dirname(localTokenFile));
+    } catch (err) {
+      const reason = err instanceof StateWriteError ? err.reason : describeError(err).message;
+      process.stderr.write(`meshprobe: the data directory ${dirname(localTokenFile)} is not writable: ${reason} (set MESHPROBE_DATA_DIR to another directory)\n`);
+      return 2;
+    }
     hub = await createHub({
       listen,
       routes: mcpHubRoutes(mcp),
@@ -95,8 +103,14 @@ async function main(): Promise<number> {
   // A fresh admin token at every start, also in a 0600 file for scripts.
   const admin = await hub.tokens.issue({ sub: 'admin', scopes: ['admin'], ttlS: 30 * 86_400 });
   const tokenFile = join(hub.dataDir, 'admin.token');
-  await writeFile(tokenFile, admin.token + '\n', { mode: 0o600 });
-  await chmod(tokenFile, 0o600);
+  try {
+    // Atomic (temporary file, fsync, rename): a full disk never leaves a truncated token behind.
+    await writeFileAtomic(tokenFile, admin.token + '\n', { mode: 0o600 });
+  } catch (err) {
+    process.stderr.write(`meshprobe: cannot write the admin token to ${tokenFile}: ${new StateWriteError('the admin token', err).reason}\n`);
+    await Promise.resolve(mcp.close()).finally(() => hub.close());
+    return 2;
+  }
   const auth = `-H "authorization: Bearer $(cat ${tokenFile})" `;
   process.stdout.write(
     `meshprobe ${VERSION} hub listening on ${hub.url} (agent: ${names}; data: ${hub.dataDir}; policy ${hub.policy})\n` +
