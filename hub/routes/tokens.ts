@@ -3,6 +3,7 @@
  * token:create), `DELETE /v1/tokens/:jti` and `POST /v1/tokens/revoke` (admin), `GET /v1/whoami`
  * (any valid token).
  */
+import { isReservedSubject, subjectProblem } from '../../shared/delegated-subject.ts';
 import { ErrorCode } from '../../shared/errors.ts';
 import { mayMint, parseScopes, Scope } from '../auth/scopes.ts';
 import type { TokenService } from '../auth/token-service.ts';
@@ -57,7 +58,11 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
     async handle({ req, res, principal, hub }) {
       const body = await jsonBody(req, hub.maxBodyBytes);
       const sub = body.sub;
-      if (typeof sub !== 'string' || !sub.trim()) throw new HttpError(400, ErrorCode.BadRequest, 'sub: give the subject of the token, e.g. telegram:12345');
+      if (typeof sub !== 'string') throw new HttpError(400, ErrorCode.BadRequest, 'sub: give the subject of the token, e.g. telegram:12345');
+      // One check for every subject (shared/delegated-subject.ts), on the text as given: the
+      // reserved-name check below must see exactly what the token will carry.
+      const problem = subjectProblem(sub, 'sub');
+      if (problem) throw new HttpError(400, ErrorCode.BadRequest, `${problem}, e.g. telegram:12345`);
       const rawScope = body.scope ?? Scope.measure;
       if (typeof rawScope !== 'string' && !(Array.isArray(rawScope) && rawScope.every((s) => typeof s === 'string'))) {
         throw new HttpError(400, ErrorCode.BadRequest, 'scope: a space-separated string or an array of strings');
@@ -66,8 +71,8 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
       const verdict = mayMint(principal.scopes, scopes);
       if (!verdict.ok) throw new HttpError(verdict.forbidden ? 403 : 400, verdict.forbidden ? ErrorCode.Forbidden : ErrorCode.BadRequest, verdict.reason);
       const isAdmin = principal.scopes.includes(Scope.admin);
-      if (!isAdmin && (sub.startsWith('agent:') || sub === 'admin')) {
-        throw new HttpError(403, ErrorCode.Forbidden, `only an admin may mint tokens for ${sub}`);
+      if (!isAdmin && isReservedSubject(sub)) {
+        throw new HttpError(403, ErrorCode.Forbidden, `only an admin may mint tokens for ${sub} (admin, anonymous, agent:* and service:* are reserved)`);
       }
       let ttlS: number | undefined;
       if (body.ttl !== undefined) {
@@ -81,7 +86,7 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
       } catch (err) {
         throw new HttpError(400, ErrorCode.BadRequest, (err as Error).message);
       }
-      sendJson(res, 201, { token: issued.token, jti: issued.jti, sub: sub.trim(), scope: scopes.join(' '), expiresAt: issued.expiresAt });
+      sendJson(res, 201, { token: issued.token, jti: issued.jti, sub, scope: scopes.join(' '), expiresAt: issued.expiresAt });
     },
   };
 
