@@ -182,9 +182,16 @@ function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
   const subjectRatePerS = rate('MESHPROBE_SUBJECT_RATE');
   const agentPpsBudget = rate('MESHPROBE_AGENT_PPS');
   const rangesText = env.MESHPROBE_AGENT_RANGES?.trim();
+  const list = (name: string) => (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const publicUrl = (env.MESHPROBE_PUBLIC_URL || env.MESHPROBE_MCP_PUBLIC_URL)?.trim();
+  if (publicUrl && !/^https?:\/\/[^/]/.test(publicUrl)) throw new Error(`MESHPROBE_PUBLIC_URL must be an http(s) URL, not ${publicUrl}`);
   return {
     allowAnonymous: /^(1|true|yes|on)$/i.test(env.MESHPROBE_ALLOW_ANONYMOUS ?? ''),
     policy,
+    // Host/Origin guard of /v1/* (DNS rebinding, cross-site requests), as /mcp has.
+    allowedHosts: list('MESHPROBE_ALLOWED_HOSTS'),
+    allowedOrigins: list('MESHPROBE_ALLOWED_ORIGINS'),
+    ...(publicUrl ? { publicUrl } : {}),
     ...(rangesText ? { agentRanges: parseAgentRanges(rangesText) } : {}),
     control: {
       ...(ipRatePerS !== undefined ? { ipRatePerS } : {}),

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { AgentLink } from '../shared/agent-link.ts';
 import { describeError, ErrorCode } from '../shared/errors.ts';
+import { DEFAULT_ALLOWED_HOSTS, HostGuard } from '../shared/host-guard.ts';
 import { AgentRegistry } from './agent-registry.ts';
 import { HttpError, sendError, sendText } from './http-io.ts';
 import { DEFAULT_LISTEN, parseListen, urlFor } from './listen-address.ts';
@@ -66,6 +67,21 @@ export interface HubOptions {
   maxBodyBytes?: number;
   /** Unsent bytes per stream before a slow client is cancelled. Default 8 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * Host names (no port) accepted in the Host header of `/v1/*` requests; `*` = any
+   * (MESHPROBE_ALLOWED_HOSTS). Always accepted besides: localhost, 127.0.0.1, ::1, the listen
+   * host, the host of `publicUrl`, and any IP address literal (DNS rebinding needs a name).
+   * A request with another Host gets 403.
+   */
+  allowedHosts?: string[];
+  /**
+   * Origins accepted on `/v1/*` besides those on an allowed host (MESHPROBE_ALLOWED_ORIGINS).
+   * A request that carries any other Origin, `null` included, gets 403; one without Origin
+   * (curl, the hub client) passes.
+   */
+  allowedOrigins?: string[];
+  /** The URL clients use to reach the hub (MESHPROBE_PUBLIC_URL); its host is allowed. */
+  publicUrl?: string;
   /** Where unexpected failures are logged. Default: nowhere (library code stays quiet). */
   log?: (line: string) => void;
   /** Further Prometheus registries served at /metrics (the embedded agent's, agent/agent-metrics.ts). */
@@ -149,6 +165,16 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     log,
   };
   const authorize = options.authorize ?? control.authorize;
+  // The same Host/Origin guard as /mcp (which checks for itself, answering in JSON-RPC).
+  const wildcard = listen.host === '0.0.0.0' || listen.host === '::';
+  const guard = new HostGuard({
+    allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...(wildcard ? [] : [listen.host]), ...(options.allowedHosts ?? [])],
+    allowedOrigins: options.allowedOrigins ?? [],
+    allowAddressHosts: true,
+    publicUrl: options.publicUrl,
+    hostsSetting: 'MESHPROBE_ALLOWED_HOSTS',
+    originsSetting: 'MESHPROBE_ALLOWED_ORIGINS',
+  });
   const routes = new RouteTable();
   for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...control.routes, ...(options.routes ?? [])]) {
     routes.add(r);
@@ -172,6 +198,10 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       }
     });
     try {
+      if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) {
+        const refusal = guard.check(req.headers.host, req.headers.origin);
+        if (refusal) throw new HttpError(403, ErrorCode.Forbidden, refusal);
+      }
       if (!route) {
         throw new HttpError(404, ErrorCode.BadRequest, `no route ${method} ${url.pathname} (see docs/api.md)`);
       }

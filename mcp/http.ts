@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { HostGuard } from '../shared/host-guard.ts';
 import { HubClient } from '../shared/hub-client.ts';
 import { bearerChallenge } from './auth.ts';
 import type { BearerVerifier } from './auth.ts';
@@ -69,8 +70,7 @@ export class McpHttpHandler {
   readonly path: string;
   readonly mode: 'stateless' | 'stateful';
   readonly #o: McpHttpOptions;
-  readonly #hosts: Set<string> | undefined;
-  readonly #origins: Set<string>;
+  readonly #guard: HostGuard;
   readonly #sessions = new Map<string, Session>();
   /** Stateless mode: running calls by caller and JSON-RPC id, so a cancel POST can find them. */
   readonly #inflight = new Map<string, AbortController>();
@@ -83,13 +83,14 @@ export class McpHttpHandler {
     if (!this.path.startsWith('/') || this.path.endsWith('/')) throw new TypeError(`McpHttpHandler: path must start with '/' and not end with one: ${this.path}`);
     this.mode = options.mode ?? 'stateless';
     if (this.mode !== 'stateless' && this.mode !== 'stateful') throw new TypeError(`McpHttpHandler: mode must be 'stateless' or 'stateful', not '${String(this.mode)}'`);
-    const hosts = options.allowedHosts ?? ['localhost', '127.0.0.1', '::1'];
-    if (hosts.includes('*')) this.#hosts = undefined;
-    else {
-      this.#hosts = new Set(hosts.map((h) => h.toLowerCase().replace(/^\[|\]$/g, '')));
-      if (options.publicUrl) this.#hosts.add(new URL(options.publicUrl).hostname.replace(/^\[|\]$/g, ''));
-    }
-    this.#origins = new Set((options.allowedOrigins ?? []).map((o) => o.replace(/\/$/, '')));
+    // The same guard as the hub's /v1 (shared/host-guard.ts).
+    this.#guard = new HostGuard({
+      ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+      ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+      publicUrl: options.publicUrl,
+      hostsSetting: 'MESHPROBE_MCP_ALLOWED_HOSTS',
+      originsSetting: 'MESHPROBE_MCP_ALLOWED_ORIGINS',
+    });
     if (this.mode === 'stateful') {
       const idle = options.sessionIdleMs ?? 30 * 60_000;
       this.#sweeper = setInterval(() => this.#sweep(idle), Math.min(idle, 60_000));
@@ -131,7 +132,7 @@ export class McpHttpHandler {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
-    const hostRefusal = this.#checkHostAndOrigin(req);
+    const hostRefusal = this.#guard.check(req.headers.host, req.headers.origin);
     if (hostRefusal) return rpcError(res, 403, -32000, hostRefusal);
     // Browser clients (an inspector page on an allowed origin) need CORS; the Origin was
     // checked above, so echoing it grants nothing a foreign page could use.
@@ -303,28 +304,6 @@ export class McpHttpHandler {
     return `http://${req.headers.host ?? 'localhost'}`;
   }
 
-  #checkHostAndOrigin(req: IncomingMessage): string | undefined {
-    if (this.#hosts) {
-      const host = hostnameOf(req.headers.host);
-      if (host === undefined || !this.#hosts.has(host)) return `Host '${req.headers.host ?? ''}' is not allowed here (DNS rebinding protection; see allowedHosts)`;
-    }
-    const origin = req.headers.origin;
-    if (origin && origin !== 'null') {
-      if (this.#origins.has(origin.replace(/\/$/, ''))) return undefined;
-      let originHost: string | undefined;
-      try {
-        originHost = new URL(origin).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-      } catch {
-        originHost = undefined;
-      }
-      const ok = originHost !== undefined && (this.#hosts ? this.#hosts.has(originHost) : false);
-      if (!ok) return `Origin '${origin}' is not allowed here (DNS rebinding protection; see allowedOrigins)`;
-    } else if (origin === 'null') {
-      return "Origin 'null' is not allowed here";
-    }
-    return undefined;
-  }
-
   /** Reads and parses a JSON body; on failure answers the request and returns undefined. */
   async #readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     const max = this.#o.maxBodyBytes ?? 1 << 20;
@@ -364,15 +343,6 @@ export class McpHttpHandler {
 
 function inflightKey(caller: string, id: unknown): string {
   return `${caller}\u0000${JSON.stringify(id)}`;
-}
-
-function hostnameOf(host: string | undefined): string | undefined {
-  if (!host) return undefined;
-  try {
-    return new URL(`http://${host}`).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  } catch {
-    return undefined;
-  }
 }
 
 function json(res: ServerResponse, status: number, value: unknown): void {
