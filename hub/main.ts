@@ -5,7 +5,8 @@
  * Settings: MESHPROBE_LISTEN (or --listen) host:port, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME,
  * MESHPROBE_DNS_SERVERS (comma list of resolvers for target names, e.g. 127.0.0.1:5353),
  * MESHPROBE_ALLOW_ANONYMOUS (true = no token needed), MESHPROBE_POLICY (public|lan; default lan on
- * loopback, public otherwise), MESHPROBE_IP_RATE / MESHPROBE_SUBJECT_RATE (requests/s, 0 = off),
+ * loopback, public otherwise), MESHPROBE_IP_RATE / MESHPROBE_SUBJECT_RATE / MESHPROBE_SERVICE_RATE
+ * (requests/s, 0 = off), MESHPROBE_ALLOWED_HOSTS / _ALLOWED_ORIGINS / MESHPROBE_PUBLIC_URL (/v1 Host/Origin guard),
  * MESHPROBE_AGENT_PPS (packets/s per agent, the embedded one included), MESHPROBE_AGENT_RANGES
  * (per-agent allowed prefixes, `lax1=10.0.0.0/8,192.168.0.0/16;fra1=198.18.0.0/15`),
  * MESHPROBE_TOKEN_ISSUER / _AUDIENCE.
@@ -180,6 +181,7 @@ function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
   };
   const ipRatePerS = rate('MESHPROBE_IP_RATE');
   const subjectRatePerS = rate('MESHPROBE_SUBJECT_RATE');
+  const serviceRatePerS = rate('MESHPROBE_SERVICE_RATE');
   const agentPpsBudget = rate('MESHPROBE_AGENT_PPS');
   const rangesText = env.MESHPROBE_AGENT_RANGES?.trim();
   const list = (name: string) => (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -196,6 +198,7 @@ function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
     control: {
       ...(ipRatePerS !== undefined ? { ipRatePerS } : {}),
       ...(subjectRatePerS !== undefined ? { subjectRatePerS } : {}),
+      ...(serviceRatePerS !== undefined ? { serviceRatePerS } : {}),
       ...(agentPpsBudget !== undefined ? { agentPpsBudget } : {}),
       ...tokenOptionsFromEnv(env),
     },

@@ -23,6 +23,7 @@ import { measurementsRoute } from './routes/measurements.ts';
 import type { PolicyMode } from '../shared/address-policy.ts';
 import type { AgentGateway } from './agent-gateway.ts';
 import type { TokenService } from './auth/token-service.ts';
+import type { RequestLimits } from './auth/bearer-authorize.ts';
 import { createControlPlane, type ControlPlaneOptions } from './control-plane.ts';
 import type { HubMetrics } from './hub-metrics.ts';
 import type { AgentRanges } from './agent-ranges.ts';
@@ -107,6 +108,8 @@ export interface Hub {
   metrics: HubMetrics;
   /** The remote agents' WebSocket endpoint (/v1/agents/connect). */
   gateway: AgentGateway;
+  /** The per-IP, per-subject and per-service request rates of /v1, for the mounted /mcp. */
+  limits: RequestLimits;
   /** Cancels running measurements (their streams still end with `done`), then stops listening. */
   close(): Promise<void>;
 }
@@ -256,6 +259,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     policy: control.policy,
     metrics: control.metrics,
     gateway,
+    limits: control.limits,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((ok) => server.close(() => ok()));
