@@ -50,7 +50,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const env = process.env;
-  let hub: Hub;
+  let hub: Hub | undefined;
   let mcp: McpHttpHandler;
   // The MCP endpoint is a hub client of this very hub; its URL is known once the hub listens.
   let hubUrl = '';
@@ -68,7 +68,16 @@ async function main(): Promise<number> {
     const agentMetrics = new AgentMetrics(local.info.name);
     // Metered outside the guard: its refusals count as errors, its runs once per measurement.
     const agent: AgentLink = agentMetrics.meter(new TargetGuard({ inner: local, resolver: local.resolver, mode: control.policy }), { runs: true });
-    mcp = mcpHandlerFromEnv(env, { hubUrl: () => hubUrl, listenHosts: [listen.host], version: VERSION });
+    mcp = mcpHandlerFromEnv(env, {
+      hubUrl: () => hubUrl,
+      listenHosts: [listen.host],
+      version: VERSION,
+      // /mcp counts against the same per-IP and per-subject buckets as /v1.
+      limit: (ip, subject) => {
+        const refusal = subject === undefined ? hub?.limits.ip(ip) : hub?.limits.subject({ subject, scopes: [] });
+        return refusal ? { message: refusal.message, retryAfterS: Number(refusal.headers?.['retry-after'] ?? 1) } : undefined;
+      },
+    });
     // A 401 to a local client names the admin token file below (never to remote clients).
     const localTokenFile = join(resolve(env.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
     // Before the port is bound: a read-only or full data directory is a one-line refusal (exit 2).

@@ -52,6 +52,20 @@ export interface McpHttpOptions {
   sessionIdleMs?: number;
   /** Stateful mode: most sessions held at once; a new one past that is refused. Default 1000. */
   maxSessions?: number;
+  /**
+   * Stateful mode: most sessions one caller (token subject; an anonymous client's IP) holds
+   * at once; its next `initialize` is refused with 429 naming the cap. Default 8, so that one
+   * user cannot take the whole of `maxSessions` (MESHPROBE_MCP_SESSIONS_PER_USER).
+   */
+  maxSessionsPerCaller?: number;
+  /**
+   * Request rates, checked on every request: first `limit(ip)` before the token is looked at,
+   * then `limit(ip, subject)` after. A refusal is answered 429 with Retry-After. The embedded
+   * hub passes its own buckets (hub/auth/bearer-authorize.ts createRequestLimits), so /mcp and
+   * /v1 share one per-IP and one per-subject budget. Default: none (a standalone MCP server's
+   * tool calls are limited by the hub they call).
+   */
+  limit?: (ip: string, subject?: string) => { message: string; retryAfterS: number } | undefined;
   /** Version reported in `initialize`. */
   version?: string;
 }
@@ -72,6 +86,8 @@ export class McpHttpHandler {
   readonly #o: McpHttpOptions;
   readonly #guard: HostGuard;
   readonly #sessions = new Map<string, Session>();
+  /** Sessions being initialised, per caller: counted against the caps before they exist. */
+  readonly #opening = new Map<string, number>();
   /** Stateless mode: running calls by caller and JSON-RPC id, so a cancel POST can find them. */
   readonly #inflight = new Map<string, AbortController>();
   readonly #sweeper: NodeJS.Timeout | undefined;
@@ -152,6 +168,9 @@ export class McpHttpHandler {
     if (url.pathname === PRM_PATH || url.pathname === PRM_PATH + this.path) return this.#metadata(req, res);
     if (url.pathname !== this.path) return rpcError(res, 404, -32000, `not found: ${url.pathname}`);
     if (this.#closed) return rpcError(res, 503, -32000, 'the MCP endpoint is shutting down');
+    const ip = req.socket.remoteAddress ?? '';
+    const ipLimited = this.#o.limit?.(ip);
+    if (ipLimited) return tooMany(res, ipLimited);
 
     let auth: AuthInfo | undefined;
     if (this.#o.verifier) {
@@ -167,7 +186,9 @@ export class McpHttpHandler {
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
     // Sessions and running calls belong to the token's subject, not to one token string, so a
     // client that renews its token keeps its session.
-    const caller = auth ? `sub:${auth.clientId}` : `anon:${req.socket.remoteAddress ?? ''}`;
+    const caller = auth ? `sub:${auth.clientId}` : `anon:${ip}`;
+    const limited = this.#o.limit?.(ip, auth ? auth.clientId : 'anonymous');
+    if (limited) return tooMany(res, limited);
 
     if (this.mode === 'stateless') return this.#stateless(req, res, caller);
     return this.#stateful(req, res, caller);
@@ -222,8 +243,30 @@ export class McpHttpHandler {
     const body = await this.#readJson(req, res);
     if (body === undefined) return;
     if (!isInitializeRequest(body)) return rpcError(res, 400, -32000, 'no session: send initialize first (without Mcp-Session-Id)');
-    if (this.#sessions.size >= (this.#o.maxSessions ?? 1000)) return rpcError(res, 503, -32000, 'too many MCP sessions; try again later');
+    const perCaller = this.#o.maxSessionsPerCaller ?? 8;
+    let held = this.#opening.get(caller) ?? 0;
+    for (const s of this.#sessions.values()) if (s.owner === caller) held++;
+    if (held >= perCaller) {
+      const who = caller.startsWith('sub:') ? caller.slice(4) : `anonymous clients at ${caller.slice(5)}`;
+      return rpcError(res, 429, -32000, `too many MCP sessions for ${who}: the cap is ${perCaller} per user; end one (DELETE with its Mcp-Session-Id) or let it idle out`);
+    }
+    let opening = 0;
+    for (const n of this.#opening.values()) opening += n;
+    const max = this.#o.maxSessions ?? 1000;
+    if (this.#sessions.size + opening >= max) return rpcError(res, 503, -32000, `too many MCP sessions: the cap is ${max} in all; try again later`);
+    // Counted from here until the session exists (or failed to), so concurrent initialize
+    // requests cannot all pass the check above before the first one is registered.
+    this.#opening.set(caller, (this.#opening.get(caller) ?? 0) + 1);
+    try {
+      await this.#open(req, res, body, caller);
+    } finally {
+      const n = (this.#opening.get(caller) ?? 1) - 1;
+      if (n > 0) this.#opening.set(caller, n);
+      else this.#opening.delete(caller);
+    }
+  }
 
+  async #open(req: IncomingMessage, res: ServerResponse, body: unknown, caller: string): Promise<void> {
     const server = createMcpServer({ hubFor: this.#hubFor(), ...(this.#o.version ? { version: this.#o.version } : {}) });
     let session: Session | undefined;
     const transport = new StreamableHTTPServerTransport({
@@ -349,6 +392,11 @@ function json(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+function tooMany(res: ServerResponse, refusal: { message: string; retryAfterS: number }): void {
+  res.setHeader('Retry-After', String(refusal.retryAfterS));
+  rpcError(res, 429, -32000, refusal.message);
 }
 
 function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
