@@ -68,8 +68,11 @@ async function main(): Promise<number> {
     const agentMetrics = new AgentMetrics(local.info.name);
     // Metered outside the guard: its refusals count as errors, its runs once per measurement.
     const agent: AgentLink = agentMetrics.meter(new TargetGuard({ inner: local, resolver: local.resolver, mode: control.policy }), { runs: true });
+    // A 401 to a local client names the admin token file below (never to remote clients).
+    const localTokenFile = join(resolve(env.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
     mcp = mcpHandlerFromEnv(env, {
       hubUrl: () => hubUrl,
+      localTokenFile,
       listenHosts: [listen.host],
       version: VERSION,
       // /mcp counts against the same per-IP and per-subject buckets as /v1.
@@ -78,8 +81,6 @@ async function main(): Promise<number> {
         return refusal ? { message: refusal.message, retryAfterS: Number(refusal.headers?.['retry-after'] ?? 1) } : undefined;
       },
     });
-    // A 401 to a local client names the admin token file below (never to remote clients).
-    const localTokenFile = join(resolve(env.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
     // Before the port is bound: a read-only or full data directory is a one-line refusal (exit 2).
     try {
       await checkWritableDir(dirname(localTokenFile));

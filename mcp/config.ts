@@ -31,6 +31,8 @@ export interface McpEnvOptions {
   /** Host names the server listens as (e.g. the bind address), accepted in Host. */
   listenHosts?: string[];
   version?: string;
+  /** The admin token file to name in a 401 to clients on this machine (the embedded launcher's). */
+  localTokenFile?: string;
   /** Request rates to apply (the embedded hub's buckets); see McpHttpOptions.limit. */
   limit?: McpHttpOptions['limit'];
 }
@@ -72,6 +74,7 @@ export function mcpHandlerFromEnv(env: NodeJS.ProcessEnv, o: McpEnvOptions): Mcp
     ...(o.version ? { version: o.version } : {}),
     ...(perUser !== undefined ? { maxSessionsPerCaller: perUser } : {}),
     ...(o.limit ? { limit: o.limit } : {}),
+    ...(o.localTokenFile ? { localTokenFile: o.localTokenFile } : {}),
   };
   return new McpHttpHandler(options);
 }

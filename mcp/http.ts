@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { HostGuard } from '../shared/host-guard.ts';
+import { HostGuard, isLocalClient, LOCAL_RELAY_FORWARDED } from '../shared/host-guard.ts';
 import { HubClient } from '../shared/hub-client.ts';
 import { bearerChallenge } from './auth.ts';
 import type { BearerVerifier } from './auth.ts';
@@ -66,6 +66,12 @@ export interface McpHttpOptions {
    * tool calls are limited by the hub they call).
    */
   limit?: (ip: string, subject?: string) => { message: string; retryAfterS: number } | undefined;
+  /**
+   * Where this machine keeps an admin token (the embedded launcher's `admin.token`): a 401 to
+   * a client on this machine names it; remote clients (and requests relayed by a local proxy)
+   * never see it. Default: unset.
+   */
+  localTokenFile?: string;
   /** Version reported in `initialize`. */
   version?: string;
 }
@@ -176,6 +182,9 @@ export class McpHttpHandler {
     if (this.#o.verifier) {
       const outcome = await this.#o.verifier.verify(req.headers.authorization);
       if (!outcome.ok) {
+        if (outcome.status === 401 && this.#o.localTokenFile && isLocalClient(req.socket.remoteAddress, req.headers)) {
+          outcome.description += `; on this machine an admin token is in ${this.#o.localTokenFile}`;
+        }
         if (outcome.status === 503) res.setHeader('Retry-After', '5');
         else res.setHeader('WWW-Authenticate', bearerChallenge(outcome, this.#metadataUrl(req), this.#o.verifier.requiredScope));
         res.setHeader('Cache-Control', 'no-store');
@@ -317,7 +326,7 @@ export class McpHttpHandler {
     if (typeof hub === 'function') return hub;
     return (extra) => {
       const token = hub.token ?? extra.authInfo?.token;
-      return new HubClient({ url: typeof hub.url === 'function' ? hub.url() : hub.url, ...(token ? { token } : {}) });
+      return new HubClient({ url: typeof hub.url === 'function' ? hub.url() : hub.url, ...(token ? { token } : {}), fetch: relayFetch });
     };
   }
 
@@ -383,6 +392,13 @@ export class McpHttpHandler {
     }
   }
 }
+
+/** fetch that marks the MCP server's calls as relayed for its clients (see isLocalClient). */
+const relayFetch: typeof fetch = (input, init) => {
+  const headers = new Headers(init?.headers);
+  headers.set('forwarded', LOCAL_RELAY_FORWARDED);
+  return fetch(input, { ...init, headers });
+};
 
 function inflightKey(caller: string, id: unknown): string {
   return `${caller}\u0000${JSON.stringify(id)}`;

@@ -100,3 +100,23 @@ function clip(s: string): string {
   const t = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   return t.length > 100 ? `${t.slice(0, 100)}…` : t;
 }
+
+/**
+ * Whether a request comes from a user on this machine: a loopback peer that is not relaying
+ * someone else's request. Proxies on this machine (the MCP endpoint, nginx) connect from
+ * loopback on behalf of remote clients and say so with `Forwarded` / `X-Forwarded-For` /
+ * `X-Real-IP`; such requests are not local. Used to decide who may be told local details
+ * such as where the admin token file is.
+ */
+export function isLocalClient(remoteAddress: string | undefined, headers: Record<string, string | string[] | undefined>): boolean {
+  if (!remoteAddress || !isLoopbackAddress(remoteAddress)) return false;
+  return headers.forwarded === undefined && headers['x-forwarded-for'] === undefined && headers['x-real-ip'] === undefined;
+}
+
+/** 127.0.0.0/8, ::1 and IPv4-mapped 127.x. */
+export function isLoopbackAddress(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+}
+
+/** The `Forwarded` value a relay on this machine sends to the hub (RFC 7239 obfuscated node). */
+export const LOCAL_RELAY_FORWARDED = 'for=_meshprobe-relay';

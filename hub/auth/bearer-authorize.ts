@@ -13,6 +13,7 @@
 import type { IncomingMessage } from 'node:http';
 import { delegatedSubjectProblem, ON_BEHALF_OF_HEADER } from '../../shared/delegated-subject.ts';
 import { describeError, ErrorCode } from '../../shared/errors.ts';
+import { isLocalClient, isLoopbackAddress } from '../../shared/host-guard.ts';
 import type { Authorize, Principal, Refusal } from '../route.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import { hasScope, Scope } from './scopes.ts';
@@ -114,12 +115,13 @@ export interface BearerAuthorizeOptions extends RequestLimitOptions {
   limits?: RequestLimits;
   /**
    * Where this machine keeps an admin token (the embedded launcher's `admin.token`). When set,
-   * a 401 to a loopback client says so; remote clients never see the path. Default: unset.
+   * a 401 to a loopback client says so; remote clients never see the path, nor do requests a
+   * local proxy relays for them (Forwarded / X-Forwarded-For / X-Real-IP). Default: unset.
    */
   localTokenFile?: string;
 }
 
-const isLoopback = (ip: string): boolean => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+const isLoopback = isLoopbackAddress;
 
 /** Principal with the verified claims attached, for routes that need the jti or expiry. */
 export interface TokenPrincipal extends Principal {
@@ -140,7 +142,8 @@ export function createBearerAuthorize(o: BearerAuthorizeOptions): Authorize {
   return async (req, route) => {
     const ip = req.socket.remoteAddress ?? 'unknown';
     const unauthorized = (message: string, error: string): Refusal =>
-      refuse401(o.localTokenFile && isLoopback(ip) ? `${message}; on this machine an admin token is in ${o.localTokenFile}` : message, error);
+      // Not to a relay on this machine (the MCP endpoint, a reverse proxy): it serves remote clients.
+      refuse401(o.localTokenFile && isLocalClient(ip, req.headers) ? `${message}; on this machine an admin token is in ${o.localTokenFile}` : message, error);
     const ipRefusal = limits.ip(ip);
     if (ipRefusal) return ipRefusal;
 
