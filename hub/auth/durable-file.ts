@@ -85,11 +85,31 @@ export async function writeFileAtomic(file: string, text: string, o: { mode?: nu
     } finally {
       await fd.close();
     }
-    if (o.exclusive) await link(tmp, file);
+    if (o.exclusive) await linkOrCopy(tmp, file, text, o.mode ?? 0o600);
     else await rename(tmp, file);
     await syncDir(dirname(file));
   } finally {
     await unlink(tmp).catch(() => {});
+  }
+}
+
+/**
+ * link(2), or on a file system without hard links an exclusive create written and fsynced in
+ * place (a crash may then leave a short file, which readers already treat as absent).
+ */
+async function linkOrCopy(tmp: string, file: string, text: string, mode: number): Promise<void> {
+  try {
+    await link(tmp, file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    const fd = await open(file, 'wx', mode);
+    try {
+      await fd.writeFile(text);
+      await fd.sync();
+    } finally {
+      await fd.close();
+    }
   }
 }
 

@@ -1,8 +1,10 @@
 // Durable first, then applied: a revocation that cannot be written (full or read-only data
 // directory, on a real tmpfs) answers 503 in one line and leaves the token valid; a retry once
-// the disk has room writes it, and it survives a restart of the hub.
+// the disk has room writes it, and it survives a restart of the hub. The signing key likewise.
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
 import { test } from 'node:test';
+import { TokenService } from '../../../hub/auth/token-service.ts';
 import { mountTmpfs, tmpfsSkipReason } from '../../helpers/tmpfs.ts';
 import { startTestHub } from '../../helpers/test-hub.ts';
 
@@ -80,6 +82,27 @@ test('a revocation on a read-only data directory answers 503 (EROFS); after remo
   } finally {
     // A failed assertion must not leave a hub listening (the test would never end).
     await hub?.close();
+    await fs.close();
+  }
+});
+
+test('creating the signing key on a full disk fails in one line and leaves no empty key behind: with room again the hub starts', async (t) => {
+  const skip = tmpfsSkipReason();
+  if (skip) return t.skip(skip);
+  const fs = await mountTmpfs(512);
+  try {
+    await fs.fill();
+    const err = await TokenService.open(fs.dir).then(() => assert.fail('the key cannot be written'), (e: Error) => e);
+    // An empty key file would make every later start fail ("the signing key … is empty").
+    assert.deepEqual((await readdir(fs.dir)).filter((f) => f !== 'filler'), [], 'no half-written key, no temporary file');
+    assert.match(err.message, /^cannot record the signing key in .*: no space left on the device \(ENOSPC\)/);
+    assert.ok(!err.message.includes('\n'));
+    await fs.free();
+    const hub = await startTestHub({ dataDir: fs.dir });
+    const token = await hub.token(['measure']);
+    assert.equal(await whoami(hub.url, token), 200);
+    await hub.close();
+  } finally {
     await fs.close();
   }
 });
