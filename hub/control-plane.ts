@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { PolicyMode } from '../shared/address-policy.ts';
 import type { AgentRegistry } from './agent-registry.ts';
 import { attachAgentGateway, type AgentGateway } from './agent-gateway.ts';
-import { createBearerAuthorize } from './auth/bearer-authorize.ts';
+import { createBearerAuthorize, createRequestLimits, type RequestLimits } from './auth/bearer-authorize.ts';
 import { TokenService } from './auth/token-service.ts';
 import { HubMetrics } from './hub-metrics.ts';
 import { PacketBudget } from './limits/packet-budget.ts';
@@ -33,6 +33,9 @@ export interface ControlPlaneOptions {
   ipBurst?: number;
   subjectRatePerS?: number;
   subjectBurst?: number;
+  /** Requests/s of all the users one delegate service token acts for (0 = off). Default 5 × subjectRatePerS. */
+  serviceRatePerS?: number;
+  serviceBurst?: number;
   /** Exempt loopback clients from the per-IP rate (embedded front-ends). Default true. */
   exemptLoopback?: boolean;
   /** The admin token file to name in a 401 to loopback clients (the embedded launcher's). Default: unset. */
@@ -56,6 +59,8 @@ export interface ControlPlane {
   metrics: HubMetrics;
   policy: PolicyMode;
   authorize: Authorize;
+  /** The rate buckets authorize uses, for endpoints that authenticate themselves (/mcp). */
+  limits: RequestLimits;
   admit: Admit;
   observer: HubObserver;
   routes: HubRoute[];
@@ -71,7 +76,17 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
   const policy = o.policy ?? 'lan';
   const budget = new PacketBudget(o.agentPpsBudget ?? 20_000);
   const gate = new AgentGate({ budget, maxRate: hubLimits(policy, o.limits).maxRate, ...(o.agentRanges ? { ranges: checkAgentRanges(o.agentRanges) } : {}) });
+  const limits = createRequestLimits({
+    ...(o.ipRatePerS !== undefined ? { ipRatePerS: o.ipRatePerS } : {}),
+    ...(o.ipBurst !== undefined ? { ipBurst: o.ipBurst } : {}),
+    ...(o.subjectRatePerS !== undefined ? { subjectRatePerS: o.subjectRatePerS } : {}),
+    ...(o.subjectBurst !== undefined ? { subjectBurst: o.subjectBurst } : {}),
+    ...(o.serviceRatePerS !== undefined ? { serviceRatePerS: o.serviceRatePerS } : {}),
+    ...(o.serviceBurst !== undefined ? { serviceBurst: o.serviceBurst } : {}),
+    ...(o.exemptLoopback !== undefined ? { exemptLoopback: o.exemptLoopback } : {}),
+  });
   return {
+    limits,
     tokens,
     metrics,
     policy,
@@ -79,11 +94,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     authorize: createBearerAuthorize({
       tokens,
       allowAnonymous: o.allowAnonymous ?? false,
-      ...(o.ipRatePerS !== undefined ? { ipRatePerS: o.ipRatePerS } : {}),
-      ...(o.ipBurst !== undefined ? { ipBurst: o.ipBurst } : {}),
-      ...(o.subjectRatePerS !== undefined ? { subjectRatePerS: o.subjectRatePerS } : {}),
-      ...(o.subjectBurst !== undefined ? { subjectBurst: o.subjectBurst } : {}),
-      ...(o.exemptLoopback !== undefined ? { exemptLoopback: o.exemptLoopback } : {}),
+      limits,
       ...(o.localTokenFile !== undefined ? { localTokenFile: o.localTokenFile } : {}),
     }),
     admit: createPolicyAdmit({ mode: policy, ...(o.limits ? { limits: o.limits } : {}) }),

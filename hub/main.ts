@@ -5,7 +5,8 @@
  * Settings: MESHPROBE_LISTEN (or --listen) host:port, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME,
  * MESHPROBE_DNS_SERVERS (comma list of resolvers for target names, e.g. 127.0.0.1:5353),
  * MESHPROBE_ALLOW_ANONYMOUS (true = no token needed), MESHPROBE_POLICY (public|lan; default lan on
- * loopback, public otherwise), MESHPROBE_IP_RATE / MESHPROBE_SUBJECT_RATE (requests/s, 0 = off),
+ * loopback, public otherwise), MESHPROBE_IP_RATE / MESHPROBE_SUBJECT_RATE / MESHPROBE_SERVICE_RATE
+ * (requests/s, 0 = off), MESHPROBE_ALLOWED_HOSTS / _ALLOWED_ORIGINS / MESHPROBE_PUBLIC_URL (/v1 Host/Origin guard),
  * MESHPROBE_AGENT_PPS (packets/s per agent, the embedded one included), MESHPROBE_AGENT_RANGES
  * (per-agent allowed prefixes, `lax1=10.0.0.0/8,192.168.0.0/16;fra1=198.18.0.0/15`),
  * MESHPROBE_TOKEN_ISSUER / _AUDIENCE, MESHPROBE_MAX_AGENTS, MESHPROBE_STREAMS_PER_SUBJECT / _PER_IP,
@@ -13,8 +14,7 @@
  * MESHPROBE_SMTP_LISTEN starts the SMTP gateway too (with MESHPROBE_SMTP_RELAY, MESHPROBE_EMAIL_FROM;
  * see bots/email/main.ts).
  */
-import { chmod, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalAgent } from '../agent/local-agent.ts';
 import { TargetGuard } from '../agent/target-guard.ts';
@@ -31,6 +31,7 @@ import { startSmtpGateway, type SmtpGateway } from '../bots/email/smtp-gateway.t
 import { DEFAULT_LISTEN, parseListen } from './listen-address.ts';
 import { parseAgentRanges } from './agent-ranges.ts';
 import { tokenOptionsFromEnv } from './auth/token-service.ts';
+import { checkWritableDir, StateWriteError, writeFileAtomic } from './auth/durable-file.ts';
 import { createHub } from './server.ts';
 import type { Hub } from './server.ts';
 import { VERSION } from './version.ts';
@@ -50,7 +51,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const env = process.env;
-  let hub: Hub;
+  let hub: Hub | undefined;
   let mcp: McpHttpHandler;
   // The MCP endpoint is a hub client of this very hub; its URL is known once the hub listens.
   let hubUrl = '';
@@ -68,9 +69,27 @@ async function main(): Promise<number> {
     const agentMetrics = new AgentMetrics(local.info.name);
     // Metered outside the guard: its refusals count as errors, its runs once per measurement.
     const agent: AgentLink = agentMetrics.meter(new TargetGuard({ inner: local, resolver: local.resolver, mode: control.policy }), { runs: true });
-    mcp = mcpHandlerFromEnv(env, { hubUrl: () => hubUrl, listenHosts: [listen.host], version: VERSION });
     // A 401 to a local client names the admin token file below (never to remote clients).
     const localTokenFile = join(resolve(env.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
+    mcp = mcpHandlerFromEnv(env, {
+      hubUrl: () => hubUrl,
+      localTokenFile,
+      listenHosts: [listen.host],
+      version: VERSION,
+      // /mcp counts against the same per-IP and per-subject buckets as /v1.
+      limit: (ip, subject) => {
+        const refusal = subject === undefined ? hub?.limits.ip(ip) : hub?.limits.subject({ subject, scopes: [] });
+        return refusal ? { message: refusal.message, retryAfterS: Number(refusal.headers?.['retry-after'] ?? 1) } : undefined;
+      },
+    });
+    // Before the port is bound: a read-only or full data directory is a one-line refusal (exit 2).
+    try {
+      await checkWritableDir(dirname(localTokenFile));
+    } catch (err) {
+      const reason = err instanceof StateWriteError ? err.reason : describeError(err).message;
+      process.stderr.write(`meshprobe: the data directory ${dirname(localTokenFile)} is not writable: ${reason} (set MESHPROBE_DATA_DIR to another directory)\n`);
+      return 2;
+    }
     hub = await createHub({
       listen,
       routes: mcpHubRoutes(mcp),
@@ -96,8 +115,14 @@ async function main(): Promise<number> {
   // A fresh admin token at every start, also in a 0600 file for scripts.
   const admin = await hub.tokens.issue({ sub: 'admin', scopes: ['admin'], ttlS: 30 * 86_400 });
   const tokenFile = join(hub.dataDir, 'admin.token');
-  await writeFile(tokenFile, admin.token + '\n', { mode: 0o600 });
-  await chmod(tokenFile, 0o600);
+  try {
+    // Atomic (temporary file, fsync, rename): a full disk never leaves a truncated token behind.
+    await writeFileAtomic(tokenFile, admin.token + '\n', { mode: 0o600 });
+  } catch (err) {
+    process.stderr.write(`meshprobe: cannot write the admin token to ${tokenFile}: ${new StateWriteError('the admin token', err).reason}\n`);
+    await Promise.resolve(mcp.close()).finally(() => hub.close());
+    return 2;
+  }
   const auth = `-H "authorization: Bearer $(cat ${tokenFile})" `;
   process.stdout.write(
     `meshprobe ${VERSION} hub listening on ${hub.url} (agent: ${names}; data: ${hub.dataDir}; policy ${hub.policy})\n` +
@@ -207,6 +232,7 @@ function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
   };
   const ipRatePerS = rate('MESHPROBE_IP_RATE');
   const subjectRatePerS = rate('MESHPROBE_SUBJECT_RATE');
+  const serviceRatePerS = rate('MESHPROBE_SERVICE_RATE');
   const agentPpsBudget = rate('MESHPROBE_AGENT_PPS');
   const rangesText = env.MESHPROBE_AGENT_RANGES?.trim();
   const whole = (name: string, min: number): number | undefined => {
@@ -218,16 +244,24 @@ function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
   const streamsPerSubject = whole('MESHPROBE_STREAMS_PER_SUBJECT', 0);
   const streamsPerIp = whole('MESHPROBE_STREAMS_PER_IP', 0);
   const writeTimeoutS = whole('MESHPROBE_STREAM_WRITE_TIMEOUT', 1);
+  const list = (name: string) => (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const publicUrl = (env.MESHPROBE_PUBLIC_URL || env.MESHPROBE_MCP_PUBLIC_URL)?.trim();
+  if (publicUrl && !/^https?:\/\/[^/]/.test(publicUrl)) throw new Error(`MESHPROBE_PUBLIC_URL must be an http(s) URL, not ${publicUrl}`);
   return {
     ...(streamsPerSubject !== undefined ? { streamsPerSubject } : {}),
     ...(streamsPerIp !== undefined ? { streamsPerIp } : {}),
     ...(writeTimeoutS !== undefined ? { writeTimeoutMs: writeTimeoutS * 1000 } : {}),
     allowAnonymous: /^(1|true|yes|on)$/i.test(env.MESHPROBE_ALLOW_ANONYMOUS ?? ''),
     policy,
+    // Host/Origin guard of /v1/* (DNS rebinding, cross-site requests), as /mcp has.
+    allowedHosts: list('MESHPROBE_ALLOWED_HOSTS'),
+    allowedOrigins: list('MESHPROBE_ALLOWED_ORIGINS'),
+    ...(publicUrl ? { publicUrl } : {}),
     ...(rangesText ? { agentRanges: parseAgentRanges(rangesText) } : {}),
     control: {
       ...(ipRatePerS !== undefined ? { ipRatePerS } : {}),
       ...(subjectRatePerS !== undefined ? { subjectRatePerS } : {}),
+      ...(serviceRatePerS !== undefined ? { serviceRatePerS } : {}),
       ...(agentPpsBudget !== undefined ? { agentPpsBudget } : {}),
       ...(maxAgents !== undefined ? { maxAgents } : {}),
       ...tokenOptionsFromEnv(env),

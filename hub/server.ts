@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { AgentLink } from '../shared/agent-link.ts';
 import { describeError, ErrorCode } from '../shared/errors.ts';
+import { DEFAULT_ALLOWED_HOSTS, HostGuard } from '../shared/host-guard.ts';
 import { AgentRegistry } from './agent-registry.ts';
 import { HttpError, sendError, sendText } from './http-io.ts';
 import { DEFAULT_LISTEN, parseListen, urlFor } from './listen-address.ts';
@@ -23,6 +24,7 @@ import { measurementsRoute } from './routes/measurements.ts';
 import type { PolicyMode } from '../shared/address-policy.ts';
 import type { AgentGateway } from './agent-gateway.ts';
 import type { TokenService } from './auth/token-service.ts';
+import type { RequestLimits } from './auth/bearer-authorize.ts';
 import { createControlPlane, type ControlPlaneOptions } from './control-plane.ts';
 import type { HubMetrics } from './hub-metrics.ts';
 import type { AgentRanges } from './agent-ranges.ts';
@@ -73,6 +75,21 @@ export interface HubOptions {
   streamsPerSubject?: number;
   /** Streams open at once per client IP (MESHPROBE_STREAMS_PER_IP, 0 = no cap). Default 32. */
   streamsPerIp?: number;
+  /**
+   * Host names (no port) accepted in the Host header of `/v1/*` requests; `*` = any
+   * (MESHPROBE_ALLOWED_HOSTS). Always accepted besides: localhost, 127.0.0.1, ::1, the listen
+   * host, the host of `publicUrl`, and any IP address literal (DNS rebinding needs a name).
+   * A request with another Host gets 403.
+   */
+  allowedHosts?: string[];
+  /**
+   * Origins accepted on `/v1/*` besides those on an allowed host (MESHPROBE_ALLOWED_ORIGINS).
+   * A request that carries any other Origin, `null` included, gets 403; one without Origin
+   * (curl, the hub client) passes.
+   */
+  allowedOrigins?: string[];
+  /** The URL clients use to reach the hub (MESHPROBE_PUBLIC_URL); its host is allowed. */
+  publicUrl?: string;
   /** Where unexpected failures are logged. Default: nowhere (library code stays quiet). */
   log?: (line: string) => void;
   /** Further Prometheus registries served at /metrics (the embedded agent's, agent/agent-metrics.ts). */
@@ -98,6 +115,8 @@ export interface Hub {
   metrics: HubMetrics;
   /** The remote agents' WebSocket endpoint (/v1/agents/connect). */
   gateway: AgentGateway;
+  /** The per-IP, per-subject and per-service request rates of /v1, for the mounted /mcp. */
+  limits: RequestLimits;
   /** Cancels running measurements (their streams still end with `done`), then stops listening. */
   close(): Promise<void>;
 }
@@ -161,6 +180,16 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     log,
   };
   const authorize = options.authorize ?? control.authorize;
+  // The same Host/Origin guard as /mcp (which checks for itself, answering in JSON-RPC).
+  const wildcard = listen.host === '0.0.0.0' || listen.host === '::';
+  const guard = new HostGuard({
+    allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...(wildcard ? [] : [listen.host]), ...(options.allowedHosts ?? [])],
+    allowedOrigins: options.allowedOrigins ?? [],
+    allowAddressHosts: true,
+    publicUrl: options.publicUrl,
+    hostsSetting: 'MESHPROBE_ALLOWED_HOSTS',
+    originsSetting: 'MESHPROBE_ALLOWED_ORIGINS',
+  });
   const routes = new RouteTable();
   for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...control.routes, ...(options.routes ?? [])]) {
     routes.add(r);
@@ -184,6 +213,10 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       }
     });
     try {
+      if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) {
+        const refusal = guard.check(req.headers.host, req.headers.origin);
+        if (refusal) throw new HttpError(403, ErrorCode.Forbidden, refusal);
+      }
       if (!route) {
         throw new HttpError(404, ErrorCode.BadRequest, `no route ${method} ${url.pathname} (see docs/api.md)`);
       }
@@ -238,6 +271,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     policy: control.policy,
     metrics: control.metrics,
     gateway,
+    limits: control.limits,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((ok) => server.close(() => ok()));

@@ -11,6 +11,7 @@
  *   MESHPROBE_TOKEN_ISSUER        expected `iss`; default urn:meshprobe:hub (the hub's default)
  *   MESHPROBE_TOKEN_AUDIENCE      expected `aud`; default urn:meshprobe:api (the hub's default)
  *   MESHPROBE_ALLOW_ANONYMOUS     true = no token needed (off by default)
+ *   MESHPROBE_MCP_SESSIONS_PER_USER  stateful mode: sessions one user may hold at once; default 8
  *   MESHPROBE_MCP_TOKEN_CHECK_S   seconds a "token still valid" answer of the hub is trusted
  *                                 (revocation check, token-status.ts); default 5; `off` = no check
  */
@@ -30,6 +31,10 @@ export interface McpEnvOptions {
   /** Host names the server listens as (e.g. the bind address), accepted in Host. */
   listenHosts?: string[];
   version?: string;
+  /** The admin token file to name in a 401 to clients on this machine (the embedded launcher's). */
+  localTokenFile?: string;
+  /** Request rates to apply (the embedded hub's buckets); see McpHttpOptions.limit. */
+  limit?: McpHttpOptions['limit'];
 }
 
 /** Builds the handler from `env`; throws a one-line Error for a bad setting. */
@@ -56,6 +61,9 @@ export function mcpHandlerFromEnv(env: NodeJS.ProcessEnv, o: McpEnvOptions): Mcp
   }
   const publicUrl = env.MESHPROBE_MCP_PUBLIC_URL ? parseUrl('MESHPROBE_MCP_PUBLIC_URL', env.MESHPROBE_MCP_PUBLIC_URL).href : undefined;
   const extraHosts = list(env.MESHPROBE_MCP_ALLOWED_HOSTS);
+  const perUserText = (env.MESHPROBE_MCP_SESSIONS_PER_USER ?? '').trim();
+  const perUser = perUserText === '' ? undefined : Number(perUserText);
+  if (perUser !== undefined && !(Number.isInteger(perUser) && perUser >= 1)) throw new Error(`MESHPROBE_MCP_SESSIONS_PER_USER must be a whole number ≥ 1, not '${perUserText}'`);
   const options: McpHttpOptions = {
     hub: { url: hubUrl, ...(env.MESHPROBE_HUB_TOKEN ? { token: env.MESHPROBE_HUB_TOKEN.trim() } : {}) },
     mode,
@@ -64,6 +72,9 @@ export function mcpHandlerFromEnv(env: NodeJS.ProcessEnv, o: McpEnvOptions): Mcp
     allowedHosts: ['localhost', '127.0.0.1', '::1', ...(o.listenHosts ?? []).filter((h) => h !== '0.0.0.0' && h !== '::'), ...extraHosts],
     allowedOrigins: list(env.MESHPROBE_MCP_ALLOWED_ORIGINS),
     ...(o.version ? { version: o.version } : {}),
+    ...(perUser !== undefined ? { maxSessionsPerCaller: perUser } : {}),
+    ...(o.limit ? { limit: o.limit } : {}),
+    ...(o.localTokenFile ? { localTokenFile: o.localTokenFile } : {}),
   };
   return new McpHttpHandler(options);
 }

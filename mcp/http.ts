@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { HostGuard, isLocalClient, LOCAL_RELAY_FORWARDED } from '../shared/host-guard.ts';
 import { HubClient } from '../shared/hub-client.ts';
 import { bearerChallenge } from './auth.ts';
 import type { BearerVerifier } from './auth.ts';
@@ -51,6 +52,26 @@ export interface McpHttpOptions {
   sessionIdleMs?: number;
   /** Stateful mode: most sessions held at once; a new one past that is refused. Default 1000. */
   maxSessions?: number;
+  /**
+   * Stateful mode: most sessions one caller (token subject; an anonymous client's IP) holds
+   * at once; its next `initialize` is refused with 429 naming the cap. Default 8, so that one
+   * user cannot take the whole of `maxSessions` (MESHPROBE_MCP_SESSIONS_PER_USER).
+   */
+  maxSessionsPerCaller?: number;
+  /**
+   * Request rates, checked on every request: first `limit(ip)` before the token is looked at,
+   * then `limit(ip, subject)` after. A refusal is answered 429 with Retry-After. The embedded
+   * hub passes its own buckets (hub/auth/bearer-authorize.ts createRequestLimits), so /mcp and
+   * /v1 share one per-IP and one per-subject budget. Default: none (a standalone MCP server's
+   * tool calls are limited by the hub they call).
+   */
+  limit?: (ip: string, subject?: string) => { message: string; retryAfterS: number } | undefined;
+  /**
+   * Where this machine keeps an admin token (the embedded launcher's `admin.token`): a 401 to
+   * a client on this machine names it; remote clients (and requests relayed by a local proxy)
+   * never see it. Default: unset.
+   */
+  localTokenFile?: string;
   /** Version reported in `initialize`. */
   version?: string;
 }
@@ -69,9 +90,10 @@ export class McpHttpHandler {
   readonly path: string;
   readonly mode: 'stateless' | 'stateful';
   readonly #o: McpHttpOptions;
-  readonly #hosts: Set<string> | undefined;
-  readonly #origins: Set<string>;
+  readonly #guard: HostGuard;
   readonly #sessions = new Map<string, Session>();
+  /** Sessions being initialised, per caller: counted against the caps before they exist. */
+  readonly #opening = new Map<string, number>();
   /** Stateless mode: running calls by caller and JSON-RPC id, so a cancel POST can find them. */
   readonly #inflight = new Map<string, AbortController>();
   readonly #sweeper: NodeJS.Timeout | undefined;
@@ -83,13 +105,14 @@ export class McpHttpHandler {
     if (!this.path.startsWith('/') || this.path.endsWith('/')) throw new TypeError(`McpHttpHandler: path must start with '/' and not end with one: ${this.path}`);
     this.mode = options.mode ?? 'stateless';
     if (this.mode !== 'stateless' && this.mode !== 'stateful') throw new TypeError(`McpHttpHandler: mode must be 'stateless' or 'stateful', not '${String(this.mode)}'`);
-    const hosts = options.allowedHosts ?? ['localhost', '127.0.0.1', '::1'];
-    if (hosts.includes('*')) this.#hosts = undefined;
-    else {
-      this.#hosts = new Set(hosts.map((h) => h.toLowerCase().replace(/^\[|\]$/g, '')));
-      if (options.publicUrl) this.#hosts.add(new URL(options.publicUrl).hostname.replace(/^\[|\]$/g, ''));
-    }
-    this.#origins = new Set((options.allowedOrigins ?? []).map((o) => o.replace(/\/$/, '')));
+    // The same guard as the hub's /v1 (shared/host-guard.ts).
+    this.#guard = new HostGuard({
+      ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+      ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+      publicUrl: options.publicUrl,
+      hostsSetting: 'MESHPROBE_MCP_ALLOWED_HOSTS',
+      originsSetting: 'MESHPROBE_MCP_ALLOWED_ORIGINS',
+    });
     if (this.mode === 'stateful') {
       const idle = options.sessionIdleMs ?? 30 * 60_000;
       this.#sweeper = setInterval(() => this.#sweep(idle), Math.min(idle, 60_000));
@@ -131,7 +154,7 @@ export class McpHttpHandler {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
-    const hostRefusal = this.#checkHostAndOrigin(req);
+    const hostRefusal = this.#guard.check(req.headers.host, req.headers.origin);
     if (hostRefusal) return rpcError(res, 403, -32000, hostRefusal);
     // Browser clients (an inspector page on an allowed origin) need CORS; the Origin was
     // checked above, so echoing it grants nothing a foreign page could use.
@@ -151,11 +174,17 @@ export class McpHttpHandler {
     if (url.pathname === PRM_PATH || url.pathname === PRM_PATH + this.path) return this.#metadata(req, res);
     if (url.pathname !== this.path) return rpcError(res, 404, -32000, `not found: ${url.pathname}`);
     if (this.#closed) return rpcError(res, 503, -32000, 'the MCP endpoint is shutting down');
+    const ip = req.socket.remoteAddress ?? '';
+    const ipLimited = this.#o.limit?.(ip);
+    if (ipLimited) return tooMany(res, ipLimited);
 
     let auth: AuthInfo | undefined;
     if (this.#o.verifier) {
       const outcome = await this.#o.verifier.verify(req.headers.authorization);
       if (!outcome.ok) {
+        if (outcome.status === 401 && this.#o.localTokenFile && isLocalClient(req.socket.remoteAddress, req.headers)) {
+          outcome.description += `; on this machine an admin token is in ${this.#o.localTokenFile}`;
+        }
         if (outcome.status === 503) res.setHeader('Retry-After', '5');
         else res.setHeader('WWW-Authenticate', bearerChallenge(outcome, this.#metadataUrl(req), this.#o.verifier.requiredScope));
         res.setHeader('Cache-Control', 'no-store');
@@ -166,7 +195,9 @@ export class McpHttpHandler {
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
     // Sessions and running calls belong to the token's subject, not to one token string, so a
     // client that renews its token keeps its session.
-    const caller = auth ? `sub:${auth.clientId}` : `anon:${req.socket.remoteAddress ?? ''}`;
+    const caller = auth ? `sub:${auth.clientId}` : `anon:${ip}`;
+    const limited = this.#o.limit?.(ip, auth ? auth.clientId : 'anonymous');
+    if (limited) return tooMany(res, limited);
 
     if (this.mode === 'stateless') return this.#stateless(req, res, caller);
     return this.#stateful(req, res, caller);
@@ -221,8 +252,30 @@ export class McpHttpHandler {
     const body = await this.#readJson(req, res);
     if (body === undefined) return;
     if (!isInitializeRequest(body)) return rpcError(res, 400, -32000, 'no session: send initialize first (without Mcp-Session-Id)');
-    if (this.#sessions.size >= (this.#o.maxSessions ?? 1000)) return rpcError(res, 503, -32000, 'too many MCP sessions; try again later');
+    const perCaller = this.#o.maxSessionsPerCaller ?? 8;
+    let held = this.#opening.get(caller) ?? 0;
+    for (const s of this.#sessions.values()) if (s.owner === caller) held++;
+    if (held >= perCaller) {
+      const who = caller.startsWith('sub:') ? caller.slice(4) : `anonymous clients at ${caller.slice(5)}`;
+      return rpcError(res, 429, -32000, `too many MCP sessions for ${who}: the cap is ${perCaller} per user; end one (DELETE with its Mcp-Session-Id) or let it idle out`);
+    }
+    let opening = 0;
+    for (const n of this.#opening.values()) opening += n;
+    const max = this.#o.maxSessions ?? 1000;
+    if (this.#sessions.size + opening >= max) return rpcError(res, 503, -32000, `too many MCP sessions: the cap is ${max} in all; try again later`);
+    // Counted from here until the session exists (or failed to), so concurrent initialize
+    // requests cannot all pass the check above before the first one is registered.
+    this.#opening.set(caller, (this.#opening.get(caller) ?? 0) + 1);
+    try {
+      await this.#open(req, res, body, caller);
+    } finally {
+      const n = (this.#opening.get(caller) ?? 1) - 1;
+      if (n > 0) this.#opening.set(caller, n);
+      else this.#opening.delete(caller);
+    }
+  }
 
+  async #open(req: IncomingMessage, res: ServerResponse, body: unknown, caller: string): Promise<void> {
     const server = createMcpServer({ hubFor: this.#hubFor(), ...(this.#o.version ? { version: this.#o.version } : {}) });
     let session: Session | undefined;
     const transport = new StreamableHTTPServerTransport({
@@ -273,7 +326,7 @@ export class McpHttpHandler {
     if (typeof hub === 'function') return hub;
     return (extra) => {
       const token = hub.token ?? extra.authInfo?.token;
-      return new HubClient({ url: typeof hub.url === 'function' ? hub.url() : hub.url, ...(token ? { token } : {}) });
+      return new HubClient({ url: typeof hub.url === 'function' ? hub.url() : hub.url, ...(token ? { token } : {}), fetch: relayFetch });
     };
   }
 
@@ -301,28 +354,6 @@ export class McpHttpHandler {
   #baseUrl(req: IncomingMessage): string {
     if (this.#o.publicUrl) return this.#o.publicUrl.replace(/\/+$/, '');
     return `http://${req.headers.host ?? 'localhost'}`;
-  }
-
-  #checkHostAndOrigin(req: IncomingMessage): string | undefined {
-    if (this.#hosts) {
-      const host = hostnameOf(req.headers.host);
-      if (host === undefined || !this.#hosts.has(host)) return `Host '${req.headers.host ?? ''}' is not allowed here (DNS rebinding protection; see allowedHosts)`;
-    }
-    const origin = req.headers.origin;
-    if (origin && origin !== 'null') {
-      if (this.#origins.has(origin.replace(/\/$/, ''))) return undefined;
-      let originHost: string | undefined;
-      try {
-        originHost = new URL(origin).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-      } catch {
-        originHost = undefined;
-      }
-      const ok = originHost !== undefined && (this.#hosts ? this.#hosts.has(originHost) : false);
-      if (!ok) return `Origin '${origin}' is not allowed here (DNS rebinding protection; see allowedOrigins)`;
-    } else if (origin === 'null') {
-      return "Origin 'null' is not allowed here";
-    }
-    return undefined;
   }
 
   /** Reads and parses a JSON body; on failure answers the request and returns undefined. */
@@ -362,23 +393,26 @@ export class McpHttpHandler {
   }
 }
 
+/** fetch that marks the MCP server's calls as relayed for its clients (see isLocalClient). */
+const relayFetch: typeof fetch = (input, init) => {
+  const headers = new Headers(init?.headers);
+  headers.set('forwarded', LOCAL_RELAY_FORWARDED);
+  return fetch(input, { ...init, headers });
+};
+
 function inflightKey(caller: string, id: unknown): string {
   return `${caller}\u0000${JSON.stringify(id)}`;
-}
-
-function hostnameOf(host: string | undefined): string | undefined {
-  if (!host) return undefined;
-  try {
-    return new URL(`http://${host}`).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  } catch {
-    return undefined;
-  }
 }
 
 function json(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+function tooMany(res: ServerResponse, refusal: { message: string; retryAfterS: number }): void {
+  res.setHeader('Retry-After', String(refusal.retryAfterS));
+  rpcError(res, 429, -32000, refusal.message);
 }
 
 function rpcError(res: ServerResponse, status: number, code: number, message: string): void {

@@ -10,6 +10,7 @@
  * request per token per `ttlMs`. When the hub cannot answer, the check fails closed (503),
  * as the JWKS fetch does.
  */
+import { LOCAL_RELAY_FORWARDED } from '../shared/host-guard.ts';
 import type { AuthRefusal } from './auth.ts';
 
 /** Options of {@link HubTokenStatus}. */
@@ -83,7 +84,8 @@ export class HubTokenStatus {
     let res: Response;
     try {
       res = await this.#fetch(`${this.#hubUrl().replace(/\/+$/, '')}/v1/whoami`, {
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        // A relay for remote clients: the hub must not tell them local details (its admin token file).
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json', forwarded: LOCAL_RELAY_FORWARDED },
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch {

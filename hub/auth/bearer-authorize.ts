@@ -13,6 +13,7 @@
 import type { IncomingMessage } from 'node:http';
 import { delegatedSubjectProblem, ON_BEHALF_OF_HEADER } from '../../shared/delegated-subject.ts';
 import { describeError, ErrorCode } from '../../shared/errors.ts';
+import { isLocalClient, isLoopbackAddress } from '../../shared/host-guard.ts';
 import type { Authorize, Principal, Refusal } from '../route.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import { hasScope, Scope } from './scopes.ts';
@@ -31,16 +32,22 @@ export const ROUTE_SCOPES: Record<string, readonly string[]> = {
 
 export const ANONYMOUS_PRINCIPAL: Principal = { subject: 'anonymous', scopes: [Scope.measure, Scope.read] };
 
-export interface BearerAuthorizeOptions {
-  tokens: TokenService;
-  /** Let requests without a token through as `anonymous`. Default false. */
-  allowAnonymous?: boolean;
+/** Options of {@link createRequestLimits}. */
+export interface RequestLimitOptions {
   /** Requests per second per client IP (before auth, so guessing is slow too). Default 50; 0 = off. */
   ipRatePerS?: number;
   ipBurst?: number;
   /** Requests per second per subject. Default 20; 0 = off. */
   subjectRatePerS?: number;
   subjectBurst?: number;
+  /**
+   * Requests per second of all the users one service token acts for together (a `delegate`
+   * token sending X-Meshprobe-On-Behalf-Of), on top of each user's own rate, so rotating the
+   * header does not multiply the budget. Default 5 × subjectRatePerS; 0 = off.
+   */
+  serviceRatePerS?: number;
+  /** Default 2 × the subject burst. */
+  serviceBurst?: number;
   /** Subjects exempt from the subject rate (e.g. `admin`). Default none. */
   exemptSubjects?: readonly string[];
   /**
@@ -48,14 +55,73 @@ export interface BearerAuthorizeOptions {
    * front-ends (MCP, bots), which speak for many users; their users are limited per subject.
    */
   exemptLoopback?: boolean;
+  /** Milliseconds clock of the buckets; default performance.now. */
+  now?: () => number;
+}
+
+/**
+ * The hub's request rates: one set of buckets per client IP, per subject and per service,
+ * shared by every endpoint that counts requests (the bearer authorize seam for /v1, and the
+ * MCP endpoint mounted in the embedded hub).
+ */
+export interface RequestLimits {
+  /** The client IP's rate (loopback exempt by default); a 429 refusal or undefined. */
+  ip(ip: string): Refusal | undefined;
+  /** The principal's rate, and its service's aggregate when it acts via one. */
+  subject(principal: Principal): Refusal | undefined;
+}
+
+export function createRequestLimits(o: RequestLimitOptions = {}): RequestLimits {
+  const ipRate = o.ipRatePerS ?? 50;
+  const subjectRate = o.subjectRatePerS ?? 20;
+  const subjectBurst = o.subjectBurst ?? subjectRate * 5;
+  const serviceRate = o.serviceRatePerS ?? subjectRate * 5;
+  const clock = o.now ? { now: o.now } : {};
+  const ipLimiter = ipRate > 0 ? new RateLimiter({ ratePerS: ipRate, burst: o.ipBurst ?? ipRate * 4, ...clock }) : undefined;
+  const subjectLimiter = subjectRate > 0 ? new RateLimiter({ ratePerS: subjectRate, burst: subjectBurst, ...clock }) : undefined;
+  const serviceLimiter = serviceRate > 0 ? new RateLimiter({ ratePerS: serviceRate, burst: o.serviceBurst ?? Math.max(1, subjectBurst * 2), ...clock }) : undefined;
+  const exempt = new Set(o.exemptSubjects ?? []);
+  return {
+    ip(ip) {
+      const wait = o.exemptLoopback !== false && isLoopback(ip) ? 0 : (ipLimiter?.take(ip) ?? 0);
+      return wait > 0 ? tooMany(`too many requests from ${ip}; retry in ${wait} s`, wait) : undefined;
+    },
+    subject(principal) {
+      if (subjectLimiter && !exempt.has(principal.subject)) {
+        const wait = subjectLimiter.take(principal.subject);
+        const who = principal.via ? `${principal.subject} (via ${principal.via})` : principal.subject;
+        if (wait > 0) return tooMany(`too many requests for ${who}; retry in ${wait} s`, wait);
+      }
+      // Then the service's aggregate: a request its user may not make costs the service nothing.
+      if (principal.via && serviceLimiter && !exempt.has(principal.via)) {
+        const wait = serviceLimiter.take(principal.via);
+        if (wait > 0) {
+          return tooMany(
+            `too many requests via ${principal.via} for all its users together (the limit is ${serviceLimiter.ratePerS}/s, burst ${serviceLimiter.burst}; MESHPROBE_SERVICE_RATE); retry in ${wait} s`,
+            wait,
+          );
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+export interface BearerAuthorizeOptions extends RequestLimitOptions {
+  tokens: TokenService;
+  /** Let requests without a token through as `anonymous`. Default false. */
+  allowAnonymous?: boolean;
+  /** The rate buckets to use; default: new ones from the rate options here. */
+  limits?: RequestLimits;
   /**
    * Where this machine keeps an admin token (the embedded launcher's `admin.token`). When set,
-   * a 401 to a loopback client says so; remote clients never see the path. Default: unset.
+   * a 401 to a loopback client says so; remote clients never see the path, nor do requests a
+   * local proxy relays for them (Forwarded / X-Forwarded-For / X-Real-IP). Default: unset.
    */
   localTokenFile?: string;
 }
 
-const isLoopback = (ip: string): boolean => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+const isLoopback = isLoopbackAddress;
 
 /** Principal with the verified claims attached, for routes that need the jti or expiry. */
 export interface TokenPrincipal extends Principal {
@@ -71,18 +137,15 @@ export function bearerToken(req: IncomingMessage): string | undefined {
 }
 
 export function createBearerAuthorize(o: BearerAuthorizeOptions): Authorize {
-  const ipRate = o.ipRatePerS ?? 50;
-  const subjectRate = o.subjectRatePerS ?? 20;
-  const ipLimiter = ipRate > 0 ? new RateLimiter({ ratePerS: ipRate, burst: o.ipBurst ?? ipRate * 4 }) : undefined;
-  const subjectLimiter = subjectRate > 0 ? new RateLimiter({ ratePerS: subjectRate, burst: o.subjectBurst ?? subjectRate * 5 }) : undefined;
-  const exempt = new Set(o.exemptSubjects ?? []);
+  const limits = o.limits ?? createRequestLimits(o);
 
   return async (req, route) => {
     const ip = req.socket.remoteAddress ?? 'unknown';
     const unauthorized = (message: string, error: string): Refusal =>
-      refuse401(o.localTokenFile && isLoopback(ip) ? `${message}; on this machine an admin token is in ${o.localTokenFile}` : message, error);
-    const ipWait = o.exemptLoopback !== false && isLoopback(ip) ? 0 : (ipLimiter?.take(ip) ?? 0);
-    if (ipWait > 0) return tooMany(`too many requests from ${ip}; retry in ${ipWait} s`, ipWait);
+      // Not to a relay on this machine (the MCP endpoint, a reverse proxy): it serves remote clients.
+      refuse401(o.localTokenFile && isLocalClient(ip, req.headers) ? `${message}; on this machine an admin token is in ${o.localTokenFile}` : message, error);
+    const ipRefusal = limits.ip(ip);
+    if (ipRefusal) return ipRefusal;
 
     const token = bearerToken(req);
     let principal: TokenPrincipal;
@@ -124,12 +187,7 @@ export function createBearerAuthorize(o: BearerAuthorizeOptions): Authorize {
       if (problem) return { status: 400, code: ErrorCode.BadRequest, message: problem };
       principal = { ...principal, subject, via: principal.subject };
     }
-    if (subjectLimiter && !exempt.has(principal.subject)) {
-      const wait = subjectLimiter.take(principal.subject);
-      const who = principal.via ? `${principal.subject} (via ${principal.via})` : principal.subject;
-      if (wait > 0) return tooMany(`too many requests for ${who}; retry in ${wait} s`, wait);
-    }
-    return principal;
+    return limits.subject(principal) ?? principal;
   };
 }
 

@@ -9,8 +9,9 @@
  * revocation counts from the next request on, whatever the filesystem (an inotify watch misses
  * changes on NFS and bind mounts, and needs a lifecycle of its own); one stat costs microseconds.
  */
-import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { appendDurable, StateWriteError, writeFileAtomic } from './durable-file.ts';
 
 /** File name inside the data directory. */
 export const REVOCATION_FILE = 'revoked.jsonl';
@@ -23,6 +24,8 @@ export class RevocationList {
   /** size:mtime:inode of the file when last read; '' before the first read. */
   #seen = '';
   #refreshing: Promise<void> | undefined;
+  /** Appends run one at a time: a failed one cuts the file back to where it began. */
+  #writing: Promise<unknown> = Promise.resolve();
 
   /** `file` undefined keeps revocations in memory only (tests, ephemeral hubs). */
   constructor(file?: string, now: () => number = Date.now) {
@@ -56,7 +59,8 @@ export class RevocationList {
         dropped++;
       }
     }
-    if (dropped > 0 && compact) await this.#rewrite();
+    // Compaction is housekeeping: on a full or read-only disk the file stays as it is (valid).
+    if (dropped > 0 && compact) await this.#rewrite().catch(() => {});
   }
 
   /**
@@ -87,13 +91,28 @@ export class RevocationList {
     return this.#revoked.has(jti);
   }
 
-  /** Revokes `jti`; `exp` (seconds) bounds how long the entry must be kept. */
+  /**
+   * Revokes `jti`; `exp` (seconds) bounds how long the entry must be kept. Durable first: the
+   * entry is appended and fsynced before the token is refused, so a failed write (full or
+   * read-only disk) rejects with StateWriteError and changes nothing; a retry writes it.
+   */
   async revoke(jti: string, exp: number): Promise<void> {
     if (this.#revoked.has(jti)) return;
+    const file = this.#file;
+    if (file) {
+      const write = this.#writing.then(async () => {
+        if (this.#revoked.has(jti)) return;
+        try {
+          await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+          await appendDurable(file, JSON.stringify({ jti, exp }) + '\n');
+        } catch (err) {
+          throw new StateWriteError('the revocation', err);
+        }
+      });
+      this.#writing = write.catch(() => {});
+      await write;
+    }
     this.#revoked.set(jti, exp);
-    if (!this.#file) return;
-    await mkdir(dirname(this.#file), { recursive: true, mode: 0o700 });
-    await appendFile(this.#file, JSON.stringify({ jti, exp }) + '\n', { mode: 0o600 });
   }
 
   get size(): number {
@@ -103,7 +122,7 @@ export class RevocationList {
   async #rewrite(): Promise<void> {
     if (!this.#file) return;
     const lines = [...this.#revoked].map(([jti, exp]) => JSON.stringify({ jti, exp }) + '\n').join('');
-    await writeFile(this.#file, lines, { mode: 0o600 });
+    await writeFileAtomic(this.#file, lines, { mode: 0o600 });
   }
 }
 

@@ -4,10 +4,11 @@
  * created with mode 0600 and exclusive-create, so two processes starting at once (hub and
  * `meshprobe token create`) end up with the same key rather than overwriting each other's.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
+import { StateWriteError, writeFileAtomic } from './durable-file.ts';
 
 /** The only JWS algorithm the hub signs with and accepts. */
 export const SIGNING_ALG = 'EdDSA';
@@ -35,12 +36,12 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
   const kid = await calculateJwkThumbprint(jwk);
   const stored: JWK = { ...jwk, kid, alg: SIGNING_ALG, use: 'sig' };
   try {
-    await writeFile(file, JSON.stringify(stored) + '\n', { mode: 0o600, flag: 'wx' });
+    // Written whole and fsynced under a temporary name, then linked into place: a crash or a
+    // full disk never leaves an empty or half-written key that a restart would refuse.
+    await writeFileAtomic(file, JSON.stringify(stored) + '\n', { mode: 0o600, exclusive: true });
   } catch (err) {
     // Someone else created it between our read and our write: use theirs.
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new MeshprobeError(ErrorCode.Internal, `cannot write the signing key ${file}: ${(err as Error).message}`, { cause: err });
-    }
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new StateWriteError(`the signing key in ${dataDir}`, err);
     const theirs = await readKeyFile(file);
     if (!theirs) throw new MeshprobeError(ErrorCode.Internal, `the signing key ${file} is empty`);
     return fromPrivateJwk(theirs, file);

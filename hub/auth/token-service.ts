@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { SignJWT, errors as joseErrors, jwtVerify, type JWK } from 'jose';
+import { subjectProblem } from '../../shared/delegated-subject.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
 import { RevocationList, REVOCATION_FILE } from './revocation-list.ts';
 import { KNOWN_SCOPES, parseScopes } from './scopes.ts';
@@ -102,10 +103,10 @@ export class TokenService {
 
   /** Mints a token. Throws MeshprobeError(BadRequest) for a bad subject, scope or lifetime. */
   async issue(req: IssueRequest): Promise<IssuedToken> {
-    const sub = req.sub.trim();
-    if (!sub || sub.length > 256 || /[\s]/.test(sub)) {
-      throw new MeshprobeError(ErrorCode.BadRequest, 'sub: give a subject without spaces, e.g. telegram:12345 or agent:lax1');
-    }
+    // Checked as given, never trimmed: " admin" must not become admin after the reserved check.
+    const sub = req.sub;
+    const problem = subjectProblem(sub, 'sub');
+    if (problem) throw new MeshprobeError(ErrorCode.BadRequest, `${problem}, e.g. telegram:12345 or agent:lax1`);
     const scopes = parseScopes(req.scopes);
     const unknown = scopes.filter((s) => !KNOWN_SCOPES.includes(s));
     if (unknown.length) throw new MeshprobeError(ErrorCode.BadRequest, `scope: unknown scope ${unknown.join(', ')}; known scopes: ${KNOWN_SCOPES.join(', ')}`);
@@ -167,7 +168,8 @@ export class TokenService {
 
   /**
    * Revokes a token by its jti. `exp` (seconds) may be given when known; otherwise the entry is
-   * kept for the longest lifetime the hub mints.
+   * kept for the longest lifetime the hub mints. Rejects with StateWriteError (and the token
+   * stays valid) when the revocation cannot be written to disk.
    */
   async revoke(jti: string, exp?: number): Promise<void> {
     if (!/^[A-Za-z0-9._:-]{1,128}$/.test(jti)) throw new MeshprobeError(ErrorCode.BadRequest, 'jti: not a token id');

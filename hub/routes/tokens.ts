@@ -3,11 +3,13 @@
  * token:create), `DELETE /v1/tokens/:jti` and `POST /v1/tokens/revoke` (admin), `GET /v1/whoami`
  * (any valid token).
  */
+import { isReservedSubject, subjectProblem } from '../../shared/delegated-subject.ts';
 import { ErrorCode } from '../../shared/errors.ts';
 import { mayMint, parseScopes, Scope } from '../auth/scopes.ts';
 import type { TokenService } from '../auth/token-service.ts';
 import type { TokenPrincipal } from '../auth/bearer-authorize.ts';
 import { parseTtl } from '../auth/ttl.ts';
+import { StateWriteError } from '../auth/durable-file.ts';
 import { HttpError, readJson, sendJson } from '../http-io.ts';
 import type { HubRoute, RouteContext } from '../route.ts';
 
@@ -23,6 +25,22 @@ async function jsonBody(req: RouteContext['req'], max: number): Promise<Record<s
 
 /** The identity routes for a hub whose tokens `tokens` mints and verifies. */
 export function tokenRoutes(tokens: TokenService): HubRoute[] {
+  /**
+   * Revokes, answering 400 for a bad jti and 503 when the revocation cannot be written (full
+   * or read-only disk): then the token still works, and a retry completes the revocation.
+   */
+  async function revokeOrRefuse(jti: string, exp: number | undefined, hub: RouteContext['hub']): Promise<void> {
+    try {
+      await tokens.revoke(jti, exp);
+    } catch (err) {
+      if (err instanceof StateWriteError) {
+        hub.log(`hub: revoking ${jti} failed: ${err.message}`);
+        throw new HttpError(503, ErrorCode.Internal, err.message, { 'retry-after': '5' });
+      }
+      throw new HttpError(400, ErrorCode.BadRequest, (err as Error).message);
+    }
+  }
+
   const jwks: HubRoute = {
     name: 'jwks',
     methods: ['GET'],
@@ -40,7 +58,11 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
     async handle({ req, res, principal, hub }) {
       const body = await jsonBody(req, hub.maxBodyBytes);
       const sub = body.sub;
-      if (typeof sub !== 'string' || !sub.trim()) throw new HttpError(400, ErrorCode.BadRequest, 'sub: give the subject of the token, e.g. telegram:12345');
+      if (typeof sub !== 'string') throw new HttpError(400, ErrorCode.BadRequest, 'sub: give the subject of the token, e.g. telegram:12345');
+      // One check for every subject (shared/delegated-subject.ts), on the text as given: the
+      // reserved-name check below must see exactly what the token will carry.
+      const problem = subjectProblem(sub, 'sub');
+      if (problem) throw new HttpError(400, ErrorCode.BadRequest, `${problem}, e.g. telegram:12345`);
       const rawScope = body.scope ?? Scope.measure;
       if (typeof rawScope !== 'string' && !(Array.isArray(rawScope) && rawScope.every((s) => typeof s === 'string'))) {
         throw new HttpError(400, ErrorCode.BadRequest, 'scope: a space-separated string or an array of strings');
@@ -49,8 +71,8 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
       const verdict = mayMint(principal.scopes, scopes);
       if (!verdict.ok) throw new HttpError(verdict.forbidden ? 403 : 400, verdict.forbidden ? ErrorCode.Forbidden : ErrorCode.BadRequest, verdict.reason);
       const isAdmin = principal.scopes.includes(Scope.admin);
-      if (!isAdmin && (sub.startsWith('agent:') || sub === 'admin')) {
-        throw new HttpError(403, ErrorCode.Forbidden, `only an admin may mint tokens for ${sub}`);
+      if (!isAdmin && isReservedSubject(sub)) {
+        throw new HttpError(403, ErrorCode.Forbidden, `only an admin may mint tokens for ${sub} (admin, anonymous, agent:* and service:* are reserved)`);
       }
       let ttlS: number | undefined;
       if (body.ttl !== undefined) {
@@ -64,7 +86,7 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
       } catch (err) {
         throw new HttpError(400, ErrorCode.BadRequest, (err as Error).message);
       }
-      sendJson(res, 201, { token: issued.token, jti: issued.jti, sub: sub.trim(), scope: scopes.join(' '), expiresAt: issued.expiresAt });
+      sendJson(res, 201, { token: issued.token, jti: issued.jti, sub, scope: scopes.join(' '), expiresAt: issued.expiresAt });
     },
   };
 
@@ -87,11 +109,7 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
         }
       }
       if (typeof jti !== 'string') throw new HttpError(400, ErrorCode.BadRequest, 'jti: give the id of the token to revoke');
-      try {
-        await tokens.revoke(jti, exp);
-      } catch (err) {
-        throw new HttpError(400, ErrorCode.BadRequest, (err as Error).message);
-      }
+      await revokeOrRefuse(jti, exp, hub);
       sendJson(res, 200, { revoked: jti });
     },
   };
@@ -102,13 +120,9 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
     name: 'tokens-revoke',
     methods: ['DELETE'],
     path: '/v1/tokens/:jti',
-    async handle({ res, params }) {
+    async handle({ res, params, hub }) {
       const jti = params.jti ?? '';
-      try {
-        await tokens.revoke(jti);
-      } catch (err) {
-        throw new HttpError(400, ErrorCode.BadRequest, (err as Error).message);
-      }
+      await revokeOrRefuse(jti, undefined, hub);
       sendJson(res, 200, { revoked: jti });
     },
   };

@@ -29,7 +29,8 @@ const versionAs = (hub: Hub, token: string, onBehalfOf: string) =>
   fetch(hub.url + '/v1/version', { headers: { authorization: `Bearer ${token}`, 'x-meshprobe-on-behalf-of': onBehalfOf } });
 
 test('per-user limits apply separately to two users delegated by one service token', async () => {
-  await withHub({ control: { subjectRatePerS: 1, subjectBurst: 2 } }, async (hub) => {
+  // The service's aggregate (service-rate.test.ts) is off here: this is about the users' own buckets.
+  await withHub({ control: { subjectRatePerS: 1, subjectBurst: 2, serviceRatePerS: 0 } }, async (hub) => {
     const service = (await hub.tokens.issue({ sub: 'service:bot', scopes: ['measure', 'delegate'] })).token;
     const bot = new HubClient({ url: hub.url, token: service });
     const alice = bot.onBehalfOf('telegram:1001');

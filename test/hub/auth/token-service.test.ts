@@ -135,7 +135,7 @@ test('revocation by jti survives a restart', async () => {
 test('bad issue requests fail with a reason naming the field', async () => {
   await withDir(async (dir) => {
     const s = await TokenService.open(dir);
-    await assert.rejects(s.issue({ sub: '', scopes: ['measure'] }), /^Error: sub:|sub:/);
+    await assert.rejects(s.issue({ sub: '', scopes: ['measure'] }), /\bsub is empty\b/);
     await assert.rejects(s.issue({ sub: 'a', scopes: ['root'] }), /unknown scope root/);
     await assert.rejects(s.issue({ sub: 'a', scopes: [] }), /at least one scope/);
     await assert.rejects(s.issue({ sub: 'a', scopes: ['measure'], ttlS: 0 }), /ttl/);
