@@ -61,7 +61,8 @@ export async function run(io: CliEnvironment): Promise<number> {
     const passed = [...(flags.hub ? ['--hub', flags.hub] : []), ...(flags.token ? ['--token', flags.token] : [])];
     return runAgentCommand([...passed, ...flags.rest.slice(1)], io.env, io);
   }
-  if (flags.rest[0] === 'token' && flags.rest.length > 1) {
+  // `token` alone too: its usage (create, revoke) comes from here, hub or not.
+  if (flags.rest[0] === 'token') {
     const { runTokenCommand } = await import('./token-command.ts');
     return runTokenCommand(flags.rest.slice(1), { ...(flags.hub ? { hub: flags.hub } : {}), ...(flags.token ? { token: flags.token } : {}), env: io.env }, io);
   }
@@ -88,10 +89,6 @@ export async function run(io: CliEnvironment): Promise<number> {
 
   if (!('spec' in parsed)) {
     if (client) return streamCliText(client, line, io);
-    if (parsed.command === 'token') {
-      io.stderr('meshprobe: token needs a hub: pass --hub URL or set MESHPROBE_HUB\n');
-      return Exit.Usage;
-    }
     const info = (await localAgent(io.env)).info;
     if (parsed.command === 'version') io.stdout(parsed.json ? ndjsonLine(VERSION_INFO) : formatVersion(VERSION_INFO, [info]));
     else io.stdout(parsed.json ? ndjsonLine({ agents: [info] }) : formatAgentList([info]));
