@@ -61,7 +61,8 @@ export async function run(io: CliEnvironment): Promise<number> {
     const passed = [...(flags.hub ? ['--hub', flags.hub] : []), ...(flags.token ? ['--token', flags.token] : [])];
     return runAgentCommand([...passed, ...flags.rest.slice(1)], io.env, io);
   }
-  if (flags.rest[0] === 'token' && flags.rest.length > 1) {
+  // `token` alone too: its usage (create, revoke) comes from here, hub or not.
+  if (flags.rest[0] === 'token') {
     const { runTokenCommand } = await import('./token-command.ts');
     return runTokenCommand(flags.rest.slice(1), { ...(flags.hub ? { hub: flags.hub } : {}), ...(flags.token ? { token: flags.token } : {}), env: io.env }, io);
   }
@@ -88,10 +89,6 @@ export async function run(io: CliEnvironment): Promise<number> {
 
   if (!('spec' in parsed)) {
     if (client) return streamCliText(client, line, io);
-    if (parsed.command === 'token') {
-      io.stderr('meshprobe: token needs a hub: pass --hub URL or set MESHPROBE_HUB\n');
-      return Exit.Usage;
-    }
     const info = (await localAgent(io.env)).info;
     if (parsed.command === 'version') io.stdout(parsed.json ? ndjsonLine(VERSION_INFO) : formatVersion(VERSION_INFO, [info]));
     else io.stdout(parsed.json ? ndjsonLine({ agents: [info] }) : formatAgentList([info]));
@@ -221,12 +218,31 @@ function quote(word: string): string {
   return word.includes("'") ? `"${word}"` : `'${word}'`;
 }
 
-/** The process entry: wires stdio, Ctrl-C and the exit status; exits the process. */
+/**
+ * Resolves once everything written to `stream` so far has been handed to the kernel (or the
+ * stream failed). A pipe to a slow reader is asynchronous on Linux: writes the pipe cannot take
+ * yet wait in the stream, and `process.exit()` would drop them. Callbacks run in write order, so
+ * an empty write's callback runs after every earlier write.
+ */
+function drained(stream: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
+  return new Promise((ok) => void stream.write('', () => ok()));
+}
+
+/** Exits with `code` once stdout and stderr have taken everything written to them. */
+async function exitWhenDrained(code: number): Promise<never> {
+  process.exitCode = code;
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
+}
+
+/** The process entry: wires stdio, Ctrl-C and the exit status; exits once the output is written. */
 export async function main(): Promise<void> {
   const interrupt = new AbortController();
   let firstInterrupt = 0;
   process.on('SIGINT', () => {
-    // First Ctrl-C: stop and print the statistics so far (as iputils does). Second: leave now.
+    // First Ctrl-C: stop and print the statistics so far (as iputils does). Second: leave now,
+    // even with output still queued for a reader that does not read: that is what it asks for.
     // Two within 300 ms are one keypress delivered twice (terminal group + the shim passing it on).
     if (interrupt.signal.aborted) {
       if (performance.now() - firstInterrupt > 300) process.exit(130);
@@ -236,9 +252,10 @@ export async function main(): Promise<void> {
     interrupt.abort();
   });
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    // `meshprobe … | head` closes the pipe early; that is not an error worth a trace.
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
+    // `meshprobe … | head` closes the pipe early; that is not an error worth a trace. Nothing
+    // more can reach stdout; what is queued on stderr still goes out.
+    if (err.code === 'EPIPE') void exitWhenDrained(0);
+    else throw err;
   });
   const code = await run({
     argv: process.argv.slice(2),
@@ -248,8 +265,9 @@ export async function main(): Promise<void> {
     interrupt: interrupt.signal,
     ...(process.stdout.isTTY ? { terminal: { columns: process.stdout.columns, rows: process.stdout.rows } } : {}),
   });
-  // The local agent's sockets may hold the loop open; the answer is complete, so leave.
-  process.exit(code);
+  // The local agent's sockets may hold the loop open; the answer is complete once stdout and
+  // stderr have taken it, so leave then.
+  await exitWhenDrained(code);
 }
 
 if (import.meta.main) await main();

@@ -21,24 +21,26 @@ if (major > 22 || (major === 22 && minor >= 18)) {
   const { main } = await import('./cli.ts');
   await main();
 } else {
+  // No process.exit() here: the exit status is set and the process ends by itself once what it
+  // wrote has gone out (stdout and stderr are the child's own; signal handlers do not hold it).
   const node = join(here, '..', 'node_modules', '.bin', 'node');
   if (!existsSync(node)) {
     process.stderr.write(`meshprobe: needs Node >= 22.18 (this is ${process.version}); run \`npm install\` in ${join(here, '..')} to fetch it\n`);
-    process.exit(2);
+    process.exitCode = 2;
+  } else {
+    const child = spawn(node, ['--disable-warning=ExperimentalWarning', join(here, 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+    // Signals are passed on. A terminal's Ctrl-C reaches the child twice (once from the process
+    // group, once from us); the CLI treats two SIGINTs close together as one.
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+    child.on('error', (err) => {
+      process.stderr.write(`meshprobe: cannot start ${node}: ${err.message}\n`);
+      process.exitCode = 2;
+    });
+    child.on('exit', (code, signal) => {
+      if (signal) {
+        process.removeAllListeners(signal);
+        process.kill(process.pid, signal);
+      } else process.exitCode = code ?? 1;
+    });
   }
-  const child = spawn(node, ['--disable-warning=ExperimentalWarning', join(here, 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
-  // Signals are passed on. A terminal's Ctrl-C reaches the child twice (once from the process
-  // group, once from us); the CLI treats two SIGINTs close together as one.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
-  child.on('error', (err) => {
-    process.stderr.write(`meshprobe: cannot start ${node}: ${err.message}\n`);
-    process.exit(2);
-  });
-  child.on('exit', (code, signal) => {
-    if (signal) {
-      process.removeAllListeners(signal);
-      process.kill(process.pid, signal);
-    }
-    else process.exit(code ?? 1);
-  });
 }

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runTokenCommand } from '../../bin/token-command.ts';
+import { run } from '../../bin/cli.ts';
+import { runTokenCommand, TOKEN_USAGE } from '../../bin/token-command.ts';
 import { TokenService } from '../../hub/auth/token-service.ts';
 import { withTestHub } from '../helpers/test-hub.ts';
 import { startNode } from '../helpers/node-process.ts';
@@ -65,4 +66,17 @@ test('token revoke without a hub (another process, the data directory) reaches a
     assert.equal(res.status, 401);
     assert.match(((await res.json()) as { error: { message: string } }).error.message, /revoked/);
   });
+});
+
+test('meshprobe token alone prints the create/revoke usage (what token --help prints), with or without a hub', async () => {
+  const help = io();
+  assert.equal(await run({ argv: ['token', '--help'], env: {}, ...help.io, interrupt: new AbortController().signal }), 0);
+  assert.equal(help.out.join(''), `${TOKEN_USAGE}\n`);
+  // A hub nobody listens on: the usage must not depend on reaching it.
+  for (const argv of [['token'], ['--hub', 'http://127.0.0.1:1', 'token']]) {
+    const bare = io();
+    assert.equal(await run({ argv, env: {}, ...bare.io, interrupt: new AbortController().signal }), 2, argv.join(' '));
+    assert.equal(bare.out.join(''), '');
+    assert.equal(bare.err.join(''), `meshprobe token: give an action: create or revoke\n${TOKEN_USAGE}\n`, argv.join(' '));
+  }
 });
