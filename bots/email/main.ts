@@ -63,23 +63,26 @@ export function smtpGatewayOptionsFromEnv(env: NodeJS.ProcessEnv, defaults: { hu
   };
 }
 
+/**
+ * Writes `line` to stderr and exits with `code` once it has left: `process.exit()` right after a
+ * write would drop it when stderr is a pipe whose reader is slow. Never resolves.
+ */
+function exitAfterWrite(line: string, code: number): Promise<never> {
+  return new Promise(() => void process.stderr.write(`${line}\n`, () => process.exit(code)));
+}
+
 // Run on its own: `node bots/email/main.ts` with the settings in the environment.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  let options: SmtpGatewayOptions | undefined;
+  let fromEnv: SmtpGatewayOptions | undefined;
   try {
-    options = smtpGatewayOptionsFromEnv(process.env);
+    fromEnv = smtpGatewayOptionsFromEnv(process.env);
   } catch (err) {
-    console.error(`meshprobe email: ${describeError(err).message}`);
-    process.exit(2);
+    await exitAfterWrite(`meshprobe email: ${describeError(err).message}`, 2);
   }
-  if (!options) {
-    console.error('meshprobe email: set MESHPROBE_SMTP_LISTEN, MESHPROBE_SMTP_RELAY and MESHPROBE_EMAIL_FROM (and MESHPROBE_HUB, MESHPROBE_HUB_TOKEN)');
-    process.exit(2);
-  }
-  const gateway = await startSmtpGateway({ ...options, log: (line) => console.error(`meshprobe email: ${line}`) }).catch((err: unknown) => {
-    console.error(`meshprobe email: cannot start: ${describeError(err).message}`);
-    process.exit(1);
-  });
+  const options = fromEnv
+    ?? (await exitAfterWrite('meshprobe email: set MESHPROBE_SMTP_LISTEN, MESHPROBE_SMTP_RELAY and MESHPROBE_EMAIL_FROM (and MESHPROBE_HUB, MESHPROBE_HUB_TOKEN)', 2));
+  const gateway = await startSmtpGateway({ ...options, log: (line) => console.error(`meshprobe email: ${line}`) })
+    .catch((err: unknown) => exitAfterWrite(`meshprobe email: cannot start: ${describeError(err).message}`, 1));
   console.error(`meshprobe email: SMTP gateway on ${gateway.host}:${gateway.port} for ${options.from}, replies via ${new URL(options.relay).host}, hub ${options.hubUrl}`);
   // close() is bounded whatever the peers do; exit once what was written has left.
   const shutdown = (): void => void gateway.close().catch(() => {}).then(() => process.stderr.write('', () => process.exit(0)));

@@ -127,17 +127,19 @@ function splitListen(s: string): [string, number] {
   return [m[1] || '127.0.0.1', Number(m[2])];
 }
 
+/**
+ * Writes `line` to stderr and exits with `code` once it has left: `process.exit()` right after a
+ * write would drop it when stderr is a pipe whose reader is slow. Never resolves.
+ */
+function exitAfterWrite(line: string, code: number): Promise<never> {
+  return new Promise(() => void process.stderr.write(`${line}\n`, () => process.exit(code)));
+}
+
 // Run on its own: `node bots/telegram/main.ts` with the settings in the environment.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const options = telegramOptionsFromEnv(process.env);
-  if (!options) {
-    console.error('meshprobe telegram: set TELEGRAM_BOT_TOKEN (and MESHPROBE_HUB, MESHPROBE_HUB_TOKEN) to run the bot');
-    process.exit(2);
-  }
-  const running = await startTelegramBot(options).catch((err: unknown) => {
-    console.error(`meshprobe telegram: cannot start: ${describeError(err).message}`);
-    process.exit(1);
-  });
+  const options = telegramOptionsFromEnv(process.env)
+    ?? (await exitAfterWrite('meshprobe telegram: set TELEGRAM_BOT_TOKEN (and MESHPROBE_HUB, MESHPROBE_HUB_TOKEN) to run the bot', 2));
+  const running = await startTelegramBot(options).catch((err: unknown) => exitAfterWrite(`meshprobe telegram: cannot start: ${describeError(err).message}`, 1));
   console.error(`meshprobe telegram: @${running.bot.botInfo.username} is running (${options.webhook ? 'webhook' : 'long polling'}), hub ${options.hubUrl}`);
   // stop() is bounded whatever the Bot API does; exit once what was written has left.
   const shutdown = (): void => void running.stop().catch(() => {}).then(() => process.stderr.write('', () => process.exit(0)));
