@@ -62,8 +62,9 @@ test('a client that reads too slowly gets the stream cut at the bound: an error 
 test('a client that reads nothing for the write timeout loses its stream and connection; the agent stops', async () => {
   let closed: { aborted: boolean } | undefined;
   await withTestHub(
-    // A generous buffer bound, so that the write timeout is what cuts the stream.
-    { allowAnonymous: true, agents: [new FloodAgent('fast1', 0)], maxBufferedBytes: 64 * 1024 * 1024, writeTimeoutMs: 300, observer: { streamClosed: (i) => (closed = i) } },
+    // A generous buffer bound, so that the write timeout is what cuts the stream; a paced flood
+    // (200,000 events at 50,000/s) that outlasts the timeout, so the run cannot finish first.
+    { allowAnonymous: true, agents: [new FloodAgent('fast1', 50_000)], maxBufferedBytes: 64 * 1024 * 1024, writeTimeoutMs: 300, observer: { streamClosed: (i) => (closed = i) } },
     async (t) => {
       const res = await postPaused(t.url, '/v1/measurements', JSON.stringify(flood));
       const connections = () => new Promise<number>((ok) => t.hub.server.getConnections((_e, n) => ok(n)));
