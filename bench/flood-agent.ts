@@ -4,9 +4,9 @@
  * (monotonic ms, see monoMs) so a client in another process can compute the delivery latency.
  * The stamp rides in `kind` as `t<ms>`: a hub relays only the fields of the event schema.
  */
-import type { AgentInfo, AgentLink, AgentRunOptions } from '../shared/agent-link.ts';
-import type { MeasurementSpec } from '../shared/spec.ts';
-import { computeStats } from '../shared/stats.ts';
+import type { AgentInfo, AgentLink, AgentRunOptions } from '../shared/wire/agent-link.ts';
+import type { MeasurementSpec } from '../shared/model/spec.ts';
+import { computeStats } from '../shared/model/stats.ts';
 
 /**
  * Milliseconds of process.hrtime (CLOCK_MONOTONIC on Linux): one clock shared by every process

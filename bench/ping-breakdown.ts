@@ -1,5 +1,5 @@
 /**
- * Where the microseconds of a loopback ping go: meshprobe's ping (agent/probes/ping.ts) and
+ * Where the microseconds of a loopback ping go: meshprobe's ping (agent/probes/ping/ping.ts) and
  * iputils `ping` in alternating rounds, plus an instrumented copy of meshprobe's send path (the
  * same IcmpChannel → RawSocket.send → sendmsg calls as ping.ts) that reads the RawSocket clock
  * around each step, per probe:
@@ -23,9 +23,9 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { IcmpSocketPool } from '../agent/icmp-socket-pool.ts';
-import { RawSocket, rawNow } from '../agent/raw-socket.ts';
-import { buildEchoRequest, echoPayload, parseIcmp } from '../shared/icmp-packet.ts';
+import { IcmpSocketPool } from '../agent/socket/icmp-socket-pool.ts';
+import { RawSocket, rawNow } from '../agent/socket/raw-socket.ts';
+import { buildEchoRequest, echoPayload, parseIcmp } from '../agent/packet/icmp-packet.ts';
 import { iputilsPing, meshprobePing, runCommand } from './ping-runners.ts';
 
 const { values } = parseArgs({

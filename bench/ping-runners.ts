@@ -3,12 +3,12 @@
  * meshprobe's ICMP engine or by iputils `ping`, both reduced to the same PingStats.
  */
 import { spawn } from 'node:child_process';
-import { runPing } from '../agent/probes/ping.ts';
-import { Resolver } from '../agent/resolver.ts';
-import { IcmpSocketPool } from '../agent/icmp-socket-pool.ts';
-import { parseSpec } from '../shared/spec.ts';
-import { computeStats } from '../shared/stats.ts';
-import type { PingStats } from '../shared/events.ts';
+import { runPing } from '../agent/probes/ping/ping.ts';
+import { Resolver } from '../agent/runtime/resolver.ts';
+import { IcmpSocketPool } from '../agent/socket/icmp-socket-pool.ts';
+import { parseSpec } from '../shared/model/spec.ts';
+import { computeStats } from '../shared/model/stats.ts';
+import type { PingStats } from '../shared/model/events.ts';
 
 /** A finished command: exit code, what it printed, and its wall time from spawn to close. */
 export interface CommandResult {

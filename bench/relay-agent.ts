@@ -4,8 +4,8 @@
  * port (the direct path, same HTTP code, no relay).
  *   node bench/relay-agent.ts HUB_URL AGENT_TOKEN RATE
  */
-import { AgentRuntime } from '../agent/runtime.ts';
-import { createHub } from '../hub/server.ts';
+import { AgentRuntime } from '../agent/runtime/agent-runtime.ts';
+import { createHub } from '../hub/http/server.ts';
 import { FloodAgent } from './flood-agent.ts';
 
 const [hubUrl, token, rateText] = process.argv.slice(2);

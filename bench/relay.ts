@@ -168,7 +168,7 @@ async function cpuMs(pid: number): Promise<number> {
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'mp-bench-relay-'));
-const hub = startNode('hub/main.ts', [], { MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir, MESHPROBE_SUBJECT_RATE: '0' });
+const hub = startNode('bin/start.ts', [], { MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir, MESHPROBE_SUBJECT_RATE: '0' });
 let agent: ReturnType<typeof startNode> | undefined;
 try {
   const hubUrl = (await hub.waitFor(/listening on (http:\/\/\S+)/))[1]!;

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { iputilsPing, meshprobePing } from './ping-runners.ts';
-import type { PingStats } from '../shared/events.ts';
+import type { PingStats } from '../shared/model/events.ts';
 
 const { values } = parseArgs({
   options: {

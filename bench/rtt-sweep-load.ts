@@ -7,9 +7,9 @@
  */
 import { parseArgs } from 'node:util';
 import { iputilsPing, meshprobePing } from './ping-runners.ts';
-import { runSweep } from '../agent/probes/sweep.ts';
-import { parseSpec } from '../shared/spec.ts';
-import type { PingStats } from '../shared/events.ts';
+import { runSweep } from '../agent/probes/probe/sweep.ts';
+import { parseSpec } from '../shared/model/spec.ts';
+import type { PingStats } from '../shared/model/events.ts';
 
 const { values } = parseArgs({
   options: {

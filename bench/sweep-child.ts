@@ -5,8 +5,8 @@
  *
  *   node bench/sweep-child.ts CIDR [RATE]
  */
-import { runSweep } from '../agent/probes/sweep.ts';
-import type { MeasurementSpec } from '../shared/spec.ts';
+import { runSweep } from '../agent/probes/probe/sweep.ts';
+import type { MeasurementSpec } from '../shared/model/spec.ts';
 
 // A literal spec rather than parseSpec(): the engine is what is measured, not loading zod.
 const spec: MeasurementSpec = { type: 'probe', targets: [process.argv[2] ?? '127.1.0.0/16'], from: [], rate: Number(process.argv[3] ?? 0), timeoutMs: 1000 };

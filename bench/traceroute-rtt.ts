@@ -13,10 +13,10 @@
  *   node bench/traceroute-rtt.ts [--queries 5] [--rounds 10] [--lab-rounds 3] [--no-lab] [--json]
  */
 import { parseArgs } from 'node:util';
-import { runTraceroute } from '../agent/probes/traceroute.ts';
-import { Resolver } from '../agent/resolver.ts';
-import { parseSpec } from '../shared/spec.ts';
-import type { HopEvent, MeasurementEvent } from '../shared/events.ts';
+import { runTraceroute } from '../agent/probes/traceroute/traceroute.ts';
+import { Resolver } from '../agent/runtime/resolver.ts';
+import { parseSpec } from '../shared/model/spec.ts';
+import type { HopEvent, MeasurementEvent } from '../shared/model/events.ts';
 import { runCommand } from './ping-runners.ts';
 import { Lab, haveCommand, labUnavailable } from '../test/lab/lab.ts';
 

@@ -7,19 +7,19 @@
  * part failed while measuring; 2 the command could not run (usage error, a name that does not
  * resolve, the hub refused or could not be reached).
  */
-import type { LocalAgent } from '../agent/local-agent.ts';
-import { AgentRegistry } from '../hub/agent-registry.ts';
-import { formatAgentList, formatVersion } from '../hub/info-text.ts';
-import { runMeasurement } from '../hub/measurement-stream.ts';
-import { VERSION_INFO } from '../hub/version.ts';
-import { describeError, ErrorCode } from '../shared/errors.ts';
-import type { MeasurementEvent } from '../shared/events.ts';
-import { parseCommand, rendererOptions } from '../shared/grammar.ts';
-import { helpText, usage } from '../shared/help.ts';
-import { HubClient, HubError } from '../shared/hub-client.ts';
-import { ndjsonLine } from '../shared/ndjson.ts';
-import { TextRenderer } from '../shared/render-text.ts';
-import type { MeasurementSpec } from '../shared/spec.ts';
+import type { LocalAgent } from '../agent/runtime/local-agent.ts';
+import { AgentRegistry } from '../hub/core/agent-registry.ts';
+import { formatAgentList, formatVersion } from '../shared/render/agent-list.ts';
+import { runMeasurement } from '../hub/core/measurement-stream.ts';
+import { VERSION_INFO } from '../hub/core/version.ts';
+import { describeError, ErrorCode } from '../shared/model/errors.ts';
+import type { MeasurementEvent } from '../shared/model/events.ts';
+import { parseCommand, rendererOptions } from '../shared/command/grammar.ts';
+import { helpText, usage } from '../shared/command/help.ts';
+import { HubClient, HubError } from '../shared/wire/hub-client.ts';
+import { ndjsonLine } from '../shared/wire/ndjson.ts';
+import { TextRenderer } from '../shared/render/text-renderer.ts';
+import type { MeasurementSpec } from '../shared/model/spec.ts';
 import { Exit, StreamTracker } from './stream-tracker.ts';
 import { SweepLiveView } from './sweep-live.ts';
 
@@ -57,7 +57,7 @@ export async function run(io: CliEnvironment): Promise<number> {
   // Subcommands outside the measurement grammar: running as a remote agent, minting tokens.
   // --hub and --token were taken out of argv above; they are handed back to them.
   if (flags.rest[0] === 'agent') {
-    const { runAgentCommand } = await import('../agent/agent-command.ts');
+    const { runAgentCommand } = await import('../agent/runtime/agent-command.ts');
     const passed = [...(flags.hub ? ['--hub', flags.hub] : []), ...(flags.token ? ['--token', flags.token] : [])];
     return runAgentCommand([...passed, ...flags.rest.slice(1)], io.env, io);
   }
@@ -190,7 +190,7 @@ async function streamCliText(client: HubClient, line: string, io: CliEnvironment
 
 /** Loaded on demand: through a hub the CLI needs no raw sockets (nor the native addon). */
 async function localAgent(env: Record<string, string | undefined>): Promise<LocalAgent> {
-  const { LocalAgent } = await import('../agent/local-agent.ts');
+  const { LocalAgent } = await import('../agent/runtime/local-agent.ts');
   const dnsServers = (env.MESHPROBE_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   return new LocalAgent({ name: env.MESHPROBE_AGENT_NAME || 'local', ...(dnsServers.length ? { dnsServers } : {}) });
 }

@@ -3,11 +3,11 @@
  * they have seen, and the exit status the stream deserves. On Ctrl-C it produces the
  * statistics so far, like iputils ping does when interrupted.
  */
-import { ErrorCode } from '../shared/errors.ts';
-import { DoneTally } from '../shared/events.ts';
-import type { DoneEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../shared/events.ts';
-import { computeStats, roundMs } from '../shared/stats.ts';
-import { saneEvent } from '../shared/event-guard.ts';
+import { ErrorCode } from '../shared/model/errors.ts';
+import { DoneTally } from '../shared/model/events.ts';
+import type { DoneEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../shared/model/events.ts';
+import { computeStats, roundMs } from '../shared/model/stats.ts';
+import { saneEvent } from '../shared/model/event-guard.ts';
 
 interface Part {
   start: StartEvent;
@@ -39,7 +39,7 @@ export class StreamTracker {
   /** Feeds one event of the stream (done included). */
   add(raw: MeasurementEvent): void {
     this.#events++;
-    // Malformed fields are bounded (shared/event-guard.ts); what is not an event still counts as seen.
+    // Malformed fields are bounded (shared/model/event-guard.ts); what is not an event still counts as seen.
     const e = saneEvent(raw);
     if (!e) return;
     this.#tally.add(e);

@@ -8,8 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { describeError } from '../shared/errors.ts';
-import { HubClient } from '../shared/hub-client.ts';
+import { describeError } from '../shared/model/errors.ts';
+import { HubClient } from '../shared/wire/hub-client.ts';
 import { parseScopes } from '../hub/auth/scopes.ts';
 import { TokenService, tokenOptionsFromEnv } from '../hub/auth/token-service.ts';
 import { parseTtl } from '../hub/auth/ttl.ts';

@@ -5,13 +5,13 @@
  * to bottom here.
  */
 import PostalMime from 'postal-mime';
-import { answerEmail, hubForSender, rateLimitedAnswer } from '../shared/email-answer.ts';
-import { parseAllowList, replyDecision, SenderRateLimiter, senderAllowed } from '../shared/email-policy.ts';
-import { buildReply } from '../shared/email-reply.ts';
-import { ReplyBudget, replySize } from '../shared/email-reply-budget.ts';
-import { describeError } from '../shared/errors.ts';
-import { renderHtmlText } from '../shared/render-html.ts';
-import { HubClient } from '../shared/hub-client.ts';
+import { answerEmail, hubForSender, rateLimitedAnswer } from '../shared/email/email-answer.ts';
+import { parseAllowList, replyDecision, SenderRateLimiter, senderAllowed } from '../shared/email/email-policy.ts';
+import { buildReply } from '../shared/email/email-reply.ts';
+import { ReplyBudget, replySize } from '../shared/email/email-reply-budget.ts';
+import { describeError } from '../shared/model/errors.ts';
+import { renderHtmlText } from '../shared/render/html-renderer.ts';
+import { HubClient } from '../shared/wire/hub-client.ts';
 import { mimeReply } from './mime-reply.ts';
 
 /** The inbound message as workerd hands it to `email()` (ForwardableEmailMessage). */

@@ -4,7 +4,7 @@
  * produce. Runtime-neutral (mimetext's browser build has no Node dependencies).
  */
 import { createMimeMessage } from 'mimetext/browser';
-import type { ReplyContent } from '../shared/email-reply.ts';
+import type { ReplyContent } from '../shared/email/email-reply.ts';
 
 /** Envelope of the reply. */
 export interface MimeReplyAddresses {

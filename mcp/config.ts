@@ -1,6 +1,6 @@
 /**
  * MCP endpoint settings from the environment, shared by the standalone launcher (mcp/main.ts)
- * and the embedded default (hub/main.ts), so both read the same MESHPROBE_* names.
+ * and the embedded default (bin/start.ts), so both read the same MESHPROBE_* names.
  *
  *   MESHPROBE_MCP_MODE            stateless (default) | stateful
  *   MESHPROBE_MCP_PUBLIC_URL      URL clients use, e.g. https://hub.example.net (resource metadata, Host check)

@@ -1,6 +1,6 @@
 /**
  * The MCP endpoint over Streamable HTTP on node:http, usable standalone (mcp/main.ts) and
- * mounted in the hub at /mcp (hub/main.ts). It checks Host/Origin (DNS rebinding), the bearer
+ * mounted in the hub at /mcp (bin/start.ts). It checks Host/Origin (DNS rebinding), the bearer
  * token, serves the RFC 9728 protected-resource metadata, and runs the SDK transport either
  * stateless (a fresh server per POST, nothing to share between replicas) or with sessions.
  */
@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { HostGuard, isLocalClient, LOCAL_RELAY_FORWARDED } from '../shared/host-guard.ts';
-import { HubClient } from '../shared/hub-client.ts';
+import { HostGuard, isLocalClient, LOCAL_RELAY_FORWARDED } from '../shared/net/host-guard.ts';
+import { HubClient } from '../shared/wire/hub-client.ts';
 import { bearerChallenge } from './auth.ts';
 import type { BearerVerifier } from './auth.ts';
 import type { HubLike } from './hub-like.ts';
@@ -105,7 +105,7 @@ export class McpHttpHandler {
     if (!this.path.startsWith('/') || this.path.endsWith('/')) throw new TypeError(`McpHttpHandler: path must start with '/' and not end with one: ${this.path}`);
     this.mode = options.mode ?? 'stateless';
     if (this.mode !== 'stateless' && this.mode !== 'stateful') throw new TypeError(`McpHttpHandler: mode must be 'stateless' or 'stateful', not '${String(this.mode)}'`);
-    // The same guard as the hub's /v1 (shared/host-guard.ts).
+    // The same guard as the hub's /v1 (shared/net/host-guard.ts).
     this.#guard = new HostGuard({
       ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
       ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),

@@ -1,6 +1,6 @@
 /**
  * The MCP endpoint as routes of the hub's server (the embedded default): plain objects of the
- * shape hub/route.ts's HubRoute has, so that mcp/ need not import the hub. They are `public`
+ * shape hub/http/route.ts's HubRoute has, so that mcp/ need not import the hub. They are `public`
  * because the endpoint checks tokens itself, to answer with the MCP-specific challenge.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,10 +1,10 @@
 /**
  * The tools' input schemas: raw zod shapes built from the very field schemas of
- * shared/spec.ts, so the bounds a model sees in tools/list and the messages it gets back are
+ * shared/model/spec.ts, so the bounds a model sees in tools/list and the messages it gets back are
  * the ones every other front-end uses. Only descriptions are added here.
  */
 import { z } from 'zod';
-import { Defaults, Limits, MeasurementSpec } from '../shared/spec.ts';
+import { Defaults, Limits, MeasurementSpec } from '../shared/model/spec.ts';
 
 const f = MeasurementSpec.shape;
 
@@ -69,7 +69,7 @@ export const ListAgentsInput = {
 /**
  * The schema a measurement tool is registered with: the same JSON Schema in tools/list (types,
  * bounds, descriptions, required fields), but every value passes the SDK's own check unchanged,
- * so the tool handler validates the request through shared/validate-spec.ts and the model gets
+ * so the tool handler validates the request through shared/model/validate-spec.ts and the model gets
  * the one-line refusal every other front-end gives (not zod's text behind the SDK's prefix).
  */
 export function lenientInput(shape: Record<string, z.ZodType>, required: string[] = ['targets']) {

@@ -5,11 +5,11 @@
  * (address, name, RTTs, loss), every live host of a sweep (as ranges). Pure: feed it every
  * event, then ask for the result. Malformed events are bounded or skipped (event-guard.ts).
  */
-import type { HostEvent, MeasurementEvent, SummaryEvent } from '../shared/events.ts';
-import { saneEvent } from '../shared/event-guard.ts';
-import { formatLossShort, formatMs3 } from '../shared/format.ts';
-import { compactAddresses, hopLine } from '../shared/render-text.ts';
-import type { MeasurementType } from '../shared/spec.ts';
+import type { HostEvent, MeasurementEvent, SummaryEvent } from '../shared/model/events.ts';
+import { saneEvent } from '../shared/model/event-guard.ts';
+import { formatLossShort, formatMs3 } from '../shared/render/format.ts';
+import { compactAddresses, hopLine } from '../shared/render/text-renderer.ts';
+import type { MeasurementType } from '../shared/model/spec.ts';
 import type { PingOutput, ProbeOutput, TracerouteOutput } from './output-schemas.ts';
 
 /** Options of {@link MeasurementResult}. */
@@ -268,7 +268,7 @@ export class MeasurementResult {
     const hops = [...p.hops].sort((a, b) => a.ttl - b.ttl);
     const state = !s ? 'interrupted' : s.reached === true ? 'reached' : s.reached === false ? 'not reached' : 'done';
     const out = [`${who}: ${state}, ${hops.length} hop${hops.length === 1 ? '' : 's'}`];
-    // traceroute -n's line (shared/render-text.ts hopLine), then the hop's loss.
+    // traceroute -n's line (shared/render/text-renderer.ts hopLine), then the hop's loss.
     for (const h of hops) out.push(`  ${hopLine({ type: 'hop', agent: p.agent, target: p.target, ...h })}  (loss ${formatLossShort(h.lossPct)})`);
     return out;
   }

@@ -5,9 +5,9 @@
  */
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import { describeError, ErrorCode } from '../shared/errors.ts';
-import type { MeasurementEvent } from '../shared/events.ts';
-import type { MeasurementSpecInput, MeasurementType } from '../shared/spec.ts';
+import { describeError, ErrorCode } from '../shared/model/errors.ts';
+import type { MeasurementEvent } from '../shared/model/events.ts';
+import type { MeasurementSpecInput, MeasurementType } from '../shared/model/spec.ts';
 import type { HubLike } from './hub-like.ts';
 import { MeasurementResult } from './measurement-result.ts';
 

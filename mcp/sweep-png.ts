@@ -1,13 +1,13 @@
 /**
  * The sweep bitmap as a PNG: one square per address of the prefix, row by row, dark when the
  * address was silent, green → yellow → red by RTT when it answered, with a 1 px black line
- * between squares of 4 px or more. The layout (cell index ↔ address) is shared/sweep-grid.ts's,
+ * between squares of 4 px or more. The layout (cell index ↔ address) is shared/render/sweep-grid.ts's,
  * the same as the CLI's text bitmap. Node-only (pngjs), so it lives out of shared/; the
  * Telegram bot imports it from here too.
  */
 import { PNG } from 'pngjs';
-import { parseCidr, prefixSize } from '../shared/cidr.ts';
-import { SweepGrid } from '../shared/sweep-grid.ts';
+import { parseCidr, prefixSize } from '../shared/net/cidr.ts';
+import { SweepGrid } from '../shared/render/sweep-grid.ts';
 
 /** Largest prefix drawn: 65,536 cells (a /16) makes a 512×512 image; more is unreadable anyway. */
 export const MAX_PNG_CELLS = 1 << 16;

@@ -10,7 +10,7 @@
  * request per token per `ttlMs`. When the hub cannot answer, the check fails closed (503),
  * as the JWKS fetch does.
  */
-import { LOCAL_RELAY_FORWARDED } from '../shared/host-guard.ts';
+import { LOCAL_RELAY_FORWARDED } from '../shared/net/host-guard.ts';
 import type { AuthRefusal } from './auth.ts';
 
 /** Options of {@link HubTokenStatus}. */

@@ -2,9 +2,9 @@
  * The per-target skeleton every probe shares: resolve the target (honouring ipVersion), then run
  * the probe; a failure of one target becomes its `error` event and never stops the others.
  */
-import type { MeasurementSpec } from '../../shared/spec.ts';
-import type { MeasurementEvent } from '../../shared/events.ts';
-import { describeError, ErrorCode } from '../../shared/errors.ts';
+import type { MeasurementSpec } from '../../shared/model/spec.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
+import { describeError, ErrorCode } from '../../shared/model/errors.ts';
 
 /** What a probe runner needs to know about the target and where its events go. */
 export interface ProbeContext {
@@ -17,7 +17,7 @@ export interface ProbeContext {
   family: 4 | 6;
   signal: AbortSignal;
   emit: (e: MeasurementEvent) => void;
-  /** Reverse DNS (agent/resolver.ts reverse()); hops get no names without it. */
+  /** Reverse DNS (agent/runtime/resolver.ts reverse()); hops get no names without it. */
   reverse?: (address: string) => Promise<string | undefined>;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Settings of the SMTP gateway from the environment, and running it on its own:
- * `node bots/email/main.ts`. hub/main.ts starts it in the embedded default when
+ * `node bots/email/main.ts`. bin/start.ts starts it in the embedded default when
  * MESHPROBE_SMTP_LISTEN is set.
  *
  * MESHPROBE_SMTP_LISTEN   host:port to receive mail on (e.g. 127.0.0.1:2525)
@@ -15,8 +15,8 @@
  * MESHPROBE_HUB, MESHPROBE_HUB_TOKEN  the hub (default http://127.0.0.1:7464) and its token
  */
 import { pathToFileURL } from 'node:url';
-import { parseAllowList } from '../../shared/email-policy.ts';
-import { describeError, ErrorCode, MeshprobeError } from '../../shared/errors.ts';
+import { parseAllowList } from '../../shared/email/email-policy.ts';
+import { describeError, ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import { startSmtpGateway } from './smtp-gateway.ts';
 import type { SmtpGatewayOptions } from './smtp-gateway.ts';
 

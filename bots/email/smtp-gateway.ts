@@ -11,14 +11,14 @@ import type { ParsedMail } from 'mailparser';
 import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
-import { answerEmail, hubForSender, rateLimitedAnswer } from '../../shared/email-answer.ts';
-import { replyDecision, SenderRateLimiter, senderAllowed } from '../../shared/email-policy.ts';
-import type { HeaderLookup, SenderRateLimiterOptions } from '../../shared/email-policy.ts';
-import { buildReply } from '../../shared/email-reply.ts';
-import { ReplyBudget, replySize } from '../../shared/email-reply-budget.ts';
-import type { ReplyBudgetOptions } from '../../shared/email-reply-budget.ts';
-import { describeError, ErrorCode, MeshprobeError } from '../../shared/errors.ts';
-import { HubClient } from '../../shared/hub-client.ts';
+import { answerEmail, hubForSender, rateLimitedAnswer } from '../../shared/email/email-answer.ts';
+import { replyDecision, SenderRateLimiter, senderAllowed } from '../../shared/email/email-policy.ts';
+import type { HeaderLookup, SenderRateLimiterOptions } from '../../shared/email/email-policy.ts';
+import { buildReply } from '../../shared/email/email-reply.ts';
+import { ReplyBudget, replySize } from '../../shared/email/email-reply-budget.ts';
+import type { ReplyBudgetOptions } from '../../shared/email/email-reply-budget.ts';
+import { describeError, ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
+import { HubClient } from '../../shared/wire/hub-client.ts';
 
 /** Options of {@link startSmtpGateway}. */
 export interface SmtpGatewayOptions {

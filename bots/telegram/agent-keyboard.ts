@@ -4,7 +4,7 @@
  * session (Telegram allows 64 bytes of callback data; agent names may be longer).
  */
 import type { InlineKeyboardMarkup, InlineKeyboardButton } from 'grammy/types';
-import type { AgentInfo } from '../../shared/agent-link.ts';
+import type { AgentInfo } from '../../shared/wire/agent-link.ts';
 
 /** Callback data prefix of an agent button: `a:<index>`. */
 export const AGENT_BUTTON = 'a:';

@@ -1,5 +1,5 @@
 /** The /list answer: one line per agent with its flag, name, place, network and capabilities. */
-import type { AgentInfo } from '../../shared/agent-link.ts';
+import type { AgentInfo } from '../../shared/wire/agent-link.ts';
 import { countryFlag } from './agent-keyboard.ts';
 
 export function agentListText(agents: readonly AgentInfo[]): string {

@@ -1,6 +1,6 @@
 /**
  * The meshprobe Telegram bot (grammY). A hub client: every measurement goes through
- * shared/hub-client.ts; commands are parsed by the shared grammar so that the bot understands
+ * shared/wire/hub-client.ts; commands are parsed by the shared grammar so that the bot understands
  * exactly what the CLI, email and /v1/cli understand.
  *
  * Outgoing calls pass two grammY transformers: the throttler (per-chat and global rates, so a
@@ -11,11 +11,11 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Bot, Composer, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
-import { describeError, MeshprobeError } from '../../shared/errors.ts';
-import { parseCommand, type DisplayOptions, type ParsedCommand } from '../../shared/grammar.ts';
-import { helpText } from '../../shared/help.ts';
-import { HubClient } from '../../shared/hub-client.ts';
-import type { MeasurementSpec } from '../../shared/spec.ts';
+import { describeError, MeshprobeError } from '../../shared/model/errors.ts';
+import { parseCommand, type DisplayOptions, type ParsedCommand } from '../../shared/command/grammar.ts';
+import { helpText } from '../../shared/command/help.ts';
+import { HubClient } from '../../shared/wire/hub-client.ts';
+import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { AGENT_BUTTON, CANCEL_BUTTON } from './agent-keyboard.ts';
 import { agentListText } from './agent-list-text.ts';
 import { MeasurementMessage } from './measurement-message.ts';

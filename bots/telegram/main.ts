@@ -1,7 +1,7 @@
 /**
  * Starts the Telegram bot: long polling with @grammyjs/runner (updates handled concurrently, so
  * a button press is served while a ping streams), or webhook mode behind an HTTP listener that
- * checks Telegram's secret-token header. hub/main.ts calls {@link startTelegramBot} when
+ * checks Telegram's secret-token header. bin/start.ts calls {@link startTelegramBot} when
  * TELEGRAM_BOT_TOKEN is set; `node bots/telegram/main.ts` runs the bot on its own.
  */
 import { createServer, type Server } from 'node:http';
@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { run, type RunnerHandle } from '@grammyjs/runner';
 import { webhookCallback, type Bot } from 'grammy';
-import { describeError } from '../../shared/errors.ts';
+import { describeError } from '../../shared/model/errors.ts';
 import { createTelegramBot, registerCommands, type TelegramBotOptions } from './bot.ts';
 
 /** Webhook mode settings. */

@@ -4,12 +4,12 @@
  * measurement (its hub request is aborted, so the agent stops sending) and streams the new run
  * into the same message.
  */
-import type { AgentInfo } from '../../shared/agent-link.ts';
-import { describeError, ErrorCode } from '../../shared/errors.ts';
-import type { HubClient } from '../../shared/hub-client.ts';
-import { TextRenderer } from '../../shared/render-text.ts';
-import { rendererOptions, type DisplayOptions } from '../../shared/grammar.ts';
-import type { MeasurementSpec } from '../../shared/spec.ts';
+import type { AgentInfo } from '../../shared/wire/agent-link.ts';
+import { describeError, ErrorCode } from '../../shared/model/errors.ts';
+import type { HubClient } from '../../shared/wire/hub-client.ts';
+import { TextRenderer } from '../../shared/render/text-renderer.ts';
+import { rendererOptions, type DisplayOptions } from '../../shared/command/grammar.ts';
+import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import { agentKeyboard } from './agent-keyboard.ts';
 import { preHtml } from './pre-html.ts';
@@ -29,7 +29,7 @@ export interface MeasurementMessageOptions {
   initialHtml: string;
   /** Show the raw events (one JSON object per line) instead of the text rendering. */
   json?: boolean;
-  /** ping -q / -O / -D (shared/grammar.ts). */
+  /** ping -q / -O / -D (shared/command/grammar.ts). */
   display?: DisplayOptions;
   /** Least time between edits (default 1000 ms). */
   editIntervalMs?: number;

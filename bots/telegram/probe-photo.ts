@@ -6,11 +6,11 @@
  */
 import { InputFile, type Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { describeError, ErrorCode } from '../../shared/errors.ts';
-import type { HubClient } from '../../shared/hub-client.ts';
-import type { MeasurementSpec } from '../../shared/spec.ts';
-import type { SweepGrid } from '../../shared/sweep-grid.ts';
-import { saneEvent } from '../../shared/event-guard.ts';
+import { describeError, ErrorCode } from '../../shared/model/errors.ts';
+import type { HubClient } from '../../shared/wire/hub-client.ts';
+import type { MeasurementSpec } from '../../shared/model/spec.ts';
+import type { SweepGrid } from '../../shared/render/sweep-grid.ts';
+import { saneEvent } from '../../shared/model/event-guard.ts';
 import { drawableGrid, MAX_PNG_CELLS, renderSweepPng } from '../../mcp/sweep-png.ts';
 import { agentKeyboard } from './agent-keyboard.ts';
 import { escapeHtml } from './pre-html.ts';
@@ -77,7 +77,7 @@ export class ProbePhoto {
     });
     try {
       for await (const raw of this.#o.hub.measure(spec, { signal: this.#abort.signal })) {
-        // Bounded and well-typed whatever the hub relays (shared/event-guard.ts).
+        // Bounded and well-typed whatever the hub relays (shared/model/event-guard.ts).
         const e = saneEvent(raw);
         if (!e) continue;
         if (e.type === 'start' && this.#agent === undefined) this.#agent = e.agent;

@@ -11,11 +11,11 @@
  * a token without the scope is refused (403), a malformed subject too (400).
  */
 import type { IncomingMessage } from 'node:http';
-import { delegatedSubjectProblem, ON_BEHALF_OF_HEADER } from '../../shared/delegated-subject.ts';
-import { describeError, ErrorCode } from '../../shared/errors.ts';
-import { isLocalClient, isLoopbackAddress } from '../../shared/host-guard.ts';
-import type { Authorize, Principal, Refusal } from '../route.ts';
-import { RateLimiter } from '../limits/rate-limiter.ts';
+import { delegatedSubjectProblem, ON_BEHALF_OF_HEADER } from '../../shared/wire/delegated-subject.ts';
+import { describeError, ErrorCode } from '../../shared/model/errors.ts';
+import { isLocalClient, isLoopbackAddress } from '../../shared/net/host-guard.ts';
+import type { Authorize, Principal, Refusal } from '../http/route.ts';
+import { RateLimiter } from '../core/rate-limiter.ts';
 import { hasScope, Scope } from './scopes.ts';
 import type { TokenClaims, TokenService } from './token-service.ts';
 

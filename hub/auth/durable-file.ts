@@ -7,7 +7,7 @@
 import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
+import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 
 /** Plain words for the errno values a full, read-only or failing disk gives. */
 const REASONS: Record<string, string> = {

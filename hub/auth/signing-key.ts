@@ -7,7 +7,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
+import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import { StateWriteError, writeFileAtomic } from './durable-file.ts';
 
 /** The only JWS algorithm the hub signs with and accepts. */

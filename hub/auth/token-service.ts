@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { SignJWT, errors as joseErrors, jwtVerify, type JWK } from 'jose';
-import { subjectProblem } from '../../shared/delegated-subject.ts';
-import { ErrorCode, MeshprobeError } from '../../shared/errors.ts';
+import { subjectProblem } from '../../shared/wire/delegated-subject.ts';
+import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import { RevocationList, REVOCATION_FILE } from './revocation-list.ts';
 import { KNOWN_SCOPES, parseScopes } from './scopes.ts';
 import { SIGNING_ALG, loadOrCreateSigningKey, type SigningKey } from './signing-key.ts';
@@ -68,7 +68,7 @@ export interface IssueRequest {
   ttlS?: number;
   /**
    * The token id; default a fresh UUID. A renewal keeps its token's id, so that revoking that id
-   * revokes every renewal too (hub/agent-gateway.ts renews agent tokens).
+   * revokes every renewal too (hub/http/agent-gateway.ts renews agent tokens).
    */
   jti?: string;
 }

@@ -3,8 +3,8 @@
  * where they are, and what they can measure, so a model can fill in `from`.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { AgentInfo } from '../../shared/agent-link.ts';
-import { describeError } from '../../shared/errors.ts';
+import type { AgentInfo } from '../../shared/wire/agent-link.ts';
+import { describeError } from '../../shared/model/errors.ts';
 import { ListAgentsInput } from '../input-schemas.ts';
 import { ListAgentsOutput } from '../output-schemas.ts';
 import type { ToolContext } from './measure-tools.ts';

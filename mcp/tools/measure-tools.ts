@@ -6,10 +6,10 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { MeasurementEvent } from '../../shared/events.ts';
-import { Defaults } from '../../shared/spec.ts';
-import type { MeasurementType } from '../../shared/spec.ts';
-import { validateSpec } from '../../shared/validate-spec.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
+import { Defaults } from '../../shared/model/spec.ts';
+import type { MeasurementType } from '../../shared/model/spec.ts';
+import { validateSpec } from '../../shared/model/validate-spec.ts';
 import type { HubLike } from '../hub-like.ts';
 import { lenientInput, PingInput, ProbeInput, TracerouteInput } from '../input-schemas.ts';
 import type { MeasurementResult } from '../measurement-result.ts';
@@ -100,7 +100,7 @@ async function measure(
   output: (r: MeasurementResult) => Record<string, unknown>,
   more: MeasureExtras = {},
 ): Promise<CallToolResult> {
-  // The one validation path (shared/validate-spec.ts): the same one-line refusal as the CLI,
+  // The one validation path (shared/model/validate-spec.ts): the same one-line refusal as the CLI,
   // /v1/cli and POST /v1/measurements give.
   const checked = validateSpec(compact(args));
   if (!checked.ok) return failure(checked.message);

@@ -13,9 +13,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { MeasurementEvent } from '../../shared/events.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
-import { node24, root } from '../hub/main-process.ts';
+import { node24, root } from '../helpers/launcher-process.ts';
 
 const shim = join(root, 'bin', 'meshprobe.js');
 const systemNode = '/usr/bin/node';

@@ -7,12 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { MeasurementEvent } from '../../shared/events.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
 import type { TestDnsServer } from '../helpers/dns-server.ts';
 import { countEchoRequests, echoCounterUnavailable } from '../helpers/echo-counter.ts';
-import { node24, root, startMain } from '../hub/main-process.ts';
-import type { MainProcess } from '../hub/main-process.ts';
+import { node24, root, startMain } from '../helpers/launcher-process.ts';
+import type { MainProcess } from '../helpers/launcher-process.ts';
 
 const shim = join(root, 'bin', 'meshprobe.js');
 const systemNode = '/usr/bin/node';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Exit, StreamTracker } from '../../bin/stream-tracker.ts';
-import type { MeasurementEvent } from '../../shared/events.ts';
-import { computeStats } from '../../shared/stats.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
+import { computeStats } from '../../shared/model/stats.ts';
 
 const start = (target: string): MeasurementEvent => ({ type: 'start', agent: 'local', target, measurement: 'ping', address: target, family: 4, protocol: 'icmp', params: {} });
 const reply = (target: string, seq: number, rttMs = 1): MeasurementEvent => ({ type: 'reply', agent: 'local', target, seq, ttl: 64, rttMs, bytes: 64, from: target });

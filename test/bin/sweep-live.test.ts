@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SweepLiveView } from '../../bin/sweep-live.ts';
-import type { MeasurementEvent } from '../../shared/events.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 
 const start: MeasurementEvent = { type: 'start', agent: 'a', target: '10.0.0.0/30', measurement: 'probe', address: '10.0.0.0/30', family: 4, protocol: 'icmp', params: {} };
 const host = (address: string, rttMs: number | null): MeasurementEvent => ({ type: 'host', agent: 'a', target: '10.0.0.0/30', address, rttMs });

@@ -14,9 +14,9 @@ import { build } from 'esbuild';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import PostalMime from 'postal-mime';
 import type { Email } from 'postal-mime';
-import { LocalAgent } from '../../agent/local-agent.ts';
-import { createHub } from '../../hub/server.ts';
-import type { Hub } from '../../hub/server.ts';
+import { LocalAgent } from '../../agent/runtime/local-agent.ts';
+import { createHub } from '../../hub/http/server.ts';
+import type { Hub } from '../../hub/http/server.ts';
 
 const root = join(import.meta.dirname, '../..');
 const fixtures = join(root, 'test/fixtures/email');
@@ -156,7 +156,7 @@ test('traceroute -s a 127.0.0.1 → a threaded reply with the hop table', async 
   assert.equal(reply.mail.inReplyTo, id);
   assert.ok(reply.mail.text && reply.mail.html, 'text and HTML parts');
   if (/traceroute is not supported yet/.test(reply.mail.text)) {
-    t.skip('the agent has no traceroute yet (the reply carries the hub\'s error); hop table checked with fixtures in test/shared/render-html.test.ts');
+    t.skip('the agent has no traceroute yet (the reply carries the hub\'s error); hop table checked with fixtures in test/shared/render/html-renderer.test.ts');
     return;
   }
   assert.match(reply.mail.html, /<th[^>]*>hop<\/th>/);

@@ -1,8 +1,8 @@
 // Reading a hub's NDJSON measurement stream in tests: one collect helper and one POST
 // /v1/measurements helper, instead of the same loop copied into every hub/bot test.
 import assert from 'node:assert/strict';
-import type { MeasurementEvent } from '../../shared/events.ts';
-import { splitLines } from '../../shared/ndjson.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
+import { splitLines } from '../../shared/wire/ndjson.ts';
 
 /** Every event of an NDJSON response body, in order, once the stream has ended. */
 export async function readEvents(res: Response): Promise<MeasurementEvent[]> {

@@ -1,5 +1,5 @@
 /**
- * Starts one of the project's entry points (hub/main.ts, agent/main.ts, …) as a separate Node
+ * Starts one of the project's entry points (bin/start.ts, agent/main.ts, …) as a separate Node
  * process — the same Node as the tests — and watches its output, so tests can wait for a
  * "ready" line and kill the process for real.
  */

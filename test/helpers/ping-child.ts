@@ -3,8 +3,8 @@
  * Tests start it in another process when they need other privileges or another network
  * namespace: `node ping-child.ts '<spec json>'` (MESHPROBE_DNS_SERVERS is honoured).
  */
-import { LocalAgent } from '../../agent/local-agent.ts';
-import { parseSpec } from '../../shared/spec.ts';
+import { LocalAgent } from '../../agent/runtime/local-agent.ts';
+import { parseSpec } from '../../shared/model/spec.ts';
 
 const r = parseSpec(JSON.parse(process.argv[2] ?? '{}'));
 if (!r.ok) {

@@ -2,7 +2,7 @@
  * Whether this process may open raw ICMP sockets (root or CAP_NET_RAW, addon built), so tests
  * can skip with a reason instead of failing on machines without them.
  */
-import { RawSocket, rawSocketsAvailable } from '../../agent/raw-socket.ts';
+import { RawSocket, rawSocketsAvailable } from '../../agent/socket/raw-socket.ts';
 
 let cached: string | null | undefined;
 

@@ -3,8 +3,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHub, type Hub, type HubOptions } from '../../hub/server.ts';
-import type { MeasurementEvent } from '../../shared/events.ts';
+import { createHub, type Hub, type HubOptions } from '../../hub/http/server.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { measureAt } from './hub-stream.ts';
 
 export interface TestHub {

@@ -1,4 +1,4 @@
-// Item 12 of issue 11 with separate processes: a hub (hub/main.ts) renews a remote agent's
+// Item 12 of issue 11 with separate processes: a hub (bin/start.ts) renews a remote agent's
 // (agent/main.ts) token over its connection before it expires, the agent writes each renewal to
 // its --token-file, and revocation still cuts it off. Tokens live a few seconds here; the hub
 // renews once a third of a token's lifetime is left, so no test-only setting is needed.
@@ -22,7 +22,7 @@ const agents: NodeProcess[] = [];
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mp-renew-'));
-  hub = startNode('hub/main.ts', [], { MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir, MESHPROBE_ALLOW_ANONYMOUS: '', MESHPROBE_POLICY: '' });
+  hub = startNode('bin/start.ts', [], { MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir, MESHPROBE_ALLOW_ANONYMOUS: '', MESHPROBE_POLICY: '' });
   hubUrl = (await hub.waitFor(/listening on (http:\/\/\S+)/))[1]!;
   admin = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
 });

@@ -6,11 +6,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { LocalAgent } from '../../agent/local-agent.ts';
+import { LocalAgent } from '../../agent/runtime/local-agent.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
-import { node24, root } from './main-process.ts';
+import { node24, root } from '../helpers/launcher-process.ts';
 
 const skip = rawSkipReason() ?? false;
 let dns: TestDnsServer;

@@ -1,12 +1,12 @@
 // Numbers on the JSON API carry no float noise (issue 11, item 21): times are rounded to whole
-// nanoseconds where events are created (agent probes, shared/stats.ts, the hub's `done`), so a
+// nanoseconds where events are created (agent probes, shared/model/stats.ts, the hub's `done`), so a
 // `0.03999999997904524` goes out as `0.04`. A real hub with a real LocalAgent pings, traces and
 // sweeps loopback; every number of every event has at most six decimals.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalAgent } from '../../agent/local-agent.ts';
+import { LocalAgent } from '../../agent/runtime/local-agent.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
-import { roundMs } from '../../shared/stats.ts';
+import { roundMs } from '../../shared/model/stats.ts';
 
 let th: TestHub;
 let admin: string;

@@ -1,12 +1,12 @@
 // /v1/* with anonymous use on: a hostile web page must not drive a visitor's local hub. The
-// hub applies /mcp's Host/Origin guard (shared/host-guard.ts): a foreign Origin or `null` is
+// hub applies /mcp's Host/Origin guard (shared/net/host-guard.ts): a foreign Origin or `null` is
 // 403, a Host that is not an allowed name is 403 (DNS rebinding); curl-style requests without
 // Origin keep working with any content type.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { test } from 'node:test';
 import { withTestHub } from '../helpers/test-hub.ts';
-import { ScriptedAgent } from './scripted-agent.ts';
+import { ScriptedAgent } from '../helpers/scripted-agent.ts';
 
 /** node:http, because fetch() will not let us set Host or Origin: null freely. */
 function call(url: string, o: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {

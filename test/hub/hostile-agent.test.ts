@@ -1,5 +1,5 @@
 // Hostile agents (issue 11 items 3 and 4): a test agent that speaks the real protocol over a
-// real WebSocket to a real hub process (hub/main.ts) and sends bad values, unknown event types,
+// real WebSocket to a real hub process (bin/start.ts) and sends bad values, unknown event types,
 // oversize frames and floods. The hub must keep answering, end the bad part with an error, keep
 // the agent's other work, and keep /metrics bounded. A hub process, not an in-process one: a
 // hub that freezes must not freeze the test with it.
@@ -8,10 +8,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
-import { AGENT_CONNECT_PATH, AgentCloseCode, decodeHubMessage, type RunMessage } from '../../shared/agent-protocol.ts';
-import type { MeasurementEvent } from '../../shared/events.ts';
+import { AGENT_CONNECT_PATH, AgentCloseCode, decodeHubMessage, type RunMessage } from '../../shared/wire/agent-protocol.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { readEvents } from '../helpers/hub-stream.ts';
-import { startMain, type MainProcess } from './main-process.ts';
+import { startMain, type MainProcess } from '../helpers/launcher-process.ts';
 
 let hub: MainProcess;
 let admin: string;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Agent } from 'undici';
-import type { MeasurementEvent } from '../../shared/events.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { readEvents } from '../helpers/hub-stream.ts';
 import { startNode, type NodeProcess } from '../helpers/node-process.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
@@ -23,7 +23,7 @@ const dispatcher = new Agent({ connections: STREAMS + 10, pipelining: 0 });
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mp-many-'));
-  hub = startNode('hub/main.ts', [], { MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir, MESHPROBE_SUBJECT_RATE: '0', MESHPROBE_STREAMS_PER_SUBJECT: '0', MESHPROBE_STREAMS_PER_IP: '0' });
+  hub = startNode('bin/start.ts', [], { MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir, MESHPROBE_SUBJECT_RATE: '0', MESHPROBE_STREAMS_PER_SUBJECT: '0', MESHPROBE_STREAMS_PER_IP: '0' });
   hubUrl = (await hub.waitFor(/listening on (http:\/\/\S+)/))[1]!;
   admin = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
 });

@@ -4,18 +4,18 @@
 // the embedded agent, and nothing is sent for a refused run.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { AgentMetrics } from '../../agent/agent-metrics.ts';
-import { LocalAgent } from '../../agent/local-agent.ts';
-import { AgentRuntime } from '../../agent/runtime.ts';
-import { TargetGuard } from '../../agent/target-guard.ts';
-import type { Hub, HubOptions } from '../../hub/server.ts';
-import type { MeasurementEvent } from '../../shared/events.ts';
+import { AgentMetrics } from '../../agent/runtime/agent-metrics.ts';
+import { LocalAgent } from '../../agent/runtime/local-agent.ts';
+import { AgentRuntime } from '../../agent/runtime/agent-runtime.ts';
+import { TargetGuard } from '../../agent/runtime/target-guard.ts';
+import type { Hub, HubOptions } from '../../hub/http/server.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { measureAt } from '../helpers/hub-stream.ts';
 import { withTestHub } from '../helpers/test-hub.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
 import { countEchoRequestsOfSize, echoCounterUnavailable } from '../helpers/echo-counter.ts';
-import { ScriptedAgent } from './scripted-agent.ts';
+import { ScriptedAgent } from '../helpers/scripted-agent.ts';
 
 let dns: TestDnsServer;
 before(async () => {
@@ -26,7 +26,7 @@ after(async () => {
 });
 
 function embedded(name: string): { agent: ReturnType<AgentMetrics['meter']>; metrics: AgentMetrics } {
-  // As npm start composes it (hub/main.ts).
+  // As npm start composes it (bin/start.ts).
   const local = new LocalAgent({ name, dnsServers: dns.servers });
   const metrics = new AgentMetrics(name);
   return { metrics, agent: metrics.meter(new TargetGuard({ inner: local, resolver: local.resolver }), { runs: true }) };

@@ -1,6 +1,6 @@
 // One refusal everywhere (issue 11, item 18): each bad request gets the same one line from the
 // grammar (as the CLI prints it), POST /v1/cli, POST /v1/measurements (a 400 body) and the MCP
-// tools (an isError result), because all of them validate through shared/validate-spec.ts. The
+// tools (an isError result), because all of them validate through shared/model/validate-spec.ts. The
 // grammar only puts the command and the flag typed in front of the line. A real hub on
 // 127.0.0.1:0 with a real agent; the MCP server is the real handler and SDK client.
 import { test, before, after } from 'node:test';
@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { LocalAgent } from '../../agent/local-agent.ts';
+import { LocalAgent } from '../../agent/runtime/local-agent.ts';
 import { BearerVerifier } from '../../mcp/auth.ts';
 import { McpHttpHandler } from '../../mcp/http.ts';
-import { parseCommand } from '../../shared/grammar.ts';
+import { parseCommand } from '../../shared/command/grammar.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import { serveMcp, type McpTestServer } from '../helpers/mcp-server.ts';
 

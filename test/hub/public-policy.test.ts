@@ -7,8 +7,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { LocalAgent } from '../../agent/local-agent.ts';
-import type { MeasurementEvent } from '../../shared/events.ts';
+import { LocalAgent } from '../../agent/runtime/local-agent.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { readEvents } from '../helpers/hub-stream.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { startNode, type NodeProcess } from '../helpers/node-process.ts';
@@ -26,7 +26,7 @@ let admin: string;
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mp-public-'));
   dns = await startDnsServer({ 'rebind.test': ['127.0.0.1'], 'rebind6.test': ['::1'] });
-  hub = startNode('hub/main.ts', [], { MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir, MESHPROBE_POLICY: 'public', MESHPROBE_DNS_SERVERS: dns.servers.join(',') });
+  hub = startNode('bin/start.ts', [], { MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir, MESHPROBE_POLICY: 'public', MESHPROBE_DNS_SERVERS: dns.servers.join(',') });
   hubUrl = (await hub.waitFor(/listening on (http:\/\/\S+)/))[1]!;
   admin = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
   const minted = await fetch(hubUrl + '/v1/tokens', {

@@ -1,12 +1,12 @@
-// Acceptance of issue 4 with separate processes: a hub (hub/main.ts) and remote agents
+// Acceptance of issue 4 with separate processes: a hub (bin/start.ts) and remote agents
 // (agent/main.ts) dialling it over WebSocket, on loopback only.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { MeasurementEvent } from '../../shared/events.ts';
-import { splitLines } from '../../shared/ndjson.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
+import { splitLines } from '../../shared/wire/ndjson.ts';
 import { startNode, type NodeProcess } from '../helpers/node-process.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
 
@@ -17,7 +17,7 @@ let admin: string;
 const agents = new Map<string, NodeProcess>();
 
 async function startHub(listen = '127.0.0.1:0'): Promise<void> {
-  hub = startNode('hub/main.ts', [], { MESHPROBE_LISTEN: listen, MESHPROBE_DATA_DIR: dataDir, MESHPROBE_ALLOW_ANONYMOUS: '', MESHPROBE_POLICY: '' });
+  hub = startNode('bin/start.ts', [], { MESHPROBE_LISTEN: listen, MESHPROBE_DATA_DIR: dataDir, MESHPROBE_ALLOW_ANONYMOUS: '', MESHPROBE_POLICY: '' });
   hubUrl = (await hub.waitFor(/listening on (http:\/\/\S+)/))[1]!;
 }
 

@@ -6,10 +6,10 @@ import { request } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import WebSocket from 'ws';
-import { AGENT_CONNECT_PATH } from '../../shared/agent-protocol.ts';
+import { AGENT_CONNECT_PATH } from '../../shared/wire/agent-protocol.ts';
 import { FloodAgent } from '../../bench/flood-agent.ts';
 import { withTestHub } from '../helpers/test-hub.ts';
-import { ScriptedAgent } from './scripted-agent.ts';
+import { ScriptedAgent } from '../helpers/scripted-agent.ts';
 
 const flood = { type: 'ping', targets: Array.from({ length: 20 }, (_, i) => `127.0.0.${i + 1}`), count: 10_000 };
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TokenService } from '../../hub/auth/token-service.ts';
-import { node24, root } from '../hub/main-process.ts';
+import { node24, root } from '../helpers/launcher-process.ts';
 import { labUnavailable, withLab, type Lab } from './lab.ts';
 
 const skip = labUnavailable();
@@ -31,7 +31,7 @@ test('a 401 names the admin token file to a client on the hub machine, never to 
       const proc = lab.spawn(hubNs, [
         'env', '-u', 'MESHPROBE_ALLOW_ANONYMOUS', '-u', 'MESHPROBE_HUB_TOKEN',
         'MESHPROBE_LISTEN=0.0.0.0:7464', `MESHPROBE_DATA_DIR=${dir}`, `MESHPROBE_MCP_ALLOWED_HOSTS=${lab.target.v4}`,
-        node24, '--disable-warning=ExperimentalWarning', join(root, 'hub', 'main.ts'),
+        node24, '--disable-warning=ExperimentalWarning', join(root, 'bin', 'start.ts'),
       ]);
       let out = '';
       proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -18,9 +18,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import type { MeasurementEvent } from '../../shared/events.ts';
-import { normalizeIp } from '../../shared/cidr.ts';
-import type { MeasurementSpecInput } from '../../shared/spec.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
+import { normalizeIp } from '../../shared/net/cidr.ts';
+import type { MeasurementSpecInput } from '../../shared/model/spec.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab, labUnavailable } from './lab.ts';
-import type { MeasurementEvent, SummaryEvent } from '../../shared/events.ts';
+import type { MeasurementEvent, SummaryEvent } from '../../shared/model/events.ts';
 
 const skip = labUnavailable();
 const summary = (ev: MeasurementEvent[]) => {

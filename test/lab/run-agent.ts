@@ -6,10 +6,10 @@
  * OPTIONS_JSON: { "dnsRecords": { name: [addresses] } } starts the test DNS server on the
  * namespace's own loopback, so names and reverse names of lab hosts resolve there and nowhere else.
  */
-import { LocalAgent } from '../../agent/local-agent.ts';
-import { parseSpec } from '../../shared/spec.ts';
+import { LocalAgent } from '../../agent/runtime/local-agent.ts';
+import { parseSpec } from '../../shared/model/spec.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
-import type { MeasurementEvent } from '../../shared/events.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 
 const parsed = parseSpec(JSON.parse(process.argv[2] ?? '{}'));
 if (!parsed.ok) {

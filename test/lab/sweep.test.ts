@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { haveCommand, labUnavailable, withLab } from './lab.ts';
-import type { HostEvent, SummaryEvent } from '../../shared/events.ts';
+import type { HostEvent, SummaryEvent } from '../../shared/model/events.ts';
 
 const skip = labUnavailable();
 

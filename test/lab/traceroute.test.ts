@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab, haveCommand, labUnavailable, run } from './lab.ts';
-import type { HopEvent, MeasurementEvent, SummaryEvent } from '../../shared/events.ts';
+import type { HopEvent, MeasurementEvent, SummaryEvent } from '../../shared/model/events.ts';
 
 const skip = labUnavailable();
 const haveTraceroute = haveCommand('traceroute');

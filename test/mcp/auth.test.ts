@@ -12,7 +12,7 @@ import { McpHttpHandler } from '../../mcp/http.ts';
 import { closedPort } from '../helpers/closed-port.ts';
 import { serveMcp, type McpTestServer } from '../helpers/mcp-server.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
-import type { Hub } from '../../hub/server.ts';
+import type { Hub } from '../../hub/http/server.ts';
 
 const ISS = 'urn:test:hub';
 const AUD = 'urn:test:api';

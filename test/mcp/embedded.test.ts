@@ -1,4 +1,4 @@
-// The MCP endpoint as people run it: mounted in the embedded hub (`npm start`, hub/main.ts, its
+// The MCP endpoint as people run it: mounted in the embedded hub (`npm start`, bin/start.ts, its
 // own process with its local agent and its own Ed25519 identity), and standalone (mcp/main.ts,
 // another process) in front of that hub. Tokens are the hub's own: minted through
 // POST /v1/tokens with the admin token the hub writes, or by the hub's token module.
@@ -23,7 +23,7 @@ let admin: string;
 
 before(async () => {
   dir = await mkdtemp(`${tmpdir()}/mcp-embedded-`);
-  hub = startNode('hub/main.ts', [], { MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dir, MESHPROBE_MCP_MODE: 'stateless', MESHPROBE_ALLOW_ANONYMOUS: undefined, MESHPROBE_HUB_TOKEN: undefined });
+  hub = startNode('bin/start.ts', [], { MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dir, MESHPROBE_MCP_MODE: 'stateless', MESHPROBE_ALLOW_ANONYMOUS: undefined, MESHPROBE_HUB_TOKEN: undefined });
   hubUrl = (await hub.waitFor(/listening on (http:\/\/[^\s)]+)/))[1]!;
   admin = (await readFile(`${dir}/admin.token`, 'utf8')).trim();
 });

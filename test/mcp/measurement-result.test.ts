@@ -2,7 +2,7 @@
 // and the text summary a model reads. Pure; the events are what the hub streams.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MeasurementEvent } from '../../shared/events.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { MeasurementResult } from '../../mcp/measurement-result.ts';
 import { PingOutput, ProbeOutput, TracerouteOutput } from '../../mcp/output-schemas.ts';
 

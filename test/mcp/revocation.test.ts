@@ -2,7 +2,7 @@
 // trusts a "still valid" answer only for a short time (MESHPROBE_MCP_TOKEN_CHECK_S).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Hub } from '../../hub/server.ts';
+import type { Hub } from '../../hub/http/server.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import { mcpHandlerFromEnv } from '../../mcp/config.ts';
 import { HubTokenStatus } from '../../mcp/token-status.ts';

@@ -80,7 +80,7 @@ test('one subject firing 30 initialize requests at once gets its cap of sessions
 test('the embedded hub rate-limits /mcp with the per-subject bucket of /v1: 429 with Retry-After, shared with /v1, per user', async () => {
   const dir = await mkdtemp(`${tmpdir()}/mcp-sessions-`);
   // 0.2 requests/s, burst 1: a second request within 5 s is over the limit, whatever the load.
-  const hub = startNode('hub/main.ts', [], {
+  const hub = startNode('bin/start.ts', [], {
     MESHPROBE_LISTEN: '127.0.0.1:0',
     MESHPROBE_DATA_DIR: dir,
     MESHPROBE_MCP_MODE: 'stateful',

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
-import type { MeasurementEvent } from '../../shared/events.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { renderSweepPng, rttColour } from '../../mcp/sweep-png.ts';
 import { SweepCollector } from '../../mcp/sweep-collector.ts';
 
@@ -50,7 +50,7 @@ test('cells of 4 px or more are separated by a 1 px line; their centres keep the
 });
 
 test('a SweepGrid draws exactly as the same cells given one by one', async () => {
-  const { SweepGrid } = await import('../../shared/sweep-grid.ts');
+  const { SweepGrid } = await import('../../shared/render/sweep-grid.ts');
   const g = new SweepGrid('127.5.6.0/28');
   g.add({ type: 'host', agent: 'l', target: '127.5.6.0/28', address: '127.5.6.3', rttMs: 12 });
   g.add({ type: 'host', agent: 'l', target: '127.5.6.0/28', address: '127.5.6.9', rttMs: null });

@@ -9,14 +9,14 @@ import { PNG } from 'pngjs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { LocalAgent } from '../../agent/local-agent.ts';
-import { TargetGuard } from '../../agent/target-guard.ts';
+import { LocalAgent } from '../../agent/runtime/local-agent.ts';
+import { TargetGuard } from '../../agent/runtime/target-guard.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
-import type { Hub } from '../../hub/server.ts';
+import type { Hub } from '../../hub/http/server.ts';
 import { BearerVerifier } from '../../mcp/auth.ts';
 import { McpHttpHandler } from '../../mcp/http.ts';
 import { serveMcp, type McpTestServer } from '../helpers/mcp-server.ts';
-import { HubClient } from '../../shared/hub-client.ts';
+import { HubClient } from '../../shared/wire/hub-client.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
 import { countEchoRequests, echoCounterUnavailable, type EchoCounter } from '../helpers/echo-counter.ts';
 import type { TestDnsServer } from '../helpers/dns-server.ts';
@@ -149,7 +149,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
       const count = (tools.get('ping')!.inputSchema.properties as Record<string, Record<string, unknown>>).count!;
       assert.equal(count.minimum, 1);
       assert.equal(count.maximum, 10_000);
-      // The described defaults are the ones shared/spec.ts applies: traceroute probes with ICMP.
+      // The described defaults are the ones shared/model/spec.ts applies: traceroute probes with ICMP.
       const traceProps = tools.get('traceroute')!.inputSchema.properties as Record<string, { description?: string }>;
       assert.match(traceProps.protocol!.description ?? '', /^icmp \(default/);
       assert.doesNotMatch(traceProps.protocol!.description ?? '', /udp \(default/);

@@ -4,7 +4,7 @@
  * timestamps. It never builds or parses a packet: that is TypeScript's job (shared/).
  *
  * N-API only (NAPI_VERSION 8) plus libuv for polling, so a build made with one Node's headers
- * loads in later Node versions. Wrapped by agent/raw-socket.ts; see the API comment there.
+ * loads in later Node versions. Wrapped by agent/socket/raw-socket.ts; see the API comment there.
  *
  * Times: every time handed to JS is milliseconds (a double) since an epoch fixed at module load,
  * on CLOCK_REALTIME — the clock SO_TIMESTAMPNS stamps packets with — so send and receive times

@@ -35,7 +35,7 @@ before(async () => {
   });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
   sinkPort = ((sink as unknown as { server: import('node:net').Server }).server.address() as AddressInfo).port;
-  proc = startNode('hub/main.ts', [], {
+  proc = startNode('bin/start.ts', [], {
     MESHPROBE_LISTEN: '127.0.0.1:0',
     MESHPROBE_DATA_DIR: dataDir,
     MESHPROBE_SMTP_LISTEN: '127.0.0.1:0',

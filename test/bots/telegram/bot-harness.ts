@@ -5,11 +5,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalAgent } from '../../../agent/local-agent.ts';
+import { LocalAgent } from '../../../agent/runtime/local-agent.ts';
 import { startTelegramBot, type RunningTelegramBot, type StartTelegramBotOptions } from '../../../bots/telegram/main.ts';
 import type { TokenService } from '../../../hub/auth/token-service.ts';
-import { createHub, type Hub, type HubOptions } from '../../../hub/server.ts';
-import type { AgentLink } from '../../../shared/agent-link.ts';
+import { createHub, type Hub, type HubOptions } from '../../../hub/http/server.ts';
+import type { AgentLink } from '../../../shared/wire/agent-link.ts';
 import { startBotApiServer, type BotApiChat, type BotApiServer, type BotApiUser, type StoredMessage } from '../../helpers/bot-api-server.ts';
 
 export interface Rig {

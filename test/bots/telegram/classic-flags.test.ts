@@ -3,7 +3,7 @@
 // loopback, a real hub and a real local agent pinging 127.0.0.1.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalAgent } from '../../../agent/local-agent.ts';
+import { LocalAgent } from '../../../agent/runtime/local-agent.ts';
 import { privateChat, startRig, type Rig } from './bot-harness.ts';
 
 let rig: Rig;

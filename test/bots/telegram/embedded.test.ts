@@ -1,4 +1,4 @@
-// `npm start` (hub/main.ts) with TELEGRAM_BOT_TOKEN set runs the bot too, as a client of the
+// `npm start` (bin/start.ts) with TELEGRAM_BOT_TOKEN set runs the bot too, as a client of the
 // embedded hub with a service token it mints itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ test('npm start with TELEGRAM_BOT_TOKEN answers /ping and /token through the emb
   const dataDir = await mkdtemp(join(tmpdir(), 'mp-tg-main-'));
   const env: NodeJS.ProcessEnv = { ...process.env, TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir };
   for (const k of ['MESHPROBE_HUB', 'MESHPROBE_HUB_TOKEN', 'TELEGRAM_WEBHOOK_URL']) delete env[k];
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(root, 'hub', 'main.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(root, 'bin', 'start.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));

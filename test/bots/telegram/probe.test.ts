@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
 import { renderSweepPng } from '../../../mcp/sweep-png.ts';
-import { addressAt, parseCidr } from '../../../shared/cidr.ts';
-import type { HostEvent, MeasurementEvent } from '../../../shared/events.ts';
-import { HubClient } from '../../../shared/hub-client.ts';
+import { addressAt, parseCidr } from '../../../shared/net/cidr.ts';
+import type { HostEvent, MeasurementEvent } from '../../../shared/model/events.ts';
+import { HubClient } from '../../../shared/wire/hub-client.ts';
 import type { StoredMessage } from '../../helpers/bot-api-server.ts';
 import { privateChat, startRig, type Rig } from './bot-harness.ts';
 

@@ -3,8 +3,8 @@
 // keyboard re-running in the same message, and the 4096-character limit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalAgent } from '../../../agent/local-agent.ts';
-import type { MeasurementSpec } from '../../../shared/spec.ts';
+import { LocalAgent } from '../../../agent/runtime/local-agent.ts';
+import type { MeasurementSpec } from '../../../shared/model/spec.ts';
 import type { StoredMessage } from '../../helpers/bot-api-server.ts';
 import { privateChat, startRig, type Rig } from './bot-harness.ts';
 

@@ -2,9 +2,9 @@
 // refused, one with it is handled like a polled update.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalAgent } from '../../../agent/local-agent.ts';
+import { LocalAgent } from '../../../agent/runtime/local-agent.ts';
 import { startTelegramBot, type RunningTelegramBot } from '../../../bots/telegram/main.ts';
-import type { Hub } from '../../../hub/server.ts';
+import type { Hub } from '../../../hub/http/server.ts';
 import { startTestHub, type TestHub } from '../../helpers/test-hub.ts';
 import { startBotApiServer, type BotApiServer } from '../../helpers/bot-api-server.ts';
 

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import { createBearerAuthorize } from '../../../hub/auth/bearer-authorize.ts';
-import type { Hub, HubOptions } from '../../../hub/server.ts';
-import { isRefusal } from '../../../hub/route.ts';
-import { HubClient, HubError } from '../../../shared/hub-client.ts';
-import { ScriptedAgent } from '../scripted-agent.ts';
+import type { Hub, HubOptions } from '../../../hub/http/server.ts';
+import { isRefusal } from '../../../hub/http/route.ts';
+import { HubClient, HubError } from '../../../shared/wire/hub-client.ts';
+import { ScriptedAgent } from '../../helpers/scripted-agent.ts';
 import { withTestHub } from '../../helpers/test-hub.ts';
 
 

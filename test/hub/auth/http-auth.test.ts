@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SignJWT, generateKeyPair } from 'jose';
 import { TokenService } from '../../../hub/auth/token-service.ts';
-import type { Hub, HubOptions } from '../../../hub/server.ts';
-import { ScriptedAgent } from '../scripted-agent.ts';
+import type { Hub, HubOptions } from '../../../hub/http/server.ts';
+import { ScriptedAgent } from '../../helpers/scripted-agent.ts';
 import { withTestHub } from '../../helpers/test-hub.ts';
 import { algNone, claimsOf, hs256WithPublicKey, tamperedPayload } from './forged-tokens.ts';
 

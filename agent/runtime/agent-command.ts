@@ -1,0 +1,214 @@
+/**
+ * `meshprobe agent`: runs this machine as a remote agent of a hub. Settings come from flags or
+ * MESHPROBE_* variables (flags win):
+ *
+ *   --hub URL            MESHPROBE_HUB            hub base URL (http(s):// or ws(s)://)
+ *   --name NAME          MESHPROBE_AGENT_NAME     agent name (must match the token's agent:<name>)
+ *   --token-file PATH    MESHPROBE_AGENT_TOKEN_FILE  file holding the agent token; each token the
+ *                        hub renews is written back there (atomically), so a restart uses it
+ *   --token JWT          MESHPROBE_AGENT_TOKEN    agent token (scope agent) given inline: renewed
+ *                        in memory only, so a restart needs a token that has not expired
+ *   --country --city --asn --isp --lat --lon      MESHPROBE_AGENT_COUNTRY … _LAT, _LON
+ *   --policy public|lan  MESHPROBE_POLICY         this agent's own policy (default lan)
+ *   --allow CIDR,…       MESHPROBE_AGENT_ALLOW    ranges this agent may measure
+ *   --dns-servers IP:P,… MESHPROBE_DNS_SERVERS    resolvers for target names
+ *   --metrics-listen H:P MESHPROBE_AGENT_METRICS  serve this agent's /metrics there
+ */
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import { parseCidr, parsePolicyMode } from '../../shared/net/address-policy.ts';
+import { describeError } from '../../shared/model/errors.ts';
+import { AgentMetrics } from './agent-metrics.ts';
+import { LocalAgent } from './local-agent.ts';
+import { AgentRuntime } from './agent-runtime.ts';
+import { readTokenFile, writeTokenFile } from './token-file.ts';
+
+export const AGENT_USAGE =
+  'usage: meshprobe agent --hub URL --name NAME (--token-file PATH | --token JWT) [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--metrics-listen HOST:PORT]';
+
+export interface CommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** Runs the agent until SIGINT/SIGTERM (or a fatal refusal). Resolves with the exit code. */
+export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        hub: { type: 'string' },
+        name: { type: 'string' },
+        token: { type: 'string' },
+        'token-file': { type: 'string' },
+        country: { type: 'string' },
+        city: { type: 'string' },
+        asn: { type: 'string' },
+        isp: { type: 'string' },
+        lat: { type: 'string' },
+        lon: { type: 'string' },
+        policy: { type: 'string' },
+        allow: { type: 'string' },
+        'dns-servers': { type: 'string' },
+        'metrics-listen': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    io.stderr(`meshprobe agent: ${describeError(err).message}\n${AGENT_USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(AGENT_USAGE + '\n');
+    return 0;
+  }
+  const fail = (message: string): number => {
+    io.stderr(`meshprobe agent: ${message}\n${AGENT_USAGE}\n`);
+    return 2;
+  };
+  const hub = values.hub ?? env.MESHPROBE_HUB;
+  const name = values.name ?? env.MESHPROBE_AGENT_NAME;
+  if (!hub) return fail('give the hub URL with --hub or MESHPROBE_HUB');
+  if (!name) return fail('give the agent name with --name or MESHPROBE_AGENT_NAME');
+  // Flags win over the environment; one token source at a time.
+  if (values.token !== undefined && values['token-file'] !== undefined) return fail('give either --token or --token-file, not both');
+  const tokenFile = values['token-file'] ?? (values.token === undefined ? env.MESHPROBE_AGENT_TOKEN_FILE || undefined : undefined);
+  const inlineToken = values.token ?? (values['token-file'] === undefined ? env.MESHPROBE_AGENT_TOKEN || undefined : undefined);
+  if (tokenFile !== undefined && inlineToken !== undefined) return fail('MESHPROBE_AGENT_TOKEN and MESHPROBE_AGENT_TOKEN_FILE are both set; keep one');
+  let token = inlineToken;
+  if (tokenFile !== undefined) {
+    try {
+      token = await readTokenFile(tokenFile);
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+  }
+  if (!token) return fail(`give an agent token with --token-file or --token (MESHPROBE_AGENT_TOKEN_FILE, MESHPROBE_AGENT_TOKEN): meshprobe token create --sub agent:${name} --scope agent --ttl 30d > agent.token`);
+  const policyText = values.policy ?? env.MESHPROBE_POLICY;
+  const policy = policyText === undefined || policyText === '' ? 'lan' : parsePolicyMode(policyText);
+  if (!policy) return fail(`--policy must be public or lan, not ${policyText}`);
+  const allow = split(values.allow ?? env.MESHPROBE_AGENT_ALLOW);
+  const badRange = allow.find((r) => !parseCidr(r));
+  if (badRange) return fail(`--allow: ${badRange} is not a CIDR prefix`);
+  const num = (flag: string, text: string | undefined, min: number, max: number, int = false): number | undefined | Error => {
+    if (text === undefined || text === '') return undefined;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < min || n > max || (int && !Number.isInteger(n))) return new Error(`--${flag} must be a number from ${min} to ${max}, not ${text}`);
+    return n;
+  };
+  const asn = num('asn', values.asn ?? env.MESHPROBE_AGENT_ASN?.replace(/^AS/i, ''), 0, 4_294_967_295, true);
+  const lat = num('lat', values.lat ?? env.MESHPROBE_AGENT_LAT, -90, 90);
+  const lon = num('lon', values.lon ?? env.MESHPROBE_AGENT_LON, -180, 180);
+  for (const v of [asn, lat, lon]) if (v instanceof Error) return fail(v.message);
+  const str = (s: string | undefined) => (s && s.trim() ? s.trim() : undefined);
+  const attributes = Object.fromEntries(
+    Object.entries({
+      country: str(values.country ?? env.MESHPROBE_AGENT_COUNTRY)?.toUpperCase(),
+      city: str(values.city ?? env.MESHPROBE_AGENT_CITY),
+      isp: str(values.isp ?? env.MESHPROBE_AGENT_ISP),
+      asn,
+      latitude: lat,
+      longitude: lon,
+    }).filter(([, v]) => v !== undefined),
+  );
+  const dnsServers = split(values['dns-servers'] ?? env.MESHPROBE_DNS_SERVERS);
+
+  let runtime: AgentRuntime;
+  let tokenWrites: Promise<void> = Promise.resolve();
+  const metrics = new AgentMetrics(name);
+  try {
+    const local = new LocalAgent({ name, ...(dnsServers.length ? { dnsServers } : {}) });
+    runtime = new AgentRuntime({
+      hub,
+      token,
+      // Packets are counted as they leave the socket; runs and events come from the runtime.
+      agent: metrics.meter(local),
+      resolver: local.resolver,
+      attributes,
+      policy,
+      allowedRanges: allow,
+      log: (line) => io.stderr(line + '\n'),
+      onToken: (renewed, exp) => {
+        const until = new Date(exp * 1000).toISOString();
+        if (tokenFile === undefined) {
+          io.stdout(`meshprobe agent ${name}: the hub renewed the token (until ${until}); kept in memory only (use --token-file to keep it across restarts)\n`);
+          return;
+        }
+        // One write at a time, in order: the last renewal is what the file ends up holding.
+        tokenWrites = tokenWrites.then(() =>
+          writeTokenFile(tokenFile, renewed).then(
+            () => io.stdout(`meshprobe agent ${name}: the hub renewed the token (until ${until}); written to ${tokenFile}\n`),
+            (err: NodeJS.ErrnoException) => io.stderr(`meshprobe agent ${name}: cannot write the renewed token to ${tokenFile}: ${err.code ?? err.message}; it is kept in memory, and a restart would use the older token in the file\n`),
+          ),
+        );
+      },
+      onEvent: (e) => metrics.event(e),
+      onRunning: (n) => metrics.running(n),
+      onState: (state, detail) => {
+        if (state === 'connected') io.stdout(`meshprobe agent ${name}: ${detail}\n`);
+        else io.stderr(`meshprobe agent ${name}: ${detail}\n`);
+        if (state === 'fatal') finish(1);
+      },
+    });
+  } catch (err) {
+    return fail(describeError(err).message);
+  }
+  let metricsServer: ReturnType<typeof createServer> | undefined;
+  const metricsListen = values['metrics-listen'] ?? env.MESHPROBE_AGENT_METRICS;
+  if (metricsListen) {
+    const m = /^(.*):([0-9]{1,5})$/.exec(metricsListen);
+    if (!m) return fail(`--metrics-listen must be HOST:PORT, not ${metricsListen}`);
+    metricsServer = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      void metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      });
+    });
+    const host = m[1]!.replace(/^\[|\]$/g, '');
+    const metricsPort = Number(m[2]);
+    if (metricsPort > 65_535) return fail(`--metrics-listen: port ${metricsPort} is above 65535`);
+    try {
+      await new Promise<void>((ok, ko) => {
+        metricsServer!.once('error', ko);
+        metricsServer!.listen(metricsPort, host, ok);
+      });
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the address is in use' : describeError(err).message;
+      return fail(`cannot serve metrics on ${metricsListen}: ${why}`);
+    }
+    const port = (metricsServer.address() as { port: number }).port;
+    io.stdout(`meshprobe agent ${name}: metrics on http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics\n`);
+  }
+
+  let finish: (code: number) => void = () => {};
+  const exited = new Promise<number>((resolve) => {
+    finish = (code) => {
+      void runtime.stop().then(async () => {
+        // A renewed token being written reaches the file before the process ends.
+        await tokenWrites;
+        metricsServer?.close();
+        resolve(code);
+      });
+    };
+  });
+  const onSignal = () => finish(0);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  io.stdout(`meshprobe agent ${name}: dialling ${runtime.url} (policy ${policy}${allow.length ? `, allowed ${allow.join(', ')}` : ''})\n`);
+  runtime.start();
+  const code = await exited;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  return code;
+}
+
+function split(text: string | undefined): string[] {
+  return (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}

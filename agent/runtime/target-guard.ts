@@ -1,0 +1,113 @@
+/**
+ * The agent's own target check (design §8), applied after DNS resolution and before any packet:
+ * a name that resolves to a refused address (DNS rebinding, a name pointing at 127.0.0.1) is
+ * refused here even when the hub let the name through. The guard resolves each name once and
+ * hands the inner agent the checked address literal, so the inner agent cannot resolve again
+ * to something else. Events are relayed with the target as the user wrote it.
+ */
+import type { AgentInfo, AgentLink, AgentRunOptions } from '../../shared/wire/agent-link.ts';
+import { describeAddressClass, isAllowed, isPrefixAllowed, parseIp } from '../../shared/net/address-policy.ts';
+import type { PolicyMode } from '../../shared/net/address-policy.ts';
+import { describeError, ErrorCode } from '../../shared/model/errors.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
+import type { MeasurementSpec } from '../../shared/model/spec.ts';
+import { splitHostPort } from '../../shared/net/host-port.ts';
+
+/** What the guard needs of a resolver (agent/runtime/resolver.ts's Resolver fits). */
+export interface GuardResolver {
+  resolve(host: string, family?: 4 | 6): Promise<{ address: string; family: 4 | 6 }>;
+}
+
+export interface TargetGuardOptions {
+  /** The agent that measures the checked addresses. */
+  inner: AgentLink;
+  resolver: GuardResolver;
+  /** `public` refuses every non-public address. Default 'lan'. */
+  mode?: PolicyMode;
+  /** CIDR prefixes this agent may measure; empty = no restriction. */
+  allowedRanges?: readonly string[];
+  /** Called once per refused target (metrics, tests). */
+  onRefused?: (target: string, reason: string) => void;
+}
+
+export class TargetGuard implements AgentLink {
+  readonly #inner: AgentLink;
+  readonly #resolver: GuardResolver;
+  readonly mode: PolicyMode;
+  readonly allowedRanges: readonly string[];
+  readonly #onRefused: ((target: string, reason: string) => void) | undefined;
+
+  constructor(o: TargetGuardOptions) {
+    this.#inner = o.inner;
+    this.#resolver = o.resolver;
+    this.mode = o.mode ?? 'lan';
+    this.allowedRanges = o.allowedRanges ?? [];
+    this.#onRefused = o.onRefused;
+  }
+
+  get info(): AgentInfo {
+    return this.#inner.info;
+  }
+
+  /** A guard over the same agent with a stricter-or-equal mode (the hub's mode for one run). */
+  withMode(mode: PolicyMode): TargetGuard {
+    const strict: PolicyMode = this.mode === 'public' || mode === 'public' ? 'public' : 'lan';
+    if (strict === this.mode) return this;
+    return new TargetGuard({ inner: this.#inner, resolver: this.#resolver, mode: strict, allowedRanges: this.allowedRanges, ...(this.#onRefused ? { onRefused: this.#onRefused } : {}) });
+  }
+
+  /**
+   * Runs `spec` on the checked addresses. `allowedRanges` in the options (the hub's ranges for
+   * this agent) restrict it further: an address must lie in the agent's own ranges and in those.
+   */
+  async run(spec: MeasurementSpec, { signal, emit, allowedRanges: hubRanges = [] }: AgentRunOptions): Promise<void> {
+    // Nothing to enforce: let the inner agent do everything, one run, as it would alone.
+    if (this.mode === 'lan' && this.allowedRanges.length === 0 && hubRanges.length === 0) return this.#inner.run(spec, { signal, emit });
+    const name = this.info.name;
+    const hubSet = `agent ${name}'s allowed ranges (${hubRanges.join(', ')}), set at the hub`;
+    const refuse = (target: string, code: string, message: string): void => {
+      if (code === ErrorCode.PolicyRefused) this.#onRefused?.(target, message);
+      emit({ type: 'error', agent: name, target, code, message });
+    };
+    await Promise.all(
+      spec.targets.map(async (target) => {
+        let checked: string;
+        if (spec.type === 'probe') {
+          const d = isPrefixAllowed(target, this.mode, { allowedRanges: this.allowedRanges });
+          if (!d.ok) return refuse(target, d.class ? ErrorCode.PolicyRefused : ErrorCode.BadRequest, d.reason);
+          if (hubRanges.length > 0 && !isPrefixAllowed(target, 'lan', { allowedRanges: hubRanges }).ok) {
+            return refuse(target, ErrorCode.PolicyRefused, `${target} is not inside ${hubSet}`);
+          }
+          checked = target;
+        } else {
+          const { host, port } = splitHostPort(target);
+          let address: string;
+          try {
+            address = parseIp(host) ? host : (await this.#resolver.resolve(host, spec.ipVersion)).address;
+          } catch (err) {
+            const { code, message } = describeError(err);
+            return refuse(target, code, message);
+          }
+          if (signal.aborted) return;
+          const d = isAllowed(address, this.mode, { allowedRanges: this.allowedRanges });
+          if (!d.ok) {
+            const reason =
+              address === host || !d.class || d.reason.includes('allowed ranges')
+                ? address === host ? d.reason : `${host} resolves to ${d.reason}`
+                : `${host} resolves to ${address}, ${describeAddressClass(d.class)}; refused by the ${this.mode} policy`;
+            return refuse(target, ErrorCode.PolicyRefused, reason);
+          }
+          if (hubRanges.length > 0 && !isAllowed(address, 'lan', { allowedRanges: hubRanges }).ok) {
+            return refuse(target, ErrorCode.PolicyRefused, address === host ? `${address} is outside ${hubSet}` : `${host} resolves to ${address}, outside ${hubSet}`);
+          }
+          const literal = address.includes(':') && port !== undefined ? `[${address}]` : address;
+          checked = port !== undefined ? `${literal}:${port}` : literal;
+        }
+        const relay = (e: MeasurementEvent): void => {
+          emit('target' in e && e.target === checked ? ({ ...e, target } as MeasurementEvent) : e);
+        };
+        await this.#inner.run({ ...spec, targets: [checked] }, { signal, emit: relay });
+      }),
+    );
+  }
+}

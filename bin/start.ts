@@ -1,0 +1,276 @@
+/**
+ * `npm start`: the embedded default. One process, the hub and a local agent, on loopback,
+ * printing how to use it. The only module that composes hub and agent.
+ *
+ * Settings: MESHPROBE_LISTEN (or --listen) host:port, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME,
+ * MESHPROBE_DNS_SERVERS (comma list of resolvers for target names, e.g. 127.0.0.1:5353),
+ * MESHPROBE_ALLOW_ANONYMOUS (true = no token needed), MESHPROBE_POLICY (public|lan; default lan on
+ * loopback, public otherwise), MESHPROBE_IP_RATE / MESHPROBE_SUBJECT_RATE / MESHPROBE_SERVICE_RATE
+ * (requests/s, 0 = off), MESHPROBE_ALLOWED_HOSTS / _ALLOWED_ORIGINS / MESHPROBE_PUBLIC_URL (/v1 Host/Origin guard),
+ * MESHPROBE_AGENT_PPS (packets/s per agent, the embedded one included), MESHPROBE_AGENT_RANGES
+ * (per-agent allowed prefixes, `lax1=10.0.0.0/8,192.168.0.0/16;fra1=198.18.0.0/15`),
+ * MESHPROBE_TOKEN_ISSUER / _AUDIENCE, MESHPROBE_MAX_AGENTS, MESHPROBE_STREAMS_PER_SUBJECT / _PER_IP,
+ * MESHPROBE_STREAM_WRITE_TIMEOUT (seconds).
+ * MESHPROBE_SMTP_LISTEN starts the SMTP gateway too (with MESHPROBE_SMTP_RELAY, MESHPROBE_EMAIL_FROM;
+ * see bots/email/main.ts).
+ */
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalAgent } from '../agent/runtime/local-agent.ts';
+import { TargetGuard } from '../agent/runtime/target-guard.ts';
+import { AgentMetrics } from '../agent/runtime/agent-metrics.ts';
+import { parsePolicyMode } from '../shared/net/address-policy.ts';
+import type { AgentLink } from '../shared/wire/agent-link.ts';
+import { mcpHandlerFromEnv } from '../mcp/config.ts';
+import type { McpHttpHandler } from '../mcp/http.ts';
+import { mcpHubRoutes } from '../mcp/hub-mount.ts';
+import { describeError } from '../shared/model/errors.ts';
+import { startTelegramBot, telegramOptionsFromEnv, type RunningTelegramBot } from '../bots/telegram/main.ts';
+import { smtpGatewayOptionsFromEnv } from '../bots/email/main.ts';
+import { startSmtpGateway, type SmtpGateway } from '../bots/email/smtp-gateway.ts';
+import { DEFAULT_LISTEN, parseListen } from '../hub/http/listen-address.ts';
+import { parseAgentRanges } from '../hub/core/agent-ranges.ts';
+import { tokenOptionsFromEnv } from '../hub/auth/token-service.ts';
+import { checkWritableDir, StateWriteError, writeFileAtomic } from '../hub/auth/durable-file.ts';
+import { createHub } from '../hub/http/server.ts';
+import type { Hub } from '../hub/http/server.ts';
+import { VERSION } from '../hub/core/version.ts';
+
+const USAGE = 'usage: npm start [-- --listen HOST:PORT]   (env: MESHPROBE_LISTEN, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME, MESHPROBE_DNS_SERVERS)';
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ options: { listen: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+  } catch (err) {
+    process.stderr.write(`meshprobe: ${describeError(err).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const env = process.env;
+  let hub: Hub | undefined;
+  let mcp: McpHttpHandler;
+  // The MCP endpoint is a hub client of this very hub; its URL is known once the hub listens.
+  let hubUrl = '';
+  try {
+    const listenText = args.listen ?? env.MESHPROBE_LISTEN;
+    const listen = listenText ? parseListen(listenText) : DEFAULT_LISTEN;
+    const dnsServers = (env.MESHPROBE_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const local = new LocalAgent({
+      name: env.MESHPROBE_AGENT_NAME || 'local',
+      ...(dnsServers.length ? { dnsServers } : {}),
+    });
+    const control = controlFromEnv(env, listen.host);
+    // The embedded agent checks resolved addresses as a remote one does: against the public
+    // policy (DNS rebinding) and the ranges the hub hands it with each run (MESHPROBE_AGENT_RANGES).
+    const agentMetrics = new AgentMetrics(local.info.name);
+    // Metered outside the guard: its refusals count as errors, its runs once per measurement.
+    const agent: AgentLink = agentMetrics.meter(new TargetGuard({ inner: local, resolver: local.resolver, mode: control.policy }), { runs: true });
+    // A 401 to a local client names the admin token file below (never to remote clients).
+    const localTokenFile = join(resolve(env.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
+    mcp = mcpHandlerFromEnv(env, {
+      hubUrl: () => hubUrl,
+      localTokenFile,
+      listenHosts: [listen.host],
+      version: VERSION,
+      // /mcp counts against the same per-IP and per-subject buckets as /v1.
+      limit: (ip, subject) => {
+        const refusal = subject === undefined ? hub?.limits.ip(ip) : hub?.limits.subject({ subject, scopes: [] });
+        return refusal ? { message: refusal.message, retryAfterS: Number(refusal.headers?.['retry-after'] ?? 1) } : undefined;
+      },
+    });
+    // Before the port is bound: a read-only or full data directory is a one-line refusal (exit 2).
+    try {
+      await checkWritableDir(dirname(localTokenFile));
+    } catch (err) {
+      const reason = err instanceof StateWriteError ? err.reason : describeError(err).message;
+      process.stderr.write(`meshprobe: the data directory ${dirname(localTokenFile)} is not writable: ${reason} (set MESHPROBE_DATA_DIR to another directory)\n`);
+      return 2;
+    }
+    hub = await createHub({
+      listen,
+      routes: mcpHubRoutes(mcp),
+      ...(env.MESHPROBE_DATA_DIR ? { dataDir: env.MESHPROBE_DATA_DIR } : {}),
+      agents: [agent],
+      extraMetrics: [agentMetrics.registry],
+      ...control,
+      control: { ...control.control, localTokenFile },
+      log: (line) => process.stderr.write(line + '\n'),
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') throw new Error(`cannot listen on ${listen.host}:${listen.port}: the address is in use (set MESHPROBE_LISTEN or --listen)`);
+      if (err.code === 'EADDRNOTAVAIL') throw new Error(`cannot listen on ${listen.host}:${listen.port}: no such local address`);
+      if (err.code === 'EACCES') throw new Error(`cannot listen on ${listen.host}:${listen.port}: permission denied`);
+      throw err;
+    });
+  } catch (err) {
+    process.stderr.write(`meshprobe: ${describeError(err).message}\n`);
+    return 1;
+  }
+
+  hubUrl = hub.url;
+  const names = hub.registry.list().map((a) => a.name).join(', ');
+  // A fresh admin token at every start, also in a 0600 file for scripts.
+  const admin = await hub.tokens.issue({ sub: 'admin', scopes: ['admin'], ttlS: 30 * 86_400 });
+  const tokenFile = join(hub.dataDir, 'admin.token');
+  try {
+    // Atomic (temporary file, fsync, rename): a full disk never leaves a truncated token behind.
+    await writeFileAtomic(tokenFile, admin.token + '\n', { mode: 0o600 });
+  } catch (err) {
+    process.stderr.write(`meshprobe: cannot write the admin token to ${tokenFile}: ${new StateWriteError('the admin token', err).reason}\n`);
+    await Promise.resolve(mcp.close()).finally(() => hub.close());
+    return 2;
+  }
+  const auth = `-H "authorization: Bearer $(cat ${tokenFile})" `;
+  process.stdout.write(
+    `meshprobe ${VERSION} hub listening on ${hub.url} (agent: ${names}; data: ${hub.dataDir}; policy ${hub.policy})\n` +
+      `  admin token (30 days, also in ${tokenFile}):\n    ${admin.token}\n` +
+      `  curl -sN ${auth}-H 'content-type: application/json' -d '{"type":"ping","targets":["127.0.0.1"],"count":3}' ${hub.url}/v1/measurements\n` +
+      `  curl -sN ${auth}-d 'ping -c 3 127.0.0.1' ${hub.url}/v1/cli\n` +
+      // The hub renews an agent's token while it is connected and the agent writes each renewal to
+      // its --token-file: the 30 days only matter to an agent that stays away that long.
+      `  remote agent: meshprobe token create --data-dir ${hub.dataDir} --sub agent:NAME --scope agent --ttl 30d > agent.token\n` +
+      `                meshprobe agent --hub ${hub.url} --name NAME --token-file agent.token   (the hub renews the token; the file keeps the latest)\n` +
+      `  MCP (${mcp.mode}): ${hub.url}${mcp.path}  (header Authorization: Bearer TOKEN; see docs/mcp.md)\n`,
+  );
+
+  // The Telegram bot when TELEGRAM_BOT_TOKEN is set: a client of this hub. Without
+  // MESHPROBE_HUB_TOKEN it gets a service token here (measure, minting /token user tokens, and
+  // delegate: each call names the Telegram user, so the hub limits users apart).
+  let telegram: RunningTelegramBot | undefined;
+  const tg = telegramOptionsFromEnv(env, { hubUrl: hub.url });
+  if (tg) {
+    try {
+      const hubToken = tg.hubToken ?? (await hub.tokens.issue({ sub: 'service:telegram', scopes: ['measure', 'token:create', 'delegate'], ttlS: 365 * 86_400 })).token;
+      telegram = await startTelegramBot({ ...tg, hubToken, version: VERSION, log: (line) => process.stderr.write(line + '\n') });
+      process.stdout.write(`  Telegram: @${telegram.bot.botInfo.username} (${tg.webhook ? 'webhook' : 'long polling'})\n`);
+    } catch (err) {
+      process.stderr.write(`meshprobe: the Telegram bot did not start: ${describeError(err).message}\n`);
+    }
+  }
+
+  // The SMTP gateway when MESHPROBE_SMTP_LISTEN is set (bots/email/main.ts lists its settings):
+  // a client of this hub, with a service token of its own unless MESHPROBE_HUB_TOKEN is given
+  // (delegate: each command runs on behalf of email:<sender>).
+  let smtp: SmtpGateway | undefined;
+  try {
+    const mail = smtpGatewayOptionsFromEnv(env, { hubUrl: hub.url });
+    if (mail) {
+      const hubToken = mail.hubToken ?? (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure', 'delegate'], ttlS: 365 * 86_400 })).token;
+      smtp = await startSmtpGateway({ ...mail, hubToken, log: (line) => process.stderr.write(`email: ${line}\n`) });
+      process.stdout.write(`  email: SMTP gateway on ${smtp.host}:${smtp.port} for ${mail.from} (replies via ${new URL(mail.relay).host})\n`);
+    }
+  } catch (err) {
+    process.stderr.write(`meshprobe: the SMTP gateway did not start: ${describeError(err).message}\n`);
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.stderr.write(`meshprobe: ${signal}, closing\n`);
+      // A second signal means "now".
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      void shutDown({ telegram, smtp, mcp, hub }).then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+/** The longest a shutdown takes, whatever the Bot API, the mail relay or clients do. */
+const SHUTDOWN_MS = 10_000;
+
+/**
+ * Stops every component within SHUTDOWN_MS: the front-ends first (in parallel; they are the
+ * hub's clients), then MCP and the hub. Each step has a deadline of its own and a step that
+ * overruns is logged and left behind: the process exits after this (see the end of the file),
+ * which ends whatever a peer that went away still holds open.
+ */
+async function shutDown(c: { telegram: RunningTelegramBot | undefined; smtp: SmtpGateway | undefined; mcp: McpHttpHandler; hub: Hub }): Promise<void> {
+  const step = async (name: string, ms: number, work: () => Promise<unknown> | unknown): Promise<void> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = await Promise.race([
+      Promise.resolve()
+        .then(work)
+        .then(
+          () => true,
+          (err: unknown) => (process.stderr.write(`meshprobe: closing ${name}: ${describeError(err).message}\n`), true),
+        ),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
+    clearTimeout(timer);
+    if (!done) process.stderr.write(`meshprobe: ${name} did not close within ${ms / 1000} s; going on\n`);
+  };
+  // Front-ends: 4 s (each bounds itself a little below that); MCP and the hub: 5 s (the hub
+  // cuts idle keep-alive and lingering sockets at 3 s, agents at 1 s). 9 s at most, within
+  // SHUTDOWN_MS.
+  await Promise.all([step('the Telegram bot', 4000, () => c.telegram?.stop(3500)), step('the SMTP gateway', 4000, () => c.smtp?.close(3500))]);
+  await Promise.all([step('the MCP endpoint', 5000, () => c.mcp.close()), step('the hub', 5000, () => c.hub.close())]);
+}
+
+/** Resolves once everything written to stdout and stderr has been handed to the OS. */
+function flushStdio(): Promise<void> {
+  const flush = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => (stream.writableEnded || stream.destroyed ? resolve() : stream.write('', () => resolve())));
+  return Promise.all([flush(process.stdout), flush(process.stderr)]).then(() => {});
+}
+
+/** The control-plane settings of the environment; bad values are refused with a reason. */
+function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
+  const policyText = env.MESHPROBE_POLICY?.trim();
+  const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+  const policy = policyText ? parsePolicyMode(policyText) : loopback ? 'lan' : 'public';
+  if (!policy) throw new Error(`MESHPROBE_POLICY must be public or lan, not ${policyText}`);
+  const rate = (name: string): number | undefined => {
+    const text = env[name]?.trim();
+    if (!text) return undefined;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number ≥ 0 (0 = off), not ${text}`);
+    return n;
+  };
+  const ipRatePerS = rate('MESHPROBE_IP_RATE');
+  const subjectRatePerS = rate('MESHPROBE_SUBJECT_RATE');
+  const serviceRatePerS = rate('MESHPROBE_SERVICE_RATE');
+  const agentPpsBudget = rate('MESHPROBE_AGENT_PPS');
+  const rangesText = env.MESHPROBE_AGENT_RANGES?.trim();
+  const whole = (name: string, min: number): number | undefined => {
+    const n = rate(name);
+    if (n !== undefined && (!Number.isInteger(n) || n < min)) throw new Error(`${name} must be a whole number ≥ ${min}, not ${env[name]?.trim()}`);
+    return n;
+  };
+  const maxAgents = whole('MESHPROBE_MAX_AGENTS', 1);
+  const streamsPerSubject = whole('MESHPROBE_STREAMS_PER_SUBJECT', 0);
+  const streamsPerIp = whole('MESHPROBE_STREAMS_PER_IP', 0);
+  const writeTimeoutS = whole('MESHPROBE_STREAM_WRITE_TIMEOUT', 1);
+  const list = (name: string) => (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const publicUrl = (env.MESHPROBE_PUBLIC_URL || env.MESHPROBE_MCP_PUBLIC_URL)?.trim();
+  if (publicUrl && !/^https?:\/\/[^/]/.test(publicUrl)) throw new Error(`MESHPROBE_PUBLIC_URL must be an http(s) URL, not ${publicUrl}`);
+  return {
+    ...(streamsPerSubject !== undefined ? { streamsPerSubject } : {}),
+    ...(streamsPerIp !== undefined ? { streamsPerIp } : {}),
+    ...(writeTimeoutS !== undefined ? { writeTimeoutMs: writeTimeoutS * 1000 } : {}),
+    allowAnonymous: /^(1|true|yes|on)$/i.test(env.MESHPROBE_ALLOW_ANONYMOUS ?? ''),
+    policy,
+    // Host/Origin guard of /v1/* (DNS rebinding, cross-site requests), as /mcp has.
+    allowedHosts: list('MESHPROBE_ALLOWED_HOSTS'),
+    allowedOrigins: list('MESHPROBE_ALLOWED_ORIGINS'),
+    ...(publicUrl ? { publicUrl } : {}),
+    ...(rangesText ? { agentRanges: parseAgentRanges(rangesText) } : {}),
+    control: {
+      ...(ipRatePerS !== undefined ? { ipRatePerS } : {}),
+      ...(subjectRatePerS !== undefined ? { subjectRatePerS } : {}),
+      ...(serviceRatePerS !== undefined ? { serviceRatePerS } : {}),
+      ...(agentPpsBudget !== undefined ? { agentPpsBudget } : {}),
+      ...(maxAgents !== undefined ? { maxAgents } : {}),
+      ...tokenOptionsFromEnv(env),
+    },
+  };
+}
+
+// Exit explicitly, once stdout and stderr are drained: a socket that a peer left hanging (a Bot
+// API call, a relay that stalls) would otherwise keep the process alive long after shutdown.
+const code = await main();
+await flushStdio();
+process.exit(code);

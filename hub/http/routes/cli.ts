@@ -1,0 +1,64 @@
+/**
+ * `POST /v1/cli`: one command line of the shared grammar in (text/plain), the rendered text out,
+ * streamed as the measurement runs. The same text the terminal CLI prints.
+ */
+import { ErrorCode } from '../../../shared/model/errors.ts';
+import { parseCommand, rendererOptions } from '../../../shared/command/grammar.ts';
+import { ndjsonLine } from '../../../shared/wire/ndjson.ts';
+import { TextRenderer } from '../../../shared/render/text-renderer.ts';
+import { HttpError, readBody, sendText } from '../http-io.ts';
+import { formatAgentList, formatVersion } from '../../../shared/render/agent-list.ts';
+import { VERSION_INFO } from '../../core/version.ts';
+import { admitted, streamMeasurement } from './measurements.ts';
+import type { HubRoute } from '../route.ts';
+
+export const cliRoute: HubRoute = {
+  name: 'cli',
+  methods: ['POST'],
+  path: '/v1/cli',
+  errorFormat: 'text',
+  async handle(ctx) {
+    const body = await readBody(ctx.req, ctx.hub.maxBodyBytes);
+    const line = commandLine(body.toString('utf8'));
+    const parsed = parseCommand(line);
+    if (!parsed.ok) {
+      // The reason on the first line, then the usage: what a terminal user expects to see.
+      sendText(ctx.res, 400, `${parsed.message}\n${parsed.usage.replace(/\n*$/, '\n')}`);
+      return;
+    }
+    switch (parsed.command) {
+      case 'help':
+        sendText(ctx.res, 200, parsed.text.replace(/\n*$/, '\n'));
+        return;
+      case 'version':
+        sendText(ctx.res, 200, parsed.json ? ndjsonLine(VERSION_INFO) : formatVersion(VERSION_INFO, ctx.hub.registry.list()));
+        return;
+      case 'list':
+        sendText(ctx.res, 200, parsed.json ? ndjsonLine({ agents: ctx.hub.registry.list() }) : formatAgentList(ctx.hub.registry.list()));
+        return;
+      case 'token':
+        // A plain-text line cannot carry a subject, and minting needs admin or token:create;
+        // say where tokens come from instead (docs/operations.md).
+        sendText(ctx.res, 400, 'token: tokens come from POST /v1/tokens (admin or token:create scope), `meshprobe token create --sub SUBJECT --scope measure` on the hub\'s machine, or /token in the Telegram bot\n');
+        return;
+      default: {
+        const spec = await admitted(ctx, parsed.spec);
+        if (!spec) return;
+        if (parsed.json) {
+          await streamMeasurement(ctx, spec, { contentType: 'application/x-ndjson; charset=utf-8', render: (e) => ndjsonLine(e) });
+          return;
+        }
+        const selected = ctx.hub.registry.select(spec.from, spec.limit).agents.length;
+        const renderer = new TextRenderer({ multiAgent: selected > 1, multiTarget: spec.targets.length > 1, ...rendererOptions(parsed.display, () => performance.timeOrigin + performance.now()) });
+        await streamMeasurement(ctx, spec, { contentType: 'text/plain; charset=utf-8', render: (e) => renderer.push(e) });
+      }
+    }
+  },
+};
+
+/** The body is one command line; a trailing newline (curl --data-binary, echo |) is tolerated. */
+function commandLine(text: string): string {
+  const lines = text.replace(/\r/g, '').split('\n').filter((l) => l.trim() !== '');
+  if (lines.length > 1) throw new HttpError(400, ErrorCode.BadRequest, 'send one command line per request');
+  return lines[0] ?? '';
+}

@@ -1,0 +1,33 @@
+/** The small read-only routes: `GET /v1/version`, `GET /v1/agents`, `GET /healthz`. */
+import { sendJson } from '../http-io.ts';
+import { VERSION_INFO } from '../../core/version.ts';
+import type { HubRoute } from '../route.ts';
+
+export const versionRoute: HubRoute = {
+  name: 'version',
+  methods: ['GET'],
+  path: '/v1/version',
+  async handle({ res }) {
+    sendJson(res, 200, VERSION_INFO);
+  },
+};
+
+export const agentsRoute: HubRoute = {
+  name: 'agents',
+  methods: ['GET'],
+  path: '/v1/agents',
+  async handle({ res, hub }) {
+    sendJson(res, 200, { agents: hub.registry.list() });
+  },
+};
+
+/** Liveness for load balancers and scripts: public, cheap, no agent work. */
+export const healthRoute: HubRoute = {
+  name: 'healthz',
+  methods: ['GET'],
+  path: '/healthz',
+  public: true,
+  async handle({ res, hub }) {
+    sendJson(res, 200, { status: 'ok', agents: hub.registry.size });
+  },
+};

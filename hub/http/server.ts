@@ -1,0 +1,293 @@
+/**
+ * The hub's HTTP server (node:http, no framework): routing, the auth seam, error format,
+ * and an orderly close that ends every running stream with `done`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import type { AgentLink } from '../../shared/wire/agent-link.ts';
+import { describeError, ErrorCode } from '../../shared/model/errors.ts';
+import { DEFAULT_ALLOWED_HOSTS, HostGuard } from '../../shared/net/host-guard.ts';
+import { AgentRegistry } from '../core/agent-registry.ts';
+import { HttpError, sendError, sendText } from './http-io.ts';
+import { DEFAULT_LISTEN, parseListen, urlFor } from './listen-address.ts';
+import type { ListenAddress } from './listen-address.ts';
+import { isRefusal } from './route.ts';
+import { RouteTable } from './route-table.ts';
+import { StreamCaps } from '../core/stream-caps.ts';
+import type { Admit, Authorize, HubContext, HubObserver, HubRoute, Principal } from './route.ts';
+import { cliRoute } from './routes/cli.ts';
+import { agentsRoute, healthRoute, versionRoute } from './routes/info.ts';
+import { measurementsRoute } from './routes/measurements.ts';
+import type { PolicyMode } from '../../shared/net/address-policy.ts';
+import type { AgentGateway } from './agent-gateway.ts';
+import type { TokenService } from '../auth/token-service.ts';
+import type { RequestLimits } from '../auth/bearer-authorize.ts';
+import { createControlPlane, type ControlPlaneOptions } from './control-plane.ts';
+import type { HubMetrics } from './hub-metrics.ts';
+import type { AgentRanges } from '../core/agent-ranges.ts';
+import type { Registry } from 'prom-client';
+
+/** Options of {@link createHub}. Every field is optional; the defaults give a loopback hub. */
+export interface HubOptions {
+  /** Where to listen: `host:port` or an object. Default 127.0.0.1:7464; port 0 picks a free port. */
+  listen?: string | ListenAddress;
+  /** Directory for the hub's state (signing keys, tokens later). Created if missing. Default `./.data`. */
+  dataDir?: string;
+  /** The agent registry. Default: a new, empty one. */
+  registry?: AgentRegistry;
+  /** Agents to add to the registry at start (the embedded default passes its LocalAgent). */
+  agents?: AgentLink[];
+  /** Auth seam. Default: the control plane's bearer tokens (hub/auth/bearer-authorize.ts). */
+  authorize?: Authorize;
+  /** Policy seam: clamp or refuse a validated spec. Default: the control plane's `policy` (hub/core/policy-admit.ts). */
+  admit?: Admit;
+  /** Metrics seam. Default: none. */
+  observer?: HubObserver;
+  /** Extra routes (JWKS, tokens, metrics, …); they win over built-in routes of the same path. */
+  routes?: HubRoute[];
+  /**
+   * Accept requests without a bearer token as `anonymous` (scopes measure, read); a token that
+   * is present is still verified. Default false: the API needs a token (MESHPROBE_ALLOW_ANONYMOUS).
+   * Ignored when `authorize` is given.
+   */
+  allowAnonymous?: boolean;
+  /** Target policy: `public` refuses non-public ranges at the hub and again at the agents. Default 'lan'. */
+  policy?: PolicyMode;
+  /**
+   * Prefixes each named agent may measure (MESHPROBE_AGENT_RANGES), e.g.
+   * `{ lax1: ['10.0.0.0/8'], fra1: ['198.18.0.0/15'] }`; intersected with what an agent announces.
+   * Literal targets outside them are refused before dispatch; the agent checks resolved names.
+   * Agents not named are not restricted by the hub. Default none.
+   */
+  agentRanges?: AgentRanges;
+  /** Further control-plane settings: rate limits, clamps, agents' packet budget, token issuer/audience. */
+  control?: Omit<ControlPlaneOptions, 'dataDir' | 'allowAnonymous' | 'policy' | 'log' | 'agentRanges'>;
+  /** Largest request body in bytes; larger gets 413. Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** Unsent bytes per stream before a slow client is cancelled. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** A stream whose client takes no bytes for this long is cancelled (MESHPROBE_STREAM_WRITE_TIMEOUT). Default 30 s. */
+  writeTimeoutMs?: number;
+  /** Streams open at once per subject (MESHPROBE_STREAMS_PER_SUBJECT, 0 = no cap). Default 16. */
+  streamsPerSubject?: number;
+  /** Streams open at once per client IP (MESHPROBE_STREAMS_PER_IP, 0 = no cap). Default 32. */
+  streamsPerIp?: number;
+  /**
+   * Host names (no port) accepted in the Host header of `/v1/*` requests; `*` = any
+   * (MESHPROBE_ALLOWED_HOSTS). Always accepted besides: localhost, 127.0.0.1, ::1, the listen
+   * host, the host of `publicUrl`, and any IP address literal (DNS rebinding needs a name).
+   * A request with another Host gets 403.
+   */
+  allowedHosts?: string[];
+  /**
+   * Origins accepted on `/v1/*` besides those on an allowed host (MESHPROBE_ALLOWED_ORIGINS).
+   * A request that carries any other Origin, `null` included, gets 403; one without Origin
+   * (curl, the hub client) passes.
+   */
+  allowedOrigins?: string[];
+  /** The URL clients use to reach the hub (MESHPROBE_PUBLIC_URL); its host is allowed. */
+  publicUrl?: string;
+  /** Where unexpected failures are logged. Default: nowhere (library code stays quiet). */
+  log?: (line: string) => void;
+  /** Further Prometheus registries served at /metrics (the embedded agent's, agent/runtime/agent-metrics.ts). */
+  extraMetrics?: Registry[];
+}
+
+/** A running hub. */
+export interface Hub {
+  /** Base URL, e.g. `http://127.0.0.1:7464` (the real port when 0 was asked for). */
+  url: string;
+  host: string;
+  port: number;
+  /** Absolute path of the data directory (exists). */
+  dataDir: string;
+  registry: AgentRegistry;
+  /** The node:http server, for `upgrade` handlers (the agents' WebSocket) and tests. */
+  server: Server;
+  /** Mints and verifies this hub's tokens (signing key in `dataDir`). */
+  tokens: TokenService;
+  /** The target policy in force. */
+  policy: PolicyMode;
+  /** The hub's Prometheus metrics (served at /metrics). */
+  metrics: HubMetrics;
+  /** The remote agents' WebSocket endpoint (/v1/agents/connect). */
+  gateway: AgentGateway;
+  /** The per-IP, per-subject and per-service request rates of /v1, for the mounted /mcp. */
+  limits: RequestLimits;
+  /** Cancels running measurements (their streams still end with `done`), then stops listening. */
+  close(): Promise<void>;
+}
+
+const ANONYMOUS: Principal = { subject: 'anonymous', scopes: ['measure'] };
+
+/** Calls both observers' callbacks (metrics first, then the caller's); either may be partial. */
+function bothObservers(a: HubObserver, b: HubObserver): HubObserver {
+  const keys = ['request', 'streamOpened', 'event', 'streamClosed'] as const;
+  const out: HubObserver = {};
+  for (const k of keys) {
+    const fa = a[k] as ((x: never) => void) | undefined;
+    const fb = b[k] as ((x: never) => void) | undefined;
+    if (fa && fb) {
+      (out as Record<string, unknown>)[k] = (x: never) => {
+        fa(x);
+        fb(x);
+      };
+    } else if (fa || fb) (out as Record<string, unknown>)[k] = fa ?? fb;
+  }
+  return out;
+}
+
+/** Starts a hub and resolves once it listens. */
+export async function createHub(options: HubOptions = {}): Promise<Hub> {
+  const listen = typeof options.listen === 'string' ? parseListen(options.listen) : options.listen ?? DEFAULT_LISTEN;
+  const dataDir = resolve(options.dataDir ?? '.data');
+  // 0700: it will hold signing keys.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+
+  const control = await createControlPlane({
+    dataDir,
+    allowAnonymous: options.allowAnonymous ?? false,
+    policy: options.policy ?? 'lan',
+    ...(options.control ?? {}),
+    ...(options.agentRanges ? { agentRanges: options.agentRanges } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  for (const r of options.extraMetrics ?? []) control.metrics.include(r);
+  const registry = options.registry ?? new AgentRegistry();
+  for (const agent of options.agents ?? []) registry.add(agent);
+  registry.dispatchThrough((agent) => control.gate.wrap(agent));
+
+  const running = new Set<AbortController>();
+  const log = options.log ?? (() => {});
+  const context: HubContext = {
+    registry,
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+    writeTimeoutMs: options.writeTimeoutMs ?? 30_000,
+    streamCaps: new StreamCaps({
+      ...(options.streamsPerSubject !== undefined ? { perSubject: options.streamsPerSubject } : {}),
+      ...(options.streamsPerIp !== undefined ? { perIp: options.streamsPerIp } : {}),
+    }),
+    admit: options.admit ?? control.admit,
+    observer: bothObservers(control.observer, options.observer ?? {}),
+    track(controller) {
+      running.add(controller);
+      return () => running.delete(controller);
+    },
+    log,
+  };
+  const authorize = options.authorize ?? control.authorize;
+  // The same Host/Origin guard as /mcp (which checks for itself, answering in JSON-RPC).
+  const wildcard = listen.host === '0.0.0.0' || listen.host === '::';
+  const guard = new HostGuard({
+    allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...(wildcard ? [] : [listen.host]), ...(options.allowedHosts ?? [])],
+    allowedOrigins: options.allowedOrigins ?? [],
+    allowAddressHosts: true,
+    publicUrl: options.publicUrl,
+    hostsSetting: 'MESHPROBE_ALLOWED_HOSTS',
+    originsSetting: 'MESHPROBE_ALLOWED_ORIGINS',
+  });
+  const routes = new RouteTable();
+  for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...control.routes, ...(options.routes ?? [])]) {
+    routes.add(r);
+  }
+
+  const server = createServer({ noDelay: true }, (req, res) => {
+    void handle(req, res);
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://hub.invalid');
+    const matched = routes.match(url.pathname);
+    const route = matched?.route;
+    res.on('close', () => {
+      try {
+        context.observer.request?.({ route: route?.name ?? 'unknown', method, status: res.statusCode, durationMs: performance.now() - started });
+      } catch {
+        // metrics must not break requests
+      }
+    });
+    try {
+      if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) {
+        const refusal = guard.check(req.headers.host, req.headers.origin);
+        if (refusal) throw new HttpError(403, ErrorCode.Forbidden, refusal);
+      }
+      if (!route) {
+        throw new HttpError(404, ErrorCode.BadRequest, `no route ${method} ${url.pathname} (see docs/api.md)`);
+      }
+      const allowed = route.methods.includes('GET') ? [...route.methods, 'HEAD'] : route.methods;
+      if (!allowed.includes(method)) {
+        throw new HttpError(405, ErrorCode.BadRequest, `${url.pathname} accepts ${route.methods.join(', ')}, not ${method}`, { allow: allowed.join(', ') });
+      }
+      let principal = ANONYMOUS;
+      if (!route.public) {
+        const verdict = await authorize(req, { name: route.name, method, path: url.pathname });
+        if (isRefusal(verdict)) throw new HttpError(verdict.status, verdict.code, verdict.message, verdict.headers);
+        principal = verdict;
+      }
+      await route.handle({ req, res, url, params: matched!.params, principal, route, hub: context });
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status : 500;
+      const headers = err instanceof HttpError ? err.headers : {};
+      const { code, message } = describeError(err);
+      if (status === 500) log(`hub: ${method} ${url.pathname} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      // A failure after the stream started cannot change the status: end the stream.
+      if (res.headersSent) {
+        res.end();
+      } else if (route?.errorFormat === 'text') {
+        sendText(res, status, message + '\n', headers);
+      } else {
+        sendError(res, status, code, status === 500 ? `internal error: ${message}` : message, headers);
+      }
+      // After a refused upload the rest of the body is unread; do not let it hang the socket.
+      if (status === 413) req.resume();
+    }
+  }
+
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(listen.port, listen.host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const gateway = control.attach(server, registry);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: urlFor(listen.host, address.port),
+    host: listen.host,
+    port: address.port,
+    dataDir,
+    registry,
+    server,
+    tokens: control.tokens,
+    policy: control.policy,
+    metrics: control.metrics,
+    gateway,
+    limits: control.limits,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((ok) => server.close(() => ok()));
+        for (const c of running) c.abort(new Error('hub closing'));
+        // Agents hear "going away" and reconnect to the next hub on this address.
+        await gateway.close();
+        // Keep-alive sockets go idle as their streams end with `done`; close them as they do,
+        // and force whatever is left once the agents' abort grace time has passed.
+        server.closeIdleConnections();
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const deadline = setTimeout(() => server.closeAllConnections(), 3000);
+        await stopped;
+        clearInterval(sweep);
+        clearTimeout(deadline);
+      })();
+      return closing;
+    },
+  };
+}

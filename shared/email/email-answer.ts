@@ -1,0 +1,221 @@
+/**
+ * What both email gateways do with one accepted message: find the command, run it through the
+ * hub within the caller's time budget, and render the answer as text and HTML. The I/O is the
+ * hub client the caller passes in; the budget is the caller's AbortSignal. Runtime-neutral, so
+ * the Cloudflare Worker and the Node SMTP gateway answer identically.
+ */
+import type { AgentInfo } from '../wire/agent-link.ts';
+import { emailSubject } from '../wire/delegated-subject.ts';
+import { describeError, ErrorCode } from '../model/errors.ts';
+import type { MeasurementEvent } from '../model/events.ts';
+import { findEmailCommand } from './email-command.ts';
+import type { EmailCommandInput } from './email-command.ts';
+import { helpText } from '../command/help.ts';
+import type { HubClient } from '../wire/hub-client.ts';
+import { saneEvent } from '../model/event-guard.ts';
+import { escapeHtml, renderHtml, renderHtmlText } from '../render/html-renderer.ts';
+import { renderText } from '../render/text-renderer.ts';
+import { rendererOptions, type DisplayOptions } from '../command/grammar.ts';
+
+const NO_STAMPS: DisplayOptions = { quiet: false, outstanding: false, timestamps: false };
+import type { MeasurementSpec } from '../model/spec.ts';
+
+/** The part of {@link HubClient} the gateways use. */
+export type EmailHub = Pick<HubClient, 'measure' | 'agents' | 'version'>;
+
+/** Options of {@link answerEmail}. */
+export interface AnswerEmailOptions {
+  hub: EmailHub;
+  /**
+   * The time budget: when it aborts, the measurement is cancelled at the hub and the answer
+   * holds what arrived until then, marked as partial. Default: no budget.
+   */
+  signal?: AbortSignal;
+  /** Said in the partial-result note, e.g. "25 s". Default "the time limit". */
+  budgetLabel?: string;
+  /**
+   * Highest ping count an email may ask for (default 10). An email answer is one message, so a
+   * long ping only delays it; the cap also keeps the Worker within its limits.
+   */
+  maxCount?: number;
+  /** The clock (ms since the Unix epoch) for `ping -D` stamps; without it -D stamps nothing. */
+  now?: () => number;
+}
+
+/** The rendered answer. */
+export interface EmailAnswer {
+  /** The command line that was run, when one was found. */
+  line?: string;
+  /** What happened: a measurement (possibly partial), a text answer, or a refusal. */
+  kind: 'measurement' | 'text' | 'refused';
+  partial: boolean;
+  text: string;
+  html: string;
+}
+
+const NO_COMMAND =
+  'No command found in your message. Write one command on the first line of the body, ' +
+  'e.g. "ping -c 3 example.com" or "traceroute example.com", or "help".';
+
+/** Finds the command in `mail`, runs it and renders the answer. Never throws. */
+export async function answerEmail(mail: EmailCommandInput, options: AnswerEmailOptions): Promise<EmailAnswer> {
+  const found = findEmailCommand(mail);
+  if (!found.found) {
+    if (found.failed) {
+      const text = `${found.failed.message}\n${found.failed.usage}`;
+      return { line: found.failed.line, kind: 'refused', partial: false, text, html: renderHtmlText(text, { command: found.failed.line }) };
+    }
+    const text = `${NO_COMMAND}\n\n${helpText()}`;
+    return { kind: 'refused', partial: false, text, html: renderHtmlText(text) };
+  }
+  const { line, command } = found;
+  const textAnswer = (text: string): EmailAnswer => ({ line, kind: 'text', partial: false, text, html: renderHtmlText(text, { command: line }) });
+  try {
+    switch (command.command) {
+      case 'help':
+        return textAnswer(command.text);
+      case 'token':
+        // A From header is easy to forge; a bearer token must not be one email away.
+        return textAnswer('Tokens are not issued by email. Ask for one with /token in Telegram, or from the hub operator.');
+      case 'version': {
+        const v = await options.hub.version(signalOpt(options.signal));
+        return textAnswer(`${v.name} ${v.version} (API ${v.api})${v.runtime ? `, ${v.runtime}` : ''}`);
+      }
+      case 'list': {
+        const agents = await options.hub.agents(signalOpt(options.signal));
+        return { line, kind: 'text', partial: false, text: agentsText(agents), html: agentsHtml(agents, line) };
+      }
+      default:
+        return await measure(line, command.spec, options, command.display);
+    }
+  } catch (err) {
+    const { code, message } = describeError(err);
+    const text = `${message} (${code})`;
+    return { line, kind: 'refused', partial: false, text, html: renderHtmlText(text, { command: line }) };
+  }
+}
+
+async function measure(line: string, requested: MeasurementSpec, options: AnswerEmailOptions, display?: DisplayOptions): Promise<EmailAnswer> {
+  const maxCount = options.maxCount ?? 10;
+  const notes: string[] = [];
+  const spec: MeasurementSpec = { ...requested };
+  if (spec.type === 'ping' && (spec.count ?? 0) > maxCount) {
+    notes.push(`count lowered from ${spec.count} to ${maxCount}, the most an email answer runs`);
+    spec.count = maxCount;
+  }
+  // -w without -c would keep sending until the deadline: an email answer still runs maxCount at most.
+  if (spec.type === 'ping' && spec.count === undefined && spec.deadlineMs !== undefined) spec.count = maxCount;
+  const events: MeasurementEvent[] = [];
+  // ping -D: the answer is rendered at the end, so each line is stamped with its event's arrival.
+  // Keyed by what the event is about, not by identity: the renderers work on checked copies.
+  const arrived = new Map<string, number>();
+  let partial = false;
+  try {
+    for await (const e of options.hub.measure(spec, signalOpt(options.signal))) {
+      events.push(e);
+      if (display?.timestamps && options.now) arrived.set(arrivalKey(e), options.now());
+    }
+  } catch (err) {
+    const { code, message } = describeError(err);
+    if (code === ErrorCode.Cancelled || options.signal?.aborted) {
+      partial = true;
+      notes.push(`stopped after ${options.budgetLabel ?? 'the time limit'}: partial results`);
+    } else if (events.length === 0) {
+      // Refused before anything ran (bad spec, no such agent, auth): a one-line answer.
+      const text = `${message} (${code})`;
+      return { line, kind: 'refused', partial: false, text, html: renderHtmlText(text, { command: line }) };
+    } else {
+      partial = true;
+      notes.push(`the hub stream broke: ${message}`);
+    }
+  }
+  const note = notes.join('; ');
+  const text = (note ? `(${note})\n\n` : '') + renderText(groupByPart(events), rendererOptions(options.now ? display : { ...(display ?? NO_STAMPS), timestamps: false }, (e) => arrived.get(arrivalKey(e)) ?? Number.NaN));
+  const html = renderHtml(events, { command: line, ...(note ? { note } : {}) });
+  return { line, kind: 'measurement', partial, text, html };
+}
+
+/** What an event is about (type, agent, target, seq): the key of its arrival time for ping -D. */
+function arrivalKey(e: MeasurementEvent): string {
+  const r = e as { type: string; agent?: unknown; target?: unknown; seq?: unknown };
+  return `${r.type}\u0000${String(r.agent)}\u0000${String(r.target)}\u0000${String(r.seq)}`;
+}
+
+/**
+ * The events reordered so that each agent×target part reads as one block (a live stream
+ * interleaves them; an email is read at once). Within a part, replies, timeouts and ICMP
+ * errors come in sequence order (a timeout for seq 1 is only known after the replies to 2 and
+ * 3 may have arrived); everything else keeps its place. `done` stays last. Malformed events
+ * are bounded or dropped (shared/model/event-guard.ts).
+ */
+export function groupByPart(events: readonly MeasurementEvent[]): MeasurementEvent[] {
+  const parts = new Map<string, MeasurementEvent[]>();
+  const tail: MeasurementEvent[] = [];
+  for (const raw of events) {
+    const e = saneEvent(raw);
+    if (!e) continue;
+    if (e.type === 'done') {
+      tail.push(e);
+      continue;
+    }
+    const key = 'agent' in e && 'target' in e ? `${e.agent ?? ''}\u0000${e.target ?? ''}` : '';
+    let list = parts.get(key);
+    if (!list) parts.set(key, (list = []));
+    list.push(e);
+  }
+  return [...[...parts.values()].flatMap(bySeq), ...tail];
+}
+
+const hasSeq = (e: MeasurementEvent): e is Extract<MeasurementEvent, { seq: number }> =>
+  e.type === 'reply' || e.type === 'timeout' || e.type === 'icmp-error';
+
+/** The seq-bearing events of one part sorted by seq (stable), in the slots they held. */
+function bySeq(list: MeasurementEvent[]): MeasurementEvent[] {
+  const sorted = list.filter(hasSeq).sort((a, b) => a.seq - b.seq);
+  let i = 0;
+  return list.map((e) => (hasSeq(e) ? sorted[i++]! : e));
+}
+
+/**
+ * The answer to a sender who just went over the per-sender rate limit: said once, after which
+ * their messages go unanswered until the limit refills.
+ */
+export function rateLimitedAnswer(sender: string, retryAfterMs: number): { text: string; html: string } {
+  const text = `Too many commands from ${sender}; try again in ${Math.ceil(retryAfterMs / 1000)} s. Further messages until then get no answer.`;
+  return { text, html: renderHtmlText(text) };
+}
+
+/**
+ * `hub` acting for the email `sender` (the hub then limits and logs each sender apart; needs a
+ * token with scope `delegate`), or `hub` itself when the address would be refused as a subject.
+ */
+export function hubForSender(hub: HubClient, sender: string): HubClient {
+  try {
+    return hub.onBehalfOf(emailSubject(sender));
+  } catch {
+    return hub;
+  }
+}
+
+function agentsText(agents: AgentInfo[]): string {
+  if (agents.length === 0) return 'No agents are connected.';
+  return agents
+    .map((a) => [a.name, [a.city, a.country].filter(Boolean).join(', '), a.asn !== undefined ? `AS${a.asn}` : '', a.capabilities.join(',')].filter(Boolean).join('  '))
+    .join('\n');
+}
+
+function agentsHtml(agents: AgentInfo[], line: string): string {
+  if (agents.length === 0) return renderHtmlText('No agents are connected.', { command: line });
+  const th = 'border:1px solid #bbb;padding:3px 8px;background:#f0f0f0;text-align:left';
+  const td = 'border:1px solid #bbb;padding:3px 8px';
+  const rows = agents
+    .map((a) => `<tr><td style="${td}">${escapeHtml(a.name)}</td><td style="${td}">${escapeHtml([a.city, a.country].filter(Boolean).join(', '))}</td>` +
+      `<td style="${td}">${a.asn !== undefined ? `AS${a.asn}` : ''}</td><td style="${td}">${escapeHtml(a.capabilities.join(', '))}</td></tr>`)
+    .join('');
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><p><b>${escapeHtml(line)}</b></p>` +
+    `<table style="border-collapse:collapse"><tr><th style="${th}">agent</th><th style="${th}">location</th><th style="${th}">ASN</th><th style="${th}">capabilities</th></tr>${rows}</table></body></html>\n`;
+}
+
+function signalOpt(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {};
+}

@@ -1,0 +1,357 @@
+/**
+ * The event stream (design §5). One JSON object per NDJSON line. Every event has `type`;
+ * per-target events carry `agent` and `target` (the target as the user wrote it).
+ * `done` is always the last line of a stream.
+ */
+import { z } from 'zod';
+import { MeasurementType, Protocol } from './spec.ts';
+
+/** Statistics computed once (agent side, shared/model/stats.ts) and carried on the wire. */
+export interface PingStats {
+  sent: number;
+  received: number;
+  /** Percent, 0–100, not rounded. */
+  lossPct: number;
+  /** Round-trip times in ms; null when nothing was received. */
+  minMs: number | null;
+  avgMs: number | null;
+  maxMs: number | null;
+  /** Mean deviation as iputils computes it: sqrt(mean(x²) − mean(x)²). */
+  mdevMs: number | null;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p99Ms: number | null;
+}
+
+interface TargetScoped {
+  /** Name of the agent that measured. */
+  agent: string;
+  /** The target as given in the request. */
+  target: string;
+}
+
+/** Per agent×target: what is about to be measured and with which parameters. */
+export interface StartEvent extends TargetScoped {
+  type: 'start';
+  measurement: MeasurementType;
+  /** The resolved address (for `probe`: the normalised prefix). */
+  address: string;
+  family: 4 | 6;
+  protocol: Protocol;
+  /** Parameters actually used, after defaults and clamps. */
+  params: Record<string, number | string | boolean>;
+  /** A remark such as "unprivileged ICMP datagram socket" or "TCP connect() fallback". */
+  note?: string;
+}
+
+/** A response to probe `seq`. */
+export interface ReplyEvent extends TargetScoped {
+  type: 'reply';
+  seq: number;
+  /** TTL / hop limit of the reply, when the socket reports it. */
+  ttl: number | null;
+  /** Kernel receive timestamp − send timestamp, in ms. */
+  rttMs: number;
+  /** ICMP bytes received (header + payload), like iputils prints. */
+  bytes: number;
+  /** Source address of the reply. */
+  from: string;
+  /** For TCP ping: 'syn-ack' | 'rst'; otherwise absent. */
+  kind?: string;
+}
+
+/** No response to `seq` within the timeout. */
+export interface TimeoutEvent extends TargetScoped {
+  type: 'timeout';
+  seq: number;
+}
+
+export type IcmpErrorKind = 'unreachable' | 'time-exceeded' | 'packet-too-big' | 'parameter-problem' | 'other';
+
+/** An ICMP error seen for a probe of ours. */
+export interface IcmpErrorEvent extends TargetScoped {
+  type: 'icmp-error';
+  seq: number;
+  kind: IcmpErrorKind;
+  icmpType: number;
+  icmpCode: number;
+  /** Who sent the ICMP error. */
+  from: string;
+  /** Next-hop MTU for packet-too-big / fragmentation-needed. */
+  mtu?: number;
+  /** Human-readable, e.g. "Destination Host Unreachable". */
+  message: string;
+  rttMs?: number;
+}
+
+/** One responder at a traceroute hop. */
+export interface HopResponder {
+  address: string;
+  /** Reverse DNS name, when known. */
+  name?: string;
+  rttsMs: number[];
+  /** For the last hop: 'reply' | 'unreachable' | 'syn-ack' | 'rst'; for routers: 'time-exceeded'. */
+  kind?: string;
+  /** ICMP unreachable annotation, iputils-style: '!H', '!N', '!P', '!X', '!F-1400'. */
+  annotation?: string;
+  /** Next-hop MTU when the responder said fragmentation needed / packet too big. */
+  mtu?: number;
+}
+
+/** Traceroute: everything learned about one TTL. */
+export interface HopEvent extends TargetScoped {
+  type: 'hop';
+  ttl: number;
+  responders: HopResponder[];
+  sent: number;
+  received: number;
+  lossPct: number;
+}
+
+/** Sweep: one address and its RTT, or null when silent. */
+export interface HostEvent extends TargetScoped {
+  type: 'host';
+  address: string;
+  rttMs: number | null;
+}
+
+/** Per agent×target statistics; the last event for that pair. */
+export interface SummaryEvent extends TargetScoped, PingStats {
+  type: 'summary';
+  measurement: MeasurementType;
+  address?: string;
+  /** Wall time of this agent×target part in ms. */
+  durationMs: number;
+  /** Traceroute: the destination answered. */
+  reached?: boolean;
+  /** Traceroute: the number of hops listed. */
+  hops?: number;
+  /** Sweep: hosts that answered / hosts probed. */
+  hostsUp?: number;
+  hostsTotal?: number;
+  /**
+   * Sweep: replies the agent's kernel dropped because the receive buffer was full, as the kernel
+   * counts them (SO_RXQ_OVFL / SO_MEMINFO; Linux 6.18 was seen counting a raw socket's drop twice).
+   */
+  kernelDrops?: number;
+}
+
+/** A failure of one agent×target (or of the whole request when agent/target are absent). */
+export interface ErrorEvent {
+  type: 'error';
+  agent?: string;
+  target?: string;
+  /** A stable MP_ERR_* code. */
+  code: string;
+  /** One line, safe to show to users. */
+  message: string;
+}
+
+/** Always the last line of a stream. */
+export interface DoneEvent {
+  type: 'done';
+  /** Agent×target pairs that ran. */
+  parts: number;
+  sent: number;
+  received: number;
+  errors: number;
+  durationMs: number;
+}
+
+export type MeasurementEvent =
+  | StartEvent
+  | ReplyEvent
+  | TimeoutEvent
+  | IcmpErrorEvent
+  | HopEvent
+  | HostEvent
+  | SummaryEvent
+  | ErrorEvent
+  | DoneEvent;
+
+export type EventType = MeasurementEvent['type'];
+
+/** Tallies a stream into the `done` totals. Pure: feed it every event, then call `done()`. */
+export class DoneTally {
+  #parts = 0;
+  #sent = 0;
+  #received = 0;
+  #errors = 0;
+  add(e: MeasurementEvent): void {
+    if (e.type === 'summary') {
+      this.#parts++;
+      this.#sent += e.sent;
+      this.#received += e.received;
+    } else if (e.type === 'error') {
+      this.#errors++;
+    }
+  }
+  done(durationMs: number): DoneEvent {
+    return { type: 'done', parts: this.#parts, sent: this.#sent, received: this.#received, errors: this.#errors, durationMs };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas. Events from agents are untrusted (issue 11 item 3): a hub relays an agent's event only
+// after it passed the schema of its type, so every renderer, the tally and the metrics see
+// finite, bounded numbers, capped strings and capped arrays, and only the types above.
+// Objects strip unknown keys (a newer agent may add an optional field; nothing downstream sees
+// it) rather than refusing them; an unknown `type` is refused. The type checks at the end keep
+// each schema and its interface equal, so a field added to one and not the other fails tsc.
+
+/** Longest string field of an event (a message, a reverse DNS name is at most 253). */
+export const MAX_EVENT_STRING = 512;
+/** Most responders in one hop event, and most RTTs per responder. */
+export const MAX_EVENT_ARRAY = 64;
+/** Largest ms value an event may carry (a day); larger is not a measurement of ours. */
+const MAX_MS = 86_400_000;
+/** Largest count (packets sent, hosts probed, probe sequence numbers). */
+const MAX_COUNT = 4_294_967_295;
+
+const str = (max = MAX_EVENT_STRING) => z.string().max(max);
+const ms = () => z.number().min(0).max(MAX_MS);
+const count = () => z.number().int().min(0).max(MAX_COUNT);
+const byte = () => z.number().int().min(0).max(255);
+const mtu = () => z.number().int().min(0).max(MAX_COUNT);
+const address = () => z.string().max(64);
+const scoped = { agent: str(64), target: str(256) };
+
+const StartEventSchema = z.object({
+  type: z.literal('start'),
+  ...scoped,
+  measurement: MeasurementType,
+  address: address(),
+  family: z.union([z.literal(4), z.literal(6)]),
+  protocol: Protocol,
+  params: z.record(str(64), z.union([z.number().min(-MAX_COUNT).max(MAX_COUNT), str(256), z.boolean()])).refine((p) => Object.keys(p).length <= 32, 'more than 32 params'),
+  note: str(256).optional(),
+});
+const ReplyEventSchema = z.object({
+  type: z.literal('reply'),
+  ...scoped,
+  seq: count(),
+  ttl: byte().nullable(),
+  rttMs: ms(),
+  bytes: count(),
+  from: address(),
+  kind: str(32).optional(),
+});
+const TimeoutEventSchema = z.object({ type: z.literal('timeout'), ...scoped, seq: count() });
+const IcmpErrorEventSchema = z.object({
+  type: z.literal('icmp-error'),
+  ...scoped,
+  seq: count(),
+  kind: z.enum(['unreachable', 'time-exceeded', 'packet-too-big', 'parameter-problem', 'other']),
+  icmpType: byte(),
+  icmpCode: byte(),
+  from: address(),
+  mtu: mtu().optional(),
+  message: str(256),
+  rttMs: ms().optional(),
+});
+const HopResponderSchema = z.object({
+  address: address(),
+  name: str(256).optional(),
+  rttsMs: z.array(ms()).max(MAX_EVENT_ARRAY),
+  kind: str(32).optional(),
+  annotation: str(32).optional(),
+  mtu: mtu().optional(),
+});
+const HopEventSchema = z.object({
+  type: z.literal('hop'),
+  ...scoped,
+  ttl: z.number().int().min(1).max(255),
+  responders: z.array(HopResponderSchema).max(MAX_EVENT_ARRAY),
+  sent: count(),
+  received: count(),
+  lossPct: z.number().min(0).max(100),
+});
+const HostEventSchema = z.object({ type: z.literal('host'), ...scoped, address: address(), rttMs: ms().nullable() });
+const SummaryEventSchema = z.object({
+  type: z.literal('summary'),
+  ...scoped,
+  sent: count(),
+  received: count(),
+  lossPct: z.number().min(0).max(100),
+  minMs: ms().nullable(),
+  avgMs: ms().nullable(),
+  maxMs: ms().nullable(),
+  mdevMs: ms().nullable(),
+  p50Ms: ms().nullable(),
+  p90Ms: ms().nullable(),
+  p99Ms: ms().nullable(),
+  measurement: MeasurementType,
+  address: address().optional(),
+  durationMs: z.number().min(0).max(MAX_COUNT * 1000),
+  reached: z.boolean().optional(),
+  hops: z.number().int().min(0).max(255).optional(),
+  hostsUp: count().optional(),
+  hostsTotal: count().optional(),
+  kernelDrops: count().optional(),
+});
+const ErrorEventSchema = z.object({
+  type: z.literal('error'),
+  agent: str(64).optional(),
+  target: str(256).optional(),
+  code: z.string().regex(/^MP_ERR_[A-Z0-9_]{1,40}$/),
+  message: str(),
+});
+const DoneEventSchema = z.object({ type: z.literal('done'), parts: count(), sent: count(), received: count(), errors: count(), durationMs: z.number().min(0).max(MAX_COUNT * 1000) });
+
+/** Every event an agent may send, by `type`. Zod's discriminated union looks the type up once. */
+export const MeasurementEventSchema = z.discriminatedUnion('type', [
+  StartEventSchema,
+  ReplyEventSchema,
+  TimeoutEventSchema,
+  IcmpErrorEventSchema,
+  HopEventSchema,
+  HostEventSchema,
+  SummaryEventSchema,
+  ErrorEventSchema,
+  DoneEventSchema,
+]);
+
+/** The event types of the schema: the only values a metrics label of event type may take. */
+export const EVENT_TYPES: ReadonlySet<string> = new Set<EventType>(['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'summary', 'error', 'done']);
+
+/** The outcome of {@link parseEvent}: the event, or a one-line reason naming the field. */
+export type ParsedEvent = { ok: true; event: MeasurementEvent } | { ok: false; reason: string; type: string };
+
+/**
+ * Checks one untrusted event (from an agent) against the schema of its type. Never throws; the
+ * reason is one line, names the first bad field and quotes no more than 32 characters of input.
+ */
+export function parseEvent(e: unknown): ParsedEvent {
+  const raw = typeof e === 'object' && e !== null ? (e as { type?: unknown }).type : undefined;
+  const type = typeof raw === 'string' && EVENT_TYPES.has(raw) ? raw : 'unknown';
+  if (type === 'unknown') {
+    const what = typeof raw === 'string' ? `unknown event type ${quote(raw)}` : typeof e === 'object' && e !== null ? 'event without a string type' : 'event is not an object';
+    return { ok: false, reason: what, type };
+  }
+  const r = MeasurementEventSchema.safeParse(e);
+  if (r.success) return { ok: true, event: r.data };
+  const issue = r.error.issues[0]!;
+  const path = issue.path.map(String).join('.');
+  return { ok: false, reason: `bad ${type} event: ${path ? `${quote(path)}: ` : ''}${issue.message.replace(/[\r\n]+/g, ' ').slice(0, 120)}`, type };
+}
+
+/** `s` as a JSON string of at most 32 characters (… when cut): safe inside a one-line message. */
+function quote(s: string): string {
+  const cut = s.length > 32 ? s.slice(0, 32) + '…' : s;
+  return JSON.stringify(cut);
+}
+
+// Schema and interface must agree in both directions (see the note above the schemas).
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// Optional fields make two object types assignable both ways; the keys must agree as well.
+type Same<A, B> = Mutual<A, B> extends true ? Mutual<keyof A, keyof B> : false;
+const agree = <T extends true>(): T | undefined => undefined;
+agree<Same<z.output<typeof StartEventSchema>, StartEvent>>();
+agree<Same<z.output<typeof ReplyEventSchema>, ReplyEvent>>();
+agree<Same<z.output<typeof TimeoutEventSchema>, TimeoutEvent>>();
+agree<Same<z.output<typeof IcmpErrorEventSchema>, IcmpErrorEvent>>();
+agree<Same<z.output<typeof HopEventSchema>, HopEvent>>();
+agree<Same<z.output<typeof HostEventSchema>, HostEvent>>();
+agree<Same<z.output<typeof SummaryEventSchema>, SummaryEvent>>();
+agree<Same<z.output<typeof ErrorEventSchema>, ErrorEvent>>();
+agree<Same<z.output<typeof DoneEventSchema>, DoneEvent>>();

@@ -1,0 +1,42 @@
+/**
+ * What the hub needs from an agent, wherever it runs: in-process (the embedded default)
+ * or at the far end of a WebSocket (remote agents). The hub composes streams from these.
+ */
+import type { MeasurementEvent } from '../model/events.ts';
+import type { MeasurementSpec } from '../model/spec.ts';
+
+/** Attributes an agent announces; used for selection (`from`) and listing. */
+export interface AgentInfo {
+  name: string;
+  country?: string;
+  city?: string;
+  asn?: number;
+  isp?: string;
+  latitude?: number;
+  longitude?: number;
+  /** e.g. ['icmp', 'icmp6', 'udp', 'tcp', 'traceroute', 'probe']. */
+  capabilities: string[];
+  version: string;
+}
+
+export interface AgentRunOptions {
+  /** Aborting stops the measurement: no further packets are sent. */
+  signal: AbortSignal;
+  /** Called for every event of this agent's part, in order. Never `done`: the hub adds it. */
+  emit: (event: MeasurementEvent) => void;
+  /**
+   * CIDR prefixes the hub allows this agent for this run (MESHPROBE_AGENT_RANGES), on top of
+   * the agent's own. The hub has refused literals outside them; the agent checks the addresses
+   * names resolve to. Undefined or empty: no restriction from the hub.
+   */
+  allowedRanges?: readonly string[];
+}
+
+export interface AgentLink {
+  readonly info: AgentInfo;
+  /**
+   * Runs the measurement for every target of `spec` on this agent. Resolves once every
+   * target has its `summary` or `error` event; never rejects (failures are `error` events).
+   */
+  run(spec: MeasurementSpec, options: AgentRunOptions): Promise<void>;
+}

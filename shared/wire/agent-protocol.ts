@@ -1,0 +1,206 @@
+/**
+ * The hub ↔ agent WebSocket protocol, version 1. The agent dials the hub (so an agent behind
+ * NAT needs nothing inbound); every frame is one JSON text message with a `t` (type) field.
+ * Liveness uses WebSocket ping/pong control frames in both directions.
+ *
+ * Agent → hub: `hello` (first frame: attributes), `event` (one measurement event of run `id`),
+ * `events` (several, in order: what one run produced in one turn of the agent's event loop),
+ * `end` (run `id` finished; no further events for it).
+ * Hub → agent: `welcome` (hello accepted), `run` (start measurement `id`), `cancel` (stop it),
+ * `token` (the agent's token, renewed: use it from the next connection on).
+ *
+ * Many runs are multiplexed over the one connection, told apart by `id` (chosen by the hub).
+ * Flow control is bounded at both ends: the hub cancels a run whose client reads too slowly,
+ * and the agent cancels a run whose events the hub does not take off the socket fast enough.
+ */
+import { z } from 'zod';
+import { MeasurementSpec } from '../model/spec.ts';
+
+/** Most events in one `events` frame. */
+export const MAX_BATCH = 1024;
+
+/** Protocol version spoken by this code; a hub refuses a `hello` with another major version. */
+export const AGENT_PROTOCOL_VERSION = 1;
+
+/** The WebSocket path agents dial on the hub. */
+export const AGENT_CONNECT_PATH = '/v1/agents/connect';
+
+/**
+ * WebSocket close codes the hub uses to say why it closed (4000–4999 are application codes).
+ * An agent reconnects after any of them except `unauthorized`, `forbidden` and `badVersion`,
+ * which a retry cannot fix.
+ */
+export const AgentCloseCode = {
+  /** Normal shutdown of either side. */
+  normal: 1000,
+  /** The hub is going away (restart); reconnect. */
+  goingAway: 1001,
+  /** A frame did not parse or broke the protocol. */
+  protocolError: 4400,
+  unauthorized: 4401,
+  forbidden: 4403,
+  /** Another connection took over this agent's name. */
+  replaced: 4409,
+  badVersion: 4426,
+  /** No hello within the allowed time, or the heartbeat stopped. */
+  timeout: 4408,
+} as const;
+
+/** An agent's name: 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit (names select agents). */
+export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+const AgentInfoSchema = z
+  .object({
+    name: z.string().regex(AGENT_NAME_PATTERN, { error: 'name: 1-63 letters, digits, ".", "_" or "-"' }),
+    country: z.string().trim().min(1).max(64).optional(),
+    city: z.string().trim().min(1).max(128).optional(),
+    asn: z.number().int().min(0).max(4_294_967_295).optional(),
+    isp: z.string().trim().min(1).max(128).optional(),
+    latitude: z.number().min(-90).max(90).optional(),
+    longitude: z.number().min(-180).max(180).optional(),
+    capabilities: z.array(z.string().max(32)).max(32),
+    version: z.string().max(64),
+  })
+  .strip();
+
+/** First frame from the agent: who it is and what it will accept. */
+export const HelloMessage = z.object({
+  t: z.literal('hello'),
+  v: z.number().int(),
+  info: AgentInfoSchema,
+  /** The agent's own target restriction (CIDR prefixes); the hub refuses outside it early. */
+  allowedRanges: z.array(z.string().max(64)).max(256).optional(),
+  /** The agent's own policy mode; it refuses non-public targets itself when `public`. */
+  policy: z.enum(['public', 'lan']).optional(),
+});
+export type HelloMessage = z.infer<typeof HelloMessage>;
+
+/**
+ * A measurement event of run `id`. The frame's schema checks the envelope only: `e` is checked
+ * by the hub against the schema of its event type (parseEvent, events.ts), one event at a time,
+ * so that a bad event ends the one agent×target part it belongs to, not the frame or the link.
+ */
+export const EventMessage = z.object({
+  t: z.literal('event'),
+  id: z.number().int().nonnegative(),
+  e: z.unknown(),
+});
+export type EventMessage = z.infer<typeof EventMessage>;
+
+/** Several events of run `id`, in order. Batching keeps frames (and syscalls) per event low at high rates. */
+export const EventsMessage = z.object({
+  t: z.literal('events'),
+  id: z.number().int().nonnegative(),
+  es: z.array(z.unknown()).min(1).max(MAX_BATCH),
+});
+export type EventsMessage = z.infer<typeof EventsMessage>;
+
+/** Run `id` finished on the agent. */
+export const EndMessage = z.object({ t: z.literal('end'), id: z.number().int().nonnegative() });
+export type EndMessage = z.infer<typeof EndMessage>;
+
+/** Every agent → hub frame (one entry per message type, so that an added type is one line). */
+export const AgentMessage = z.discriminatedUnion('t', [
+  HelloMessage,
+  EventMessage,
+  EventsMessage,
+  EndMessage,
+]);
+export type AgentMessage = z.infer<typeof AgentMessage>;
+
+/** The hub accepted the hello. `heartbeatMs` tells the agent how often the hub pings. */
+export const WelcomeMessage = z.object({
+  t: z.literal('welcome'),
+  v: z.number().int(),
+  heartbeatMs: z.number().int().positive(),
+  /** The hub's policy mode, which the agent enforces after resolution too. */
+  policy: z.enum(['public', 'lan']),
+});
+export type WelcomeMessage = z.infer<typeof WelcomeMessage>;
+
+/**
+ * Start measuring `spec` as run `id`. `policy` is the hub's mode for this run; `allowedRanges`
+ * the prefixes the hub allows this agent (checked by the agent after resolution, on top of its
+ * own; an agent that predates the field ignores it, and the hub still refuses literals).
+ */
+export const RunMessage = z.object({
+  t: z.literal('run'),
+  id: z.number().int().nonnegative(),
+  spec: MeasurementSpec,
+  policy: z.enum(['public', 'lan']),
+  allowedRanges: z.array(z.string().max(64)).max(256).optional(),
+});
+export type RunMessage = z.infer<typeof RunMessage>;
+
+/** Stop run `id`; the agent still answers `end`. */
+export const CancelMessage = z.object({ t: z.literal('cancel'), id: z.number().int().nonnegative() });
+export type CancelMessage = z.infer<typeof CancelMessage>;
+
+/** Longest token the hub sends or an agent accepts, in characters. */
+export const MAX_TOKEN_CHARS = 8192;
+
+/**
+ * The agent's token, renewed by the hub before the current one expires (same subject, scopes and
+ * token id, a later `exp`). The agent keeps using its connection, dials with this token from now
+ * on and may store it (`--token-file`). A revoked token is not renewed.
+ */
+export const TokenMessage = z.strictObject({
+  t: z.literal('token'),
+  /** A compact JWT: three base64url parts. */
+  token: z.string().max(MAX_TOKEN_CHARS).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, { error: 'token: not a compact JWT' }),
+});
+export type TokenMessage = z.infer<typeof TokenMessage>;
+
+/** Every hub → agent frame. */
+export const HubMessage = z.discriminatedUnion('t', [WelcomeMessage, RunMessage, CancelMessage, TokenMessage]);
+export type HubMessage = z.infer<typeof HubMessage>;
+
+/** Result of decoding one frame: the message, or a one-line reason. */
+export type Decoded<T> = { ok: true; message: T } | { ok: false; reason: string };
+
+/**
+ * Parses one frame and checks it against `schema`; a frame that passes `fast` (a hand-written
+ * check of the same rules) skips zod.
+ */
+function decode<T>(schema: z.ZodType<T>, text: string, fast?: (json: unknown) => json is T): Decoded<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'frame is not JSON' };
+  }
+  if (fast?.(json)) return { ok: true, message: json };
+  const r = schema.safeParse(json);
+  if (r.success) return { ok: true, message: r.data };
+  const issue = r.error.issues[0]!;
+  const path = issue.path.join('.');
+  return { ok: false, reason: `bad frame${path ? ` at ${path}` : ''}: ${issue.message}` };
+}
+
+/** Decodes an agent → hub frame. Never throws. */
+export function decodeAgentMessage(text: string): Decoded<AgentMessage> {
+  // Event frames are nearly all the traffic: check their envelope by hand (same rules as the
+  // schema) and leave everything else, including every malformed envelope, to zod. The events
+  // inside are checked one by one where they are relayed (parseEvent, events.ts).
+  return decode(AgentMessage, text, isFastEvent);
+}
+
+function isFastEvent(json: unknown): json is EventMessage | EventsMessage {
+  if (typeof json !== 'object' || json === null) return false;
+  const m = json as { t?: unknown; id?: unknown; e?: unknown; es?: unknown };
+  if (typeof m.id !== 'number' || !Number.isInteger(m.id) || m.id < 0) return false;
+  const keys = Object.keys(m).length;
+  if (m.t === 'event') return keys === 3 && 'e' in m;
+  if (m.t === 'events') return keys === 3 && Array.isArray(m.es) && m.es.length >= 1 && m.es.length <= MAX_BATCH;
+  return false;
+}
+
+/** Decodes a hub → agent frame. Never throws. */
+export function decodeHubMessage(text: string): Decoded<HubMessage> {
+  return decode(HubMessage, text);
+}
+
+/** Encodes any protocol message as one text frame. */
+export function encodeMessage(message: AgentMessage | HubMessage): string {
+  return JSON.stringify(message);
+}

@@ -1,0 +1,336 @@
+/**
+ * The hub's public HTTP API as a small client, built on `fetch` only so that every front-end
+ * (CLI, bots, MCP server, the Email Worker in workerd) speaks to the hub the same way.
+ */
+import type { AgentInfo } from './agent-link.ts';
+import { delegatedSubjectProblem, ON_BEHALF_OF_HEADER } from './delegated-subject.ts';
+import { ErrorCode, MeshprobeError } from '../model/errors.ts';
+import type { MeasurementEvent } from '../model/events.ts';
+import { splitLines } from './ndjson.ts';
+import type { MeasurementSpecInput } from '../model/spec.ts';
+
+/** Options of {@link HubClient}. */
+export interface HubClientOptions {
+  /** Base URL of the hub, e.g. `http://127.0.0.1:7464`. A trailing `/` is tolerated. */
+  url: string;
+  /** Bearer token (a JWT) sent as `Authorization: Bearer …`. Default: none (anonymous). */
+  token?: string;
+  /** The fetch to use. Default: the global `fetch`; pass one to route through a custom agent. */
+  fetch?: typeof fetch;
+  /**
+   * The end user every call acts for (`telegram:<id>`, `email:<address>`), sent as
+   * `X-Meshprobe-On-Behalf-Of` so the hub limits and logs that user rather than the service.
+   * Needs a token with the `delegate` scope (the hub answers 403 otherwise). Default: none.
+   */
+  onBehalfOf?: string;
+}
+
+/** Per-call options. */
+export interface HubCallOptions {
+  /** Aborting cancels the request; the hub then cancels the measurement on its agents. */
+  signal?: AbortSignal;
+  /** The end user this call acts for; overrides the client's `onBehalfOf`. Default: the client's. */
+  onBehalfOf?: string;
+}
+
+/** What {@link HubClient.createToken} asks for. */
+export interface CreateTokenRequest {
+  /** Subject of the new token, e.g. `telegram:12345`. */
+  sub: string;
+  /** Scopes, space-separated or as a list. Default (the hub's): `measure`. */
+  scope?: string | string[];
+  /** Lifetime: seconds, or a duration such as `90m`, `12h`, `30d`. Default: the hub's. */
+  ttl?: number | string;
+}
+
+/** A token the hub minted (`POST /v1/tokens`). */
+export interface CreatedToken {
+  token: string;
+  jti: string;
+  sub: string;
+  /** Space-separated scopes. */
+  scope: string;
+  /** ISO time of expiry. */
+  expiresAt: string;
+}
+
+/** Who the hub takes the caller for (`GET /v1/whoami`). */
+export interface WhoAmI {
+  /** The subject: the token's, or the delegated end user's. */
+  sub: string;
+  /** Space-separated scopes. */
+  scope: string;
+  /** The service acting for `sub`, when the call carried `X-Meshprobe-On-Behalf-Of`. */
+  via?: string;
+  /** The token's id and expiry (absent for anonymous use). */
+  jti?: string;
+  expiresAt?: string;
+}
+
+/** What `GET /v1/version` answers. */
+export interface HubVersion {
+  name: string;
+  version: string;
+  /** API generation; bumped on an incompatible change of the routes or the event stream. */
+  api: number;
+  /** The hub's runtime, e.g. `node v24.21.0`. */
+  runtime?: string;
+}
+
+/**
+ * An error the hub answered with, or a failure to reach it. `status` is the HTTP status
+ * (0 when there was no answer); `detail` holds extra lines such as a command's usage.
+ */
+export class HubError extends MeshprobeError {
+  readonly status: number;
+  readonly detail: string | undefined;
+  constructor(code: ErrorCode, message: string, options: { status: number; detail?: string; cause?: unknown }) {
+    super(code, message, options.cause !== undefined ? { cause: options.cause } : undefined);
+    this.name = 'HubError';
+    this.status = options.status;
+    this.detail = options.detail;
+  }
+}
+
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
+
+/** A client of one hub. Stateless between calls; safe to share. */
+export class HubClient {
+  readonly url: string;
+  readonly #token: string | undefined;
+  readonly #fetch: typeof fetch;
+  readonly #onBehalfOf: string | undefined;
+
+  constructor(options: HubClientOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch {
+      throw new MeshprobeError(ErrorCode.BadRequest, `hub URL is not a URL: ${options.url}`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new MeshprobeError(ErrorCode.BadRequest, `hub URL must start with http:// or https://: ${options.url}`);
+    }
+    this.url = parsed.href.replace(/\/+$/, '');
+    this.#token = options.token || undefined;
+    this.#onBehalfOf = options.onBehalfOf === undefined ? undefined : checkedSubject(options.onBehalfOf);
+    // Bound so that runtimes which require `this === globalThis` (workerd, browsers) are happy.
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /**
+   * The same client acting for `subject` (`telegram:<id>`, `email:<address>`): a front-end with
+   * one service token makes one of these per end user. Throws a BadRequest MeshprobeError for
+   * a subject the hub would refuse.
+   */
+  onBehalfOf(subject: string): HubClient {
+    return new HubClient({
+      url: this.url,
+      ...(this.#token ? { token: this.#token } : {}),
+      fetch: this.#fetch,
+      onBehalfOf: subject,
+    });
+  }
+
+  /**
+   * Runs a measurement and yields its events as the hub streams them; the last one is `done`.
+   * Throws a {@link HubError}: BadRequest (the spec was refused, with the hub's one-line reason),
+   * Unauthorized/Forbidden/RateLimited, HubUnreachable (no answer, or the stream broke before
+   * `done`), Cancelled (the signal was aborted).
+   */
+  async *measure(spec: MeasurementSpecInput, options: HubCallOptions = {}): AsyncGenerator<MeasurementEvent> {
+    const res = await this.#request('/v1/measurements', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+      body: JSON.stringify(spec),
+    }, options);
+    let sawDone = false;
+    try {
+      for await (const line of splitLines(res.body!)) {
+        let event: MeasurementEvent;
+        try {
+          event = JSON.parse(line) as MeasurementEvent;
+        } catch (cause) {
+          throw new HubError(ErrorCode.HubUnreachable, 'the hub sent a line that is not JSON', { status: res.status, cause });
+        }
+        yield event;
+        if (event.type === 'done') {
+          sawDone = true;
+          return;
+        }
+      }
+    } catch (err) {
+      throw this.#streamError(err, options.signal, res.status);
+    }
+    if (!sawDone) throw new HubError(ErrorCode.HubUnreachable, 'the hub closed the stream before it was done', { status: res.status });
+  }
+
+  /**
+   * Sends one command line of the shared grammar to `POST /v1/cli` and yields the rendered text
+   * as it streams. A refused line throws a {@link HubError} BadRequest whose message is the
+   * one-line reason and whose `detail` is the command's usage.
+   */
+  async *cli(line: string, options: HubCallOptions = {}): AsyncGenerator<string> {
+    const res = await this.#request('/v1/cli', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=utf-8', accept: 'text/plain' },
+      body: line,
+    }, options);
+    const decoder = new TextDecoder('utf-8');
+    const reader = res.body!.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const text = decoder.decode(value, { stream: true });
+        if (text) yield text;
+      }
+      const rest = decoder.decode();
+      if (rest) yield rest;
+    } catch (err) {
+      throw this.#streamError(err, options.signal, res.status);
+    } finally {
+      await reader.cancel().catch(() => {});
+      reader.releaseLock();
+    }
+  }
+
+  /** The agents the hub knows (`GET /v1/agents`). */
+  async agents(options: HubCallOptions = {}): Promise<AgentInfo[]> {
+    const res = await this.#request('/v1/agents', { method: 'GET', headers: { accept: 'application/json' } }, options);
+    const body = (await this.#json(res)) as { agents?: AgentInfo[] };
+    if (!Array.isArray(body.agents)) throw new HubError(ErrorCode.HubUnreachable, 'the hub answered /v1/agents without an agents list', { status: res.status });
+    return body.agents;
+  }
+
+  /** The hub's name and version (`GET /v1/version`). */
+  async version(options: HubCallOptions = {}): Promise<HubVersion> {
+    const res = await this.#request('/v1/version', { method: 'GET', headers: { accept: 'application/json' } }, options);
+    return (await this.#json(res)) as HubVersion;
+  }
+
+  /**
+   * Asks the hub to mint a token (`POST /v1/tokens`; needs the admin or token:create scope).
+   * Throws a {@link HubError}: BadRequest (bad sub, scope or ttl), Forbidden (the caller may not
+   * mint that), Unauthorized, HubUnreachable.
+   */
+  async createToken(request: CreateTokenRequest, options: HubCallOptions = {}): Promise<CreatedToken> {
+    const res = await this.#request('/v1/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(request),
+    }, options);
+    const body = (await this.#json(res)) as Partial<CreatedToken>;
+    if (typeof body.token !== 'string') throw new HubError(ErrorCode.HubUnreachable, 'the hub answered /v1/tokens without a token', { status: res.status });
+    return body as CreatedToken;
+  }
+
+  /**
+   * Revokes a token by its id (`POST /v1/tokens/revoke`; needs the admin scope): the hub refuses
+   * it from its next use on. Throws a {@link HubError} like {@link HubClient.createToken}.
+   */
+  async revokeToken(jti: string, options: HubCallOptions = {}): Promise<void> {
+    const res = await this.#request('/v1/tokens/revoke', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ jti }),
+    }, options);
+    await this.#json(res);
+  }
+
+  /** Who the hub takes this client for (`GET /v1/whoami`): subject, scopes, `via` when delegated. */
+  async whoami(options: HubCallOptions = {}): Promise<WhoAmI> {
+    const res = await this.#request('/v1/whoami', { method: 'GET', headers: { accept: 'application/json' } }, options);
+    return (await this.#json(res)) as WhoAmI;
+  }
+
+  /** Sends a request; resolves with a 2xx response that has a body, or throws a HubError. */
+  async #request(path: string, init: RequestInit, options: HubCallOptions): Promise<Response> {
+    const signal = options.signal;
+    const headers = new Headers(init.headers);
+    if (this.#token) headers.set('authorization', `Bearer ${this.#token}`);
+    const onBehalfOf = options.onBehalfOf === undefined ? this.#onBehalfOf : checkedSubject(options.onBehalfOf);
+    if (onBehalfOf !== undefined) headers.set(ON_BEHALF_OF_HEADER, onBehalfOf);
+    let res: Response;
+    try {
+      res = await this.#fetch(this.url + path, { ...init, headers, ...(signal ? { signal } : {}) });
+    } catch (cause) {
+      if (signal?.aborted) throw cancelled(cause);
+      throw new HubError(ErrorCode.HubUnreachable, `cannot reach the hub at ${this.url}: ${causeText(cause)}`, { status: 0, cause });
+    }
+    if (!res.ok) throw await refusal(res);
+    if (!res.body) throw new HubError(ErrorCode.HubUnreachable, `the hub answered ${path} with an empty body`, { status: res.status });
+    return res;
+  }
+
+  async #json(res: Response): Promise<unknown> {
+    try {
+      return await res.json();
+    } catch (cause) {
+      throw new HubError(ErrorCode.HubUnreachable, 'the hub answered with something that is not JSON', { status: res.status, cause });
+    }
+  }
+
+  #streamError(err: unknown, signal: AbortSignal | undefined, status: number): unknown {
+    if (err instanceof HubError) return err;
+    if (signal?.aborted) return cancelled(err);
+    return new HubError(ErrorCode.HubUnreachable, `the stream from the hub broke: ${causeText(err)}`, { status, cause: err });
+  }
+}
+
+/** The subject, or a BadRequest error with the reason the hub would give. */
+function checkedSubject(subject: string): string {
+  const problem = delegatedSubjectProblem(subject);
+  if (problem) throw new MeshprobeError(ErrorCode.BadRequest, problem);
+  return subject;
+}
+
+/** Turns a non-2xx answer into a HubError with the hub's own one-line reason. */
+async function refusal(res: Response): Promise<HubError> {
+  const fallback = codeForStatus(res.status);
+  const text = await res.text().catch(() => '');
+  let code: ErrorCode = fallback;
+  let message = '';
+  let detail: string | undefined;
+  const type = res.headers.get('content-type') ?? '';
+  if (type.includes('json')) {
+    try {
+      const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+      if (body.error?.code && KNOWN_CODES.has(body.error.code)) code = body.error.code as ErrorCode;
+      message = body.error?.message ?? '';
+    } catch {
+      // Not the JSON it claims to be: fall through to the text.
+    }
+  }
+  if (!message) {
+    // Plain-text refusals (POST /v1/cli) are the reason on the first line, then the usage.
+    const lines = text.replace(/\r/g, '').split('\n');
+    message = (lines[0] ?? '').trim();
+    const rest = lines.slice(1).join('\n').trim();
+    if (rest) detail = rest;
+  }
+  if (!message) message = `the hub answered HTTP ${res.status}`;
+  return new HubError(code, message, { status: res.status, ...(detail !== undefined ? { detail } : {}) });
+}
+
+function codeForStatus(status: number): ErrorCode {
+  if (status === 400 || status === 413 || status === 404 || status === 405) return ErrorCode.BadRequest;
+  if (status === 401) return ErrorCode.Unauthorized;
+  if (status === 403) return ErrorCode.Forbidden;
+  if (status === 429) return ErrorCode.RateLimited;
+  return ErrorCode.HubUnreachable;
+}
+
+function cancelled(cause: unknown): HubError {
+  return new HubError(ErrorCode.Cancelled, 'cancelled', { status: 0, cause });
+}
+
+/** The most specific one-line reason fetch gives (undici hides it in `cause`). */
+function causeText(err: unknown): string {
+  let e: unknown = err;
+  for (let i = 0; i < 3 && e instanceof Error && e.cause !== undefined; i++) e = e.cause;
+  const base = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: unknown } | null)?.code;
+  const text = typeof code === 'string' && !base.includes(code) ? `${code} ${base}` : base;
+  return text.split('\n')[0]!.trim();
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AgentRegistry } from '../../../hub/core/agent-registry.ts';
+import { ScriptedAgent } from '../../helpers/scripted-agent.ts';
+
+const names = (s: { agents: { info: { name: string } }[] }) => s.agents.map((a) => a.info.name);
+
+function registry(defaultAgent?: string): AgentRegistry {
+  const r = new AgentRegistry(defaultAgent ? { defaultAgent } : {});
+  r.add(new ScriptedAgent({ name: 'lax1', country: 'US' }));
+  r.add(new ScriptedAgent({ name: 'fra1', country: 'DE' }));
+  r.add(new ScriptedAgent({ name: 'ber1', country: 'DE' }));
+  return r;
+}
+
+test('an empty from selects the default agent (the first added unless configured)', () => {
+  assert.deepEqual(names(registry().select([])), ['lax1']);
+  assert.deepEqual(names(registry('fra1').select([])), ['fra1']);
+  assert.deepEqual(names(registry().select([], 2)), ['lax1', 'fra1']);
+});
+
+test('select by name (case-insensitive) and by attribute, without duplicates, capped by limit', () => {
+  const r = registry();
+  assert.deepEqual(r.select(['FRA1', 'lax1']), { agents: [r.get('fra1'), r.get('lax1')], unmatched: [] });
+  assert.deepEqual(names(r.select(['country=de', 'fra1'])), ['fra1', 'ber1']);
+  assert.deepEqual(names(r.select(['country=DE'], 1)), ['fra1']);
+});
+
+test('selectors that match nothing are reported, the rest still run', () => {
+  const s = registry().select(['lax1', 'nrt1', 'asn=64500']);
+  assert.deepEqual(names(s), ['lax1']);
+  assert.deepEqual(s.unmatched, ['nrt1', 'asn=64500']);
+});
+
+test('add refuses duplicate and malformed names; remove and list keep order; listeners hear changes', () => {
+  const r = registry();
+  const heard: string[] = [];
+  r.onChange((change, info) => heard.push(`${change} ${info.name}`));
+  assert.throws(() => r.add(new ScriptedAgent({ name: 'lax1' })), /already registered/);
+  assert.throws(() => r.add(new ScriptedAgent({ name: 'bad name' })), /agent name/);
+  assert.equal(r.remove('fra1'), true);
+  assert.equal(r.remove('fra1'), false);
+  r.add(new ScriptedAgent({ name: 'nrt1' }));
+  assert.deepEqual(r.list().map((a) => a.name), ['lax1', 'ber1', 'nrt1']);
+  assert.deepEqual(heard, ['removed fra1', 'added nrt1']);
+  assert.equal(r.size, 3);
+});
