@@ -29,9 +29,9 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
    * Revokes, answering 400 for a bad jti and 503 when the revocation cannot be written (full
    * or read-only disk): then the token still works, and a retry completes the revocation.
    */
-  async function revokeOrRefuse(jti: string, exp: number | undefined, hub: RouteContext['hub']): Promise<void> {
+  async function revokeOrRefuse(jti: string, hub: RouteContext['hub']): Promise<void> {
     try {
-      await tokens.revoke(jti, exp);
+      await tokens.revoke(jti);
     } catch (err) {
       if (err instanceof StateWriteError) {
         hub.log(`hub: revoking ${jti} failed: ${err.message}`);
@@ -97,19 +97,18 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
     async handle({ req, res, hub }) {
       const body = await jsonBody(req, hub.maxBodyBytes);
       let jti = body.jti;
-      let exp: number | undefined;
-      // Revoking by the token itself works too: its own jti and expiry are used.
+      // Revoking by the token itself works too: its jti is used, but not its expiry. Renewals
+      // (agent tokens) share the jti with a later exp, so the entry is kept for the longest
+      // lifetime the hub mints, as for a revocation by jti.
       if (jti === undefined && typeof body.token === 'string') {
         try {
-          const claims = await tokens.verify(body.token);
-          jti = claims.jti;
-          exp = claims.exp;
+          jti = (await tokens.verify(body.token)).jti;
         } catch {
           throw new HttpError(400, ErrorCode.BadRequest, 'token: not a valid token of this hub (revoke by jti instead)');
         }
       }
       if (typeof jti !== 'string') throw new HttpError(400, ErrorCode.BadRequest, 'jti: give the id of the token to revoke');
-      await revokeOrRefuse(jti, exp, hub);
+      await revokeOrRefuse(jti, hub);
       sendJson(res, 200, { revoked: jti });
     },
   };
@@ -122,7 +121,7 @@ export function tokenRoutes(tokens: TokenService): HubRoute[] {
     path: '/v1/tokens/:jti',
     async handle({ res, params, hub }) {
       const jti = params.jti ?? '';
-      await revokeOrRefuse(jti, undefined, hub);
+      await revokeOrRefuse(jti, hub);
       sendJson(res, 200, { revoked: jti });
     },
   };

@@ -94,6 +94,21 @@ test('scopes: read-only tokens cannot measure, agent tokens cannot measure, user
   });
 });
 
+test('revoking by the token keeps the revocation for the longest lifetime, not the token\'s exp: a renewal shares its jti with a later exp', async () => {
+  await withHub({}, async (hub, admin) => {
+    const short = await hub.tokens.issue({ sub: 'agent:lax1', scopes: ['agent'], ttlS: 60 });
+    const res = await fetch(hub.url + '/v1/tokens/revoke', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: JSON.stringify({ token: short.token }) });
+    assert.equal(res.status, 200);
+    // A renewal: same sub and jti, a later exp (what the agent gateway issues before expiry).
+    const renewed = await hub.tokens.issue({ sub: 'agent:lax1', scopes: ['agent'], ttlS: 3600, jti: short.jti });
+    assert.equal((await measure(hub, renewed.token)).status, 401);
+    // After the short token's own expiry a restarted hub must still refuse the renewal: the
+    // stored entry outlives it (reloaded from the data directory as a restart would).
+    const later = await TokenService.open(hub.dataDir, { now: () => Date.now() + 120_000 });
+    await assert.rejects(later.verify(renewed.token), /revoked/);
+  });
+});
+
 test('POST /v1/tokens mints, whoami reads, revoke kills; token:create is limited to user scopes', async () => {
   await withHub({}, async (hub, admin) => {
     const post = (path: string, token: string, body: unknown) =>
