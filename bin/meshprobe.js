@@ -13,7 +13,7 @@ const [major, minor] = process.versions.node.split('.').map(Number);
 if (major > 22 || (major === 22 && minor >= 18)) {
   // 22.18–23.x announce type stripping as experimental on every run; that line is noise here.
   const emitWarning = process.emitWarning;
-  process.emitWarning = function (warning, ...rest) {
+  process.emitWarning = (warning, ...rest) => {
     const text = typeof warning === 'string' ? warning : warning?.message ?? '';
     if (/type stripping/i.test(text)) return;
     return emitWarning.call(process, warning, ...rest);

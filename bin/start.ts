@@ -180,14 +180,11 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** The longest a shutdown takes, whatever the Bot API, the mail relay or clients do. */
-const SHUTDOWN_MS = 10_000;
-
 /**
- * Stops every component within SHUTDOWN_MS: the front-ends first (in parallel; they are the
- * hub's clients), then MCP and the hub. Each step has a deadline of its own and a step that
- * overruns is logged and left behind: the process exits after this (see the end of the file),
- * which ends whatever a peer that went away still holds open.
+ * Stops every component within 10 s, whatever the Bot API, the mail relay or clients do: the
+ * front-ends first (in parallel; they are the hub's clients), then MCP and the hub. Each step has
+ * a deadline of its own and a step that overruns is logged and left behind: the process exits
+ * after this (see the end of the file), which ends whatever a peer that went away still holds open.
  */
 async function shutDown(c: { telegram: RunningTelegramBot | undefined; smtp: SmtpGateway | undefined; mcp: McpHttpHandler; hub: Hub }): Promise<void> {
   const step = async (name: string, ms: number, work: () => Promise<unknown> | unknown): Promise<void> => {
@@ -205,8 +202,7 @@ async function shutDown(c: { telegram: RunningTelegramBot | undefined; smtp: Smt
     if (!done) process.stderr.write(`meshprobe: ${name} did not close within ${ms / 1000} s; going on\n`);
   };
   // Front-ends: 4 s (each bounds itself a little below that); MCP and the hub: 5 s (the hub
-  // cuts idle keep-alive and lingering sockets at 3 s, agents at 1 s). 9 s at most, within
-  // SHUTDOWN_MS.
+  // cuts idle keep-alive and lingering sockets at 3 s, agents at 1 s). 9 s at most, within 10 s.
   await Promise.all([step('the Telegram bot', 4000, () => c.telegram?.stop(3500)), step('the SMTP gateway', 4000, () => c.smtp?.close(3500))]);
   await Promise.all([step('the MCP endpoint', 5000, () => c.mcp.close()), step('the hub', 5000, () => c.hub.close())]);
 }

@@ -51,7 +51,7 @@ export class SweepCollector {
     const key = `${agent}\u0000${target}`;
     const have = this.#sweeps.get(key);
     if (have) return have;
-    const grid = drawableGrid(address && address.includes('/') ? address : target);
+    const grid = drawableGrid(address?.includes('/') ? address : target);
     if (!grid) return undefined;
     const s: Sweep = { agent, target, grid };
     this.#sweeps.set(key, s);

@@ -2,7 +2,6 @@
  * Reads one packet from a raw TCP socket as the answer to a SYN probe: traceroute -T and TCP
  * ping send the same SYN and hear back the same way, so they match answers with this one test.
  */
-import type { RawPacket } from '../socket/raw-socket.ts';
 import { normalizeIp } from '../../shared/net/cidr.ts';
 import { parseIpv4Header } from './ipv4-header.ts';
 import { parseTcp, tcpReplyKind, type TcpHeader } from './tcp-packet.ts';
@@ -19,8 +18,8 @@ export interface TcpAnswer {
  * The answer `pkt` carries from `dst`:`dstPort` to our `srcPort`, or undefined when it is some
  * other traffic. `dst` is the probed address in canonical text (normalizeIp).
  */
-export function tcpAnswer(pkt: RawPacket, family: 4 | 6, dst: string, dstPort: number, srcPort: number): TcpAnswer | undefined {
-  let seg = pkt.data as Uint8Array;
+export function tcpAnswer(pkt: { data: Uint8Array; address: string }, family: 4 | 6, dst: string, dstPort: number, srcPort: number): TcpAnswer | undefined {
+  let seg = pkt.data;
   if (family === 4) {
     const ip = parseIpv4Header(seg);
     if (!ip) return undefined;

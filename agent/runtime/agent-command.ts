@@ -103,7 +103,7 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
   const lat = num('lat', values.lat ?? env.MESHPROBE_AGENT_LAT, -90, 90);
   const lon = num('lon', values.lon ?? env.MESHPROBE_AGENT_LON, -180, 180);
   for (const v of [asn, lat, lon]) if (v instanceof Error) return fail(v.message);
-  const str = (s: string | undefined) => (s && s.trim() ? s.trim() : undefined);
+  const str = (s: string | undefined) => (s?.trim() ? s.trim() : undefined);
   const attributes = Object.fromEntries(
     Object.entries({
       country: str(values.country ?? env.MESHPROBE_AGENT_COUNTRY)?.toUpperCase(),

@@ -9,7 +9,7 @@ import { describeError, ErrorCode } from '../../shared/model/errors.ts';
 import { VERSION } from '../../shared/model/version.ts';
 import { Resolver } from './resolver.ts';
 import { runPing } from '../probes/ping/ping.ts';
-import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
+import type { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
 import { runTraceroute } from '../probes/traceroute/traceroute.ts';
 import { runTransportPing } from '../probes/ping/transport-ping.ts';
 import { runSweep } from '../probes/probe/sweep.ts';

@@ -89,7 +89,7 @@ interface ListenAddress {
 export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<SmtpGateway> {
   const listen = parseHostPort(options.listen ?? '127.0.0.1:2525');
   const from = options.from?.trim();
-  if (!from || !from.includes('@')) throw new MeshprobeError(ErrorCode.BadRequest, `the gateway's From address "${options.from ?? ''}" is not an email address (set MESHPROBE_EMAIL_FROM)`);
+  if (!from?.includes('@')) throw new MeshprobeError(ErrorCode.BadRequest, `the gateway's From address "${options.from ?? ''}" is not an email address (set MESHPROBE_EMAIL_FROM)`);
   let relay: URL;
   try {
     relay = new URL(options.relay);

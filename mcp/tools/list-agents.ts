@@ -46,7 +46,7 @@ export function registerListAgents(server: McpServer, ctx: ToolContext): void {
 
 function matches(a: AgentInfo, needle: string): boolean {
   return [a.name, a.country, a.city, a.asn !== undefined ? `as${a.asn}` : undefined, a.asn?.toString(), a.isp]
-    .some((v) => v !== undefined && v.toLowerCase().includes(needle));
+    .some((v) => v?.toLowerCase().includes(needle));
 }
 
 /** Only the declared fields: the outputSchema is what the model relies on. */

@@ -57,8 +57,8 @@ export function findEmailCommand(mail: EmailCommandInput, options: FindEmailComm
   const maxLines = options.maxLines ?? 40;
   let failed: { line: string; message: string; usage: string } | undefined;
   const sources: Array<['text' | 'html', string]> = [];
-  if (mail.text && mail.text.trim()) sources.push(['text', mail.text]);
-  if (mail.html && mail.html.trim()) sources.push(['html', htmlToText(mail.html)]);
+  if (mail.text?.trim()) sources.push(['text', mail.text]);
+  if (mail.html?.trim()) sources.push(['html', htmlToText(mail.html)]);
   for (const [source, body] of sources) {
     for (const line of commandCandidates(body, maxLines)) {
       const parsed = tryParse(line);

@@ -75,7 +75,7 @@ export function replyDecision(msg: InboundEnvelope): ReplyDecision {
     if (SYSTEM_SENDERS.test(localPart(rp))) return { reply: false, reason: `system sender ${rp}` };
   }
   const from = msg.from.trim();
-  if (!from || !from.includes('@')) return { reply: false, reason: 'no sender address' };
+  if (!from?.includes('@')) return { reply: false, reason: 'no sender address' };
   if (SYSTEM_SENDERS.test(localPart(from))) return { reply: false, reason: `system sender ${from}` };
   const own = new Set((msg.ownAddresses ?? []).map((a) => a.trim().toLowerCase()).filter(Boolean));
   const returnPath = msg.returnPath?.trim().replace(/^<|>$/g, '').toLowerCase();

@@ -13,7 +13,7 @@ export type SpecValidation =
   | { ok: false; field: string; message: string };
 
 /** Rough shape check of a ping/traceroute target; the resolver gives the final word. */
-const HOSTLIKE = /^[\p{L}\p{N}._:\-\[\]%]+$/u;
+const HOSTLIKE = /^[\p{L}\p{N}._:\-[\]%]+$/u;
 
 /** Why `t` cannot be a ping/traceroute target, or undefined. */
 function hostTargetProblem(t: string, ipVersion: 4 | 6 | undefined): { field: string; message: string } | undefined {

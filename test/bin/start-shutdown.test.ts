@@ -39,7 +39,7 @@ test('SIGTERM ends npm start (hub, Telegram, SMTP) although the Bot API and the 
   t.after(() => main.stop('SIGKILL'));
   // The Telegram line comes first, then the SMTP gateway's.
   const smtpPort = Number(
-    (await api.waitUntil(() => /Telegram: @\S+ \(long polling\)[^]*email: SMTP gateway on 127\.0\.0\.1:(\d+)/.exec(main.stdout()), 20_000, 'the Telegram and email lines of the banner'))[1],
+    (await api.waitUntil(() => /Telegram: @\S+ \(long polling\)[\s\S]*email: SMTP gateway on 127\.0\.0\.1:(\d+)/.exec(main.stdout()), 20_000, 'the Telegram and email lines of the banner'))[1],
   );
 
   // The bot answers a message; its answer is never acknowledged, and then nothing is.

@@ -43,7 +43,9 @@ test('the ready line names the URL; the printed curl lines work as printed; the 
   assert.ok(existsSync(main.dataDir));
   const measurements = lines.find((l) => /^\s*curl .*\/v1\/measurements$/.test(l));
   const cliLine = lines.find((l) => /^\s*curl .*'ping -c 3 127\.0\.0\.1' .*\/v1\/cli$/.test(l));
+  // biome-ignore lint/complexity/useOptionalChain: the && form narrows both to string for tsc below.
   assert.ok(measurements && measurements.includes(`${main.url}/v1/measurements`), main.stdout());
+  // biome-ignore lint/complexity/useOptionalChain: as above.
   assert.ok(cliLine && cliLine.includes(`${main.url}/v1/cli`), main.stdout());
   if (!existsSync('/usr/bin/curl')) return t.skip('no curl to run the printed lines with');
   // Run them through a shell exactly as a user would paste them.

@@ -427,7 +427,7 @@ export class BotApiServer {
       case 'editMessageMedia':
         return this.#edit(p, call, (msg) => {
           const media = p.media as { type?: string; media?: string; caption?: string; parse_mode?: string } | undefined;
-          if (!media || media.type !== 'photo' || typeof media.media !== 'string') return this.#error(400, 'Bad Request: media is invalid');
+          if (media?.type !== 'photo' || typeof media.media !== 'string') return this.#error(400, 'Bad Request: media is invalid');
           const bytes = resolveFile(media.media, files);
           if (!bytes) return this.#error(400, 'Bad Request: wrong file identifier/HTTP URL specified');
           const parsed = visibleText(String(media.caption ?? ''), media.parse_mode);

@@ -141,7 +141,7 @@ async function openTcpRawProber(dst: string, fam: 4 | 6, port: number, params: P
   const onIcmp = (batch: RawPacket[]) => {
     for (const pkt of batch) {
       const m = parseIcmp(pkt.data, { family: fam });
-      if (!m || m.kind !== 'error' || !m.original?.tcp) continue;
+      if (m?.kind !== 'error' || !m.original?.tcp) continue;
       const t = m.original.tcp;
       if (t.sourcePort !== srcPort || t.destinationPort !== port) continue;
       on((t.sequence - seqBase) >>> 0, {

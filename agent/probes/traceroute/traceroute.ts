@@ -238,7 +238,7 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
   const hopComplete = (ttl: number) => {
     for (let q = 0; q < p.queries; q++) {
       const pr = probes[(ttl - 1) * p.queries + q];
-      if (!pr || !pr.done) return false;
+      if (!pr?.done) return false;
     }
     return true;
   };

@@ -97,7 +97,7 @@ test('pressing another agent re-runs the ping from that agent in the same messag
 
   const done = await rig.api.waitUntil(() => {
     const m = finalState(chat.id, first.messageId)();
-    return m && m.replyMarkup?.inline_keyboard.flat().some((b) => b.text === 'second ✓') ? m : undefined;
+    return m?.replyMarkup?.inline_keyboard.flat().some((b) => b.text === 'second ✓') ? m : undefined;
   }, 20_000, 'the re-run from "second" to finish');
   assert.equal(rig.api.botMessages(chat.id).length, 1, 'still one message');
   assert.deepEqual(done.replyMarkup!.inline_keyboard.flat().map((b) => b.text), ['local', 'second ✓']);
@@ -142,7 +142,7 @@ test('two quick presses leave one run in the message: the last agent pressed', a
   rig.api.pressButton(chat, user, first.messageId, 'a:0');
   const done = await rig.api.waitUntil(() => {
     const m = finalState(chat.id, first.messageId)();
-    return m && m.replyMarkup?.inline_keyboard.flat().some((b) => b.text === 'local ✓') && m.edits > 0 ? m : undefined;
+    return m?.replyMarkup?.inline_keyboard.flat().some((b) => b.text === 'local ✓') && m.edits > 0 ? m : undefined;
   }, 20_000, 'the run from the last press');
   // Let any stray run show itself before checking.
   await new Promise((r) => setTimeout(r, 1500));
