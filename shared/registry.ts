@@ -12,7 +12,7 @@ import { pingType } from './measurements/ping/ping-type.ts';
 import { probeType } from './measurements/probe/probe-type.ts';
 import { tracerouteType } from './measurements/traceroute/traceroute-type.ts';
 
-export type { MeasurementTypeDef } from './measurements/measurement-type-def.ts';
+export type { CommonToolInputs, MeasurementChat, MeasurementCommand, MeasurementTool, MeasurementTypeDef, SpecProblem } from './measurements/measurement-type-def.ts';
 
 /** The measurement types, in the order help, menus and tool lists show them. */
 const TYPES = {
@@ -55,4 +55,9 @@ export function agentCanRun(capabilities: readonly string[], type: MeasurementTy
   if (capabilities.includes(type)) return true;
   const namesTypes = capabilities.some((c) => Object.hasOwn(TYPES, c));
   return !namesTypes && measurementType(type)?.baseline === true;
+}
+
+/** `a, b and c`: how help and tool descriptions list things. */
+export function andList(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }

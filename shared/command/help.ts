@@ -3,7 +3,7 @@
  * Every front-end (CLI, Telegram, email, /v1/cli, MCP) prints exactly these strings, and
  * shared/command/grammar.ts parses with the same option table, so help and parser cannot disagree.
  */
-import { measurementType, measurementTypes } from '../registry.ts';
+import { andList, measurementType, measurementTypes } from '../registry.ts';
 import type { CommandSpec, OptionSpec } from './command-spec.ts';
 import { helpOpt, json } from './common-options.ts';
 
@@ -79,11 +79,6 @@ function commandHelp(c: CommandSpec): string {
   }
   lines.push('', 'Examples:', ...c.examples.map((e) => `  ${e}`));
   return lines.join('\n');
-}
-
-/** `a, b and c`. */
-function andList(words: string[]): string {
-  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
 function overview(): string {

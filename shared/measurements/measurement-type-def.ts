@@ -46,6 +46,13 @@ export interface MeasurementTool {
   /** Its clause in the server's instructions (`for reachability and latency`). */
   instruction: string;
   /**
+   * How the description of a tool with `listsReferrals` points a model here (`for the path to a
+   * host use traceroute`), so the first tool a model reads names every other that has one.
+   */
+  referral?: string;
+  /** Append the other types' referrals to this description (the general-purpose tool: ping). */
+  listsReferrals?: boolean;
+  /**
    * The tool's input fields in the order tools/list shows them: the spec's own field schemas
    * (`fields`) with descriptions added, so bounds and messages are those of every front-end.
    * A function: the spec schema is built after the registry it reads its types from.

@@ -52,7 +52,8 @@ export const pingType: MeasurementTypeDef<'ping', typeof PingDefaults> = {
       'Is a host up, and how fast and how reliably does it answer from a given place? Sends echo requests (ICMP by default, ' +
       'or UDP / a TCP handshake) from meshprobe agents and returns every reply with its round-trip time, timeouts, and ' +
       'statistics per agent×target (sent, received, loss %, min/avg/max/mdev, p50/p90/p99). Use several `from` agents to ' +
-      'compare latency from different places. For the path to a host use traceroute; to find which addresses of a subnet are up use probe.',
+      'compare latency from different places.',
+    listsReferrals: true,
     instruction: 'for reachability and latency',
     input: (f, c) => ({
       targets: f.targets.describe('Hosts to ping: names, IPv4 or IPv6 addresses. Several targets are measured side by side.'),

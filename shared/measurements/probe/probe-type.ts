@@ -59,6 +59,7 @@ export const probeType: MeasurementTypeDef<'probe', typeof ProbeDefaults> = {
       'meshprobe agent and returns the hosts that answered with their RTTs, the count up/total, and a bitmap image of ' +
       'the prefix (one cell per address, dark = silent, coloured by RTT). For one host use ping.',
     instruction: 'to find which addresses of a subnet answer',
+    referral: 'to find which addresses of a subnet are up use probe',
     input: (f, c) => ({
       targets: f.targets.describe(`The prefix to sweep, in CIDR notation, e.g. "192.0.2.0/24" (at most /${Limits.minSweepPrefixV4} for IPv4, /${Limits.minSweepPrefixV6} for IPv6).`),
       from: c.from,

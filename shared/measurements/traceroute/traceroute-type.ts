@@ -50,6 +50,7 @@ export const tracerouteType: MeasurementTypeDef<'traceroute', typeof TracerouteD
       'from meshprobe agents and returns each hop with its responders (address, reverse DNS name, RTTs) and loss, and ' +
       'whether the destination was reached. For plain reachability and latency use ping.',
     instruction: 'for the path and where loss or delay starts',
+    referral: 'for the path to a host use traceroute',
     input: (f, c) => ({
       targets: f.targets.describe('The destination (usually one): a name, IPv4 or IPv6 address.'),
       from: c.from,
