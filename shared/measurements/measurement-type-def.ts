@@ -46,8 +46,8 @@ export interface MeasurementTool {
   /** Its clause in the server's instructions (`for reachability and latency`). */
   instruction: string;
   /**
-   * How the description of a tool with `listsReferrals` points a model here (`for the path to a
-   * host use traceroute`), so the first tool a model reads names every other that has one.
+   * How the description of a tool with `listsReferrals` points a model here (`to find which
+   * addresses of a subnet are up use probe`), so the first tool a model reads names the others.
    */
   referral?: string;
   /** Append the other types' referrals to this description (the general-purpose tool: ping). */
