@@ -42,3 +42,17 @@ test('agentCanRun: capabilities naming types are taken at their word; naming non
   for (const t of MeasurementType.options) assert.equal(agentCanRun(['icmp'], t), true);
   assert.equal(agentCanRun([], 'probe'), true);
 });
+
+test('each event kind a type claims is an event of the stream, claimed by that type alone', () => {
+  const known = ['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'summary', 'error', 'done'];
+  const owner = new Map<string, string>();
+  for (const t of measurementTypes()) {
+    for (const k of t.eventKinds) {
+      assert.ok(known.includes(k), `${t.name} claims unknown event kind ${k}`);
+      assert.equal(owner.get(k), undefined, `${k} claimed by ${owner.get(k)} and ${t.name}`);
+      owner.set(k, t.name);
+    }
+  }
+  assert.equal(owner.get('hop'), 'traceroute');
+  assert.equal(owner.get('host'), 'probe');
+});
