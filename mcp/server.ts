@@ -1,8 +1,9 @@
 /**
- * The meshprobe MCP server: one McpServer with the tools ping, traceroute, probe and
- * list_agents. It is a hub client: every tool call goes to the hub's public HTTP API.
+ * The meshprobe MCP server: one McpServer with a tool per measurement type (shared/registry.ts)
+ * and list_agents. It is a hub client: every tool call goes to the hub's public HTTP API.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { measurementTypes } from '../shared/registry.ts';
 import type { HubLike } from './hub-like.ts';
 import type { ToolExtra } from './run-measurement.ts';
 import { registerListAgents } from './tools/list-agents.ts';
@@ -23,9 +24,9 @@ export interface McpServerOptions {
 }
 
 const INSTRUCTIONS =
-  'meshprobe measures networks from agents placed in many locations. Use ping for reachability and latency, ' +
-  'traceroute for the path and where loss or delay starts, probe to find which addresses of a subnet answer, and ' +
-  'list_agents to see where you can measure from (pass names or filters such as country=DE as `from`).';
+  'meshprobe measures networks from agents placed in many locations. Use ' +
+  measurementTypes().map((t) => `${t.name} ${t.tool.instruction}, `).join('') +
+  'and list_agents to see where you can measure from (pass names or filters such as country=DE as `from`).';
 
 /** A new server with every tool registered; connect it to one transport. */
 export function createMcpServer(options: McpServerOptions): McpServer {

@@ -1,5 +1,5 @@
 /**
- * Reads one packet from a raw TCP socket as the answer to a SYN probe: traceroute -T and TCP
+ * Reads one packet from a raw TCP socket as the answer to a SYN probe: path probes over TCP and TCP
  * ping send the same SYN and hear back the same way, so they match answers with this one test.
  */
 import { normalizeIp } from '../../shared/net/cidr.ts';

@@ -1,5 +1,5 @@
 /**
- * TCP segments (RFC 9293) for SYN probes: TCP ping and TCP traceroute send a SYN and time the
+ * TCP segments (RFC 9293) for SYN probes: TCP ping and the TCP path probes send a SYN and time the
  * SYN-ACK or RST that comes back. Pure; checksums over the IPv4/IPv6 pseudo-header.
  */
 import { foldChecksum, onesSum, pseudoHeader, type PseudoHeader } from './inet-checksum.ts';

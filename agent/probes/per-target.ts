@@ -54,7 +54,7 @@ export async function perTarget(
         return;
       }
       if (o.signal.aborted) return;
-      // `-n` (spec.numeric): addresses only, no reverse lookups, as in traceroute(8).
+      // `-n` (spec.numeric): addresses only, no reverse lookups, as in the classic tools.
       const reverse = spec.numeric ? undefined : o.resolver.reverse?.bind(o.resolver);
       try {
         await probe({ agent: o.agent, target, address: r.address, family: r.family, signal: o.signal, emit: o.emit, ...(reverse ? { reverse } : {}) });

@@ -1,18 +1,15 @@
 /**
  * The agent that measures from this machine, in this process: the embedded default of
  * `npm start`, the CLI without a hub, and the engine behind remote agents. It dispatches a
- * spec by type to agent/probes/*.
+ * spec by type through agent/probes/registry.ts.
  */
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../../shared/wire/agent-link.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { describeError, ErrorCode } from '../../shared/model/errors.ts';
 import { VERSION } from '../../shared/model/version.ts';
 import { Resolver } from './resolver.ts';
-import { runPing } from '../probes/ping/ping.ts';
 import type { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
-import { runTraceroute } from '../probes/traceroute/traceroute.ts';
-import { runTransportPing } from '../probes/ping/transport-ping.ts';
-import { runSweep } from '../probes/probe/sweep.ts';
+import { agentCapabilities, probeRunner } from '../probes/registry.ts';
 
 export interface LocalAgentOptions {
   /** Name in events and in `list`. Default 'local'. */
@@ -29,7 +26,7 @@ export class LocalAgent implements AgentLink {
   readonly #pool: IcmpSocketPool | undefined;
 
   constructor(o: LocalAgentOptions = {}) {
-    this.info = { name: o.name ?? 'local', capabilities: ['icmp', 'icmp6', 'ping', 'tcp', 'udp', 'traceroute', 'probe'], version: VERSION };
+    this.info = { name: o.name ?? 'local', capabilities: agentCapabilities(), version: VERSION };
     this.resolver = new Resolver(o.dnsServers && o.dnsServers.length > 0 ? { servers: o.dnsServers } : {});
     this.#pool = o.pool;
   }
@@ -40,23 +37,12 @@ export class LocalAgent implements AgentLink {
       for (const target of spec.targets) o.emit({ type: 'error', agent, target, code, message });
     };
     try {
-      switch (spec.type) {
-        case 'ping':
-          if ((spec.protocol ?? 'icmp') !== 'icmp') {
-            await runTransportPing(spec, { agent, resolver: this.resolver, signal: o.signal, emit: o.emit });
-            return;
-          }
-          await runPing(spec, { agent, resolver: this.resolver, signal: o.signal, emit: o.emit, ...(this.#pool ? { pool: this.#pool } : {}) });
-          return;
-        case 'traceroute':
-          await runTraceroute(spec, { agent, resolver: this.resolver, signal: o.signal, emit: o.emit });
-          return;
-        case 'probe':
-          await runSweep(spec, { agent, signal: o.signal, emit: o.emit });
-          return;
-        default:
-          errorForAll(ErrorCode.BadRequest, `unknown measurement type ${String((spec as { type: unknown }).type)}`);
+      const runner = probeRunner(spec.type);
+      if (!runner) {
+        errorForAll(ErrorCode.BadRequest, `unknown measurement type ${String((spec as { type: unknown }).type)}`);
+        return;
       }
+      await runner.run(spec, { agent, resolver: this.resolver, signal: o.signal, emit: o.emit, ...(this.#pool ? { pool: this.#pool } : {}) });
     } catch (err) {
       // run() never rejects: a bug becomes an error event for every target.
       const d = describeError(err);

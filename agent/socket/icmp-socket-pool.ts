@@ -1,6 +1,6 @@
 /**
  * One ICMP socket per address family, shared by every measurement running in this process
- * (ping, sweeps, ICMP traceroute). Echo requests get a unique (identifier, sequence) from the
+ * (ping, sweeps, ICMP path probes). Echo requests get a unique (identifier, sequence) from the
  * pool; replies and ICMP errors are demultiplexed back to the probe that caused them.
  *
  * Raw sockets (CAP_NET_RAW) let us choose identifiers, so the pool spreads probes over a

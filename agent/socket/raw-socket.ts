@@ -111,7 +111,7 @@ export interface SendBatchResult {
   /**
    * Send time of each handled packet; NaN for a packet that failed. Read once before each
    * sendmmsg call, so up to 64 packets share it: later packets of a call left later. Where each
-   * packet's RTT matters, send one at a time with {@link RawSocket.send} (traceroute does).
+   * packet's RTT matters, send one at a time with {@link RawSocket.send} (the hop-by-hop path measurement does).
    */
   times: number[];
   /** errno name of each handled packet that failed (e.g. 'EACCES' for a broadcast address), else null. */

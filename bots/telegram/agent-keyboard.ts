@@ -1,5 +1,5 @@
 /**
- * The inline keyboard under /ping and /traceroute that re-runs the measurement from another
+ * The inline keyboard under a streamed measurement (/ping and the like) that re-runs the measurement from another
  * agent. Callback data carries only an index into the agent list kept with the message's
  * session (Telegram allows 64 bytes of callback data; agent names may be longer).
  */

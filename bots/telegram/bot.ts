@@ -16,6 +16,7 @@ import { parseCommand, type DisplayOptions, type ParsedCommand } from '../../sha
 import { helpText } from '../../shared/command/help.ts';
 import { HubClient } from '../../shared/wire/hub-client.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
+import { measurementType, measurementTypes } from '../../shared/registry.ts';
 import { AGENT_BUTTON, CANCEL_BUTTON } from './agent-keyboard.ts';
 import { agentListText } from './agent-list-text.ts';
 import { MeasurementMessage } from './measurement-message.ts';
@@ -56,11 +57,9 @@ export interface TelegramBotOptions {
   fetch?: typeof fetch;
 }
 
-/** The command menu registered with setMyCommands. */
+/** The command menu registered with setMyCommands: the measurement types of the registry, then the rest. */
 export const BOT_COMMANDS: { command: string; description: string }[] = [
-  { command: 'ping', description: 'ping [-s NODE] [-c COUNT] TARGET — ICMP/UDP/TCP ping' },
-  { command: 'traceroute', description: 'traceroute [-s NODE] TARGET — the path to a target' },
-  { command: 'probe', description: 'probe CIDR — sweep a prefix, as a bitmap' },
+  ...measurementTypes().map((t) => ({ command: t.name, description: t.chat.menu })),
   { command: 'list', description: 'the agents you can measure from' },
   { command: 'token', description: 'a token for the MCP server and the HTTP API (private chat)' },
   { command: 'version', description: 'hub and bot versions' },
@@ -147,11 +146,6 @@ function commands(d: BotDeps): Composer<Context> {
     const u: BotDeps = ctx.from && d.o.hubToken ? { ...d, hub: d.hub.onBehalfOf(`telegram:${ctx.from.id}`) } : d;
     try {
       switch (parsed.command) {
-        case 'ping':
-        case 'traceroute':
-          return await runMeasurement(ctx, u, parsed.spec, parsed.json, parsed.display);
-        case 'probe':
-          return await runProbe(ctx, u, parsed.spec);
         case 'list': {
           const agents = await u.hub.agents();
           return await reply(ctx, preHtml(parsed.json ? JSON.stringify(agents, null, 1) : agentListText(agents), { limit: 4000 }));
@@ -160,6 +154,10 @@ function commands(d: BotDeps): Composer<Context> {
           return await reply(ctx, preHtml(await versionText(u), { limit: 4000 }));
         case 'token':
           return await token(ctx, u);
+        default:
+          // A measurement type: a sweep answers with a picture, every other type with a text that fills in.
+          if (measurementType(parsed.command)?.chat.view === 'sweep') return await runProbe(ctx, u, parsed.spec);
+          return await runMeasurement(ctx, u, parsed.spec, parsed.json, parsed.display);
       }
     } catch (err) {
       // The hub said no or could not be reached: the user gets the one-line reason. Failures

@@ -6,6 +6,7 @@
 import type { AgentInfo, AgentLink } from '../../shared/wire/agent-link.ts';
 import { AGENT_NAME_PATTERN } from '../../shared/wire/agent-protocol.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
+import { agentCanRun, type MeasurementType } from '../../shared/registry.ts';
 import { pickDiverse } from './agent-selection.ts';
 
 /** Options of {@link AgentRegistry}. */
@@ -23,6 +24,11 @@ export interface Selection {
   agents: AgentLink[];
   /** Selectors of `from` that matched no agent, each worth an MP_ERR_NO_AGENT error event. */
   unmatched: string[];
+  /**
+   * Agents left out because they do not announce the measurement's type (an older agent): worth
+   * one MP_ERR_NO_AGENT line naming the type and them. Absent when none were.
+   */
+  incapable?: { type: MeasurementType; agents: string[] };
 }
 
 /** Listens to registry changes (metrics, logs, the WebSocket layer). */
@@ -91,15 +97,22 @@ export class AgentRegistry {
    * Picks the agents for a request. Each selector is an agent name or an attribute filter
    * `key=value` (country, city, asn, isp; case-insensitive). An empty `from` means the default
    * agent, or `limit` agents when `limit` is given. Duplicates are removed; `limit` caps the
-   * result, preferring agents in distinct ASNs, then cities (agent-selection.ts).
+   * result, preferring agents in distinct ASNs, then cities (agent-selection.ts). With `type`,
+   * only agents that announce it are picked (shared/registry.ts agentCanRun): an empty `from`
+   * falls back from an incapable default agent to the first capable one; named agents that
+   * cannot run it are left out and reported in `incapable`.
    */
-  select(from: readonly string[], limit?: number): Selection {
+  select(from: readonly string[], limit?: number, type?: MeasurementType): Selection {
     const all = [...this.#agents.values()];
+    const can = (a: AgentLink) => type === undefined || agentCanRun(a.info.capabilities, type);
+    const incapable = (agents: AgentLink[]) => (type !== undefined && agents.length > 0 ? { incapable: { type, agents: agents.map((a) => a.info.name) } } : {});
     if (from.length === 0) {
-      if (limit !== undefined) return { agents: pickDiverse(all, limit).map(this.#dispatch), unmatched: [] };
+      const able = all.filter(can);
+      const none = able.length === 0 ? incapable(all) : {};
+      if (limit !== undefined) return { agents: pickDiverse(able, limit).map(this.#dispatch), unmatched: [], ...none };
       const preferred = this.#defaultAgent !== undefined ? this.#agents.get(this.#defaultAgent) : undefined;
-      const first = preferred ?? all[0];
-      return { agents: first ? [this.#dispatch(first)] : [], unmatched: [] };
+      const first = preferred && can(preferred) ? preferred : able[0];
+      return { agents: first ? [this.#dispatch(first)] : [], unmatched: [], ...none };
     }
     const picked = new Map<string, AgentLink>();
     const unmatched: string[] = [];
@@ -108,9 +121,10 @@ export class AgentRegistry {
       if (matches.length === 0) unmatched.push(selector);
       for (const a of matches) picked.set(a.info.name, a);
     }
-    const agents = [...picked.values()];
+    const agents = [...picked.values()].filter(can);
+    const left = [...picked.values()].filter((a) => !can(a));
     // `limit` picks agents spread across ASNs and cities rather than the first N.
-    return { agents: (limit !== undefined ? pickDiverse(agents, limit) : agents).map(this.#dispatch), unmatched };
+    return { agents: (limit !== undefined ? pickDiverse(agents, limit) : agents).map(this.#dispatch), unmatched, ...incapable(left) };
   }
 }
 

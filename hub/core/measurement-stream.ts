@@ -48,7 +48,8 @@ export async function runMeasurement(spec: MeasurementSpec, selection: Selection
   for (const selector of selection.unmatched) {
     emit({ type: 'error', code: ErrorCode.NoAgent, message: `no agent matches "${selector}"` });
   }
-  if (selection.agents.length === 0 && selection.unmatched.length === 0) {
+  if (selection.incapable) emit({ type: 'error', code: ErrorCode.NoAgent, message: incapableText(selection.incapable, selection.agents.length) });
+  if (selection.agents.length === 0 && selection.unmatched.length === 0 && !selection.incapable) {
     emit({ type: 'error', code: ErrorCode.NoAgent, message: 'no agent is available on this hub' });
   }
 
@@ -62,6 +63,15 @@ export async function runMeasurement(spec: MeasurementSpec, selection: Selection
   emit(done);
   closed = true;
   return done;
+}
+
+/** The one line for agents left out because they cannot run the type (older agents). */
+function incapableText(incapable: NonNullable<Selection['incapable']>, running: number): string {
+  const names = incapable.agents.length > 5 ? `${incapable.agents.slice(0, 5).join(', ')} and ${incapable.agents.length - 5} more` : incapable.agents.join(', ');
+  const one = incapable.agents.length === 1;
+  return running === 0
+    ? `no selected agent can run ${incapable.type}: ${names} ${one ? 'does' : 'do'} not announce it`
+    : `${names} cannot run ${incapable.type} (not announced by ${one ? 'that agent' : 'those agents'}); measuring from the others`;
 }
 
 /** One agent's share: all targets of the spec. Resolves when the agent is finished. */

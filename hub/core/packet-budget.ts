@@ -3,21 +3,13 @@
  * it will send at (from its spec); a measurement that would push an agent past its budget is
  * refused up front, before the agent sends anything, rather than throttled halfway.
  */
-import { Defaults } from '../../shared/model/spec.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
+import { measurementType } from '../../shared/registry.ts';
 
-/** Packets per second a spec will make one agent send, at most. */
+/** Packets per second a spec will make one agent send, at most: its type's estimate per target (shared/measurements/<type>/). */
 export function declaredPps(spec: MeasurementSpec): number {
-  const targets = spec.targets.length;
-  if (spec.type === 'probe') {
-    const rate = spec.rate ?? Defaults.rate;
-    return targets * (rate === 0 ? Number.POSITIVE_INFINITY : rate);
-  }
-  if (spec.type === 'traceroute') {
-    // Traceroute sends its queries for a hop together and waits; a few hops can be in flight.
-    return targets * (spec.queriesPerHop ?? Defaults.queriesPerHop) * 4;
-  }
-  return targets * (1000 / (spec.intervalMs ?? Defaults.intervalMs));
+  const perTarget = measurementType(spec.type)?.packetsPerSecond(spec) ?? 0;
+  return spec.targets.length * perTarget;
 }
 
 export class PacketBudget {

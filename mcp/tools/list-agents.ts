@@ -7,7 +7,10 @@ import type { AgentInfo } from '../../shared/wire/agent-link.ts';
 import { describeError } from '../../shared/model/errors.ts';
 import { ListAgentsInput } from '../input-schemas.ts';
 import { ListAgentsOutput } from '../output-schemas.ts';
+import { andList, measurementTypes } from '../../shared/registry.ts';
 import type { ToolContext } from './measure-tools.ts';
+
+const TYPES = andList(measurementTypes().map((t) => t.name));
 
 /** Registers list_agents on `server`. */
 export function registerListAgents(server: McpServer, ctx: ToolContext): void {
@@ -17,8 +20,8 @@ export function registerListAgents(server: McpServer, ctx: ToolContext): void {
       title: 'List agents',
       description:
         'Where can meshprobe measure from? Lists the agents connected to the hub with their name, country, city, ' +
-        'ASN, ISP and capabilities (icmp, icmp6, udp, tcp, traceroute, probe). Use the names or attribute filters ' +
-        '(country=DE, city=Berlin, asn=64500) as `from` in ping, traceroute and probe.',
+        `ASN, ISP and capabilities (icmp, icmp6, udp, tcp and the measurement types it runs: ${TYPES}). Use the names or attribute filters ` +
+        `(country=DE, city=Berlin, asn=64500) as \`from\` in ${TYPES}.`,
       inputSchema: ListAgentsInput,
       outputSchema: ListAgentsOutput,
       annotations: { title: 'List agents', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -1,17 +1,17 @@
 /**
- * The three measurement tools: ping, traceroute and probe (CIDR sweep). Each one turns its
+ * The measurement tools, one per type of the registry (shared/registry.ts). Each one turns its
  * arguments into a MeasurementSpec, streams it through the hub and answers with
- * structuredContent (checked against its outputSchema), a short text summary and, for
- * probe, the sweep bitmap as a PNG.
+ * structuredContent (checked against its outputSchema), a short text summary and, for a
+ * sweep, the bitmap as a PNG.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
-import { Defaults } from '../../shared/model/spec.ts';
-import type { MeasurementType } from '../../shared/model/spec.ts';
+import type { z } from 'zod';
+import { measurementTypes, type MeasurementType, type MeasurementTypeDef } from '../../shared/registry.ts';
 import { validateSpec } from '../../shared/model/validate-spec.ts';
 import type { HubLike } from '../hub-like.ts';
-import { lenientInput, PingInput, ProbeInput, TracerouteInput } from '../input-schemas.ts';
+import { lenientInput, measurementInput } from '../input-schemas.ts';
 import type { MeasurementResult } from '../measurement-result.ts';
 import { PingOutput, ProbeOutput, TracerouteOutput } from '../output-schemas.ts';
 import { runMeasurement } from '../run-measurement.ts';
@@ -28,59 +28,54 @@ export interface ToolContext {
 
 const annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
 
-/** Registers ping, traceroute and probe on `server`. */
-export function registerMeasureTools(server: McpServer, ctx: ToolContext): void {
-  server.registerTool(
-    'ping',
-    {
-      title: 'Ping',
-      description:
-        'Is a host up, and how fast and how reliably does it answer from a given place? Sends echo requests (ICMP by default, ' +
-        'or UDP / a TCP handshake) from meshprobe agents and returns every reply with its round-trip time, timeouts, and ' +
-        'statistics per agent×target (sent, received, loss %, min/avg/max/mdev, p50/p90/p99). Use several `from` agents to ' +
-        'compare latency from different places. For the path to a host use traceroute; to find which addresses of a subnet are up use probe.',
-      inputSchema: lenientInput(PingInput),
-      outputSchema: PingOutput,
-      annotations: { title: 'Ping', ...annotations },
-    },
-    (args, extra) => measure(ctx, extra, { ...args, type: 'ping' }, (r) => r.toPing(), { unitsPerPart: typeof args['count'] === 'number' ? args['count'] : Defaults.count }),
-  );
-
-  server.registerTool(
-    'traceroute',
-    {
-      title: 'Traceroute',
-      description:
-        'Which routers does traffic cross on its way to a host, and where is it lost or delayed? Probes with increasing TTL ' +
-        'from meshprobe agents and returns each hop with its responders (address, reverse DNS name, RTTs) and loss, and ' +
-        'whether the destination was reached. For plain reachability and latency use ping.',
-      inputSchema: lenientInput(TracerouteInput),
-      outputSchema: TracerouteOutput,
-      annotations: { title: 'Traceroute', ...annotations },
-    },
-    (args, extra) => measure(ctx, extra, { ...args, type: 'traceroute' }, (r) => r.toTraceroute()),
-  );
-
-  server.registerTool(
-    'probe',
-    {
-      title: 'Sweep a subnet',
-      description:
-        'Which addresses of a subnet answer? Sweeps a CIDR prefix (e.g. 10.1.2.0/24) with ICMP echo requests from one ' +
-        'meshprobe agent and returns the hosts that answered with their RTTs, the count up/total, and a bitmap image of ' +
-        'the prefix (one cell per address, dark = silent, coloured by RTT). For one host use ping.',
-      inputSchema: lenientInput(ProbeInput),
-      outputSchema: ProbeOutput,
-      annotations: { title: 'Sweep a subnet', ...annotations },
-    },
-    (args, extra) => {
+/**
+ * Each type's structured output (mcp/output-schemas.ts, mcp/measurement-result.ts) and what it
+ * appends to the text (a sweep's PNG). The per-type rendering, looked up by type.
+ */
+const OUTPUTS: Record<MeasurementType, { schema: z.ZodType; pick: (r: MeasurementResult) => Record<string, unknown>; extras?: () => Pick<MeasureExtras, 'onEvent' | 'images'> }> = {
+  ping: { schema: PingOutput, pick: (r) => r.toPing() },
+  traceroute: { schema: TracerouteOutput, pick: (r) => r.toTraceroute() },
+  probe: {
+    schema: ProbeOutput,
+    pick: (r) => r.toProbe(),
+    extras: () => {
       const sweep = new SweepCollector();
-      return measure(ctx, extra, { ...args, type: 'probe' }, (r) => r.toProbe(), {
+      return {
         onEvent: (e) => sweep.add(e),
         images: () => sweep.images().map((png) => ({ type: 'image', data: Buffer.from(png.data).toString('base64'), mimeType: 'image/png' })),
-      });
+      };
     },
-  );
+  },
+};
+
+/** Registers one tool per measurement type of the registry (shared/registry.ts) on `server`. */
+export function registerMeasureTools(server: McpServer, ctx: ToolContext): void {
+  for (const type of measurementTypes()) {
+    const out = OUTPUTS[type.name];
+    server.registerTool(
+      type.name,
+      {
+        title: type.tool.title,
+        description: description(type),
+        inputSchema: lenientInput(measurementInput(type)),
+        outputSchema: out.schema,
+        annotations: { title: type.tool.title, ...annotations },
+      },
+      (args, extra) => {
+        const units = type.tool.unitsPerPart?.(args);
+        return measure(ctx, extra, { ...args, type: type.name }, out.pick, { ...(units !== undefined ? { unitsPerPart: units } : {}), ...out.extras?.() });
+      },
+    );
+  }
+}
+
+/** The type's tool description, with the other types' referrals when it lists them. */
+function description(type: MeasurementTypeDef): string {
+  if (!type.tool.listsReferrals) return type.tool.description;
+  const referrals = measurementTypes().filter((t) => t !== type && t.tool.referral).map((t) => t.tool.referral!);
+  if (referrals.length === 0) return type.tool.description;
+  const text = referrals.join('; ');
+  return `${type.tool.description} ${text[0]!.toUpperCase()}${text.slice(1)}.`;
 }
 
 /** What differs between the tools besides the spec and the output shape. */

@@ -9,7 +9,7 @@
 import yargsParser from 'yargs-parser/browser';
 import type { Options as YargsOptions } from 'yargs-parser';
 import { Limits, type MeasurementSpec } from '../model/spec.ts';
-import { parseCidr } from '../net/cidr.ts';
+import { measurementType, type MeasurementType, type MeasurementTypeDef } from '../registry.ts';
 import { validateSpec } from '../model/validate-spec.ts';
 import type { MeasurementEvent } from '../model/events.ts';
 import type { TextRendererOptions } from '../render/text-renderer.ts';
@@ -17,7 +17,7 @@ import { COMMANDS, findCommand, helpText, usage, type CommandSpec, type OptionSp
 
 /** What {@link parseCommand} returns. `ok: false` carries a one-line reason and the usage. */
 export type ParsedCommand =
-  | { ok: true; command: 'ping' | 'traceroute' | 'probe'; spec: MeasurementSpec; json: boolean; display?: DisplayOptions }
+  | { ok: true; command: MeasurementType; spec: MeasurementSpec; json: boolean; display?: DisplayOptions }
   | { ok: true; command: 'list' | 'version' | 'token'; json: boolean }
   | { ok: true; command: 'help'; topic?: string; text: string }
   | { ok: false; code: 'MP_ERR_BAD_REQUEST'; message: string; usage: string };
@@ -197,7 +197,7 @@ function refusalText(c: CommandSpec, field: string, message: string, ipVersion: 
 }
 
 /** Builds the spec of a measurement command and validates it through validateSpec. */
-function measurement(c: CommandSpec, argv: Record<string, unknown>, positionals: string[], forcedV6: boolean): ParsedCommand {
+function measurement(c: CommandSpec, t: MeasurementTypeDef<MeasurementType>, argv: Record<string, unknown>, positionals: string[], forcedV6: boolean): ParsedCommand {
   const cmd = c.name;
   const input: Record<string, unknown> = { type: cmd };
   const display: DisplayOptions = { ...NO_DISPLAY };
@@ -253,18 +253,19 @@ function measurement(c: CommandSpec, argv: Record<string, unknown>, positionals:
   // Our -n used to take a number (now --limit); `ping -n 2 host` must not ping 0.0.0.2.
   const num = given(argv['numeric']) ? positionals.find((p) => /^[0-9]+$/.test(p)) : undefined;
   if (num !== undefined) throw new GrammarError(`${cmd}: -n takes no value (it means no reverse DNS); for ${num} agents write --limit ${num}`);
-  if (positionals.length === 0) throw new GrammarError(cmd === 'probe' ? 'probe: missing CIDR prefix' : `${cmd}: missing target`);
-  if (cmd !== 'ping' && positionals.length > 1) {
-    throw new GrammarError(`${cmd}: unexpected argument '${positionals[1]}' (one ${cmd === 'probe' ? 'prefix' : 'target'} only)`);
+  if (positionals.length === 0) throw new GrammarError(`${cmd}: missing ${t.command.missing}`);
+  if (t.command.single && positionals.length > 1) {
+    throw new GrammarError(`${cmd}: unexpected argument '${positionals[1]}' (one ${t.command.single} only)`);
   }
-  // A sweep's host bits are cleared here (127.1.0.9/24 sweeps 127.1.0.0/24); validateSpec judges the rest.
-  const net = cmd === 'probe' ? parseCidr(positionals[0]!) : undefined;
-  input['targets'] = net?.ok ? [net.prefix.text] : positionals;
+  const normalize = t.command.normalizeTarget;
+  input['targets'] = normalize ? positionals.map(normalize) : positionals;
 
   const r = validateSpec(input);
   if (!r.ok) throw new GrammarError(`${cmd}: ${refusalText(c, r.field, r.message, ipVersion)}`);
   const json = given(argv['json']);
-  return { ok: true, command: cmd as 'ping' | 'traceroute' | 'probe', spec: r.spec, json, ...(cmd === 'ping' ? { display } : {}) };
+  // Display flags (-q, -O, -D) belong to the types whose command has them.
+  const displays = c.options.some((o) => o.display !== undefined);
+  return { ok: true, command: t.name, spec: r.spec, json, ...(displays ? { display } : {}) };
 }
 
 /** Edit distance (Damerau: a swap of neighbours counts one), for "did you mean". */
@@ -367,7 +368,9 @@ function parseUnsafe(line: string, o: ParseCommandOptions): ParsedCommand {
       if (positionals.length) return fail(`${cmd}: unexpected argument '${positionals[0]}'`, cmd);
       return { ok: true, command: cmd, json: given(argv['json']) };
     }
-    return measurement(c, argv, positionals, word.toLowerCase().endsWith('6'));
+    const t = measurementType(cmd);
+    if (!t) return fail(`unknown command '${word}'`, '');
+    return measurement(c, t, argv, positionals, word.toLowerCase().endsWith('6'));
   } catch (e) {
     if (e instanceof GrammarError) return fail(e.message, cmd);
     throw e;
@@ -375,8 +378,8 @@ function parseUnsafe(line: string, o: ParseCommandOptions): ParsedCommand {
 }
 
 /**
- * Parses one command line of the shared grammar (design §6): `ping`, `traceroute` (`trace`,
- * `tr`), `probe`, `list`, `version`, `token`, `help [COMMAND]`, with an optional leading `/`
+ * Parses one command line of the shared grammar (design §6): a measurement type of the registry
+ * (shared/registry.ts) with its aliases, `list`, `version`, `token`, `help [COMMAND]`, with an optional leading `/`
  * and `@botname`. Limits are enforced by shared/model/validate-spec.ts, as for every front-end. Never throws: any
  * failure is `{ ok: false, message, usage }` with a one-line message.
  */

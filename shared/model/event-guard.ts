@@ -16,7 +16,7 @@ import type {
   StartEvent,
   SummaryEvent,
 } from './events.ts';
-import type { MeasurementType, Protocol } from './spec.ts';
+import { MeasurementType, type Protocol } from './spec.ts';
 
 /** Longest string a renderer shows from an event (names, messages, addresses). */
 export const MAX_EVENT_TEXT = 256;
@@ -31,7 +31,7 @@ const MAX_COUNT = 1e9;
 const MAX_MS = 1e10;
 
 const TYPES = new Set(['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'summary', 'error', 'done']);
-const MEASUREMENTS = new Set<MeasurementType>(['ping', 'traceroute', 'probe']);
+const MEASUREMENTS = new Set<MeasurementType>(MeasurementType.options);
 const PROTOCOLS = new Set<Protocol>(['icmp', 'udp', 'tcp']);
 const ICMP_KINDS = new Set<IcmpErrorKind>(['unreachable', 'time-exceeded', 'packet-too-big', 'parameter-problem', 'other']);
 

@@ -84,7 +84,7 @@ export interface IcmpErrorEvent extends TargetScoped {
   rttMs?: number;
 }
 
-/** One responder at a traceroute hop. */
+/** One responder at a hop of a path measurement. */
 export interface HopResponder {
   address: string;
   /** Reverse DNS name, when known. */

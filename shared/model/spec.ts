@@ -3,55 +3,11 @@
  * Validation happens here, once; the hub may clamp further to its own policy.
  */
 import { z } from 'zod';
+import { Limits } from './limits.ts';
+import { MeasurementType } from '../registry.ts';
 
-/** Hard limits of the schema. The hub's policy may be stricter, never looser. */
-export const Limits = {
-  /** Echo requests per target. */
-  maxCount: 10_000,
-  /** Interval between probes to one target. iputils allows 0 for root; we keep 1 ms. */
-  minIntervalMs: 1,
-  maxIntervalMs: 60_000,
-  minTimeoutMs: 1,
-  maxTimeoutMs: 60_000,
-  /** ICMP payload bytes (65535 - 20 IP - 8 ICMP). */
-  maxSize: 65_507,
-  maxTtl: 255,
-  maxHops: 64,
-  maxQueriesPerHop: 10,
-  /** Targets in one request. */
-  maxTargets: 64,
-  /** Agent selectors in one request. */
-  maxFrom: 64,
-  /** Smallest IPv4 prefix a sweep may cover by default (/16 = 65,536 addresses). */
-  minSweepPrefixV4: 16,
-  /** Smallest IPv6 prefix a sweep may cover by default (/112 = 65,536 addresses). */
-  minSweepPrefixV6: 112,
-  /**
-   * Sweep packets per second. 0 means "as fast as allowed" and must be asked for explicitly: a
-   * hub lowers it to its policy's rate limit and the agent's packet budget (hub/core/agent-gate.ts).
-   */
-  maxRate: 1_000_000,
-  /** Ping deadline (iputils -w): the whole run stops after this long, whatever the count. */
-  minDeadlineMs: 1,
-  maxDeadlineMs: 3_600_000,
-} as const;
-
-/** Defaults, the same as iputils where the option exists there. */
-export const Defaults = {
-  count: 4,
-  intervalMs: 1000,
-  timeoutMs: 2000,
-  size: 56,
-  ttl: 64,
-  maxHops: 30,
-  queriesPerHop: 3,
-  rate: 1000,
-  tracePort: 33434,
-  tcpPort: 80,
-} as const;
-
-export const MeasurementType = z.enum(['ping', 'traceroute', 'probe']);
-export type MeasurementType = z.infer<typeof MeasurementType>;
+export { Limits } from './limits.ts';
+export { Defaults, MeasurementType } from '../registry.ts';
 
 export const Protocol = z.enum(['icmp', 'udp', 'tcp']);
 export type Protocol = z.infer<typeof Protocol>;
@@ -67,7 +23,7 @@ const int = (name: string, min: number, max: number) =>
 export const MeasurementSpec = z
   .object({
     type: MeasurementType,
-    /** Hostnames, IPv4/IPv6 literals, or a CIDR for `probe`. */
+    /** Hostnames, IPv4/IPv6 literals, or CIDR prefixes, as the type reads them (shared/measurements/). */
     targets: z
       .array(z.string().trim().min(1, { error: 'a target must not be empty' }).max(253, { error: 'a target is at most 253 characters' }))
       .min(1, { error: 'targets: give at least one target' })
@@ -96,7 +52,7 @@ export const MeasurementSpec = z
      * the run keeps sending until the deadline (at most {@link Limits.maxCount} probes).
      */
     deadlineMs: int('deadlineMs', Limits.minDeadlineMs, Limits.maxDeadlineMs).optional(),
-    /** No reverse DNS of responders (traceroute(8)/ping `-n`). */
+    /** No reverse DNS of responders (the classic tools' `-n`). */
     numeric: z.boolean({ error: 'numeric must be true or false' }).optional(),
   })
   .strict();
@@ -155,34 +111,4 @@ export function parseSpec(input: unknown): SpecResult {
   const path = issue.path.join('.');
   const message = !path || issue.message.startsWith(field) ? issue.message : `${path}: ${issue.message}`;
   return { ok: false, field, message };
-}
-
-/** Ping parameters with defaults filled in: what the agent actually uses. */
-export interface PingParams {
-  count: number;
-  /** Stop the run after this many ms (iputils -w); absent = when `count` probes are settled. */
-  deadlineMs?: number;
-  intervalMs: number;
-  timeoutMs: number;
-  size: number;
-  ttl: number;
-  protocol: Protocol;
-  port?: number;
-  ipVersion?: 4 | 6;
-}
-
-/** Fills in ping defaults. */
-export function pingParams(spec: MeasurementSpec): PingParams {
-  return {
-    // iputils: -w without -c keeps sending until the deadline.
-    count: spec.count ?? (spec.deadlineMs !== undefined ? Limits.maxCount : Defaults.count),
-    ...(spec.deadlineMs !== undefined ? { deadlineMs: spec.deadlineMs } : {}),
-    intervalMs: spec.intervalMs ?? Defaults.intervalMs,
-    timeoutMs: spec.timeoutMs ?? Defaults.timeoutMs,
-    size: spec.size ?? Defaults.size,
-    ttl: spec.ttl ?? Defaults.ttl,
-    protocol: spec.protocol ?? 'icmp',
-    ...(spec.port !== undefined ? { port: spec.port } : spec.protocol === 'tcp' ? { port: Defaults.tcpPort } : {}),
-    ...(spec.ipVersion !== undefined ? { ipVersion: spec.ipVersion } : {}),
-  };
 }

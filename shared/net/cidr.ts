@@ -4,7 +4,7 @@
  * in Node and in workerd. Address text itself (parse, RFC 5952 format) lives in ip-address.ts;
  * its names are re-exported here so importers of cidr.ts keep one import line.
  */
-import { Limits } from '../model/spec.ts';
+import { Limits } from '../model/limits.ts';
 import { addressBits, formatIp, isIp, parseIp, type IpAddress } from './ip-address.ts';
 
 export { addressBits, formatIp, isIp, normalizeIp, parseIp, type IpAddress } from './ip-address.ts';

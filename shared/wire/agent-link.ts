@@ -14,7 +14,11 @@ export interface AgentInfo {
   isp?: string;
   latitude?: number;
   longitude?: number;
-  /** e.g. ['icmp', 'icmp6', 'udp', 'tcp', 'traceroute', 'probe']. */
+  /**
+   * The measurement types it runs (shared/registry.ts) and the transports it speaks, e.g.
+   * ['icmp', 'icmp6', 'ping', 'tcp', 'udp']. The hub sends an agent only the types named here
+   * (an agent naming no type at all gets the baseline types: shared/registry.ts agentCanRun).
+   */
   capabilities: string[];
   version: string;
 }

@@ -16,6 +16,8 @@ export interface ScriptedAgentOptions {
   /** End without any summary (a misbehaving agent). */
   silent?: boolean;
   country?: string;
+  /** Announced capabilities. Default ['icmp']: an agent from before capabilities named types. */
+  capabilities?: string[];
 }
 
 export class ScriptedAgent implements AgentLink {
@@ -25,7 +27,7 @@ export class ScriptedAgent implements AgentLink {
   emitted = 0;
   constructor(o: ScriptedAgentOptions) {
     this.#o = o;
-    this.info = { name: o.name, capabilities: ['icmp'], version: 'test', ...(o.country ? { country: o.country } : {}) };
+    this.info = { name: o.name, capabilities: o.capabilities ?? ['icmp'], version: 'test', ...(o.country ? { country: o.country } : {}) };
   }
   async run(spec: MeasurementSpec, { signal, emit }: AgentRunOptions): Promise<void> {
     if (this.#o.throws) throw new Error(this.#o.throws);

@@ -4,7 +4,7 @@
  * of a measurement run concurrently over the process-wide shared socket of their family.
  */
 import type { MeasurementSpec } from '../../../shared/model/spec.ts';
-import { pingParams, type PingParams } from '../../../shared/model/spec.ts';
+import { pingParams, type PingParams } from '../../../shared/measurements/ping/ping-params.ts';
 import { echoPayload } from '../../packet/icmp-packet.ts';
 import { IcmpSocketPool, type EchoTicket } from '../../socket/icmp-socket-pool.ts';
 import { perTarget, type ProbeRunOptions } from '../per-target.ts';

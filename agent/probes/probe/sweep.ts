@@ -18,7 +18,8 @@ import { buildEchoRequest, Icmp6Type, IcmpType } from '../../packet/icmp-packet.
 import { addressAt, checkSweepSize, indexInPrefix, parseCidr, prefixSize, type Prefix } from '../../../shared/net/cidr.ts';
 import { computeStats, roundMs } from '../../../shared/model/stats.ts';
 import { ErrorCode, MeshprobeError, describeError } from '../../../shared/model/errors.ts';
-import { Defaults, Limits, type MeasurementSpec } from '../../../shared/model/spec.ts';
+import { Limits, type MeasurementSpec } from '../../../shared/model/spec.ts';
+import { probeParams } from '../../../shared/measurements/probe/probe-params.ts';
 import type { MeasurementEvent } from '../../../shared/model/events.ts';
 
 export interface SweepRunOptions {
@@ -84,8 +85,7 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
   const { agent, emit, signal } = o;
   const started = performance.now();
   const total = Number(prefixSize(prefix));
-  const rate = spec.rate ?? Defaults.rate;
-  const timeoutMs = spec.timeoutMs ?? Defaults.timeoutMs;
+  const { rate, timeoutMs } = probeParams(spec);
   const fam = prefix.family;
   const id = (Math.random() * 0xffff) | 0;
   const sentAt = new Float64Array(total).fill(Number.NaN);

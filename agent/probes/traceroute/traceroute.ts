@@ -23,36 +23,11 @@ import { buildEchoRequest, parseIcmp, type IcmpMessage } from '../../packet/icmp
 import { buildTcpSyn } from '../../packet/tcp-packet.ts';
 import { normalizeIp } from '../../../shared/net/cidr.ts';
 import { computeStats } from '../../../shared/model/stats.ts';
-import { Defaults, type MeasurementSpec, type Protocol } from '../../../shared/model/spec.ts';
+import type { MeasurementSpec, Protocol } from '../../../shared/model/spec.ts';
+import { tracerouteParams, type TracerouteParams } from '../../../shared/measurements/traceroute/traceroute-params.ts';
 import type { HopEvent, HopResponder } from '../../../shared/model/events.ts';
 import { tcpAnswer } from '../../packet/tcp-answer.ts';
 import { perTarget, type ProbeContext, type ProbeRunOptions } from '../per-target.ts';
-
-/** Traceroute parameters with defaults applied. */
-export interface TracerouteParams {
-  protocol: Protocol;
-  maxHops: number;
-  queries: number;
-  /** UDP: first destination port; TCP: the destination port. */
-  port: number;
-  /** How long to wait for one probe's answer, ms. */
-  timeoutMs: number;
-  /** ICMP/UDP payload bytes (`--size`); probes are sent with DF, so a smaller MTU shows as !F-MTU. */
-  size: number;
-}
-
-/** Fills in traceroute defaults (ICMP, 30 hops, 3 queries, UDP port 33434, TCP port 80, 2 s). */
-export function tracerouteParams(spec: MeasurementSpec): TracerouteParams {
-  const protocol = spec.protocol ?? 'icmp';
-  return {
-    protocol,
-    maxHops: spec.maxHops ?? Defaults.maxHops,
-    queries: spec.queriesPerHop ?? Defaults.queriesPerHop,
-    port: spec.port ?? (protocol === 'tcp' ? Defaults.tcpPort : Defaults.tracePort),
-    timeoutMs: spec.timeoutMs ?? Defaults.timeoutMs,
-    size: spec.size ?? PAYLOAD,
-  };
-}
 
 /** Probes in flight at once: eight hops' worth, like traceroute's 16 simultaneous queries. */
 const WINDOW_HOPS = 8;
@@ -62,8 +37,6 @@ const NEAR_FACTOR = 10;
 const NEAR_FLOOR_MS = 200;
 /** Reverse DNS gets this long before a hop is emitted without a name. */
 const RDNS_WAIT_MS = 1000;
-/** Default payload bytes: 60-byte IPv4 / 80-byte IPv6 probes, as traceroute sends. */
-const PAYLOAD = 32;
 
 interface Answer {
   from: string;

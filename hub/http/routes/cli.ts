@@ -48,7 +48,7 @@ export const cliRoute: HubRoute = {
           await streamMeasurement(ctx, spec, { contentType: 'application/x-ndjson; charset=utf-8', render: (e) => ndjsonLine(e) });
           return;
         }
-        const selected = ctx.hub.registry.select(spec.from, spec.limit).agents.length;
+        const selected = ctx.hub.registry.select(spec.from, spec.limit, spec.type).agents.length;
         const renderer = new TextRenderer({ multiAgent: selected > 1, multiTarget: spec.targets.length > 1, ...rendererOptions(parsed.display, () => performance.timeOrigin + performance.now()) });
         await streamMeasurement(ctx, spec, { contentType: 'text/plain; charset=utf-8', render: (e) => renderer.push(e) });
       }

@@ -95,7 +95,7 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
   res.flushHeaders();
   notify(() => hub.observer.streamOpened?.({ route: ctx.route.name, spec, principal: ctx.principal }));
 
-  const selection = hub.registry.select(spec.from, spec.limit);
+  const selection = hub.registry.select(spec.from, spec.limit, spec.type);
   // Events rendered in one turn of the event loop (a batch relayed from a remote agent, a burst
   // of replies) leave in one write at the end of that turn. Not res.cork(): a corked chunked
   // response still sends every buffered piece as a syscall of its own when uncorked.

@@ -45,3 +45,32 @@ test('add refuses duplicate and malformed names; remove and list keep order; lis
   assert.deepEqual(heard, ['removed fra1', 'added nrt1']);
   assert.equal(r.size, 3);
 });
+
+test('selection by capability: only agents announcing the type; an agent naming no type runs the baseline types only', () => {
+  const r = new AgentRegistry();
+  r.add(new ScriptedAgent({ name: 'old1', capabilities: ['icmp'] }));
+  r.add(new ScriptedAgent({ name: 'pingonly', capabilities: ['icmp', 'ping'] }));
+  r.add(new ScriptedAgent({ name: 'full1', capabilities: ['ping', 'traceroute', 'probe'] }));
+  // A pre-registry agent (transports only) still runs the three types it always ran.
+  assert.deepEqual(names(r.select(['old1'], undefined, 'traceroute')), ['old1']);
+  // An agent that names types is taken at its word.
+  const s = r.select(['pingonly', 'full1'], undefined, 'traceroute');
+  assert.deepEqual(names(s), ['full1']);
+  assert.deepEqual(s.incapable, { type: 'traceroute', agents: ['pingonly'] });
+  assert.deepEqual(r.select(['pingonly'], undefined, 'probe').agents, []);
+  assert.deepEqual(r.select(['pingonly'], undefined, 'probe').incapable, { type: 'probe', agents: ['pingonly'] });
+  // Without a type (callers that only count agents) nothing is filtered and nothing reported.
+  assert.equal(r.select(['pingonly']).incapable, undefined);
+});
+
+test('an empty from skips an incapable default agent for the first capable one, and reports when none can', () => {
+  const r = new AgentRegistry({ defaultAgent: 'pingonly' });
+  r.add(new ScriptedAgent({ name: 'pingonly', capabilities: ['ping'] }));
+  r.add(new ScriptedAgent({ name: 'full1', capabilities: ['ping', 'traceroute', 'probe'] }));
+  assert.deepEqual(names(r.select([], undefined, 'ping')), ['pingonly']);
+  assert.deepEqual(names(r.select([], undefined, 'probe')), ['full1']);
+  assert.deepEqual(names(r.select([], 5, 'probe')), ['full1']);
+  const only = new AgentRegistry();
+  only.add(new ScriptedAgent({ name: 'pingonly', capabilities: ['ping'] }));
+  assert.deepEqual(only.select([], undefined, 'probe'), { agents: [], unmatched: [], incapable: { type: 'probe', agents: ['pingonly'] } });
+});

@@ -1,0 +1,56 @@
+/**
+ * The shape of the command table (shared/command/help.ts): commands and their options. A leaf
+ * module, so that every measurement type can declare its command (shared/measurements/) without
+ * importing the grammar.
+ */
+
+/** How the grammar reads an option's value. */
+export type OptionKind =
+  /** Agent selectors: repeatable and comma-separated. */
+  | 'list'
+  /** A whole number. */
+  | 'int'
+  /** Seconds, fractions allowed (iputils style), carried as milliseconds. */
+  | 'seconds'
+  /** One of icmp, udp, tcp. */
+  | 'protocol'
+  /** A switch without a value. */
+  | 'flag';
+
+/** One option of one command. */
+export interface OptionSpec {
+  /** Long name without dashes, as yargs-parser keys it (`max-hops`). */
+  long: string;
+  /** Single-letter name, when there is one (`c`). `4`/`6` are handled by the grammar. */
+  short?: string;
+  /** More long names accepted for the same option (`timeout` for a `--wait`). */
+  aliases?: string[];
+  kind: OptionKind;
+  /** Name of the value in help (`COUNT`); absent for flags. */
+  arg?: string;
+  /** The MeasurementSpec field it sets, when it sets one. */
+  field?: 'from' | 'limit' | 'count' | 'intervalMs' | 'timeoutMs' | 'protocol' | 'port' | 'size' | 'ttl' | 'maxHops' | 'queriesPerHop' | 'rate' | 'deadlineMs' | 'numeric';
+  /** A flag that sets a field to a fixed value (`-I` = protocol icmp). */
+  sets?: { field: 'protocol'; value: 'icmp' | 'udp' | 'tcp' };
+  /** A flag that changes only how the text is printed (ping `-q`, `-O`, `-D`). */
+  display?: 'quiet' | 'outstanding' | 'timestamps';
+  /** The noun used in error messages (`count`, `interval`). */
+  noun: string;
+  /** One line for the help text. */
+  help: string;
+}
+
+/** One command of the grammar. */
+export interface CommandSpec {
+  /** The command word: a measurement type's name (shared/registry.ts), or list, version, token, help. */
+  name: string;
+  /** Other words that select this command (`ping6`). */
+  aliases: string[];
+  /** The usage line (design §6), without the `usage: ` prefix. */
+  usage: string;
+  /** One line saying what it does. */
+  summary: string;
+  options: OptionSpec[];
+  /** Example command lines, shown in help and checked by the tests to parse. */
+  examples: string[];
+}
