@@ -12,11 +12,11 @@ import { AgentRegistry } from '../hub/core/agent-registry.ts';
 import { formatAgentList, formatVersion } from '../shared/render/agent-list.ts';
 import { runMeasurement } from '../hub/core/measurement-stream.ts';
 import { VERSION_INFO } from '../hub/core/version.ts';
-import { describeError, ErrorCode } from '../shared/model/errors.ts';
+import { describeError, ErrorCode, HubError, HubRefusedError } from '../shared/model/errors.ts';
 import type { MeasurementEvent } from '../shared/model/events.ts';
 import { parseCommand, rendererOptions } from '../shared/command/grammar.ts';
 import { helpText, usage } from '../shared/command/help.ts';
-import { HubClient, HubError } from '../shared/wire/hub-client.ts';
+import { HubClient } from '../shared/wire/hub-client.ts';
 import { ndjsonLine } from '../shared/wire/ndjson.ts';
 import { TextRenderer } from '../shared/render/text-renderer.ts';
 import type { MeasurementSpec } from '../shared/model/spec.ts';
@@ -184,7 +184,8 @@ async function streamCliText(client: HubClient, line: string, io: CliEnvironment
     if (err instanceof HubError && err.code === ErrorCode.Cancelled) return Exit.NoReply;
     const detail = err instanceof HubError && err.detail ? `${err.detail}\n` : '';
     io.stderr(`meshprobe: ${describeError(err).message}\n${detail}`);
-    return err instanceof HubError && err.status >= 400 && err.status < 500 ? Exit.Usage : Exit.NoReply;
+    // The hub said no to this request (4xx): a usage error; unreachable, 5xx or broken: no reply.
+    return err instanceof HubRefusedError && err.status < 500 ? Exit.Usage : Exit.NoReply;
   }
 }
 

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Hub } from '../../../hub/http/server.ts';
-import { ErrorCode, MeshprobeError } from '../../../shared/model/errors.ts';
+import { ErrorCode, HubError, MeshprobeError } from '../../../shared/model/errors.ts';
 import type { MeasurementEvent } from '../../../shared/model/events.ts';
-import { HubClient, HubError } from '../../../shared/wire/hub-client.ts';
+import { HubClient } from '../../../shared/wire/hub-client.ts';
 import { ScriptedAgent } from '../../helpers/scripted-agent.ts';
 import { closedPort } from '../../helpers/closed-port.ts';
 import { startTestHub, type TestHub } from '../../helpers/test-hub.ts';
