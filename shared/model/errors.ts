@@ -120,6 +120,19 @@ export class GrammarError extends MeshprobeError {
   }
 }
 
+/**
+ * An environment variable has a value its process cannot use ({@link ErrorCode.BadRequest}):
+ * the message is one line naming the variable and what was expected; `variable` is its name.
+ */
+export class ConfigError extends MeshprobeError {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(ErrorCode.BadRequest, message);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
 /** The OS reasons a state write fails for, in words (the errno follows in brackets). */
 const WRITE_REASONS: Record<string, string> = {
   ENOSPC: 'no space left on the device',

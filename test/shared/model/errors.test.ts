@@ -6,6 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
+  ConfigError,
   describeError,
   ErrorCode,
   GrammarError,
@@ -78,6 +79,11 @@ const rows: Row[] = [
   {
     make: () => new GrammarError('ping: missing target'),
     name: 'GrammarError', code: ErrorCode.BadRequest, message: 'ping: missing target',
+  },
+  {
+    make: () => new ConfigError('MESHPROBE_IP_RATE', 'MESHPROBE_IP_RATE must be a number ≥ 0 (0 = off), not fast'),
+    name: 'ConfigError', code: ErrorCode.BadRequest, message: 'MESHPROBE_IP_RATE must be a number ≥ 0 (0 = off), not fast',
+    fields: { variable: 'MESHPROBE_IP_RATE' },
   },
   {
     make: () => new StateWriteError('the revocation', enospc),
