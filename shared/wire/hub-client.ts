@@ -242,7 +242,7 @@ export class HubClient {
       res = await this.#fetch(this.url + path, { ...init, headers, ...(signal ? { signal } : {}) });
     } catch (cause) {
       if (signal?.aborted) throw cancelled(cause);
-      throw new HubUnreachableError(`cannot reach the hub at ${this.url}: ${causeText(cause)}`, { status: 0, cause });
+      throw new HubUnreachableError(withoutCredentials(`cannot reach the hub at ${this.url}: ${causeText(cause)}`), { status: 0, cause });
     }
     if (!res.ok) throw await refusal(res);
     if (!res.body) throw new HubUnreachableError(`the hub answered ${path} with an empty body`, { status: res.status });
@@ -309,6 +309,11 @@ function codeForStatus(status: number): ErrorCode {
 
 function cancelled(cause: unknown): HubCancelledError {
   return new HubCancelledError(cause);
+}
+
+/** `text` without any `user:password@` of a URL in it: messages never carry secrets. */
+function withoutCredentials(text: string): string {
+  return text.replace(/\/\/[^/\s@]*:[^/\s@]*@/g, '//');
 }
 
 /** The most specific one-line reason fetch gives (undici hides it in `cause`). */
