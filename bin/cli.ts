@@ -12,11 +12,15 @@ import { AgentRegistry } from '../hub/core/agent-registry.ts';
 import { formatAgentList, formatVersion } from '../shared/render/agent-list.ts';
 import { runMeasurement } from '../hub/core/measurement-stream.ts';
 import { VERSION_INFO } from '../hub/core/version.ts';
-import { describeError, ErrorCode } from '../shared/model/errors.ts';
+import { describeError, ErrorCode, HubError, HubRefusedError } from '../shared/model/errors.ts';
 import type { MeasurementEvent } from '../shared/model/events.ts';
 import { parseCommand, rendererOptions } from '../shared/command/grammar.ts';
 import { helpText, usage } from '../shared/command/help.ts';
-import { HubClient, HubError } from '../shared/wire/hub-client.ts';
+import { HubClient } from '../shared/wire/hub-client.ts';
+import { cliSettings, readSettings, type Settings } from '../shared/config/settings.ts';
+
+/** The CLI's settings, read once from its environment. */
+type CliSettings = Settings<typeof cliSettings>;
 import { ndjsonLine } from '../shared/wire/ndjson.ts';
 import { TextRenderer } from '../shared/render/text-renderer.ts';
 import type { MeasurementSpec } from '../shared/model/spec.ts';
@@ -77,10 +81,14 @@ export async function run(io: CliEnvironment): Promise<number> {
     return Exit.Ok;
   }
 
-  const hubUrl = flags.hub ?? io.env.MESHPROBE_HUB;
-  const token = flags.token ?? io.env.MESHPROBE_TOKEN;
+  // The environment is read here, once, through the schema (shared/config/settings.ts); the
+  // agent and token subcommands above read theirs the same way.
+  let settings: CliSettings;
   let client: HubClient | undefined;
   try {
+    settings = readSettings(cliSettings, io.env);
+    const hubUrl = flags.hub ?? settings.MESHPROBE_HUB;
+    const token = flags.token ?? settings.MESHPROBE_TOKEN;
     if (hubUrl) client = new HubClient({ url: hubUrl, ...(token ? { token } : {}) });
   } catch (err) {
     io.stderr(`meshprobe: ${describeError(err).message}\n`);
@@ -89,7 +97,7 @@ export async function run(io: CliEnvironment): Promise<number> {
 
   if (!('spec' in parsed)) {
     if (client) return streamCliText(client, line, io);
-    const info = (await localAgent(io.env)).info;
+    const info = (await localAgent(settings)).info;
     if (parsed.command === 'version') io.stdout(parsed.json ? ndjsonLine(VERSION_INFO) : formatVersion(VERSION_INFO, [info]));
     else io.stdout(parsed.json ? ndjsonLine({ agents: [info] }) : formatAgentList([info]));
     return Exit.Ok;
@@ -135,7 +143,7 @@ export async function run(io: CliEnvironment): Promise<number> {
     if (client) {
       await measureThroughHub(client, spec, io.interrupt, onEvent);
     } else {
-      const refused = await measureHere(spec, io, onEvent);
+      const refused = await measureHere(spec, settings, io, onEvent);
       if (refused !== undefined) return refused;
     }
   } catch (err) {
@@ -158,8 +166,8 @@ export async function run(io: CliEnvironment): Promise<number> {
 }
 
 /** Direct mode: the measurement runs in this process, from this machine. Returns an exit status if refused. */
-async function measureHere(spec: MeasurementSpec, io: CliEnvironment, onEvent: (e: MeasurementEvent) => void): Promise<number | undefined> {
-  const agent = await localAgent(io.env);
+async function measureHere(spec: MeasurementSpec, settings: CliSettings, io: CliEnvironment, onEvent: (e: MeasurementEvent) => void): Promise<number | undefined> {
+  const agent = await localAgent(settings);
   const foreign = spec.from.filter((s) => s.toLowerCase() !== agent.info.name.toLowerCase());
   if (foreign.length > 0) {
     io.stderr(`meshprobe: -s ${foreign.join(',')} needs a hub: pass --hub URL or set MESHPROBE_HUB\n`);
@@ -184,15 +192,16 @@ async function streamCliText(client: HubClient, line: string, io: CliEnvironment
     if (err instanceof HubError && err.code === ErrorCode.Cancelled) return Exit.NoReply;
     const detail = err instanceof HubError && err.detail ? `${err.detail}\n` : '';
     io.stderr(`meshprobe: ${describeError(err).message}\n${detail}`);
-    return err instanceof HubError && err.status >= 400 && err.status < 500 ? Exit.Usage : Exit.NoReply;
+    // The hub said no to this request (4xx): a usage error; unreachable, 5xx or broken: no reply.
+    return err instanceof HubRefusedError && err.status < 500 ? Exit.Usage : Exit.NoReply;
   }
 }
 
 /** Loaded on demand: through a hub the CLI needs no raw sockets (nor the native addon). */
-async function localAgent(env: Record<string, string | undefined>): Promise<LocalAgent> {
+async function localAgent(settings: CliSettings): Promise<LocalAgent> {
   const { LocalAgent } = await import('../agent/runtime/local-agent.ts');
-  const dnsServers = (env.MESHPROBE_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  return new LocalAgent({ name: env.MESHPROBE_AGENT_NAME || 'local', ...(dnsServers.length ? { dnsServers } : {}) });
+  const dnsServers = settings.MESHPROBE_DNS_SERVERS;
+  return new LocalAgent({ name: settings.MESHPROBE_AGENT_NAME || 'local', icmpMode: settings.MESHPROBE_ICMP_MODE, ...(dnsServers.length ? { dnsServers } : {}) });
 }
 
 /** Removes the CLI's own flags (`--hub URL`, `--token T`, also `--hub=URL`) from argv. */

@@ -19,19 +19,19 @@ import { parseArgs } from 'node:util';
 import { LocalAgent } from '../agent/runtime/local-agent.ts';
 import { TargetGuard } from '../agent/runtime/target-guard.ts';
 import { AgentMetrics } from '../agent/runtime/agent-metrics.ts';
-import { parsePolicyMode } from '../shared/net/address-policy.ts';
 import type { AgentLink } from '../shared/wire/agent-link.ts';
-import { mcpHandlerFromEnv } from '../mcp/config.ts';
+import { mcpHandler } from '../mcp/config.ts';
 import type { McpHttpHandler } from '../mcp/http.ts';
 import { mcpHubRoutes } from '../mcp/hub-mount.ts';
-import { describeError } from '../shared/model/errors.ts';
-import { startTelegramBot, telegramOptionsFromEnv, type RunningTelegramBot } from '../bots/telegram/main.ts';
-import { smtpGatewayOptionsFromEnv } from '../bots/email/main.ts';
+import { describeError, StateWriteError } from '../shared/model/errors.ts';
+import { startTelegramBot, telegramOptions, type RunningTelegramBot } from '../bots/telegram/main.ts';
+import { smtpGatewayOptions } from '../bots/email/main.ts';
 import { startSmtpGateway, type SmtpGateway } from '../bots/email/smtp-gateway.ts';
 import { DEFAULT_LISTEN, parseListen } from '../hub/http/listen-address.ts';
 import { parseAgentRanges } from '../hub/core/agent-ranges.ts';
-import { tokenOptionsFromEnv } from '../hub/auth/token-service.ts';
-import { checkWritableDir, StateWriteError, writeFileAtomic } from '../hub/auth/durable-file.ts';
+import { launcherSettings, mcpEndpointSettings, readSettings, smtpSettings, telegramSettings, type Settings } from '../shared/config/settings.ts';
+import { IcmpSocketPool } from '../agent/socket/icmp-socket-pool.ts';
+import { checkWritableDir, writeFileAtomic } from '../hub/auth/durable-file.ts';
 import { createHub } from '../hub/http/server.ts';
 import type { Hub } from '../hub/http/server.ts';
 import { VERSION } from '../hub/core/version.ts';
@@ -50,28 +50,32 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
+  // The environment is read here, once, through the schema (shared/config/settings.ts); the
+  // front-ends' groups are read where they start, since their refusals do not stop the hub.
   const env = process.env;
   let hub: Hub | undefined;
   let mcp: McpHttpHandler;
   // The MCP endpoint is a hub client of this very hub; its URL is known once the hub listens.
   let hubUrl = '';
   try {
-    const listenText = args.listen ?? env.MESHPROBE_LISTEN;
+    const settings = readSettings(launcherSettings, env);
+    const listenText = args.listen ?? settings.MESHPROBE_LISTEN;
     const listen = listenText ? parseListen(listenText) : DEFAULT_LISTEN;
-    const dnsServers = (env.MESHPROBE_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const dnsServers = settings.MESHPROBE_DNS_SERVERS;
+    IcmpSocketPool.useMode(settings.MESHPROBE_ICMP_MODE);
     const local = new LocalAgent({
-      name: env.MESHPROBE_AGENT_NAME || 'local',
+      name: settings.MESHPROBE_AGENT_NAME || 'local',
       ...(dnsServers.length ? { dnsServers } : {}),
     });
-    const control = controlFromEnv(env, listen.host);
+    const control = controlFrom(settings, listen.host);
     // The embedded agent checks resolved addresses as a remote one does: against the public
     // policy (DNS rebinding) and the ranges the hub hands it with each run (MESHPROBE_AGENT_RANGES).
     const agentMetrics = new AgentMetrics(local.info.name);
     // Metered outside the guard: its refusals count as errors, its runs once per measurement.
     const agent: AgentLink = agentMetrics.meter(new TargetGuard({ inner: local, resolver: local.resolver, mode: control.policy }), { runs: true });
     // A 401 to a local client names the admin token file below (never to remote clients).
-    const localTokenFile = join(resolve(env.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
-    mcp = mcpHandlerFromEnv(env, {
+    const localTokenFile = join(resolve(settings.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
+    mcp = mcpHandler(readSettings(mcpEndpointSettings, env), {
       hubUrl: () => hubUrl,
       localTokenFile,
       listenHosts: [listen.host],
@@ -93,7 +97,7 @@ async function main(): Promise<number> {
     hub = await createHub({
       listen,
       routes: mcpHubRoutes(mcp),
-      ...(env.MESHPROBE_DATA_DIR ? { dataDir: env.MESHPROBE_DATA_DIR } : {}),
+      ...(settings.MESHPROBE_DATA_DIR ? { dataDir: settings.MESHPROBE_DATA_DIR } : {}),
       agents: [agent],
       extraMetrics: [agentMetrics.registry],
       ...control,
@@ -140,7 +144,12 @@ async function main(): Promise<number> {
   // MESHPROBE_HUB_TOKEN it gets a service token here (measure, minting /token user tokens, and
   // delegate: each call names the Telegram user, so the hub limits users apart).
   let telegram: RunningTelegramBot | undefined;
-  const tg = telegramOptionsFromEnv(env, { hubUrl: hub.url });
+  let tg: ReturnType<typeof telegramOptions>;
+  try {
+    tg = telegramOptions(readSettings(telegramSettings, env), { hubUrl: hub.url });
+  } catch (err) {
+    process.stderr.write(`meshprobe: the Telegram bot did not start: ${describeError(err).message}\n`);
+  }
   if (tg) {
     try {
       const hubToken = tg.hubToken ?? (await hub.tokens.issue({ sub: 'service:telegram', scopes: ['measure', 'token:create', 'delegate'], ttlS: 365 * 86_400 })).token;
@@ -156,7 +165,7 @@ async function main(): Promise<number> {
   // (delegate: each command runs on behalf of email:<sender>).
   let smtp: SmtpGateway | undefined;
   try {
-    const mail = smtpGatewayOptionsFromEnv(env, { hubUrl: hub.url });
+    const mail = smtpGatewayOptions(readSettings(smtpSettings, env), { hubUrl: hub.url });
     if (mail) {
       const hubToken = mail.hubToken ?? (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure', 'delegate'], ttlS: 365 * 86_400 })).token;
       smtp = await startSmtpGateway({ ...mail, hubToken, log: (line) => process.stderr.write(`email: ${line}\n`) });
@@ -213,45 +222,31 @@ function flushStdio(): Promise<void> {
   return Promise.all([flush(process.stdout), flush(process.stderr)]).then(() => {});
 }
 
-/** The control-plane settings of the environment; bad values are refused with a reason. */
-function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
-  const policyText = env.MESHPROBE_POLICY?.trim();
+/** The control-plane settings of the hub, from the launcher's settings (bad values were refused by the schema). */
+function controlFrom(s: Settings<typeof launcherSettings>, host: string) {
   const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
-  const policy = policyText ? parsePolicyMode(policyText) : loopback ? 'lan' : 'public';
-  if (!policy) throw new Error(`MESHPROBE_POLICY must be public or lan, not ${policyText}`);
-  const rate = (name: string): number | undefined => {
-    const text = env[name]?.trim();
-    if (!text) return undefined;
-    const n = Number(text);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number ≥ 0 (0 = off), not ${text}`);
-    return n;
-  };
-  const ipRatePerS = rate('MESHPROBE_IP_RATE');
-  const subjectRatePerS = rate('MESHPROBE_SUBJECT_RATE');
-  const serviceRatePerS = rate('MESHPROBE_SERVICE_RATE');
-  const agentPpsBudget = rate('MESHPROBE_AGENT_PPS');
-  const rangesText = env.MESHPROBE_AGENT_RANGES?.trim();
-  const whole = (name: string, min: number): number | undefined => {
-    const n = rate(name);
-    if (n !== undefined && (!Number.isInteger(n) || n < min)) throw new Error(`${name} must be a whole number ≥ ${min}, not ${env[name]?.trim()}`);
-    return n;
-  };
-  const maxAgents = whole('MESHPROBE_MAX_AGENTS', 1);
-  const streamsPerSubject = whole('MESHPROBE_STREAMS_PER_SUBJECT', 0);
-  const streamsPerIp = whole('MESHPROBE_STREAMS_PER_IP', 0);
-  const writeTimeoutS = whole('MESHPROBE_STREAM_WRITE_TIMEOUT', 1);
-  const list = (name: string) => (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const publicUrl = (env.MESHPROBE_PUBLIC_URL || env.MESHPROBE_MCP_PUBLIC_URL)?.trim();
+  const policy = s.MESHPROBE_POLICY ?? (loopback ? 'lan' : 'public');
+  const streamsPerSubject = s.MESHPROBE_STREAMS_PER_SUBJECT;
+  const streamsPerIp = s.MESHPROBE_STREAMS_PER_IP;
+  const writeTimeoutS = s.MESHPROBE_STREAM_WRITE_TIMEOUT;
+  const rangesText = s.MESHPROBE_AGENT_RANGES;
+  // The hub's public URL; the MCP endpoint's stands in for it when only that one is set.
+  const publicUrl = s.MESHPROBE_PUBLIC_URL ?? s.MESHPROBE_MCP_PUBLIC_URL;
   if (publicUrl && !/^https?:\/\/[^/]/.test(publicUrl)) throw new Error(`MESHPROBE_PUBLIC_URL must be an http(s) URL, not ${publicUrl}`);
+  const ipRatePerS = s.MESHPROBE_IP_RATE;
+  const subjectRatePerS = s.MESHPROBE_SUBJECT_RATE;
+  const serviceRatePerS = s.MESHPROBE_SERVICE_RATE;
+  const agentPpsBudget = s.MESHPROBE_AGENT_PPS;
+  const maxAgents = s.MESHPROBE_MAX_AGENTS;
   return {
     ...(streamsPerSubject !== undefined ? { streamsPerSubject } : {}),
     ...(streamsPerIp !== undefined ? { streamsPerIp } : {}),
     ...(writeTimeoutS !== undefined ? { writeTimeoutMs: writeTimeoutS * 1000 } : {}),
-    allowAnonymous: /^(1|true|yes|on)$/i.test(env.MESHPROBE_ALLOW_ANONYMOUS ?? ''),
+    allowAnonymous: s.MESHPROBE_ALLOW_ANONYMOUS,
     policy,
     // Host/Origin guard of /v1/* (DNS rebinding, cross-site requests), as /mcp has.
-    allowedHosts: list('MESHPROBE_ALLOWED_HOSTS'),
-    allowedOrigins: list('MESHPROBE_ALLOWED_ORIGINS'),
+    allowedHosts: s.MESHPROBE_ALLOWED_HOSTS,
+    allowedOrigins: s.MESHPROBE_ALLOWED_ORIGINS,
     ...(publicUrl ? { publicUrl } : {}),
     ...(rangesText ? { agentRanges: parseAgentRanges(rangesText) } : {}),
     control: {
@@ -260,7 +255,8 @@ function controlFromEnv(env: NodeJS.ProcessEnv, host: string) {
       ...(serviceRatePerS !== undefined ? { serviceRatePerS } : {}),
       ...(agentPpsBudget !== undefined ? { agentPpsBudget } : {}),
       ...(maxAgents !== undefined ? { maxAgents } : {}),
-      ...tokenOptionsFromEnv(env),
+      ...(s.MESHPROBE_TOKEN_ISSUER ? { issuer: s.MESHPROBE_TOKEN_ISSUER } : {}),
+      ...(s.MESHPROBE_TOKEN_AUDIENCE ? { audience: s.MESHPROBE_TOKEN_AUDIENCE } : {}),
     },
   };
 }

@@ -11,7 +11,8 @@ import { resolve } from 'node:path';
 import { describeError } from '../shared/model/errors.ts';
 import { HubClient } from '../shared/wire/hub-client.ts';
 import { parseScopes } from '../hub/auth/scopes.ts';
-import { TokenService, tokenOptionsFromEnv } from '../hub/auth/token-service.ts';
+import { TokenService } from '../hub/auth/token-service.ts';
+import { cliSettings, readSettings, type Settings } from '../shared/config/settings.ts';
 import { parseTtl } from '../hub/auth/ttl.ts';
 
 export const TOKEN_USAGE =
@@ -63,10 +64,20 @@ export async function runTokenCommand(
     return code;
   };
   const [action, ...rest] = positionals;
-  const hub = o.hub ?? o.env.MESHPROBE_HUB;
-  const adminToken = o.token ?? o.env.MESHPROBE_TOKEN;
+  let settings: Settings<typeof cliSettings>;
+  try {
+    // The environment is read here, once, through the schema (shared/config/settings.ts).
+    settings = readSettings(cliSettings, o.env);
+  } catch (err) {
+    return fail(describeError(err).message);
+  }
+  const hub = o.hub ?? settings.MESHPROBE_HUB;
+  const adminToken = o.token ?? settings.MESHPROBE_TOKEN;
   // Without a hub: the key and revocation list in the hub's data directory.
-  const openLocal = () => TokenService.open(resolve(values['data-dir'] ?? o.env.MESHPROBE_DATA_DIR ?? '.data'), tokenOptionsFromEnv(o.env));
+  const openLocal = () => TokenService.open(resolve(values['data-dir'] ?? settings.MESHPROBE_DATA_DIR ?? '.data'), {
+      ...(settings.MESHPROBE_TOKEN_ISSUER ? { issuer: settings.MESHPROBE_TOKEN_ISSUER } : {}),
+      ...(settings.MESHPROBE_TOKEN_AUDIENCE ? { audience: settings.MESHPROBE_TOKEN_AUDIENCE } : {}),
+    });
   const client = (token: string) => new HubClient({ url: hub!, token, ...(io.fetch ? { fetch: io.fetch } : {}) });
 
   if (action === 'create') {

@@ -6,10 +6,11 @@
  */
 import PostalMime from 'postal-mime';
 import { answerEmail, hubForSender, rateLimitedAnswer } from '../shared/email/email-answer.ts';
-import { parseAllowList, replyDecision, SenderRateLimiter, senderAllowed } from '../shared/email/email-policy.ts';
+import { replyDecision, SenderRateLimiter, senderAllowed } from '../shared/email/email-policy.ts';
 import { buildReply } from '../shared/email/email-reply.ts';
 import { ReplyBudget, replySize } from '../shared/email/email-reply-budget.ts';
 import { describeError } from '../shared/model/errors.ts';
+import { emailWorkerSettings, readSettings, type Settings } from '../shared/config/settings.ts';
 import { renderHtmlText } from '../shared/render/html-renderer.ts';
 import { HubClient } from '../shared/wire/hub-client.ts';
 import { mimeReply } from './mime-reply.ts';
@@ -72,8 +73,6 @@ export type EmailOutcome =
   | { action: 'ignored'; reason: string }
   | { action: 'replied'; kind: string; partial: boolean };
 
-const DEFAULT_MAX_BYTES = 1024 * 1024;
-
 // Per isolate: Workers may run several isolates, so these are best-effort brakes, not quotas.
 let limiter: SenderRateLimiter | undefined;
 let limiterKey = '';
@@ -81,15 +80,17 @@ let budget: ReplyBudget | undefined;
 let budgetKey = '';
 
 /** Handles one inbound message. Never throws: failures become a logged outcome. */
-export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, deps: EmailWorkerDeps): Promise<EmailOutcome> {
-  const maxBytes = positive(env.MAX_MESSAGE_BYTES, DEFAULT_MAX_BYTES);
+export async function handleEmail(message: InboundEmail, workerEnv: EmailWorkerEnv, deps: EmailWorkerDeps): Promise<EmailOutcome> {
+  // The variables, read once through their schema (shared/config/settings.ts).
+  const env = readSettings(emailWorkerSettings, workerEnv as Record<string, string | undefined>);
+  const maxBytes = env.MAX_MESSAGE_BYTES;
   if (message.rawSize > maxBytes) {
     // Rejected before reading a byte: the sending server bounces it to the sender.
     const reason = `message too large: ${message.rawSize} bytes, the limit is ${maxBytes} (send the command as plain text)`;
     await message.setReject(reason);
     return { action: 'rejected', reason };
   }
-  const allowList = parseAllowList(env.ALLOW_FROM);
+  const allowList = env.ALLOW_FROM;
   if (!senderAllowed(message.from, allowList)) {
     const reason = `sender ${message.from} is not allowed to use this gateway`;
     await message.setReject(reason);
@@ -107,20 +108,20 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
       return values.length ? values : message.headers.get(name);
     },
     ownAddresses: [message.to],
-    authservId: env.AUTHSERV_ID?.trim() || undefined,
+    authservId: env.AUTHSERV_ID,
   });
   if (!decision.reply) return { action: 'ignored', reason: decision.reason };
 
-  const burst = positive(env.RATE_BURST, 5);
-  const refillMs = positive(env.RATE_REFILL_SECONDS, 60) * 1000;
+  const burst = env.RATE_BURST;
+  const refillMs = env.RATE_REFILL_SECONDS * 1000;
   if (!limiter || limiterKey !== `${burst}/${refillMs}`) {
     limiter = new SenderRateLimiter({ burst, refillMs });
     limiterKey = `${burst}/${refillMs}`;
   }
   const rate = limiter.check(message.from, deps.now());
   if (rate.action === 'drop') return { action: 'ignored', reason: 'rate limited (already notified)' };
-  const repliesPerMinute = Math.floor(positive(env.REPLIES_PER_MINUTE, 20));
-  const bytesPerMinute = Math.floor(positive(env.REPLY_BYTES_PER_MINUTE, 1024 * 1024));
+  const repliesPerMinute = env.REPLIES_PER_MINUTE;
+  const bytesPerMinute = env.REPLY_BYTES_PER_MINUTE;
   if (!budget || budgetKey !== `${repliesPerMinute}/${bytesPerMinute}`) {
     budget = new ReplyBudget({ repliesPerMinute: Math.max(1, repliesPerMinute), bytesPerMinute: Math.max(1, bytesPerMinute) });
     budgetKey = `${repliesPerMinute}/${bytesPerMinute}`;
@@ -135,7 +136,7 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
     body = rateLimitedAnswer(message.from, rate.retryAfterMs);
     kind = 'rate-limited';
   } else {
-    const budgetS = positive(env.TIME_BUDGET_SECONDS, 25);
+    const budgetS = env.TIME_BUDGET_SECONDS;
     // An async wrapper, so that HubClient's constructor throwing on a bad HUB_URL (evaluated as
     // an argument) lands in the catch below instead of escaping before it is attached.
     const answer = await (async () =>
@@ -145,7 +146,7 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
           hub: workerHub(env, message.from),
           signal: AbortSignal.timeout(budgetS * 1000),
           budgetLabel: `${budgetS} s`,
-          maxCount: positive(env.MAX_COUNT, 10),
+          maxCount: env.MAX_COUNT,
           now: Date.now,
         },
       ))().catch((err: unknown) => {
@@ -160,7 +161,7 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
   const reply = buildReply({ messageId: mail.messageId, references: mail.references, inReplyTo: mail.inReplyTo, subject: mail.subject }, body);
   const spent = budget.take(replySize(reply), deps.now());
   if (!spent.ok) return { action: 'ignored', reason: `${spent.reason} (${budget.refused} refused in this isolate)` };
-  const raw = mimeReply(reply, { from: message.to, to: message.from, id: crypto.randomUUID(), fromName: env.FROM_NAME || 'meshprobe' });
+  const raw = mimeReply(reply, { from: message.to, to: message.from, id: crypto.randomUUID(), fromName: env.FROM_NAME });
   await message.reply(new deps.EmailMessage(message.to, message.from, raw));
   return { action: 'replied', kind, partial };
 }
@@ -170,12 +171,7 @@ export async function handleEmail(message: InboundEmail, env: EmailWorkerEnv, de
  * `email:<sender>`, so the hub limits and logs each sender apart; a sender address the hub would
  * refuse as a subject runs as the Worker itself. Throws on a bad HUB_URL (said in the reply).
  */
-function workerHub(env: EmailWorkerEnv, sender: string): HubClient {
-  const hub = new HubClient({ url: env.HUB_URL ?? '', ...(env.HUB_TOKEN ? { token: env.HUB_TOKEN } : {}) });
+function workerHub(env: Settings<typeof emailWorkerSettings>, sender: string): HubClient {
+  const hub = new HubClient({ url: env.HUB_URL, ...(env.HUB_TOKEN ? { token: env.HUB_TOKEN } : {}) });
   return env.HUB_TOKEN ? hubForSender(hub, sender) : hub;
-}
-
-function positive(text: string | undefined, fallback: number): number {
-  const n = Number(text);
-  return text !== undefined && text !== '' && Number.isFinite(n) && n > 0 ? n : fallback;
 }

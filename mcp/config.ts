@@ -1,6 +1,7 @@
 /**
- * MCP endpoint settings from the environment, shared by the standalone launcher (mcp/main.ts)
- * and the embedded default (bin/start.ts), so both read the same MESHPROBE_* names.
+ * The MCP endpoint built from its settings, shared by the standalone launcher (mcp/main.ts) and
+ * the embedded default (bin/start.ts), so both read the same MESHPROBE_* names (their schema is
+ * shared/config/settings.ts).
  *
  *   MESHPROBE_MCP_MODE            stateless (default) | stateful
  *   MESHPROBE_MCP_PUBLIC_URL      URL clients use, e.g. https://hub.example.net (resource metadata, Host check)
@@ -19,6 +20,7 @@ import { BearerVerifier } from './auth.ts';
 import { HubTokenStatus } from './token-status.ts';
 import { McpHttpHandler } from './http.ts';
 import type { McpHttpOptions } from './http.ts';
+import { mcpEndpointSettings, readSettings, type Settings } from '../shared/config/settings.ts';
 
 /** The hub's defaults (hub/auth/token-service.ts); repeated because mcp/ may not import hub/. */
 export const DEFAULT_ISSUER = 'urn:meshprobe:hub';
@@ -37,58 +39,44 @@ export interface McpEnvOptions {
   limit?: McpHttpOptions['limit'];
 }
 
-/** Builds the handler from `env`; throws a one-line Error for a bad setting. */
-export function mcpHandlerFromEnv(env: NodeJS.ProcessEnv, o: McpEnvOptions): McpHttpHandler {
-  const mode = (env.MESHPROBE_MCP_MODE || 'stateless').trim();
-  if (mode !== 'stateless' && mode !== 'stateful') throw new Error(`MESHPROBE_MCP_MODE must be stateless or stateful, not '${mode}'`);
-  const anonymous = /^(1|true|yes|on)$/i.test(env.MESHPROBE_ALLOW_ANONYMOUS ?? '');
+/** The MCP endpoint's settings, read once at the process's edge (shared/config/settings.ts). */
+export type McpEndpointSettings = Settings<typeof mcpEndpointSettings>;
+
+/** Reads the MCP endpoint's variables of `env` and builds the handler; throws a one-line error for a bad setting. */
+export function mcpHandlerFromEnv(env: Readonly<Record<string, string | undefined>>, o: McpEnvOptions): McpHttpHandler {
+  return mcpHandler(readSettings(mcpEndpointSettings, env), o);
+}
+
+/** Builds the handler from the endpoint's settings. */
+export function mcpHandler(s: McpEndpointSettings, o: McpEnvOptions): McpHttpHandler {
+  const mode = s.MESHPROBE_MCP_MODE;
   const hubUrl = () => (typeof o.hubUrl === 'function' ? o.hubUrl() : o.hubUrl).replace(/\/+$/, '');
   let verifier: BearerVerifier | undefined;
-  if (!anonymous) {
-    const jwksText = env.MESHPROBE_JWKS_URL;
+  if (!s.MESHPROBE_ALLOW_ANONYMOUS) {
     // The embedded hub's URL is known only after it listens: resolve the JWKS URL lazily.
-    const jwks = jwksText ? parseUrl('MESHPROBE_JWKS_URL', jwksText) : () => new URL(`${hubUrl()}/.well-known/jwks.json`);
-    const check = (env.MESHPROBE_MCP_TOKEN_CHECK_S ?? '').trim();
-    const ttlS = check === '' ? 5 : check === 'off' ? undefined : Number(check);
-    if (ttlS !== undefined && !(Number.isFinite(ttlS) && ttlS >= 0)) throw new Error(`MESHPROBE_MCP_TOKEN_CHECK_S must be seconds ≥ 0 or off, not '${check}'`);
+    const jwksText = s.MESHPROBE_JWKS_URL;
+    const jwks = jwksText ? new URL(jwksText) : () => new URL(`${hubUrl()}/.well-known/jwks.json`);
+    const ttlS = s.MESHPROBE_MCP_TOKEN_CHECK_S;
     verifier = new BearerVerifier({
       jwks,
-      issuer: env.MESHPROBE_TOKEN_ISSUER || DEFAULT_ISSUER,
-      audience: env.MESHPROBE_TOKEN_AUDIENCE || DEFAULT_AUDIENCE,
+      issuer: s.MESHPROBE_TOKEN_ISSUER || DEFAULT_ISSUER,
+      audience: s.MESHPROBE_TOKEN_AUDIENCE || DEFAULT_AUDIENCE,
       // Revoked tokens are refused too: the hub is asked (and the answer cached for ttlS).
-      ...(ttlS !== undefined ? { status: new HubTokenStatus({ hubUrl, ttlMs: ttlS * 1000 }) } : {}),
+      ...(ttlS !== null ? { status: new HubTokenStatus({ hubUrl, ttlMs: ttlS * 1000 }) } : {}),
     });
   }
-  const publicUrl = env.MESHPROBE_MCP_PUBLIC_URL ? parseUrl('MESHPROBE_MCP_PUBLIC_URL', env.MESHPROBE_MCP_PUBLIC_URL).href : undefined;
-  const extraHosts = list(env.MESHPROBE_MCP_ALLOWED_HOSTS);
-  const perUserText = (env.MESHPROBE_MCP_SESSIONS_PER_USER ?? '').trim();
-  const perUser = perUserText === '' ? undefined : Number(perUserText);
-  if (perUser !== undefined && !(Number.isInteger(perUser) && perUser >= 1)) throw new Error(`MESHPROBE_MCP_SESSIONS_PER_USER must be a whole number ≥ 1, not '${perUserText}'`);
+  const perUser = s.MESHPROBE_MCP_SESSIONS_PER_USER;
   const options: McpHttpOptions = {
-    hub: { url: hubUrl, ...(env.MESHPROBE_HUB_TOKEN ? { token: env.MESHPROBE_HUB_TOKEN.trim() } : {}) },
+    hub: { url: hubUrl, ...(s.MESHPROBE_HUB_TOKEN ? { token: s.MESHPROBE_HUB_TOKEN } : {}) },
     mode,
     verifier,
-    publicUrl,
-    allowedHosts: ['localhost', '127.0.0.1', '::1', ...(o.listenHosts ?? []).filter((h) => h !== '0.0.0.0' && h !== '::'), ...extraHosts],
-    allowedOrigins: list(env.MESHPROBE_MCP_ALLOWED_ORIGINS),
+    publicUrl: s.MESHPROBE_MCP_PUBLIC_URL && new URL(s.MESHPROBE_MCP_PUBLIC_URL).href,
+    allowedHosts: ['localhost', '127.0.0.1', '::1', ...(o.listenHosts ?? []).filter((h) => h !== '0.0.0.0' && h !== '::'), ...s.MESHPROBE_MCP_ALLOWED_HOSTS],
+    allowedOrigins: s.MESHPROBE_MCP_ALLOWED_ORIGINS,
     ...(o.version ? { version: o.version } : {}),
     ...(perUser !== undefined ? { maxSessionsPerCaller: perUser } : {}),
     ...(o.limit ? { limit: o.limit } : {}),
     ...(o.localTokenFile ? { localTokenFile: o.localTokenFile } : {}),
   };
   return new McpHttpHandler(options);
-}
-
-function list(s: string | undefined): string[] {
-  return (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-}
-
-function parseUrl(name: string, text: string): URL {
-  try {
-    const u = new URL(text.trim());
-    if (u.protocol === 'http:' || u.protocol === 'https:') return u;
-  } catch {
-    // fall through to the one-line reason
-  }
-  throw new Error(`${name} must be an http(s) URL, not '${text}'`);
 }

@@ -11,7 +11,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { mcpHandlerFromEnv } from './config.ts';
+import { mcpHandler } from './config.ts';
+import { mcpEndpointSettings, mcpServerSettings, readSettings } from '../shared/config/settings.ts';
 
 const USAGE = 'usage: MESHPROBE_HUB=URL npm run mcp -- [--listen HOST:PORT]   (env: MESHPROBE_MCP_LISTEN, MESHPROBE_MCP_MODE, MESHPROBE_HUB_TOKEN, see docs/mcp.md)';
 
@@ -27,8 +28,10 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
+  // The environment is read here, once, through the schema (shared/config/settings.ts).
   const env = process.env;
-  const hubUrl = env.MESHPROBE_HUB?.trim();
+  const settings = readSettings(mcpServerSettings, env);
+  const hubUrl = settings.MESHPROBE_HUB;
   if (!hubUrl) {
     process.stderr.write(`meshprobe-mcp: set MESHPROBE_HUB to the hub's URL (e.g. http://127.0.0.1:7464)\n${USAGE}\n`);
     return 2;
@@ -36,8 +39,8 @@ async function main(): Promise<number> {
   let listen: { host: string; port: number };
   let handler;
   try {
-    listen = parseListen(args.listen ?? env.MESHPROBE_MCP_LISTEN ?? '127.0.0.1:7465');
-    handler = mcpHandlerFromEnv(env, { hubUrl, listenHosts: [listen.host] });
+    listen = parseListen(args.listen ?? settings.MESHPROBE_MCP_LISTEN);
+    handler = mcpHandler(readSettings(mcpEndpointSettings, env), { hubUrl, listenHosts: [listen.host] });
   } catch (err) {
     process.stderr.write(`meshprobe-mcp: ${(err as Error).message.split('\n')[0]}\n`);
     return 2;

@@ -18,6 +18,8 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { parseCidr, parsePolicyMode } from '../../shared/net/address-policy.ts';
 import { describeError } from '../../shared/model/errors.ts';
+import { readSettings, remoteAgentSettings } from '../../shared/config/settings.ts';
+import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
 import { AgentMetrics } from './agent-metrics.ts';
 import { LocalAgent } from './local-agent.ts';
 import { AgentRuntime } from './agent-runtime.ts';
@@ -32,7 +34,9 @@ export interface CommandIo {
 }
 
 /** Runs the agent until SIGINT/SIGTERM (or a fatal refusal). Resolves with the exit code. */
-export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+export async function runAgentCommand(argv: string[], processEnv: Readonly<Record<string, string | undefined>>, io: CommandIo): Promise<number> {
+  // The environment is read here, once, through the schema (shared/config/settings.ts).
+  const settings = readSettings(remoteAgentSettings, processEnv);
   let values;
   try {
     values = parseArgs({
@@ -69,14 +73,14 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
     io.stderr(`meshprobe agent: ${message}\n${AGENT_USAGE}\n`);
     return 2;
   };
-  const hub = values.hub ?? env.MESHPROBE_HUB;
-  const name = values.name ?? env.MESHPROBE_AGENT_NAME;
+  const hub = values.hub ?? settings.MESHPROBE_HUB;
+  const name = values.name ?? settings.MESHPROBE_AGENT_NAME;
   if (!hub) return fail('give the hub URL with --hub or MESHPROBE_HUB');
   if (!name) return fail('give the agent name with --name or MESHPROBE_AGENT_NAME');
   // Flags win over the environment; one token source at a time.
   if (values.token !== undefined && values['token-file'] !== undefined) return fail('give either --token or --token-file, not both');
-  const tokenFile = values['token-file'] ?? (values.token === undefined ? env.MESHPROBE_AGENT_TOKEN_FILE || undefined : undefined);
-  const inlineToken = values.token ?? (values['token-file'] === undefined ? env.MESHPROBE_AGENT_TOKEN || undefined : undefined);
+  const tokenFile = values['token-file'] ?? (values.token === undefined ? settings.MESHPROBE_AGENT_TOKEN_FILE || undefined : undefined);
+  const inlineToken = values.token ?? (values['token-file'] === undefined ? settings.MESHPROBE_AGENT_TOKEN || undefined : undefined);
   if (tokenFile !== undefined && inlineToken !== undefined) return fail('MESHPROBE_AGENT_TOKEN and MESHPROBE_AGENT_TOKEN_FILE are both set; keep one');
   let token = inlineToken;
   if (tokenFile !== undefined) {
@@ -87,10 +91,10 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
     }
   }
   if (!token) return fail(`give an agent token with --token-file or --token (MESHPROBE_AGENT_TOKEN_FILE, MESHPROBE_AGENT_TOKEN): meshprobe token create --sub agent:${name} --scope agent --ttl 30d > agent.token`);
-  const policyText = values.policy ?? env.MESHPROBE_POLICY;
+  const policyText = values.policy ?? settings.MESHPROBE_POLICY;
   const policy = policyText === undefined || policyText === '' ? 'lan' : parsePolicyMode(policyText);
   if (!policy) return fail(`--policy must be public or lan, not ${policyText}`);
-  const allow = split(values.allow ?? env.MESHPROBE_AGENT_ALLOW);
+  const allow = split(values.allow ?? settings.MESHPROBE_AGENT_ALLOW);
   const badRange = allow.find((r) => !parseCidr(r));
   if (badRange) return fail(`--allow: ${badRange} is not a CIDR prefix`);
   const num = (flag: string, text: string | undefined, min: number, max: number, int = false): number | undefined | Error => {
@@ -99,22 +103,24 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
     if (!Number.isFinite(n) || n < min || n > max || (int && !Number.isInteger(n))) return new Error(`--${flag} must be a number from ${min} to ${max}, not ${text}`);
     return n;
   };
-  const asn = num('asn', values.asn ?? env.MESHPROBE_AGENT_ASN?.replace(/^AS/i, ''), 0, 4_294_967_295, true);
-  const lat = num('lat', values.lat ?? env.MESHPROBE_AGENT_LAT, -90, 90);
-  const lon = num('lon', values.lon ?? env.MESHPROBE_AGENT_LON, -180, 180);
+  const asn = num('asn', values.asn ?? settings.MESHPROBE_AGENT_ASN?.replace(/^AS/i, ''), 0, 4_294_967_295, true);
+  const lat = num('lat', values.lat ?? settings.MESHPROBE_AGENT_LAT, -90, 90);
+  const lon = num('lon', values.lon ?? settings.MESHPROBE_AGENT_LON, -180, 180);
   for (const v of [asn, lat, lon]) if (v instanceof Error) return fail(v.message);
   const str = (s: string | undefined) => (s?.trim() ? s.trim() : undefined);
   const attributes = Object.fromEntries(
     Object.entries({
-      country: str(values.country ?? env.MESHPROBE_AGENT_COUNTRY)?.toUpperCase(),
-      city: str(values.city ?? env.MESHPROBE_AGENT_CITY),
-      isp: str(values.isp ?? env.MESHPROBE_AGENT_ISP),
+      country: str(values.country ?? settings.MESHPROBE_AGENT_COUNTRY)?.toUpperCase(),
+      city: str(values.city ?? settings.MESHPROBE_AGENT_CITY),
+      isp: str(values.isp ?? settings.MESHPROBE_AGENT_ISP),
       asn,
       latitude: lat,
       longitude: lon,
     }).filter(([, v]) => v !== undefined),
   );
-  const dnsServers = split(values['dns-servers'] ?? env.MESHPROBE_DNS_SERVERS);
+  const dnsServers = split(values['dns-servers'] ?? settings.MESHPROBE_DNS_SERVERS);
+
+  IcmpSocketPool.useMode(settings.MESHPROBE_ICMP_MODE);
 
   let runtime: AgentRuntime;
   let tokenWrites: Promise<void> = Promise.resolve();
@@ -157,7 +163,7 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
     return fail(describeError(err).message);
   }
   let metricsServer: ReturnType<typeof createServer> | undefined;
-  const metricsListen = values['metrics-listen'] ?? env.MESHPROBE_AGENT_METRICS;
+  const metricsListen = values['metrics-listen'] ?? settings.MESHPROBE_AGENT_METRICS;
   if (metricsListen) {
     const m = /^(.*):([0-9]{1,5})$/.exec(metricsListen);
     if (!m) return fail(`--metrics-listen must be HOST:PORT, not ${metricsListen}`);

@@ -8,7 +8,8 @@ import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { describeError, ErrorCode } from '../../shared/model/errors.ts';
 import { VERSION } from '../../shared/model/version.ts';
 import { Resolver } from './resolver.ts';
-import type { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
+import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
+import type { RawMode } from '../socket/raw-socket.ts';
 import { agentCapabilities, probeRunner } from '../probes/registry.ts';
 
 export interface LocalAgentOptions {
@@ -18,6 +19,11 @@ export interface LocalAgentOptions {
   dnsServers?: string[];
   /** ICMP socket pool; default: the process-wide one. */
   pool?: IcmpSocketPool;
+  /**
+   * The process-wide pool's socket mode (MESHPROBE_ICMP_MODE: raw, dgram or auto), set before
+   * it is first used; for entry points that read the setting and measure in this process.
+   */
+  icmpMode?: RawMode | 'auto';
 }
 
 export class LocalAgent implements AgentLink {
@@ -29,6 +35,7 @@ export class LocalAgent implements AgentLink {
     this.info = { name: o.name ?? 'local', capabilities: agentCapabilities(), version: VERSION };
     this.resolver = new Resolver(o.dnsServers && o.dnsServers.length > 0 ? { servers: o.dnsServers } : {});
     this.#pool = o.pool;
+    if (o.icmpMode) IcmpSocketPool.useMode(o.icmpMode);
   }
 
   async run(spec: MeasurementSpec, o: AgentRunOptions): Promise<void> {

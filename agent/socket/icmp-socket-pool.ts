@@ -286,6 +286,7 @@ export interface IcmpSocketPoolOptions {
 /** Hands out the per-family shared {@link IcmpChannel}, opening it on first use. */
 export class IcmpSocketPool {
   static #shared: IcmpSocketPool | undefined;
+  static #sharedMode: RawMode | 'auto' = 'auto';
   readonly #slots = new Map<4 | 6, Slot>();
   readonly #mode: RawMode | 'auto';
   readonly #lingerMs: number;
@@ -295,12 +296,17 @@ export class IcmpSocketPool {
     this.#lingerMs = o.lingerMs ?? 2000;
   }
 
-  /** The process-wide pool (mode from MESHPROBE_ICMP_MODE = raw|dgram|auto, default auto). */
+  /**
+   * Sets the mode of the process-wide pool (MESHPROBE_ICMP_MODE, read at the process's edge).
+   * Call before the first measurement; the pool is made on first use.
+   */
+  static useMode(mode: RawMode | 'auto'): void {
+    IcmpSocketPool.#sharedMode = mode;
+  }
+
+  /** The process-wide pool, in the mode given to {@link IcmpSocketPool.useMode} (default auto). */
   static shared(): IcmpSocketPool {
-    if (!IcmpSocketPool.#shared) {
-      const m = process.env.MESHPROBE_ICMP_MODE;
-      IcmpSocketPool.#shared = new IcmpSocketPool(m === 'raw' || m === 'dgram' ? { mode: m } : {});
-    }
+    if (!IcmpSocketPool.#shared) IcmpSocketPool.#shared = new IcmpSocketPool({ mode: IcmpSocketPool.#sharedMode });
     return IcmpSocketPool.#shared;
   }
 

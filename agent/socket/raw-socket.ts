@@ -281,7 +281,7 @@ export class RawSocket {
     if (isPermission(err)) {
       return new MeshprobeError(ErrorCode.NoPermission, `cannot open ${what}: permission denied (${denied.map((m) => (m === 'raw' ? 'no CAP_NET_RAW' : 'ping sockets are not allowed for this group')).join(', and ')}); ${permissionHelp()}`, { cause: err });
     }
-    if ((err as { code?: unknown })?.code === 'MP_ERR_BAD_REQUEST') {
+    if ((err as { code?: unknown })?.code === ErrorCode.BadRequest) {
       return new MeshprobeError(ErrorCode.BadRequest, `cannot open ${what}: ${msg}`, { cause: err });
     }
     return new MeshprobeError(ErrorCode.Internal, `cannot open ${what}: ${msg}`, { cause: err });

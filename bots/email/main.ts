@@ -15,44 +15,41 @@
  * MESHPROBE_HUB, MESHPROBE_HUB_TOKEN  the hub (default http://127.0.0.1:7464) and its token
  */
 import { pathToFileURL } from 'node:url';
-import { parseAllowList } from '../../shared/email/email-policy.ts';
+import { readSettings, smtpSettings, type Settings } from '../../shared/config/settings.ts';
 import { describeError, ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import { startSmtpGateway } from './smtp-gateway.ts';
 import type { SmtpGatewayOptions } from './smtp-gateway.ts';
 
+/** The gateway's settings, read once at the process's edge; undefined when MESHPROBE_SMTP_LISTEN is not set. */
+export type SmtpSettings = Settings<typeof smtpSettings>;
+
 /**
- * Reads the settings; undefined when MESHPROBE_SMTP_LISTEN is not set. Throws a
- * MeshprobeError naming the missing setting when the gateway is asked for but incomplete.
+ * Reads the gateway's variables of `env` (shared/config/settings.ts); undefined when
+ * MESHPROBE_SMTP_LISTEN is not set. Throws a one-line error naming the setting that is bad or
+ * missing when the gateway is asked for.
  */
-export function smtpGatewayOptionsFromEnv(env: NodeJS.ProcessEnv, defaults: { hubUrl?: string; hubToken?: string } = {}): SmtpGatewayOptions | undefined {
-  const listen = env.MESHPROBE_SMTP_LISTEN?.trim();
-  if (!listen) return undefined;
-  const relay = env.MESHPROBE_SMTP_RELAY?.trim();
-  const from = env.MESHPROBE_EMAIL_FROM?.trim();
+export function smtpGatewayOptionsFromEnv(env: Readonly<Record<string, string | undefined>>, defaults: { hubUrl?: string; hubToken?: string } = {}): SmtpGatewayOptions | undefined {
+  return smtpGatewayOptions(readSettings(smtpSettings, env), defaults);
+}
+
+/** The gateway's options from its settings; undefined when MESHPROBE_SMTP_LISTEN is not set. */
+export function smtpGatewayOptions(s: SmtpSettings, defaults: { hubUrl?: string; hubToken?: string } = {}): SmtpGatewayOptions | undefined {
+  if (!s?.MESHPROBE_SMTP_LISTEN) return undefined;
+  const relay = s.MESHPROBE_SMTP_RELAY;
+  const from = s.MESHPROBE_EMAIL_FROM;
   if (!relay) throw new MeshprobeError(ErrorCode.BadRequest, 'MESHPROBE_SMTP_LISTEN is set but MESHPROBE_SMTP_RELAY is not (replies need a relay, e.g. smtp://127.0.0.1:25)');
   if (!from) throw new MeshprobeError(ErrorCode.BadRequest, 'MESHPROBE_SMTP_LISTEN is set but MESHPROBE_EMAIL_FROM is not (the address people write to, e.g. cli@your.domain)');
-  const maxText = env.MESHPROBE_EMAIL_MAX_BYTES?.trim();
-  const maxMessageBytes = maxText ? Number(maxText) : undefined;
-  if (maxMessageBytes !== undefined && !(Number.isInteger(maxMessageBytes) && maxMessageBytes > 0)) {
-    throw new MeshprobeError(ErrorCode.BadRequest, `MESHPROBE_EMAIL_MAX_BYTES must be a whole number of bytes, got "${maxText}"`);
-  }
-  const wholeNumber = (name: string): number | undefined => {
-    const text = env[name]?.trim();
-    if (!text) return undefined;
-    const n = Number(text);
-    if (!(Number.isInteger(n) && n >= 1)) throw new MeshprobeError(ErrorCode.BadRequest, `${name} must be a whole number ≥ 1, got "${text}"`);
-    return n;
-  };
-  const repliesPerMinute = wholeNumber('MESHPROBE_EMAIL_REPLIES_PER_MINUTE');
-  const bytesPerMinute = wholeNumber('MESHPROBE_EMAIL_REPLY_BYTES_PER_MINUTE');
-  const authservId = env.MESHPROBE_EMAIL_AUTHSERV_ID?.trim();
-  const allowList = parseAllowList(env.MESHPROBE_EMAIL_ALLOW);
-  const hubToken = env.MESHPROBE_HUB_TOKEN?.trim() || defaults.hubToken;
+  const maxMessageBytes = s.MESHPROBE_EMAIL_MAX_BYTES;
+  const repliesPerMinute = s.MESHPROBE_EMAIL_REPLIES_PER_MINUTE;
+  const bytesPerMinute = s.MESHPROBE_EMAIL_REPLY_BYTES_PER_MINUTE;
+  const authservId = s.MESHPROBE_EMAIL_AUTHSERV_ID;
+  const allowList = s.MESHPROBE_EMAIL_ALLOW;
+  const hubToken = s.MESHPROBE_HUB_TOKEN || defaults.hubToken;
   return {
-    listen,
+    listen: s.MESHPROBE_SMTP_LISTEN,
     relay,
     from,
-    hubUrl: env.MESHPROBE_HUB?.trim() || defaults.hubUrl || 'http://127.0.0.1:7464',
+    hubUrl: s.MESHPROBE_HUB || defaults.hubUrl || 'http://127.0.0.1:7464',
     ...(hubToken ? { hubToken } : {}),
     ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
     ...(allowList.length ? { allowList } : {}),
@@ -75,6 +72,7 @@ function exitAfterWrite(line: string, code: number): Promise<never> {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   let fromEnv: SmtpGatewayOptions | undefined;
   try {
+    // The environment is read here, once, through the schema (shared/config/settings.ts).
     fromEnv = smtpGatewayOptionsFromEnv(process.env);
   } catch (err) {
     await exitAfterWrite(`meshprobe email: ${describeError(err).message}`, 2);

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { run, type RunnerHandle } from '@grammyjs/runner';
 import { webhookCallback, type Bot } from 'grammy';
 import { describeError } from '../../shared/model/errors.ts';
+import { readSettings, telegramSettings, type Settings } from '../../shared/config/settings.ts';
 import { createTelegramBot, registerCommands, type TelegramBotOptions } from './bot.ts';
 
 /** Webhook mode settings. */
@@ -94,17 +95,19 @@ export async function startTelegramBot(options: StartTelegramBotOptions): Promis
   };
 }
 
-/** Reads the settings from the environment; undefined when TELEGRAM_BOT_TOKEN is not set. */
-export function telegramOptionsFromEnv(env: NodeJS.ProcessEnv, defaults: { hubUrl?: string; hubToken?: string } = {}): StartTelegramBotOptions | undefined {
-  const token = env.TELEGRAM_BOT_TOKEN?.trim();
-  if (!token) return undefined;
-  const hubUrl = env.MESHPROBE_HUB?.trim() || defaults.hubUrl || 'http://127.0.0.1:7464';
-  const hubToken = env.MESHPROBE_HUB_TOKEN?.trim() || defaults.hubToken;
-  const apiRoot = env.TELEGRAM_API_ROOT?.trim().replace(/\/+$/, '');
-  const webhookUrl = env.TELEGRAM_WEBHOOK_URL?.trim();
-  const publicUrl = env.MESHPROBE_PUBLIC_URL?.trim();
+/** The bot's settings, read once at the process's edge; undefined when TELEGRAM_BOT_TOKEN is not set. */
+export type TelegramSettings = Settings<typeof telegramSettings>;
+
+/** The bot's options from its settings; undefined when TELEGRAM_BOT_TOKEN is not set. */
+export function telegramOptions(s: TelegramSettings, defaults: { hubUrl?: string; hubToken?: string } = {}): StartTelegramBotOptions | undefined {
+  if (!s?.TELEGRAM_BOT_TOKEN) return undefined;
+  const hubUrl = s.MESHPROBE_HUB || defaults.hubUrl || 'http://127.0.0.1:7464';
+  const hubToken = s.MESHPROBE_HUB_TOKEN || defaults.hubToken;
+  const apiRoot = s.TELEGRAM_API_ROOT;
+  const webhookUrl = s.TELEGRAM_WEBHOOK_URL;
+  const publicUrl = s.MESHPROBE_PUBLIC_URL;
   return {
-    token,
+    token: s.TELEGRAM_BOT_TOKEN,
     hubUrl,
     ...(publicUrl ? { publicUrl } : {}),
     ...(hubToken ? { hubToken } : {}),
@@ -113,8 +116,8 @@ export function telegramOptionsFromEnv(env: NodeJS.ProcessEnv, defaults: { hubUr
       ? {
           webhook: {
             url: webhookUrl,
-            secretToken: env.TELEGRAM_WEBHOOK_SECRET?.trim() ?? '',
-            ...(env.TELEGRAM_WEBHOOK_LISTEN ? { listen: env.TELEGRAM_WEBHOOK_LISTEN.trim() } : {}),
+            secretToken: s.TELEGRAM_WEBHOOK_SECRET ?? '',
+            ...(s.TELEGRAM_WEBHOOK_LISTEN ? { listen: s.TELEGRAM_WEBHOOK_LISTEN } : {}),
           },
         }
       : {}),
@@ -137,7 +140,8 @@ function exitAfterWrite(line: string, code: number): Promise<never> {
 
 // Run on its own: `node bots/telegram/main.ts` with the settings in the environment.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const options = telegramOptionsFromEnv(process.env)
+  // The environment is read here, once, through the schema (shared/config/settings.ts).
+  const options = telegramOptions(readSettings(telegramSettings, process.env))
     ?? (await exitAfterWrite('meshprobe telegram: set TELEGRAM_BOT_TOKEN (and MESHPROBE_HUB, MESHPROBE_HUB_TOKEN) to run the bot', 2));
   const running = await startTelegramBot(options).catch((err: unknown) => exitAfterWrite(`meshprobe telegram: cannot start: ${describeError(err).message}`, 1));
   console.error(`meshprobe telegram: @${running.bot.botInfo.username} is running (${options.webhook ? 'webhook' : 'long polling'}), hub ${options.hubUrl}`);

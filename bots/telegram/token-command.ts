@@ -2,8 +2,8 @@
  * /token: a user token for the person asking, minted by the hub's token API with the bot's own
  * service token. Only in private chats: a token posted in a group is a token leaked.
  */
-import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
-import { HubError, type HubClient } from '../../shared/wire/hub-client.ts';
+import { ErrorCode, HubError, MeshprobeError } from '../../shared/model/errors.ts';
+import type { HubClient } from '../../shared/wire/hub-client.ts';
 import { escapeHtml } from './pre-html.ts';
 
 /** What the bot needs to mint tokens. */

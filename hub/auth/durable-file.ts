@@ -7,36 +7,7 @@
 import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
-
-/** Plain words for the errno values a full, read-only or failing disk gives. */
-const REASONS: Record<string, string> = {
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'the disk quota is exhausted',
-  EROFS: 'the file system is read-only',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EIO: 'input/output error',
-  ENOENT: 'the directory is missing',
-};
-
-/**
- * A state file could not be written. `what` says what was being recorded ("the revocation");
- * the message is one line without the file's path (it may be shown to remote admins).
- */
-export class StateWriteError extends MeshprobeError {
-  readonly errno: string | undefined;
-  /** The OS reason in words with its errno, e.g. `no space left on the device (ENOSPC)`. */
-  readonly reason: string;
-  constructor(what: string, cause: unknown) {
-    const errno = (cause as NodeJS.ErrnoException)?.code;
-    const reason = `${(errno && REASONS[errno]) ?? 'the write failed'}${errno ? ` (${errno})` : ''}`;
-    super(ErrorCode.Internal, `cannot record ${what}: ${reason}; nothing was changed, retry once the data directory is writable`, { cause });
-    this.name = 'StateWriteError';
-    this.errno = errno;
-    this.reason = reason;
-  }
-}
+import { StateWriteError } from '../../shared/model/errors.ts';
 
 /** fsyncs a directory so that a created or renamed entry in it survives a crash. */
 export async function syncDir(dir: string): Promise<void> {

@@ -11,7 +11,8 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { appendDurable, StateWriteError, writeFileAtomic } from './durable-file.ts';
+import { appendDurable, writeFileAtomic } from './durable-file.ts';
+import { StateWriteError } from '../../shared/model/errors.ts';
 
 /** File name inside the data directory. */
 export const REVOCATION_FILE = 'revoked.jsonl';

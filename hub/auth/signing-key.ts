@@ -7,8 +7,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
-import { StateWriteError, writeFileAtomic } from './durable-file.ts';
+import { ErrorCode, MeshprobeError, StateWriteError } from '../../shared/model/errors.ts';
+import { writeFileAtomic } from './durable-file.ts';
 
 /** The only JWS algorithm the hub signs with and accepts. */
 export const SIGNING_ALG = 'EdDSA';

@@ -50,17 +50,6 @@ export interface TokenServiceOptions {
   now?: () => number;
 }
 
-/**
- * The issuer and audience set in the environment (MESHPROBE_TOKEN_ISSUER, _AUDIENCE). The hub
- * and `meshprobe token` both read them here: a token signed offline must verify at the hub.
- */
-export function tokenOptionsFromEnv(env: Record<string, string | undefined>): { issuer?: string; audience?: string } {
-  return {
-    ...(env.MESHPROBE_TOKEN_ISSUER ? { issuer: env.MESHPROBE_TOKEN_ISSUER } : {}),
-    ...(env.MESHPROBE_TOKEN_AUDIENCE ? { audience: env.MESHPROBE_TOKEN_AUDIENCE } : {}),
-  };
-}
-
 export interface IssueRequest {
   sub: string;
   scopes: readonly string[];

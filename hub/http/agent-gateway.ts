@@ -26,7 +26,7 @@ import {
   encodeMessage,
   type HubMessage,
 } from '../../shared/wire/agent-protocol.ts';
-import { describeError } from '../../shared/model/errors.ts';
+import { describeError, ErrorCode } from '../../shared/model/errors.ts';
 import type { AgentRegistry } from '../core/agent-registry.ts';
 import { bearerToken } from '../auth/bearer-authorize.ts';
 import { Scope } from '../auth/scopes.ts';
@@ -311,7 +311,7 @@ function closeWith(ws: WebSocket, code: number, reason: string): void {
 }
 
 function refuseUpgrade(socket: Duplex, status: 401 | 403 | 503, message: string, challenge = false): void {
-  const body = JSON.stringify({ error: { code: status === 401 ? 'MP_ERR_UNAUTHORIZED' : status === 403 ? 'MP_ERR_FORBIDDEN' : 'MP_ERR_HUB', message } }) + '\n';
+  const body = JSON.stringify({ error: { code: status === 401 ? ErrorCode.Unauthorized : status === 403 ? ErrorCode.Forbidden : ErrorCode.HubUnreachable, message } }) + '\n';
   const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Service Unavailable';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\n` +

@@ -3,9 +3,9 @@
  * (`{"error":{"code":"MP_ERR_…","message":"one line"}}`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
+import { ErrorCode, HttpError } from '../../shared/model/errors.ts';
 
-/** Reads the request body, refusing (MeshprobeError with `status` 413) past `maxBytes`. */
+/** Reads the request body, refusing (HttpError with `status` 413) past `maxBytes`. */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
@@ -33,18 +33,6 @@ export async function readJson(req: IncomingMessage, maxBytes: number, ifEmpty?:
   }
 }
 
-/** An error that knows its HTTP status. */
-export class HttpError extends MeshprobeError {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  constructor(status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}) {
-    super(code, message);
-    this.name = 'HttpError';
-    this.status = status;
-    this.headers = headers;
-  }
-}
-
 function tooLarge(maxBytes: number): HttpError {
   return new HttpError(413, ErrorCode.BadRequest, `request body is larger than ${maxBytes} bytes`, { connection: 'close' });
 }
@@ -62,7 +50,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
 }
 
 /** Sends the hub's error format. `message` is reduced to its first line: never a stack trace. */
-export function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+export function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     // Mid-stream there is no status to change; end the stream rather than leave it hanging.
     res.end();

@@ -13,6 +13,7 @@ import { measurementType, type MeasurementType, type MeasurementTypeDef } from '
 import { validateSpec } from '../model/validate-spec.ts';
 import type { MeasurementEvent } from '../model/events.ts';
 import type { TextRendererOptions } from '../render/text-renderer.ts';
+import { ErrorCode, GrammarError } from '../model/errors.ts';
 import { COMMANDS, findCommand, helpText, usage, type CommandSpec, type OptionSpec } from './help.ts';
 
 /** What {@link parseCommand} returns. `ok: false` carries a one-line reason and the usage. */
@@ -20,7 +21,7 @@ export type ParsedCommand =
   | { ok: true; command: MeasurementType; spec: MeasurementSpec; json: boolean; display?: DisplayOptions }
   | { ok: true; command: 'list' | 'version' | 'token'; json: boolean }
   | { ok: true; command: 'help'; topic?: string; text: string }
-  | { ok: false; code: 'MP_ERR_BAD_REQUEST'; message: string; usage: string };
+  | { ok: false; code: typeof ErrorCode.BadRequest; message: string; usage: string };
 
 /** Options of {@link parseCommand}. */
 export interface ParseCommandOptions {
@@ -36,10 +37,8 @@ export const MAX_LINE_LENGTH = 1000;
 
 type Failure = Extract<ParsedCommand, { ok: false }>;
 
-class GrammarError extends Error {}
-
 function fail(message: string, command: string): Failure {
-  return { ok: false, code: 'MP_ERR_BAD_REQUEST', message, usage: usage(command) };
+  return { ok: false, code: ErrorCode.BadRequest, message, usage: usage(command) };
 }
 
 /**

@@ -8,6 +8,7 @@ import { parseCommand } from '../command/grammar.ts';
 import type { ParsedCommand } from '../command/grammar.ts';
 import { findCommand } from '../command/help.ts';
 import { htmlToText } from './html-to-text.ts';
+import { ErrorCode } from '../model/errors.ts';
 
 /** The parts of a parsed message the search needs (postal-mime and mailparser both give these). */
 export interface EmailCommandInput {
@@ -113,7 +114,7 @@ function tryParse(line: string): ParsedCommand {
     return parseCommand(line);
   } catch (err) {
     // The grammar promises not to throw; if it does, the line simply is not a command.
-    return { ok: false, code: 'MP_ERR_BAD_REQUEST', message: err instanceof Error ? err.message : String(err), usage: '' };
+    return { ok: false, code: ErrorCode.BadRequest, message: err instanceof Error ? err.message : String(err), usage: '' };
   }
 }
 

@@ -17,6 +17,7 @@ import type {
   SummaryEvent,
 } from './events.ts';
 import { MeasurementType, type Protocol } from './spec.ts';
+import { ErrorCode } from './errors.ts';
 
 /** Longest string a renderer shows from an event (names, messages, addresses). */
 export const MAX_EVENT_TEXT = 256;
@@ -228,7 +229,7 @@ function sane(raw: unknown): MeasurementEvent | undefined {
         type,
         ...(agent !== undefined ? { agent } : {}),
         ...(target !== undefined ? { target } : {}),
-        code: str(o['code'], 'MP_ERR_INTERNAL', 64),
+        code: str(o['code'], ErrorCode.Internal, 64),
         message: str(o['message'], 'error', 1000),
       };
     }

@@ -4,7 +4,7 @@
  */
 import type { AgentInfo } from './agent-link.ts';
 import { delegatedSubjectProblem, ON_BEHALF_OF_HEADER } from './delegated-subject.ts';
-import { ErrorCode, MeshprobeError } from '../model/errors.ts';
+import { ErrorCode, HubCancelledError, HubError, HubRefusedError, HubUnreachableError, MeshprobeError } from '../model/errors.ts';
 import type { MeasurementEvent } from '../model/events.ts';
 import { splitLines } from './ndjson.ts';
 import type { MeasurementSpecInput } from '../model/spec.ts';
@@ -77,21 +77,6 @@ export interface HubVersion {
   runtime?: string;
 }
 
-/**
- * An error the hub answered with, or a failure to reach it. `status` is the HTTP status
- * (0 when there was no answer); `detail` holds extra lines such as a command's usage.
- */
-export class HubError extends MeshprobeError {
-  readonly status: number;
-  readonly detail: string | undefined;
-  constructor(code: ErrorCode, message: string, options: { status: number; detail?: string; cause?: unknown }) {
-    super(code, message, options.cause !== undefined ? { cause: options.cause } : undefined);
-    this.name = 'HubError';
-    this.status = options.status;
-    this.detail = options.detail;
-  }
-}
-
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
 
 /** A client of one hub. Stateless between calls; safe to share. */
@@ -134,9 +119,10 @@ export class HubClient {
 
   /**
    * Runs a measurement and yields its events as the hub streams them; the last one is `done`.
-   * Throws a {@link HubError}: BadRequest (the spec was refused, with the hub's one-line reason),
-   * Unauthorized/Forbidden/RateLimited, HubUnreachable (no answer, or the stream broke before
-   * `done`), Cancelled (the signal was aborted).
+   * Throws a {@link HubError}: a {@link HubRefusedError} (BadRequest: the spec was refused, with
+   * the hub's one-line reason; Unauthorized/Forbidden/RateLimited), a {@link HubUnreachableError}
+   * (no answer, or the stream broke before `done`), a {@link HubCancelledError} (the signal was
+   * aborted).
    */
   async *measure(spec: MeasurementSpecInput, options: HubCallOptions = {}): AsyncGenerator<MeasurementEvent> {
     const res = await this.#request('/v1/measurements', {
@@ -151,7 +137,7 @@ export class HubClient {
         try {
           event = JSON.parse(line) as MeasurementEvent;
         } catch (cause) {
-          throw new HubError(ErrorCode.HubUnreachable, 'the hub sent a line that is not JSON', { status: res.status, cause });
+          throw new HubUnreachableError('the hub sent a line that is not JSON', { status: res.status, cause });
         }
         yield event;
         if (event.type === 'done') {
@@ -162,12 +148,12 @@ export class HubClient {
     } catch (err) {
       throw this.#streamError(err, options.signal, res.status);
     }
-    if (!sawDone) throw new HubError(ErrorCode.HubUnreachable, 'the hub closed the stream before it was done', { status: res.status });
+    if (!sawDone) throw new HubUnreachableError('the hub closed the stream before it was done', { status: res.status });
   }
 
   /**
    * Sends one command line of the shared grammar to `POST /v1/cli` and yields the rendered text
-   * as it streams. A refused line throws a {@link HubError} BadRequest whose message is the
+   * as it streams. A refused line throws a {@link HubRefusedError} BadRequest whose message is the
    * one-line reason and whose `detail` is the command's usage.
    */
   async *cli(line: string, options: HubCallOptions = {}): AsyncGenerator<string> {
@@ -199,7 +185,7 @@ export class HubClient {
   async agents(options: HubCallOptions = {}): Promise<AgentInfo[]> {
     const res = await this.#request('/v1/agents', { method: 'GET', headers: { accept: 'application/json' } }, options);
     const body = (await this.#json(res)) as { agents?: AgentInfo[] };
-    if (!Array.isArray(body.agents)) throw new HubError(ErrorCode.HubUnreachable, 'the hub answered /v1/agents without an agents list', { status: res.status });
+    if (!Array.isArray(body.agents)) throw new HubUnreachableError('the hub answered /v1/agents without an agents list', { status: res.status });
     return body.agents;
   }
 
@@ -221,7 +207,7 @@ export class HubClient {
       body: JSON.stringify(request),
     }, options);
     const body = (await this.#json(res)) as Partial<CreatedToken>;
-    if (typeof body.token !== 'string') throw new HubError(ErrorCode.HubUnreachable, 'the hub answered /v1/tokens without a token', { status: res.status });
+    if (typeof body.token !== 'string') throw new HubUnreachableError('the hub answered /v1/tokens without a token', { status: res.status });
     return body as CreatedToken;
   }
 
@@ -256,10 +242,10 @@ export class HubClient {
       res = await this.#fetch(this.url + path, { ...init, headers, ...(signal ? { signal } : {}) });
     } catch (cause) {
       if (signal?.aborted) throw cancelled(cause);
-      throw new HubError(ErrorCode.HubUnreachable, `cannot reach the hub at ${this.url}: ${causeText(cause)}`, { status: 0, cause });
+      throw new HubUnreachableError(withoutCredentials(`cannot reach the hub at ${this.url}: ${causeText(cause)}`), { status: 0, cause });
     }
     if (!res.ok) throw await refusal(res);
-    if (!res.body) throw new HubError(ErrorCode.HubUnreachable, `the hub answered ${path} with an empty body`, { status: res.status });
+    if (!res.body) throw new HubUnreachableError(`the hub answered ${path} with an empty body`, { status: res.status });
     return res;
   }
 
@@ -267,14 +253,14 @@ export class HubClient {
     try {
       return await res.json();
     } catch (cause) {
-      throw new HubError(ErrorCode.HubUnreachable, 'the hub answered with something that is not JSON', { status: res.status, cause });
+      throw new HubUnreachableError('the hub answered with something that is not JSON', { status: res.status, cause });
     }
   }
 
   #streamError(err: unknown, signal: AbortSignal | undefined, status: number): unknown {
     if (err instanceof HubError) return err;
     if (signal?.aborted) return cancelled(err);
-    return new HubError(ErrorCode.HubUnreachable, `the stream from the hub broke: ${causeText(err)}`, { status, cause: err });
+    return new HubUnreachableError(`the stream from the hub broke: ${causeText(err)}`, { status, cause: err });
   }
 }
 
@@ -285,8 +271,8 @@ function checkedSubject(subject: string): string {
   return subject;
 }
 
-/** Turns a non-2xx answer into a HubError with the hub's own one-line reason. */
-async function refusal(res: Response): Promise<HubError> {
+/** Turns a non-2xx answer into a HubRefusedError with the hub's own one-line reason. */
+async function refusal(res: Response): Promise<HubRefusedError> {
   const fallback = codeForStatus(res.status);
   const text = await res.text().catch(() => '');
   let code: ErrorCode = fallback;
@@ -310,7 +296,7 @@ async function refusal(res: Response): Promise<HubError> {
     if (rest) detail = rest;
   }
   if (!message) message = `the hub answered HTTP ${res.status}`;
-  return new HubError(code, message, { status: res.status, ...(detail !== undefined ? { detail } : {}) });
+  return new HubRefusedError(code, message, { status: res.status, ...(detail !== undefined ? { detail } : {}) });
 }
 
 function codeForStatus(status: number): ErrorCode {
@@ -321,8 +307,13 @@ function codeForStatus(status: number): ErrorCode {
   return ErrorCode.HubUnreachable;
 }
 
-function cancelled(cause: unknown): HubError {
-  return new HubError(ErrorCode.Cancelled, 'cancelled', { status: 0, cause });
+function cancelled(cause: unknown): HubCancelledError {
+  return new HubCancelledError(cause);
+}
+
+/** `text` without any `user:password@` of a URL in it: messages never carry secrets. */
+function withoutCredentials(text: string): string {
+  return text.replace(/\/\/[^/\s@]*:[^/\s@]*@/g, '//');
 }
 
 /** The most specific one-line reason fetch gives (undici hides it in `cause`). */

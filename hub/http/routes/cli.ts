@@ -2,11 +2,11 @@
  * `POST /v1/cli`: one command line of the shared grammar in (text/plain), the rendered text out,
  * streamed as the measurement runs. The same text the terminal CLI prints.
  */
-import { ErrorCode } from '../../../shared/model/errors.ts';
+import { ErrorCode, HttpError } from '../../../shared/model/errors.ts';
 import { parseCommand, rendererOptions } from '../../../shared/command/grammar.ts';
 import { ndjsonLine } from '../../../shared/wire/ndjson.ts';
 import { TextRenderer } from '../../../shared/render/text-renderer.ts';
-import { HttpError, readBody, sendText } from '../http-io.ts';
+import { readBody, sendText } from '../http-io.ts';
 import { formatAgentList, formatVersion } from '../../../shared/render/agent-list.ts';
 import { VERSION_INFO } from '../../core/version.ts';
 import { admitted, streamMeasurement } from './measurements.ts';

@@ -2,12 +2,12 @@
  * `POST /v1/measurements`: a JSON spec in, the NDJSON event stream out, one line per event,
  * written as it happens. Also the streaming core that `POST /v1/cli` renders as text.
  */
-import { ErrorCode, MeshprobeError } from '../../../shared/model/errors.ts';
+import { ErrorCode, HttpError, MeshprobeError } from '../../../shared/model/errors.ts';
 import type { DoneEvent, MeasurementEvent } from '../../../shared/model/events.ts';
 import { ndjsonLine } from '../../../shared/wire/ndjson.ts';
 import type { MeasurementSpec } from '../../../shared/model/spec.ts';
 import { validateSpec } from '../../../shared/model/validate-spec.ts';
-import { HttpError, readJson, sendError } from '../http-io.ts';
+import { readJson, sendError } from '../http-io.ts';
 import { runMeasurement } from '../../core/measurement-stream.ts';
 import { isRefusal } from '../route.ts';
 import type { HubRoute, RouteContext } from '../route.ts';

@@ -4,13 +4,12 @@
  * (any valid token).
  */
 import { isReservedSubject, subjectProblem } from '../../../shared/wire/delegated-subject.ts';
-import { ErrorCode } from '../../../shared/model/errors.ts';
+import { ErrorCode, HttpError, StateWriteError } from '../../../shared/model/errors.ts';
 import { mayMint, parseScopes, Scope } from '../../auth/scopes.ts';
 import type { TokenService } from '../../auth/token-service.ts';
 import type { TokenPrincipal } from '../../auth/bearer-authorize.ts';
 import { parseTtl } from '../../auth/ttl.ts';
-import { StateWriteError } from '../../auth/durable-file.ts';
-import { HttpError, readJson, sendJson } from '../http-io.ts';
+import { readJson, sendJson } from '../http-io.ts';
 import type { HubRoute, RouteContext } from '../route.ts';
 
 /** Longest lifetime a `token:create` (non-admin) caller may mint: 90 days. */

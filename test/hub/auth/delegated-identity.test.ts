@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { createBearerAuthorize } from '../../../hub/auth/bearer-authorize.ts';
 import type { Hub, HubOptions } from '../../../hub/http/server.ts';
 import { isRefusal } from '../../../hub/http/route.ts';
-import { HubClient, HubError } from '../../../shared/wire/hub-client.ts';
+import { HubClient } from '../../../shared/wire/hub-client.ts';
+import { HubError } from '../../../shared/model/errors.ts';
 import { ScriptedAgent } from '../../helpers/scripted-agent.ts';
 import { withTestHub } from '../../helpers/test-hub.ts';
 

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Hub } from '../../../hub/http/server.ts';
-import { ErrorCode, MeshprobeError } from '../../../shared/model/errors.ts';
+import { ErrorCode, HubCancelledError, HubError, HubRefusedError, HubUnreachableError, MeshprobeError } from '../../../shared/model/errors.ts';
 import type { MeasurementEvent } from '../../../shared/model/events.ts';
-import { HubClient, HubError } from '../../../shared/wire/hub-client.ts';
+import { HubClient } from '../../../shared/wire/hub-client.ts';
 import { ScriptedAgent } from '../../helpers/scripted-agent.ts';
 import { closedPort } from '../../helpers/closed-port.ts';
 import { startTestHub, type TestHub } from '../../helpers/test-hub.ts';
@@ -124,4 +124,28 @@ test('cli() yields text; a refused line throws BadRequest with the reason and th
 test('the constructor refuses a URL that is not http(s)', () => {
   assert.throws(() => new HubClient({ url: 'ftp://x' }), /http:\/\/ or https:\/\//);
   assert.throws(() => new HubClient({ url: 'not a url' }), /not a URL/);
+});
+
+test('the two kinds: the hub refused (HubRefusedError, its status and code) vs could not be reached (HubUnreachableError, cause kept, no credentials in the message)', async () => {
+  await assert.rejects(all(new HubClient({ url: hub.url }).measure({ type: 'ping', targets: ['127.0.0.1'], count: -1 })), (err: unknown) => {
+    assert.ok(err instanceof HubRefusedError && !(err instanceof HubUnreachableError));
+    assert.equal(err.name, 'HubRefusedError');
+    assert.equal(err.status, 400);
+    assert.equal(err.code, ErrorCode.BadRequest);
+    return true;
+  });
+  const port = await closedPort();
+  await assert.rejects(new HubClient({ url: `http://someone:s3cret@127.0.0.1:${port}` }).version(), (err: unknown) => {
+    assert.ok(err instanceof HubUnreachableError && !(err instanceof HubRefusedError));
+    assert.equal(err.name, 'HubUnreachableError');
+    assert.equal(err.status, 0);
+    assert.equal(err.code, ErrorCode.HubUnreachable);
+    assert.ok(err.cause !== undefined, 'the network error is kept as cause');
+    assert.match(err.message, new RegExp(`^cannot reach the hub at http://127\\.0\\.0\\.1:${port}: `));
+    assert.doesNotMatch(err.message, /s3cret|someone/);
+    return true;
+  });
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(new HubClient({ url: hub.url }).version({ signal: ac.signal }), (err: unknown) => err instanceof HubCancelledError && err.code === ErrorCode.Cancelled && err.status === 0);
 });
