@@ -19,10 +19,8 @@ import { BearerVerifier } from './auth.ts';
 import { HubTokenStatus } from './token-status.ts';
 import { McpHttpHandler } from './http.ts';
 import type { McpHttpOptions } from './http.ts';
+import { DEFAULT_TOKEN_AUDIENCE, DEFAULT_TOKEN_ISSUER } from '../shared/wire/token-audience.ts';
 
-/** The hub's defaults (hub/auth/token-service.ts); repeated because mcp/ may not import hub/. */
-export const DEFAULT_ISSUER = 'urn:meshprobe:hub';
-export const DEFAULT_AUDIENCE = 'urn:meshprobe:api';
 
 /** Options of {@link mcpHandlerFromEnv}. */
 export interface McpEnvOptions {
@@ -53,8 +51,8 @@ export function mcpHandlerFromEnv(env: NodeJS.ProcessEnv, o: McpEnvOptions): Mcp
     if (ttlS !== undefined && !(Number.isFinite(ttlS) && ttlS >= 0)) throw new Error(`MESHPROBE_MCP_TOKEN_CHECK_S must be seconds ≥ 0 or off, not '${check}'`);
     verifier = new BearerVerifier({
       jwks,
-      issuer: env.MESHPROBE_TOKEN_ISSUER || DEFAULT_ISSUER,
-      audience: env.MESHPROBE_TOKEN_AUDIENCE || DEFAULT_AUDIENCE,
+      issuer: env.MESHPROBE_TOKEN_ISSUER || DEFAULT_TOKEN_ISSUER,
+      audience: env.MESHPROBE_TOKEN_AUDIENCE || DEFAULT_TOKEN_AUDIENCE,
       // Revoked tokens are refused too: the hub is asked (and the answer cached for ttlS).
       ...(ttlS !== undefined ? { status: new HubTokenStatus({ hubUrl, ttlMs: ttlS * 1000 }) } : {}),
     });

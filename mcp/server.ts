@@ -3,7 +3,7 @@
  * list_agents. It is a hub client: every tool call goes to the hub's public HTTP API.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { HubLike } from './hub-like.ts';
+import type { HubLike } from '../shared/wire/hub-client.ts';
 import type { ToolExtra } from './run-measurement.ts';
 import { registerListAgents } from './tools/list-agents.ts';
 import { registerMeasureTools } from './tools/measure-tools.ts';
