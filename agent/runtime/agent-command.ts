@@ -16,7 +16,8 @@
  */
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { parseCidr, parsePolicyMode } from '../../shared/net/address-policy.ts';
+import { parsePolicyMode } from '../../shared/net/address-policy.ts';
+import { parseCidr } from '../../shared/net/cidr.ts';
 import { describeError } from '../../shared/model/errors.ts';
 import { AgentMetrics } from './agent-metrics.ts';
 import { LocalAgent } from './local-agent.ts';
@@ -91,7 +92,7 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
   const policy = policyText === undefined || policyText === '' ? 'lan' : parsePolicyMode(policyText);
   if (!policy) return fail(`--policy must be public or lan, not ${policyText}`);
   const allow = split(values.allow ?? env.MESHPROBE_AGENT_ALLOW);
-  const badRange = allow.find((r) => !parseCidr(r));
+  const badRange = allow.find((r) => !parseCidr(r, { bareAddress: true }).ok);
   if (badRange) return fail(`--allow: ${badRange} is not a CIDR prefix`);
   const num = (flag: string, text: string | undefined, min: number, max: number, int = false): number | undefined | Error => {
     if (text === undefined || text === '') return undefined;
