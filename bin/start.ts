@@ -28,7 +28,7 @@ import { describeError } from '../shared/model/errors.ts';
 import { startTelegramBot, telegramOptionsFromEnv, type RunningTelegramBot } from '../bots/telegram/main.ts';
 import { smtpGatewayOptionsFromEnv } from '../bots/email/main.ts';
 import { startSmtpGateway, type SmtpGateway } from '../bots/email/smtp-gateway.ts';
-import { DEFAULT_LISTEN, parseListen } from '../hub/http/listen-address.ts';
+import { DEFAULT_LISTEN, parseListen } from '../shared/net/listen-address.ts';
 import { parseAgentRanges } from '../hub/core/agent-ranges.ts';
 import { tokenOptionsFromEnv } from '../hub/auth/token-service.ts';
 import { checkWritableDir, StateWriteError, writeFileAtomic } from '../hub/auth/durable-file.ts';

@@ -18,6 +18,7 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { parsePolicyMode } from '../../shared/net/address-policy.ts';
 import { parseCidr } from '../../shared/net/cidr.ts';
+import { checkListen } from '../../shared/net/listen-address.ts';
 import { describeError } from '../../shared/model/errors.ts';
 import { AgentMetrics } from './agent-metrics.ts';
 import { LocalAgent } from './local-agent.ts';
@@ -160,8 +161,8 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
   let metricsServer: ReturnType<typeof createServer> | undefined;
   const metricsListen = values['metrics-listen'] ?? env.MESHPROBE_AGENT_METRICS;
   if (metricsListen) {
-    const m = /^(.*):([0-9]{1,5})$/.exec(metricsListen);
-    if (!m) return fail(`--metrics-listen must be HOST:PORT, not ${metricsListen}`);
+    const listen = checkListen(metricsListen);
+    if (!listen.ok) return fail(`--metrics-listen: ${listen.problem}`);
     metricsServer = createServer((req, res) => {
       if (req.url !== '/metrics') {
         res.writeHead(404).end();
@@ -172,9 +173,7 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
         res.end(text);
       });
     });
-    const host = m[1]!.replace(/^\[|\]$/g, '');
-    const metricsPort = Number(m[2]);
-    if (metricsPort > 65_535) return fail(`--metrics-listen: port ${metricsPort} is above 65535`);
+    const { host, port: metricsPort } = listen.address;
     try {
       await new Promise<void>((ok, ko) => {
         metricsServer!.once('error', ko);
