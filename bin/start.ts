@@ -27,7 +27,7 @@ import { describeError, StateWriteError } from '../shared/model/errors.ts';
 import { startTelegramBot, telegramOptions, type RunningTelegramBot } from '../bots/telegram/main.ts';
 import { smtpGatewayOptions } from '../bots/email/main.ts';
 import { startSmtpGateway, type SmtpGateway } from '../bots/email/smtp-gateway.ts';
-import { DEFAULT_LISTEN, parseListen } from '../hub/http/listen-address.ts';
+import { DEFAULT_LISTEN, parseListen } from '../shared/net/listen-address.ts';
 import { parseAgentRanges } from '../hub/core/agent-ranges.ts';
 import { launcherSettings, mcpEndpointSettings, readSettings, smtpSettings, telegramSettings, type Settings } from '../shared/config/settings.ts';
 import { IcmpSocketPool } from '../agent/socket/icmp-socket-pool.ts';

@@ -21,10 +21,8 @@ import { HubTokenStatus } from './token-status.ts';
 import { McpHttpHandler } from './http.ts';
 import type { McpHttpOptions } from './http.ts';
 import { mcpEndpointSettings, readSettings, type Settings } from '../shared/config/settings.ts';
+import { DEFAULT_TOKEN_AUDIENCE, DEFAULT_TOKEN_ISSUER } from '../shared/wire/token-audience.ts';
 
-/** The hub's defaults (hub/auth/token-service.ts); repeated because mcp/ may not import hub/. */
-export const DEFAULT_ISSUER = 'urn:meshprobe:hub';
-export const DEFAULT_AUDIENCE = 'urn:meshprobe:api';
 
 /** Options of {@link mcpHandlerFromEnv}. */
 export interface McpEnvOptions {
@@ -59,8 +57,8 @@ export function mcpHandler(s: McpEndpointSettings, o: McpEnvOptions): McpHttpHan
     const ttlS = s.MESHPROBE_MCP_TOKEN_CHECK_S;
     verifier = new BearerVerifier({
       jwks,
-      issuer: s.MESHPROBE_TOKEN_ISSUER || DEFAULT_ISSUER,
-      audience: s.MESHPROBE_TOKEN_AUDIENCE || DEFAULT_AUDIENCE,
+      issuer: s.MESHPROBE_TOKEN_ISSUER || DEFAULT_TOKEN_ISSUER,
+      audience: s.MESHPROBE_TOKEN_AUDIENCE || DEFAULT_TOKEN_AUDIENCE,
       // Revoked tokens are refused too: the hub is asked (and the answer cached for ttlS).
       ...(ttlS !== null ? { status: new HubTokenStatus({ hubUrl, ttlMs: ttlS * 1000 }) } : {}),
     });

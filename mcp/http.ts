@@ -10,10 +10,9 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { HostGuard, isLocalClient, LOCAL_RELAY_FORWARDED } from '../shared/net/host-guard.ts';
-import { HubClient } from '../shared/wire/hub-client.ts';
+import { HubClient, type HubLike } from '../shared/wire/hub-client.ts';
 import { bearerChallenge } from './auth.ts';
 import type { BearerVerifier } from './auth.ts';
-import type { HubLike } from './hub-like.ts';
 import { createMcpServer } from './server.ts';
 import type { ToolExtra } from './run-measurement.ts';
 

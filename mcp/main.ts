@@ -9,10 +9,10 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { mcpHandler } from './config.ts';
 import { mcpEndpointSettings, mcpServerSettings, readSettings } from '../shared/config/settings.ts';
+import { parseListen, urlFor } from '../shared/net/listen-address.ts';
 
 const USAGE = 'usage: MESHPROBE_HUB=URL npm run mcp -- [--listen HOST:PORT]   (env: MESHPROBE_MCP_LISTEN, MESHPROBE_MCP_MODE, MESHPROBE_HUB_TOKEN, see docs/mcp.md)';
 
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   let listen: { host: string; port: number };
   let handler;
   try {
-    listen = parseListen(args.listen ?? settings.MESHPROBE_MCP_LISTEN);
+    listen = parseListen(args.listen ?? settings.MESHPROBE_MCP_LISTEN, { setting: 'MCP listen address', example: '127.0.0.1:7465' });
     handler = mcpHandler(readSettings(mcpEndpointSettings, env), { hubUrl, listenHosts: [listen.host] });
   } catch (err) {
     process.stderr.write(`meshprobe-mcp: ${(err as Error).message.split('\n')[0]}\n`);
@@ -60,8 +60,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const port = (server.address() as AddressInfo).port;
-  const shown = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
-  const url = `http://${isIP(shown) === 6 ? `[${shown}]` : shown}:${port}${handler.path}`;
+  const url = `${urlFor(listen.host, port)}${handler.path}`;
   process.stdout.write(`meshprobe MCP server on ${url} (${handler.mode}; hub ${hubUrl})\n`);
 
   await new Promise<void>((resolve) => {
@@ -77,14 +76,6 @@ async function main(): Promise<number> {
     process.once('SIGTERM', stop);
   });
   return 0;
-}
-
-/** `host:port`, `[v6]:port` or a bare port (loopback). */
-function parseListen(text: string): { host: string; port: number } {
-  const s = text.trim();
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(s) ?? (/^\d{1,5}$/.test(s) ? [s, undefined, '127.0.0.1', s] : null);
-  if (!m || Number(m[3]) > 65_535) throw new Error(`listen address '${text}' is not host:port (e.g. 127.0.0.1:7465 or [::1]:7465)`);
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
 }
 
 process.exitCode = await main();

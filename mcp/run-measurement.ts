@@ -8,7 +8,7 @@ import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sd
 import { describeError, ErrorCode } from '../shared/model/errors.ts';
 import type { MeasurementEvent } from '../shared/model/events.ts';
 import type { MeasurementSpecInput, MeasurementType } from '../shared/model/spec.ts';
-import type { HubLike } from './hub-like.ts';
+import type { HubLike } from '../shared/wire/hub-client.ts';
 import { MeasurementResult } from './measurement-result.ts';
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;

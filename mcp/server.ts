@@ -4,7 +4,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { measurementTypes } from '../shared/registry.ts';
-import type { HubLike } from './hub-like.ts';
+import type { HubLike } from '../shared/wire/hub-client.ts';
 import type { ToolExtra } from './run-measurement.ts';
 import { registerListAgents } from './tools/list-agents.ts';
 import { registerMeasureTools } from './tools/measure-tools.ts';

@@ -16,7 +16,9 @@
  */
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { parseCidr, parsePolicyMode } from '../../shared/net/address-policy.ts';
+import { parsePolicyMode } from '../../shared/net/address-policy.ts';
+import { parseCidr } from '../../shared/net/cidr.ts';
+import { checkListen } from '../../shared/net/listen-address.ts';
 import { describeError } from '../../shared/model/errors.ts';
 import { readSettings, remoteAgentSettings } from '../../shared/config/settings.ts';
 import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
@@ -95,7 +97,7 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
   const policy = policyText === undefined || policyText === '' ? 'lan' : parsePolicyMode(policyText);
   if (!policy) return fail(`--policy must be public or lan, not ${policyText}`);
   const allow = split(values.allow ?? settings.MESHPROBE_AGENT_ALLOW);
-  const badRange = allow.find((r) => !parseCidr(r));
+  const badRange = allow.find((r) => !parseCidr(r, { bareAddress: true }).ok);
   if (badRange) return fail(`--allow: ${badRange} is not a CIDR prefix`);
   const num = (flag: string, text: string | undefined, min: number, max: number, int = false): number | undefined | Error => {
     if (text === undefined || text === '') return undefined;
@@ -165,8 +167,8 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
   let metricsServer: ReturnType<typeof createServer> | undefined;
   const metricsListen = values['metrics-listen'] ?? settings.MESHPROBE_AGENT_METRICS;
   if (metricsListen) {
-    const m = /^(.*):([0-9]{1,5})$/.exec(metricsListen);
-    if (!m) return fail(`--metrics-listen must be HOST:PORT, not ${metricsListen}`);
+    const listen = checkListen(metricsListen);
+    if (!listen.ok) return fail(`--metrics-listen: ${listen.problem}`);
     metricsServer = createServer((req, res) => {
       if (req.url !== '/metrics') {
         res.writeHead(404).end();
@@ -177,9 +179,7 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
         res.end(text);
       });
     });
-    const host = m[1]!.replace(/^\[|\]$/g, '');
-    const metricsPort = Number(m[2]);
-    if (metricsPort > 65_535) return fail(`--metrics-listen: port ${metricsPort} is above 65535`);
+    const { host, port: metricsPort } = listen.address;
     try {
       await new Promise<void>((ok, ko) => {
         metricsServer!.once('error', ko);

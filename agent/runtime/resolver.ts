@@ -3,9 +3,9 @@
  * directly — that is how tests and labs keep names off the real DNS; otherwise it uses the
  * system resolver (dns.lookup: /etc/hosts, nsswitch). IP literals never touch DNS.
  */
-import { isIP } from 'node:net';
 import { lookup, Resolver as DnsResolver, reverse as systemReverse } from 'node:dns/promises';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
+import { isIp, parseIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
 
 export interface ResolverOptions {
   /** DNS servers as 'ip' or 'ip:port' ('[v6]:port'); default: the system resolver. */
@@ -59,13 +59,14 @@ export class Resolver {
    * Throws MeshprobeError(MP_ERR_RESOLVE, "cannot resolve NAME: …").
    */
   async resolve(host: string, family?: 4 | 6): Promise<Resolved> {
-    const literal = isIP(host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
+    // The literal forms the target guard accepts (brackets, an IPv6 zone), read by the same parser.
+    const literal = parseIp(host, TARGET_ADDRESS)?.family;
     if (literal) {
       const address = host.startsWith('[') ? host.slice(1, -1) : host;
       if (family && literal !== family) {
         throw new MeshprobeError(ErrorCode.ResolveFailed, `cannot resolve ${host}: it is an IPv${literal} address, IPv${family} was asked for`);
       }
-      return { address, family: literal as 4 | 6 };
+      return { address, family: literal };
     }
     if (!host || host.length > 253 || /[\s/]/.test(host)) {
       throw new MeshprobeError(ErrorCode.ResolveFailed, `cannot resolve ${host}: Invalid name`);
@@ -99,7 +100,7 @@ export class Resolver {
 
   /** The first PTR name of `address`, or undefined when there is none or the lookup fails. */
   async reverse(address: string): Promise<string | undefined> {
-    if (!isIP(address)) return undefined;
+    if (!isIp(address, TARGET_ADDRESS)) return undefined;
     try {
       const names = this.#dns ? await this.#dns.reverse(address) : await systemReverse(address);
       return names[0]?.replace(/\.$/, '') || undefined;

@@ -6,7 +6,8 @@
  * to something else. Events are relayed with the target as the user wrote it.
  */
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../../shared/wire/agent-link.ts';
-import { describeAddressClass, isAllowed, isPrefixAllowed, parseIp } from '../../shared/net/address-policy.ts';
+import { describeAddressClass, isAllowed, isPrefixAllowed } from '../../shared/net/address-policy.ts';
+import { isIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import { describeError, ErrorCode } from '../../shared/model/errors.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
@@ -83,7 +84,7 @@ export class TargetGuard implements AgentLink {
           const { host, port } = splitHostPort(target);
           let address: string;
           try {
-            address = parseIp(host) ? host : (await this.#resolver.resolve(host, spec.ipVersion)).address;
+            address = isIp(host, TARGET_ADDRESS) ? host : (await this.#resolver.resolve(host, spec.ipVersion)).address;
           } catch (err) {
             const { code, message } = describeError(err);
             return refuse(target, code, message);

@@ -5,7 +5,6 @@
  * nodemailer sends the threaded reply through the configured relay. A hub client like every
  * front-end: it never imports hub or agent code.
  */
-import { isIP } from 'node:net';
 import { simpleParser } from 'mailparser';
 import type { ParsedMail } from 'mailparser';
 import { createTransport } from 'nodemailer';
@@ -19,6 +18,7 @@ import { ReplyBudget, replySize } from '../../shared/email/email-reply-budget.ts
 import type { ReplyBudgetOptions } from '../../shared/email/email-reply-budget.ts';
 import { describeError, ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import { HubClient } from '../../shared/wire/hub-client.ts';
+import { parseListen } from '../../shared/net/listen-address.ts';
 
 /** Options of {@link startSmtpGateway}. */
 export interface SmtpGatewayOptions {
@@ -80,14 +80,9 @@ export interface SmtpGateway {
   close(deadlineMs?: number): Promise<void>;
 }
 
-interface ListenAddress {
-  host: string;
-  port: number;
-}
-
 /** Starts the gateway; resolves once it listens. Throws MeshprobeError(BadRequest) on bad options. */
 export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<SmtpGateway> {
-  const listen = parseHostPort(options.listen ?? '127.0.0.1:2525');
+  const listen = parseListen(options.listen ?? '127.0.0.1:2525', { setting: 'SMTP listen address', example: '127.0.0.1:2525' });
   const from = options.from?.trim();
   if (!from?.includes('@')) throw new MeshprobeError(ErrorCode.BadRequest, `the gateway's From address "${options.from ?? ''}" is not an email address (set MESHPROBE_EMAIL_FROM)`);
   let relay: URL;
@@ -260,13 +255,4 @@ function smtpError(code: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode: code });
 }
 
-function parseHostPort(text: string): ListenAddress {
-  const s = text.trim();
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]*):(\d+)$/.exec(s) ?? /^()(\d+)$/.exec(s);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65_535 || (s.startsWith('[') && isIP(m[1]!) !== 6)) {
-    throw new MeshprobeError(ErrorCode.BadRequest, `SMTP listen address "${text}" is malformed (expected host:port, e.g. 127.0.0.1:2525)`);
-  }
-  return { host: m[1] || '127.0.0.1', port };
-}
 

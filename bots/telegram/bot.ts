@@ -139,7 +139,7 @@ function commands(d: BotDeps): Composer<Context> {
     if (parsed.command === 'help') return reply(ctx, preHtml(parsed.text, { limit: 4000 }));
     if (d.limiter && ctx.from) {
       const r = d.limiter.take(String(ctx.from.id));
-      if (!r.ok) return reply(ctx, `⏱ Slow down: too many commands. Try again in ${r.retryAfterS} s.`);
+      if (!r.ok) return reply(ctx, `⏱ Slow down: too many commands. Try again in ${Math.max(1, Math.ceil(r.retryAfterMs / 1000))} s.`);
     }
     // With a service token (scope delegate) the hub limits and logs each Telegram user apart
     // (X-Meshprobe-On-Behalf-Of). Anonymous use has no one to delegate from.

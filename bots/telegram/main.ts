@@ -12,6 +12,7 @@ import { run, type RunnerHandle } from '@grammyjs/runner';
 import { webhookCallback, type Bot } from 'grammy';
 import { describeError } from '../../shared/model/errors.ts';
 import { readSettings, telegramSettings, type Settings } from '../../shared/config/settings.ts';
+import { parseListen } from '../../shared/net/listen-address.ts';
 import { createTelegramBot, registerCommands, type TelegramBotOptions } from './bot.ts';
 
 /** Webhook mode settings. */
@@ -62,7 +63,7 @@ export async function startTelegramBot(options: StartTelegramBotOptions): Promis
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
-    const [host, port] = splitListen(w.listen ?? '127.0.0.1:8443');
+    const { host, port } = parseListen(w.listen ?? '127.0.0.1:8443', { setting: 'TELEGRAM_WEBHOOK_LISTEN', example: '127.0.0.1:8443' });
     server.listen(port, host);
     await once(server, 'listening');
     const addr = server.address() as AddressInfo;
@@ -122,12 +123,6 @@ export function telegramOptions(s: TelegramSettings, defaults: { hubUrl?: string
         }
       : {}),
   };
-}
-
-function splitListen(s: string): [string, number] {
-  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(s.trim());
-  if (!m) throw new Error(`listen address must be host:port, got '${s}'`);
-  return [m[1] || '127.0.0.1', Number(m[2])];
 }
 
 /**

@@ -8,13 +8,11 @@ import { join } from 'node:path';
 import { SignJWT, errors as joseErrors, jwtVerify, type JWK } from 'jose';
 import { subjectProblem } from '../../shared/wire/delegated-subject.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
+import { DEFAULT_TOKEN_AUDIENCE, DEFAULT_TOKEN_ISSUER } from '../../shared/wire/token-audience.ts';
 import { RevocationList, REVOCATION_FILE } from './revocation-list.ts';
 import { KNOWN_SCOPES, parseScopes } from './scopes.ts';
 import { SIGNING_ALG, loadOrCreateSigningKey, type SigningKey } from './signing-key.ts';
 
-/** Default `iss` and `aud`; override per deployment with MESHPROBE_TOKEN_ISSUER / MESHPROBE_TOKEN_AUDIENCE. */
-export const DEFAULT_ISSUER = 'urn:meshprobe:hub';
-export const DEFAULT_AUDIENCE = 'urn:meshprobe:api';
 /** Lifetime of a token when the request names none: one day. */
 export const DEFAULT_TTL_S = 86_400;
 /** Longest lifetime the hub mints: one year. Also how long a bare-jti revocation is kept. */
@@ -41,9 +39,9 @@ export interface IssuedToken {
 
 export interface TokenServiceOptions {
   key: SigningKey;
-  /** Default DEFAULT_ISSUER. */
+  /** Default DEFAULT_TOKEN_ISSUER (shared/wire/token-audience.ts). */
   issuer?: string;
-  /** Default DEFAULT_AUDIENCE. */
+  /** Default DEFAULT_TOKEN_AUDIENCE. */
   audience?: string;
   revocations?: RevocationList;
   /** Clock in ms, for tests of expiry; default Date.now. */
@@ -71,8 +69,8 @@ export class TokenService {
 
   constructor(o: TokenServiceOptions) {
     this.key = o.key;
-    this.issuer = o.issuer ?? DEFAULT_ISSUER;
-    this.audience = o.audience ?? DEFAULT_AUDIENCE;
+    this.issuer = o.issuer ?? DEFAULT_TOKEN_ISSUER;
+    this.audience = o.audience ?? DEFAULT_TOKEN_AUDIENCE;
     this.revocations = o.revocations ?? new RevocationList();
     this.#now = o.now ?? Date.now;
   }

@@ -6,7 +6,9 @@
  * naming the agent; nothing is sent for it.
  */
 import type { AgentLink, AgentRunOptions } from '../../shared/wire/agent-link.ts';
-import { isAllowed, isIpLiteral, isPrefixAllowed, parseCidr } from '../../shared/net/address-policy.ts';
+import { isAllowed, isPrefixAllowed } from '../../shared/net/address-policy.ts';
+import { parseCidr } from '../../shared/net/cidr.ts';
+import { isIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
 import { ErrorCode } from '../../shared/model/errors.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import type { AgentRanges } from './agent-ranges.ts';
@@ -72,10 +74,10 @@ export class AgentGate {
         let refusal: string | undefined;
         if (spec.type === 'probe') {
           // A malformed prefix is the agent's to report, with its usual message.
-          if (parseCidr(target) && !isPrefixAllowed(target, 'lan', { allowedRanges: ranges }).ok) refusal = `${target} is not inside ${where}`;
+          if (parseCidr(target, { bareAddress: true }).ok && !isPrefixAllowed(target, 'lan', { allowedRanges: ranges }).ok) refusal = `${target} is not inside ${where}`;
         } else {
           const { host } = splitHostPort(target);
-          if (isIpLiteral(host) && !isAllowed(host, 'lan', { allowedRanges: ranges }).ok) refusal = `${host} is outside ${where}`;
+          if (isIp(host, TARGET_ADDRESS) && !isAllowed(host, 'lan', { allowedRanges: ranges }).ok) refusal = `${host} is outside ${where}`;
         }
         if (refusal) o.emit({ type: 'error', agent: name, target, code: ErrorCode.PolicyRefused, message: refusal });
         return refusal === undefined;

@@ -3,7 +3,7 @@
  * `lax1=10.0.0.0/8,192.168.0.0/16;fra1=198.18.0.0/15`: agents separated by `;`, prefixes by
  * `,`. An agent not named is not restricted by the hub (its own `--allow` still applies).
  */
-import { parseCidr } from '../../shared/net/address-policy.ts';
+import { parseCidr } from '../../shared/net/cidr.ts';
 import { AGENT_NAME_PATTERN } from '../../shared/wire/agent-protocol.ts';
 
 /** Agent name → CIDR prefixes. */
@@ -20,7 +20,7 @@ export function parseAgentRanges(text: string, setting = 'MESHPROBE_AGENT_RANGES
     if (out[name]) throw new Error(`${setting}: agent ${name} is named twice`);
     const ranges = part.slice(eq + 1).split(',').map((s) => s.trim()).filter(Boolean);
     if (ranges.length === 0) throw new Error(`${setting}: give at least one prefix for agent ${name}`);
-    const bad = ranges.find((r) => !parseCidr(r));
+    const bad = ranges.find((r) => !parseCidr(r, { bareAddress: true }).ok);
     if (bad) throw new Error(`${setting}: ${bad} (agent ${name}) is not a CIDR prefix`);
     out[name] = ranges;
   }

@@ -3,7 +3,9 @@
  * anything is dispatched, and clamps a spec to the hub's limits. Names cannot be judged here
  * (the hub does not resolve them); the agent checks their addresses after resolution.
  */
-import { isAllowed, isPrefixAllowed, parseCidr, parseIp } from '../../shared/net/address-policy.ts';
+import { isAllowed, isPrefixAllowed } from '../../shared/net/address-policy.ts';
+import { addressBits, parseCidr } from '../../shared/net/cidr.ts';
+import { isIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import { ErrorCode } from '../../shared/model/errors.ts';
 import { Defaults, Limits } from '../../shared/model/spec.ts';
@@ -42,9 +44,9 @@ export interface PolicyAdmitOptions {
 export function refuseTargets(spec: MeasurementSpec, mode: PolicyMode, limits: HubLimits): Refusal | undefined {
   for (const target of spec.targets) {
     if (spec.type === 'probe') {
-      const net = parseCidr(target);
-      if (!net) continue; // the agent reports a malformed prefix in the stream
-      const hosts = 2 ** ((net.family === 4 ? 32 : 128) - net.prefix);
+      const parsed = parseCidr(target, { bareAddress: true });
+      if (!parsed.ok) continue; // the agent reports a malformed prefix in the stream
+      const hosts = 2 ** (addressBits(parsed.prefix.family) - parsed.prefix.bits);
       if (hosts > limits.maxSweepHosts) {
         return { status: 400, code: ErrorCode.BadRequest, message: `probe: ${target} covers ${hosts.toLocaleString('en-US')} addresses; this hub sweeps at most ${limits.maxSweepHosts.toLocaleString('en-US')}` };
       }
@@ -53,7 +55,7 @@ export function refuseTargets(spec: MeasurementSpec, mode: PolicyMode, limits: H
       continue;
     }
     const { host } = splitHostPort(target);
-    if (!parseIp(host)) continue;
+    if (!isIp(host, TARGET_ADDRESS)) continue;
     const d = isAllowed(host, mode);
     if (!d.ok) return { status: 403, code: ErrorCode.PolicyRefused, message: d.reason };
   }

@@ -1,59 +1,43 @@
 /**
- * Token-bucket rate limits keyed by subject or client IP (design §8). Each key refills at
- * `ratePerS` up to `burst`; a request that finds the bucket empty is told how long to wait,
- * which becomes the 429's Retry-After. Idle buckets are forgotten so keys cannot pile up.
+ * Request rate limits keyed by subject or client IP (design §8): the hub's policy on the shared
+ * token buckets (shared/model/token-buckets.ts). Each key refills at `ratePerS` up to `burst`; a
+ * request that finds the bucket empty is told how many whole seconds to wait, which becomes the
+ * 429's Retry-After. The least recently used keys are forgotten past `maxKeys`.
  */
+import { TokenBuckets } from '../../shared/model/token-buckets.ts';
+
+/** Keys the hub remembers per limiter unless told otherwise: one per client it may see at once. */
+export const HUB_RATE_MAX_KEYS = 100_000;
 
 export interface RateLimitOptions {
   /** Sustained requests per second per key. */
   ratePerS: number;
   /** Requests a key may make at once after being idle. Default: max(1, ratePerS * 10). */
   burst?: number;
-  /** Most keys remembered; the least recently used are dropped past it. Default 100,000. */
+  /** Most keys remembered; the least recently used are dropped past it. Default HUB_RATE_MAX_KEYS. */
   maxKeys?: number;
   /** Milliseconds clock; default performance.now. */
   now?: () => number;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
 export class RateLimiter {
   readonly ratePerS: number;
   readonly burst: number;
-  readonly #maxKeys: number;
   readonly #now: () => number;
-  // A Map iterates in insertion order; re-inserting on use makes it an LRU.
-  readonly #buckets = new Map<string, Bucket>();
+  readonly #buckets: TokenBuckets;
 
   constructor(o: RateLimitOptions) {
     if (!(o.ratePerS > 0)) throw new RangeError('ratePerS must be positive');
     this.ratePerS = o.ratePerS;
     this.burst = o.burst ?? Math.max(1, o.ratePerS * 10);
-    this.#maxKeys = o.maxKeys ?? 100_000;
     this.#now = o.now ?? (() => performance.now());
+    this.#buckets = new TokenBuckets({ burst: this.burst, refillPerS: this.ratePerS, maxKeys: o.maxKeys ?? HUB_RATE_MAX_KEYS });
   }
 
   /** Takes `cost` tokens for `key`. Returns 0 when allowed, else the seconds to wait (≥ 1). */
   take(key: string, cost = 1): number {
-    const now = this.#now();
-    let b = this.#buckets.get(key);
-    if (b) {
-      this.#buckets.delete(key);
-      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerS);
-      b.at = now;
-    } else {
-      b = { tokens: this.burst, at: now };
-    }
-    this.#buckets.set(key, b);
-    if (this.#buckets.size > this.#maxKeys) this.#buckets.delete(this.#buckets.keys().next().value!);
-    if (b.tokens >= cost) {
-      b.tokens -= cost;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((cost - b.tokens) / this.ratePerS));
+    const d = this.#buckets.take(key, this.#now(), cost);
+    return d.ok ? 0 : Math.max(1, Math.ceil(d.retryAfterMs / 1000));
   }
 
   get size(): number {

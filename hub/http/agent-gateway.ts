@@ -32,6 +32,7 @@ import { bearerToken } from '../auth/bearer-authorize.ts';
 import { Scope } from '../auth/scopes.ts';
 import { MAX_TTL_S, type TokenClaims, type TokenService } from '../auth/token-service.ts';
 import { RemoteAgentLink } from './remote-agent-link.ts';
+import { TokenBuckets } from '../../shared/model/token-buckets.ts';
 
 export interface AgentGatewayOptions {
   server: Server;
@@ -282,18 +283,13 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
  * were left out: refusals an agent can cause at will must not fill the disk.
  */
 function rateLimitedLog(log: (line: string) => void, burst: number, everyMs: number): (line: string) => void {
-  let tokens = burst;
-  let last = Date.now();
+  const bucket = new TokenBuckets({ burst, refillPerS: 1000 / everyMs, maxKeys: 1 });
   let dropped = 0;
   return (line) => {
-    const now = Date.now();
-    tokens = Math.min(burst, tokens + (now - last) / everyMs);
-    last = now;
-    if (tokens < 1) {
+    if (!bucket.take('log', Date.now()).ok) {
       dropped++;
       return;
     }
-    tokens--;
     log(dropped > 0 ? `${line} (${dropped} similar lines left out)` : line);
     dropped = 0;
   };

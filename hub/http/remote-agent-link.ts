@@ -11,7 +11,8 @@
  * every open part of it. The link stays up: the gateway decides when bad events are too many.
  */
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../../shared/wire/agent-link.ts';
-import { isAllowed, isIpLiteral, isPrefixAllowed } from '../../shared/net/address-policy.ts';
+import { isAllowed, isPrefixAllowed } from '../../shared/net/address-policy.ts';
+import { isIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import type { EndMessage, EventMessage, EventsMessage, HubMessage } from '../../shared/wire/agent-protocol.ts';
 import { ErrorCode } from '../../shared/model/errors.ts';
@@ -76,7 +77,7 @@ export class RemoteAgentLink implements AgentLink {
     if (this.allowedRanges.length > 0) {
       targets = [];
       for (const target of spec.targets) {
-        const literal = spec.type === 'probe' || isIpLiteral(target);
+        const literal = spec.type === 'probe' || isIp(target, TARGET_ADDRESS);
         const d = !literal ? { ok: true as const } : spec.type === 'probe' ? isPrefixAllowed(target, 'lan', { allowedRanges: this.allowedRanges }) : isAllowed(target, 'lan', { allowedRanges: this.allowedRanges });
         if (d.ok) targets.push(target);
         else emit({ type: 'error', agent: name, target, code: ErrorCode.PolicyRefused, message: d.reason.replace("this agent's", `agent ${name}'s`) });

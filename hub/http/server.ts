@@ -12,8 +12,8 @@ import { describeError, ErrorCode, HttpError } from '../../shared/model/errors.t
 import { DEFAULT_ALLOWED_HOSTS, HostGuard } from '../../shared/net/host-guard.ts';
 import { AgentRegistry } from '../core/agent-registry.ts';
 import { sendError, sendText } from './http-io.ts';
-import { DEFAULT_LISTEN, parseListen, urlFor } from './listen-address.ts';
-import type { ListenAddress } from './listen-address.ts';
+import { DEFAULT_LISTEN, parseListen, urlFor } from '../../shared/net/listen-address.ts';
+import type { ListenAddress } from '../../shared/net/listen-address.ts';
 import { isRefusal } from './route.ts';
 import { RouteTable } from './route-table.ts';
 import { StreamCaps } from '../core/stream-caps.ts';

@@ -10,7 +10,7 @@ import type { MeasurementEvent } from '../../shared/model/events.ts';
 import type { z } from 'zod';
 import { measurementTypes, type MeasurementType, type MeasurementTypeDef } from '../../shared/registry.ts';
 import { validateSpec } from '../../shared/model/validate-spec.ts';
-import type { HubLike } from '../hub-like.ts';
+import type { HubLike } from '../../shared/wire/hub-client.ts';
 import { lenientInput, measurementInput } from '../input-schemas.ts';
 import type { MeasurementResult } from '../measurement-result.ts';
 import { PingOutput, ProbeOutput, TracerouteOutput } from '../output-schemas.ts';

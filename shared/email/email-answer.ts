@@ -11,7 +11,7 @@ import type { MeasurementEvent } from '../model/events.ts';
 import { findEmailCommand } from './email-command.ts';
 import type { EmailCommandInput } from './email-command.ts';
 import { helpText } from '../command/help.ts';
-import type { HubClient } from '../wire/hub-client.ts';
+import type { HubClient, HubLike } from '../wire/hub-client.ts';
 import { saneEvent } from '../model/event-guard.ts';
 import { escapeHtml, renderHtml, renderHtmlText } from '../render/html-renderer.ts';
 import { renderText } from '../render/text-renderer.ts';
@@ -20,12 +20,9 @@ import { rendererOptions, type DisplayOptions } from '../command/grammar.ts';
 const NO_STAMPS: DisplayOptions = { quiet: false, outstanding: false, timestamps: false };
 import type { MeasurementSpec } from '../model/spec.ts';
 
-/** The part of {@link HubClient} the gateways use. */
-export type EmailHub = Pick<HubClient, 'measure' | 'agents' | 'version'>;
-
 /** Options of {@link answerEmail}. */
 export interface AnswerEmailOptions {
-  hub: EmailHub;
+  hub: HubLike;
   /**
    * The time budget: when it aborts, the measurement is cancelled at the hub and the answer
    * holds what arrived until then, marked as partial. Default: no budget.

@@ -5,6 +5,7 @@
  * gateway decide identically.
  */
 import { dmarcFailed } from './email-authentication.ts';
+import { TokenBuckets } from '../model/token-buckets.ts';
 
 /**
  * Reads a header by name, case-insensitively: every occurrence in message order (an array), or
@@ -129,74 +130,50 @@ export interface SenderRateLimiterOptions {
  * What to do with a sender's message: `allow` (answer it), `notify` (answer once that the sender
  * is over the limit), `drop` (stay silent: telling a flooder each time would make us the flood).
  */
-export type RateDecision =
+export type SenderDecision =
   | { action: 'allow' }
   | { action: 'notify'; retryAfterMs: number }
   | { action: 'drop'; retryAfterMs: number };
 
-interface Bucket {
-  tokens: number;
-  updatedMs: number;
-  notified: boolean;
-}
-
 /**
- * A token bucket per sender with a three-state answer: allowed → over the limit (one notice) →
- * silent, back to allowed once a token has refilled. Time is passed in (`nowMs`), so it is pure
- * and testable; the state lives in memory (per process, per Worker isolate: best effort there).
+ * A token bucket per sender (shared/model/token-buckets.ts) with a three-state answer on top:
+ * allowed → over the limit (one notice) → silent, back to allowed once a token has refilled. Time
+ * is passed in (`nowMs`), so it is pure and testable; the state lives in memory (per process, per
+ * Worker isolate: best effort there).
  */
 export class SenderRateLimiter {
-  readonly #burst: number;
-  readonly #refillMs: number;
+  readonly #buckets: TokenBuckets;
   readonly #maxSenders: number;
-  readonly #buckets = new Map<string, Bucket>();
+  // Senders told they are over the limit; told again only after being allowed once more.
+  readonly #notified = new Set<string>();
 
   constructor(options: SenderRateLimiterOptions = {}) {
-    this.#burst = options.burst ?? 5;
-    this.#refillMs = options.refillMs ?? 60_000;
+    const burst = options.burst ?? 5;
+    const refillMs = options.refillMs ?? 60_000;
     this.#maxSenders = options.maxSenders ?? 10_000;
-    if (!(this.#burst >= 1)) throw new RangeError('burst must be at least 1');
-    if (!(this.#refillMs > 0)) throw new RangeError('refillMs must be greater than 0');
+    if (!(burst >= 1)) throw new RangeError('burst must be at least 1');
+    if (!(refillMs > 0)) throw new RangeError('refillMs must be greater than 0');
+    this.#buckets = new TokenBuckets({ burst, refillPerS: 1000 / refillMs, maxKeys: this.#maxSenders });
   }
 
   /** Records one message from `sender` at `nowMs` and says what to do with it. */
-  check(sender: string, nowMs: number): RateDecision {
+  check(sender: string, nowMs: number): SenderDecision {
     const key = sender.trim().toLowerCase();
-    let b = this.#buckets.get(key);
-    if (b) {
-      const refilled = Math.max(0, nowMs - b.updatedMs) / this.#refillMs;
-      b.tokens = Math.min(this.#burst, b.tokens + refilled);
-      b.updatedMs = nowMs;
-      // Re-insert so that Map order is least-recently-seen first, for eviction.
-      this.#buckets.delete(key);
-    } else {
-      b = { tokens: this.#burst, updatedMs: nowMs, notified: false };
-    }
-    this.#buckets.set(key, b);
-    this.#evict();
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      b.notified = false;
+    const d = this.#buckets.take(key, nowMs);
+    if (d.ok) {
+      this.#notified.delete(key);
       return { action: 'allow' };
     }
-    const retryAfterMs = Math.ceil((1 - b.tokens) * this.#refillMs);
-    if (!b.notified) {
-      b.notified = true;
-      return { action: 'notify', retryAfterMs };
-    }
-    return { action: 'drop', retryAfterMs };
+    if (this.#notified.has(key)) return { action: 'drop', retryAfterMs: d.retryAfterMs };
+    this.#notified.add(key);
+    // Bounded like the buckets: the oldest notice is forgotten first (that sender may get one more).
+    if (this.#notified.size > this.#maxSenders) this.#notified.delete(this.#notified.values().next().value!);
+    return { action: 'notify', retryAfterMs: d.retryAfterMs };
   }
 
   /** Senders currently remembered. */
   get size(): number {
     return this.#buckets.size;
-  }
-
-  #evict(): void {
-    while (this.#buckets.size > this.#maxSenders) {
-      const oldest = this.#buckets.keys().next().value as string;
-      this.#buckets.delete(oldest);
-    }
   }
 }
 

@@ -5,6 +5,7 @@
  * gateway is a reflection amplifier (a 61-byte command in, a 3.5 KB reply out to a forged
  * address). Pure: the clock is passed in.
  */
+import { TokenBuckets } from '../model/token-buckets.ts';
 
 /** Options of {@link ReplyBudget}. */
 export interface ReplyBudgetOptions {
@@ -22,18 +23,19 @@ export const DEFAULT_REPLY_BYTES_PER_MINUTE = 1024 * 1024;
 /** The outcome of {@link ReplyBudget.take}: send, or stay silent for the reason given. */
 export type BudgetDecision = { ok: true } | { ok: false; reason: string };
 
-const MINUTE_MS = 60_000;
+const GATEWAY = 'gateway';
 
 /**
- * Two token buckets (replies, bytes) that fill up to one minute's worth at a steady rate. A
- * refused reply takes nothing. State is in memory: per process, and per isolate in a Worker.
+ * Two token buckets (replies, bytes; shared/model/token-buckets.ts) that fill up to one minute's
+ * worth at a steady rate. A refused reply takes nothing. State is in memory: per process, and per
+ * isolate in a Worker.
  */
 export class ReplyBudget {
   readonly repliesPerMinute: number;
   readonly bytesPerMinute: number;
-  #replies: number;
-  #bytes: number;
-  #updatedMs: number | undefined;
+  // One key each: the budget is the gateway's, whoever the senders are.
+  readonly #replies: TokenBuckets;
+  readonly #bytes: TokenBuckets;
   #refused = 0;
 
   constructor(o: ReplyBudgetOptions = {}) {
@@ -41,8 +43,8 @@ export class ReplyBudget {
     this.bytesPerMinute = o.bytesPerMinute ?? DEFAULT_REPLY_BYTES_PER_MINUTE;
     if (!(Number.isInteger(this.repliesPerMinute) && this.repliesPerMinute >= 1)) throw new RangeError(`repliesPerMinute must be a whole number ≥ 1, not ${this.repliesPerMinute}`);
     if (!(Number.isInteger(this.bytesPerMinute) && this.bytesPerMinute >= 1)) throw new RangeError(`bytesPerMinute must be a whole number ≥ 1, not ${this.bytesPerMinute}`);
-    this.#replies = this.repliesPerMinute;
-    this.#bytes = this.bytesPerMinute;
+    this.#replies = new TokenBuckets({ burst: this.repliesPerMinute, refillPerS: this.repliesPerMinute / 60, maxKeys: 1 });
+    this.#bytes = new TokenBuckets({ burst: this.bytesPerMinute, refillPerS: this.bytesPerMinute / 60, maxKeys: 1 });
   }
 
   /** Replies refused so far (for logs and metrics). */
@@ -55,32 +57,21 @@ export class ReplyBudget {
    * answering, so that a flood over the budget costs no measurement either.
    */
   available(nowMs: number): BudgetDecision {
-    this.#refill(nowMs);
-    return this.#replies >= 1 ? { ok: true } : this.#refuse(`the gateway's reply budget of ${this.repliesPerMinute} replies per minute is spent`);
+    return this.#replies.tokens(GATEWAY, nowMs) >= 1 ? { ok: true } : this.#refuse(`the gateway's reply budget of ${this.repliesPerMinute} replies per minute is spent`);
   }
 
   /** Takes one reply of `bytes` from the budget, or refuses (taking nothing) with the bound named. */
   take(bytes: number, nowMs: number): BudgetDecision {
-    this.#refill(nowMs);
-    if (this.#replies < 1) return this.#refuse(`the gateway's reply budget of ${this.repliesPerMinute} replies per minute is spent`);
-    if (bytes > this.#bytes) return this.#refuse(`the gateway's reply budget of ${this.bytesPerMinute} bytes per minute is spent (this reply: ${bytes} bytes)`);
-    this.#replies -= 1;
-    this.#bytes -= bytes;
+    if (this.#replies.tokens(GATEWAY, nowMs) < 1) return this.#refuse(`the gateway's reply budget of ${this.repliesPerMinute} replies per minute is spent`);
+    if (bytes > this.#bytes.tokens(GATEWAY, nowMs)) return this.#refuse(`the gateway's reply budget of ${this.bytesPerMinute} bytes per minute is spent (this reply: ${bytes} bytes)`);
+    this.#replies.take(GATEWAY, nowMs);
+    this.#bytes.take(GATEWAY, nowMs, bytes);
     return { ok: true };
   }
 
   #refuse(reason: string): BudgetDecision {
     this.#refused++;
     return { ok: false, reason };
-  }
-
-  #refill(nowMs: number): void {
-    if (this.#updatedMs !== undefined) {
-      const elapsed = Math.max(0, nowMs - this.#updatedMs) / MINUTE_MS;
-      this.#replies = Math.min(this.repliesPerMinute, this.#replies + elapsed * this.repliesPerMinute);
-      this.#bytes = Math.min(this.bytesPerMinute, this.#bytes + elapsed * this.bytesPerMinute);
-    }
-    this.#updatedMs = Math.max(nowMs, this.#updatedMs ?? nowMs);
   }
 }
 

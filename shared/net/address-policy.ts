@@ -5,10 +5,12 @@
  *
  * Only strict literals are accepted (dotted quads, RFC 4291 IPv6 text). Forms such as `127.1`
  * or `0x7f000001` are not IP literals here; they are hostnames, and the agent checks whatever the
- * resolver makes of them before any packet is sent. The literal grammar and the formatter are
- * those of ip-address.ts; this module adds brackets and zones on input, and the ranges.
+ * resolver makes of them before any packet is sent. This module parses nothing itself: addresses
+ * are read by ip-address.ts (in its TARGET_ADDRESS form: brackets and IPv6 zones allowed) and
+ * prefixes by cidr.ts, the parsers the grammar and the sweep use; it adds the ranges.
  */
-import { addressBits, formatIp as formatAddress, parseIp as parseAddress, type IpAddress } from './ip-address.ts';
+import { formatIp as formatAddress, parseIp, TARGET_ADDRESS, type IpAddress } from './ip-address.ts';
+import { parseCidr, prefixAddress, prefixContains, prefixCovers, prefixesOverlap, type Prefix } from './cidr.ts';
 
 /** What kind of address this is, by IANA special-purpose registries (RFC 6890 and successors). */
 export type AddressKind =
@@ -29,11 +31,6 @@ export type PolicyMode = 'public' | 'lan';
 
 /** A parsed IP address (the shared type of ip-address.ts: family + bigint value). */
 export type { IpAddress };
-
-/** A parsed CIDR prefix. `value` has the host bits cleared. */
-export interface IpPrefix extends IpAddress {
-  prefix: number;
-}
 
 /** The classification of one address. */
 export interface AddressClass {
@@ -104,75 +101,32 @@ const V6_RULES: RangeRule[] = [
 ];
 
 interface CompiledRule extends RangeRule {
-  net: IpPrefix;
+  net: Prefix;
 }
 
-const compile = (rules: RangeRule[]): CompiledRule[] =>
-  rules.map((r) => {
-    const net = parseCidr(r.cidr);
-    if (!net) throw new Error(`bad built-in range ${r.cidr}`);
-    return { ...r, net };
-  });
+/** A built-in range, parsed by the one prefix parser. */
+function builtIn(cidr: string): Prefix {
+  const r = parseCidr(cidr);
+  if (!r.ok) throw new Error(`bad built-in range ${cidr}: ${r.message}`);
+  return r.prefix;
+}
 
-let compiled: { v4: CompiledRule[]; v6: CompiledRule[] } | undefined;
-function rules(): { v4: CompiledRule[]; v6: CompiledRule[] } {
-  compiled ??= { v4: compile(V4_RULES), v6: compile(V6_RULES) };
+const compile = (rules: RangeRule[]): CompiledRule[] => rules.map((r) => ({ ...r, net: builtIn(r.cidr) }));
+
+let compiled: { v4: CompiledRule[]; v6: CompiledRule[]; globalUnicastV6: Prefix; mappedV4: Prefix } | undefined;
+function rules(): NonNullable<typeof compiled> {
+  compiled ??= { v4: compile(V4_RULES), v6: compile(V6_RULES), globalUnicastV6: builtIn(GLOBAL_UNICAST_V6), mappedV4: builtIn('::ffff:0:0/96') };
   return compiled;
 }
 
 const GLOBAL_UNICAST_V6 = '2000::/3';
 
-/**
- * Parses a strict IPv4 dotted quad or IPv6 literal (optionally in brackets, optionally with a
- * `%zone`, which is dropped). Returns undefined for anything else, including hostnames.
- */
-export function parseIp(text: string): IpAddress | undefined {
-  let s = text.trim();
-  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
-  const pct = s.indexOf('%');
-  if (pct !== -1) {
-    if (!s.includes(':')) return undefined;
-    s = s.slice(0, pct);
-  }
-  return parseAddress(s);
-}
-
-/** True when `text` is an IPv4 or IPv6 literal that {@link parseIp} accepts. */
-export function isIpLiteral(text: string): boolean {
-  return parseIp(text) !== undefined;
-}
-
-/** Parses `address/prefix` (or a bare address, as a host prefix). Host bits are cleared. */
-export function parseCidr(text: string): IpPrefix | undefined {
-  const slash = text.indexOf('/');
-  const ip = parseIp(slash === -1 ? text : text.slice(0, slash));
-  if (!ip) return undefined;
-  const max = addressBits(ip.family);
-  let prefix = max;
-  if (slash !== -1) {
-    const p = text.slice(slash + 1).trim();
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
-    prefix = Number(p);
-    if (prefix > max) return undefined;
-  }
-  return { family: ip.family, value: ip.value & netMask(ip.family, prefix), prefix };
-}
-
-function netMask(family: 4 | 6, prefix: number): bigint {
-  const width = BigInt(addressBits(family));
-  return ((1n << width) - 1n) ^ ((1n << (width - BigInt(prefix))) - 1n);
-}
-
-/** True when `ip` lies inside `net` (same family only). */
-export function prefixContains(net: IpPrefix, ip: IpAddress): boolean {
-  if (net.family !== ip.family) return false;
-  return (ip.value & netMask(net.family, net.prefix)) === net.value;
-}
-
-/** True when two prefixes share at least one address. Aligned prefixes nest or are disjoint. */
-export function prefixesOverlap(a: IpPrefix, b: IpPrefix): boolean {
-  if (a.family !== b.family) return false;
-  return a.prefix <= b.prefix ? prefixContains(a, b) : prefixContains(b, a);
+/** The prefixes of an allow-list; a bare address counts as its host prefix, a bad entry as none. */
+function allowList(ranges: readonly string[]): Prefix[] {
+  return ranges.flatMap((r) => {
+    const p = parseCidr(r, { bareAddress: true });
+    return p.ok ? [p.prefix] : [];
+  });
 }
 
 /**
@@ -188,7 +142,7 @@ export function formatIp(ip: IpAddress): string {
  * IP literal. IPv4-mapped, NAT64 and 6to4 addresses take the kind of the IPv4 address they embed.
  */
 export function classifyAddress(address: string | IpAddress): AddressClass | undefined {
-  const ip = typeof address === 'string' ? parseIp(address) : address;
+  const ip = typeof address === 'string' ? parseIp(address, TARGET_ADDRESS) : address;
   if (!ip) return undefined;
   const table = ip.family === 4 ? rules().v4 : rules().v6;
   for (const r of table) {
@@ -205,7 +159,7 @@ export function classifyAddress(address: string | IpAddress): AddressClass | und
     }
     return { kind: r.kind, family: ip.family, range: r.cidr };
   }
-  if (ip.family === 6 && !prefixContains(parseCidr(GLOBAL_UNICAST_V6)!, ip)) {
+  if (ip.family === 6 && !prefixContains(rules().globalUnicastV6, ip)) {
     return { kind: 'reserved', family: 6, range: `outside ${GLOBAL_UNICAST_V6}` };
   }
   return { kind: 'public', family: ip.family };
@@ -242,7 +196,7 @@ export interface PolicyOptions {
  * @example isAllowed('127.0.0.1', 'public') // { ok: false, reason: '127.0.0.1 is a loopback address (127.0.0.0/8); refused by the public policy' }
  */
 export function isAllowed(address: string, mode: PolicyMode, options: PolicyOptions = {}): PolicyDecision {
-  const ip = parseIp(address);
+  const ip = parseIp(address, TARGET_ADDRESS);
   if (!ip) return { ok: false, reason: `${address} is not an IP address; resolve it before checking the policy` };
   const cls = classifyAddress(ip)!;
   const shown = address.trim().replace(/^\[|\]$/g, '');
@@ -251,19 +205,15 @@ export function isAllowed(address: string, mode: PolicyMode, options: PolicyOpti
   }
   const ranges = options.allowedRanges ?? [];
   if (ranges.length > 0) {
-    const nets = ranges.map((r) => parseCidr(r)).filter((n): n is IpPrefix => n !== undefined);
+    const nets = allowList(ranges);
     // An IPv4-mapped address is allowed by an IPv4 range: it reaches the same host.
-    const mappedV4 = ip.family === 6 && cls.embedded && isMapped(ip) ? parseIp(cls.embedded) : undefined;
+    const mappedV4 = ip.family === 6 && cls.embedded && prefixContains(rules().mappedV4, ip) ? parseIp(cls.embedded) : undefined;
     const inside = nets.some((n) => prefixContains(n, ip) || (mappedV4 !== undefined && prefixContains(n, mappedV4)));
     if (!inside) {
       return { ok: false, reason: `${shown} is outside this agent's allowed ranges (${ranges.join(', ')})`, class: cls };
     }
   }
   return { ok: true, class: cls };
-}
-
-function isMapped(ip: IpAddress): boolean {
-  return prefixContains(parseCidr('::ffff:0:0/96')!, ip);
 }
 
 /** Describes a classification for messages: `a loopback address (127.0.0.0/8)`. */
@@ -278,33 +228,33 @@ export function describeAddressClass(cls: AddressClass): string {
  * one of them.
  */
 export function isPrefixAllowed(cidr: string, mode: PolicyMode, options: PolicyOptions = {}): PolicyDecision {
-  const net = parseCidr(cidr);
-  if (!net) return { ok: false, reason: `${cidr} is not a CIDR prefix` };
-  const first = classifyAddress(net)!;
+  const parsed = parseCidr(cidr, { bareAddress: true });
+  if (!parsed.ok) return { ok: false, reason: parsed.message };
+  const net = parsed.prefix;
+  const first = classifyAddress(prefixAddress(net))!;
   if (mode === 'public') {
     const table = net.family === 4 ? rules().v4 : rules().v6;
     for (const r of table) {
       if (!prefixesOverlap(r.net, net)) continue;
       // A wide public-looking embedding range (NAT64, 6to4) may still embed private space.
       if (r.kind === 'public' && r.embedsV4At === undefined) continue;
-      if (r.kind === 'public' && net.prefix < r.net.prefix) {
+      if (r.kind === 'public' && net.bits < r.net.bits) {
         return { ok: false, reason: `${cidr} overlaps ${r.cidr}, which embeds IPv4 addresses; refused by the public policy`, class: first };
       }
       if (r.kind === 'public') {
-        const c = classifyAddress(net)!;
+        const c = classifyAddress(prefixAddress(net))!;
         if (c.kind !== 'public') return { ok: false, reason: `${cidr} covers ${describeAddressClass(c)}; refused by the public policy`, class: c };
         continue;
       }
       return { ok: false, reason: `${cidr} overlaps ${ARTICLE[r.kind]} range (${r.cidr}); refused by the public policy`, class: first };
     }
-    if (net.family === 6 && !prefixesOverlap(parseCidr(GLOBAL_UNICAST_V6)!, net)) {
+    if (net.family === 6 && !prefixesOverlap(rules().globalUnicastV6, net)) {
       return { ok: false, reason: `${cidr} is outside global unicast space (2000::/3); refused by the public policy`, class: first };
     }
   }
   const ranges = options.allowedRanges ?? [];
   if (ranges.length > 0) {
-    const nets = ranges.map((r) => parseCidr(r)).filter((n): n is IpPrefix => n !== undefined);
-    if (!nets.some((n) => n.family === net.family && n.prefix <= net.prefix && prefixContains(n, net))) {
+    if (!allowList(ranges).some((n) => prefixCovers(n, net))) {
       return { ok: false, reason: `${cidr} is not inside this agent's allowed ranges (${ranges.join(', ')})`, class: first };
     }
   }

@@ -1,13 +1,15 @@
 /**
- * IPv4 and IPv6 addresses and CIDR prefixes: parsing, normalisation, size and expansion.
- * Pure and runtime-neutral (no node:net): the grammar, the sweep and the renderers all use it,
- * in Node and in workerd. Address text itself (parse, RFC 5952 format) lives in ip-address.ts;
- * its names are re-exported here so importers of cidr.ts keep one import line.
+ * IPv4 and IPv6 CIDR prefixes: the one prefix parser of the project, and size, containment
+ * and expansion. Pure and runtime-neutral (no node:net): the grammar, the sweep, the renderers,
+ * the target policy and the hub's and agent's allowed ranges all use it, in Node and in workerd,
+ * so a prefix one layer accepts is the prefix every other layer checks. Address text itself
+ * (parse, RFC 5952 format) lives in ip-address.ts; its names are re-exported here so importers
+ * of cidr.ts keep one import line.
  */
 import { Limits } from '../model/limits.ts';
-import { addressBits, formatIp, isIp, parseIp, type IpAddress } from './ip-address.ts';
+import { addressBits, formatIp, ipProblem, parseIp, type IpAddress } from './ip-address.ts';
 
-export { addressBits, formatIp, isIp, normalizeIp, parseIp, type IpAddress } from './ip-address.ts';
+export { addressBits, formatIp, isIp, normalizeIp, parseIp, TARGET_ADDRESS, type IpAddress, type ParseIpOptions } from './ip-address.ts';
 
 /** A normalised CIDR prefix (host bits cleared). */
 export interface Prefix {
@@ -31,40 +33,57 @@ function mask(family: 4 | 6, bits: number): bigint {
   return ((1n << width) - 1n) ^ ((1n << host) - 1n);
 }
 
+/** Options of {@link parseCidr}. */
+export interface ParseCidrOptions {
+  /**
+   * Accept a bare address as its host prefix (`10.0.0.1` → `10.0.0.1/32`), as allow-lists
+   * (`--allow`, MESHPROBE_AGENT_RANGES) do. Default false: a sweep target must say its length,
+   * and a bare address is refused with the `/32` (`/128`) to write.
+   */
+  bareAddress?: boolean;
+}
+
+const fail = (message: string): CidrResult => ({ ok: false, message });
+
 /**
- * Parses `ADDRESS/LENGTH`. Host bits are cleared (`127.1.0.5/24` → `127.1.0.0/24`, flagged
- * `hostBitsSet`) as fping -g does, rather than refused. Never throws.
+ * Parses `ADDRESS/LENGTH`: strict address literals (see ip-address.ts), a length without
+ * leading zeros, surrounding whitespace ignored. Host bits are cleared (`127.1.0.5/24` →
+ * `127.1.0.0/24`, flagged `hostBitsSet`) as fping -g does, rather than refused. Brackets, zone
+ * indexes and inner whitespace are refused: none has a meaning in a range. Never throws; a
+ * refusal is one line naming the problem.
  */
-export function parseCidr(input: string): CidrResult {
+export function parseCidr(input: string, o: ParseCidrOptions = {}): CidrResult {
   const s = input.trim();
+  if (/\s/.test(s)) return fail(`'${s}' contains whitespace; write a prefix as one word, e.g. 192.0.2.0/24`);
+  if (/[[\]]/.test(s)) return fail(`'${s}' has brackets; they go around an IPv6 address before a port, not in a prefix`);
+  if (s.includes('%')) return fail(`'${s}' has a zone index; a zone names a link, not a range of addresses`);
   const slash = s.indexOf('/');
   if (slash < 0) {
-    if (isIp(s)) {
-      const a = parseIp(s)!;
-      return { ok: false, message: `${s} is an address, not a prefix; write ${s}/${addressBits(a.family)} for one host` };
-    }
-    return { ok: false, message: `'${s}' is not a CIDR prefix (expected e.g. 192.0.2.0/24 or 2001:db8::/120)` };
+    const a = parseIp(s);
+    if (a && o.bareAddress) return { ok: true, prefix: makePrefix(a, addressBits(a.family)) };
+    if (a) return fail(`${s} is an address, not a prefix; write ${s}/${addressBits(a.family)} for one host`);
+    return fail(`'${s}' is not a CIDR prefix (expected e.g. 192.0.2.0/24 or 2001:db8::/120)`);
   }
   const addrText = s.slice(0, slash);
   const lenText = s.slice(slash + 1);
   const addr = parseIp(addrText);
-  if (!addr) return { ok: false, message: `'${addrText}' is not an IPv4 or IPv6 address` };
+  if (!addr) return fail(ipProblem(addrText)!);
   const width = addressBits(addr.family);
+  if (/^0[0-9]+$/.test(lenText)) return fail(`'/${lenText}' has a leading zero; write /${Number(lenText)}`);
   if (!/^[0-9]{1,3}$/.test(lenText) || Number(lenText) > width) {
-    return { ok: false, message: `'/${lenText}' is not a prefix length (0–${width} for IPv${addr.family})` };
+    return fail(`'/${lenText}' is not a prefix length (0–${width} for IPv${addr.family})`);
   }
-  const bits = Number(lenText);
+  return { ok: true, prefix: makePrefix(addr, Number(lenText)) };
+}
+
+function makePrefix(addr: IpAddress, bits: number): Prefix {
   const base = addr.value & mask(addr.family, bits);
-  return {
-    ok: true,
-    prefix: {
-      family: addr.family,
-      base,
-      bits,
-      text: `${formatIp(addr.family, base)}/${bits}`,
-      hostBitsSet: base !== addr.value,
-    },
-  };
+  return { family: addr.family, base, bits, text: `${formatIp(addr.family, base)}/${bits}`, hostBitsSet: base !== addr.value };
+}
+
+/** The network address of a prefix, as an address (for classifying or formatting it). */
+export function prefixAddress(p: Prefix): IpAddress {
+  return { family: p.family, value: p.base };
 }
 
 /** Number of addresses in the prefix (bigint: an IPv6 /0 has 2^128). */
@@ -91,6 +110,17 @@ export function indexInPrefix(p: Prefix, address: string | IpAddress): number {
 /** True when `address` lies inside the prefix. */
 export function prefixContains(p: Prefix, address: string | IpAddress): boolean {
   return indexInPrefix(p, address) >= 0;
+}
+
+/** True when two prefixes share at least one address. Aligned prefixes nest or are disjoint. */
+export function prefixesOverlap(a: Prefix, b: Prefix): boolean {
+  if (a.family !== b.family) return false;
+  return a.bits <= b.bits ? prefixContains(a, prefixAddress(b)) : prefixContains(b, prefixAddress(a));
+}
+
+/** True when all of `inner` lies inside `outer`. */
+export function prefixCovers(outer: Prefix, inner: Prefix): boolean {
+  return outer.family === inner.family && outer.bits <= inner.bits && prefixContains(outer, prefixAddress(inner));
 }
 
 /** Every address of the prefix, in order, as text. Lazy: callers should check the size first. */

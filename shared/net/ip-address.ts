@@ -74,9 +74,42 @@ function parseV6(s: string): bigint | undefined {
   return v;
 }
 
-/** Parses an IPv4 or IPv6 literal (no zone index, no brackets). Undefined when it is not one. */
-export function parseIp(s: string): IpAddress | undefined {
-  const t = s.trim();
+/** Options of {@link parseIp}: the forms beyond a bare literal that a caller accepts. */
+export interface ParseIpOptions {
+  /** Accept a literal in brackets (`[::1]`, as in `[v6]:port` and URLs) and drop them. Default false. */
+  brackets?: boolean;
+  /**
+   * Accept an IPv6 zone index (`fe80::1%eth0`) and drop it: the zone picks a link, not an
+   * address, so the policy judges the address alone. Never on IPv4. Default false.
+   */
+  zone?: boolean;
+}
+
+/**
+ * How a measurement target or a resolver's answer may write an address: brackets and an IPv6
+ * zone allowed (and dropped). The target policy, the hub's gates and the agent's guard read hosts
+ * this way; the grammar, the sweep and the packet codecs take strict literals.
+ */
+export const TARGET_ADDRESS: ParseIpOptions = Object.freeze({ brackets: true, zone: true });
+
+const ZONE = /^[0-9A-Za-z_.-]+$/;
+
+/**
+ * Parses an IPv4 or IPv6 literal: the one address parser of the project. Strict by default
+ * (no zone index, no brackets); surrounding whitespace is ignored. Forms such as `127.1`,
+ * `0x7f.1`, `2130706433` or `010.0.0.1` are not literals (some tools read them as octal or
+ * shorthand); they are hostnames, and the agent checks what the resolver makes of them.
+ * Undefined when `s` is not a literal.
+ */
+export function parseIp(s: string, o: ParseIpOptions = {}): IpAddress | undefined {
+  let t = s.trim();
+  if (o.brackets && t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
+  const pct = t.indexOf('%');
+  if (pct !== -1) {
+    // A zone only follows an IPv6 address, and names something (`fe80::1%` is a typo).
+    if (!o.zone || !t.includes(':') || !ZONE.test(t.slice(pct + 1))) return undefined;
+    t = t.slice(0, pct);
+  }
   if (t.includes(':')) {
     const v = parseV6(t);
     return v === undefined ? undefined : { family: 6, value: v };
@@ -85,9 +118,31 @@ export function parseIp(s: string): IpAddress | undefined {
   return v === undefined ? undefined : { family: 4, value: v };
 }
 
-/** True when `s` is an IPv4 or IPv6 literal. */
-export function isIp(s: string): boolean {
-  return parseIp(s) !== undefined;
+/** True when `s` is an IPv4 or IPv6 literal that {@link parseIp} accepts with the same options. */
+export function isIp(s: string, o: ParseIpOptions = {}): boolean {
+  return parseIp(s, o) !== undefined;
+}
+
+/**
+ * Why `s` is not a strict literal, in one line naming the problem (a hex or shorthand IPv4
+ * form, a leading zero, an octet over 255, a zone, brackets), for refusals that quote it.
+ * Undefined when `s` is a literal.
+ */
+export function ipProblem(s: string): string | undefined {
+  const t = s.trim();
+  if (parseIp(t)) return undefined;
+  if (t.startsWith('[') || t.endsWith(']')) return `'${t}' has brackets; they go around an IPv6 address before a port`;
+  if (t.includes('%')) return `'${t}' has a zone index (%…); it is not part of an address`;
+  if (!t.includes(':') && /^[0-9a-fA-FxX.]+$/.test(t) && /[0-9]/.test(t)) {
+    const parts = t.split('.');
+    if (/0x/i.test(t)) return `'${t}' is a hex IPv4 form; write a dotted quad such as 127.0.0.1`;
+    if (parts.every((p) => /^[0-9]+$/.test(p))) {
+      if (parts.length !== 4) return `'${t}' is a shorthand IPv4 form; write all four octets, e.g. 127.0.0.1`;
+      if (parts.some((p) => p.length > 1 && p.startsWith('0'))) return `'${t}' has an octet with a leading zero (octal to some tools)`;
+      return `'${t}' has an octet over 255`;
+    }
+  }
+  return `'${t}' is not an IPv4 or IPv6 address`;
 }
 
 /** Options of {@link formatIp}. */

@@ -79,6 +79,12 @@ export interface HubVersion {
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
 
+/**
+ * The hub calls a front-end makes for an end user (measure, list agents, version): what the MCP
+ * tools and both email gateways are given. {@link HubClient} satisfies it; tests pass a stand-in.
+ */
+export type HubLike = Pick<HubClient, 'measure' | 'agents' | 'version'>;
+
 /** A client of one hub. Stateless between calls; safe to share. */
 export class HubClient {
   readonly url: string;

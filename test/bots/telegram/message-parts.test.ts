@@ -54,7 +54,7 @@ test('the rate limiter allows a burst, then refuses with a wait, per key', () =>
   assert.ok(rl.take('u1').ok);
   assert.ok(rl.take('u1').ok);
   const no = rl.take('u1');
-  assert.deepEqual(no, { ok: false, retryAfterS: 2 });
+  assert.deepEqual(no, { ok: false, retryAfterMs: 2000 }); // one RateDecision (shared/model/token-buckets.ts), in ms
   assert.ok(rl.take('u2').ok, 'another user has a full bucket');
   now = 2000;
   assert.ok(rl.take('u1').ok, 'one token back after 2 s');

@@ -126,3 +126,15 @@ for (const [s, want] of sweeps) {
 test('checkSweepSize honours stricter limits passed in', () => {
   assert.equal(checkSweepSize(prefix('127.1.0.0/20'), { minSweepPrefixV4: 24, minSweepPrefixV6: 120 }), '127.1.0.0/20 has 4096 addresses; the largest IPv4 sweep is a /24 (256 addresses)');
 });
+
+// Moved from address-policy.test.ts: the policy's allow-lists now read prefixes with this parser.
+test('parseCidr clears host bits and rejects bad prefixes', () => {
+  const range = (s: string) => parseCidr(s, { bareAddress: true });
+  const r = range('10.1.2.3/16');
+  assert.equal(r.ok && formatIp(r.prefix.family, r.prefix.base), '10.1.0.0');
+  assert.equal(range('10.0.0.0/33').ok, false);
+  assert.equal(range('::/129').ok, false);
+  assert.equal(range('10.0.0.0/08').ok, false);
+  const host = range('::1');
+  assert.equal(host.ok && host.prefix.bits, 128);
+});
