@@ -1,10 +1,10 @@
 /**
- * The CLI's live sweep bitmap: one cell per address of the prefix (shared/render/sweep-grid.ts), filled
+ * The CLI's live sweep bitmap: one cell per address of the prefix (shared/measurements/probe/sweep-grid.ts), filled
  * in as `host` events arrive. On a terminal the frame is redrawn in place (ANSI cursor movement,
  * at most every 100 ms, always once more at the end); when stdout is not a terminal only the
  * final frame is printed. Sits between the text renderer's header and its summary.
  */
-import { SweepGrid } from '../shared/render/sweep-grid.ts';
+import { SweepGrid } from '../shared/measurements/probe/sweep-grid.ts';
 import type { MeasurementEvent } from '../shared/model/events.ts';
 
 export interface SweepLiveViewOptions {

@@ -1,11 +1,11 @@
 /**
- * Collects a sweep's `host` events per agent×prefix into a SweepGrid (shared/render/sweep-grid.ts) and
+ * Collects a sweep's `host` events per agent×prefix into a SweepGrid (shared/measurements/probe/sweep-grid.ts) and
  * draws each as a PNG. The layout is the grid's, so an address sits at the same cell here, in
  * the Telegram photo and in the CLI bitmap (a /24 is 16×16, a /16 is 256×256).
  */
 import type { MeasurementEvent } from '../shared/model/events.ts';
 import { saneEvent } from '../shared/model/event-guard.ts';
-import type { SweepGrid } from '../shared/render/sweep-grid.ts';
+import type { SweepGrid } from '../shared/measurements/probe/sweep-grid.ts';
 import { drawableGrid, renderSweepPng } from './sweep-png.ts';
 import type { SweepGridModel } from './sweep-png.ts';
 

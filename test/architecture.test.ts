@@ -92,3 +92,32 @@ test('only agent/socket/raw-socket.ts loads the native addon', () => {
     .filter((f) => /\.node['"]|build\/Release/.test(readFileSync(join(root, f), 'utf8')));
   assert.deepEqual(offences, []);
 });
+
+test('front-ends never import each other (they share shared/ only)', () => {
+  // bin/cli.ts is the CLI front-end; bin/start.ts is the launcher that composes them all.
+  const frontEnds: Record<string, string[]> = {
+    mcp: sourceFiles('mcp'),
+    'bots/telegram': sourceFiles(join('bots', 'telegram')),
+    'bots/email': sourceFiles(join('bots', 'email')),
+    'email-worker': sourceFiles('email-worker'),
+    'bin/cli': [join('bin', 'cli.ts')],
+  };
+  const home = (path: string): string | undefined => {
+    for (const [name, files] of Object.entries(frontEnds)) {
+      if (files.includes(path) || path.startsWith(name + sep)) return name;
+    }
+    return undefined;
+  };
+  const offences: string[] = [];
+  for (const [name, files] of Object.entries(frontEnds)) {
+    for (const file of files) {
+      for (const spec of importsOf(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = relative(root, resolve(root, dirname(file), spec));
+        const other = home(target);
+        if (other !== undefined && other !== name) offences.push(`${file} imports ${spec}`);
+      }
+    }
+  }
+  assert.deepEqual(offences, []);
+});
