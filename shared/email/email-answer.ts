@@ -12,7 +12,7 @@ import { findEmailCommand } from './email-command.ts';
 import type { EmailCommandInput } from './email-command.ts';
 import { helpText } from '../command/help.ts';
 import type { HubClient } from '../wire/hub-client.ts';
-import { saneEvent } from '../model/event-guard.ts';
+import { MeasurementFold } from '../render/measurement-fold.ts';
 import { escapeHtml, renderHtml, renderHtmlText } from '../render/html-renderer.ts';
 import { renderText } from '../render/text-renderer.ts';
 import { rendererOptions, type DisplayOptions } from '../command/grammar.ts';
@@ -145,35 +145,13 @@ function arrivalKey(e: MeasurementEvent): string {
  * The events reordered so that each agent×target part reads as one block (a live stream
  * interleaves them; an email is read at once). Within a part, replies, timeouts and ICMP
  * errors come in sequence order (a timeout for seq 1 is only known after the replies to 2 and
- * 3 may have arrived); everything else keeps its place. `done` stays last. Malformed events
- * are bounded or dropped (shared/model/event-guard.ts).
+ * 3 may have arrived); everything else keeps its place. `done` stays last. The grouping is the
+ * event fold's (shared/render/measurement-fold.ts), so malformed events are bounded or dropped.
  */
 export function groupByPart(events: readonly MeasurementEvent[]): MeasurementEvent[] {
-  const parts = new Map<string, MeasurementEvent[]>();
-  const tail: MeasurementEvent[] = [];
-  for (const raw of events) {
-    const e = saneEvent(raw);
-    if (!e) continue;
-    if (e.type === 'done') {
-      tail.push(e);
-      continue;
-    }
-    const key = 'agent' in e && 'target' in e ? `${e.agent ?? ''}\u0000${e.target ?? ''}` : '';
-    let list = parts.get(key);
-    if (!list) parts.set(key, (list = []));
-    list.push(e);
-  }
-  return [...[...parts.values()].flatMap(bySeq), ...tail];
-}
-
-const hasSeq = (e: MeasurementEvent): e is Extract<MeasurementEvent, { seq: number }> =>
-  e.type === 'reply' || e.type === 'timeout' || e.type === 'icmp-error';
-
-/** The seq-bearing events of one part sorted by seq (stable), in the slots they held. */
-function bySeq(list: MeasurementEvent[]): MeasurementEvent[] {
-  const sorted = list.filter(hasSeq).sort((a, b) => a.seq - b.seq);
-  let i = 0;
-  return list.map((e) => (hasSeq(e) ? sorted[i++]! : e));
+  const fold = new MeasurementFold({ keepEvents: true });
+  for (const e of events) fold.add(e);
+  return fold.grouped();
 }
 
 /**
