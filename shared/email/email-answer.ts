@@ -4,7 +4,6 @@
  * hub client the caller passes in; the budget is the caller's AbortSignal. Runtime-neutral, so
  * the Cloudflare Worker and the Node SMTP gateway answer identically.
  */
-import type { AgentInfo } from '../wire/agent-link.ts';
 import { emailSubject } from '../wire/delegated-subject.ts';
 import { describeError, ErrorCode } from '../model/errors.ts';
 import type { MeasurementEvent } from '../model/events.ts';
@@ -13,7 +12,8 @@ import type { EmailCommandInput } from './email-command.ts';
 import { helpText } from '../command/help.ts';
 import type { HubClient } from '../wire/hub-client.ts';
 import { MeasurementFold } from '../render/measurement-fold.ts';
-import { escapeHtml, renderHtml, renderHtmlText } from '../render/html-renderer.ts';
+import { renderHtml, renderHtmlText } from '../render/html-renderer.ts';
+import { formatAgentList, formatAgentListHtml } from '../render/agent-list.ts';
 import { renderText } from '../render/text-renderer.ts';
 import { rendererOptions, type DisplayOptions } from '../command/grammar.ts';
 
@@ -83,7 +83,7 @@ export async function answerEmail(mail: EmailCommandInput, options: AnswerEmailO
       }
       case 'list': {
         const agents = await options.hub.agents(signalOpt(options.signal));
-        return { line, kind: 'text', partial: false, text: agentsText(agents), html: agentsHtml(agents, line) };
+        return { line, kind: 'text', partial: false, text: formatAgentList(agents, { layout: 'lines' }), html: formatAgentListHtml(agents, line) };
       }
       default:
         return await measure(line, command.spec, options, command.display);
@@ -173,25 +173,6 @@ export function hubForSender(hub: HubClient, sender: string): HubClient {
   } catch {
     return hub;
   }
-}
-
-function agentsText(agents: AgentInfo[]): string {
-  if (agents.length === 0) return 'No agents are connected.';
-  return agents
-    .map((a) => [a.name, [a.city, a.country].filter(Boolean).join(', '), a.asn !== undefined ? `AS${a.asn}` : '', a.capabilities.join(',')].filter(Boolean).join('  '))
-    .join('\n');
-}
-
-function agentsHtml(agents: AgentInfo[], line: string): string {
-  if (agents.length === 0) return renderHtmlText('No agents are connected.', { command: line });
-  const th = 'border:1px solid #bbb;padding:3px 8px;background:#f0f0f0;text-align:left';
-  const td = 'border:1px solid #bbb;padding:3px 8px';
-  const rows = agents
-    .map((a) => `<tr><td style="${td}">${escapeHtml(a.name)}</td><td style="${td}">${escapeHtml([a.city, a.country].filter(Boolean).join(', '))}</td>` +
-      `<td style="${td}">${a.asn !== undefined ? `AS${a.asn}` : ''}</td><td style="${td}">${escapeHtml(a.capabilities.join(', '))}</td></tr>`)
-    .join('');
-  return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><p><b>${escapeHtml(line)}</b></p>` +
-    `<table style="border-collapse:collapse"><tr><th style="${th}">agent</th><th style="${th}">location</th><th style="${th}">ASN</th><th style="${th}">capabilities</th></tr>${rows}</table></body></html>\n`;
 }
 
 function signalOpt(signal: AbortSignal | undefined): { signal?: AbortSignal } {

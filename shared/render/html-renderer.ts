@@ -12,7 +12,7 @@ import { MeasurementFold, type FoldPart } from './measurement-fold.ts';
 import type { HtmlKit } from './measurement-renderers.ts';
 import { renderersByType, typeOfPart } from './renderers-by-type.ts';
 
-export { escapeHtml, LATENCY_BANDS, latencyColour, NO_ANSWER_BACKGROUND, type LatencyBand } from './html-style.ts';
+export { escapeHtml, LATENCY_BANDS, latencyColour, NO_ANSWER_BACKGROUND, renderHtmlText, type LatencyBand } from './html-style.ts';
 
 /** Options of {@link renderHtml}. */
 export interface RenderHtmlOptions {
@@ -57,12 +57,6 @@ export function renderHtml(events: readonly MeasurementEvent[], options: RenderH
     );
   }
   return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div style="${FONT}">\n${parts.join('\n')}\n</div></body></html>\n`;
-}
-
-/** Renders a plain text message (help, a refusal) as HTML: escaped, whitespace kept. */
-export function renderHtmlText(text: string, options: { command?: string } = {}): string {
-  const head = options.command ? `<p style="margin:0 0 8px 0"><b>${escapeHtml(options.command)}</b></p>\n` : '';
-  return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div style="${FONT}">\n${head}<pre style="${FONT};margin:0">${escapeHtml(text)}</pre>\n</div></body></html>\n`;
 }
 
 /** How the footer counts each ICMP error kind. */

@@ -40,3 +40,9 @@ export const TABLE = 'border-collapse:collapse;margin:4px 0 12px 0';
 export const TH = 'border:1px solid #bbb;padding:3px 8px;background:#f0f0f0;text-align:left';
 export const TD = 'border:1px solid #bbb;padding:3px 8px';
 export const TDR = `${TD};text-align:right`;
+
+/** Renders a plain text message (help, a refusal) as HTML: escaped, whitespace kept. */
+export function renderHtmlText(text: string, options: { command?: string } = {}): string {
+  const head = options.command ? `<p style="margin:0 0 8px 0"><b>${escapeHtml(options.command)}</b></p>\n` : '';
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div style="${FONT}">\n${head}<pre style="${FONT};margin:0">${escapeHtml(text)}</pre>\n</div></body></html>\n`;
+}
