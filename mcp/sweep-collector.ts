@@ -1,12 +1,12 @@
 /**
  * Collects a sweep's `host` events per agent×prefix into a SweepGrid
- * (shared/measurements/probe/sweep-grid.ts) and draws each as a PNG. The parts are the event
+ * (shared/render/sweep-grid.ts) and draws each as a PNG. The parts are the event
  * fold's (shared/render/measurement-fold.ts); each part that names a drawable prefix gets a grid.
  * The layout is the grid's, so an address sits at the same cell here, in the Telegram photo and
  * in the CLI bitmap (a /24 is 16×16, a /16 is 256×256).
  */
 import type { MeasurementEvent } from '../shared/model/events.ts';
-import type { SweepGrid } from '../shared/measurements/probe/sweep-grid.ts';
+import type { SweepGrid } from '../shared/render/sweep-grid.ts';
 import { MeasurementFold, type FoldPart } from '../shared/render/measurement-fold.ts';
 import { drawableGrid, renderSweepPng } from './sweep-png.ts';
 import type { SweepGridModel } from './sweep-png.ts';

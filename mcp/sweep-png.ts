@@ -1,12 +1,12 @@
 /**
- * The sweep picture (shared/measurements/probe/sweep-bitmap.ts) encoded as a PNG for a tool
+ * The sweep picture (shared/render/sweep-bitmap.ts) encoded as a PNG for a tool
  * result. Node-only (pngjs), so the encoding lives here, at the front-end.
  */
 import { PNG } from 'pngjs';
-import { sweepBitmap, type SweepBitmapOptions, type SweepGridModel } from '../shared/measurements/probe/sweep-bitmap.ts';
-import type { SweepGrid } from '../shared/measurements/probe/sweep-grid.ts';
+import { sweepBitmap, type SweepBitmapOptions, type SweepGridModel } from '../shared/render/sweep-bitmap.ts';
+import type { SweepGrid } from '../shared/render/sweep-grid.ts';
 
-export { drawableGrid, MAX_PNG_CELLS, rttColour, type SweepGridModel } from '../shared/measurements/probe/sweep-bitmap.ts';
+export { drawableGrid, MAX_PNG_CELLS, rttColour, type SweepGridModel } from '../shared/render/sweep-bitmap.ts';
 
 /** Encodes the grid as PNG bytes (RGB, no alpha). */
 export function renderSweepPng(grid: SweepGrid | SweepGridModel, options: SweepBitmapOptions = {}): Uint8Array {

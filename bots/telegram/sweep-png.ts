@@ -1,10 +1,10 @@
 /**
- * The sweep picture (shared/measurements/probe/sweep-bitmap.ts) encoded as a PNG for a photo.
+ * The sweep picture (shared/render/sweep-bitmap.ts) encoded as a PNG for a photo.
  * Encoded here rather than imported from another front-end: front-ends share shared/ only.
  */
 import { PNG } from 'pngjs';
-import { sweepBitmap, type SweepBitmapOptions, type SweepGridModel } from '../../shared/measurements/probe/sweep-bitmap.ts';
-import type { SweepGrid } from '../../shared/measurements/probe/sweep-grid.ts';
+import { sweepBitmap, type SweepBitmapOptions, type SweepGridModel } from '../../shared/render/sweep-bitmap.ts';
+import type { SweepGrid } from '../../shared/render/sweep-grid.ts';
 
 /** Encodes the grid as PNG bytes (RGB, no alpha). */
 export function renderSweepPng(grid: SweepGrid | SweepGridModel, options: SweepBitmapOptions = {}): Uint8Array {

@@ -44,7 +44,7 @@ export interface TextRendererOptions {
   timeouts?: boolean;
   /**
    * Print a probe summary's `PREFIX: N of M hosts up` line. Default: true. The CLI passes false
-   * when it draws the sweep bitmap, whose caption (shared/measurements/probe/sweep-grid.ts) already gives the
+   * when it draws the sweep bitmap, whose caption (shared/render/sweep-grid.ts) already gives the
    * counts right above; the live-host list is printed either way.
    */
   probeCounts?: boolean;

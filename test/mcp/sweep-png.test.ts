@@ -50,7 +50,7 @@ test('cells of 4 px or more are separated by a 1 px line; their centres keep the
 });
 
 test('a SweepGrid draws exactly as the same cells given one by one', async () => {
-  const { SweepGrid } = await import('../../shared/measurements/probe/sweep-grid.ts');
+  const { SweepGrid } = await import('../../shared/render/sweep-grid.ts');
   const g = new SweepGrid('127.5.6.0/28');
   g.add({ type: 'host', agent: 'l', target: '127.5.6.0/28', address: '127.5.6.3', rttMs: 12 });
   g.add({ type: 'host', agent: 'l', target: '127.5.6.0/28', address: '127.5.6.9', rttMs: null });

@@ -231,7 +231,7 @@ test('grammar, help and the text renderer bundle without Node built-ins (as work
   const entry = new URL('../../../shared/', import.meta.url).pathname;
   const r = await esbuild.build({
     stdin: {
-      contents: "export { parseCommand } from './command/grammar.ts'; export { renderText } from './render/text-renderer.ts'; export { SweepGrid } from './measurements/probe/sweep-grid.ts';",
+      contents: "export { parseCommand } from './command/grammar.ts'; export { renderText } from './render/text-renderer.ts'; export { SweepGrid } from './render/sweep-grid.ts';",
       resolveDir: entry,
       loader: 'ts',
     },

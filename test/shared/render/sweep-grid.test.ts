@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SweepGrid, CELL_PENDING, CELL_REACHABLE, CELL_SILENT, MAX_GRID_CELLS } from '../../../../shared/measurements/probe/sweep-grid.ts';
-import { parseCidr } from '../../../../shared/net/cidr.ts';
+import { SweepGrid, CELL_PENDING, CELL_REACHABLE, CELL_SILENT, MAX_GRID_CELLS } from '../../../shared/render/sweep-grid.ts';
+import { parseCidr } from '../../../shared/net/cidr.ts';
 
 const layouts: [string, number, number][] = [
   ['127.1.0.0/24', 16, 16],

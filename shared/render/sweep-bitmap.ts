@@ -5,7 +5,7 @@
  * same as the CLI's text bitmap. Pure RGBA, no encoder: each front-end that sends a picture
  * encodes it itself (PNG with pngjs), so front-ends share this model and never each other.
  */
-import { parseCidr, prefixSize } from '../../net/cidr.ts';
+import { parseCidr, prefixSize } from '../net/cidr.ts';
 import { SweepGrid } from './sweep-grid.ts';
 
 /** Largest prefix drawn: 65,536 cells (a /16) makes a 512×512 image; more is unreadable anyway. */

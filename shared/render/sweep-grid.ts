@@ -9,9 +9,9 @@
  * braille because one column per address keeps the last octet readable across the line; with
  * `ansi: true` every cell shows all three states in colour (foreground = top, background = bottom).
  */
-import type { MeasurementEvent } from '../../model/events.ts';
-import { saneEvent } from '../../model/event-guard.ts';
-import { addressAt, addressBits, indexInPrefix, parseCidr, prefixSize, type Prefix } from '../../net/cidr.ts';
+import type { MeasurementEvent } from '../model/events.ts';
+import { saneEvent } from '../model/event-guard.ts';
+import { addressAt, addressBits, indexInPrefix, parseCidr, prefixSize, type Prefix } from '../net/cidr.ts';
 
 /** What is known about one address. */
 export type CellState = 'pending' | 'reachable' | 'silent';
