@@ -34,11 +34,11 @@ export interface AnswerEmailOptions {
   /** Said in the partial-result note, e.g. "25 s". Default "the time limit". */
   budgetLabel?: string;
   /**
-   * Highest ping count an email may ask for (default 10). An email answer is one message, so a
-   * long ping only delays it; the cap also keeps the Worker within its limits.
+   * Highest count (`-c`) an email may ask for (default 10). An email answer is one message, so a
+   * long run only delays it; the cap also keeps the Worker within its limits.
    */
   maxCount?: number;
-  /** The clock (ms since the Unix epoch) for `ping -D` stamps; without it -D stamps nothing. */
+  /** The clock (ms since the Unix epoch) for `-D` stamps; without it -D stamps nothing. */
   now?: () => number;
 }
 
@@ -55,7 +55,7 @@ export interface EmailAnswer {
 
 const NO_COMMAND =
   'No command found in your message. Write one command on the first line of the body, ' +
-  'e.g. "ping -c 3 example.com" or "traceroute example.com", or "help".';
+  'e.g. "ping -c 3 example.com", or "help".';
 
 /** Finds the command in `mail`, runs it and renders the answer. Never throws. */
 export async function answerEmail(mail: EmailCommandInput, options: AnswerEmailOptions): Promise<EmailAnswer> {
@@ -99,14 +99,15 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
   const maxCount = options.maxCount ?? 10;
   const notes: string[] = [];
   const spec: MeasurementSpec = { ...requested };
-  if (spec.type === 'ping' && (spec.count ?? 0) > maxCount) {
+  // Only a type that repeats takes a count (or a deadline): the grammar gives no other one either.
+  if ((spec.count ?? 0) > maxCount) {
     notes.push(`count lowered from ${spec.count} to ${maxCount}, the most an email answer runs`);
     spec.count = maxCount;
   }
   // -w without -c would keep sending until the deadline: an email answer still runs maxCount at most.
-  if (spec.type === 'ping' && spec.count === undefined && spec.deadlineMs !== undefined) spec.count = maxCount;
+  if (spec.count === undefined && spec.deadlineMs !== undefined) spec.count = maxCount;
   const events: MeasurementEvent[] = [];
-  // ping -D: the answer is rendered at the end, so each line is stamped with its event's arrival.
+  // -D: the answer is rendered at the end, so each line is stamped with its event's arrival.
   // Keyed by what the event is about, not by identity: the renderers work on checked copies.
   const arrived = new Map<string, number>();
   let partial = false;
@@ -135,7 +136,7 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
   return { line, kind: 'measurement', partial, text, html };
 }
 
-/** What an event is about (type, agent, target, seq): the key of its arrival time for ping -D. */
+/** What an event is about (type, agent, target, seq): the key of its arrival time for -D. */
 function arrivalKey(e: MeasurementEvent): string {
   const r = e as { type: string; agent?: unknown; target?: unknown; seq?: unknown };
   return `${r.type}\u0000${String(r.agent)}\u0000${String(r.target)}\u0000${String(r.seq)}`;
