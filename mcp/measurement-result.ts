@@ -9,7 +9,7 @@
 import type { MeasurementEvent } from '../shared/model/events.ts';
 import { saneEvent } from '../shared/model/event-guard.ts';
 import type { MeasurementType } from '../shared/model/spec.ts';
-import { MeasurementFold, type FoldPart } from '../shared/render/measurement-fold.ts';
+import { MeasurementFold } from '../shared/render/measurement-fold.ts';
 import type { McpCaps } from '../shared/render/measurement-renderers.ts';
 import { errorItem, outputStats, partError, type ErrorItem } from '../shared/render/mcp-output.ts';
 import { renderersByType } from '../shared/render/renderers-by-type.ts';
@@ -165,4 +165,3 @@ export class MeasurementResult {
   }
 }
 
-export type { FoldPart };

@@ -15,8 +15,8 @@ import type { SweepGridModel } from './sweep-png.ts';
 export class SweepCollector {
   /** Hosts live in the grids, not in the fold. */
   readonly #fold = new MeasurementFold({ maxLines: 0, maxHosts: 0 });
-  /** Each part's grid, in order of first appearance; null when its prefix cannot be drawn. */
-  readonly #grids = new Map<FoldPart, SweepGrid | null>();
+  /** Each part's grid, in order of first appearance (parts whose prefix cannot be drawn have none). */
+  readonly #grids = new Map<FoldPart, SweepGrid>();
 
   add(raw: MeasurementEvent): void {
     const change = this.#fold.add(raw);
@@ -46,14 +46,14 @@ export class SweepCollector {
 
   #drawn(): { agent: string; target: string; grid: SweepGrid }[] {
     const out: { agent: string; target: string; grid: SweepGrid }[] = [];
-    for (const [p, grid] of this.#grids) if (grid && grid.counts().pending < grid.size) out.push({ agent: p.agent, target: p.target, grid });
+    for (const [p, grid] of this.#grids) if (grid.counts().pending < grid.size) out.push({ agent: p.agent, target: p.target, grid });
     return out;
   }
 
   /** The part's grid, made on its first event from the start's prefix (or the target). */
   #grid(p: FoldPart, address: string | undefined): SweepGrid | undefined {
     const have = this.#grids.get(p);
-    if (have !== undefined) return have ?? undefined;
+    if (have) return have;
     const grid = drawableGrid(address && address.includes('/') ? address : p.target);
     // An undrawable prefix is not remembered as such: a later start may name a drawable one.
     if (grid) this.#grids.set(p, grid);

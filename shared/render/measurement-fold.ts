@@ -20,7 +20,6 @@ import type {
   SummaryEvent,
   TimeoutEvent,
 } from '../model/events.ts';
-import type { MeasurementType } from '../model/spec.ts';
 import { saneEvent } from '../model/event-guard.ts';
 
 /** A per-probe line of a part: a reply, a timeout or an ICMP error. */
@@ -54,11 +53,6 @@ export interface FoldPart {
   settled?: 'summary' | 'error';
   /** This part's events in arrival order, when the fold keeps them (`keepEvents`). */
   events?: MeasurementEvent[];
-}
-
-/** The measurement type of a part: its start's, else its summary's, else guessed from what it holds. */
-export function partMeasurement(p: FoldPart): MeasurementType | undefined {
-  return p.start?.measurement ?? p.summary?.measurement;
 }
 
 /** Caps of {@link MeasurementFold}: the bound on its memory whatever the stream holds. */

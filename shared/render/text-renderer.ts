@@ -1,6 +1,9 @@
 /**
  * The plain-text renderer: events in, iputils-style text out (design §7). Used by the CLI,
  * POST /v1/cli, Telegram and the text part of email, so every front-end prints the same lines.
+ * The stream is folded once (measurement-fold.ts); the per-probe lines are written here, each
+ * part's header, held-back lines and closing block by its type (shared/measurements/<type>/
+ * text.ts, through renderers-by-type.ts).
  *
  * Choices where iputils has no answer:
  * - Timeouts print nothing, as iputils does by default; `timeouts: true` prints iputils' `-O`
