@@ -37,8 +37,8 @@ export class MeasurementResult {
   constructor(measurement: MeasurementType, options: MeasurementResultOptions = {}) {
     this.measurement = measurement;
     this.#caps = { maxReplies: options.maxReplies ?? 1000, maxHosts: options.maxHosts ?? 1024 };
-    // Each kind of per-probe line is listed up to maxReplies: keep enough lines for all three.
-    this.#fold = new MeasurementFold({ maxLines: 3 * this.#caps.maxReplies, maxHosts: this.#caps.maxHosts });
+    // Each kind of per-probe line is listed up to maxReplies, the first ones to arrive.
+    this.#fold = new MeasurementFold({ maxLines: this.#caps.maxReplies, maxHosts: this.#caps.maxHosts });
   }
 
   /** Whether the stream's `done` event was seen. */

@@ -31,8 +31,13 @@ export interface FoldPart {
   readonly agent: string;
   readonly target: string;
   start?: StartEvent;
-  /** Per-probe lines in sequence order (stable: equal seqs keep their arrival order); at most `maxLines`. */
+  /**
+   * Per-probe lines in arrival order, at most `maxLines` of each kind (the first ones); in
+   * sequence order through {@link linesBySeq}.
+   */
   lines: SeqEvent[];
+  /** How many lines of each kind are kept in `lines`. */
+  kept: Record<SeqEvent['type'], number>;
   /** Per-probe lines that arrived after `lines` was full. */
   linesOmitted: number;
   replies: number;
@@ -40,6 +45,8 @@ export interface FoldPart {
   icmpErrors: number;
   /** Hops by TTL (a repeated TTL replaces the earlier one), at most 255. */
   hops: Map<number, HopEvent>;
+  /** Every hop event in arrival order, repeats included; at most `maxLines`. */
+  hopEvents: HopEvent[];
   /** Hosts that answered, in arrival order; at most `maxHosts`. */
   up: { address: string; rttMs: number }[];
   /** Hosts that answered, counted past the cap too. */
@@ -59,7 +66,7 @@ export interface FoldPart {
 export interface MeasurementFoldOptions {
   /** Most agent×target parts (later parts are dropped). Default 65,536. */
   maxParts?: number;
-  /** Most per-probe lines kept per part (later ones are only counted). Default 10,000. */
+  /** Most per-probe lines kept per part and kind (later ones are only counted). Default 10,000. */
   maxLines?: number;
   /** Most answering hosts kept per part (later ones are only counted). Default 65,536 (a /16). */
   maxHosts?: number;
@@ -196,14 +203,18 @@ export class MeasurementFold {
           part.icmpErrors++;
           this.#icmpKinds.set(e.kind, (this.#icmpKinds.get(e.kind) ?? 0) + 1);
         }
-        if (part.lines.length < this.#maxLines) insertBySeq(part.lines, e);
-        else {
+        if (part.kept[e.type] < this.#maxLines) {
+          part.lines.push(e);
+          part.kept[e.type]++;
+        } else {
           part.linesOmitted++;
           kept = false;
         }
         break;
       case 'hop':
         part.hops.set(e.ttl, e);
+        if (part.hopEvents.length < this.#maxLines) part.hopEvents.push(e);
+        else kept = false;
         break;
       case 'host':
         part.hostsSeen++;
@@ -254,8 +265,8 @@ export class MeasurementFold {
     if (p) return p;
     if (this.#parts.size >= this.#maxParts) return undefined;
     p = {
-      key, agent, target, lines: [], linesOmitted: 0, replies: 0, timeouts: 0, icmpErrors: 0,
-      hops: new Map(), up: [], upCount: 0, hostsSeen: 0, errors: [],
+      key, agent, target, lines: [], kept: { reply: 0, timeout: 0, 'icmp-error': 0 }, linesOmitted: 0, replies: 0, timeouts: 0, icmpErrors: 0,
+      hops: new Map(), hopEvents: [], up: [], upCount: 0, hostsSeen: 0, errors: [],
       ...(this.#keepEvents ? { events: [] } : {}),
     };
     this.#parts.set(key, p);
@@ -268,15 +279,10 @@ function hasSeq(e: MeasurementEvent): e is SeqEvent {
   return e.type === 'reply' || e.type === 'timeout' || e.type === 'icmp-error';
 }
 
-/** Inserts `e` after every line with a seq not above its own: O(log n) for the usual in-order arrival. */
-function insertBySeq(lines: SeqEvent[], e: SeqEvent): void {
-  let lo = 0;
-  let hi = lines.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (lines[mid]!.seq <= e.seq) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo === lines.length) lines.push(e);
-  else lines.splice(lo, 0, e);
+/**
+ * The part's per-probe lines in sequence order, equal seqs in arrival order: a timeout for seq 1
+ * is only known after the replies to 2 and 3 may have arrived.
+ */
+export function linesBySeq(p: FoldPart): SeqEvent[] {
+  return [...p.lines].sort((a, b) => a.seq - b.seq);
 }

@@ -5,15 +5,15 @@
 import type { SummaryEvent } from '../../model/events.ts';
 import { formatLossShort, formatMs3, formatPingTime } from '../../render/format.ts';
 import { escapeHtml, FONT, LATENCY_BANDS, latencyColour, NO_ANSWER_BACKGROUND, TABLE, TDR, TH } from '../../render/html-style.ts';
-import { partKey, type FoldPart } from '../../render/measurement-fold.ts';
+import { linesBySeq, partKey, type FoldPart } from '../../render/measurement-fold.ts';
 import type { HtmlKit } from '../../render/measurement-renderers.ts';
 
 /** The HTML block of one ping part. */
 export function pingHtml(p: FoldPart, _o: unknown, kit: HtmlKit): string {
   const out = [kit.heading(p, 'PING')];
   if (p.lines.length) {
-    // In sequence order (the fold keeps them so): a timeout is only known after later replies may have arrived.
-    const lines = p.lines.map((e) => {
+    // In sequence order: a timeout is only known after later replies may have arrived.
+    const lines = linesBySeq(p).map((e) => {
       if (e.type === 'reply') {
         return `${e.bytes} bytes from ${e.from}: seq=${e.seq}${e.ttl !== null ? ` ttl=${e.ttl}` : ''} time=${formatPingTime(e.rttMs)} ms${e.kind ? ` (${e.kind})` : ''}`;
       }

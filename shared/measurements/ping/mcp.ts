@@ -68,7 +68,7 @@ export function pingMcpText(who: string, p: FoldPart, caps: McpCaps): string[] {
   if (lost.length) out.push(`  no answer: seq ${seqList(lost)}`);
   const listed = replies(p, caps.maxReplies);
   if (listed.length) {
-    const shown = listed.slice(0, 100);
+    const shown = [...listed].sort((a, b) => a.seq - b.seq).slice(0, 100);
     const more = p.replies - shown.length;
     out.push(`  replies (seq:ms): ${shown.map((r) => `${r.seq}:${fmtMs(r.rttMs)}`).join(' ')}${more > 0 ? ` … ${more} more` : ''}`);
   }

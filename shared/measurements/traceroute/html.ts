@@ -8,7 +8,8 @@ import type { HtmlKit } from '../../render/measurement-renderers.ts';
 export function tracerouteHtml(p: FoldPart, _o: unknown, kit: HtmlKit): string {
   const out = [kit.heading(p, 'traceroute to')];
   const rows: string[] = [];
-  for (const hop of [...p.hops.values()].sort((a, b) => a.ttl - b.ttl)) {
+  // Every hop event, a repeated TTL too, in TTL order.
+  for (const hop of [...p.hopEvents].sort((a, b) => a.ttl - b.ttl)) {
     if (hop.responders.length === 0) {
       rows.push(`<tr><td style="${TDR}">${hop.ttl}</td><td style="${TD}">*</td><td style="${TD}"></td><td style="${TDR}">* * *</td><td style="${TDR}">${escapeHtml(formatLossShort(hop.lossPct))}</td></tr>`);
       continue;

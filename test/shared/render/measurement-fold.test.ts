@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MeasurementEvent } from '../../../shared/model/events.ts';
-import { MeasurementFold } from '../../../shared/render/measurement-fold.ts';
+import { linesBySeq, MeasurementFold } from '../../../shared/render/measurement-fold.ts';
 
 const reply = (agent: string, target: string, seq: number): MeasurementEvent =>
   ({ type: 'reply', agent, target, seq, ttl: 64, rttMs: seq, bytes: 64, from: '127.0.0.1' });
@@ -17,10 +17,12 @@ test('parts are keyed by agent×target, in order of first appearance', () => {
   assert.equal(f.part('c', 'x'), undefined);
 });
 
-test('per-probe lines come out in seq order, equal seqs in arrival order', () => {
+test('per-probe lines are kept in arrival order and read in seq order, equal seqs in arrival order', () => {
   const f = new MeasurementFold();
   for (const e of [reply('a', 'x', 3), timeout('a', 'x', 1), reply('a', 'x', 2), reply('a', 'x', 1)]) f.add(e);
-  assert.deepEqual(f.part('a', 'x')!.lines.map((e) => `${e.type}:${e.seq}`), ['timeout:1', 'reply:1', 'reply:2', 'reply:3']);
+  const p = f.part('a', 'x')!;
+  assert.deepEqual(p.lines.map((e) => `${e.type}:${e.seq}`), ['reply:3', 'timeout:1', 'reply:2', 'reply:1']);
+  assert.deepEqual(linesBySeq(p).map((e) => `${e.type}:${e.seq}`), ['timeout:1', 'reply:1', 'reply:2', 'reply:3']);
 });
 
 test('add returns the checked event and its part; what is not an event is dropped', () => {
@@ -41,17 +43,20 @@ test('hops are kept by TTL, a repeated TTL replacing the earlier one', () => {
   const hops = f.part('a', 'x')!.hops;
   assert.deepEqual([...hops.keys()].sort(), [1, 2]);
   assert.equal(hops.get(2)!.responders[0]!.address, 'r2b');
+  assert.deepEqual(f.part('a', 'x')!.hopEvents.map((h) => h.responders[0]!.address), ['r2', 'r1', 'r2b'], 'every hop event, in arrival order');
 });
 
-test('memory is bounded: lines, hosts, parts and errors past their caps are counted, not kept', () => {
+test('memory is bounded: lines (per kind), hosts, parts and errors past their caps are counted, not kept', () => {
   const f = new MeasurementFold({ maxLines: 3, maxHosts: 2, maxParts: 2, maxErrors: 1 });
   for (let i = 0; i < 10; i++) f.add(reply('a', 'x', i));
+  for (let i = 0; i < 4; i++) f.add(timeout('a', 'x', 20 + i));
   for (let i = 0; i < 5; i++) f.add({ type: 'host', agent: 'a', target: 'x', address: `127.0.0.${i}`, rttMs: 1 });
   f.add({ type: 'host', agent: 'a', target: 'x', address: '127.0.0.9', rttMs: null });
   for (let i = 0; i < 3; i++) f.add({ type: 'error', agent: 'a', target: 'x', code: 'MP_ERR_INTERNAL', message: `e${i}` });
   const p = f.part('a', 'x')!;
-  assert.equal(p.lines.length, 3);
-  assert.equal(p.linesOmitted, 7);
+  assert.deepEqual(p.lines.map((e) => `${e.type}:${e.seq}`), ['reply:0', 'reply:1', 'reply:2', 'timeout:20', 'timeout:21', 'timeout:22'], 'the first 3 of each kind');
+  assert.equal(p.linesOmitted, 8);
+  assert.equal(p.timeouts, 4);
   assert.equal(p.replies, 10);
   assert.equal(p.up.length, 2);
   assert.equal(p.upCount, 5);
