@@ -7,9 +7,10 @@ import { ErrorCode } from '../shared/model/errors.ts';
 import { DoneTally } from '../shared/model/events.ts';
 import type { DoneEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../shared/model/events.ts';
 import { computeStats, roundMs } from '../shared/model/stats.ts';
-import { saneEvent } from '../shared/model/event-guard.ts';
+import { MeasurementFold, type FoldPart } from '../shared/render/measurement-fold.ts';
 
-interface Part {
+/** What an interrupted part's statistics are computed from (every seq, not capped like the fold's lines). */
+interface Open {
   start: StartEvent;
   startedAt: number;
   seqs: Set<number>;
@@ -23,7 +24,9 @@ export const Exit = { Ok: 0, NoReply: 1, Usage: 2 } as const;
 const INPUT_ERRORS = new Set<string>([ErrorCode.ResolveFailed, ErrorCode.BadRequest, ErrorCode.PolicyRefused, ErrorCode.NoAgent]);
 
 export class StreamTracker {
-  readonly #open = new Map<string, Part>();
+  /** Parts and their order come from the fold; it keeps no lines, the open parts keep their seqs. */
+  readonly #fold = new MeasurementFold({ maxLines: 0, maxHosts: 0 });
+  readonly #open = new Map<FoldPart, Open>();
   readonly #tally = new DoneTally();
   readonly #now: () => number;
   #summaries = 0;
@@ -40,30 +43,31 @@ export class StreamTracker {
   add(raw: MeasurementEvent): void {
     this.#events++;
     // Malformed fields are bounded (shared/model/event-guard.ts); what is not an event still counts as seen.
-    const e = saneEvent(raw);
-    if (!e) return;
+    const change = this.#fold.add(raw);
+    if (!change) return;
+    const { event: e, part } = change;
     this.#tally.add(e);
+    const open = part && this.#open.get(part);
     switch (e.type) {
       case 'start':
-        this.#open.set(key(e.agent, e.target), { start: e, startedAt: this.#now(), seqs: new Set(), rtts: [] });
+        if (part) this.#open.set(part, { start: e, startedAt: this.#now(), seqs: new Set(), rtts: [] });
         break;
       case 'reply': {
-        const p = this.#open.get(key(e.agent, e.target));
-        if (p && !p.seqs.has(e.seq)) p.rtts.push(e.rttMs);
-        p?.seqs.add(e.seq);
+        if (open && !open.seqs.has(e.seq)) open.rtts.push(e.rttMs);
+        open?.seqs.add(e.seq);
         break;
       }
       case 'timeout':
       case 'icmp-error':
-        this.#open.get(key(e.agent, e.target))?.seqs.add(e.seq);
+        open?.seqs.add(e.seq);
         break;
       case 'summary':
-        this.#open.delete(key(e.agent, e.target));
+        if (part) this.#open.delete(part);
         this.#summaries++;
         if (e.received === 0) this.#silentParts++;
         break;
       case 'error':
-        if (e.agent !== undefined && e.target !== undefined) this.#open.delete(key(e.agent, e.target));
+        if (part) this.#open.delete(part);
         if (INPUT_ERRORS.has(e.code)) this.#inputErrors++;
         else if (e.code !== ErrorCode.Cancelled) this.#otherErrors++;
         break;
@@ -111,8 +115,4 @@ export class StreamTracker {
   get hadInputError(): boolean {
     return this.#inputErrors > 0;
   }
-}
-
-function key(agent: string, target: string): string {
-  return `${agent}\u0000${target}`;
 }

@@ -27,7 +27,7 @@ interface Sweep {
   lastDraw: number;
 }
 
-/** Turns probe events into bitmap frames; call {@link render} with every event and the renderer's text for it. */
+/** Turns a sweep's events into bitmap frames; call {@link render} with every event and the renderer's text for it. */
 export class SweepLiveView {
   readonly #o: Required<Omit<SweepLiveViewOptions, 'width' | 'height'>> & { width: number; height: number };
   readonly #sweeps = new Map<string, Sweep>();
@@ -46,7 +46,8 @@ export class SweepLiveView {
 
   /** The output for one event: `text` (the text renderer's lines) with bitmap frames around it. */
   render(e: MeasurementEvent, text: string): string {
-    if (e.type === 'start' && e.measurement === 'probe') {
+    // A start whose address is a prefix (the normalised one a sweep announces) gets a bitmap.
+    if (e.type === 'start' && e.address.includes('/')) {
       const grid = this.#grid(e.address);
       if (!grid) return text;
       const key = `${e.agent}\0${e.target}`;
@@ -66,7 +67,7 @@ export class SweepLiveView {
       s.lastDraw = now;
       return text + this.#frame(s);
     }
-    if (e.type === 'summary' && e.measurement === 'probe') {
+    if (e.type === 'summary') {
       const key = `${e.agent}\0${e.target}`;
       const s = this.#sweeps.get(key);
       if (!s) return text;
@@ -80,10 +81,10 @@ export class SweepLiveView {
 
   #grid(prefix: string): SweepGrid | undefined {
     try {
-      const probe = new SweepGrid(prefix);
-      let columns = probe.columns;
+      const first = new SweepGrid(prefix);
+      let columns = first.columns;
       while (columns > 1 && columns > this.#o.width) columns /= 2;
-      return columns === probe.columns ? probe : new SweepGrid(probe.prefix, { columns });
+      return columns === first.columns ? first : new SweepGrid(first.prefix, { columns });
     } catch {
       return undefined; // not a prefix we can draw: the text renderer still reports it
     }

@@ -41,7 +41,7 @@ export interface EmailWorkerEnv {
   ALLOW_FROM?: string;
   /** Seconds a measurement may run before the reply goes out with what arrived. Default 25. */
   TIME_BUDGET_SECONDS?: string;
-  /** Highest ping count run for an email. Default 10. */
+  /** Highest count (`-c`) run for an email. Default 10. */
   MAX_COUNT?: string;
   /** Commands per sender in a burst, and seconds per further command. Defaults 5 and 60. */
   RATE_BURST?: string;

@@ -1,79 +1,17 @@
 /**
- * The sweep bitmap as a PNG: one square per address of the prefix, row by row, dark when the
- * address was silent, green → yellow → red by RTT when it answered, with a 1 px black line
- * between squares of 4 px or more. The layout (cell index ↔ address) is shared/render/sweep-grid.ts's,
- * the same as the CLI's text bitmap. Node-only (pngjs), so it lives out of shared/; the
- * Telegram bot imports it from here too.
+ * The sweep picture (shared/render/sweep-bitmap.ts) encoded as a PNG for a tool
+ * result. Node-only (pngjs), so the encoding lives here, at the front-end.
  */
 import { PNG } from 'pngjs';
-import { parseCidr, prefixSize } from '../shared/net/cidr.ts';
-import { SweepGrid } from '../shared/render/sweep-grid.ts';
+import { sweepBitmap, type SweepBitmapOptions, type SweepGridModel } from '../shared/render/sweep-bitmap.ts';
+import type { SweepGrid } from '../shared/render/sweep-grid.ts';
 
-/** Largest prefix drawn: 65,536 cells (a /16) makes a 512×512 image; more is unreadable anyway. */
-export const MAX_PNG_CELLS = 1 << 16;
+export { drawableGrid, MAX_PNG_CELLS, rttColour, type SweepGridModel } from '../shared/render/sweep-bitmap.ts';
 
-/**
- * An empty grid for `cidr` in the layout every front-end draws; undefined when `cidr` is not a
- * prefix or has more than {@link MAX_PNG_CELLS} addresses (too large to draw).
- */
-export function drawableGrid(cidr: string): SweepGrid | undefined {
-  const parsed = parseCidr(cidr);
-  if (!parsed.ok || prefixSize(parsed.prefix) > BigInt(MAX_PNG_CELLS)) return undefined;
-  return new SweepGrid(parsed.prefix);
-}
-
-/** A grid given cell by cell (tests, one-cell swatches): cells in address order, laid out `columns` wide. */
-export interface SweepGridModel {
-  columns: number;
-  rows: number;
-  /** One per cell: RTT in ms when the address answered, null when silent, undefined when not probed. */
-  cells: ArrayLike<number | null | undefined>;
-}
-
-/** Options of {@link renderSweepPng}. */
-export interface SweepPngOptions {
-  /** Pixels per cell side. Default: as many as keep the image near 512 px wide (1–16). */
-  cellPx?: number;
-}
-
-const SILENT: Rgb = [48, 48, 56];
-const UNPROBED: Rgb = [16, 16, 16];
-/** The line between cells when they are 4 px or more, so a reader can count addresses. */
-const GRID: Rgb = [0, 0, 0];
-type Rgb = [number, number, number];
-
-/** Encodes the grid as PNG bytes. */
-export function renderSweepPng(grid: SweepGrid | SweepGridModel, options: SweepPngOptions = {}): Uint8Array {
-  const cellAt = grid instanceof SweepGrid ? (i: number) => grid.rttMs(i) : (i: number) => grid.cells[i];
-  const cols = Math.max(1, grid.columns);
-  const rows = Math.max(1, grid.rows);
-  const px = options.cellPx ?? Math.min(16, Math.max(1, Math.floor(512 / cols)));
-  const png = new PNG({ width: cols * px, height: rows * px, colorType: 2, inputHasAlpha: false });
-  // pngjs keeps RGBA in `data` regardless of the output colour type.
-  const data = png.data;
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const v = cellAt(r * cols + c);
-      const rgb = v === undefined ? UNPROBED : v === null ? SILENT : rttColour(v);
-      const gap = px >= 4 ? 1 : 0;
-      for (let dy = 0; dy < px; dy++) {
-        let o = ((r * px + dy) * cols * px + c * px) * 4;
-        for (let dx = 0; dx < px; dx++, o += 4) {
-          const ink = dx >= px - gap || dy >= px - gap ? GRID : rgb;
-          data[o] = ink[0];
-          data[o + 1] = ink[1];
-          data[o + 2] = ink[2];
-          data[o + 3] = 255;
-        }
-      }
-    }
-  }
+/** Encodes the grid as PNG bytes (RGB, no alpha). */
+export function renderSweepPng(grid: SweepGrid | SweepGridModel, options: SweepBitmapOptions = {}): Uint8Array {
+  const b = sweepBitmap(grid, options);
+  const png = new PNG({ width: b.width, height: b.height, colorType: 2, inputHasAlpha: false });
+  png.data = Buffer.from(b.rgba.buffer, b.rgba.byteOffset, b.rgba.byteLength);
   return new Uint8Array(PNG.sync.write(png, { colorType: 2 }));
-}
-
-/** Green under 1 ms, yellow near 30 ms, red from 300 ms, on a log scale. */
-export function rttColour(ms: number): Rgb {
-  const t = Math.min(1, Math.max(0, Math.log10(Math.max(ms, 1)) / Math.log10(300)));
-  if (t < 0.6) return [Math.round(40 + (t / 0.6) * 200), 200, 60];
-  return [240, Math.round(200 - ((t - 0.6) / 0.4) * 170), 50];
 }

@@ -17,8 +17,8 @@ import { helpText } from '../../shared/command/help.ts';
 import { HubClient } from '../../shared/wire/hub-client.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { measurementType, measurementTypes } from '../../shared/registry.ts';
-import { AGENT_BUTTON, CANCEL_BUTTON } from './agent-keyboard.ts';
-import { agentListText } from './agent-list-text.ts';
+import { AGENT_BUTTON, CANCEL_BUTTON, countryFlag } from './agent-keyboard.ts';
+import { formatAgentList } from '../../shared/render/agent-list.ts';
 import { MeasurementMessage } from './measurement-message.ts';
 import { MessageSessions } from './message-sessions.ts';
 import { escapeHtml, preHtml } from './pre-html.ts';
@@ -148,7 +148,7 @@ function commands(d: BotDeps): Composer<Context> {
       switch (parsed.command) {
         case 'list': {
           const agents = await u.hub.agents();
-          return await reply(ctx, preHtml(parsed.json ? JSON.stringify(agents, null, 1) : agentListText(agents), { limit: 4000 }));
+          return await reply(ctx, preHtml(parsed.json ? JSON.stringify(agents, null, 1) : formatAgentList(agents, { layout: 'lines', mark: (a) => countryFlag(a.country) }), { limit: 4000 }));
         }
         case 'version':
           return await reply(ctx, preHtml(await versionText(u), { limit: 4000 }));

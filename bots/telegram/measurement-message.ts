@@ -1,5 +1,5 @@
 /**
- * The answer to a streamed measurement (/ping and the like): one monospace message that fills in as the hub streams events,
+ * A measurement answered in text (every command but the sweep picture): one monospace message that fills in as the hub streams events,
  * with the agent keyboard under it. Re-running from another agent cancels the running
  * measurement (its hub request is aborted, so the agent stops sending) and streams the new run
  * into the same message.

@@ -5,6 +5,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AgentInfo } from '../../shared/wire/agent-link.ts';
 import { describeError } from '../../shared/model/errors.ts';
+import { formatAgentList } from '../../shared/render/agent-list.ts';
 import { ListAgentsInput } from '../input-schemas.ts';
 import { ListAgentsOutput } from '../output-schemas.ts';
 import { andList, measurementTypes } from '../../shared/registry.ts';
@@ -65,12 +66,6 @@ function clean(a: AgentInfo): ListAgentsOutput['agents'][number] {
 }
 
 function text(shown: AgentInfo[], total: number, needle: string | undefined): string {
-  if (total === 0) return 'No agents are connected to the hub.';
-  if (shown.length === 0) return `No agent matches '${needle}' (${total} connected).`;
-  const lines = shown.map((a) => {
-    const where = [a.city, a.country].filter(Boolean).join(', ');
-    const net = [a.asn !== undefined ? `AS${a.asn}` : undefined, a.isp].filter(Boolean).join(' ');
-    return `${a.name}${where ? ` — ${where}` : ''}${net ? ` — ${net}` : ''} [${(a.capabilities ?? []).join(', ')}]`;
-  });
-  return `${shown.length} agent${shown.length === 1 ? '' : 's'}:\n${lines.join('\n')}`;
+  if (total > 0 && shown.length === 0) return `No agent matches '${needle}' (${total} connected).`;
+  return formatAgentList(shown, { layout: 'lines' });
 }

@@ -7,13 +7,12 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
-import type { z } from 'zod';
 import { measurementTypes, type MeasurementType, type MeasurementTypeDef } from '../../shared/registry.ts';
 import { validateSpec } from '../../shared/model/validate-spec.ts';
 import type { HubLike } from '../../shared/wire/hub-client.ts';
 import { lenientInput, measurementInput } from '../input-schemas.ts';
 import type { MeasurementResult } from '../measurement-result.ts';
-import { PingOutput, ProbeOutput, TracerouteOutput } from '../output-schemas.ts';
+import { outputSchemaOf } from '../output-schemas.ts';
 import { runMeasurement } from '../run-measurement.ts';
 import type { ToolExtra } from '../run-measurement.ts';
 import { SweepCollector } from '../sweep-collector.ts';
@@ -29,41 +28,32 @@ export interface ToolContext {
 const annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
 
 /**
- * Each type's structured output (mcp/output-schemas.ts, mcp/measurement-result.ts) and what it
- * appends to the text (a sweep's PNG). The per-type rendering, looked up by type.
+ * What a call appends to its text: the pictures of the parts that draw as a bitmap (the
+ * collector keeps only the parts whose events fill a sweep grid, so other types add nothing).
  */
-const OUTPUTS: Record<MeasurementType, { schema: z.ZodType; pick: (r: MeasurementResult) => Record<string, unknown>; extras?: () => Pick<MeasureExtras, 'onEvent' | 'images'> }> = {
-  ping: { schema: PingOutput, pick: (r) => r.toPing() },
-  traceroute: { schema: TracerouteOutput, pick: (r) => r.toTraceroute() },
-  probe: {
-    schema: ProbeOutput,
-    pick: (r) => r.toProbe(),
-    extras: () => {
-      const sweep = new SweepCollector();
-      return {
-        onEvent: (e) => sweep.add(e),
-        images: () => sweep.images().map((png) => ({ type: 'image', data: Buffer.from(png.data).toString('base64'), mimeType: 'image/png' })),
-      };
-    },
-  },
-};
+function pictures(): Pick<MeasureExtras, 'onEvent' | 'images'> {
+  const sweep = new SweepCollector();
+  return {
+    onEvent: (e) => sweep.add(e),
+    images: () => sweep.images().map((png) => ({ type: 'image', data: Buffer.from(png.data).toString('base64'), mimeType: 'image/png' })),
+  };
+}
 
 /** Registers one tool per measurement type of the registry (shared/registry.ts) on `server`. */
 export function registerMeasureTools(server: McpServer, ctx: ToolContext): void {
   for (const type of measurementTypes()) {
-    const out = OUTPUTS[type.name];
     server.registerTool(
       type.name,
       {
         title: type.tool.title,
         description: description(type),
         inputSchema: lenientInput(measurementInput(type)),
-        outputSchema: out.schema,
+        outputSchema: outputSchemaOf(type.name),
         annotations: { title: type.tool.title, ...annotations },
       },
       (args, extra) => {
         const units = type.tool.unitsPerPart?.(args);
-        return measure(ctx, extra, { ...args, type: type.name }, out.pick, { ...(units !== undefined ? { unitsPerPart: units } : {}), ...out.extras?.() });
+        return measure(ctx, extra, { ...args, type: type.name }, (r) => r.structured(), { ...(units !== undefined ? { unitsPerPart: units } : {}), ...pictures() });
       },
     );
   }
@@ -83,7 +73,7 @@ interface MeasureExtras {
   /** Expected units of work per agent×target, for progress totals (ping: count). */
   unitsPerPart?: number;
   onEvent?: (e: MeasurementEvent) => void;
-  /** Content appended after the text summary on success (probe: the sweep PNGs). */
+  /** Content appended after the text summary on success (the sweep pictures). */
   images?: () => CallToolResult['content'];
 }
 

@@ -4,7 +4,6 @@
  * hub client the caller passes in; the budget is the caller's AbortSignal. Runtime-neutral, so
  * the Cloudflare Worker and the Node SMTP gateway answer identically.
  */
-import type { AgentInfo } from '../wire/agent-link.ts';
 import { emailSubject } from '../wire/delegated-subject.ts';
 import { describeError, ErrorCode } from '../model/errors.ts';
 import type { MeasurementEvent } from '../model/events.ts';
@@ -12,8 +11,9 @@ import { findEmailCommand } from './email-command.ts';
 import type { EmailCommandInput } from './email-command.ts';
 import { helpText } from '../command/help.ts';
 import type { HubClient, HubLike } from '../wire/hub-client.ts';
-import { saneEvent } from '../model/event-guard.ts';
-import { escapeHtml, renderHtml, renderHtmlText } from '../render/html-renderer.ts';
+import { MeasurementFold } from '../render/measurement-fold.ts';
+import { renderHtml, renderHtmlText } from '../render/html-renderer.ts';
+import { formatAgentList, formatAgentListHtml } from '../render/agent-list.ts';
 import { renderText } from '../render/text-renderer.ts';
 import { rendererOptions, type DisplayOptions } from '../command/grammar.ts';
 
@@ -31,11 +31,11 @@ export interface AnswerEmailOptions {
   /** Said in the partial-result note, e.g. "25 s". Default "the time limit". */
   budgetLabel?: string;
   /**
-   * Highest ping count an email may ask for (default 10). An email answer is one message, so a
-   * long ping only delays it; the cap also keeps the Worker within its limits.
+   * Highest count (`-c`) an email may ask for (default 10). An email answer is one message, so a
+   * long run only delays it; the cap also keeps the Worker within its limits.
    */
   maxCount?: number;
-  /** The clock (ms since the Unix epoch) for `ping -D` stamps; without it -D stamps nothing. */
+  /** The clock (ms since the Unix epoch) for `-D` stamps; without it -D stamps nothing. */
   now?: () => number;
 }
 
@@ -52,7 +52,7 @@ export interface EmailAnswer {
 
 const NO_COMMAND =
   'No command found in your message. Write one command on the first line of the body, ' +
-  'e.g. "ping -c 3 example.com" or "traceroute example.com", or "help".';
+  'e.g. "ping -c 3 example.com", or "help".';
 
 /** Finds the command in `mail`, runs it and renders the answer. Never throws. */
 export async function answerEmail(mail: EmailCommandInput, options: AnswerEmailOptions): Promise<EmailAnswer> {
@@ -80,7 +80,7 @@ export async function answerEmail(mail: EmailCommandInput, options: AnswerEmailO
       }
       case 'list': {
         const agents = await options.hub.agents(signalOpt(options.signal));
-        return { line, kind: 'text', partial: false, text: agentsText(agents), html: agentsHtml(agents, line) };
+        return { line, kind: 'text', partial: false, text: formatAgentList(agents, { layout: 'lines' }), html: formatAgentListHtml(agents, line) };
       }
       default:
         return await measure(line, command.spec, options, command.display);
@@ -96,14 +96,15 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
   const maxCount = options.maxCount ?? 10;
   const notes: string[] = [];
   const spec: MeasurementSpec = { ...requested };
-  if (spec.type === 'ping' && (spec.count ?? 0) > maxCount) {
+  // Only a type that repeats takes a count (or a deadline): the grammar gives no other one either.
+  if ((spec.count ?? 0) > maxCount) {
     notes.push(`count lowered from ${spec.count} to ${maxCount}, the most an email answer runs`);
     spec.count = maxCount;
   }
   // -w without -c would keep sending until the deadline: an email answer still runs maxCount at most.
-  if (spec.type === 'ping' && spec.count === undefined && spec.deadlineMs !== undefined) spec.count = maxCount;
+  if (spec.count === undefined && spec.deadlineMs !== undefined) spec.count = maxCount;
   const events: MeasurementEvent[] = [];
-  // ping -D: the answer is rendered at the end, so each line is stamped with its event's arrival.
+  // -D: the answer is rendered at the end, so each line is stamped with its event's arrival.
   // Keyed by what the event is about, not by identity: the renderers work on checked copies.
   const arrived = new Map<string, number>();
   let partial = false;
@@ -132,7 +133,7 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
   return { line, kind: 'measurement', partial, text, html };
 }
 
-/** What an event is about (type, agent, target, seq): the key of its arrival time for ping -D. */
+/** What an event is about (type, agent, target, seq): the key of its arrival time for -D. */
 function arrivalKey(e: MeasurementEvent): string {
   const r = e as { type: string; agent?: unknown; target?: unknown; seq?: unknown };
   return `${r.type}\u0000${String(r.agent)}\u0000${String(r.target)}\u0000${String(r.seq)}`;
@@ -142,35 +143,13 @@ function arrivalKey(e: MeasurementEvent): string {
  * The events reordered so that each agent×target part reads as one block (a live stream
  * interleaves them; an email is read at once). Within a part, replies, timeouts and ICMP
  * errors come in sequence order (a timeout for seq 1 is only known after the replies to 2 and
- * 3 may have arrived); everything else keeps its place. `done` stays last. Malformed events
- * are bounded or dropped (shared/model/event-guard.ts).
+ * 3 may have arrived); everything else keeps its place. `done` stays last. The grouping is the
+ * event fold's (shared/render/measurement-fold.ts), so malformed events are bounded or dropped.
  */
 export function groupByPart(events: readonly MeasurementEvent[]): MeasurementEvent[] {
-  const parts = new Map<string, MeasurementEvent[]>();
-  const tail: MeasurementEvent[] = [];
-  for (const raw of events) {
-    const e = saneEvent(raw);
-    if (!e) continue;
-    if (e.type === 'done') {
-      tail.push(e);
-      continue;
-    }
-    const key = 'agent' in e && 'target' in e ? `${e.agent ?? ''}\u0000${e.target ?? ''}` : '';
-    let list = parts.get(key);
-    if (!list) parts.set(key, (list = []));
-    list.push(e);
-  }
-  return [...[...parts.values()].flatMap(bySeq), ...tail];
-}
-
-const hasSeq = (e: MeasurementEvent): e is Extract<MeasurementEvent, { seq: number }> =>
-  e.type === 'reply' || e.type === 'timeout' || e.type === 'icmp-error';
-
-/** The seq-bearing events of one part sorted by seq (stable), in the slots they held. */
-function bySeq(list: MeasurementEvent[]): MeasurementEvent[] {
-  const sorted = list.filter(hasSeq).sort((a, b) => a.seq - b.seq);
-  let i = 0;
-  return list.map((e) => (hasSeq(e) ? sorted[i++]! : e));
+  const fold = new MeasurementFold({ keepEvents: true });
+  for (const e of events) fold.add(e);
+  return fold.grouped();
 }
 
 /**
@@ -192,25 +171,6 @@ export function hubForSender(hub: HubClient, sender: string): HubClient {
   } catch {
     return hub;
   }
-}
-
-function agentsText(agents: AgentInfo[]): string {
-  if (agents.length === 0) return 'No agents are connected.';
-  return agents
-    .map((a) => [a.name, [a.city, a.country].filter(Boolean).join(', '), a.asn !== undefined ? `AS${a.asn}` : '', a.capabilities.join(',')].filter(Boolean).join('  '))
-    .join('\n');
-}
-
-function agentsHtml(agents: AgentInfo[], line: string): string {
-  if (agents.length === 0) return renderHtmlText('No agents are connected.', { command: line });
-  const th = 'border:1px solid #bbb;padding:3px 8px;background:#f0f0f0;text-align:left';
-  const td = 'border:1px solid #bbb;padding:3px 8px';
-  const rows = agents
-    .map((a) => `<tr><td style="${td}">${escapeHtml(a.name)}</td><td style="${td}">${escapeHtml([a.city, a.country].filter(Boolean).join(', '))}</td>` +
-      `<td style="${td}">${a.asn !== undefined ? `AS${a.asn}` : ''}</td><td style="${td}">${escapeHtml(a.capabilities.join(', '))}</td></tr>`)
-    .join('');
-  return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><p><b>${escapeHtml(line)}</b></p>` +
-    `<table style="border-collapse:collapse"><tr><th style="${th}">agent</th><th style="${th}">location</th><th style="${th}">ASN</th><th style="${th}">capabilities</th></tr>${rows}</table></body></html>\n`;
 }
 
 function signalOpt(signal: AbortSignal | undefined): { signal?: AbortSignal } {

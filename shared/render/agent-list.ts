@@ -1,15 +1,38 @@
 /**
- * Plain-text answers to `list` and `version`, shared by `POST /v1/cli` and the CLI's direct mode
- * so both print the same thing.
+ * The answer to `list` in every front-end, and to `version`: one renderer of the agent list,
+ * laid out per medium — a fixed-width table for terminals (the CLI, `POST /v1/cli`), or a
+ * count line and one line per agent for chat, mail and models (Telegram, email, MCP) — and
+ * the same list as an HTML table for email.
  */
 import type { AgentInfo } from '../wire/agent-link.ts';
+import { escapeHtml, renderHtmlText, TD, TH } from './html-style.ts';
 
-/** A fixed-width table of agents: name, location, ASN, capabilities. */
-export function formatAgentList(agents: readonly AgentInfo[]): string {
+/** Options of {@link formatAgentList}. */
+export interface AgentListOptions {
+  /**
+   * `table` (default): a header row and aligned columns (agent, location, ASN, capabilities,
+   * version), newline-terminated. `lines`: `N agents:` and one line per agent (name, place,
+   * network, capabilities, two spaces apart), no final newline.
+   */
+  layout?: 'table' | 'lines';
+  /** With `lines`: a mark before each name (Telegram: the country's flag), '' for none. */
+  mark?: (a: AgentInfo) => string;
+}
+
+/** The agent list as text. */
+export function formatAgentList(agents: readonly AgentInfo[], o: AgentListOptions = {}): string {
+  return o.layout === 'lines' ? agentLines(agents, o.mark) : agentTable(agents);
+}
+
+function place(a: AgentInfo): string {
+  return [a.city, a.country].filter(Boolean).join(', ');
+}
+
+function agentTable(agents: readonly AgentInfo[]): string {
   if (agents.length === 0) return 'no agents are connected\n';
   const rows = agents.map((a) => [
     a.name,
-    [a.city, a.country].filter(Boolean).join(', ') || '-',
+    place(a) || '-',
     a.asn !== undefined ? `AS${a.asn}` : '-',
     a.capabilities.join(',') || '-',
     a.version,
@@ -18,6 +41,27 @@ export function formatAgentList(agents: readonly AgentInfo[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ') + '\n';
   return line(header) + rows.map(line).join('');
+}
+
+function agentLines(agents: readonly AgentInfo[], mark: ((a: AgentInfo) => string) | undefined): string {
+  if (agents.length === 0) return 'No agents are connected to the hub.';
+  const lines = agents.map((a) => {
+    const m = mark?.(a) ?? '';
+    const net = [a.asn !== undefined ? `AS${a.asn}` : '', a.isp ?? ''].filter(Boolean).join(' ');
+    return [`${m ? m + ' ' : ''}${a.name}`, place(a), net, (a.capabilities ?? []).join(',')].filter(Boolean).join('  ');
+  });
+  return [`${agents.length} agent${agents.length === 1 ? '' : 's'}:`, ...lines].join('\n');
+}
+
+/** The agent list as an HTML document for email, headed by the command line `line`. */
+export function formatAgentListHtml(agents: readonly AgentInfo[], line: string): string {
+  if (agents.length === 0) return renderHtmlText('No agents are connected to the hub.', { command: line });
+  const rows = agents
+    .map((a) => `<tr><td style="${TD}">${escapeHtml(a.name)}</td><td style="${TD}">${escapeHtml(place(a))}</td>` +
+      `<td style="${TD}">${a.asn !== undefined ? `AS${a.asn}` : ''}</td><td style="${TD}">${escapeHtml(a.capabilities.join(', '))}</td></tr>`)
+    .join('');
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><p><b>${escapeHtml(line)}</b></p>` +
+    `<table style="border-collapse:collapse"><tr><th style="${TH}">agent</th><th style="${TH}">location</th><th style="${TH}">ASN</th><th style="${TH}">capabilities</th></tr>${rows}</table></body></html>\n`;
 }
 
 /** `meshprobe 0.1.0 (api 1, node v24.21.0)` plus one line per agent version. */

@@ -28,7 +28,7 @@ export function formatPingTime(ms: number): string {
   return `0.${String(t).padStart(3, '0')}`;
 }
 
-/** Milliseconds with three decimals (the statistics block and traceroute): `0.0314` → "0.031". */
+/** Milliseconds with three decimals (the statistics block and hop lines): `0.0314` → "0.031". */
 export function formatMs3(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   const t = micros(ms);

@@ -1,6 +1,9 @@
 /**
  * The plain-text renderer: events in, iputils-style text out (design §7). Used by the CLI,
  * POST /v1/cli, Telegram and the text part of email, so every front-end prints the same lines.
+ * The stream is folded once (measurement-fold.ts); the per-probe lines are written here, each
+ * part's header, held-back lines and closing block by its type (shared/measurements/<type>/
+ * text.ts, through renderers-by-type.ts).
  *
  * Choices where iputils has no answer:
  * - Timeouts print nothing, as iputils does by default; `timeouts: true` prints iputils' `-O`
@@ -8,8 +11,8 @@
  * - Reply lines show the responder's address only (like `ping -n`): reverse lookups are the
  *   agent's business, not the renderer's.
  * - After the iputils statistics block comes one meshprobe line: `rtt p50/p90/p99 = … ms`.
- * - Several agents: every line of an agent gets an `[agent] ` prefix, and a ping ends with the
- *   agents × targets matrix (also with one agent and several targets).
+ * - Several agents: every line of an agent gets an `[agent] ` prefix, and a type may add lines
+ *   after the stream (a matrix of agents × targets).
  * - Several targets: every line of a part names its target too, `[target] ` with one agent and
  *   `[agent → target] ` with several, so that `From 198.18.1.1 icmp_seq=1 Destination Host
  *   Unreachable` or a hop line says which of the interleaved measurements it belongs to.
@@ -18,12 +21,13 @@
  *   here is bounded by what it was fed.
  */
 import type { HopEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../model/events.ts';
-import { formatDurationMs, formatLossPct, formatMs3, formatPingTime } from './format.ts';
-import { Defaults } from '../model/spec.ts';
-import { parseCidr, parseIp, prefixSize } from '../net/cidr.ts';
-import { PingMatrix } from './ping-matrix.ts';
+import type { MeasurementType } from '../model/spec.ts';
+import { formatPingTime } from './format.ts';
 import { saneEvent } from '../model/event-guard.ts';
-import { formatIpRange } from '../net/ip-address.ts';
+import { MeasurementFold, type FoldPart } from './measurement-fold.ts';
+import type { PartTextRenderer } from './measurement-renderers.ts';
+import { renderersByType, typeOfPart } from './renderers-by-type.ts';
+export { compactAddresses } from './compact-addresses.ts';
 
 /** Options of {@link TextRenderer}. */
 export interface TextRendererOptions {
@@ -56,28 +60,20 @@ export interface TextRendererOptions {
   timestamps?: (e: MeasurementEvent) => number;
 }
 
-interface Part {
-  start?: StartEvent;
-  icmpErrors: number;
-  /** Traceroute hops waiting for a lower TTL, so lines come out in order. */
-  pendingHops: Map<number, HopEvent>;
-  nextTtl: number;
-  hostsUp: string[];
-  hostsSeen: number;
-  finished: boolean;
-}
-
 /** Feeds events one at a time and returns the text each adds. Pure; never throws on odd input. */
 export class TextRenderer {
   #multi: boolean;
   #multiTarget: boolean;
   #timeouts: boolean;
   #probeCounts: boolean;
-  #parts = new Map<string, Part>();
+  /** A live renderer keeps no per-probe lines: the text of each is written as it arrives. */
+  #fold = new MeasurementFold({ maxLines: 0 });
+  /** Each part's type renderer (it may hold lines back until their turn). */
+  #text = new WeakMap<FoldPart, { type: MeasurementType; r: PartTextRenderer }>();
   #agents = new Set<string>();
   #targets = new Set<string>();
-  #matrix = new PingMatrix();
-  #sawPing = false;
+  /** Types that started, in order: their after-the-stream lines come at `done`. */
+  #started = new Set<MeasurementType>();
   #quiet: boolean;
   #clock: ((e: MeasurementEvent) => number) | undefined;
 
@@ -90,21 +86,20 @@ export class TextRenderer {
     this.#clock = o.timestamps;
   }
 
-  /** One per-probe line of a ping (reply, ICMP error, `-O` timeout): dropped by `-q`, stamped by `-D`. */
+  /** One per-probe line (reply, ICMP error, `-O` timeout): dropped by `-q`, stamped by `-D`. */
   #probeLine(e: MeasurementEvent & { agent: string }, line: string): string {
     if (this.#quiet) return '';
     const t = this.#clock?.(e);
     return this.#lines(e.agent, 'target' in e ? e.target : undefined, [t !== undefined && Number.isFinite(t) ? `[${(t / 1000).toFixed(6)}] ${line}` : line]);
   }
 
-  #part(agent: string, target: string): Part {
-    const k = `${agent}\u0000${target}`;
-    let p = this.#parts.get(k);
-    if (!p) {
-      p = { icmpErrors: 0, pendingHops: new Map(), nextTtl: 1, hostsUp: [], hostsSeen: 0, finished: false };
-      this.#parts.set(k, p);
-    }
-    return p;
+  /** The type renderer of `p` for `type` (the part's own type by default), made on first use. */
+  #textOf(p: FoldPart, type: MeasurementType = typeOfPart(p)): PartTextRenderer {
+    const have = this.#text.get(p);
+    if (have && have.type === type) return have.r;
+    const r = renderersByType[type].text();
+    this.#text.set(p, { type, r });
+    return r;
   }
 
   /** `lines` of the part agent×target, each prefixed as the options and the stream so far ask. */
@@ -137,19 +132,19 @@ export class TextRenderer {
       this.#targets.add(e.target);
       if (this.#targets.size > 1) this.#multiTarget = true;
     }
-    this.#matrix.add(e);
+    const change = this.#fold.add(e);
+    const p = change?.part;
     switch (e.type) {
       case 'start':
-        return this.#start(e);
+        return p ? this.#start(e, p) : '';
       case 'reply': {
-        const p = this.#part(e.agent, e.target);
-        const proto = p.start?.protocol ?? 'icmp';
+        const proto = p?.start?.protocol ?? 'icmp';
         const time = `time=${formatPingTime(e.rttMs)} ms`;
         if (proto === 'icmp' && e.kind === undefined) {
           const ttl = e.ttl === null || e.ttl === undefined ? '' : ` ttl=${e.ttl}`;
           return this.#probeLine(e, `${e.bytes} bytes from ${e.from}: icmp_seq=${e.seq}${ttl} ${time}`);
         }
-        const port = p.start?.params['port'];
+        const port = p?.start?.params['port'];
         const where = port !== undefined ? `${e.from} port ${port}` : e.from;
         const kind = e.kind ? ` (${e.kind})` : '';
         return this.#probeLine(e, `reply from ${where}${kind}: ${proto}_seq=${e.seq} ${time}`);
@@ -159,24 +154,16 @@ export class TextRenderer {
         return this.#probeLine(e, `no answer yet for icmp_seq=${e.seq}`);
       }
       case 'icmp-error': {
-        const p = this.#part(e.agent, e.target);
-        p.icmpErrors++;
         const mtu = e.mtu !== undefined && !/mtu/i.test(e.message) ? ` (mtu = ${e.mtu})` : '';
         return this.#probeLine(e, `From ${e.from} icmp_seq=${e.seq} ${e.message}${mtu}`);
       }
       case 'hop':
-        return this.#hop(e);
-      case 'host': {
-        const p = this.#part(e.agent, e.target);
-        p.hostsSeen++;
-        if (e.rttMs !== null && e.rttMs !== undefined) p.hostsUp.push(e.address);
-        return '';
-      }
+        return p ? this.#hop(e, p) : '';
       case 'summary':
-        return this.#summary(e);
+        return p ? this.#summary(e, p) : '';
       case 'error': {
         let out = '';
-        if (e.agent !== undefined && e.target !== undefined) out += this.#flushHops(e.agent, e.target, this.#part(e.agent, e.target), true);
+        if (p) out += this.#flush(p);
         return out + this.#lines(e.agent, e.target, [`meshprobe: ${e.message}`]);
       }
       case 'done':
@@ -186,166 +173,35 @@ export class TextRenderer {
     }
   }
 
-  #start(e: StartEvent): string {
-    const p = this.#part(e.agent, e.target);
-    p.start = e;
-    const note = e.note ? [`note: ${e.note}`] : [];
-    if (e.measurement === 'ping') {
-      this.#sawPing = true;
-      const size = numParam(e.params['size']) ?? Defaults.size;
-      let head: string;
-      if (e.protocol !== 'icmp') {
-        const port = e.params['port'];
-        head = `PING ${e.target} (${e.address}) ${e.protocol.toUpperCase()}${port !== undefined ? ` port ${port}` : ''}.`;
-      } else if (e.family === 6) {
-        // iputils prints no space before the parenthesis for IPv6 (ping6_common.c), unlike IPv4.
-        head = `PING ${e.target}(${e.address}) ${size} data bytes`;
-      } else {
-        head = `PING ${e.target} (${e.address}) ${size}(${size + 28}) bytes of data.`;
-      }
-      return this.#lines(e.agent, e.target, [head, ...note]);
-    }
-    if (e.measurement === 'traceroute') {
-      const hops = numParam(e.params['maxHops']) ?? Defaults.maxHops;
-      const first = numParam(e.params['firstTtl']);
-      if (first !== undefined) p.nextTtl = Math.min(255, Math.max(1, Math.round(first)));
-      const bytes = numParam(e.params['packetBytes']);
-      const head = `traceroute to ${e.target} (${e.address}), ${hops} hops max${bytes !== undefined ? `, ${bytes} byte packets` : ''}`;
-      return this.#lines(e.agent, e.target, [head, ...note]);
-    }
-    // probe
-    const c = parseCidr(e.address.includes('/') ? e.address : e.target);
-    const n = c.ok ? String(prefixSize(c.prefix)) : '?';
-    const rate = numParam(e.params['rate']) ?? Defaults.rate;
-    const rateText = rate === 0 ? 'no rate limit' : `${rate} packets/s`;
-    return this.#lines(e.agent, e.target, [`PROBE ${c.ok ? c.prefix.text : e.target}: ${n} addresses, ${rateText}`, ...note]);
+  #start(e: StartEvent, p: FoldPart): string {
+    this.#started.add(e.measurement);
+    const head = this.#textOf(p, e.measurement).start(e, p);
+    return this.#lines(e.agent, e.target, [...head, ...(e.note ? [`note: ${e.note}`] : [])]);
   }
 
-  #hop(e: HopEvent): string {
-    const p = this.#part(e.agent, e.target);
-    if (e.ttl < p.nextTtl) return this.#lines(e.agent, e.target, [hopLine(e)]);
-    p.pendingHops.set(e.ttl, e);
-    return this.#flushHops(e.agent, e.target, p, false);
+  #hop(e: HopEvent, p: FoldPart): string {
+    return this.#lines(e.agent, e.target, this.#textOf(p).hop?.(e, p) ?? []);
   }
 
-  /**
-   * The pending hops that are next in TTL order (`all`: every pending hop, skipping gaps).
-   * Bounded by construction: each round prints a pending hop or jumps to the lowest pending
-   * TTL above the current one, so it ends within twice the number of pending hops (≤ 255).
-   */
-  #flushHops(agent: string, target: string, p: Part, all: boolean): string {
-    const lines: string[] = [];
-    for (let rounds = 2 * p.pendingHops.size + 1; rounds > 0; rounds--) {
-      const h = p.pendingHops.get(p.nextTtl);
-      if (h) {
-        p.pendingHops.delete(p.nextTtl);
-        lines.push(hopLine(h));
-        p.nextTtl++;
-        continue;
-      }
-      if (!all || p.pendingHops.size === 0) break;
-      const next = Math.min(...p.pendingHops.keys());
-      if (!(next > p.nextTtl)) break; // not an integer TTL above the current one: cannot happen after saneEvent
-      p.nextTtl = next;
-    }
-    return this.#lines(agent, target, lines);
+  /** The lines `p`'s renderer held back, if it has any. */
+  #flush(p: FoldPart): string {
+    const r = this.#text.get(p)?.r;
+    return this.#lines(p.agent, p.target, r?.flush?.(p) ?? []);
   }
 
-  #summary(e: SummaryEvent): string {
-    const p = this.#part(e.agent, e.target);
-    p.finished = true;
-    if (e.measurement === 'traceroute') return this.#flushHops(e.agent, e.target, p, true);
-    if (e.measurement === 'probe') {
-      const name = e.address ?? p.start?.address ?? e.target;
-      const up = e.hostsUp ?? p.hostsUp.length;
-      const total = e.hostsTotal ?? p.hostsSeen;
-      const lines = this.#probeCounts ? [`${name}: ${up} of ${total} hosts up`] : [];
-      if (p.hostsUp.length) lines.push(...compactAddresses(p.hostsUp).map((l) => `  ${l}`));
-      if (e.kernelDrops) lines.push(`${name}: ${e.kernelDrops} replies dropped by the kernel (receive buffer full)`);
-      return this.#lines(e.agent, e.target, lines);
-    }
-    const name = e.target;
-    const errors = p.icmpErrors ? `, +${p.icmpErrors} errors` : '';
-    const lines = [
-      '',
-      `--- ${name} ping statistics ---`,
-      `${e.sent} packets transmitted, ${e.received} received${errors}, ${formatLossPct(e.lossPct)}% packet loss, time ${formatDurationMs(e.durationMs)}`,
-    ];
-    if (e.received > 0 && e.minMs !== null && e.avgMs !== null && e.maxMs !== null && e.mdevMs !== null) {
-      lines.push(`rtt min/avg/max/mdev = ${formatMs3(e.minMs)}/${formatMs3(e.avgMs)}/${formatMs3(e.maxMs)}/${formatMs3(e.mdevMs)} ms`);
-      if (e.p50Ms !== null && e.p90Ms !== null && e.p99Ms !== null) {
-        lines.push(`rtt p50/p90/p99 = ${formatMs3(e.p50Ms)}/${formatMs3(e.p90Ms)}/${formatMs3(e.p99Ms)} ms`);
-      }
-    }
-    return this.#lines(e.agent, e.target, lines);
+  #summary(e: SummaryEvent, p: FoldPart): string {
+    return this.#lines(e.agent, e.target, this.#textOf(p, e.measurement).summary(e, p, { probeCounts: this.#probeCounts }));
   }
 
   #done(): string {
     let out = '';
-    for (const [k, p] of this.#parts) {
-      const [agent, target] = k.split('\u0000') as [string, string];
-      if (p.pendingHops.size) out += this.#flushHops(agent, target, p, true);
-    }
-    if (this.#sawPing && this.#matrix.interesting) {
-      out += ['', '--- matrix: avg rtt, loss ---', ...this.#matrix.toLines()].map((l) => `${l}\n`).join('');
+    for (const p of this.#fold.parts) out += this.#flush(p);
+    for (const type of this.#started) {
+      const lines = renderersByType[type].textDone?.(this.#fold) ?? [];
+      out += lines.map((l) => `${l}\n`).join('');
     }
     return out;
   }
-}
-
-function numParam(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-/**
- * One traceroute line as `traceroute -n` prints it: the TTL right-aligned in two columns, each
- * responder with its round trips (`name (address)` when reverse DNS is known), `*` per lost probe.
- */
-export function hopLine(h: HopEvent): string {
-  let line = `${String(h.ttl).padStart(2)} `;
-  for (const r of h.responders ?? []) {
-    line += ` ${r.name ? `${r.name} (${r.address})` : r.address}`;
-    const note = r.annotation ? ` ${r.annotation}` : '';
-    for (const rtt of r.rttsMs ?? []) line += `  ${formatMs3(rtt)} ms${note}`;
-    if ((r.rttsMs ?? []).length === 0 && note) line += note;
-  }
-  const answered = (h.responders ?? []).reduce((n, r) => n + (r.rttsMs?.length ?? 0), 0);
-  // At most 255 stars (a hop sends far fewer probes): bounded whatever `sent` says.
-  const lost = Math.min(255, Math.max(0, (h.sent ?? 0) - Math.max(h.received ?? 0, answered)) || 0);
-  line += ' *'.repeat(lost || (answered === 0 && (h.responders ?? []).length === 0 ? 1 : 0));
-  return line;
-}
-
-/**
- * Live hosts, compactly: consecutive addresses become ranges written by {@link formatIpRange}
- * (`127.1.0.1-254`, `2001:db8:3::1-2`, `a-b` when more than the last octet / group differs),
- * joined by commas and wrapped at about 72 characters. Anything not an address is left out.
- */
-export function compactAddresses(addresses: readonly string[], width = 72): string[] {
-  const parsed = addresses
-    .map((a) => ({ a, ip: typeof a === 'string' ? parseIp(a) : undefined }))
-    .filter((x) => x.ip !== undefined)
-    .sort((x, y) => x.ip!.family - y.ip!.family || (x.ip!.value < y.ip!.value ? -1 : x.ip!.value > y.ip!.value ? 1 : 0))
-    // Duplicates (a host answering twice) collapse into one entry.
-    .filter((x, i, all) => i === 0 || x.ip!.family !== all[i - 1]!.ip!.family || x.ip!.value !== all[i - 1]!.ip!.value);
-  const ranges: string[] = [];
-  for (let i = 0; i < parsed.length; ) {
-    let j = i;
-    while (j + 1 < parsed.length && parsed[j + 1]!.ip!.family === parsed[i]!.ip!.family && parsed[j + 1]!.ip!.value === parsed[j]!.ip!.value + 1n) j++;
-    ranges.push(formatIpRange(parsed[i]!.ip!, parsed[j]!.ip!));
-    i = j + 1;
-  }
-  const lines: string[] = [];
-  let cur = '';
-  for (const r of ranges) {
-    const next = cur ? `${cur}, ${r}` : r;
-    if (cur && next.length > width) {
-      lines.push(`${cur},`);
-      cur = r;
-    } else cur = next;
-  }
-  if (cur) lines.push(cur);
-  return lines;
 }
 
 /** Renders a whole stream at once (several agents detected up front). */

@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { MeasurementResult } from '../../mcp/measurement-result.ts';
-import { PingOutput, ProbeOutput, TracerouteOutput } from '../../mcp/output-schemas.ts';
+import { PingOutput } from '../../shared/measurements/ping/mcp.ts';
+import { ProbeOutput } from '../../shared/measurements/probe/mcp.ts';
+import { TracerouteOutput } from '../../shared/measurements/traceroute/mcp.ts';
 
 const stats = { minMs: 1, avgMs: 2, maxMs: 3, mdevMs: 0.5, p50Ms: 2, p90Ms: 3, p99Ms: 3 };
 
@@ -23,7 +25,7 @@ test('ping: replies, timeouts and the summary per agent×target; text has the st
     { type: 'error', agent: 'fra1', target: 'a.test', code: 'MP_ERR_AGENT_LOST', message: 'agent fra1 went away' },
     { type: 'done', parts: 1, sent: 2, received: 1, errors: 1, durationMs: 2100 },
   ]);
-  const out = PingOutput.parse(r.toPing());
+  const out = PingOutput.parse(r.structured());
   assert.equal(out.parts.length, 2);
   assert.deepEqual(out.parts[0]!.timeouts, [2]);
   assert.equal(out.parts[1]!.error?.message, 'agent fra1 went away');
@@ -41,7 +43,7 @@ test('ping: replies, timeouts and the summary per agent×target; text has the st
 test('ping: replies past maxReplies are counted, not listed', () => {
   const events: MeasurementEvent[] = [];
   for (let seq = 1; seq <= 5; seq++) events.push({ type: 'reply', agent: 'l', target: 't', seq, ttl: 64, rttMs: 1, bytes: 64, from: '127.0.0.1' });
-  const out = fold('ping', events, { maxReplies: 3 }).toPing();
+  const out = PingOutput.parse(fold('ping', events, { maxReplies: 3 }).structured());
   assert.equal(out.parts[0]!.replies.length, 3);
   assert.equal(out.parts[0]!.repliesOmitted, 2);
 });
@@ -54,7 +56,7 @@ test('traceroute: hops in TTL order with responders; text has every hop with add
     { type: 'summary', agent: 'l', target: 'x.test', measurement: 'traceroute', sent: 6, received: 3, lossPct: 50, durationMs: 10, reached: true, hops: 2, ...stats },
     { type: 'done', parts: 1, sent: 6, received: 3, errors: 0, durationMs: 11 },
   ]);
-  const out = TracerouteOutput.parse(r.toTraceroute());
+  const out = TracerouteOutput.parse(r.structured());
   assert.deepEqual(out.parts[0]!.hops.map((h) => h.ttl), [1, 2]);
   assert.equal(out.parts[0]!.reached, true);
   assert.equal(out.parts[0]!.hops[1]!.responders[0]!.name, 'x.test');
@@ -76,7 +78,7 @@ test('probe: hosts up listed up to maxHosts, counts from the summary', () => {
     { type: 'summary', agent: 'l', target: '127.3.0.0/30', measurement: 'probe', sent: 4, received: 3, lossPct: 25, durationMs: 5, hostsUp: 3, hostsTotal: 4, ...stats },
   ];
   const r = fold('probe', events, { maxHosts: 2 });
-  const out = ProbeOutput.parse(r.toProbe());
+  const out = ProbeOutput.parse(r.structured());
   assert.equal(out.parts[0]!.hostsUp, 3);
   assert.equal(out.parts[0]!.hostsTotal, 4);
   assert.deepEqual(out.parts[0]!.up.map((h) => h.address), ['127.3.0.0', '127.3.0.2']);
@@ -91,7 +93,7 @@ test('a request-wide error (no agent, no target) shows in the text and nothing s
   ]);
   assert.equal(r.anySucceeded, false);
   assert.equal(r.text(), "error: no agent matches 'lax9'");
-  PingOutput.parse(r.toPing());
+  PingOutput.parse(r.structured());
 });
 
 test('two targets × ICMP errors: the text names each part and lists its errors by message, responder and seq', () => {

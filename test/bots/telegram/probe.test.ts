@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
-import { renderSweepPng } from '../../../mcp/sweep-png.ts';
+import { renderSweepPng } from '../../../bots/telegram/sweep-png.ts';
 import { addressAt, parseCidr } from '../../../shared/net/cidr.ts';
 import type { HostEvent, MeasurementEvent } from '../../../shared/model/events.ts';
 import { HubClient } from '../../../shared/wire/hub-client.ts';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TextRenderer, renderText, hopLine, compactAddresses } from '../../../shared/render/text-renderer.ts';
+import { TextRenderer, renderText, compactAddresses } from '../../../shared/render/text-renderer.ts';
+import { hopLine } from '../../../shared/measurements/traceroute/text.ts';
 import { computeStats } from '../../../shared/model/stats.ts';
 import type { MeasurementEvent, StartEvent, SummaryEvent, ReplyEvent, HopEvent } from '../../../shared/model/events.ts';
 

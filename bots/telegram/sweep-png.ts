@@ -1,0 +1,15 @@
+/**
+ * The sweep picture (shared/render/sweep-bitmap.ts) encoded as a PNG for a photo.
+ * Encoded here rather than imported from another front-end: front-ends share shared/ only.
+ */
+import { PNG } from 'pngjs';
+import { sweepBitmap, type SweepBitmapOptions, type SweepGridModel } from '../../shared/render/sweep-bitmap.ts';
+import type { SweepGrid } from '../../shared/render/sweep-grid.ts';
+
+/** Encodes the grid as PNG bytes (RGB, no alpha). */
+export function renderSweepPng(grid: SweepGrid | SweepGridModel, options: SweepBitmapOptions = {}): Uint8Array {
+  const b = sweepBitmap(grid, options);
+  const png = new PNG({ width: b.width, height: b.height, colorType: 2, inputHasAlpha: false });
+  png.data = Buffer.from(b.rgba.buffer, b.rgba.byteOffset, b.rgba.byteLength);
+  return new Uint8Array(PNG.sync.write(png, { colorType: 2 }));
+}

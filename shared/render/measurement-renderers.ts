@@ -1,0 +1,72 @@
+/**
+ * What a measurement type supplies to the generic renderers: its text lines (iputils-style),
+ * its HTML block for email, and its MCP tool output (structured content, its schema and the
+ * text a model reads). The generic renderers (text-renderer.ts, html-renderer.ts,
+ * mcp/measurement-result.ts) fold the stream once (measurement-fold.ts) and dispatch each part
+ * to its type's renderers through renderers-by-type.ts, so a type's rendering lives in its own
+ * folder, shared/measurements/<type>/.
+ */
+import type { z } from 'zod';
+import type { ErrorEvent, HopEvent, StartEvent, SummaryEvent } from '../model/events.ts';
+import type { FoldPart, MeasurementFold } from './measurement-fold.ts';
+
+/** Options a type's text renderer reads (the generic ones stay in text-renderer.ts). */
+export interface TypeTextOptions {
+  /** Print a count line above a listing the picture already captions. Default true. */
+  probeCounts: boolean;
+}
+
+/**
+ * The text of one part, fed as its events are folded. One instance per part, so it may keep
+ * ordering state (lines held back until their predecessors arrive).
+ */
+export interface PartTextRenderer {
+  /** The header lines of the part, the start already folded into `part`. */
+  start(e: StartEvent, part: FoldPart): string[];
+  /** The lines a hop adds now, in order (types without hops leave it out). */
+  hop?(e: HopEvent, part: FoldPart): string[];
+  /** Lines held back, written out when the part fails or the stream ends. */
+  flush?(part: FoldPart): string[];
+  /** The closing lines of the part (statistics, listings). */
+  summary(e: SummaryEvent, part: FoldPart, o: TypeTextOptions): string[];
+}
+
+/** Options a type's HTML block reads. */
+export interface TypeHtmlOptions {
+  /** Answering hosts listed before "… and N more". */
+  maxSweepHosts: number;
+}
+
+/** Helpers of the generic HTML renderer a type's block uses, so every block looks alike. */
+export interface HtmlKit {
+  /** The part's heading, `verb target (address) from agent — note`. */
+  heading(p: FoldPart, verb: string): string;
+  /** One failure line. */
+  errorLine(e: ErrorEvent): string;
+}
+
+/** Caps of the MCP structured output. */
+export interface McpCaps {
+  maxReplies: number;
+  maxHosts: number;
+}
+
+/** Everything a measurement type renders. */
+export interface MeasurementRenderers {
+  /** Whether a part without start or summary holds events only this type produces (hops, hosts). */
+  claims?(part: FoldPart): boolean;
+  /** A fresh text renderer for one part. */
+  text(): PartTextRenderer;
+  /** Lines after the whole stream (e.g. a matrix over every part), when this type ran. */
+  textDone?(fold: MeasurementFold): string[];
+  /** The HTML block of one part. */
+  html(part: FoldPart, o: TypeHtmlOptions, kit: HtmlKit): string;
+  /** An HTML overview above the blocks over this type's parts (e.g. a matrix), or ''. */
+  htmlOverview?(parts: FoldPart[]): string;
+  /** The MCP tool's outputSchema (zod). */
+  outputSchema: z.ZodType;
+  /** The type's own fields of a part in the structured output. */
+  mcpFields(part: FoldPart, caps: McpCaps): Record<string, unknown>;
+  /** The MCP text of a part: a head line built from `who` and the substance under it. */
+  mcpText(who: string, part: FoldPart, caps: McpCaps): string[];
+}
