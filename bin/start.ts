@@ -34,7 +34,7 @@ import { tokenOptionsFromEnv } from '../hub/auth/token-service.ts';
 import { checkWritableDir, StateWriteError, writeFileAtomic } from '../hub/auth/durable-file.ts';
 import { createHub } from '../hub/http/server.ts';
 import type { Hub } from '../hub/http/server.ts';
-import { VERSION } from '../hub/core/version.ts';
+import { VERSION } from '../shared/model/version.ts';
 
 const USAGE = 'usage: npm start [-- --listen HOST:PORT]   (env: MESHPROBE_LISTEN, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME, MESHPROBE_DNS_SERVERS)';
 

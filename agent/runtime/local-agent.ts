@@ -6,7 +6,7 @@
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../../shared/wire/agent-link.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { describeError, ErrorCode } from '../../shared/model/errors.ts';
-import { VERSION } from '../../shared/model/version.ts';
+import { localAgentInfo } from './local-agent-info.ts';
 import { Resolver } from './resolver.ts';
 import { runPing } from '../probes/ping/ping.ts';
 import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
@@ -29,7 +29,7 @@ export class LocalAgent implements AgentLink {
   readonly #pool: IcmpSocketPool | undefined;
 
   constructor(o: LocalAgentOptions = {}) {
-    this.info = { name: o.name ?? 'local', capabilities: ['icmp', 'icmp6', 'ping', 'tcp', 'udp', 'traceroute', 'probe'], version: VERSION };
+    this.info = localAgentInfo(o.name ?? 'local');
     this.resolver = new Resolver(o.dnsServers && o.dnsServers.length > 0 ? { servers: o.dnsServers } : {});
     this.#pool = o.pool;
   }

@@ -9,6 +9,7 @@ import { SignJWT, errors as joseErrors, jwtVerify, type JWK } from 'jose';
 import { subjectProblem } from '../../shared/wire/delegated-subject.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import { RevocationList, REVOCATION_FILE } from './revocation-list.ts';
+import type { RevocationStore } from './revocation-store.ts';
 import { KNOWN_SCOPES, parseScopes } from './scopes.ts';
 import { SIGNING_ALG, loadOrCreateSigningKey, type SigningKey } from './signing-key.ts';
 
@@ -45,7 +46,8 @@ export interface TokenServiceOptions {
   issuer?: string;
   /** Default DEFAULT_AUDIENCE. */
   audience?: string;
-  revocations?: RevocationList;
+  /** Revoked token ids (hub/auth/revocation-store.ts). Default: an in-memory RevocationList. */
+  revocations?: RevocationStore;
   /** Clock in ms, for tests of expiry; default Date.now. */
   now?: () => number;
 }
@@ -77,7 +79,7 @@ export class TokenService {
   readonly key: SigningKey;
   readonly issuer: string;
   readonly audience: string;
-  readonly revocations: RevocationList;
+  readonly revocations: RevocationStore;
   readonly #now: () => number;
 
   constructor(o: TokenServiceOptions) {
