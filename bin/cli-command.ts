@@ -1,8 +1,8 @@
 /**
- * Every CLI command but the lean ones bin/cli.ts answers itself: measurements (from this machine
- * or through a hub), `list`/`version`/`token` through a hub, `agent`, `token`, help. Loaded only
- * when such a command runs, so that `meshprobe version` does not load the grammar, zod, the
- * renderers or the agent.
+ * Every CLI command but the lean ones bin/cli.ts answers itself (`agent`, `token`, `version` and
+ * `list` without a hub): measurements (from this machine or through a hub), `list`/`version`/
+ * `token` through a hub, help, usage errors. Loaded only when such a command runs, so that
+ * `meshprobe version` does not load the grammar, zod, the renderers or the agent.
  */
 import type { LocalAgent } from '../agent/runtime/local-agent.ts';
 import { formatAgentList, formatVersion } from '../shared/render/agent-list.ts';
@@ -44,18 +44,6 @@ export async function runCommand(io: CliEnvironment): Promise<number> {
   if (flags.rest.length === 0) {
     io.stderr(helpText().replace(/\n*$/, '\n'));
     return Exit.Usage;
-  }
-  // Subcommands outside the measurement grammar: running as a remote agent, minting tokens.
-  // --hub and --token were taken out of argv above; they are handed back to them.
-  if (flags.rest[0] === 'agent') {
-    const { runAgentCommand } = await import('../agent/runtime/agent-command.ts');
-    const passed = [...(flags.hub ? ['--hub', flags.hub] : []), ...(flags.token ? ['--token', flags.token] : [])];
-    return runAgentCommand([...passed, ...flags.rest.slice(1)], io.env, io);
-  }
-  // `token` alone too: its usage (create, revoke) comes from here, hub or not.
-  if (flags.rest[0] === 'token') {
-    const { runTokenCommand } = await import('./token-command.ts');
-    return runTokenCommand(flags.rest.slice(1), { ...(flags.hub ? { hub: flags.hub } : {}), ...(flags.token ? { token: flags.token } : {}), env: io.env }, io);
   }
   const line = flags.rest.map(quote).join(' ');
   const parsed = parseCommand(line);

@@ -7,9 +7,9 @@
  * part failed while measuring; 2 the command could not run (usage error, a name that does not
  * resolve, the hub refused or could not be reached).
  *
- * This entry stays lean: `version` and `list` without a hub are answered here from the local
- * agent's announcement alone; every other command loads bin/cli-command.ts (grammar, zod schemas,
- * renderers, the hub client, the agent) when it runs.
+ * This entry stays lean: `agent` and `token` load only their own modules; `version` and `list`
+ * without a hub are answered here from the local agent's announcement alone; every other command
+ * loads bin/cli-command.ts (grammar, zod schemas, renderers, the hub client, the agent).
  */
 import { formatAgentList, formatVersion } from '../shared/render/agent-list.ts';
 import { versionInfo } from '../shared/model/version.ts';
@@ -21,10 +21,34 @@ export type { CliEnvironment } from './cli-command.ts';
 
 /** Runs one CLI invocation; resolves with the exit status. Never throws. */
 export async function run(io: CliEnvironment): Promise<number> {
-  const local = await localInfoCommand(io);
+  const local = (await subcommand(io)) ?? (await localInfoCommand(io));
   if (local !== undefined) return local;
   const { runCommand } = await import('./cli-command.ts');
   return runCommand(io);
+}
+
+/**
+ * The subcommands outside the measurement grammar, loaded alone: running as a remote agent,
+ * minting tokens. --hub and --token were taken out of argv; they are handed back to them.
+ */
+async function subcommand(io: CliEnvironment): Promise<number | undefined> {
+  let flags: ReturnType<typeof takeCliFlags>;
+  try {
+    flags = takeCliFlags(io.argv);
+  } catch {
+    return undefined;
+  }
+  if (flags.rest[0] === 'agent') {
+    const { runAgentCommand } = await import('../agent/runtime/agent-command.ts');
+    const passed = [...(flags.hub ? ['--hub', flags.hub] : []), ...(flags.token ? ['--token', flags.token] : [])];
+    return runAgentCommand([...passed, ...flags.rest.slice(1)], io.env, io);
+  }
+  // `token` alone too: its usage (create, revoke) comes from there, hub or not.
+  if (flags.rest[0] === 'token') {
+    const { runTokenCommand } = await import('./token-command.ts');
+    return runTokenCommand(flags.rest.slice(1), { ...(flags.hub ? { hub: flags.hub } : {}), ...(flags.token ? { token: flags.token } : {}), env: io.env }, io);
+  }
+  return undefined;
 }
 
 /**

@@ -18,7 +18,8 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { parseCidr, parsePolicyMode } from '../../shared/net/address-policy.ts';
 import { describeError } from '../../shared/model/errors.ts';
-import { AgentMetrics } from './agent-metrics.ts';
+import type { AgentMetrics } from './agent-metrics.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { LocalAgent } from './local-agent.ts';
 import { AgentRuntime } from './agent-runtime.ts';
 import { readTokenFile, writeTokenFile } from './token-file.ts';
@@ -118,14 +119,18 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
 
   let runtime: AgentRuntime;
   let tokenWrites: Promise<void> = Promise.resolve();
-  const metrics = new AgentMetrics(name);
+  const metricsListen = values['metrics-listen'] ?? env.MESHPROBE_AGENT_METRICS;
+  // Metrics (prom-client) are loaded only when served: nothing else reads them, and an idle
+  // agent without them stays lean.
+  let metrics: AgentMetrics | undefined;
+  if (metricsListen) metrics = new (await import('./agent-metrics.ts')).AgentMetrics(name);
   try {
     const local = new LocalAgent({ name, ...(dnsServers.length ? { dnsServers } : {}) });
     runtime = new AgentRuntime({
       hub,
       token,
       // Packets are counted as they leave the socket; runs and events come from the runtime.
-      agent: metrics.meter(local),
+      agent: metrics ? metrics.meter(local) : local,
       resolver: local.resolver,
       attributes,
       policy,
@@ -145,8 +150,7 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
           ),
         );
       },
-      onEvent: (e) => metrics.event(e),
-      onRunning: (n) => metrics.running(n),
+      ...(metrics ? { onEvent: (e: MeasurementEvent) => metrics.event(e), onRunning: (n: number) => metrics.running(n) } : {}),
       onState: (state, detail) => {
         if (state === 'connected') io.stdout(`meshprobe agent ${name}: ${detail}\n`);
         else io.stderr(`meshprobe agent ${name}: ${detail}\n`);
@@ -157,8 +161,7 @@ export async function runAgentCommand(argv: string[], env: NodeJS.ProcessEnv, io
     return fail(describeError(err).message);
   }
   let metricsServer: ReturnType<typeof createServer> | undefined;
-  const metricsListen = values['metrics-listen'] ?? env.MESHPROBE_AGENT_METRICS;
-  if (metricsListen) {
+  if (metricsListen && metrics) {
     const m = /^(.*):([0-9]{1,5})$/.exec(metricsListen);
     if (!m) return fail(`--metrics-listen must be HOST:PORT, not ${metricsListen}`);
     metricsServer = createServer((req, res) => {
