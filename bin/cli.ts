@@ -6,225 +6,77 @@
  * Exit status (iputils-compatible): 0 every target answered; 1 some target got no reply, or a
  * part failed while measuring; 2 the command could not run (usage error, a name that does not
  * resolve, the hub refused or could not be reached).
+ *
+ * This entry stays lean: `agent` and `token` load only their own modules; `version` and `list`
+ * without a hub are answered here from the local agent's announcement alone; every other command
+ * loads bin/cli-command.ts (grammar, zod schemas, renderers, the hub client, the agent).
  */
-import type { LocalAgent } from '../agent/runtime/local-agent.ts';
-import { AgentRegistry } from '../hub/core/agent-registry.ts';
 import { formatAgentList, formatVersion } from '../shared/render/agent-list.ts';
-import { runMeasurement } from '../hub/core/measurement-stream.ts';
-import { VERSION_INFO } from '../hub/core/version.ts';
-import { describeError, ErrorCode, HubError, HubRefusedError } from '../shared/model/errors.ts';
-import type { MeasurementEvent } from '../shared/model/events.ts';
-import { parseCommand, rendererOptions } from '../shared/command/grammar.ts';
-import { helpText, usage } from '../shared/command/help.ts';
-import { HubClient } from '../shared/wire/hub-client.ts';
-import { cliSettings, readSettings, type Settings } from '../shared/config/settings.ts';
-
-/** The CLI's settings, read once from its environment. */
-type CliSettings = Settings<typeof cliSettings>;
+import { versionInfo } from '../shared/model/version.ts';
 import { ndjsonLine } from '../shared/wire/ndjson.ts';
-import { TextRenderer } from '../shared/render/text-renderer.ts';
-import type { MeasurementSpec } from '../shared/model/spec.ts';
-import { Exit, StreamTracker } from './stream-tracker.ts';
-import { SweepLiveView } from './sweep-live.ts';
+import type { CliEnvironment } from './cli-command.ts';
+import { takeCliFlags } from './cli-flags.ts';
 
-/** What the CLI reads from its environment; passed in so that tests can drive `run` directly. */
-export interface CliEnvironment {
-  argv: string[];
-  env: Record<string, string | undefined>;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Fires when the user presses Ctrl-C (the first time). */
-  interrupt: AbortSignal;
-  /** Set when stdout is a terminal: the probe bitmap is then redrawn live, sized to it. */
-  terminal?: { columns?: number; rows?: number };
-}
-
-interface CliFlags {
-  hub?: string;
-  token?: string;
-  rest: string[];
-}
+export type { CliEnvironment } from './cli-command.ts';
 
 /** Runs one CLI invocation; resolves with the exit status. Never throws. */
 export async function run(io: CliEnvironment): Promise<number> {
-  let flags: CliFlags;
+  const local = (await subcommand(io)) ?? (await localInfoCommand(io));
+  if (local !== undefined) return local;
+  const { runCommand } = await import('./cli-command.ts');
+  return runCommand(io);
+}
+
+/**
+ * The subcommands outside the measurement grammar, loaded alone: running as a remote agent,
+ * minting tokens. --hub and --token were taken out of argv; they are handed back to them.
+ */
+async function subcommand(io: CliEnvironment): Promise<number | undefined> {
+  let flags: ReturnType<typeof takeCliFlags>;
   try {
     flags = takeCliFlags(io.argv);
-  } catch (err) {
-    io.stderr(`meshprobe: ${describeError(err).message}\n${helpText().split('\n')[0]}\n`);
-    return Exit.Usage;
+  } catch {
+    return undefined;
   }
-  if (flags.rest.length === 0) {
-    io.stderr(helpText().replace(/\n*$/, '\n'));
-    return Exit.Usage;
-  }
-  // Subcommands outside the measurement grammar: running as a remote agent, minting tokens.
-  // --hub and --token were taken out of argv above; they are handed back to them.
   if (flags.rest[0] === 'agent') {
     const { runAgentCommand } = await import('../agent/runtime/agent-command.ts');
     const passed = [...(flags.hub ? ['--hub', flags.hub] : []), ...(flags.token ? ['--token', flags.token] : [])];
     return runAgentCommand([...passed, ...flags.rest.slice(1)], io.env, io);
   }
-  // `token` alone too: its usage (create, revoke) comes from here, hub or not.
+  // `token` alone too: its usage (create, revoke) comes from there, hub or not.
   if (flags.rest[0] === 'token') {
     const { runTokenCommand } = await import('./token-command.ts');
     return runTokenCommand(flags.rest.slice(1), { ...(flags.hub ? { hub: flags.hub } : {}), ...(flags.token ? { token: flags.token } : {}), env: io.env }, io);
   }
-  const line = flags.rest.map(quote).join(' ');
-  const parsed = parseCommand(line);
-  if (!parsed.ok) {
-    io.stderr(`${parsed.message}\n${parsed.usage.replace(/\n*$/, '\n')}`);
-    return Exit.Usage;
-  }
-  if (parsed.command === 'help') {
-    io.stdout(parsed.text.replace(/\n*$/, '\n'));
-    return Exit.Ok;
-  }
-
-  // The environment is read here, once, through the schema (shared/config/settings.ts); the
-  // agent and token subcommands above read theirs the same way.
-  let settings: CliSettings;
-  let client: HubClient | undefined;
-  try {
-    settings = readSettings(cliSettings, io.env);
-    const hubUrl = flags.hub ?? settings.MESHPROBE_HUB;
-    const token = flags.token ?? settings.MESHPROBE_TOKEN;
-    if (hubUrl) client = new HubClient({ url: hubUrl, ...(token ? { token } : {}) });
-  } catch (err) {
-    io.stderr(`meshprobe: ${describeError(err).message}\n`);
-    return Exit.Usage;
-  }
-
-  if (!('spec' in parsed)) {
-    if (client) return streamCliText(client, line, io);
-    const info = (await localAgent(settings)).info;
-    if (parsed.command === 'version') io.stdout(parsed.json ? ndjsonLine(VERSION_INFO) : formatVersion(VERSION_INFO, [info]));
-    else io.stdout(parsed.json ? ndjsonLine({ agents: [info] }) : formatAgentList([info]));
-    return Exit.Ok;
-  }
-
-  const spec = parsed.spec;
-  const tracker = new StreamTracker();
-  // probe: the bitmap of the prefix, filled in as host events arrive (final frame only when piped).
-  const sweepView = spec.type === 'probe'
-    ? new SweepLiveView({
-        tty: io.terminal !== undefined,
-        ...(io.terminal?.columns ? { width: io.terminal.columns } : {}),
-        ...(io.terminal?.rows ? { height: io.terminal.rows } : {}),
-      })
-    : undefined;
-  // The bitmap's caption gives a sweep's counts; the renderer's own count line would repeat them.
-  const renderer = new TextRenderer({
-    multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1,
-    multiTarget: spec.targets.length > 1,
-    probeCounts: sweepView === undefined,
-    // ping -q / -O / -D (iputils); -D stamps with the time the line is printed, in µs.
-    ...rendererOptions(parsed.display, () => performance.timeOrigin + performance.now()),
-  });
-  const started = performance.now();
-  const show = (e: MeasurementEvent) => {
-    tracker.add(e);
-    if (parsed.json) {
-      io.stdout(ndjsonLine(e));
-      return;
-    }
-    let text = renderer.push(e);
-    if (sweepView && e.type !== 'error') text = sweepView.render(e, text);
-    if (text) (e.type === 'error' ? io.stderr : io.stdout)(text);
-  };
-  // Events are rendered as they arrive; after Ctrl-C the `done` is rebuilt with the
-  // statistics so far, so it is held back here.
-  const onEvent = (e: MeasurementEvent) => {
-    if (e.type === 'done' && io.interrupt.aborted) return;
-    show(e);
-  };
-
-  try {
-    if (client) {
-      await measureThroughHub(client, spec, io.interrupt, onEvent);
-    } else {
-      const refused = await measureHere(spec, settings, io, onEvent);
-      if (refused !== undefined) return refused;
-    }
-  } catch (err) {
-    if (!(err instanceof HubError && err.code === ErrorCode.Cancelled)) {
-      const { message } = describeError(err);
-      const detail = err instanceof HubError && err.detail ? `${err.detail}\n` : '';
-      io.stderr(`meshprobe: ${message}\n${detail}`);
-      // Refused or unreachable before anything ran: the command could not run (2). A stream
-      // that broke halfway: the measurement failed (1).
-      return tracker.sawEvents ? Exit.NoReply : Exit.Usage;
-    }
-  }
-  if (io.interrupt.aborted) {
-    const { summaries, done } = tracker.finishInterrupted(performance.now() - started);
-    for (const s of summaries) show(s);
-    show(done);
-  }
-  if (tracker.hadInputError && !parsed.json) io.stderr(usage(parsed.command).replace(/\n*$/, '\n'));
-  return tracker.exitCode();
-}
-
-/** Direct mode: the measurement runs in this process, from this machine. Returns an exit status if refused. */
-async function measureHere(spec: MeasurementSpec, settings: CliSettings, io: CliEnvironment, onEvent: (e: MeasurementEvent) => void): Promise<number | undefined> {
-  const agent = await localAgent(settings);
-  const foreign = spec.from.filter((s) => s.toLowerCase() !== agent.info.name.toLowerCase());
-  if (foreign.length > 0) {
-    io.stderr(`meshprobe: -s ${foreign.join(',')} needs a hub: pass --hub URL or set MESHPROBE_HUB\n`);
-    return Exit.Usage;
-  }
-  const registry = new AgentRegistry();
-  registry.add(agent);
-  await runMeasurement(spec, registry.select([]), { signal: io.interrupt, emit: onEvent });
   return undefined;
 }
 
-async function measureThroughHub(client: HubClient, spec: MeasurementSpec, signal: AbortSignal, onEvent: (e: MeasurementEvent) => void): Promise<void> {
-  for await (const e of client.measure(spec, { signal })) onEvent(e);
-}
-
-/** `list`, `version` and `token` through a hub: the hub's own text. */
-async function streamCliText(client: HubClient, line: string, io: CliEnvironment): Promise<number> {
+/**
+ * `version` or `list` (each alone or with `--json`) measured nowhere: the answer is this
+ * process's version and the local agent's announcement, the same text the full grammar path
+ * prints. Anything else (a hub, other words, DNS servers for the local agent to check) returns
+ * undefined and takes the full path.
+ */
+async function localInfoCommand(io: CliEnvironment): Promise<number | undefined> {
+  let rest: string[];
+  let hub: string | undefined;
   try {
-    for await (const text of client.cli(line, { signal: io.interrupt })) io.stdout(text);
-    return Exit.Ok;
-  } catch (err) {
-    if (err instanceof HubError && err.code === ErrorCode.Cancelled) return Exit.NoReply;
-    const detail = err instanceof HubError && err.detail ? `${err.detail}\n` : '';
-    io.stderr(`meshprobe: ${describeError(err).message}\n${detail}`);
-    // The hub said no to this request (4xx): a usage error; unreachable, 5xx or broken: no reply.
-    return err instanceof HubRefusedError && err.status < 500 ? Exit.Usage : Exit.NoReply;
+    ({ rest, hub } = takeCliFlags(io.argv));
+  } catch {
+    return undefined;
   }
-}
-
-/** Loaded on demand: through a hub the CLI needs no raw sockets (nor the native addon). */
-async function localAgent(settings: CliSettings): Promise<LocalAgent> {
-  const { LocalAgent } = await import('../agent/runtime/local-agent.ts');
-  const dnsServers = settings.MESHPROBE_DNS_SERVERS;
-  return new LocalAgent({ name: settings.MESHPROBE_AGENT_NAME || 'local', icmpMode: settings.MESHPROBE_ICMP_MODE, ...(dnsServers.length ? { dnsServers } : {}) });
-}
-
-/** Removes the CLI's own flags (`--hub URL`, `--token T`, also `--hub=URL`) from argv. */
-export function takeCliFlags(argv: readonly string[]): CliFlags {
-  const out: CliFlags = { rest: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const m = /^--(hub|token)(?:=(.*))?$/.exec(a);
-    if (!m) {
-      out.rest.push(a);
-      continue;
-    }
-    const value = m[2] ?? argv[++i];
-    if (value === undefined || value === '') throw new Error(`--${m[1]} needs a value`);
-    out[m[1] as 'hub' | 'token'] = value;
-  }
-  return out;
-}
-
-/** Quotes one argv word so that the grammar's tokenizer gets it back unchanged. */
-function quote(word: string): string {
-  if (word !== '' && !/[\s'"\u201c\u201d\u2018\u2019\u201e]/.test(word)) return word;
-  return word.includes("'") ? `"${word}"` : `'${word}'`;
+  if (hub ?? io.env.MESHPROBE_HUB) return undefined;
+  if ((io.env.MESHPROBE_DNS_SERVERS ?? '').trim() !== '') return undefined;
+  const [command, option, ...more] = rest;
+  if ((command !== 'version' && command !== 'list') || more.length > 0 || (option !== undefined && option !== '--json')) return undefined;
+  const json = option === '--json';
+  const { localAgentInfo } = await import('../agent/runtime/local-agent-info.ts');
+  const info = localAgentInfo(io.env.MESHPROBE_AGENT_NAME || 'local');
+  if (command === 'version') {
+    const version = versionInfo(`node ${process.version}`);
+    io.stdout(json ? ndjsonLine(version) : formatVersion(version, [info]));
+  } else io.stdout(json ? ndjsonLine({ agents: [info] }) : formatAgentList([info]));
+  return 0; // Exit.Ok
 }
 
 /**

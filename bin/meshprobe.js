@@ -3,6 +3,7 @@
 // TypeScript run by Node's type stripping (>= 22.18). An older node (the system's v20, say)
 // hands over to the runtime `npm install` put in node_modules.
 import { spawn } from 'node:child_process';
+import * as nodeModule from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,11 @@ if (major > 22 || (major === 22 && minor >= 18)) {
     if (/type stripping/i.test(text)) return;
     return emitWarning.call(process, warning, ...rest);
   };
+  // Caches compiled modules, the TypeScript already stripped, on disk (in the system's temporary
+  // directory, or NODE_COMPILE_CACHE): a warm start skips the type stripper, a WebAssembly module
+  // that alone takes ~17 MB and ~40 ms, and V8's parse of every module. Best effort: it never fails.
+  // (A namespace import: node 20, which takes the other branch, has no such export.)
+  nodeModule.enableCompileCache?.();
   const { main } = await import('./cli.ts');
   await main();
 } else {

@@ -24,9 +24,10 @@ import { mcpHandler } from '../mcp/config.ts';
 import type { McpHttpHandler } from '../mcp/http.ts';
 import { mcpHubRoutes } from '../mcp/hub-mount.ts';
 import { describeError, StateWriteError } from '../shared/model/errors.ts';
-import { startTelegramBot, telegramOptions, type RunningTelegramBot } from '../bots/telegram/main.ts';
-import { smtpGatewayOptions } from '../bots/email/main.ts';
-import { startSmtpGateway, type SmtpGateway } from '../bots/email/smtp-gateway.ts';
+// The bots are loaded only when configured (grammY, nodemailer, smtp-server, mailparser, pngjs:
+// ~30 MB a hub without them never needs).
+import type { RunningTelegramBot } from '../bots/telegram/main.ts';
+import type { SmtpGateway } from '../bots/email/smtp-gateway.ts';
 import { DEFAULT_LISTEN, parseListen } from '../shared/net/listen-address.ts';
 import { parseAgentRanges } from '../hub/core/agent-ranges.ts';
 import { launcherSettings, mcpEndpointSettings, readSettings, smtpSettings, telegramSettings, type Settings } from '../shared/config/settings.ts';
@@ -34,7 +35,7 @@ import { IcmpSocketPool } from '../agent/socket/icmp-socket-pool.ts';
 import { checkWritableDir, writeFileAtomic } from '../hub/auth/durable-file.ts';
 import { createHub } from '../hub/http/server.ts';
 import type { Hub } from '../hub/http/server.ts';
-import { VERSION } from '../hub/core/version.ts';
+import { VERSION } from '../shared/model/version.ts';
 
 const USAGE = 'usage: npm start [-- --listen HOST:PORT]   (env: MESHPROBE_LISTEN, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME, MESHPROBE_DNS_SERVERS)';
 
@@ -144,16 +145,17 @@ async function main(): Promise<number> {
   // MESHPROBE_HUB_TOKEN it gets a service token here (measure, minting /token user tokens, and
   // delegate: each call names the Telegram user, so the hub limits users apart).
   let telegram: RunningTelegramBot | undefined;
-  let tg: ReturnType<typeof telegramOptions>;
+  const telegramMain = env.TELEGRAM_BOT_TOKEN?.trim() ? await import('../bots/telegram/main.ts') : undefined;
+  let tg: ReturnType<NonNullable<typeof telegramMain>['telegramOptions']>;
   try {
-    tg = telegramOptions(readSettings(telegramSettings, env), { hubUrl: hub.url });
+    tg = telegramMain?.telegramOptions(readSettings(telegramSettings, env), { hubUrl: hub.url });
   } catch (err) {
     process.stderr.write(`meshprobe: the Telegram bot did not start: ${describeError(err).message}\n`);
   }
-  if (tg) {
+  if (telegramMain && tg) {
     try {
       const hubToken = tg.hubToken ?? (await hub.tokens.issue({ sub: 'service:telegram', scopes: ['measure', 'token:create', 'delegate'], ttlS: 365 * 86_400 })).token;
-      telegram = await startTelegramBot({ ...tg, hubToken, version: VERSION, log: (line) => process.stderr.write(line + '\n') });
+      telegram = await telegramMain.startTelegramBot({ ...tg, hubToken, version: VERSION, log: (line) => process.stderr.write(line + '\n') });
       process.stdout.write(`  Telegram: @${telegram.bot.botInfo.username} (${tg.webhook ? 'webhook' : 'long polling'})\n`);
     } catch (err) {
       process.stderr.write(`meshprobe: the Telegram bot did not start: ${describeError(err).message}\n`);
@@ -165,8 +167,10 @@ async function main(): Promise<number> {
   // (delegate: each command runs on behalf of email:<sender>).
   let smtp: SmtpGateway | undefined;
   try {
-    const mail = smtpGatewayOptions(readSettings(smtpSettings, env), { hubUrl: hub.url });
+    const emailMain = env.MESHPROBE_SMTP_LISTEN?.trim() ? await import('../bots/email/main.ts') : undefined;
+    const mail = emailMain?.smtpGatewayOptions(readSettings(smtpSettings, env), { hubUrl: hub.url });
     if (mail) {
+      const { startSmtpGateway } = await import('../bots/email/smtp-gateway.ts');
       const hubToken = mail.hubToken ?? (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure', 'delegate'], ttlS: 365 * 86_400 })).token;
       smtp = await startSmtpGateway({ ...mail, hubToken, log: (line) => process.stderr.write(`email: ${line}\n`) });
       process.stdout.write(`  email: SMTP gateway on ${smtp.host}:${smtp.port} for ${mail.from} (replies via ${new URL(mail.relay).host})\n`);

@@ -54,7 +54,7 @@ const EVERYDAY: Record<string, string[]> = {
     'hub/core/policy-admit.ts',
     'agent/runtime/target-guard.ts',
     'bin/sweep-live.ts',
-    'bin/cli.ts',
+    'bin/cli-command.ts',
     // pmtu: 'probe' is IP_PMTUDISC_PROBE, another meaning of the word.
     'agent/socket/raw-socket.ts',
     'agent/probes/traceroute/traceroute.ts',
@@ -91,4 +91,121 @@ test(`outside its own folders, at most ${TYPE_LIMIT} non-test source files name 
 test('the issue 12 check itself: grep -rlw traceroute outside its folders finds the two registries and the renderers\' map', () => {
   const left = filesNaming('traceroute');
   assert.deepEqual(left.sort(), [join('agent', 'probes', 'registry.ts'), join('shared', 'registry.ts'), join('shared', 'render', 'renderers-by-type.ts')]);
+});
+
+/** Import specifiers of a module (static and dynamic), comments stripped first. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
+  const specs: string[] = [];
+  const re = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
+  for (const m of text.matchAll(re)) specs.push((m[1] ?? m[2] ?? m[3])!);
+  return specs;
+}
+
+/** Top-level folder a relative import lands in, or undefined for packages. */
+function targetFolder(file: string, spec: string): string | undefined {
+  if (!spec.startsWith('.')) return undefined;
+  const target = relative(root, resolve(root, dirname(file), spec));
+  return target.split(sep)[0];
+}
+
+/** Whether `spec`, imported by `file`, lands under the folder `dir` (e.g. `hub/http`). */
+function landsIn(file: string, spec: string, dir: string): boolean {
+  if (!spec.startsWith('.')) return false;
+  const target = relative(root, resolve(root, dirname(file), spec));
+  return target === dir || target.startsWith(dir + sep);
+}
+
+test('hub/core imports no transport: nothing of hub/http, node:http(s), node:net, node:tls, node:fs, ws', () => {
+  const transports = new Set(['node:http', 'node:https', 'node:http2', 'node:net', 'node:tls', 'node:dgram', 'node:fs', 'node:fs/promises', 'ws']);
+  const offences: string[] = [];
+  for (const file of sourceFiles(join('hub', 'core'))) {
+    for (const spec of importsOf(file)) {
+      if (transports.has(spec) || landsIn(file, spec, join('hub', 'http'))) offences.push(`${file} imports ${spec}`);
+    }
+  }
+  assert.deepEqual(offences, []);
+});
+
+/** Static (not dynamic) import specifiers of a module, comments stripped first. */
+function staticImportsOf(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
+  const specs: string[] = [];
+  const re = /^\s*(?:import|export)\s(?!type\s)[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
+  for (const m of text.matchAll(re)) specs.push((m[1] ?? m[2])!);
+  return specs;
+}
+
+/** Every module `entry` loads before it runs (static imports, transitively): our files and packages. */
+function staticGraph(entry: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (files.has(file)) continue;
+    files.add(file);
+    for (const spec of staticImportsOf(file)) {
+      if (spec.startsWith('.')) pending.push(relative(root, resolve(root, dirname(file), spec)));
+      else if (!spec.startsWith('node:')) packages.add(spec);
+    }
+  }
+  return { files, packages };
+}
+
+test('bin/cli.ts imports nothing of hub/, and agent/ only lazily (the local agent, `meshprobe agent`)', () => {
+  // The CLI is a front-end: shared/ and its own bin/ modules. Its direct mode measures from this
+  // machine, so it may load the local agent — on demand, never at start-up.
+  const lazyAgent = new Set([join('agent', 'runtime', 'local-agent.ts'), join('agent', 'runtime', 'local-agent-info.ts'), join('agent', 'runtime', 'agent-command.ts')]);
+  const offences: string[] = [];
+  for (const file of ['cli.ts', 'cli-command.ts', 'cli-flags.ts', 'direct-measurement.ts', 'stream-tracker.ts', 'sweep-live.ts'].map((f) => join('bin', f))) {
+    const statics = new Set(staticImportsOf(file));
+    for (const spec of importsOf(file)) {
+      const folder = targetFolder(file, spec);
+      if (folder === 'hub' || folder === 'mcp' || folder === 'bots' || folder === 'email-worker') offences.push(`${file} imports ${spec}`);
+      if (folder === 'agent') {
+        const target = relative(root, resolve(root, dirname(file), spec));
+        if (statics.has(spec) || !lazyAgent.has(target)) offences.push(`${file} imports ${spec}${statics.has(spec) ? ' statically' : ''}`);
+      }
+    }
+  }
+  assert.deepEqual(offences, []);
+});
+
+test('only bin/start.ts composes: no other module reaches two of hub/, agent/ and the front-ends', () => {
+  const room = (folder: string | undefined) => (folder === 'mcp' || folder === 'bots' || folder === 'email-worker' ? 'front-end' : folder === 'hub' || folder === 'agent' ? folder : undefined);
+  const offences: string[] = [];
+  for (const dir of ['bin', 'hub', 'agent', 'mcp', 'bots', 'email-worker', 'shared']) {
+    for (const file of sourceFiles(dir)) {
+      if (file === join('bin', 'start.ts')) continue;
+      const rooms = new Set<string>();
+      const own = room(file.split(sep)[0]);
+      if (own) rooms.add(own);
+      for (const spec of importsOf(file)) {
+        const r = room(targetFolder(file, spec));
+        if (r) rooms.add(r);
+      }
+      if (rooms.size > 1) offences.push(`${file} reaches ${[...rooms].sort().join(' + ')}`);
+    }
+  }
+  assert.deepEqual(offences, []);
+});
+
+test('lean entry points: `meshprobe version` and a remote agent load no front-end, PNG or mail package at start-up', () => {
+  // What an entry imports statically is loaded before it runs (and held while it idles); these
+  // packages belong to front-ends and are loaded where they are configured, never here.
+  const heavy = /^(grammy|@grammyjs\/|@modelcontextprotocol\/sdk|nodemailer|smtp-server|mailparser|pngjs|prom-client|hono|@hono\/)/;
+  const offences: string[] = [];
+  for (const entry of [join('bin', 'cli.ts'), join('agent', 'main.ts'), join('agent', 'runtime', 'agent-command.ts')]) {
+    for (const pkg of staticGraph(entry).packages) if (heavy.test(pkg)) offences.push(`${entry} loads ${pkg}`);
+  }
+  // `version` itself answers from the entry alone: no grammar (zod, yargs-parser), no agent.
+  const cli = staticGraph(join('bin', 'cli.ts'));
+  for (const pkg of cli.packages) offences.push(`bin/cli.ts loads ${pkg} before \`version\` runs`);
+  for (const file of cli.files) if (file.startsWith('agent' + sep) || file.startsWith('hub' + sep)) offences.push(`bin/cli.ts loads ${file} before \`version\` runs`);
+  assert.deepEqual(offences, []);
 });

@@ -2,23 +2,46 @@
  * The agent's runners by measurement type: the agent side of shared/registry.ts. LocalAgent
  * dispatches through it and announces the capabilities it lists; adding a type is its folder
  * agent/probes/<type>/ plus one line here.
+ *
+ * A runner's code is loaded on first use (or by {@link loadRunners}): what an agent announces
+ * is known without loading the probes and the native addon, so `meshprobe version` and `list`
+ * stay lean.
  */
 import type { MeasurementType } from '../../shared/registry.ts';
 import type { ProbeRunner } from './probe-runner.ts';
-import { pingRunner } from './ping/ping-runner.ts';
-import { runSweep } from './probe/sweep.ts';
-import { runTraceroute } from './traceroute/traceroute.ts';
+
+/** One type's entry: what it announces, and how to load its runner. */
+interface RunnerEntry {
+  /** Its type's name and the transports it speaks (the hub selects agents by the type's name). */
+  readonly capabilities: readonly string[];
+  readonly load: () => Promise<ProbeRunner['run']>;
+}
 
 /** Every runner, in registry order (the order capabilities are announced in). */
-const RUNNERS: { readonly [T in MeasurementType]?: ProbeRunner } = {
-  ping: pingRunner,
-  traceroute: { capabilities: ['traceroute'], run: (spec, o) => runTraceroute(spec, o) },
-  probe: { capabilities: ['probe'], run: (spec, o) => runSweep(spec, o) },
+const RUNNERS: { readonly [T in MeasurementType]?: RunnerEntry } = {
+  ping: { capabilities: ['icmp', 'icmp6', 'ping', 'tcp', 'udp'], load: async () => (await import('./ping/ping-runner.ts')).runPingType },
+  traceroute: { capabilities: ['traceroute'], load: async () => (await import('./traceroute/traceroute.ts')).runTraceroute },
+  probe: { capabilities: ['probe'], load: async () => (await import('./probe/sweep.ts')).runSweep },
 };
+
+const loaded = new Map<string, Promise<ProbeRunner['run']>>();
+
+function load(type: string, entry: RunnerEntry): Promise<ProbeRunner['run']> {
+  let run = loaded.get(type);
+  if (!run) loaded.set(type, (run = entry.load()));
+  return run;
+}
 
 /** The runner of `type`, or undefined when this agent cannot run it. */
 export function probeRunner(type: string): ProbeRunner | undefined {
-  return Object.hasOwn(RUNNERS, type) ? RUNNERS[type as MeasurementType] : undefined;
+  if (!Object.hasOwn(RUNNERS, type)) return undefined;
+  const entry = RUNNERS[type as MeasurementType]!;
+  return { capabilities: entry.capabilities, run: async (spec, o) => (await load(type, entry))(spec, o) };
+}
+
+/** Loads every runner now, so that the first measurement does not wait for its module. */
+export function loadRunners(): Promise<void> {
+  return Promise.all(Object.entries(RUNNERS).map(([type, entry]) => load(type, entry!))).then(() => undefined);
 }
 
 /** What the agent announces: every runner's capabilities, each once, in registry order. */

@@ -22,7 +22,8 @@ import { checkListen } from '../../shared/net/listen-address.ts';
 import { describeError } from '../../shared/model/errors.ts';
 import { readSettings, remoteAgentSettings } from '../../shared/config/settings.ts';
 import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
-import { AgentMetrics } from './agent-metrics.ts';
+import type { AgentMetrics } from './agent-metrics.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { LocalAgent } from './local-agent.ts';
 import { AgentRuntime } from './agent-runtime.ts';
 import { readTokenFile, writeTokenFile } from './token-file.ts';
@@ -126,14 +127,18 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
 
   let runtime: AgentRuntime;
   let tokenWrites: Promise<void> = Promise.resolve();
-  const metrics = new AgentMetrics(name);
+  const metricsListen = values['metrics-listen'] ?? settings.MESHPROBE_AGENT_METRICS;
+  // Metrics (prom-client) are loaded only when served: nothing else reads them, and an idle
+  // agent without them stays lean.
+  let metrics: AgentMetrics | undefined;
+  if (metricsListen) metrics = new (await import('./agent-metrics.ts')).AgentMetrics(name);
   try {
     const local = new LocalAgent({ name, ...(dnsServers.length ? { dnsServers } : {}) });
     runtime = new AgentRuntime({
       hub,
       token,
       // Packets are counted as they leave the socket; runs and events come from the runtime.
-      agent: metrics.meter(local),
+      agent: metrics ? metrics.meter(local) : local,
       resolver: local.resolver,
       attributes,
       policy,
@@ -153,8 +158,7 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
           ),
         );
       },
-      onEvent: (e) => metrics.event(e),
-      onRunning: (n) => metrics.running(n),
+      ...(metrics ? { onEvent: (e: MeasurementEvent) => metrics.event(e), onRunning: (n: number) => metrics.running(n) } : {}),
       onState: (state, detail) => {
         if (state === 'connected') io.stdout(`meshprobe agent ${name}: ${detail}\n`);
         else io.stderr(`meshprobe agent ${name}: ${detail}\n`);
@@ -165,8 +169,7 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
     return fail(describeError(err).message);
   }
   let metricsServer: ReturnType<typeof createServer> | undefined;
-  const metricsListen = values['metrics-listen'] ?? settings.MESHPROBE_AGENT_METRICS;
-  if (metricsListen) {
+  if (metricsListen && metrics) {
     const listen = checkListen(metricsListen);
     if (!listen.ok) return fail(`--metrics-listen: ${listen.problem}`);
     metricsServer = createServer((req, res) => {

@@ -6,7 +6,8 @@
  * The hub renews the agent's token over the connection before it expires (`token` frames): the
  * runtime dials with the newest one and hands it to `onToken` (which `--token-file` stores).
  */
-import { decodeJwt } from 'jose';
+// The decode-only entry: the package root also loads every signer, verifier and WebCrypto (~11 MB).
+import { decodeJwt } from 'jose/jwt/decode';
 import WebSocket from 'ws';
 import type { AgentInfo, AgentLink } from '../../shared/wire/agent-link.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';

@@ -6,11 +6,11 @@
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../../shared/wire/agent-link.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { describeError, ErrorCode } from '../../shared/model/errors.ts';
-import { VERSION } from '../../shared/model/version.ts';
+import { localAgentInfo } from './local-agent-info.ts';
 import { Resolver } from './resolver.ts';
 import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
 import type { RawMode } from '../socket/raw-socket.ts';
-import { agentCapabilities, probeRunner } from '../probes/registry.ts';
+import { loadRunners, probeRunner } from '../probes/registry.ts';
 
 export interface LocalAgentOptions {
   /** Name in events and in `list`. Default 'local'. */
@@ -32,10 +32,13 @@ export class LocalAgent implements AgentLink {
   readonly #pool: IcmpSocketPool | undefined;
 
   constructor(o: LocalAgentOptions = {}) {
-    this.info = { name: o.name ?? 'local', capabilities: agentCapabilities(), version: VERSION };
+    this.info = localAgentInfo(o.name ?? 'local');
     this.resolver = new Resolver(o.dnsServers && o.dnsServers.length > 0 ? { servers: o.dnsServers } : {});
     this.#pool = o.pool;
     if (o.icmpMode) IcmpSocketPool.useMode(o.icmpMode);
+    // An agent that will measure loads its runners now, not on its first request (first line
+    // ≤ RTT + 150 ms); a failure to load shows as that request's error event.
+    loadRunners().catch(() => {});
   }
 
   async run(spec: MeasurementSpec, o: AgentRunOptions): Promise<void> {

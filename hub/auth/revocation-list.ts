@@ -13,11 +13,13 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { appendDurable, writeFileAtomic } from './durable-file.ts';
 import { StateWriteError } from '../../shared/model/errors.ts';
+import type { RevocationStore } from './revocation-store.ts';
 
 /** File name inside the data directory. */
 export const REVOCATION_FILE = 'revoked.jsonl';
 
-export class RevocationList {
+/** The file-backed {@link RevocationStore} of a single hub. */
+export class RevocationList implements RevocationStore {
   readonly #file: string | undefined;
   readonly #now: () => number;
   /** jti → expiry (seconds since the epoch); kept until the token would have expired. */

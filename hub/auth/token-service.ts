@@ -10,6 +10,7 @@ import { subjectProblem } from '../../shared/wire/delegated-subject.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import { DEFAULT_TOKEN_AUDIENCE, DEFAULT_TOKEN_ISSUER } from '../../shared/wire/token-audience.ts';
 import { RevocationList, REVOCATION_FILE } from './revocation-list.ts';
+import type { RevocationStore } from './revocation-store.ts';
 import { KNOWN_SCOPES, parseScopes } from './scopes.ts';
 import { SIGNING_ALG, loadOrCreateSigningKey, type SigningKey } from './signing-key.ts';
 
@@ -43,7 +44,8 @@ export interface TokenServiceOptions {
   issuer?: string;
   /** Default DEFAULT_TOKEN_AUDIENCE. */
   audience?: string;
-  revocations?: RevocationList;
+  /** Revoked token ids (hub/auth/revocation-store.ts). Default: an in-memory RevocationList. */
+  revocations?: RevocationStore;
   /** Clock in ms, for tests of expiry; default Date.now. */
   now?: () => number;
 }
@@ -64,7 +66,7 @@ export class TokenService {
   readonly key: SigningKey;
   readonly issuer: string;
   readonly audience: string;
-  readonly revocations: RevocationList;
+  readonly revocations: RevocationStore;
   readonly #now: () => number;
 
   constructor(o: TokenServiceOptions) {

@@ -1,12 +1,14 @@
 /**
- * The agents a hub can measure from, and the selection of agents for a request (`from`, `limit`).
- * Agents are AgentLinks: in-process (the embedded LocalAgent) today, WebSocket-backed remote
- * agents later; the registry does not care which.
+ * The agents a hub can measure from, and the selection of agents for a request (`from`, `limit`):
+ * the in-process implementation of the AgentDirectory seam (agent-directory.ts). Agents are
+ * AgentLinks: in-process (the embedded LocalAgent) or WebSocket-backed remote agents; the
+ * registry does not care which.
  */
 import type { AgentInfo, AgentLink } from '../../shared/wire/agent-link.ts';
 import { AGENT_NAME_PATTERN } from '../../shared/wire/agent-protocol.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import { agentCanRun, type MeasurementType } from '../../shared/registry.ts';
+import type { AgentDirectory, RegistryListener, Selection } from './agent-directory.ts';
 import { pickDiverse } from './agent-selection.ts';
 
 /** Options of {@link AgentRegistry}. */
@@ -19,23 +21,10 @@ export interface AgentRegistryOptions {
   defaultAgent?: string;
 }
 
-/** The outcome of a selection: the agents to run, and the selectors that matched nothing. */
-export interface Selection {
-  agents: AgentLink[];
-  /** Selectors of `from` that matched no agent, each worth an MP_ERR_NO_AGENT error event. */
-  unmatched: string[];
-  /**
-   * Agents left out because they do not announce the measurement's type (an older agent): worth
-   * one MP_ERR_NO_AGENT line naming the type and them. Absent when none were.
-   */
-  incapable?: { type: MeasurementType; agents: string[] };
-}
+export type { RegistryListener, Selection } from './agent-directory.ts';
 
-/** Listens to registry changes (metrics, logs, the WebSocket layer). */
-export type RegistryListener = (change: 'added' | 'removed', info: AgentInfo) => void;
-
-/** Agents by name, in the order they were added. */
-export class AgentRegistry {
+/** Agents by name, in the order they were added: the in-process {@link AgentDirectory}. */
+export class AgentRegistry implements AgentDirectory {
   readonly #agents = new Map<string, AgentLink>();
   readonly #listeners = new Set<RegistryListener>();
   #defaultAgent: string | undefined;

@@ -9,7 +9,7 @@ import { DoneTally } from '../../shared/model/events.ts';
 import type { DoneEvent, MeasurementEvent } from '../../shared/model/events.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { roundMs } from '../../shared/model/stats.ts';
-import type { Selection } from './agent-registry.ts';
+import type { Selection } from './agent-directory.ts';
 
 /** Options of {@link runMeasurement}. */
 export interface MeasurementRunOptions {

@@ -10,7 +10,8 @@ import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import { ErrorCode } from '../../shared/model/errors.ts';
 import { Defaults, Limits } from '../../shared/model/spec.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
-import type { Admit, Refusal } from '../http/route.ts';
+import type { Admit } from './admit.ts';
+import type { Refusal } from './principal.ts';
 import { splitHostPort } from '../../shared/net/host-port.ts';
 
 /** The hub's limits. Each clamp never loosens the schema's Limits. */

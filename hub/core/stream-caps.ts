@@ -8,7 +8,7 @@
  * capped as its own subject, so they skip the per-IP cap (the service's own aggregate limit is
  * the auth layer's).
  */
-import type { Principal } from '../http/route.ts';
+import type { Principal } from './principal.ts';
 
 /** Default of MESHPROBE_STREAMS_PER_SUBJECT. */
 export const DEFAULT_STREAMS_PER_SUBJECT = 16;

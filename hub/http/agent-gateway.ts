@@ -27,7 +27,7 @@ import {
   type HubMessage,
 } from '../../shared/wire/agent-protocol.ts';
 import { describeError, ErrorCode } from '../../shared/model/errors.ts';
-import type { AgentRegistry } from '../core/agent-registry.ts';
+import type { AgentDirectory } from '../core/agent-directory.ts';
 import { bearerToken } from '../auth/bearer-authorize.ts';
 import { Scope } from '../auth/scopes.ts';
 import { MAX_TTL_S, type TokenClaims, type TokenService } from '../auth/token-service.ts';
@@ -36,7 +36,7 @@ import { TokenBuckets } from '../../shared/model/token-buckets.ts';
 
 export interface AgentGatewayOptions {
   server: Server;
-  registry: AgentRegistry;
+  registry: AgentDirectory;
   /** Verifies agent tokens. */
   tokens: TokenService;
   /** The hub's policy mode, passed to agents with every run. Default 'lan'. */

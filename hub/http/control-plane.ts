@@ -6,7 +6,7 @@
  */
 import type { Server } from 'node:http';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
-import type { AgentRegistry } from '../core/agent-registry.ts';
+import type { AgentDirectory } from '../core/agent-directory.ts';
 import { attachAgentGateway, type AgentGateway } from './agent-gateway.ts';
 import { createBearerAuthorize, createRequestLimits, type RequestLimits } from '../auth/bearer-authorize.ts';
 import { TokenService } from '../auth/token-service.ts';
@@ -67,7 +67,7 @@ export interface ControlPlane {
   /** Per-agent ranges and packet budget, applied to every agent the registry hands out. */
   gate: AgentGate;
   /** Starts the agents' WebSocket endpoint on the hub's server. */
-  attach(server: Server, registry: AgentRegistry): AgentGateway;
+  attach(server: Server, registry: AgentDirectory): AgentGateway;
 }
 
 export async function createControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {

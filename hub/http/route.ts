@@ -1,39 +1,18 @@
 /**
- * The types routes and plug-ins share: who is asking (Principal), how a request is refused
- * (Refusal), what a route sees (RouteContext), and the seams a deployment plugs into
- * (authorize, admit, observer).
+ * The types routes and plug-ins share: who is asking (Principal) and how a request is refused
+ * (Refusal), both transport-free in hub/core/principal.ts; what a route sees (RouteContext); and
+ * the seams a deployment plugs into (authorize, admit, observer).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ErrorCode } from '../../shared/model/errors.ts';
+import type { Principal, Refusal } from '../core/principal.ts';
+import type { Admit as CoreAdmit } from '../core/admit.ts';
 import type { DoneEvent, MeasurementEvent } from '../../shared/model/events.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
-import type { AgentRegistry } from '../core/agent-registry.ts';
+import type { AgentDirectory } from '../core/agent-directory.ts';
 import type { StreamCaps } from '../core/stream-caps.ts';
 
-/** Who a request acts for, as established by `authorize`. */
-export interface Principal {
-  /** e.g. `anonymous`, `admin`, `telegram:42`, `agent:lax1`. */
-  subject: string;
-  /** e.g. `['measure']`, `['admin']`. */
-  scopes: string[];
-  /** The service that acts for `subject` (X-Meshprobe-On-Behalf-Of), e.g. `service:telegram`. */
-  via?: string;
-}
-
-/** A refusal: the hub answers `status` with `{"error":{code,message}}` and `headers`. */
-export interface Refusal {
-  status: number;
-  code: ErrorCode;
-  /** One line, safe to show to users. */
-  message: string;
-  /** e.g. `WWW-Authenticate: Bearer` for 401, `Retry-After` for 429. */
-  headers?: Record<string, string>;
-}
-
-/** Whether an authorize/admit answer is a refusal. */
-export function isRefusal(x: unknown): x is Refusal {
-  return typeof x === 'object' && x !== null && typeof (x as Refusal).status === 'number';
-}
+export type { Principal, Refusal } from '../core/principal.ts';
+export { isRefusal } from '../core/principal.ts';
 
 /**
  * Decides whether a request may use a route. Called once per request after the route matched,
@@ -42,10 +21,10 @@ export function isRefusal(x: unknown): x is Refusal {
 export type Authorize = (req: IncomingMessage, route: { name: string; method: string; path: string }) => Promise<Principal | Refusal>;
 
 /**
- * Policy seam: sees every validated spec before it runs, may clamp it (return a new spec) or
- * refuse it. Default: the hub's target policy and limits (hub/core/policy-admit.ts).
+ * Policy seam (hub/core/admit.ts) with the HTTP request at hand. Default: the hub's target
+ * policy and limits (hub/core/policy-admit.ts).
  */
-export type Admit = (spec: MeasurementSpec, context: { principal: Principal; req: IncomingMessage }) => Promise<MeasurementSpec | Refusal>;
+export type Admit = CoreAdmit<IncomingMessage>;
 
 /**
  * Metrics seam: every callback optional, called synchronously, exceptions swallowed (an
@@ -64,7 +43,7 @@ export interface HubObserver {
 
 /** What the hub gives every route. */
 export interface HubContext {
-  registry: AgentRegistry;
+  registry: AgentDirectory;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
   /** Unsent bytes a slow client may accumulate on one stream before it is cancelled. */

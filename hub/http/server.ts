@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import type { AgentLink } from '../../shared/wire/agent-link.ts';
 import { describeError, ErrorCode, HttpError } from '../../shared/model/errors.ts';
 import { DEFAULT_ALLOWED_HOSTS, HostGuard } from '../../shared/net/host-guard.ts';
+import type { AgentDirectory } from '../core/agent-directory.ts';
 import { AgentRegistry } from '../core/agent-registry.ts';
 import { sendError, sendText } from './http-io.ts';
 import { DEFAULT_LISTEN, parseListen, urlFor } from '../../shared/net/listen-address.ts';
@@ -36,8 +37,8 @@ export interface HubOptions {
   listen?: string | ListenAddress;
   /** Directory for the hub's state (signing keys, tokens later). Created if missing. Default `./.data`. */
   dataDir?: string;
-  /** The agent registry. Default: a new, empty one. */
-  registry?: AgentRegistry;
+  /** The agent directory (hub/core/agent-directory.ts). Default: a new, empty in-process AgentRegistry. */
+  registry?: AgentDirectory;
   /** Agents to add to the registry at start (the embedded default passes its LocalAgent). */
   agents?: AgentLink[];
   /** Auth seam. Default: the control plane's bearer tokens (hub/auth/bearer-authorize.ts). */
@@ -104,7 +105,7 @@ export interface Hub {
   port: number;
   /** Absolute path of the data directory (exists). */
   dataDir: string;
-  registry: AgentRegistry;
+  registry: AgentDirectory;
   /** The node:http server, for `upgrade` handlers (the agents' WebSocket) and tests. */
   server: Server;
   /** Mints and verifies this hub's tokens (signing key in `dataDir`). */
@@ -156,7 +157,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     ...(options.log ? { log: options.log } : {}),
   });
   for (const r of options.extraMetrics ?? []) control.metrics.include(r);
-  const registry = options.registry ?? new AgentRegistry();
+  const registry: AgentDirectory = options.registry ?? new AgentRegistry();
   for (const agent of options.agents ?? []) registry.add(agent);
   registry.dispatchThrough((agent) => control.gate.wrap(agent));
 

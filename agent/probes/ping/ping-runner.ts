@@ -5,12 +5,9 @@ import type { ProbeRunner } from '../probe-runner.ts';
 import { runPing } from './ping.ts';
 import { runTransportPing } from './transport-ping.ts';
 
-/** ping's runner; it brings the transports icmp, icmp6, tcp and udp. */
-export const pingRunner: ProbeRunner = {
-  capabilities: ['icmp', 'icmp6', 'ping', 'tcp', 'udp'],
-  run: (spec, o) => {
-    const { pool, ...rest } = o;
-    if ((spec.protocol ?? 'icmp') !== 'icmp') return runTransportPing(spec, rest);
-    return runPing(spec, { ...rest, ...(pool ? { pool } : {}) });
-  },
+/** ping's runner: ICMP echo through the socket pool, or TCP SYN / UDP probes. */
+export const runPingType: ProbeRunner['run'] = (spec, o) => {
+  const { pool, ...rest } = o;
+  if ((spec.protocol ?? 'icmp') !== 'icmp') return runTransportPing(spec, rest);
+  return runPing(spec, { ...rest, ...(pool ? { pool } : {}) });
 };

@@ -8,7 +8,7 @@ import { ndjsonLine } from '../../../shared/wire/ndjson.ts';
 import { TextRenderer } from '../../../shared/render/text-renderer.ts';
 import { readBody, sendText } from '../http-io.ts';
 import { formatAgentList, formatVersion } from '../../../shared/render/agent-list.ts';
-import { VERSION_INFO } from '../../core/version.ts';
+import { VERSION_INFO } from '../version-info.ts';
 import { admitted, streamMeasurement } from './measurements.ts';
 import type { HubRoute } from '../route.ts';
 

@@ -1,6 +1,6 @@
 /** The small read-only routes: `GET /v1/version`, `GET /v1/agents`, `GET /healthz`. */
 import { sendJson } from '../http-io.ts';
-import { VERSION_INFO } from '../../core/version.ts';
+import { VERSION_INFO } from '../version-info.ts';
 import type { HubRoute } from '../route.ts';
 
 export const versionRoute: HubRoute = {
