@@ -138,8 +138,3 @@ export function tcpReplyKind(h: Pick<TcpHeader, 'flags'>): 'syn-ack' | 'rst' | u
   if (h.flags & TcpFlags.RST) return 'rst';
   return undefined;
 }
-
-/** Whether `reply` answers the SYN we sent from `srcPort` to `dstPort` with sequence `seq`. */
-export function answersSyn(reply: TcpHeader, probe: { srcPort: number; dstPort: number; seq: number }): boolean {
-  return reply.srcPort === probe.dstPort && reply.dstPort === probe.srcPort && reply.ack === ((probe.seq + 1) >>> 0);
-}

@@ -8,6 +8,7 @@
  */
 // The decode-only entry: the package root also loads every signer, verifier and WebCrypto (~11 MB).
 import { decodeJwt } from 'jose/jwt/decode';
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { AgentInfo, AgentLink } from '../../shared/wire/agent-link.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
@@ -153,92 +154,105 @@ export class AgentRuntime {
       maxPayload: 1024 * 1024,
     });
     this.#ws = ws;
-    let fatal = false;
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        if (body.length < 2048) body += c;
-      });
-      res.on('end', () => {
-        let message = `the hub answered ${res.statusCode}`;
-        try {
-          message = (JSON.parse(body) as { error: { message: string } }).error.message;
-        } catch {
-          // not our error format; keep the status
-        }
-        if (res.statusCode === 401 || res.statusCode === 403) {
-          fatal = true;
-          this.#fatal(`the hub refused this agent (${res.statusCode}): ${message}`);
-        } else {
-          this.#log(`agent: ${message}`);
-        }
-        ws.terminate();
-      });
-    });
-    ws.on('open', () => {
-      const hello: AgentMessage = {
-        t: 'hello',
-        v: AGENT_PROTOCOL_VERSION,
-        info: this.info,
-        policy: this.#guard.mode,
-        ...(this.#guard.allowedRanges.length ? { allowedRanges: [...this.#guard.allowedRanges] } : {}),
-      };
-      ws.send(encodeMessage(hello));
-      let alive = true;
-      ws.on('pong', () => {
-        alive = true;
-      });
-      this.#beat = setInterval(() => {
-        if (!alive) {
-          this.#log('agent: the hub stopped answering pings; reconnecting');
-          ws.terminate();
-          return;
-        }
-        alive = false;
-        ws.ping();
-      }, this.#o.heartbeatMs ?? 10_000);
-    });
-    ws.on('message', (data) => {
-      const decoded = decodeHubMessage(data.toString());
-      if (!decoded.ok) {
-        this.#log(`agent: ${decoded.reason}`);
-        return;
-      }
-      const m = decoded.message;
-      if (m.t === 'welcome') {
-        this.#attempt = 0;
-        this.#connected = true;
-        this.#o.onState?.('connected', `connected to ${this.url} as ${this.info.name} (hub policy ${m.policy})`);
-      } else if (m.t === 'run') {
-        this.#startRun(ws, m.id, m.spec, m.policy, m.allowedRanges);
-      } else if (m.t === 'cancel') {
-        this.#runs.get(m.id)?.controller.abort(new Error('cancelled by the hub'));
-      } else if (m.t === 'token') {
-        this.#renewed(m.token);
-      }
-    });
+    // Set when the hub refused this agent's token at the upgrade: no retry, no second log line.
+    const conn = { fatal: false };
+    ws.on('unexpected-response', (_req, res) => this.#upgradeRefused(ws, res, conn));
+    ws.on('open', () => this.#hello(ws));
+    ws.on('message', (data) => this.#hubMessage(ws, data.toString()));
     ws.on('error', (err) => {
-      if (!fatal) this.#log(`agent: ${err.message}`);
+      if (!conn.fatal) this.#log(`agent: ${err.message}`);
     });
-    ws.on('close', (code, reason) => {
-      if (this.#beat) clearInterval(this.#beat);
-      this.#beat = undefined;
-      const wasConnected = this.#connected;
-      this.#connected = false;
-      // Nobody can receive these runs' events any more; stop sending packets for them.
-      for (const run of this.#runs.values()) run.controller.abort(new Error('hub connection lost'));
-      const why = reason.length ? reason.toString() : `code ${code}`;
-      // Retrying cannot fix these; `replaced` means another process now serves this name, and
-      // reconnecting would only take it back and forth.
-      if (code === AgentCloseCode.unauthorized || code === AgentCloseCode.forbidden || code === AgentCloseCode.badVersion || code === AgentCloseCode.replaced) {
-        this.#fatal(`the hub closed the connection: ${why}`);
+    ws.on('close', (code, reason) => this.#connectionClosed(code, reason, conn.fatal));
+  }
+
+  /** The hub answered the upgrade with an HTTP error: 401/403 end the agent, others are retried. */
+  #upgradeRefused(ws: WebSocket, res: IncomingMessage, conn: { fatal: boolean }): void {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => {
+      if (body.length < 2048) body += c;
+    });
+    res.on('end', () => {
+      let message = `the hub answered ${res.statusCode}`;
+      try {
+        message = (JSON.parse(body) as { error: { message: string } }).error.message;
+      } catch {
+        // not our error format; keep the status
+      }
+      if (res.statusCode === 401 || res.statusCode === 403) {
+        conn.fatal = true;
+        this.#fatal(`the hub refused this agent (${res.statusCode}): ${message}`);
+      } else {
+        this.#log(`agent: ${message}`);
+      }
+      ws.terminate();
+    });
+  }
+
+  /** Connected: says hello and pings the hub, reconnecting when it stops answering. */
+  #hello(ws: WebSocket): void {
+    const hello: AgentMessage = {
+      t: 'hello',
+      v: AGENT_PROTOCOL_VERSION,
+      info: this.info,
+      policy: this.#guard.mode,
+      ...(this.#guard.allowedRanges.length ? { allowedRanges: [...this.#guard.allowedRanges] } : {}),
+    };
+    ws.send(encodeMessage(hello));
+    let alive = true;
+    ws.on('pong', () => {
+      alive = true;
+    });
+    this.#beat = setInterval(() => {
+      if (!alive) {
+        this.#log('agent: the hub stopped answering pings; reconnecting');
+        ws.terminate();
         return;
       }
-      if (fatal || this.#stopped) return;
-      if (wasConnected) this.#o.onState?.('disconnected', `disconnected from the hub (${why}); reconnecting`);
-      this.#scheduleReconnect();
-    });
+      alive = false;
+      ws.ping();
+    }, this.#o.heartbeatMs ?? 10_000);
+  }
+
+  /** One frame from the hub: welcome, run, cancel or a renewed token. */
+  #hubMessage(ws: WebSocket, text: string): void {
+    const decoded = decodeHubMessage(text);
+    if (!decoded.ok) {
+      this.#log(`agent: ${decoded.reason}`);
+      return;
+    }
+    const m = decoded.message;
+    if (m.t === 'welcome') {
+      this.#attempt = 0;
+      this.#connected = true;
+      this.#o.onState?.('connected', `connected to ${this.url} as ${this.info.name} (hub policy ${m.policy})`);
+    } else if (m.t === 'run') {
+      this.#startRun(ws, m.id, m.spec, m.policy, m.allowedRanges);
+    } else if (m.t === 'cancel') {
+      this.#runs.get(m.id)?.controller.abort(new Error('cancelled by the hub'));
+    } else if (m.t === 'token') {
+      this.#renewed(m.token);
+    }
+  }
+
+  /** The connection ended: its runs stop; the agent reconnects unless the hub's answer was final. */
+  #connectionClosed(code: number, reason: Buffer, fatal: boolean): void {
+    if (this.#beat) clearInterval(this.#beat);
+    this.#beat = undefined;
+    const wasConnected = this.#connected;
+    this.#connected = false;
+    // Nobody can receive these runs' events any more; stop sending packets for them.
+    for (const run of this.#runs.values()) run.controller.abort(new Error('hub connection lost'));
+    const why = reason.length ? reason.toString() : `code ${code}`;
+    // Retrying cannot fix these; `replaced` means another process now serves this name, and
+    // reconnecting would only take it back and forth.
+    if (code === AgentCloseCode.unauthorized || code === AgentCloseCode.forbidden || code === AgentCloseCode.badVersion || code === AgentCloseCode.replaced) {
+      this.#fatal(`the hub closed the connection: ${why}`);
+      return;
+    }
+    if (fatal || this.#stopped) return;
+    if (wasConnected) this.#o.onState?.('disconnected', `disconnected from the hub (${why}); reconnecting`);
+    this.#scheduleReconnect();
   }
 
   /** Takes a renewed token from the hub, if it is one for this agent that lasts longer. */

@@ -66,6 +66,9 @@ export class TargetGuard implements AgentLink {
     if (this.mode === 'lan' && this.allowedRanges.length === 0 && hubRanges.length === 0) return this.#inner.run(spec, { signal, emit });
     const name = this.info.name;
     const hubSet = `agent ${name}'s allowed ranges (${hubRanges.join(', ')}), set at the hub`;
+    // The agent's own ranges are checked here only (the hub leaves them to the agent); the
+    // refusal names the agent, as the hub-set one does: a run has several agents' lines.
+    const own = (reason: string): string => reason.replace("this agent's", `agent ${name}'s`);
     const refuse = (target: string, code: string, message: string): void => {
       if (code === ErrorCode.PolicyRefused) this.#onRefused?.(target, message);
       emit({ type: 'error', agent: name, target, code, message });
@@ -75,7 +78,7 @@ export class TargetGuard implements AgentLink {
         let checked: string;
         if (spec.type === 'probe') {
           const d = isPrefixAllowed(target, this.mode, { allowedRanges: this.allowedRanges });
-          if (!d.ok) return refuse(target, d.class ? ErrorCode.PolicyRefused : ErrorCode.BadRequest, d.reason);
+          if (!d.ok) return refuse(target, d.class ? ErrorCode.PolicyRefused : ErrorCode.BadRequest, own(d.reason));
           if (hubRanges.length > 0 && !isPrefixAllowed(target, 'lan', { allowedRanges: hubRanges }).ok) {
             return refuse(target, ErrorCode.PolicyRefused, `${target} is not inside ${hubSet}`);
           }
@@ -96,7 +99,7 @@ export class TargetGuard implements AgentLink {
               address === host || !d.class || d.reason.includes('allowed ranges')
                 ? address === host ? d.reason : `${host} resolves to ${d.reason}`
                 : `${host} resolves to ${address}, ${describeAddressClass(d.class)}; refused by the ${this.mode} policy`;
-            return refuse(target, ErrorCode.PolicyRefused, reason);
+            return refuse(target, ErrorCode.PolicyRefused, own(reason));
           }
           if (hubRanges.length > 0 && !isAllowed(address, 'lan', { allowedRanges: hubRanges }).ok) {
             return refuse(target, ErrorCode.PolicyRefused, address === host ? `${address} is outside ${hubSet}` : `${host} resolves to ${address}, outside ${hubSet}`);

@@ -83,6 +83,57 @@ export interface SmtpGateway {
 /** Starts the gateway; resolves once it listens. Throws MeshprobeError(BadRequest) on bad options. */
 export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<SmtpGateway> {
   const listen = parseListen(options.listen ?? '127.0.0.1:2525', { setting: 'SMTP listen address', example: '127.0.0.1:2525' });
+  const { from, relay } = checkAddresses(options);
+  const log = options.log ?? (() => {});
+  const parts: ReplyParts = {
+    options,
+    from,
+    hub: new HubClient({ url: options.hubUrl, ...(options.hubToken ? { token: options.hubToken } : {}) }),
+    recipients: new Set((options.recipients ?? [from]).map((r) => r.trim().toLowerCase())),
+    limiter: new SenderRateLimiter(options.rateLimit),
+    budget: new ReplyBudget(options.replyBudget),
+    log,
+    now: options.now ?? Date.now,
+    // Bounded waits on the relay (nodemailer's defaults are 2 min to connect and 10 min of
+    // silence), so that a relay that stalls cannot hold a reply, or the gateway's close, for long.
+    transport: createTransport({ url: relay.href, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 }),
+    // Aborted by close(): measurements in progress stop rather than run out their budget.
+    closing: new AbortController(),
+  };
+  const inFlight = new Set<Promise<void>>();
+  const server = new SMTPServer(
+    smtpServerOptions(options, parts.recipients, (raw, returnPath) => {
+      const job = answerMessage(raw, returnPath, parts).catch((err: unknown) => log(`email from ${returnPath || '<>'}: failed: ${describeError(err).message}`));
+      inFlight.add(job);
+      void job.finally(() => inFlight.delete(job));
+    }),
+  );
+  // Errors of single connections (a client hanging up) must not stop the gateway.
+  server.on('error', (err: Error) => log(`smtp: ${err.message}`));
+  const net = (server as unknown as { server: import('node:net').Server }).server;
+  // Every client socket, so that close() can destroy those that outlast their 421.
+  const sockets = new Set<import('node:net').Socket>();
+  net.on('connection', (socket: import('node:net').Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    net.once('error', reject);
+    server.listen(listen.port, listen.host, () => {
+      net.off('error', reject);
+      resolve();
+    });
+  });
+  const address = net.address() as import('node:net').AddressInfo;
+  return {
+    host: listen.host,
+    port: address.port,
+    close: (deadlineMs = 5000) => closeGateway({ server, sockets, inFlight, parts }, deadlineMs),
+  };
+}
+
+/** The From address and the relay URL, checked. */
+function checkAddresses(options: SmtpGatewayOptions): { from: string; relay: URL } {
   const from = options.from?.trim();
   if (!from?.includes('@')) throw new MeshprobeError(ErrorCode.BadRequest, `the gateway's From address "${options.from ?? ''}" is not an email address (set MESHPROBE_EMAIL_FROM)`);
   let relay: URL;
@@ -94,20 +145,15 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
   if (relay.protocol !== 'smtp:' && relay.protocol !== 'smtps:') {
     throw new MeshprobeError(ErrorCode.BadRequest, `the relay "${options.relay}" must start with smtp:// or smtps://`);
   }
-  const hub = new HubClient({ url: options.hubUrl, ...(options.hubToken ? { token: options.hubToken } : {}) });
-  const maxBytes = options.maxMessageBytes ?? 1024 * 1024;
-  const recipients = new Set((options.recipients ?? [from]).map((r) => r.trim().toLowerCase()));
-  const limiter = new SenderRateLimiter(options.rateLimit);
-  const budget = new ReplyBudget(options.replyBudget);
-  const log = options.log ?? (() => {});
-  const now = options.now ?? Date.now;
-  // Bounded waits on the relay (nodemailer's defaults are 2 min to connect and 10 min of
-  // silence), so that a relay that stalls cannot hold a reply, or the gateway's close, for long.
-  const transport = createTransport({ url: relay.href, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 });
-  const inFlight = new Set<Promise<void>>();
-  // Aborted by close(): measurements in progress stop rather than run out their budget.
-  const closing = new AbortController();
+  return { from, relay };
+}
 
+/**
+ * The SMTP dialogue: senders on the allow list, our recipients only, at most `maxMessageBytes`;
+ * an accepted message goes to `accepted` once the client has it queued.
+ */
+function smtpServerOptions(options: SmtpGatewayOptions, recipients: Set<string>, accepted: (raw: Buffer, returnPath: string) => void): SMTPServerOptions {
+  const maxBytes = options.maxMessageBytes ?? 1024 * 1024;
   const serverOptions: SMTPServerOptions & { rejectOversized?: boolean } = {
     size: maxBytes,
     // Answer 552 after DATA for anything over `size`, whatever onData decided.
@@ -146,100 +192,97 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
         const returnPath = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
         // Accept now; the measurement may take a while and the sender's MTA must not wait for it.
         cb(null, 'queued: the answer comes by email');
-        const job = handle(Buffer.concat(chunks), returnPath).catch((err: unknown) => log(`email from ${returnPath || '<>'}: failed: ${describeError(err).message}`));
-        inFlight.add(job);
-        void job.finally(() => inFlight.delete(job));
+        accepted(Buffer.concat(chunks), returnPath);
       });
     },
   };
+  return serverOptions;
+}
 
-  async function handle(raw: Buffer, returnPath: string): Promise<void> {
-    const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
-    const sender = mail.from?.value[0]?.address ?? '';
-    const decision = replyDecision({ from: sender, returnPath, headers: headerLookup(mail), ownAddresses: [from, ...recipients], authservId: options.authservId });
-    if (!decision.reply) return log(`email from ${returnPath || '<>'}: not answered: ${decision.reason}`);
-    const rate = limiter.check(returnPath, now());
-    if (rate.action === 'drop') return log(`email from ${returnPath}: not answered: rate limited (already notified)`);
-    const open = budget.available(now());
-    if (!open.ok) return log(`email from ${returnPath}: not answered: ${open.reason} (${budget.refused} refused so far)`);
-    let body: { text: string; html: string };
-    let kind: string;
-    if (rate.action === 'notify') {
-      body = rateLimitedAnswer(returnPath, rate.retryAfterMs);
-      kind = 'rate-limited';
-    } else {
-      const budgetMs = options.budgetMs ?? 60_000;
-      const answer = await answerEmail(
-        { subject: mail.subject, text: mail.text, html: typeof mail.html === 'string' ? mail.html : undefined },
-        { hub: options.hubToken ? hubForSender(hub, returnPath) : hub, signal: AbortSignal.any([AbortSignal.timeout(budgetMs), closing.signal]), budgetLabel: `${Math.round(budgetMs / 1000)} s`, now: Date.now, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
-      );
-      body = answer;
-      kind = answer.kind;
-    }
-    const reply = buildReply({ messageId: mail.messageId, references: mail.references, inReplyTo: mail.inReplyTo, subject: mail.subject }, body);
-    const spent = budget.take(replySize(reply), now());
-    if (!spent.ok) return log(`email from ${returnPath}: not answered: ${spent.reason} (${budget.refused} refused so far)`);
-    await transport.sendMail({
-      from: { name: options.fromName ?? 'meshprobe', address: from },
-      to: returnPath,
-      subject: reply.subject,
-      text: reply.text,
-      html: reply.html,
-      ...(reply.inReplyTo ? { inReplyTo: reply.inReplyTo } : {}),
-      ...(reply.references ? { references: reply.references } : {}),
-      headers: reply.headers,
-      envelope: { from, to: [returnPath] },
-    });
-    log(`email from ${returnPath}: answered (${kind})`);
+/** What answering a message needs: the gateway's settings, limits, hub and relay. */
+interface ReplyParts {
+  options: SmtpGatewayOptions;
+  from: string;
+  hub: HubClient;
+  recipients: Set<string>;
+  limiter: SenderRateLimiter;
+  budget: ReplyBudget;
+  log: (line: string) => void;
+  now: () => number;
+  transport: ReturnType<typeof createTransport>;
+  closing: AbortController;
+}
+
+/** Answers one accepted message by email, unless the policy, the rate limit or the reply budget says not to. */
+async function answerMessage(raw: Buffer, returnPath: string, g: ReplyParts): Promise<void> {
+  const { options, from, log, now } = g;
+  const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  const sender = mail.from?.value[0]?.address ?? '';
+  const decision = replyDecision({ from: sender, returnPath, headers: headerLookup(mail), ownAddresses: [from, ...g.recipients], authservId: options.authservId });
+  if (!decision.reply) return log(`email from ${returnPath || '<>'}: not answered: ${decision.reason}`);
+  const rate = g.limiter.check(returnPath, now());
+  if (rate.action === 'drop') return log(`email from ${returnPath}: not answered: rate limited (already notified)`);
+  const open = g.budget.available(now());
+  if (!open.ok) return log(`email from ${returnPath}: not answered: ${open.reason} (${g.budget.refused} refused so far)`);
+  let body: { text: string; html: string };
+  let kind: string;
+  if (rate.action === 'notify') {
+    body = rateLimitedAnswer(returnPath, rate.retryAfterMs);
+    kind = 'rate-limited';
+  } else {
+    const budgetMs = options.budgetMs ?? 60_000;
+    const answer = await answerEmail(
+      { subject: mail.subject, text: mail.text, html: typeof mail.html === 'string' ? mail.html : undefined },
+      { hub: options.hubToken ? hubForSender(g.hub, returnPath) : g.hub, signal: AbortSignal.any([AbortSignal.timeout(budgetMs), g.closing.signal]), budgetLabel: `${Math.round(budgetMs / 1000)} s`, now: Date.now, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
+    );
+    body = answer;
+    kind = answer.kind;
   }
-
-  const server = new SMTPServer(serverOptions);
-  // Errors of single connections (a client hanging up) must not stop the gateway.
-  server.on('error', (err: Error) => log(`smtp: ${err.message}`));
-  const net = (server as unknown as { server: import('node:net').Server }).server;
-  // Every client socket, so that close() can destroy those that outlast their 421.
-  const sockets = new Set<import('node:net').Socket>();
-  net.on('connection', (socket: import('node:net').Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+  const reply = buildReply({ messageId: mail.messageId, references: mail.references, inReplyTo: mail.inReplyTo, subject: mail.subject }, body);
+  const spent = g.budget.take(replySize(reply), now());
+  if (!spent.ok) return log(`email from ${returnPath}: not answered: ${spent.reason} (${g.budget.refused} refused so far)`);
+  await g.transport.sendMail({
+    from: { name: options.fromName ?? 'meshprobe', address: from },
+    to: returnPath,
+    subject: reply.subject,
+    text: reply.text,
+    html: reply.html,
+    ...(reply.inReplyTo ? { inReplyTo: reply.inReplyTo } : {}),
+    ...(reply.references ? { references: reply.references } : {}),
+    headers: reply.headers,
+    envelope: { from, to: [returnPath] },
   });
-  await new Promise<void>((resolve, reject) => {
-    net.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
-      net.off('error', reject);
+  log(`email from ${returnPath}: answered (${kind})`);
+}
+
+/** Stops taking mail and ends within about `deadlineMs`: half for the clients, half for replies in progress. */
+async function closeGateway(
+  g: { server: SMTPServer; sockets: Set<import('node:net').Socket>; inFlight: Set<Promise<void>>; parts: ReplyParts },
+  deadlineMs: number,
+): Promise<void> {
+  const half = Math.max(1, Math.floor(deadlineMs / 2));
+  g.parts.closing.abort(new Error('the gateway is closing'));
+  // smtp-server says 421 to clients still connected after closeTimeout; their sockets go
+  // at the same time whether or not the peer ever reads it.
+  await new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      for (const socket of g.sockets) socket.destroy();
+      resolve();
+    }, half);
+    g.server.close(() => {
+      clearTimeout(force);
       resolve();
     });
   });
-  const address = net.address() as import('node:net').AddressInfo;
-  return {
-    host: listen.host,
-    port: address.port,
-    async close(deadlineMs = 5000) {
-      const half = Math.max(1, Math.floor(deadlineMs / 2));
-      closing.abort(new Error('the gateway is closing'));
-      // smtp-server says 421 to clients still connected after closeTimeout; their sockets go
-      // at the same time whether or not the peer ever reads it.
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          for (const socket of sockets) socket.destroy();
-          resolve();
-        }, half);
-        server.close(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
-      // Replies being worked on: a measurement stops at the abort above; a relay that stalls is
-      // not waited for past the deadline.
-      const pending = inFlight.size;
-      const settled = await Promise.race([
-        Promise.allSettled([...inFlight]).then(() => true),
-        new Promise<false>((resolve) => setTimeout(() => resolve(false), half).unref()),
-      ]);
-      if (!settled) log(`closing: ${inFlight.size} of ${pending} replies still waiting for the relay were given up`);
-      transport.close();
-    },
-  };
+  // Replies being worked on: a measurement stops at the abort above; a relay that stalls is
+  // not waited for past the deadline.
+  const pending = g.inFlight.size;
+  const settled = await Promise.race([
+    Promise.allSettled([...g.inFlight]).then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), half).unref()),
+  ]);
+  if (!settled) g.parts.log(`closing: ${g.inFlight.size} of ${pending} replies still waiting for the relay were given up`);
+  g.parts.transport.close();
 }
 
 /** Header lookup over mailparser's raw header lines (its parsed map holds objects, not text): every occurrence, in order. */

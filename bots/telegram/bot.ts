@@ -173,7 +173,7 @@ function callbacks(d: BotDeps): Composer<Context> {
   const c = new Composer<Context>();
   c.callbackQuery(new RegExp(`^${AGENT_BUTTON}(\\d+)$`), async (ctx) => {
     const msg = ctx.callbackQuery.message;
-    const session = msg ? d.measurements.get(msg.chat.id, msg.message_id) : undefined;
+    const session = msg ? await d.measurements.find(msg.chat.id, msg.message_id) : undefined;
     const agent = session?.agents[Number(ctx.match[1])];
     if (!session || !agent) return void (await ctx.answerCallbackQuery({ text: 'This measurement has expired; send the command again.' }));
     if (d.limiter && !d.limiter.take(String(ctx.from.id)).ok) return void (await ctx.answerCallbackQuery({ text: '⏱ Slow down: too many requests.' }));
@@ -193,28 +193,31 @@ function callbacks(d: BotDeps): Composer<Context> {
 }
 
 async function runMeasurement(ctx: Context, d: BotDeps, spec: MeasurementSpec, json: boolean, display?: DisplayOptions): Promise<void> {
-  // The agent list is a nicety for the keyboard; a hub that cannot list must not block the ping.
-  const agents = await d.hub.agents().catch(() => []);
-  const header = `${spec.type} ${spec.targets.join(' ')}${spec.from.length ? ` from ${spec.from.join(',')}` : ''} …`;
-  const initialHtml = preHtml(header);
   const chatId = ctx.chat!.id;
-  const session = new MeasurementMessage({
+  let messageId = 0;
+  // The measurement starts now; the message is sent with its first result (measurement-message.ts).
+  const session: MeasurementMessage = new MeasurementMessage({
     hub: d.hub,
     spec,
-    agents,
+    // The agent list is a nicety for the keyboard; a hub that cannot list must not block the ping.
+    agents: () => d.hub.agents().catch(() => []),
     json,
     ...(display ? { display } : {}),
-    initialHtml,
     ...(d.o.editIntervalMs !== undefined ? { editIntervalMs: d.o.editIntervalMs } : {}),
     log: d.log,
+    send: (html, keyboard) =>
+      d.measurements.sending(
+        chatId,
+        (async () => {
+          const sent = await ctx.reply(html, { parse_mode: 'HTML', ...(keyboard ? { reply_markup: keyboard } : {}) });
+          messageId = sent.message_id;
+          d.measurements.set(chatId, messageId, session);
+        })(),
+      ),
     edit: async (html, keyboard) => {
       await ctx.api.editMessageText(chatId, messageId, html, { parse_mode: 'HTML', ...(keyboard ? { reply_markup: keyboard } : {}) });
     },
   });
-  const keyboard = session.keyboard();
-  const sent = await ctx.reply(initialHtml, { parse_mode: 'HTML', ...(keyboard ? { reply_markup: keyboard } : {}) });
-  const messageId = sent.message_id;
-  d.measurements.set(chatId, messageId, session);
   // Not awaited: the runner goes on with other updates (e.g. a button press) while this streams.
   session.start().catch((err: unknown) => d.log(`telegram: measurement failed: ${describeError(err).message}`));
 }

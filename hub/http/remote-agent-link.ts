@@ -11,8 +11,6 @@
  * every open part of it. The link stays up: the gateway decides when bad events are too many.
  */
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../../shared/wire/agent-link.ts';
-import { isAllowed, isPrefixAllowed } from '../../shared/net/address-policy.ts';
-import { isIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import type { EndMessage, EventMessage, EventsMessage, HubMessage } from '../../shared/wire/agent-protocol.ts';
 import { ErrorCode } from '../../shared/model/errors.ts';
@@ -71,22 +69,12 @@ export class RemoteAgentLink implements AgentLink {
       for (const target of spec.targets) emit({ type: 'error', agent: name, target, code: ErrorCode.AgentLost, message: `agent ${name} is not connected (${this.#lostReason})` });
       return Promise.resolve();
     }
-    // Literal targets outside the agent's own ranges are refused here, saving a round trip;
-    // the agent checks again after resolving names.
-    let targets = spec.targets;
-    if (this.allowedRanges.length > 0) {
-      targets = [];
-      for (const target of spec.targets) {
-        const literal = spec.type === 'probe' || isIp(target, TARGET_ADDRESS);
-        const d = !literal ? { ok: true as const } : spec.type === 'probe' ? isPrefixAllowed(target, 'lan', { allowedRanges: this.allowedRanges }) : isAllowed(target, 'lan', { allowedRanges: this.allowedRanges });
-        if (d.ok) targets.push(target);
-        else emit({ type: 'error', agent: name, target, code: ErrorCode.PolicyRefused, message: d.reason.replace("this agent's", `agent ${name}'s`) });
-      }
-      if (targets.length === 0) return Promise.resolve();
-    }
+    // The agent's own ranges (announced in its hello) are the agent's to enforce, after it has
+    // resolved names (agent/runtime/target-guard.ts); the hub checks only its own policy
+    // (core/policy-admit.ts) and the ranges it sets for this agent (core/agent-gate.ts).
+    const targets = spec.targets;
     if (signal.aborted) return Promise.resolve();
-    // The packet budget is reserved by the hub's AgentGate (policy/agent-gate.ts) for every agent.
-    const runSpec = targets === spec.targets ? spec : { ...spec, targets };
+    // The packet budget is reserved by the hub's AgentGate (core/agent-gate.ts) for every agent.
     const id = this.#nextId++;
     return new Promise<void>((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -109,7 +97,7 @@ export class RemoteAgentLink implements AgentLink {
         },
       });
       const ranges = hubRanges?.length ? { allowedRanges: [...hubRanges] } : {};
-      if (!this.#send({ t: 'run', id, spec: runSpec, policy: this.#policy, ...ranges })) this.#finish(id, 'the connection closed before the run started');
+      if (!this.#send({ t: 'run', id, spec, policy: this.#policy, ...ranges })) this.#finish(id, 'the connection closed before the run started');
     });
   }
 

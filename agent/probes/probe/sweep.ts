@@ -82,46 +82,12 @@ export async function runSweep(spec: MeasurementSpec, o: SweepRunOptions): Promi
 
 /** Sweeps one prefix; throws only when the socket cannot be opened. */
 export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target: string, o: SweepRunOptions): Promise<void> {
-  const { agent, emit, signal } = o;
   const started = performance.now();
-  const total = Number(prefixSize(prefix));
   const { rate, timeoutMs } = probeParams(spec);
-  const fam = prefix.family;
-  const id = (Math.random() * 0xffff) | 0;
-  const sentAt = new Float64Array(total).fill(Number.NaN);
-  const rtt = new Float64Array(total).fill(Number.NaN);
-  const base4 = fam === 4 ? Number(prefix.base) : 0;
-  let received = 0;
-  let sent = 0;
-  let wake: (() => void) | undefined;
-
-  // Reply sources are read by the one address parser (shared/net/ip-address.ts): ~1 µs a reply,
-  // nothing beside a sweep's pacing, and no second reading of dotted quads to keep in step.
-  const indexOf = (address: string): number => indexInPrefix(prefix, address);
-
-  const echoReply = fam === 4 ? IcmpType.EchoReply : Icmp6Type.EchoReply;
-  const onPackets = (batch: RawPacket[]) => {
-    for (const pkt of batch) {
-      // Read in place (no parse objects: a /16 is 65,536 of these): IPv4 raw sockets hand over
-      // the IP header too, datagram sockets do not. The kernel verified the checksums.
-      const d = pkt.data;
-      const off = fam === 4 && raw ? (d[0]! & 0x0f) * 4 : 0;
-      if (d.length < off + 8 || d[off] !== echoReply || d[off + 1] !== 0) continue;
-      if (raw && ((d[off + 4]! << 8) | d[off + 5]!) !== id) continue;
-      const i = indexOf(pkt.address);
-      if (i < 0 || ((d[off + 6]! << 8) | d[off + 7]!) !== (i & 0xffff) || !Number.isNaN(rtt[i]!) || Number.isNaN(sentAt[i]!)) continue;
-      const r = Math.max(0, pkt.time - sentAt[i]!);
-      rtt[i] = r;
-      received++;
-      emit({ type: 'host', agent, target, address: pkt.address, rttMs: roundMs(r) });
-    }
-    if (received === total) wake?.();
-  };
-
-  const wantBuffer = o.receiveBufferBytes ?? receiveBufferFor(total, rate, timeoutMs);
-  const pace = o.paceToReceiveBuffer ?? true;
-  const sock = openSocket(fam, id, wantBuffer, onPackets);
-  const raw = sock.mode === 'raw';
+  const sweep = new SweepReplies(prefix, (address, rttMs) => o.emit({ type: 'host', agent: o.agent, target, address, rttMs }));
+  const wantBuffer = o.receiveBufferBytes ?? receiveBufferFor(sweep.total, rate, timeoutMs);
+  const sock = openSocket(prefix.family, sweep.id, wantBuffer, (batch) => sweep.read(batch));
+  sweep.raw = sock.mode === 'raw';
   // The kernel reports twice what SO_RCVBUF was given; less means rmem_max capped it (no CAP_NET_ADMIN).
   const gotBuffer = sock.receiveStats().bufferBytes / 2;
   const notes = [
@@ -130,20 +96,184 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
       ? [`receive buffer capped at ${Math.round(gotBuffer / 1024)} KiB of ${Math.round(wantBuffer / 1024)} KiB (net.core.rmem_max): replies may be dropped at this rate`]
       : []),
   ];
-  emit({
-    type: 'start', agent, target, measurement: 'probe', address: prefix.text, family: fam, protocol: 'icmp',
-    params: { rate, timeoutMs, hosts: total },
+  o.emit({
+    type: 'start', agent: o.agent, target, measurement: 'probe', address: prefix.text, family: prefix.family, protocol: 'icmp',
+    params: { rate, timeoutMs, hosts: sweep.total },
     ...(notes.length ? { note: notes.join('; ') } : {}),
   });
+  try {
+    await sendSweep(sock, sweep, rate, o.paceToReceiveBuffer ?? true, o.signal);
+    await sweep.waitForReplies(timeoutMs, o.signal);
+  } finally {
+    sock.close();
+  }
+  // Replies the kernel dropped because the receive buffer was full (read at close: drops can
+  // happen after the last packet that got in, which no SO_RXQ_OVFL cmsg would tell).
+  const kernelDrops = sock.drops;
+  const rtts = sweep.silentAndAnswered((address) => o.emit({ type: 'host', agent: o.agent, target, address, rttMs: null }));
+  o.emit({
+    type: 'summary', agent: o.agent, target, measurement: 'probe', address: prefix.text,
+    ...computeStats(sweep.sent, rtts),
+    durationMs: roundMs(performance.now() - started),
+    hostsUp: sweep.received,
+    hostsTotal: sweep.total,
+    kernelDrops,
+  });
+}
 
-  // One template; per packet only the sequence and (IPv4) the checksum change — the checksum
-  // incrementally (RFC 1624), since a /16 at full speed is 65,536 packets in well under a second.
-  const template = buildEchoRequest({ family: fam, identifier: id, sequence: 0, payload: new Uint8Array(PAYLOAD) });
+/** One sweep's probes and replies, by index in the prefix: when each was sent and its RTT. */
+class SweepReplies {
+  readonly prefix: Prefix;
+  readonly total: number;
+  /** The echo identifier of this sweep. */
+  readonly id = (Math.random() * 0xffff) | 0;
+  readonly sentAt: Float64Array;
+  readonly rtt: Float64Array;
+  /** Raw socket (IPv4 replies come with their IP header) rather than an ICMP datagram one. */
+  raw = false;
+  received = 0;
+  sent = 0;
+  readonly #base4: number;
+  readonly #echoReply: number;
+  readonly #onReply: (address: string, rttMs: number) => void;
+  #wake: (() => void) | undefined;
+
+  constructor(prefix: Prefix, onReply: (address: string, rttMs: number) => void) {
+    this.prefix = prefix;
+    this.total = Number(prefixSize(prefix));
+    this.sentAt = new Float64Array(this.total).fill(Number.NaN);
+    this.rtt = new Float64Array(this.total).fill(Number.NaN);
+    this.#base4 = prefix.family === 4 ? Number(prefix.base) : 0;
+    this.#echoReply = prefix.family === 4 ? IcmpType.EchoReply : Icmp6Type.EchoReply;
+    this.#onReply = onReply;
+  }
+
+  /** The text of address `i` of the prefix. */
+  address(i: number): string {
+    return this.prefix.family === 4 ? v4Text(this.#base4 + i) : addressAt(this.prefix, i);
+  }
+
+  /** Reads a batch of echo replies: each first answer of a probe we sent gets its RTT. */
+  read(batch: RawPacket[]): void {
+    const fam = this.prefix.family;
+    for (const pkt of batch) {
+      // Read in place (no parse objects: a /16 is 65,536 of these): IPv4 raw sockets hand over
+      // the IP header too, datagram sockets do not. The kernel verified the checksums.
+      const d = pkt.data;
+      const off = fam === 4 && this.raw ? (d[0]! & 0x0f) * 4 : 0;
+      if (d.length < off + 8 || d[off] !== this.#echoReply || d[off + 1] !== 0) continue;
+      if (this.raw && ((d[off + 4]! << 8) | d[off + 5]!) !== this.id) continue;
+      const i = this.#indexOf(pkt.address);
+      if (i < 0 || ((d[off + 6]! << 8) | d[off + 7]!) !== (i & 0xffff) || !Number.isNaN(this.rtt[i]!) || Number.isNaN(this.sentAt[i]!)) continue;
+      const r = Math.max(0, pkt.time - this.sentAt[i]!);
+      this.rtt[i] = r;
+      this.received++;
+      this.#onReply(pkt.address, roundMs(r));
+    }
+    if (this.received === this.total) this.#wake?.();
+  }
+
+  /** Waits until every host answered, the timeout after the last send, or cancellation. */
+  async waitForReplies(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (this.received >= this.total || signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.#wake = undefined;
+        resolve();
+      };
+      // setImmediate: libuv runs due timers before polling, so give replies already queued
+      // in the socket one poll phase before the socket closes (see ping-schedule.ts).
+      const timer = setTimeout(() => setImmediate(done), timeoutMs);
+      this.#wake = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Calls `silent` for every sent address that did not answer, in order; returns the RTTs of those that did. */
+  silentAndAnswered(silent: (address: string) => void): number[] {
+    const rtts: number[] = [];
+    for (let i = 0; i < this.total; i++) {
+      if (!Number.isNaN(this.rtt[i]!)) rtts.push(this.rtt[i]!);
+      else if (i < this.sent) silent(this.address(i));
+    }
+    return rtts;
+  }
+
+  /**
+   * A reply source's index in the prefix, read by the one address parser (shared/net): ~1 µs a
+   * reply, nothing beside a sweep's pacing, and no second reading of dotted quads to keep in step.
+   */
+  #indexOf(address: string): number {
+    return indexInPrefix(this.prefix, address);
+  }
+}
+
+/**
+ * Sends one echo request to every address of the sweep: a token bucket at `rate` pps, or as
+ * fast as the socket takes packets, in sendmmsg rounds of at most {@link CHUNK}.
+ */
+async function sendSweep(sock: RawSocket, sweep: SweepReplies, rate: number, pace: boolean, signal: AbortSignal): Promise<void> {
+  const packetFor = echoRequests(sweep);
+  const total = sweep.total;
+  const t0 = performance.now();
+  while (sweep.sent < total && !signal.aborted) {
+    let n = CHUNK;
+    if (rate > 0) {
+      const due = Math.floor(((performance.now() - t0) / 1000) * rate) + 1;
+      n = Math.min(CHUNK, due - sweep.sent);
+      if (n <= 0) {
+        await sleep(Math.max(1, ((sweep.sent + 1) / rate) * 1000 - (performance.now() - t0)));
+        continue;
+      }
+    }
+    n = Math.min(n, total - sweep.sent);
+    // Send no more than the receive buffer has room for: nearby hosts answer within the send
+    // call, and a small buffer (no CAP_NET_ADMIN: net.core.rmem_max) would overflow within
+    // one chunk. When the receive side is behind (the loop was busy, or the CPU went to
+    // others), wait for it to read.
+    if (pace) {
+      const rx = sock.receiveStats();
+      if (rx.bufferBytes > 0) {
+        const room = Math.floor((rx.bufferBytes - rx.queuedBytes) / REPLY_TRUESIZE);
+        if (room < 1) {
+          await sleep(1);
+          continue;
+        }
+        n = Math.min(n, room);
+      }
+    }
+    const sent = sweep.sent;
+    const batch = [];
+    for (let i = sent; i < sent + n; i++) batch.push(packetFor(i, i - sent));
+    let r;
+    try {
+      r = sock.sendBatch(batch);
+    } catch (err) {
+      throw new MeshprobeError(ErrorCode.Internal, `cannot send to ${sweep.prefix.text}: ${(err as { code?: string }).code ?? (err as Error).message}`, { cause: err });
+    }
+    for (let k = 0; k < r.processed; k++) sweep.sentAt[sent + k] = r.times[k]!;
+    sweep.sent += r.processed;
+    // Yield: lets libuv poll the socket (drain replies) between batches; a full send buffer waits a moment.
+    if (r.processed < n) await sleep(1);
+    else await immediate();
+  }
+}
+
+/**
+ * The echo request to address `i`, written into packet `slot` of the round. One template; per
+ * packet only the sequence and (IPv4) the checksum change — the checksum incrementally (RFC
+ * 1624), since a /16 at full speed is 65,536 packets in well under a second.
+ */
+function echoRequests(sweep: SweepReplies): (i: number, slot: number) => { data: Uint8Array; address: string } {
+  const fam = sweep.prefix.family;
+  const template = buildEchoRequest({ family: fam, identifier: sweep.id, sequence: 0, payload: new Uint8Array(PAYLOAD) });
   const sum0 = fam === 4 ? ~((template[2]! << 8) | template[3]!) & 0xffff : 0;
   // The packets of one sendmmsg round are reused for the next: the kernel has copied them by
   // the time sendBatch returns, and a /16 would otherwise churn 65,536 buffers through the GC.
   const slots = Array.from({ length: CHUNK }, () => ({ data: template.slice(), address: '' }));
-  const packetFor = (i: number, slot: number) => {
+  return (i, slot) => {
     const p = slots[slot]!;
     const data = p.data;
     const seq = i & 0xffff;
@@ -156,90 +286,9 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
       data[2] = c >>> 8;
       data[3] = c & 0xff;
     }
-    p.address = fam === 4 ? v4Text(base4 + i) : addressAt(prefix, i);
+    p.address = sweep.address(i);
     return p;
   };
-
-  try {
-    // Sending: a token bucket at `rate` pps, or as fast as the socket takes packets.
-    const t0 = performance.now();
-    while (sent < total && !signal.aborted) {
-      let n = CHUNK;
-      if (rate > 0) {
-        const due = Math.floor(((performance.now() - t0) / 1000) * rate) + 1;
-        n = Math.min(CHUNK, due - sent);
-        if (n <= 0) {
-          await sleep(Math.max(1, ((sent + 1) / rate) * 1000 - (performance.now() - t0)));
-          continue;
-        }
-      }
-      n = Math.min(n, total - sent);
-      // Send no more than the receive buffer has room for: nearby hosts answer within the send
-      // call, and a small buffer (no CAP_NET_ADMIN: net.core.rmem_max) would overflow within
-      // one chunk. When the receive side is behind (the loop was busy, or the CPU went to
-      // others), wait for it to read.
-      if (pace) {
-        const rx = sock.receiveStats();
-        if (rx.bufferBytes > 0) {
-          const room = Math.floor((rx.bufferBytes - rx.queuedBytes) / REPLY_TRUESIZE);
-          if (room < 1) {
-            await sleep(1);
-            continue;
-          }
-          n = Math.min(n, room);
-        }
-      }
-      const batch = [];
-      for (let i = sent; i < sent + n; i++) batch.push(packetFor(i, i - sent));
-      let r;
-      try {
-        r = sock.sendBatch(batch);
-      } catch (err) {
-        throw new MeshprobeError(ErrorCode.Internal, `cannot send to ${prefix.text}: ${(err as { code?: string }).code ?? (err as Error).message}`, { cause: err });
-      }
-      for (let k = 0; k < r.processed; k++) sentAt[sent + k] = r.times[k]!;
-      sent += r.processed;
-      // Yield: lets libuv poll the socket (drain replies) between batches; a full send buffer waits a moment.
-      if (r.processed < n) await sleep(1);
-      else await immediate();
-    }
-
-    // Waiting: until every host answered, the timeout after the last send, or cancellation.
-    if (received < total && !signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          wake = undefined;
-          resolve();
-        };
-        // setImmediate: libuv runs due timers before polling, so give replies already queued
-        // in the socket one poll phase before the socket closes (see ping-schedule.ts).
-        const timer = setTimeout(() => setImmediate(done), timeoutMs);
-        wake = done;
-        signal.addEventListener('abort', done, { once: true });
-      });
-    }
-  } finally {
-    sock.close();
-  }
-  // Replies the kernel dropped because the receive buffer was full (read at close: drops can
-  // happen after the last packet that got in, which no SO_RXQ_OVFL cmsg would tell).
-  const kernelDrops = sock.drops;
-
-  const rtts: number[] = [];
-  for (let i = 0; i < total; i++) {
-    if (!Number.isNaN(rtt[i]!)) rtts.push(rtt[i]!);
-    else if (i < sent) emit({ type: 'host', agent, target, address: fam === 4 ? v4Text(base4 + i) : addressAt(prefix, i), rttMs: null });
-  }
-  emit({
-    type: 'summary', agent, target, measurement: 'probe', address: prefix.text,
-    ...computeStats(sent, rtts),
-    durationMs: roundMs(performance.now() - started),
-    hostsUp: received,
-    hostsTotal: total,
-    kernelDrops,
-  });
 }
 
 /**

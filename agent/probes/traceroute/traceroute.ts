@@ -5,7 +5,7 @@
  * Every TTL is probed in parallel (a sliding window of probes, TTL-major, so the destination's
  * ICMP rate limit spends its burst on the lowest TTLs); per-packet TTLs travel as cmsg on one
  * socket. The steps of one trace:
- *  - plan: the next probes of the window (`plan` in {@link traceroute});
+ *  - plan: the next probes of the window (TraceRun's `plan`);
  *  - send: {@link openProbeSockets}, then one probe per event-loop turn ({@link probePacer}),
  *    each with its own send time read right before its sendmsg, as ping's are;
  *  - collect: replies carry the kernel's receive stamp and are matched by what they quote back
@@ -137,103 +137,136 @@ export function probePacer<T>(send: (item: T) => boolean): ProbePacer<T> {
 
 /** Runs one traceroute and emits start, hop… and summary. Throws only when a socket cannot open. */
 export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Promise<void> {
-  const p = tracerouteParams(spec);
-  const fam = ctx.family;
-  const dst = normalizeIp(ctx.address) ?? ctx.address;
-  const t0 = performance.now();
-  const total = p.maxHops * p.queries;
-  const probes: Probe[] = [];
-  const key: TraceKey = {
-    protocol: p.protocol, family: fam, dst, port: p.port, srcPort: 0,
-    id: (Math.random() * 0xffff) | 0,
-    seqBase: (Math.random() * 0x10000) | 0,
-    tcpSeqBase: (Math.random() * 0x1_0000_0000) >>> 0,
-  };
-  let destTtl: number | undefined;
-  let finished = false;
-  let wake: () => void = () => {};
+  const run = new TraceRun(tracerouteParams(spec), ctx);
+  const { sockets, tcpHold, send } = await openProbeSockets(run.p, run.key, (batch) => run.onIcmp(batch), (batch) => run.onTcp(batch));
+  run.emitStart();
+  await run.probe(send);
+  for (const s of sockets) s.close();
+  tcpHold?.close();
+  await run.emitSummary();
+}
 
-  const onIcmp = (batch: RawPacket[]) => {
+/**
+ * One trace's state and steps: plan (the window of probes), send (through the pacer), collect
+ * (answers matched to their probe), and hand complete hops to the {@link HopAssembly}.
+ */
+class TraceRun {
+  readonly p: TracerouteParams;
+  /** What answers must quote back; `srcPort` is filled in when the sockets open. */
+  readonly key: TraceKey;
+  readonly #ctx: ProbeContext;
+  readonly #t0 = performance.now();
+  readonly #total: number;
+  readonly #probes: Probe[] = [];
+  readonly #hops: HopAssembly;
+  /** The lowest TTL on which the destination (or an unreachable) answered. */
+  #destTtl: number | undefined;
+  #finished = false;
+  /** Index of the next probe to plan. */
+  #next = 0;
+  #wake: () => void = () => {};
+
+  constructor(p: TracerouteParams, ctx: ProbeContext) {
+    this.p = p;
+    this.#ctx = ctx;
+    this.#total = p.maxHops * p.queries;
+    this.key = {
+      protocol: p.protocol, family: ctx.family, dst: normalizeIp(ctx.address) ?? ctx.address, port: p.port, srcPort: 0,
+      id: (Math.random() * 0xffff) | 0,
+      seqBase: (Math.random() * 0x10000) | 0,
+      tcpSeqBase: (Math.random() * 0x1_0000_0000) >>> 0,
+    };
+    this.#hops = new HopAssembly(ctx, p.queries);
+  }
+
+  /** Collect: ICMP answers (echo replies, time exceeded, unreachables). */
+  onIcmp(batch: RawPacket[]): void {
     for (const pkt of batch) {
-      const m = parseIcmp(pkt.data, { family: fam });
-      const hit = m && matchIcmp(m, pkt.address, key);
-      if (hit) record(hit.index, hit.answer, pkt.time);
+      const m = parseIcmp(pkt.data, { family: this.key.family });
+      const hit = m && matchIcmp(m, pkt.address, this.key);
+      if (hit) this.#record(hit.index, hit.answer, pkt.time);
     }
-  };
+  }
 
-  const onTcp = (batch: RawPacket[]) => {
+  /** Collect: the destination's SYN-ACK or RST. */
+  onTcp(batch: RawPacket[]): void {
     for (const pkt of batch) {
-      const a = tcpAnswer(pkt, fam, dst, p.port, key.srcPort);
-      if (a) record((a.header.ack - 1 - key.tcpSeqBase) >>> 0, { from: pkt.address, kind: a.kind, final: true }, pkt.time);
+      const a = tcpAnswer(pkt, this.key.family, this.key.dst, this.p.port, this.key.srcPort);
+      if (a) this.#record((a.header.ack - 1 - this.key.tcpSeqBase) >>> 0, { from: pkt.address, kind: a.kind, final: true }, pkt.time);
     }
-  };
+  }
 
-  function record(index: number, a: Omit<Answer, 'rttMs'>, time: number): void {
-    const pr = probes[index];
-    if (!pr || pr.answer || finished) return;
+  emitStart(): void {
+    const { p, key } = this;
+    this.#ctx.emit({
+      type: 'start', agent: this.#ctx.agent, target: this.#ctx.target, measurement: 'traceroute', address: key.dst, family: key.family,
+      protocol: p.protocol,
+      params: { maxHops: p.maxHops, queriesPerHop: p.queries, port: p.port, timeoutMs: p.timeoutMs, ...(p.protocol !== 'tcp' ? { size: p.size } : {}), ...(p.protocol === 'tcp' ? { sourcePort: key.srcPort } : {}) },
+    });
+  }
+
+  /** Plans and sends probes until every hop is in (or the run was aborted). */
+  async probe(send: (pr: Probe) => number): Promise<void> {
+    const pacer = probePacer<Probe>((pr) => this.#send(pr, send));
+    const signal = this.#ctx.signal;
+    await new Promise<void>((resolve) => {
+      let settled = false;
+      const tick = () => {
+        if (settled) return; // an immediate queued before the end must not pump closed sockets
+        this.#pump(pacer);
+        if (this.#finished) {
+          settled = true;
+          pacer.stop();
+          clearInterval(timer);
+          signal.removeEventListener('abort', tick);
+          resolve();
+        }
+      };
+      this.#wake = () => queueMicrotask(tick);
+      // Deadlines are checked after the poll phase (setImmediate), so an answer already queued in
+      // a socket is read before its probe expires on a late loop (see ping-schedule.ts).
+      const timer = setInterval(() => setImmediate(tick), 5);
+      signal.addEventListener('abort', tick);
+      tick();
+    });
+  }
+
+  /** Waits for the last hops (and their names), then emits the summary. */
+  async emitSummary(): Promise<void> {
+    await this.#hops.done;
+    const dst = this.key.dst;
+    const listed = this.#probes.filter((x) => x.ttl <= (this.#destTtl ?? this.p.maxHops));
+    const rtts = listed.filter((x) => x.answer).map((x) => x.answer!.rttMs);
+    const last = this.#hops.emitted.at(-1);
+    const reached = this.#destTtl !== undefined && !!last && last.ttl === this.#destTtl && last.responders.some((r) => r.address === dst);
+    this.#ctx.emit({
+      type: 'summary', agent: this.#ctx.agent, target: this.#ctx.target, measurement: 'traceroute', address: dst,
+      ...computeStats(listed.length, rtts),
+      durationMs: round3(performance.now() - this.#t0),
+      reached,
+      hops: this.#hops.emitted.length,
+    });
+  }
+
+  #record(index: number, a: Omit<Answer, 'rttMs'>, time: number): void {
+    const pr = this.#probes[index];
+    if (!pr || pr.answer || this.#finished) return;
     // A late answer after the deadline still counts: it is real, only slow.
     pr.answer = { ...a, rttMs: Math.max(0, time - pr.sentAt) };
     pr.done = true;
-    if (a.final && (destTtl === undefined || pr.ttl < destTtl)) destTtl = pr.ttl;
+    if (a.final && (this.#destTtl === undefined || pr.ttl < this.#destTtl)) this.#destTtl = pr.ttl;
     // Lower TTLs that are still silent now get "near" deadlines (see NEAR_FACTOR).
     const near = Math.max(NEAR_FACTOR * pr.answer.rttMs, NEAR_FLOOR_MS);
-    for (const q of probes) {
+    for (const q of this.#probes) {
       if (q.ttl >= pr.ttl || q.done || !q.sent) continue;
       q.deadline = Math.min(q.deadline, q.sentAt + near);
     }
-    wake();
+    this.#wake();
   }
 
-  const { sockets, tcpHold, send } = await openProbeSockets(p, key, onIcmp, onTcp);
-
-  ctx.emit({
-    type: 'start', agent: ctx.agent, target: ctx.target, measurement: 'traceroute', address: dst, family: fam,
-    protocol: p.protocol,
-    params: { maxHops: p.maxHops, queriesPerHop: p.queries, port: p.port, timeoutMs: p.timeoutMs, ...(p.protocol !== 'tcp' ? { size: p.size } : {}), ...(p.protocol === 'tcp' ? { sourcePort: key.srcPort } : {}) },
-  });
-
-  // Assemble and emit: hops in TTL order, each once complete; names resolved while later hops finish.
-  const names = new Map<string, Promise<string | undefined>>();
-  const lookup = (a: string) => {
-    let n = names.get(a);
-    if (!n) {
-      n = ctx.reverse
-        ? Promise.race([ctx.reverse(a).catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), RDNS_WAIT_MS).unref())])
-        : Promise.resolve(undefined);
-      names.set(a, n);
-    }
-    return n;
-  };
-  let chain = Promise.resolve();
-  let nextEmit = 1;
-  const emitted: HopEvent[] = [];
-
-  const hopComplete = (ttl: number) => {
-    for (let q = 0; q < p.queries; q++) {
-      const pr = probes[(ttl - 1) * p.queries + q];
-      if (!pr?.done) return false;
-    }
-    return true;
-  };
-
-  const flush = () => {
-    while (nextEmit <= p.maxHops && (destTtl === undefined || nextEmit <= destTtl) && hopComplete(nextEmit)) {
-      const ttl = nextEmit++;
-      const mine = probes.slice((ttl - 1) * p.queries, ttl * p.queries);
-      for (const pr of mine) if (pr.answer) void lookup(pr.answer.from);
-      chain = chain.then(async () => {
-        const hop = await assembleHop(ctx, ttl, mine, lookup);
-        emitted.push(hop);
-        ctx.emit(hop);
-      });
-    }
-  };
-
-  // Plan and send: a sliding window of probes, TTL-major, each expiring after its deadline.
-  let next = 0;
-  const windowProbes = WINDOW_HOPS * p.queries;
-  const pacer = probePacer<Probe>((pr) => {
-    if (pr.done || finished || ctx.signal.aborted) {
+  /** Send: one probe as the pacer lets it go; false when it is not sent after all. */
+  #send(pr: Probe, send: (pr: Probe) => number): boolean {
+    if (pr.done || this.#finished || this.#ctx.signal.aborted) {
       // Beyond the destination by now, or the run ended: it never leaves.
       pr.sent = true;
       pr.sentAt = rawNow();
@@ -244,85 +277,113 @@ export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Prom
     try {
       const t = send(pr);
       pr.sentAt = t;
-      pr.deadline = t + p.timeoutMs;
+      pr.deadline = t + this.p.timeoutMs;
     } catch {
       // Refused locally (e.g. no route, a full send buffer): counts as lost.
       pr.sentAt = rawNow();
       pr.done = true;
-      wake();
+      this.#wake();
     }
     return true;
-  });
+  }
+
   /** Settles probes past their deadline, and every probe beyond the destination. */
-  const expire = () => {
+  #expire(): void {
     const now = rawNow();
-    for (const pr of probes) {
+    for (const pr of this.#probes) {
       if (!pr.done && now >= pr.deadline) pr.done = true;
     }
-    if (destTtl !== undefined) {
+    if (this.#destTtl !== undefined) {
       // Nothing beyond the destination matters any more.
-      for (const pr of probes) if (pr.ttl > destTtl) pr.done = true;
+      for (const pr of this.#probes) if (pr.ttl > this.#destTtl) pr.done = true;
     }
-  };
-  /** The next probes, up to the window (queued ones count as in flight). */
-  const plan = (): Probe[] => {
-    const inflight = probes.filter((x) => !x.done).length;
+  }
+
+  /** Plan: the next probes, TTL-major, up to the window (queued ones count as in flight). */
+  #plan(): Probe[] {
+    const inflight = this.#probes.filter((x) => !x.done).length;
+    const windowProbes = WINDOW_HOPS * this.p.queries;
     const batch: Probe[] = [];
-    while (!ctx.signal.aborted && next < total && inflight + batch.length < windowProbes) {
-      const ttl = Math.floor(next / p.queries) + 1;
-      if (destTtl !== undefined && ttl > destTtl) break;
-      const pr: Probe = { index: next, ttl, sent: false, sentAt: 0, deadline: Infinity, done: false };
-      probes.push(pr);
+    while (!this.#ctx.signal.aborted && this.#next < this.#total && inflight + batch.length < windowProbes) {
+      const ttl = Math.floor(this.#next / this.p.queries) + 1;
+      if (this.#destTtl !== undefined && ttl > this.#destTtl) break;
+      const pr: Probe = { index: this.#next, ttl, sent: false, sentAt: 0, deadline: Infinity, done: false };
+      this.#probes.push(pr);
       batch.push(pr);
-      next++;
+      this.#next++;
     }
     return batch;
-  };
-  const pump = () => {
-    expire();
-    const batch = plan();
+  }
+
+  #pump(pacer: ProbePacer<Probe>): void {
+    this.#expire();
+    const batch = this.#plan();
     if (batch.length) pacer.enqueue(batch);
-    flush();
-    const allSent = next >= total || (destTtl !== undefined && Math.floor(next / p.queries) + 1 > destTtl);
-    const lastTtl = destTtl ?? p.maxHops;
-    if (ctx.signal.aborted || (allSent && nextEmit > lastTtl) || (allSent && probes.every((x) => x.done))) finished = true;
+    this.#hops.flush(this.#probes, this.p.maxHops, this.#destTtl);
+    const allSent = this.#next >= this.#total || (this.#destTtl !== undefined && Math.floor(this.#next / this.p.queries) + 1 > this.#destTtl);
+    const lastTtl = this.#destTtl ?? this.p.maxHops;
+    if (this.#ctx.signal.aborted || (allSent && this.#hops.nextTtl > lastTtl) || (allSent && this.#probes.every((x) => x.done))) this.#finished = true;
+  }
+}
+
+/** Assemble: hops in TTL order, each emitted once complete; names resolved while later hops finish. */
+class HopAssembly {
+  /** The hops emitted so far, in TTL order. */
+  readonly emitted: HopEvent[] = [];
+  readonly #ctx: ProbeContext;
+  readonly #queries: number;
+  readonly #names = new Map<string, Promise<string | undefined>>();
+  #chain = Promise.resolve();
+  #nextTtl = 1;
+
+  constructor(ctx: ProbeContext, queries: number) {
+    this.#ctx = ctx;
+    this.#queries = queries;
+  }
+
+  /** The next TTL to emit. */
+  get nextTtl(): number {
+    return this.#nextTtl;
+  }
+
+  /** Resolves once every hop handed over has been emitted. */
+  get done(): Promise<void> {
+    return this.#chain;
+  }
+
+  /** Emits (in order, after their names) the hops now complete, up to the destination's TTL. */
+  flush(probes: Probe[], maxHops: number, destTtl: number | undefined): void {
+    while (this.#nextTtl <= maxHops && (destTtl === undefined || this.#nextTtl <= destTtl) && this.#complete(probes, this.#nextTtl)) {
+      const ttl = this.#nextTtl++;
+      const mine = probes.slice((ttl - 1) * this.#queries, ttl * this.#queries);
+      for (const pr of mine) if (pr.answer) void this.#lookup(pr.answer.from);
+      this.#chain = this.#chain.then(async () => {
+        const hop = await assembleHop(this.#ctx, ttl, mine, this.#lookup);
+        this.emitted.push(hop);
+        this.#ctx.emit(hop);
+      });
+    }
+  }
+
+  #complete(probes: Probe[], ttl: number): boolean {
+    for (let q = 0; q < this.#queries; q++) {
+      const pr = probes[(ttl - 1) * this.#queries + q];
+      if (!pr?.done) return false;
+    }
+    return true;
+  }
+
+  /** The reverse name of `address`, asked once per trace and waited for at most RDNS_WAIT_MS. */
+  readonly #lookup = (address: string): Promise<string | undefined> => {
+    let n = this.#names.get(address);
+    if (!n) {
+      n = this.#ctx.reverse
+        ? Promise.race([this.#ctx.reverse(address).catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), RDNS_WAIT_MS).unref())])
+        : Promise.resolve(undefined);
+      this.#names.set(address, n);
+    }
+    return n;
   };
-
-  await new Promise<void>((resolve) => {
-    let settled = false;
-    const tick = () => {
-      if (settled) return; // an immediate queued before the end must not pump closed sockets
-      pump();
-      if (finished) {
-        settled = true;
-        pacer.stop();
-        clearInterval(timer);
-        ctx.signal.removeEventListener('abort', tick);
-        resolve();
-      }
-    };
-    wake = () => queueMicrotask(tick);
-    // Deadlines are checked after the poll phase (setImmediate), so an answer already queued in
-    // a socket is read before its probe expires on a late loop (see ping-schedule.ts).
-    const timer = setInterval(() => setImmediate(tick), 5);
-    ctx.signal.addEventListener('abort', tick);
-    tick();
-  });
-  for (const s of sockets) s.close();
-  tcpHold?.close();
-  await chain;
-
-  const listed = probes.filter((x) => x.ttl <= (destTtl ?? p.maxHops));
-  const rtts = listed.filter((x) => x.answer).map((x) => x.answer!.rttMs);
-  const last = emitted.at(-1);
-  const reached = destTtl !== undefined && !!last && last.ttl === destTtl && last.responders.some((r) => r.address === dst);
-  ctx.emit({
-    type: 'summary', agent: ctx.agent, target: ctx.target, measurement: 'traceroute', address: dst,
-    ...computeStats(listed.length, rtts),
-    durationMs: round3(performance.now() - t0),
-    reached,
-    hops: emitted.length,
-  });
 }
 
 /** What a reply must quote back to be an answer to this trace's probes. */

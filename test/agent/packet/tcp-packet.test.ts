@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answersSyn, buildTcpSyn, encodeTcp, parseTcp, synOptions, tcpReplyKind, TcpFlags } from '../../../agent/packet/tcp-packet.ts';
+import { buildTcpSyn, encodeTcp, parseTcp, synOptions, tcpReplyKind, TcpFlags } from '../../../agent/packet/tcp-packet.ts';
 import { internetChecksum, pseudoHeader } from '../../../agent/packet/inet-checksum.ts';
 import { parseIpv4Header } from '../../../agent/packet/ipv4-header.ts';
 
@@ -42,8 +42,6 @@ test('tcp: a captured Linux SYN-ACK parses to ports, ack, MSS and kind syn-ack',
   assert.equal(h.ack, 0x3bf8f18e);
   assert.equal(h.mss, 0xffd7);
   assert.equal(tcpReplyKind(h), 'syn-ack');
-  assert.ok(answersSyn(h, { srcPort: 0xeb04, dstPort: 0xd5fb, seq: 0x3bf8f18d }));
-  assert.ok(!answersSyn(h, { srcPort: 0xeb04, dstPort: 0xd5fb, seq: 0x3bf8f18e }), 'a different seq is not ours');
 });
 
 test('tcp: RST and RST-ACK are kind rst; a bare ACK is neither', () => {
@@ -57,8 +55,4 @@ test('tcp: an 8-byte ICMP quote parses with partial=true and is refused otherwis
   assert.equal(parseTcp(q), undefined);
   const h = parseTcp(q, true)!;
   assert.deepEqual([h.srcPort, h.dstPort, h.seq], [45000, 80, 0x01020304]);
-});
-
-test('tcp: sequence numbers wrap: the ack of seq 0xffffffff is 0', () => {
-  assert.ok(answersSyn({ srcPort: 2, dstPort: 1, seq: 0, ack: 0, headerLength: 20, flags: 0x12, window: 0, checksum: 0 }, { srcPort: 1, dstPort: 2, seq: 0xffffffff }));
 });

@@ -79,7 +79,7 @@ test('per-agent ranges: inside is measured under the name the user gave, outside
   assert.deepEqual(calls, [['127.0.0.1']], 'only the checked address went to the agent');
   const refused = events.find((e) => e.type === 'error');
   assert.equal(refused?.type === 'error' && refused.target, '::1');
-  assert.match(refused?.type === 'error' ? refused.message : '', /outside this agent's allowed ranges \(127\.0\.0\.0\/8\)/);
+  assert.match(refused?.type === 'error' ? refused.message : '', /outside agent g1's allowed ranges \(127\.0\.0\.0\/8\)/);
   const reply = events.find((e) => e.type === 'reply');
   assert.equal(reply?.type === 'reply' && reply.target, 'loopback.test');
   const summary = events.find((e) => e.type === 'summary');

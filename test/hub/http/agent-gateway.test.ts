@@ -202,7 +202,7 @@ test('an agent that reconnects replaces its stale registration', async () => {
   });
 });
 
-test('the hub refuses literals outside an agent\'s announced ranges without a round trip', async () => {
+test('literals outside an agent\'s announced ranges are refused (by the agent, which owns them), naming the agent', async () => {
   await withFixture({}, async (f) => {
     await f.connect(new ScriptedAgent({ name: 'lan1' }), { allowedRanges: ['10.9.0.0/16'] });
     const events = await f.measure({ type: 'ping', targets: ['127.0.0.1'], from: ['lan1'], count: 1 });
