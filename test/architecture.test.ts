@@ -209,3 +209,15 @@ test('lean entry points: `meshprobe version` and a remote agent load no front-en
   for (const file of cli.files) if (file.startsWith('agent' + sep) || file.startsWith('hub' + sep)) offences.push(`bin/cli.ts loads ${file} before \`version\` runs`);
   assert.deepEqual(offences, []);
 });
+
+test('docs/architecture.md matches the tree: every path it names exists', () => {
+  const doc = readFileSync(join(root, 'docs', 'architecture.md'), 'utf8');
+  const named = new Set<string>();
+  for (const m of doc.matchAll(/`([a-z][a-z0-9_.<>-]*\/[a-z0-9_./<>-]*|[a-z][a-z0-9_-]*\.(?:ts|c|jsonc|md))`/g)) named.add(m[1]!);
+  assert.ok(named.size > 40, `only ${named.size} paths found: is the pattern still right?`);
+  const missing = [...named].filter((p) => {
+    const path = p.replace('<type>', 'ping');
+    return !(statSync(join(root, path), { throwIfNoEntry: false }) ?? statSync(join(root, 'docs', path), { throwIfNoEntry: false }));
+  });
+  assert.deepEqual(missing, []);
+});
