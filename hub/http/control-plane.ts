@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import type { AgentDirectory } from '../core/agent-directory.ts';
 import { attachAgentGateway, type AgentGateway } from './agent-gateway.ts';
-import { createBearerAuthorize, createRequestLimits, type RequestLimits } from '../auth/bearer-authorize.ts';
+import { createBearerAuthorize, createRequestLimits, type RequestLimitOptions, type RequestLimits } from '../auth/bearer-authorize.ts';
 import { TokenService } from '../auth/token-service.ts';
 import { HubMetrics } from './hub-metrics.ts';
 import { PacketBudget } from '../core/packet-budget.ts';
@@ -18,8 +18,12 @@ import { createPolicyAdmit, hubLimits, type HubLimits } from '../core/policy-adm
 import type { Admit, Authorize, HubObserver, HubRoute } from './route.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 
-/** Options of {@link createControlPlane}; HubOptions carries the same fields. */
-export interface ControlPlaneOptions {
+/**
+ * Options of {@link createControlPlane}; HubOptions carries the same fields. The request rates
+ * (per IP, per subject, per delegate service, loopback exemption) are those of
+ * {@link RequestLimitOptions}, documented there.
+ */
+export interface ControlPlaneOptions extends Pick<RequestLimitOptions, 'ipRatePerS' | 'ipBurst' | 'subjectRatePerS' | 'subjectBurst' | 'serviceRatePerS' | 'serviceBurst' | 'exemptLoopback'> {
   /** Where the signing key and revocations live. */
   dataDir: string;
   /** Accept requests without a token as `anonymous` (MESHPROBE_ALLOW_ANONYMOUS). Default false. */
@@ -28,16 +32,6 @@ export interface ControlPlaneOptions {
   policy?: PolicyMode;
   /** Overrides of the policy's limits (count, interval, sweep size, rate). */
   limits?: Partial<HubLimits>;
-  /** Requests/s per client IP and per subject (0 = off). Defaults 50 and 20. */
-  ipRatePerS?: number;
-  ipBurst?: number;
-  subjectRatePerS?: number;
-  subjectBurst?: number;
-  /** Requests/s of all the users one delegate service token acts for (0 = off). Default 5 × subjectRatePerS. */
-  serviceRatePerS?: number;
-  serviceBurst?: number;
-  /** Exempt loopback clients from the per-IP rate (embedded front-ends). Default true. */
-  exemptLoopback?: boolean;
   /** The admin token file to name in a 401 to loopback clients (the embedded launcher's). Default: unset. */
   localTokenFile?: string;
   /** Packets per second each agent (remote or in-process) may be asked to send at once. Default 20,000; 0 = off. */
@@ -76,15 +70,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
   const policy = o.policy ?? 'lan';
   const budget = new PacketBudget(o.agentPpsBudget ?? 20_000);
   const gate = new AgentGate({ budget, maxRate: hubLimits(policy, o.limits).maxRate, ...(o.agentRanges ? { ranges: checkAgentRanges(o.agentRanges) } : {}) });
-  const limits = createRequestLimits({
-    ...(o.ipRatePerS !== undefined ? { ipRatePerS: o.ipRatePerS } : {}),
-    ...(o.ipBurst !== undefined ? { ipBurst: o.ipBurst } : {}),
-    ...(o.subjectRatePerS !== undefined ? { subjectRatePerS: o.subjectRatePerS } : {}),
-    ...(o.subjectBurst !== undefined ? { subjectBurst: o.subjectBurst } : {}),
-    ...(o.serviceRatePerS !== undefined ? { serviceRatePerS: o.serviceRatePerS } : {}),
-    ...(o.serviceBurst !== undefined ? { serviceBurst: o.serviceBurst } : {}),
-    ...(o.exemptLoopback !== undefined ? { exemptLoopback: o.exemptLoopback } : {}),
-  });
+  const limits = createRequestLimits(o);
   return {
     limits,
     tokens,
