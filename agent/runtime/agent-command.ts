@@ -14,7 +14,7 @@
  *   --dns-servers IP:P,… MESHPROBE_DNS_SERVERS    resolvers for target names
  *   --metrics-listen H:P MESHPROBE_AGENT_METRICS  serve this agent's /metrics there
  */
-import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { parsePolicyMode } from '../../shared/net/address-policy.ts';
 import { parseCidr } from '../../shared/net/cidr.ts';
@@ -168,10 +168,13 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
   } catch (err) {
     return fail(describeError(err).message);
   }
-  let metricsServer: ReturnType<typeof createServer> | undefined;
+  let metricsServer: Server | undefined;
   if (metricsListen && metrics) {
     const listen = checkListen(metricsListen);
     if (!listen.ok) return fail(`--metrics-listen: ${listen.problem}`);
+    // Loaded only when metrics are served: an ESM import of node:http reads every export of the
+    // module, and its lazy WebSocket/fetch getters pull in undici, tls, http2 and zlib (~8 MB).
+    const { createServer } = await import('node:http');
     metricsServer = createServer((req, res) => {
       if (req.url !== '/metrics') {
         res.writeHead(404).end();
