@@ -12,15 +12,9 @@ import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { AgentInfo, AgentLink } from '../../shared/wire/agent-link.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
-import {
-  AGENT_CONNECT_PATH,
-  AGENT_PROTOCOL_VERSION,
-  AgentCloseCode,
-  MAX_BATCH,
-  decodeHubMessage,
-  encodeMessage,
-  type AgentMessage,
-} from '../../shared/wire/agent-protocol.ts';
+import type { AgentMessage } from '../../shared/wire/agent-protocol.ts';
+import { AGENT_CONNECT_PATH, AGENT_PROTOCOL_VERSION, AgentCloseCode, MAX_BATCH, encodeMessage } from '../../shared/wire/agent-protocol-constants.ts';
+import { decodeHubFrame } from './decode-hub-frame.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { TargetGuard, type GuardResolver } from './target-guard.ts';
@@ -216,7 +210,7 @@ export class AgentRuntime {
 
   /** One frame from the hub: welcome, run, cancel or a renewed token. */
   #hubMessage(ws: WebSocket, text: string): void {
-    const decoded = decodeHubMessage(text);
+    const decoded = decodeHubFrame(text);
     if (!decoded.ok) {
       this.#log(`agent: ${decoded.reason}`);
       return;
