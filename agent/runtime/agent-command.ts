@@ -20,7 +20,7 @@ import { parsePolicyMode } from '../../shared/net/address-policy.ts';
 import { parseCidr } from '../../shared/net/cidr.ts';
 import { checkListen } from '../../shared/net/listen-address.ts';
 import { describeError } from '../../shared/model/errors.ts';
-import { readSettings, remoteAgentSettings } from '../../shared/config/settings.ts';
+import { readRemoteAgentSettings } from '../../shared/config/remote-agent-settings.ts';
 import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
@@ -38,8 +38,9 @@ export interface CommandIo {
 
 /** Runs the agent until SIGINT/SIGTERM (or a fatal refusal). Resolves with the exit code. */
 export async function runAgentCommand(argv: string[], processEnv: Readonly<Record<string, string | undefined>>, io: CommandIo): Promise<number> {
-  // The environment is read here, once, through the schema (shared/config/settings.ts).
-  const settings = readSettings(remoteAgentSettings, processEnv);
+  // The environment is read here, once (shared/config/remote-agent-settings.ts: the names and
+  // rules of shared/config/settings.ts, without zod).
+  const settings = readRemoteAgentSettings(processEnv);
   let values;
   try {
     values = parseArgs({
