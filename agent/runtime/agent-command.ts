@@ -134,7 +134,7 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
   let metrics: AgentMetrics | undefined;
   if (metricsListen) metrics = new (await import('./agent-metrics.ts')).AgentMetrics(name);
   try {
-    const local = new LocalAgent({ name, ...(dnsServers.length ? { dnsServers } : {}) });
+    const local = new LocalAgent({ name, loadRunnersNow: false, ...(dnsServers.length ? { dnsServers } : {}) });
     runtime = new AgentRuntime({
       hub,
       token,
