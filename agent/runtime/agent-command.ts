@@ -25,7 +25,8 @@ import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { LocalAgent } from './local-agent.ts';
-import { AgentRuntime } from './agent-runtime.ts';
+import type { AgentRuntime } from './agent-runtime.ts';
+import { deferWsTls } from './defer-ws-tls.ts';
 import { readTokenFile, writeTokenFile } from './token-file.ts';
 
 export const AGENT_USAGE =
@@ -133,6 +134,9 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
   // agent without them stays lean.
   let metrics: AgentMetrics | undefined;
   if (metricsListen) metrics = new (await import('./agent-metrics.ts')).AgentMetrics(name);
+  // The runtime (and `ws`) loaded after the hook that defers TLS to a wss:// hub.
+  deferWsTls();
+  const { AgentRuntime } = await import('./agent-runtime.ts');
   try {
     const local = new LocalAgent({ name, loadRunnersNow: false, ...(dnsServers.length ? { dnsServers } : {}) });
     runtime = new AgentRuntime({
