@@ -2,7 +2,6 @@
 // The `meshprobe` command. Plain JavaScript so that any node can start it: the CLI itself is
 // TypeScript run by Node's type stripping (>= 22.18). An older node (the system's v20, say)
 // hands over to the runtime `npm install` put in node_modules.
-import { spawn } from 'node:child_process';
 import * as nodeModule from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,6 +33,8 @@ if (major > 22 || (major === 22 && minor >= 18)) {
     process.stderr.write(`meshprobe: needs Node >= 22.18 (this is ${process.version}); run \`npm install\` in ${join(here, '..')} to fetch it\n`);
     process.exitCode = 2;
   } else {
+    // Imported here, on this path only: a current node never needs it.
+    const { spawn } = await import('node:child_process');
     const child = spawn(node, ['--disable-warning=ExperimentalWarning', join(here, 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
     // Signals are passed on. A terminal's Ctrl-C reaches the child twice (once from the process
     // group, once from us); the CLI treats two SIGINTs close together as one.

@@ -14,18 +14,19 @@
  *   --dns-servers IP:P,… MESHPROBE_DNS_SERVERS    resolvers for target names
  *   --metrics-listen H:P MESHPROBE_AGENT_METRICS  serve this agent's /metrics there
  */
-import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { parsePolicyMode } from '../../shared/net/address-policy.ts';
 import { parseCidr } from '../../shared/net/cidr.ts';
 import { checkListen } from '../../shared/net/listen-address.ts';
 import { describeError } from '../../shared/model/errors.ts';
-import { readSettings, remoteAgentSettings } from '../../shared/config/settings.ts';
+import { readRemoteAgentSettings } from '../../shared/config/remote-agent-settings.ts';
 import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { LocalAgent } from './local-agent.ts';
-import { AgentRuntime } from './agent-runtime.ts';
+import type { AgentRuntime } from './agent-runtime.ts';
+import { deferWsTls } from './defer-ws-tls.ts';
 import { readTokenFile, writeTokenFile } from './token-file.ts';
 
 export const AGENT_USAGE =
@@ -38,8 +39,9 @@ export interface CommandIo {
 
 /** Runs the agent until SIGINT/SIGTERM (or a fatal refusal). Resolves with the exit code. */
 export async function runAgentCommand(argv: string[], processEnv: Readonly<Record<string, string | undefined>>, io: CommandIo): Promise<number> {
-  // The environment is read here, once, through the schema (shared/config/settings.ts).
-  const settings = readSettings(remoteAgentSettings, processEnv);
+  // The environment is read here, once (shared/config/remote-agent-settings.ts: the names and
+  // rules of shared/config/settings.ts, without zod).
+  const settings = readRemoteAgentSettings(processEnv);
   let values;
   try {
     values = parseArgs({
@@ -132,8 +134,11 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
   // agent without them stays lean.
   let metrics: AgentMetrics | undefined;
   if (metricsListen) metrics = new (await import('./agent-metrics.ts')).AgentMetrics(name);
+  // The runtime (and `ws`) loaded after the hook that defers TLS to a wss:// hub.
+  deferWsTls();
+  const { AgentRuntime } = await import('./agent-runtime.ts');
   try {
-    const local = new LocalAgent({ name, ...(dnsServers.length ? { dnsServers } : {}) });
+    const local = new LocalAgent({ name, loadRunnersNow: false, ...(dnsServers.length ? { dnsServers } : {}) });
     runtime = new AgentRuntime({
       hub,
       token,
@@ -168,10 +173,13 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
   } catch (err) {
     return fail(describeError(err).message);
   }
-  let metricsServer: ReturnType<typeof createServer> | undefined;
+  let metricsServer: Server | undefined;
   if (metricsListen && metrics) {
     const listen = checkListen(metricsListen);
     if (!listen.ok) return fail(`--metrics-listen: ${listen.problem}`);
+    // Loaded only when metrics are served: an ESM import of node:http reads every export of the
+    // module, and its lazy WebSocket/fetch getters pull in undici, tls, http2 and zlib (~8 MB).
+    const { createServer } = await import('node:http');
     metricsServer = createServer((req, res) => {
       if (req.url !== '/metrics') {
         res.writeHead(404).end();

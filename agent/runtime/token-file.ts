@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { MAX_TOKEN_CHARS } from '../../shared/wire/agent-protocol.ts';
+import { MAX_TOKEN_CHARS } from '../../shared/wire/agent-protocol-constants.ts';
 
 /** Reads the token (first line, trimmed). Throws an Error with a one-line reason. */
 export async function readTokenFile(path: string): Promise<string> {

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { parsePolicyMode, type PolicyMode } from '../net/address-policy.ts';
 import { parseAllowList } from '../email/email-policy.ts';
 import { ConfigError } from '../model/errors.ts';
+import { icmpMode, REMOTE_AGENT_TEXT_VARIABLES } from './remote-agent-settings.ts';
 
 /** One environment variable: how it is read, what it means, its default in words. */
 export interface Setting<T extends z.ZodType = z.ZodType> {
@@ -137,8 +138,7 @@ export const VARIABLES = {
   MESHPROBE_AGENT_NAME: setting(text(), '`local`', 'name of the local agent (`npm start`, CLI) or of a remote agent'),
   MESHPROBE_DNS_SERVERS: setting(list(), 'system resolver', 'comma list of DNS servers for target names, e.g. `127.0.0.1:5353`'),
   MESHPROBE_ICMP_MODE: setting(
-    // Anything else is `auto`, as it always was (the pool falls back rather than refuse).
-    z.string().optional().transform((v): 'raw' | 'dgram' | 'auto' => (v === 'raw' || v === 'dgram' ? v : 'auto')),
+    z.string().optional().transform(icmpMode),
     '`auto`',
     '`raw`, `dgram` (unprivileged ICMP) or `auto` (raw, else dgram)',
   ),
@@ -278,9 +278,10 @@ function asText<const K extends readonly (keyof Variables)[]>(names: K): z.ZodOb
 
 /**
  * `meshprobe agent` (agent/runtime/agent-command.ts): a remote agent. Each has a flag that
- * overrides it, so they are read as text and checked with the flag (`--policy must be …`).
+ * overrides it, so they are read as text and checked with the flag (`--policy must be …`). The
+ * agent itself reads them without zod, from the same names: shared/config/remote-agent-settings.ts.
  */
-export const remoteAgentSettings = asText(['MESHPROBE_HUB', 'MESHPROBE_AGENT_NAME', 'MESHPROBE_AGENT_TOKEN_FILE', 'MESHPROBE_AGENT_TOKEN', 'MESHPROBE_POLICY', 'MESHPROBE_AGENT_ALLOW', 'MESHPROBE_AGENT_COUNTRY', 'MESHPROBE_AGENT_CITY', 'MESHPROBE_AGENT_ASN', 'MESHPROBE_AGENT_ISP', 'MESHPROBE_AGENT_LAT', 'MESHPROBE_AGENT_LON', 'MESHPROBE_DNS_SERVERS', 'MESHPROBE_AGENT_METRICS'])
+export const remoteAgentSettings = asText(REMOTE_AGENT_TEXT_VARIABLES)
   .extend({ MESHPROBE_ICMP_MODE: VARIABLES.MESHPROBE_ICMP_MODE.schema });
 /** The CLI (bin/cli.ts, `meshprobe token`): the hub or this machine's agent. */
 export const cliSettings = pick(['MESHPROBE_HUB', 'MESHPROBE_TOKEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', ...LOCAL_AGENT]);

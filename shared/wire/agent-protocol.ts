@@ -16,38 +16,10 @@
 import { z } from 'zod';
 import { MeasurementSpec } from '../model/spec.ts';
 
-/** Most events in one `events` frame. */
-export const MAX_BATCH = 1024;
-
-/** Protocol version spoken by this code; a hub refuses a `hello` with another major version. */
-export const AGENT_PROTOCOL_VERSION = 1;
-
-/** The WebSocket path agents dial on the hub. */
-export const AGENT_CONNECT_PATH = '/v1/agents/connect';
-
-/**
- * WebSocket close codes the hub uses to say why it closed (4000–4999 are application codes).
- * An agent reconnects after any of them except `unauthorized`, `forbidden` and `badVersion`,
- * which a retry cannot fix.
- */
-export const AgentCloseCode = {
-  /** Normal shutdown of either side. */
-  normal: 1000,
-  /** The hub is going away (restart); reconnect. */
-  goingAway: 1001,
-  /** A frame did not parse or broke the protocol. */
-  protocolError: 4400,
-  unauthorized: 4401,
-  forbidden: 4403,
-  /** Another connection took over this agent's name. */
-  replaced: 4409,
-  badVersion: 4426,
-  /** No hello within the allowed time, or the heartbeat stopped. */
-  timeout: 4408,
-} as const;
-
-/** An agent's name: 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit (names select agents). */
-export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+// The constants live in a module of their own, without zod: the agent reads them (and decodes the
+// hub's few frame types by hand, agent/runtime/decode-hub-frame.ts) and so never loads zod.
+export { AGENT_CONNECT_PATH, AGENT_NAME_PATTERN, COMPACT_JWT, AGENT_PROTOCOL_VERSION, AgentCloseCode, MAX_BATCH, MAX_TOKEN_CHARS } from './agent-protocol-constants.ts';
+import { AGENT_NAME_PATTERN, COMPACT_JWT, MAX_BATCH, MAX_TOKEN_CHARS } from './agent-protocol-constants.ts';
 
 const AgentInfoSchema = z
   .object({
@@ -136,9 +108,6 @@ export type RunMessage = z.infer<typeof RunMessage>;
 export const CancelMessage = z.object({ t: z.literal('cancel'), id: z.number().int().nonnegative() });
 export type CancelMessage = z.infer<typeof CancelMessage>;
 
-/** Longest token the hub sends or an agent accepts, in characters. */
-export const MAX_TOKEN_CHARS = 8192;
-
 /**
  * The agent's token, renewed by the hub before the current one expires (same subject, scopes and
  * token id, a later `exp`). The agent keeps using its connection, dials with this token from now
@@ -147,7 +116,7 @@ export const MAX_TOKEN_CHARS = 8192;
 export const TokenMessage = z.strictObject({
   t: z.literal('token'),
   /** A compact JWT: three base64url parts. */
-  token: z.string().max(MAX_TOKEN_CHARS).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, { error: 'token: not a compact JWT' }),
+  token: z.string().max(MAX_TOKEN_CHARS).regex(COMPACT_JWT, { error: 'token: not a compact JWT' }),
 });
 export type TokenMessage = z.infer<typeof TokenMessage>;
 
@@ -200,7 +169,4 @@ export function decodeHubMessage(text: string): Decoded<HubMessage> {
   return decode(HubMessage, text);
 }
 
-/** Encodes any protocol message as one text frame. */
-export function encodeMessage(message: AgentMessage | HubMessage): string {
-  return JSON.stringify(message);
-}
+export { encodeMessage } from './agent-protocol-constants.ts';

@@ -16,7 +16,9 @@ import { errorFromInfo, parseIcmp } from '../../packet/icmp-packet.ts';
 import { buildTcpSyn } from '../../packet/tcp-packet.ts';
 import { normalizeIp } from '../../../shared/net/cidr.ts';
 import { ErrorCode, MeshprobeError } from '../../../shared/model/errors.ts';
-import { Defaults, type MeasurementSpec } from '../../../shared/model/spec.ts';
+import type { MeasurementSpec } from '../../../shared/model/spec.ts';
+// From the leaf module, not spec.ts: the agent then loads no zod (shared/model/limits.ts).
+import { CommonDefaults } from '../../../shared/model/limits.ts';
 import { pingParams, type PingParams } from '../../../shared/measurements/ping/ping-params.ts';
 import { roundMs } from '../../../shared/model/stats.ts';
 import type { IcmpErrorKind } from '../../../shared/model/events.ts';
@@ -63,7 +65,7 @@ export function runTransportPing(spec: MeasurementSpec, o: ProbeRunOptions): Pro
 /** Pings one resolved target over TCP or UDP. */
 export async function transportPing(params: PingParams, ctx: ProbeContext): Promise<void> {
   if (params.protocol !== 'tcp' && params.protocol !== 'udp') throw new MeshprobeError(ErrorCode.BadRequest, `transport ping needs tcp or udp, not ${params.protocol}`);
-  const port = params.port ?? (params.protocol === 'tcp' ? Defaults.tcpPort : Defaults.tracePort);
+  const port = params.port ?? (params.protocol === 'tcp' ? CommonDefaults.tcpPort : CommonDefaults.tracePort);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new MeshprobeError(ErrorCode.BadRequest, `port must be 1..65535, not ${port}`);
   const dst = normalizeIp(ctx.address) ?? ctx.address;
   const handlers = new Map<number, (o: Outcome) => void>();

@@ -18,7 +18,9 @@ import { buildEchoRequest, Icmp6Type, IcmpType } from '../../packet/icmp-packet.
 import { addressAt, checkSweepSize, indexInPrefix, parseCidr, prefixSize, type Prefix } from '../../../shared/net/cidr.ts';
 import { computeStats, roundMs } from '../../../shared/model/stats.ts';
 import { ErrorCode, MeshprobeError, describeError } from '../../../shared/model/errors.ts';
-import { Limits, type MeasurementSpec } from '../../../shared/model/spec.ts';
+import type { MeasurementSpec } from '../../../shared/model/spec.ts';
+// From the leaf module, not spec.ts: the agent then loads no zod.
+import { Limits } from '../../../shared/model/limits.ts';
 import { probeParams } from '../../../shared/measurements/probe/probe-params.ts';
 import type { MeasurementEvent } from '../../../shared/model/events.ts';
 
