@@ -16,6 +16,7 @@ import { cliSettings, readSettings, type Settings } from '../shared/config/setti
 import { ndjsonLine } from '../shared/wire/ndjson.ts';
 import { TextRenderer } from '../shared/render/text-renderer.ts';
 import type { MeasurementSpec } from '../shared/model/spec.ts';
+import { measurementType } from '../shared/registry.ts';
 import { runDirect } from './direct-measurement.ts';
 import { Exit, StreamTracker } from './stream-tracker.ts';
 import { SweepLiveView } from './sweep-live.ts';
@@ -87,8 +88,8 @@ export async function runCommand(io: CliEnvironment): Promise<number> {
 
   const spec = parsed.spec;
   const tracker = new StreamTracker();
-  // probe: the bitmap of the prefix, filled in as host events arrive (final frame only when piped).
-  const sweepView = spec.type === 'probe'
+  // A sweep (probe): the bitmap of the prefix, filled in as host events arrive (final frame only when piped).
+  const sweepView = measurementType(spec.type)?.view === 'sweep'
     ? new SweepLiveView({
         tty: io.terminal !== undefined,
         ...(io.terminal?.columns ? { width: io.terminal.columns } : {}),

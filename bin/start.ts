@@ -36,6 +36,7 @@ import { checkWritableDir, writeFileAtomic } from '../hub/auth/durable-file.ts';
 import { createHub } from '../hub/http/server.ts';
 import type { Hub } from '../hub/http/server.ts';
 import { VERSION } from '../shared/model/version.ts';
+import { exampleSpecJson } from '../shared/registry.ts';
 
 const USAGE = 'usage: npm start [-- --listen HOST:PORT]   (env: MESHPROBE_LISTEN, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME, MESHPROBE_DNS_SERVERS)';
 
@@ -132,7 +133,7 @@ async function main(): Promise<number> {
   process.stdout.write(
     `meshprobe ${VERSION} hub listening on ${hub.url} (agent: ${names}; data: ${hub.dataDir}; policy ${hub.policy})\n` +
       `  admin token (30 days, also in ${tokenFile}):\n    ${admin.token}\n` +
-      `  curl -sN ${auth}-H 'content-type: application/json' -d '{"type":"ping","targets":["127.0.0.1"],"count":3}' ${hub.url}/v1/measurements\n` +
+      `  curl -sN ${auth}-H 'content-type: application/json' -d '${exampleSpecJson('127.0.0.1')}' ${hub.url}/v1/measurements\n` +
       `  curl -sN ${auth}-d 'ping -c 3 127.0.0.1' ${hub.url}/v1/cli\n` +
       // The hub renews an agent's token while it is connected and the agent writes each renewal to
       // its --token-file: the 30 days only matter to an agent that stays away that long.

@@ -57,6 +57,14 @@ export function agentCanRun(capabilities: readonly string[], type: MeasurementTy
   return !namesTypes && measurementType(type)?.baseline === true;
 }
 
+/**
+ * An example body of POST /v1/measurements for help texts (the launcher's banner, Telegram's
+ * /token): the registry's first type (ping), three rounds to `target`.
+ */
+export function exampleSpecJson(target: string): string {
+  return JSON.stringify({ type: NAMES[0], targets: [target], count: 3 });
+}
+
 /** `a, b and c`: how help and tool descriptions list things. */
 export function andList(words: readonly string[]): string {
   return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;

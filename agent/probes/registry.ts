@@ -14,6 +14,12 @@ import type { ProbeRunner } from './probe-runner.ts';
 interface RunnerEntry {
   /** Its type's name and the transports it speaks (the hub selects agents by the type's name). */
   readonly capabilities: readonly string[];
+  /**
+   * What its targets are, as its type in shared/registry.ts declares (`targets`; default
+   * `hosts`): repeated here so that the target guard knows it without loading the shared
+   * registry and zod into an idle agent (a test holds the two equal).
+   */
+  readonly targets?: 'hosts' | 'prefix';
   readonly load: () => Promise<ProbeRunner['run']>;
 }
 
@@ -21,7 +27,7 @@ interface RunnerEntry {
 const RUNNERS: { readonly [T in MeasurementType]?: RunnerEntry } = {
   ping: { capabilities: ['icmp', 'icmp6', 'ping', 'tcp', 'udp'], load: async () => (await import('./ping/ping-runner.ts')).runPingType },
   traceroute: { capabilities: ['traceroute'], load: async () => (await import('./traceroute/traceroute.ts')).runTraceroute },
-  probe: { capabilities: ['probe'], load: async () => (await import('./probe/sweep.ts')).runSweep },
+  probe: { capabilities: ['probe'], targets: 'prefix', load: async () => (await import('./probe/sweep.ts')).runSweep },
 };
 
 const loaded = new Map<string, Promise<ProbeRunner['run']>>();
@@ -47,4 +53,12 @@ export function loadRunners(): Promise<void> {
 /** What the agent announces: every runner's capabilities, each once, in registry order. */
 export function agentCapabilities(): string[] {
   return [...new Set(Object.values(RUNNERS).flatMap((r) => r?.capabilities ?? []))];
+}
+
+/**
+ * What the targets of `type` are: `prefix` (CIDR prefixes, every address measured) or `hosts`
+ * (names or addresses). The agent's target guard checks each kind its own way.
+ */
+export function runnerTargets(type: string): 'hosts' | 'prefix' {
+  return (Object.hasOwn(RUNNERS, type) && RUNNERS[type as MeasurementType]?.targets) || 'hosts';
 }

@@ -13,6 +13,7 @@ import { describeError, ErrorCode } from '../../shared/model/errors.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { splitHostPort } from '../../shared/net/host-port.ts';
+import { runnerTargets } from '../probes/registry.ts';
 
 /** What the guard needs of a resolver (agent/runtime/resolver.ts's Resolver fits). */
 export interface GuardResolver {
@@ -73,10 +74,11 @@ export class TargetGuard implements AgentLink {
       if (code === ErrorCode.PolicyRefused) this.#onRefused?.(target, message);
       emit({ type: 'error', agent: name, target, code, message });
     };
+    const prefixes = runnerTargets(spec.type) === 'prefix';
     await Promise.all(
       spec.targets.map(async (target) => {
         let checked: string;
-        if (spec.type === 'probe') {
+        if (prefixes) {
           const d = isPrefixAllowed(target, this.mode, { allowedRanges: this.allowedRanges });
           if (!d.ok) return refuse(target, d.class ? ErrorCode.PolicyRefused : ErrorCode.BadRequest, own(d.reason));
           if (hubRanges.length > 0 && !isPrefixAllowed(target, 'lan', { allowedRanges: hubRanges }).ok) {

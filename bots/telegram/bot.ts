@@ -156,7 +156,7 @@ function commands(d: BotDeps): Composer<Context> {
           return await token(ctx, u);
         default:
           // A measurement type: a sweep answers with a picture, every other type with a text that fills in.
-          if (measurementType(parsed.command)?.chat.view === 'sweep') return await runProbe(ctx, u, parsed.spec);
+          if (measurementType(parsed.command)?.view === 'sweep') return await runProbe(ctx, u, parsed.spec);
           return await runMeasurement(ctx, u, parsed.spec, parsed.json, parsed.display);
       }
     } catch (err) {

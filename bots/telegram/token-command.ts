@@ -4,6 +4,7 @@
  */
 import { ErrorCode, HubError, MeshprobeError } from '../../shared/model/errors.ts';
 import type { HubClient } from '../../shared/wire/hub-client.ts';
+import { exampleSpecJson } from '../../shared/registry.ts';
 import { escapeHtml } from './pre-html.ts';
 
 /** What the bot needs to mint tokens. */
@@ -57,6 +58,6 @@ export function tokenReplyHtml(issued: IssuedToken, hubUrl: string): string {
     `<code>Authorization: Bearer &lt;token&gt;</code>`,
     '',
     '<b>curl</b>:',
-    `<pre>curl -N -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n  -d '{"type":"ping","targets":["example.com"],"count":3}' \\\n  ${escapeHtml(hub)}/v1/measurements</pre>`,
+    `<pre>curl -N -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n  -d '${exampleSpecJson('example.com')}' \\\n  ${escapeHtml(hub)}/v1/measurements</pre>`,
   ].join('\n');
 }

@@ -11,6 +11,7 @@ import { parseCidr } from '../../shared/net/cidr.ts';
 import { isIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
 import { ErrorCode } from '../../shared/model/errors.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
+import { measurementType } from '../../shared/registry.ts';
 import type { AgentRanges } from './agent-ranges.ts';
 import { declaredPps, type PacketBudget } from './packet-budget.ts';
 import { splitHostPort } from '../../shared/net/host-port.ts';
@@ -37,12 +38,12 @@ export class AgentGate {
   }
 
   /**
-   * A sweep at rate 0 means "as fast as allowed" (docs/commands.md): the hub's sweep limit or
+   * A run paced by rate (a sweep) at rate 0 means "as fast as allowed" (docs/commands.md): the hub's sweep limit or
    * what is left of the agent's packet budget, whichever is lower, shared by its prefixes.
    * Returns the spec to run and the note for its start events; the spec unchanged otherwise.
    */
   #asFastAsAllowed(name: string, spec: MeasurementSpec): { spec: MeasurementSpec; note?: string } {
-    if (spec.type !== 'probe' || spec.rate !== 0) return { spec };
+    if (!measurementType(spec.type)?.pacedByRate || spec.rate !== 0) return { spec };
     const free = this.#budget ? this.#budget.free(name) : Number.POSITIVE_INFINITY;
     const bound = Math.min(free, this.#maxRate);
     // Neither a policy limit nor a budget: 0 stays the agent's own "unlimited".
@@ -68,11 +69,12 @@ export class AgentGate {
     const name = agent.info.name;
     const ranges = this.rangesOf(name);
     let targets = spec.targets;
+    const prefixes = measurementType(spec.type)?.targets === 'prefix';
     if (ranges) {
       const where = `agent ${name}'s allowed ranges (${ranges.join(', ')}), set at the hub`;
       targets = spec.targets.filter((target) => {
         let refusal: string | undefined;
-        if (spec.type === 'probe') {
+        if (prefixes) {
           // A malformed prefix is the agent's to report, with its usual message.
           if (parseCidr(target, { bareAddress: true }).ok && !isPrefixAllowed(target, 'lan', { allowedRanges: ranges }).ok) refusal = `${target} is not inside ${where}`;
         } else {
@@ -94,7 +96,7 @@ export class AgentGate {
     }
     // The start event says which rate "as fast as allowed" became, and why.
     const emit: AgentRunOptions['emit'] = fast.note === undefined ? o.emit : (e) =>
-      o.emit(e.type === 'start' && e.measurement === 'probe' ? { ...e, note: e.note ? `${e.note}; ${fast.note}` : fast.note! } : e);
+      o.emit(e.type === 'start' && e.measurement === runSpec.type ? { ...e, note: e.note ? `${e.note}; ${fast.note}` : fast.note! } : e);
     try {
       await agent.run(runSpec, { ...o, emit, ...(ranges ? { allowedRanges: ranges } : {}) });
     } finally {

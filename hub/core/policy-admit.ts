@@ -10,6 +10,7 @@ import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import { ErrorCode } from '../../shared/model/errors.ts';
 import { Defaults, Limits } from '../../shared/model/spec.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
+import { measurementType } from '../../shared/registry.ts';
 import type { Admit } from './admit.ts';
 import type { Refusal } from './principal.ts';
 import { splitHostPort } from '../../shared/net/host-port.ts';
@@ -43,13 +44,14 @@ export interface PolicyAdmitOptions {
 
 /** Checks a spec's literal targets against `mode`; the first refusal as a Refusal, else undefined. */
 export function refuseTargets(spec: MeasurementSpec, mode: PolicyMode, limits: HubLimits): Refusal | undefined {
+  const def = measurementType(spec.type);
   for (const target of spec.targets) {
-    if (spec.type === 'probe') {
+    if (def?.targets === 'prefix') {
       const parsed = parseCidr(target, { bareAddress: true });
       if (!parsed.ok) continue; // the agent reports a malformed prefix in the stream
       const hosts = 2 ** (addressBits(parsed.prefix.family) - parsed.prefix.bits);
       if (hosts > limits.maxSweepHosts) {
-        return { status: 400, code: ErrorCode.BadRequest, message: `probe: ${target} covers ${hosts.toLocaleString('en-US')} addresses; this hub sweeps at most ${limits.maxSweepHosts.toLocaleString('en-US')}` };
+        return { status: 400, code: ErrorCode.BadRequest, message: `${spec.type}: ${target} covers ${hosts.toLocaleString('en-US')} addresses; this hub sweeps at most ${limits.maxSweepHosts.toLocaleString('en-US')}` };
       }
       const d = isPrefixAllowed(target, mode);
       if (!d.ok) return { status: 403, code: ErrorCode.PolicyRefused, message: d.reason };
@@ -66,12 +68,13 @@ export function refuseTargets(spec: MeasurementSpec, mode: PolicyMode, limits: H
 /** Lowers count and rate and raises the interval to the hub's limits. */
 export function clampSpec(spec: MeasurementSpec, limits: HubLimits): MeasurementSpec {
   const out: MeasurementSpec = { ...spec };
+  const def = measurementType(spec.type);
   if (out.count !== undefined && out.count > limits.maxCount) out.count = limits.maxCount;
   // ping -w without -c sends until the deadline: bounded by the count limit like any other run.
-  if (out.type === 'ping' && out.count === undefined && out.deadlineMs !== undefined && limits.maxCount < Limits.maxCount) out.count = limits.maxCount;
+  if (def?.deadlineWithoutCount && out.count === undefined && out.deadlineMs !== undefined && limits.maxCount < Limits.maxCount) out.count = limits.maxCount;
   if (out.intervalMs !== undefined && out.intervalMs < limits.minIntervalMs) out.intervalMs = limits.minIntervalMs;
   if (out.intervalMs === undefined && limits.minIntervalMs > 1000) out.intervalMs = limits.minIntervalMs;
-  if (out.type === 'probe' && out.rate !== 0 && (out.rate ?? Defaults.rate) > limits.maxRate) out.rate = limits.maxRate;
+  if (def?.pacedByRate && out.rate !== 0 && (out.rate ?? Defaults.rate) > limits.maxRate) out.rate = limits.maxRate;
   return out;
 }
 

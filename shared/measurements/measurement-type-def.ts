@@ -66,8 +66,6 @@ export interface MeasurementTool {
 export interface MeasurementChat {
   /** The command menu entry (setMyCommands). */
   menu: string;
-  /** `stream`: a text message that fills in; `sweep`: a picture of the prefix. */
-  view: 'stream' | 'sweep';
 }
 
 /** One measurement type. JSDoc of the fields says who reads them. */
@@ -87,6 +85,29 @@ export interface MeasurementTypeDef<Name extends string = string, TypeDefaults e
    * unset, so such an agent is never sent it (hub/core/agent-registry.ts).
    */
   readonly baseline?: boolean;
+  /**
+   * What a target is: `hosts` (a name or address, optionally with a port) or `prefix` (a CIDR
+   * prefix, every address of which is measured). The policy checks read it: the hub's admit
+   * (hub/core/policy-admit.ts: a prefix's size, its addresses' class), the AgentGate's ranges
+   * and the agent's target guard (agent/runtime/target-guard.ts). Default `hosts`.
+   */
+  readonly targets?: 'hosts' | 'prefix';
+  /**
+   * How front-ends show a run: `stream`, lines that fill in; `sweep`, a bitmap of the prefix,
+   * one cell per address (the CLI's live view, Telegram's picture).
+   */
+  readonly view: 'stream' | 'sweep';
+  /**
+   * Paced by `rate` (packets/s for the whole run, 0 = as fast as allowed) rather than by
+   * `intervalMs`: the hub lowers a faster rate to its policy's maxRate, and the AgentGate turns
+   * 0 into that or the agent's free packet budget (hub/core/policy-admit.ts, agent-gate.ts).
+   */
+  readonly pacedByRate?: boolean;
+  /**
+   * A `deadlineMs` without a `count` sends until the deadline (ping -w): a hub whose count limit
+   * is below the schema's bounds such a run by its count limit (hub/core/policy-admit.ts).
+   */
+  readonly deadlineWithoutCount?: boolean;
   /** Event kinds only this type emits (besides start, summary, error): documentation and checks. */
   readonly eventKinds: readonly string[];
   /** Why one target cannot be measured by this type, or undefined: validateSpec. */

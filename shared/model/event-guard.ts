@@ -33,6 +33,8 @@ const MAX_MS = 1e10;
 
 const TYPES = new Set(['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'summary', 'error', 'done']);
 const MEASUREMENTS = new Set<MeasurementType>(MeasurementType.options);
+/** What an event naming no registered type is read as: the registry's first type (ping). */
+const FALLBACK_MEASUREMENT: MeasurementType = MeasurementType.options[0];
 const PROTOCOLS = new Set<Protocol>(['icmp', 'udp', 'tcp']);
 const ICMP_KINDS = new Set<IcmpErrorKind>(['unreachable', 'time-exceeded', 'packet-too-big', 'parameter-problem', 'other']);
 
@@ -146,7 +148,7 @@ function sane(raw: unknown): MeasurementEvent | undefined {
       const note = optStr(o['note']);
       return {
         type, ...scope(o),
-        measurement: MEASUREMENTS.has(m as MeasurementType) ? (m as MeasurementType) : 'ping',
+        measurement: MEASUREMENTS.has(m as MeasurementType) ? (m as MeasurementType) : FALLBACK_MEASUREMENT,
         address: str(o['address'], str(o['target'])),
         family: o['family'] === 6 ? 6 : 4,
         protocol: PROTOCOLS.has(p as Protocol) ? (p as Protocol) : 'icmp',
@@ -206,7 +208,7 @@ function sane(raw: unknown): MeasurementEvent | undefined {
       const address = optStr(o['address']);
       const s: SummaryEvent = {
         type, ...scope(o),
-        measurement: MEASUREMENTS.has(m as MeasurementType) ? (m as MeasurementType) : 'ping',
+        measurement: MEASUREMENTS.has(m as MeasurementType) ? (m as MeasurementType) : FALLBACK_MEASUREMENT,
         ...(address !== undefined ? { address } : {}),
         durationMs: ms(o['durationMs']) ?? 0,
         ...stats(o),

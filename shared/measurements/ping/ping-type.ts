@@ -15,6 +15,8 @@ export const pingType: MeasurementTypeDef<'ping', typeof PingDefaults> = {
   defaults: PingDefaults,
   exclusiveFields: ['deadlineMs'],
   baseline: true,
+  view: 'stream',
+  deadlineWithoutCount: true,
   eventKinds: ['reply', 'timeout', 'icmp-error'],
   targetProblem: (t, spec) => hostTargetProblem(t, spec.ipVersion),
   packetsPerSecond: (spec) => 1000 / (spec.intervalMs ?? PingDefaults.intervalMs),
@@ -71,5 +73,5 @@ export const pingType: MeasurementTypeDef<'ping', typeof PingDefaults> = {
     }),
     unitsPerPart: (args) => (typeof args['count'] === 'number' ? args['count'] : D.count),
   },
-  chat: { menu: 'ping [-s NODE] [-c COUNT] TARGET — ICMP/UDP/TCP ping', view: 'stream' },
+  chat: { menu: 'ping [-s NODE] [-c COUNT] TARGET — ICMP/UDP/TCP ping' },
 };

@@ -14,6 +14,9 @@ export const probeType: MeasurementTypeDef<'probe', typeof ProbeDefaults> = {
   name: 'probe',
   defaults: ProbeDefaults,
   baseline: true,
+  targets: 'prefix',
+  view: 'sweep',
+  pacedByRate: true,
   eventKinds: ['host'],
   targetProblem: (t, spec) => {
     const c = parseCidr(t);
@@ -68,5 +71,5 @@ export const probeType: MeasurementTypeDef<'probe', typeof ProbeDefaults> = {
       timeoutMs: c.timeoutMs,
     }),
   },
-  chat: { menu: 'probe CIDR — sweep a prefix, as a bitmap', view: 'sweep' },
+  chat: { menu: 'probe CIDR — sweep a prefix, as a bitmap' },
 };

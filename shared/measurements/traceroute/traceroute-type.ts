@@ -14,6 +14,7 @@ export const tracerouteType: MeasurementTypeDef<'traceroute', typeof TracerouteD
   name: 'traceroute',
   defaults: TracerouteDefaults,
   baseline: true,
+  view: 'stream',
   eventKinds: ['hop'],
   targetProblem: (t, spec) => hostTargetProblem(t, spec.ipVersion),
   // It sends its queries for a hop together and waits; a few hops can be in flight.
@@ -64,5 +65,5 @@ export const tracerouteType: MeasurementTypeDef<'traceroute', typeof TracerouteD
       numeric: f.numeric.describe('true: hop addresses only, no reverse DNS lookups (traceroute -n).'),
     }),
   },
-  chat: { menu: 'traceroute [-s NODE] TARGET — the path to a target', view: 'stream' },
+  chat: { menu: 'traceroute [-s NODE] TARGET — the path to a target' },
 };
