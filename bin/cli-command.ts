@@ -9,7 +9,7 @@ import { formatAgentList, formatVersion } from '../shared/render/agent-list.ts';
 import { versionInfo } from '../shared/model/version.ts';
 import { describeError, ErrorCode, HubError, HubRefusedError } from '../shared/model/errors.ts';
 import type { MeasurementEvent } from '../shared/model/events.ts';
-import { parseCommand, rendererOptions } from '../shared/command/grammar.ts';
+import { parseCommand, rendererOptions, type ParsedCommand } from '../shared/command/grammar.ts';
 import { helpText, usage } from '../shared/command/help.ts';
 import { HubClient } from '../shared/wire/hub-client.ts';
 import { cliSettings, readSettings, type Settings } from '../shared/config/settings.ts';
@@ -39,52 +39,13 @@ export interface CliEnvironment {
 
 /** Runs one CLI invocation; resolves with the exit status. Never throws. */
 export async function runCommand(io: CliEnvironment): Promise<number> {
-  let flags: CliFlags;
-  try {
-    flags = takeCliFlags(io.argv);
-  } catch (err) {
-    io.stderr(`meshprobe: ${describeError(err).message}\n${helpText().split('\n')[0]}\n`);
-    return Exit.Usage;
-  }
-  if (flags.rest.length === 0) {
-    io.stderr(helpText().replace(/\n*$/, '\n'));
-    return Exit.Usage;
-  }
-  const line = flags.rest.map(quote).join(' ');
-  const parsed = parseCommand(line);
-  if (!parsed.ok) {
-    io.stderr(`${parsed.message}\n${parsed.usage.replace(/\n*$/, '\n')}`);
-    return Exit.Usage;
-  }
-  if (parsed.command === 'help') {
-    io.stdout(parsed.text.replace(/\n*$/, '\n'));
-    return Exit.Ok;
-  }
-
-  // The environment is read here, once, through the schema (shared/config/settings.ts); the
-  // agent and token subcommands read theirs the same way.
-  let settings: CliSettings;
-  let client: HubClient | undefined;
-  try {
-    settings = readSettings(cliSettings, io.env);
-    const hubUrl = flags.hub ?? settings.MESHPROBE_HUB;
-    const token = flags.token ?? settings.MESHPROBE_TOKEN;
-    if (hubUrl) client = new HubClient({ url: hubUrl, ...(token ? { token } : {}) });
-  } catch (err) {
-    io.stderr(`meshprobe: ${describeError(err).message}\n`);
-    return Exit.Usage;
-  }
-
-  if (!('spec' in parsed)) {
-    if (client) return streamCliText(client, line, io);
-    const info = (await localAgent(settings)).info;
-    if (parsed.command === 'version') {
-      const version = versionInfo(`node ${process.version}`);
-      io.stdout(parsed.json ? ndjsonLine(version) : formatVersion(version, [info]));
-    }
-    else io.stdout(parsed.json ? ndjsonLine({ agents: [info] }) : formatAgentList([info]));
-    return Exit.Ok;
-  }
+  const invocation = parseInvocation(io);
+  if (typeof invocation === 'number') return invocation;
+  const { flags, line, parsed } = invocation;
+  const hub = readHubSettings(flags, io);
+  if (typeof hub === 'number') return hub;
+  const { settings, client } = hub;
+  if (!('spec' in parsed)) return answerCommand(parsed, line, client, settings, io);
 
   const spec = parsed.spec;
   const tracker = new StreamTracker();
@@ -122,6 +83,25 @@ export async function runCommand(io: CliEnvironment): Promise<number> {
     show(e);
   };
 
+  return measure({ client, spec, settings, io, onEvent, show, tracker, started, parsed });
+}
+
+/**
+ * Runs the measurement through the hub or here and resolves with the exit status: after Ctrl-C
+ * the summaries and `done` so far are shown; a failure is one line on stderr.
+ */
+async function measure(m: {
+  client: HubClient | undefined;
+  spec: MeasurementSpec;
+  settings: CliSettings;
+  io: CliEnvironment;
+  onEvent: (e: MeasurementEvent) => void;
+  show: (e: MeasurementEvent) => void;
+  tracker: StreamTracker;
+  started: number;
+  parsed: { command: MeasurementSpec['type']; json: boolean };
+}): Promise<number> {
+  const { client, spec, settings, io, onEvent, show, tracker, started, parsed } = m;
   try {
     if (client) {
       await measureThroughHub(client, spec, io.interrupt, onEvent);
@@ -146,6 +126,65 @@ export async function runCommand(io: CliEnvironment): Promise<number> {
   }
   if (tracker.hadInputError && !parsed.json) io.stderr(usage(parsed.command).replace(/\n*$/, '\n'));
   return tracker.exitCode();
+}
+
+/** A command that is not help: help, usage errors and bad flags end here with their exit status. */
+type RunnableCommand = Exclude<ParsedCommand, { ok: false } | { command: 'help' }>;
+
+/** The flags, the command line for the grammar and what it parsed to; or the exit status when it ends here. */
+function parseInvocation(io: CliEnvironment): { flags: CliFlags; line: string; parsed: RunnableCommand } | number {
+  let flags: CliFlags;
+  try {
+    flags = takeCliFlags(io.argv);
+  } catch (err) {
+    io.stderr(`meshprobe: ${describeError(err).message}\n${helpText().split('\n')[0]}\n`);
+    return Exit.Usage;
+  }
+  if (flags.rest.length === 0) {
+    io.stderr(helpText().replace(/\n*$/, '\n'));
+    return Exit.Usage;
+  }
+  const line = flags.rest.map(quote).join(' ');
+  const parsed = parseCommand(line);
+  if (!parsed.ok) {
+    io.stderr(`${parsed.message}\n${parsed.usage.replace(/\n*$/, '\n')}`);
+    return Exit.Usage;
+  }
+  if (parsed.command === 'help') {
+    io.stdout(parsed.text.replace(/\n*$/, '\n'));
+    return Exit.Ok;
+  }
+  return { flags, line, parsed };
+}
+
+/**
+ * The settings, and a hub client when a hub is named (flag or MESHPROBE_HUB); or the usage exit
+ * status on a bad setting. The environment is read here, once, through the schema
+ * (shared/config/settings.ts); the agent and token subcommands read theirs the same way.
+ */
+function readHubSettings(flags: CliFlags, io: CliEnvironment): { settings: CliSettings; client: HubClient | undefined } | number {
+  try {
+    const settings = readSettings(cliSettings, io.env);
+    const hubUrl = flags.hub ?? settings.MESHPROBE_HUB;
+    const token = flags.token ?? settings.MESHPROBE_TOKEN;
+    const client = hubUrl ? new HubClient({ url: hubUrl, ...(token ? { token } : {}) }) : undefined;
+    return { settings, client };
+  } catch (err) {
+    io.stderr(`meshprobe: ${describeError(err).message}\n`);
+    return Exit.Usage;
+  }
+}
+
+/** `list`, `version` and `token`: the hub's own text through a hub, else this machine's agent. */
+async function answerCommand(parsed: { command: 'list' | 'version' | 'token'; json: boolean }, line: string, client: HubClient | undefined, settings: CliSettings, io: CliEnvironment): Promise<number> {
+  if (client) return streamCliText(client, line, io);
+  const info = (await localAgent(settings)).info;
+  if (parsed.command === 'version') {
+    const version = versionInfo(`node ${process.version}`);
+    io.stdout(parsed.json ? ndjsonLine(version) : formatVersion(version, [info]));
+  }
+  else io.stdout(parsed.json ? ndjsonLine({ agents: [info] }) : formatAgentList([info]));
+  return Exit.Ok;
 }
 
 /** Direct mode: the measurement runs in this process, from this machine. Returns an exit status if refused. */

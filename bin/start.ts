@@ -41,6 +41,25 @@ import { exampleSpecJson } from '../shared/registry.ts';
 const USAGE = 'usage: npm start [-- --listen HOST:PORT]   (env: MESHPROBE_LISTEN, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME, MESHPROBE_DNS_SERVERS)';
 
 async function main(): Promise<number> {
+  const args = parseStartFlags();
+  if (typeof args === 'number') return args;
+  // The environment is read here, once, through the schema (shared/config/settings.ts); the
+  // front-ends' groups are read where they start, since their refusals do not stop the hub.
+  const env = process.env;
+  const started = await startHubWithLocalAgent(args.listen, env);
+  if (typeof started === 'number') return started;
+  const { hub, mcp } = started;
+  const tokenFile = await writeAdminToken(hub, mcp);
+  if (typeof tokenFile === 'number') return tokenFile;
+  printBanner(hub, mcp, tokenFile);
+  const telegram = await startTelegram(hub, env);
+  const smtp = await startSmtp(hub, env);
+  await waitForSignal({ telegram, smtp, mcp, hub });
+  return 0;
+}
+
+/** The command line, or the exit code when it ends the launcher here (a bad flag: 2; --help: 0). */
+function parseStartFlags(): { listen?: string | undefined } | number {
   let args;
   try {
     args = parseArgs({ options: { listen: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
@@ -52,16 +71,18 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  // The environment is read here, once, through the schema (shared/config/settings.ts); the
-  // front-ends' groups are read where they start, since their refusals do not stop the hub.
-  const env = process.env;
+  return args;
+}
+
+/**
+ * The hub with the embedded agent and /mcp mounted, listening; or the exit code of a refusal
+ * (1: bad settings or cannot listen; 2: data directory not writable), already printed.
+ */
+async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJS.ProcessEnv): Promise<{ hub: Hub; mcp: McpHttpHandler } | number> {
   let hub: Hub | undefined;
-  let mcp: McpHttpHandler;
-  // The MCP endpoint is a hub client of this very hub; its URL is known once the hub listens.
-  let hubUrl = '';
   try {
     const settings = readSettings(launcherSettings, env);
-    const listenText = args.listen ?? settings.MESHPROBE_LISTEN;
+    const listenText = listenFlag ?? settings.MESHPROBE_LISTEN;
     const listen = listenText ? parseListen(listenText) : DEFAULT_LISTEN;
     const dnsServers = settings.MESHPROBE_DNS_SERVERS;
     IcmpSocketPool.useMode(settings.MESHPROBE_ICMP_MODE);
@@ -77,8 +98,9 @@ async function main(): Promise<number> {
     const agent: AgentLink = agentMetrics.meter(new TargetGuard({ inner: local, resolver: local.resolver, mode: control.policy }), { runs: true });
     // A 401 to a local client names the admin token file below (never to remote clients).
     const localTokenFile = join(resolve(settings.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
-    mcp = mcpHandler(readSettings(mcpEndpointSettings, env), {
-      hubUrl: () => hubUrl,
+    const mcp = mcpHandler(readSettings(mcpEndpointSettings, env), {
+      // The MCP endpoint is a hub client of this very hub; its URL is known once the hub listens.
+      hubUrl: () => hub?.url ?? '',
       localTokenFile,
       listenHosts: [listen.host],
       version: VERSION,
@@ -111,14 +133,18 @@ async function main(): Promise<number> {
       if (err.code === 'EACCES') throw new Error(`cannot listen on ${listen.host}:${listen.port}: permission denied`);
       throw err;
     });
+    return { hub, mcp };
   } catch (err) {
     process.stderr.write(`meshprobe: ${describeError(err).message}\n`);
     return 1;
   }
+}
 
-  hubUrl = hub.url;
-  const names = hub.registry.list().map((a) => a.name).join(', ');
-  // A fresh admin token at every start, also in a 0600 file for scripts.
+/**
+ * A fresh admin token at every start, also in a 0600 file for scripts. Resolves with the file's
+ * path and the token, or with exit code 2 (after closing /mcp and the hub) when it cannot be written.
+ */
+async function writeAdminToken(hub: Hub, mcp: McpHttpHandler): Promise<{ path: string; token: string } | number> {
   const admin = await hub.tokens.issue({ sub: 'admin', scopes: ['admin'], ttlS: 30 * 86_400 });
   const tokenFile = join(hub.dataDir, 'admin.token');
   try {
@@ -129,6 +155,13 @@ async function main(): Promise<number> {
     await Promise.resolve(mcp.close()).finally(() => hub.close());
     return 2;
   }
+  return { path: tokenFile, token: admin.token };
+}
+
+/** How to use this hub: the admin token, curl lines, attaching a remote agent, the MCP URL. */
+function printBanner(hub: Hub, mcp: McpHttpHandler, admin: { path: string; token: string }): void {
+  const names = hub.registry.list().map((a) => a.name).join(', ');
+  const tokenFile = admin.path;
   const auth = `-H "authorization: Bearer $(cat ${tokenFile})" `;
   process.stdout.write(
     `meshprobe ${VERSION} hub listening on ${hub.url} (agent: ${names}; data: ${hub.dataDir}; policy ${hub.policy})\n` +
@@ -141,11 +174,15 @@ async function main(): Promise<number> {
       `                meshprobe agent --hub ${hub.url} --name NAME --token-file agent.token   (the hub renews the token; the file keeps the latest)\n` +
       `  MCP (${mcp.mode}): ${hub.url}${mcp.path}  (header Authorization: Bearer TOKEN; see docs/mcp.md)\n`,
   );
+}
 
-  // The Telegram bot when TELEGRAM_BOT_TOKEN is set: a client of this hub. Without
-  // MESHPROBE_HUB_TOKEN it gets a service token here (measure, minting /token user tokens, and
-  // delegate: each call names the Telegram user, so the hub limits users apart).
-  let telegram: RunningTelegramBot | undefined;
+/**
+ * The Telegram bot when TELEGRAM_BOT_TOKEN is set: a client of this hub. Without
+ * MESHPROBE_HUB_TOKEN it gets a service token here (measure, minting /token user tokens, and
+ * delegate: each call names the Telegram user, so the hub limits users apart). A bot that does
+ * not start is reported and left out: the hub runs on.
+ */
+async function startTelegram(hub: Hub, env: NodeJS.ProcessEnv): Promise<RunningTelegramBot | undefined> {
   const telegramMain = env.TELEGRAM_BOT_TOKEN?.trim() ? await import('../bots/telegram/main.ts') : undefined;
   let tg: ReturnType<NonNullable<typeof telegramMain>['telegramOptions']>;
   try {
@@ -153,45 +190,53 @@ async function main(): Promise<number> {
   } catch (err) {
     process.stderr.write(`meshprobe: the Telegram bot did not start: ${describeError(err).message}\n`);
   }
-  if (telegramMain && tg) {
-    try {
-      const hubToken = tg.hubToken ?? (await hub.tokens.issue({ sub: 'service:telegram', scopes: ['measure', 'token:create', 'delegate'], ttlS: 365 * 86_400 })).token;
-      telegram = await telegramMain.startTelegramBot({ ...tg, hubToken, version: VERSION, log: (line) => process.stderr.write(line + '\n') });
-      process.stdout.write(`  Telegram: @${telegram.bot.botInfo.username} (${tg.webhook ? 'webhook' : 'long polling'})\n`);
-    } catch (err) {
-      process.stderr.write(`meshprobe: the Telegram bot did not start: ${describeError(err).message}\n`);
-    }
+  if (!telegramMain || !tg) return undefined;
+  try {
+    const hubToken = tg.hubToken ?? (await hub.tokens.issue({ sub: 'service:telegram', scopes: ['measure', 'token:create', 'delegate'], ttlS: 365 * 86_400 })).token;
+    const telegram = await telegramMain.startTelegramBot({ ...tg, hubToken, version: VERSION, log: (line) => process.stderr.write(line + '\n') });
+    process.stdout.write(`  Telegram: @${telegram.bot.botInfo.username} (${tg.webhook ? 'webhook' : 'long polling'})\n`);
+    return telegram;
+  } catch (err) {
+    process.stderr.write(`meshprobe: the Telegram bot did not start: ${describeError(err).message}\n`);
+    return undefined;
   }
+}
 
-  // The SMTP gateway when MESHPROBE_SMTP_LISTEN is set (bots/email/main.ts lists its settings):
-  // a client of this hub, with a service token of its own unless MESHPROBE_HUB_TOKEN is given
-  // (delegate: each command runs on behalf of email:<sender>).
-  let smtp: SmtpGateway | undefined;
+/**
+ * The SMTP gateway when MESHPROBE_SMTP_LISTEN is set (bots/email/main.ts lists its settings):
+ * a client of this hub, with a service token of its own unless MESHPROBE_HUB_TOKEN is given
+ * (delegate: each command runs on behalf of email:<sender>). One that does not start is reported
+ * and left out.
+ */
+async function startSmtp(hub: Hub, env: NodeJS.ProcessEnv): Promise<SmtpGateway | undefined> {
   try {
     const emailMain = env.MESHPROBE_SMTP_LISTEN?.trim() ? await import('../bots/email/main.ts') : undefined;
     const mail = emailMain?.smtpGatewayOptions(readSettings(smtpSettings, env), { hubUrl: hub.url });
-    if (mail) {
-      const { startSmtpGateway } = await import('../bots/email/smtp-gateway.ts');
-      const hubToken = mail.hubToken ?? (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure', 'delegate'], ttlS: 365 * 86_400 })).token;
-      smtp = await startSmtpGateway({ ...mail, hubToken, log: (line) => process.stderr.write(`email: ${line}\n`) });
-      process.stdout.write(`  email: SMTP gateway on ${smtp.host}:${smtp.port} for ${mail.from} (replies via ${new URL(mail.relay).host})\n`);
-    }
+    if (!mail) return undefined;
+    const { startSmtpGateway } = await import('../bots/email/smtp-gateway.ts');
+    const hubToken = mail.hubToken ?? (await hub.tokens.issue({ sub: 'service:email', scopes: ['measure', 'delegate'], ttlS: 365 * 86_400 })).token;
+    const smtp = await startSmtpGateway({ ...mail, hubToken, log: (line) => process.stderr.write(`email: ${line}\n`) });
+    process.stdout.write(`  email: SMTP gateway on ${smtp.host}:${smtp.port} for ${mail.from} (replies via ${new URL(mail.relay).host})\n`);
+    return smtp;
   } catch (err) {
     process.stderr.write(`meshprobe: the SMTP gateway did not start: ${describeError(err).message}\n`);
+    return undefined;
   }
+}
 
-  await new Promise<void>((resolve) => {
+/** Resolves once SIGINT or SIGTERM has shut everything down; a second signal exits at once. */
+function waitForSignal(components: Parameters<typeof shutDown>[0]): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.stderr.write(`meshprobe: ${signal}, closing\n`);
       // A second signal means "now".
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
-      void shutDown({ telegram, smtp, mcp, hub }).then(resolve);
+      void shutDown(components).then(resolve);
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-  return 0;
 }
 
 /**

@@ -42,30 +42,69 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
   // The environment is read here, once (shared/config/remote-agent-settings.ts: the names and
   // rules of shared/config/settings.ts, without zod).
   const settings = readRemoteAgentSettings(processEnv);
+  const values = parseAgentFlags(argv, io);
+  if (typeof values === 'number') return values;
+  const fail = (message: string): number => {
+    io.stderr(`meshprobe agent: ${message}\n${AGENT_USAGE}\n`);
+    return 2;
+  };
+  const config = await readAgentConfig(values, settings);
+  if (typeof config === 'string') return fail(config);
+  const { name, policy, allow } = config;
+
+  IcmpSocketPool.useMode(settings.MESHPROBE_ICMP_MODE);
+
+  const metricsListen = values['metrics-listen'] ?? settings.MESHPROBE_AGENT_METRICS;
+  // Metrics (prom-client) are loaded only when served: nothing else reads them, and an idle
+  // agent without them stays lean.
+  let metrics: AgentMetrics | undefined;
+  if (metricsListen) metrics = new (await import('./agent-metrics.ts')).AgentMetrics(name);
+  // A fatal refusal from the hub ends the run; `finish` exists only once waitForExit has begun.
+  let finish: (code: number) => void = () => {};
+  const built = await buildRuntime(config, metrics, io, (code) => finish(code));
+  if (typeof built === 'string') return fail(built);
+  let metricsServer: Server | undefined;
+  if (metricsListen && metrics) {
+    const served = await serveMetrics(metricsListen, metrics, name, io);
+    if (typeof served === 'string') return fail(served);
+    metricsServer = served;
+  }
+  io.stdout(`meshprobe agent ${name}: dialling ${built.runtime.url} (policy ${policy}${allow.length ? `, allowed ${allow.join(', ')}` : ''})\n`);
+  return waitForExit(built, metricsServer, (f) => (finish = f));
+}
+
+type AgentFlags = ReturnType<typeof parseAgentFlagsStrict>;
+
+function parseAgentFlagsStrict(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      hub: { type: 'string' },
+      name: { type: 'string' },
+      token: { type: 'string' },
+      'token-file': { type: 'string' },
+      country: { type: 'string' },
+      city: { type: 'string' },
+      asn: { type: 'string' },
+      isp: { type: 'string' },
+      lat: { type: 'string' },
+      lon: { type: 'string' },
+      policy: { type: 'string' },
+      allow: { type: 'string' },
+      'dns-servers': { type: 'string' },
+      'metrics-listen': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+}
+
+/** The flags, or the exit code when they end the command here (a bad flag: 2; --help: 0). */
+function parseAgentFlags(argv: string[], io: CommandIo): AgentFlags | number {
   let values;
   try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        hub: { type: 'string' },
-        name: { type: 'string' },
-        token: { type: 'string' },
-        'token-file': { type: 'string' },
-        country: { type: 'string' },
-        city: { type: 'string' },
-        asn: { type: 'string' },
-        isp: { type: 'string' },
-        lat: { type: 'string' },
-        lon: { type: 'string' },
-        policy: { type: 'string' },
-        allow: { type: 'string' },
-        'dns-servers': { type: 'string' },
-        'metrics-listen': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    values = parseAgentFlagsStrict(argv);
   } catch (err) {
     io.stderr(`meshprobe agent: ${describeError(err).message}\n${AGENT_USAGE}\n`);
     return 2;
@@ -74,34 +113,63 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
     io.stdout(AGENT_USAGE + '\n');
     return 0;
   }
-  const fail = (message: string): number => {
-    io.stderr(`meshprobe agent: ${message}\n${AGENT_USAGE}\n`);
-    return 2;
-  };
+  return values;
+}
+
+type AgentSettings = ReturnType<typeof readRemoteAgentSettings>;
+
+interface AgentConfig {
+  hub: string;
+  name: string;
+  token: string;
+  /** Where renewed tokens are written; undefined when the token was given inline. */
+  tokenFile: string | undefined;
+  policy: NonNullable<ReturnType<typeof parsePolicyMode>>;
+  allow: string[];
+  attributes: Record<string, string | number>;
+  dnsServers: string[];
+}
+
+/** Flags over the environment, checked; a string is the refusal to print. */
+async function readAgentConfig(values: AgentFlags, settings: AgentSettings): Promise<AgentConfig | string> {
   const hub = values.hub ?? settings.MESHPROBE_HUB;
   const name = values.name ?? settings.MESHPROBE_AGENT_NAME;
-  if (!hub) return fail('give the hub URL with --hub or MESHPROBE_HUB');
-  if (!name) return fail('give the agent name with --name or MESHPROBE_AGENT_NAME');
-  // Flags win over the environment; one token source at a time.
-  if (values.token !== undefined && values['token-file'] !== undefined) return fail('give either --token or --token-file, not both');
+  if (!hub) return 'give the hub URL with --hub or MESHPROBE_HUB';
+  if (!name) return 'give the agent name with --name or MESHPROBE_AGENT_NAME';
+  const token = await readAgentToken(values, settings, name);
+  if ('refusal' in token) return token.refusal;
+  const policyText = values.policy ?? settings.MESHPROBE_POLICY;
+  const policy = policyText === undefined || policyText === '' ? 'lan' : parsePolicyMode(policyText);
+  if (!policy) return `--policy must be public or lan, not ${policyText}`;
+  const allow = split(values.allow ?? settings.MESHPROBE_AGENT_ALLOW);
+  const badRange = allow.find((r) => !parseCidr(r, { bareAddress: true }).ok);
+  if (badRange) return `--allow: ${badRange} is not a CIDR prefix`;
+  const attributes = agentAttributes(values, settings);
+  if (attributes instanceof Error) return attributes.message;
+  const dnsServers = split(values['dns-servers'] ?? settings.MESHPROBE_DNS_SERVERS);
+  return { hub, name, token: token.token, tokenFile: token.tokenFile, policy, allow, attributes, dnsServers };
+}
+
+/** The agent token from --token-file or --token (flags win over the environment; one source at a time). */
+async function readAgentToken(values: AgentFlags, settings: AgentSettings, name: string): Promise<{ token: string; tokenFile: string | undefined } | { refusal: string }> {
+  if (values.token !== undefined && values['token-file'] !== undefined) return { refusal: 'give either --token or --token-file, not both' };
   const tokenFile = values['token-file'] ?? (values.token === undefined ? settings.MESHPROBE_AGENT_TOKEN_FILE || undefined : undefined);
   const inlineToken = values.token ?? (values['token-file'] === undefined ? settings.MESHPROBE_AGENT_TOKEN || undefined : undefined);
-  if (tokenFile !== undefined && inlineToken !== undefined) return fail('MESHPROBE_AGENT_TOKEN and MESHPROBE_AGENT_TOKEN_FILE are both set; keep one');
+  if (tokenFile !== undefined && inlineToken !== undefined) return { refusal: 'MESHPROBE_AGENT_TOKEN and MESHPROBE_AGENT_TOKEN_FILE are both set; keep one' };
   let token = inlineToken;
   if (tokenFile !== undefined) {
     try {
       token = await readTokenFile(tokenFile);
     } catch (err) {
-      return fail((err as Error).message);
+      return { refusal: (err as Error).message };
     }
   }
-  if (!token) return fail(`give an agent token with --token-file or --token (MESHPROBE_AGENT_TOKEN_FILE, MESHPROBE_AGENT_TOKEN): meshprobe token create --sub agent:${name} --scope agent --ttl 30d > agent.token`);
-  const policyText = values.policy ?? settings.MESHPROBE_POLICY;
-  const policy = policyText === undefined || policyText === '' ? 'lan' : parsePolicyMode(policyText);
-  if (!policy) return fail(`--policy must be public or lan, not ${policyText}`);
-  const allow = split(values.allow ?? settings.MESHPROBE_AGENT_ALLOW);
-  const badRange = allow.find((r) => !parseCidr(r, { bareAddress: true }).ok);
-  if (badRange) return fail(`--allow: ${badRange} is not a CIDR prefix`);
+  if (!token) return { refusal: `give an agent token with --token-file or --token (MESHPROBE_AGENT_TOKEN_FILE, MESHPROBE_AGENT_TOKEN): meshprobe token create --sub agent:${name} --scope agent --ttl 30d > agent.token` };
+  return { token, tokenFile };
+}
+
+/** What the agent announces about itself (location, network); unset ones are left out. */
+function agentAttributes(values: AgentFlags, settings: AgentSettings): Record<string, string | number> | Error {
   const num = (flag: string, text: string | undefined, min: number, max: number, int = false): number | undefined | Error => {
     if (text === undefined || text === '') return undefined;
     const n = Number(text);
@@ -111,9 +179,9 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
   const asn = num('asn', values.asn ?? settings.MESHPROBE_AGENT_ASN?.replace(/^AS/i, ''), 0, 4_294_967_295, true);
   const lat = num('lat', values.lat ?? settings.MESHPROBE_AGENT_LAT, -90, 90);
   const lon = num('lon', values.lon ?? settings.MESHPROBE_AGENT_LON, -180, 180);
-  for (const v of [asn, lat, lon]) if (v instanceof Error) return fail(v.message);
+  for (const v of [asn, lat, lon]) if (v instanceof Error) return v;
   const str = (s: string | undefined) => (s?.trim() ? s.trim() : undefined);
-  const attributes = Object.fromEntries(
+  return Object.fromEntries(
     Object.entries({
       country: str(values.country ?? settings.MESHPROBE_AGENT_COUNTRY)?.toUpperCase(),
       city: str(values.city ?? settings.MESHPROBE_AGENT_CITY),
@@ -122,24 +190,25 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
       latitude: lat,
       longitude: lon,
     }).filter(([, v]) => v !== undefined),
-  );
-  const dnsServers = split(values['dns-servers'] ?? settings.MESHPROBE_DNS_SERVERS);
+  ) as Record<string, string | number>;
+}
 
-  IcmpSocketPool.useMode(settings.MESHPROBE_ICMP_MODE);
+interface BuiltRuntime {
+  runtime: AgentRuntime;
+  /** Renewed tokens still being written to the token file, in order. */
+  tokenWrites: () => Promise<void>;
+}
 
-  let runtime: AgentRuntime;
+/** The local agent and the runtime that links it to the hub; a string is the refusal to print. */
+async function buildRuntime(config: AgentConfig, metrics: AgentMetrics | undefined, io: CommandIo, onFatal: (code: number) => void): Promise<BuiltRuntime | string> {
+  const { hub, name, token, tokenFile, policy, allow, attributes, dnsServers } = config;
   let tokenWrites: Promise<void> = Promise.resolve();
-  const metricsListen = values['metrics-listen'] ?? settings.MESHPROBE_AGENT_METRICS;
-  // Metrics (prom-client) are loaded only when served: nothing else reads them, and an idle
-  // agent without them stays lean.
-  let metrics: AgentMetrics | undefined;
-  if (metricsListen) metrics = new (await import('./agent-metrics.ts')).AgentMetrics(name);
   // The runtime (and `ws`) loaded after the hook that defers TLS to a wss:// hub.
   deferWsTls();
   const { AgentRuntime } = await import('./agent-runtime.ts');
   try {
     const local = new LocalAgent({ name, loadRunnersNow: false, ...(dnsServers.length ? { dnsServers } : {}) });
-    runtime = new AgentRuntime({
+    const runtime = new AgentRuntime({
       hub,
       token,
       // Packets are counted as they leave the socket; runs and events come from the runtime.
@@ -167,58 +236,68 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
       onState: (state, detail) => {
         if (state === 'connected') io.stdout(`meshprobe agent ${name}: ${detail}\n`);
         else io.stderr(`meshprobe agent ${name}: ${detail}\n`);
-        if (state === 'fatal') finish(1);
+        if (state === 'fatal') onFatal(1);
       },
     });
+    return { runtime, tokenWrites: () => tokenWrites };
   } catch (err) {
-    return fail(describeError(err).message);
+    return describeError(err).message;
   }
-  let metricsServer: Server | undefined;
-  if (metricsListen && metrics) {
-    const listen = checkListen(metricsListen);
-    if (!listen.ok) return fail(`--metrics-listen: ${listen.problem}`);
-    // Loaded only when metrics are served: an ESM import of node:http reads every export of the
-    // module, and its lazy WebSocket/fetch getters pull in undici, tls, http2 and zlib (~8 MB).
-    const { createServer } = await import('node:http');
-    metricsServer = createServer((req, res) => {
-      if (req.url !== '/metrics') {
-        res.writeHead(404).end();
-        return;
-      }
-      void metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(text);
-      });
-    });
-    const { host, port: metricsPort } = listen.address;
-    try {
-      await new Promise<void>((ok, ko) => {
-        metricsServer!.once('error', ko);
-        metricsServer!.listen(metricsPort, host, ok);
-      });
-    } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the address is in use' : describeError(err).message;
-      return fail(`cannot serve metrics on ${metricsListen}: ${why}`);
-    }
-    const port = (metricsServer.address() as { port: number }).port;
-    io.stdout(`meshprobe agent ${name}: metrics on http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics\n`);
-  }
+}
 
+/** Serves the agent's /metrics on `listenText`; a string is the refusal to print. */
+async function serveMetrics(listenText: string, metrics: AgentMetrics, name: string, io: CommandIo): Promise<Server | string> {
+  const listen = checkListen(listenText);
+  if (!listen.ok) return `--metrics-listen: ${listen.problem}`;
+  // Loaded only when metrics are served: an ESM import of node:http reads every export of the
+  // module, and its lazy WebSocket/fetch getters pull in undici, tls, http2 and zlib (~8 MB).
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    void metrics.registry.metrics().then((text) => {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(text);
+    });
+  });
+  const { host, port: metricsPort } = listen.address;
+  try {
+    await new Promise<void>((ok, ko) => {
+      server.once('error', ko);
+      server.listen(metricsPort, host, ok);
+    });
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the address is in use' : describeError(err).message;
+    return `cannot serve metrics on ${listenText}: ${why}`;
+  }
+  const port = (server.address() as { port: number }).port;
+  io.stdout(`meshprobe agent ${name}: metrics on http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics\n`);
+  return server;
+}
+
+/**
+ * Starts the runtime and resolves with the exit code once SIGINT/SIGTERM (0) or a fatal refusal
+ * (1) has stopped it; `setFinish` hands the stopper to the runtime's fatal-state callback.
+ */
+async function waitForExit(built: BuiltRuntime, metricsServer: Server | undefined, setFinish: (finish: (code: number) => void) => void): Promise<number> {
+  const { runtime } = built;
   let finish: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => {
     finish = (code) => {
       void runtime.stop().then(async () => {
         // A renewed token being written reaches the file before the process ends.
-        await tokenWrites;
+        await built.tokenWrites();
         metricsServer?.close();
         resolve(code);
       });
     };
   });
+  setFinish(finish);
   const onSignal = () => finish(0);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  io.stdout(`meshprobe agent ${name}: dialling ${runtime.url} (policy ${policy}${allow.length ? `, allowed ${allow.join(', ')}` : ''})\n`);
   runtime.start();
   const code = await exited;
   process.off('SIGINT', onSignal);

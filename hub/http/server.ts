@@ -147,7 +147,37 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const dataDir = resolve(options.dataDir ?? '.data');
   // 0700: it will hold signing keys.
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const { control, registry } = await buildControlPlane(options, dataDir);
+  const running = new Set<AbortController>();
+  const context = hubContext(options, control, registry, running);
+  const routes = mountRoutes(control, options.routes ?? []);
+  const handle = requestHandler({ routes, context, guard: hostGuard(options, listen.host), authorize: options.authorize ?? control.authorize });
+  const server = createServer({ noDelay: true }, (req, res) => {
+    void handle(req, res);
+  });
+  await listenOn(server, listen);
+  const address = server.address() as AddressInfo;
+  const gateway = control.attach(server, registry);
+  return {
+    url: urlFor(listen.host, address.port),
+    host: listen.host,
+    port: address.port,
+    dataDir,
+    registry,
+    server,
+    tokens: control.tokens,
+    policy: control.policy,
+    metrics: control.metrics,
+    gateway,
+    limits: control.limits,
+    close: closer(server, gateway, running),
+  };
+}
 
+type ControlPlane = Awaited<ReturnType<typeof createControlPlane>>;
+
+/** The control plane (tokens, policy, limits, metrics) and the agent directory dispatching through its gate. */
+async function buildControlPlane(options: HubOptions, dataDir: string): Promise<{ control: ControlPlane; registry: AgentDirectory }> {
   const control = await createControlPlane({
     dataDir,
     allowAnonymous: options.allowAnonymous ?? false,
@@ -160,10 +190,12 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const registry: AgentDirectory = options.registry ?? new AgentRegistry();
   for (const agent of options.agents ?? []) registry.add(agent);
   registry.dispatchThrough((agent) => control.gate.wrap(agent));
+  return { control, registry };
+}
 
-  const running = new Set<AbortController>();
-  const log = options.log ?? (() => {});
-  const context: HubContext = {
+/** What every route sees of the hub: agents, limits, the admit and observer seams, the running streams. */
+function hubContext(options: HubOptions, control: ControlPlane, registry: AgentDirectory, running: Set<AbortController>): HubContext {
+  return {
     registry,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
@@ -178,29 +210,38 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       running.add(controller);
       return () => running.delete(controller);
     },
-    log,
+    log: options.log ?? (() => {}),
   };
-  const authorize = options.authorize ?? control.authorize;
-  // The same Host/Origin guard as /mcp (which checks for itself, answering in JSON-RPC).
-  const wildcard = listen.host === '0.0.0.0' || listen.host === '::';
-  const guard = new HostGuard({
-    allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...(wildcard ? [] : [listen.host]), ...(options.allowedHosts ?? [])],
+}
+
+/** The Host/Origin guard of /v1/*: the same as /mcp's (which checks for itself, answering in JSON-RPC). */
+function hostGuard(options: HubOptions, listenHost: string): HostGuard {
+  // A wildcard listen address is no host name a client would send.
+  const wildcard = listenHost === '0.0.0.0' || listenHost === '::';
+  return new HostGuard({
+    allowedHosts: [...DEFAULT_ALLOWED_HOSTS, ...(wildcard ? [] : [listenHost]), ...(options.allowedHosts ?? [])],
     allowedOrigins: options.allowedOrigins ?? [],
     allowAddressHosts: true,
     publicUrl: options.publicUrl,
     hostsSetting: 'MESHPROBE_ALLOWED_HOSTS',
     originsSetting: 'MESHPROBE_ALLOWED_ORIGINS',
   });
+}
+
+/** The built-in routes, then the control plane's, then the caller's (later ones win on the same path). */
+function mountRoutes(control: ControlPlane, extra: HubRoute[]): RouteTable {
   const routes = new RouteTable();
-  for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...control.routes, ...(options.routes ?? [])]) {
+  for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...control.routes, ...extra]) {
     routes.add(r);
   }
+  return routes;
+}
 
-  const server = createServer({ noDelay: true }, (req, res) => {
-    void handle(req, res);
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** Answers one request: guard, route, method, auth, then the route; any failure in the hub's error format. */
+function requestHandler(hub: { routes: RouteTable; context: HubContext; guard: HostGuard; authorize: Authorize }): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { routes, context, guard, authorize } = hub;
+  const log = context.log;
+  return async function handle(req, res) {
     const started = performance.now();
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://hub.invalid');
@@ -248,47 +289,38 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       // After a refused upload the rest of the body is unread; do not let it hang the socket.
       if (status === 413) req.resume();
     }
-  }
+  };
+}
 
-  await new Promise<void>((ok, fail) => {
+/** Resolves once the server listens; rejects with the listen error (EADDRINUSE …) instead of emitting it. */
+function listenOn(server: Server, listen: ListenAddress): Promise<void> {
+  return new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(listen.port, listen.host, () => {
       server.off('error', fail);
       ok();
     });
   });
-  const address = server.address() as AddressInfo;
-  const gateway = control.attach(server, registry);
+}
 
+/** The hub's close(): once only, however often it is called. */
+function closer(server: Server, gateway: AgentGateway, running: Set<AbortController>): () => Promise<void> {
   let closing: Promise<void> | undefined;
-  return {
-    url: urlFor(listen.host, address.port),
-    host: listen.host,
-    port: address.port,
-    dataDir,
-    registry,
-    server,
-    tokens: control.tokens,
-    policy: control.policy,
-    metrics: control.metrics,
-    gateway,
-    limits: control.limits,
-    close() {
-      closing ??= (async () => {
-        const stopped = new Promise<void>((ok) => server.close(() => ok()));
-        for (const c of running) c.abort(new Error('hub closing'));
-        // Agents hear "going away" and reconnect to the next hub on this address.
-        await gateway.close();
-        // Keep-alive sockets go idle as their streams end with `done`; close them as they do,
-        // and force whatever is left once the agents' abort grace time has passed.
-        server.closeIdleConnections();
-        const sweep = setInterval(() => server.closeIdleConnections(), 50);
-        const deadline = setTimeout(() => server.closeAllConnections(), 3000);
-        await stopped;
-        clearInterval(sweep);
-        clearTimeout(deadline);
-      })();
-      return closing;
-    },
+  return () => {
+    closing ??= (async () => {
+      const stopped = new Promise<void>((ok) => server.close(() => ok()));
+      for (const c of running) c.abort(new Error('hub closing'));
+      // Agents hear "going away" and reconnect to the next hub on this address.
+      await gateway.close();
+      // Keep-alive sockets go idle as their streams end with `done`; close them as they do,
+      // and force whatever is left once the agents' abort grace time has passed.
+      server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => server.closeAllConnections(), 3000);
+      await stopped;
+      clearInterval(sweep);
+      clearTimeout(deadline);
+    })();
+    return closing;
   };
 }

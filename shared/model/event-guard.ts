@@ -156,51 +156,14 @@ function sane(raw: unknown): MeasurementEvent | undefined {
         ...(note !== undefined ? { note } : {}),
       };
     }
-    case 'reply': {
-      const kind = optStr(o['kind']);
-      return {
-        type, ...scope(o),
-        seq: count(o['seq']),
-        ttl: int(o['ttl'], 0, 255) ?? null,
-        rttMs: ms(o['rttMs']) ?? 0,
-        bytes: count(o['bytes']),
-        from: str(o['from']),
-        ...(kind !== undefined ? { kind } : {}),
-      };
-    }
+    case 'reply':
+      return saneReply(o);
     case 'timeout':
       return { type, ...scope(o), seq: count(o['seq']) };
-    case 'icmp-error': {
-      const kind = o['kind'];
-      const mtu = int(o['mtu'], 0, 65_535);
-      const rtt = ms(o['rttMs']);
-      return {
-        type, ...scope(o),
-        seq: count(o['seq']),
-        kind: ICMP_KINDS.has(kind as IcmpErrorKind) ? (kind as IcmpErrorKind) : 'other',
-        icmpType: int(o['icmpType'], 0, 255) ?? 0,
-        icmpCode: int(o['icmpCode'], 0, 255) ?? 0,
-        from: str(o['from']),
-        message: str(o['message'], 'ICMP error'),
-        ...(mtu !== undefined ? { mtu } : {}),
-        ...(rtt !== undefined ? { rttMs: rtt } : {}),
-      };
-    }
-    case 'hop': {
-      const responders = Array.isArray(o['responders'])
-        ? o['responders'].slice(0, MAX_HOP_RESPONDERS).flatMap((r) => { const x = responder(r); return x ? [x] : []; })
-        : [];
-      const hop: HopEvent = {
-        type, ...scope(o),
-        // TTLs are 1..255 integers: a string, NaN or 1e300 here used to hang the hop ordering.
-        ttl: int(o['ttl'], 1, 255) ?? 1,
-        responders,
-        sent: int(o['sent'], 0, 255) ?? 0,
-        received: int(o['received'], 0, 255) ?? 0,
-        lossPct: num(o['lossPct'], 0, 100) ?? 0,
-      };
-      return hop;
-    }
+    case 'icmp-error':
+      return saneIcmpError(o);
+    case 'hop':
+      return saneHop(o);
     case 'host':
       return { type, ...scope(o), address: str(o['address']), rttMs: msOrNull(o['rttMs']) };
     case 'summary': {
@@ -213,36 +176,96 @@ function sane(raw: unknown): MeasurementEvent | undefined {
         durationMs: ms(o['durationMs']) ?? 0,
         ...stats(o),
       };
-      if (typeof o['reached'] === 'boolean') s.reached = o['reached'];
-      const hops = int(o['hops'], 0, 255);
-      if (hops !== undefined) s.hops = hops;
-      const up = int(o['hostsUp'], 0, MAX_COUNT);
-      if (up !== undefined) s.hostsUp = up;
-      const total = int(o['hostsTotal'], 0, MAX_COUNT);
-      if (total !== undefined) s.hostsTotal = total;
-      const drops = int(o['kernelDrops'], 0, MAX_COUNT);
-      if (drops !== undefined) s.kernelDrops = drops;
-      return s;
+      return withSummaryCounts(s, o);
     }
-    case 'error': {
-      const agent = optStr(o['agent']);
-      const target = optStr(o['target']);
-      return {
-        type,
-        ...(agent !== undefined ? { agent } : {}),
-        ...(target !== undefined ? { target } : {}),
-        code: str(o['code'], ErrorCode.Internal, 64),
-        message: str(o['message'], 'error', 1000),
-      };
-    }
+    case 'error':
+      return saneError(o);
     default:
-      return {
-        type: 'done',
-        parts: count(o['parts']),
-        sent: count(o['sent']),
-        received: count(o['received']),
-        errors: count(o['errors']),
-        durationMs: ms(o['durationMs']) ?? 0,
-      };
+      return saneDone(o);
   }
+}
+
+// One function per event type with a body of its own. `start` and `summary` stay inline in
+// sane(): the two share the fallback for an unknown measurement type, kept side by side.
+
+function saneReply(o: Obj): Extract<MeasurementEvent, { type: 'reply' }> {
+  const kind = optStr(o['kind']);
+  return {
+    type: 'reply', ...scope(o),
+    seq: count(o['seq']),
+    ttl: int(o['ttl'], 0, 255) ?? null,
+    rttMs: ms(o['rttMs']) ?? 0,
+    bytes: count(o['bytes']),
+    from: str(o['from']),
+    ...(kind !== undefined ? { kind } : {}),
+  };
+}
+
+function saneIcmpError(o: Obj): Extract<MeasurementEvent, { type: 'icmp-error' }> {
+  const kind = o['kind'];
+  const mtu = int(o['mtu'], 0, 65_535);
+  const rtt = ms(o['rttMs']);
+  return {
+    type: 'icmp-error', ...scope(o),
+    seq: count(o['seq']),
+    kind: ICMP_KINDS.has(kind as IcmpErrorKind) ? (kind as IcmpErrorKind) : 'other',
+    icmpType: int(o['icmpType'], 0, 255) ?? 0,
+    icmpCode: int(o['icmpCode'], 0, 255) ?? 0,
+    from: str(o['from']),
+    message: str(o['message'], 'ICMP error'),
+    ...(mtu !== undefined ? { mtu } : {}),
+    ...(rtt !== undefined ? { rttMs: rtt } : {}),
+  };
+}
+
+function saneHop(o: Obj): HopEvent {
+  const responders = Array.isArray(o['responders'])
+    ? o['responders'].slice(0, MAX_HOP_RESPONDERS).flatMap((r) => { const x = responder(r); return x ? [x] : []; })
+    : [];
+  return {
+    type: 'hop', ...scope(o),
+    // TTLs are 1..255 integers: a string, NaN or 1e300 here used to hang the hop ordering.
+    ttl: int(o['ttl'], 1, 255) ?? 1,
+    responders,
+    sent: int(o['sent'], 0, 255) ?? 0,
+    received: int(o['received'], 0, 255) ?? 0,
+    lossPct: num(o['lossPct'], 0, 100) ?? 0,
+  };
+}
+
+/** The optional counts of a summary (reached, hops, hosts, kernel drops), set only when present: each type has its own. */
+function withSummaryCounts(s: SummaryEvent, o: Obj): SummaryEvent {
+  if (typeof o['reached'] === 'boolean') s.reached = o['reached'];
+  const hops = int(o['hops'], 0, 255);
+  if (hops !== undefined) s.hops = hops;
+  const up = int(o['hostsUp'], 0, MAX_COUNT);
+  if (up !== undefined) s.hostsUp = up;
+  const total = int(o['hostsTotal'], 0, MAX_COUNT);
+  if (total !== undefined) s.hostsTotal = total;
+  const drops = int(o['kernelDrops'], 0, MAX_COUNT);
+  if (drops !== undefined) s.kernelDrops = drops;
+  return s;
+}
+
+function saneError(o: Obj): Extract<MeasurementEvent, { type: 'error' }> {
+  const agent = optStr(o['agent']);
+  const target = optStr(o['target']);
+  return {
+    type: 'error',
+    ...(agent !== undefined ? { agent } : {}),
+    ...(target !== undefined ? { target } : {}),
+    code: str(o['code'], ErrorCode.Internal, 64),
+    message: str(o['message'], 'error', 1000),
+  };
+}
+
+function saneDone(o: Obj): Extract<MeasurementEvent, { type: 'done' }> {
+  return {
+    type: 'done',
+    parts: count(o['parts']),
+    sent: count(o['sent']),
+    received: count(o['received']),
+    errors: count(o['errors']),
+    durationMs: ms(o['durationMs']) ?? 0,
+  };
 }
