@@ -4,7 +4,9 @@
  * the ones every other front-end uses. Only descriptions are added here.
  */
 import { z } from 'zod';
-import { Defaults, Limits, MeasurementSpec } from '../shared/model/spec.ts';
+import { MeasurementSpec } from '../shared/model/spec.ts';
+import { Defaults } from '../shared/registry.ts';
+import { Limits } from '../shared/model/limits.ts';
 import type { CommonToolInputs, MeasurementTypeDef } from '../shared/registry.ts';
 
 const f = MeasurementSpec.shape;

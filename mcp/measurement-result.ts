@@ -8,7 +8,7 @@
  */
 import type { MeasurementEvent } from '../shared/model/events.ts';
 import { saneEvent } from '../shared/model/event-guard.ts';
-import type { MeasurementType } from '../shared/model/spec.ts';
+import type { MeasurementType } from '../shared/registry.ts';
 import { MeasurementFold } from '../shared/render/measurement-fold.ts';
 import type { McpCaps } from '../shared/render/measurement-renderers.ts';
 import { errorItem, outputStats, partError, type ErrorItem } from '../shared/render/mcp-output.ts';

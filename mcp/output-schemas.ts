@@ -1,12 +1,11 @@
 /**
  * The tools' `outputSchema`s (zod; the SDK publishes them as JSON Schema in tools/list and
  * checks every `structuredContent` against them before it leaves the server). A measurement
- * tool's schema is its type's (shared/measurements/<type>/mcp.ts), found by
- * {@link outputSchemaOf}.
+ * tool's schema is its type's (shared/measurements/<type>/mcp.ts), found by `outputSchemaOf`
+ * (shared/render/renderers-by-type.ts); this file holds the others'.
  */
 import { z } from 'zod';
 
-export { outputSchemaOf } from '../shared/render/renderers-by-type.ts';
 
 /** structuredContent of the `list_agents` tool. */
 export const ListAgentsOutput = z.object({

@@ -7,7 +7,8 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { describeError, ErrorCode } from '../shared/model/errors.ts';
 import type { MeasurementEvent } from '../shared/model/events.ts';
-import type { MeasurementSpecInput, MeasurementType } from '../shared/model/spec.ts';
+import type { MeasurementSpecInput } from '../shared/model/spec.ts';
+import type { MeasurementType } from '../shared/registry.ts';
 import type { HubLike } from '../shared/wire/hub-client.ts';
 import { MeasurementResult } from './measurement-result.ts';
 

@@ -32,9 +32,6 @@ export const Icmp6Type = {
 /** Length of an ICMP echo header (type, code, checksum, identifier, sequence). */
 export const ICMP_HEADER_BYTES = 8;
 
-/** The Internet checksum (RFC 1071), from inet-checksum.ts; re-exported for the codec's users. */
-export { internetChecksum };
-
 /** A payload of `size` bytes in iputils' pattern (byte i = i mod 256), so captures look familiar. */
 export function echoPayload(size: number): Uint8Array {
   const p = new Uint8Array(size);

@@ -2,7 +2,7 @@
  * Reads one packet from a raw TCP socket as the answer to a SYN probe: path probes over TCP and TCP
  * ping send the same SYN and hear back the same way, so they match answers with this one test.
  */
-import { normalizeIp } from '../../shared/net/cidr.ts';
+import { normalizeIp } from '../../shared/net/ip-address.ts';
 import { parseIpv4Header } from './ipv4-header.ts';
 import { parseTcp, tcpReplyKind, type TcpHeader } from './tcp-packet.ts';
 

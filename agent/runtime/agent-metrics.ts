@@ -12,7 +12,7 @@ const MEASUREMENTS: ReadonlySet<string> = new Set(MeasurementType.options);
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { AgentLink } from '../../shared/wire/agent-link.ts';
 import { ErrorCode } from '../../shared/model/errors.ts';
-import { MeasurementType } from '../../shared/model/spec.ts';
+import { MeasurementType } from '../../shared/registry.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { countPacketsSent } from '../socket/packet-count.ts';
 

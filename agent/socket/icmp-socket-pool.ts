@@ -13,7 +13,7 @@
  */
 import { RawSocket, type RawMode, type RawPacket } from './raw-socket.ts';
 import { ErrorCode } from '../../shared/model/errors.ts';
-import { normalizeIp } from '../../shared/net/cidr.ts';
+import { normalizeIp } from '../../shared/net/ip-address.ts';
 import {
   buildEchoRequest,
   errorFromInfo,

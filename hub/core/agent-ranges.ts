@@ -4,7 +4,7 @@
  * `,`. An agent not named is not restricted by the hub (its own `--allow` still applies).
  */
 import { parseCidr } from '../../shared/net/cidr.ts';
-import { AGENT_NAME_PATTERN } from '../../shared/wire/agent-protocol.ts';
+import { AGENT_NAME_PATTERN } from '../../shared/wire/agent-protocol-constants.ts';
 
 /** Agent name → CIDR prefixes. */
 export type AgentRanges = Record<string, readonly string[]>;

@@ -5,7 +5,7 @@
  * registry does not care which.
  */
 import type { AgentInfo, AgentLink } from '../../shared/wire/agent-link.ts';
-import { AGENT_NAME_PATTERN } from '../../shared/wire/agent-protocol.ts';
+import { AGENT_NAME_PATTERN } from '../../shared/wire/agent-protocol-constants.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import { agentCanRun, type MeasurementType } from '../../shared/registry.ts';
 import type { AgentDirectory, RegistryListener, Selection } from './agent-directory.ts';

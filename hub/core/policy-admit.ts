@@ -4,11 +4,13 @@
  * (the hub does not resolve them); the agent checks their addresses after resolution.
  */
 import { isAllowed, isPrefixAllowed } from '../../shared/net/address-policy.ts';
-import { addressBits, parseCidr } from '../../shared/net/cidr.ts';
+import { parseCidr } from '../../shared/net/cidr.ts';
+import { addressBits } from '../../shared/net/ip-address.ts';
 import { isIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import { ErrorCode } from '../../shared/model/errors.ts';
-import { Defaults, Limits } from '../../shared/model/spec.ts';
+import { Defaults } from '../../shared/registry.ts';
+import { Limits } from '../../shared/model/limits.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { measurementType } from '../../shared/registry.ts';
 import type { Admit } from './admit.ts';

@@ -18,7 +18,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
-import { AGENT_CONNECT_PATH, AgentCloseCode } from '../../shared/wire/agent-protocol.ts';
+import { AGENT_CONNECT_PATH, AgentCloseCode } from '../../shared/wire/agent-protocol-constants.ts';
 import type { AgentDirectory } from '../core/agent-directory.ts';
 import type { TokenService } from '../auth/token-service.ts';
 import type { RemoteAgentLink } from './remote-agent-link.ts';

@@ -12,7 +12,7 @@ import { validateSpec } from '../../shared/model/validate-spec.ts';
 import type { HubLike } from '../../shared/wire/hub-client.ts';
 import { lenientInput, measurementInput } from '../input-schemas.ts';
 import type { MeasurementResult } from '../measurement-result.ts';
-import { outputSchemaOf } from '../output-schemas.ts';
+import { outputSchemaOf } from '../../shared/render/renderers-by-type.ts';
 import { runMeasurement } from '../run-measurement.ts';
 import type { ToolExtra } from '../run-measurement.ts';
 import { SweepCollector } from '../sweep-collector.ts';

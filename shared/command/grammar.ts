@@ -8,7 +8,8 @@
  */
 import yargsParser from 'yargs-parser/browser';
 import type { Options as YargsOptions } from 'yargs-parser';
-import { Limits, type MeasurementSpec } from '../model/spec.ts';
+import type { MeasurementSpec } from '../model/spec.ts';
+import { Limits } from '../model/limits.ts';
 import { measurementType, type MeasurementType, type MeasurementTypeDef } from '../registry.ts';
 import { validateSpec } from '../model/validate-spec.ts';
 import type { MeasurementEvent } from '../model/events.ts';

@@ -1,7 +1,8 @@
 /**
  * The target check of the types that measure hosts (names and addresses, not prefixes).
  */
-import { parseCidr, parseIp } from '../net/cidr.ts';
+import { parseCidr } from '../net/cidr.ts';
+import { parseIp } from '../net/ip-address.ts';
 import type { SpecProblem } from './measurement-type-def.ts';
 
 /** Rough shape check of a host target; the resolver gives the final word. */

@@ -16,7 +16,8 @@ import type {
   StartEvent,
   SummaryEvent,
 } from './events.ts';
-import { MeasurementType, type Protocol } from './spec.ts';
+import type { Protocol } from './spec.ts';
+import { MeasurementType } from '../registry.ts';
 import { ErrorCode } from './errors.ts';
 
 /** Longest string a renderer shows from an event (names, messages, addresses). */

@@ -4,7 +4,8 @@
  * `done` is always the last line of a stream.
  */
 import { z } from 'zod';
-import { MeasurementType, Protocol } from './spec.ts';
+import { Protocol } from './spec.ts';
+import { MeasurementType } from '../registry.ts';
 
 /** Statistics computed once (agent side, shared/model/stats.ts) and carried on the wire. */
 export interface PingStats {

@@ -6,8 +6,6 @@ import { z } from 'zod';
 import { Limits } from './limits.ts';
 import { MeasurementType } from '../registry.ts';
 
-export { Limits } from './limits.ts';
-export { Defaults, MeasurementType } from '../registry.ts';
 
 export const Protocol = z.enum(['icmp', 'udp', 'tcp']);
 export type Protocol = z.infer<typeof Protocol>;

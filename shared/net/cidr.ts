@@ -3,13 +3,10 @@
  * and expansion. Pure and runtime-neutral (no node:net): the grammar, the sweep, the renderers,
  * the target policy and the hub's and agent's allowed ranges all use it, in Node and in workerd,
  * so a prefix one layer accepts is the prefix every other layer checks. Address text itself
- * (parse, RFC 5952 format) lives in ip-address.ts; its names are re-exported here so importers
- * of cidr.ts keep one import line.
+ * (parse, RFC 5952 format) lives in ip-address.ts.
  */
 import { Limits } from '../model/limits.ts';
 import { addressBits, formatIp, ipProblem, parseIp, type IpAddress } from './ip-address.ts';
-
-export { addressBits, formatIp, isIp, normalizeIp, parseIp, TARGET_ADDRESS, type IpAddress, type ParseIpOptions } from './ip-address.ts';
 
 /** A normalised CIDR prefix (host bits cleared). */
 export interface Prefix {

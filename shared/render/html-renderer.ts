@@ -6,7 +6,7 @@
  * wire is escaped. Pure and runtime-neutral.
  */
 import type { ErrorEvent, MeasurementEvent } from '../model/events.ts';
-import type { MeasurementType } from '../model/spec.ts';
+import type { MeasurementType } from '../registry.ts';
 import { escapeHtml, FONT } from './html-style.ts';
 import { MeasurementFold, type FoldPart } from './measurement-fold.ts';
 import type { HtmlKit } from './measurement-renderers.ts';

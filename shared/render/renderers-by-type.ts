@@ -2,7 +2,7 @@
  * The renderers of every measurement type, by type: the one place the generic renderers (text,
  * HTML, MCP) learn which types exist. Adding a type adds its folder and one line here.
  */
-import type { MeasurementType } from '../model/spec.ts';
+import type { MeasurementType } from '../registry.ts';
 import { pingRenderers } from '../measurements/ping/renderers.ts';
 import { probeRenderers } from '../measurements/probe/renderers.ts';
 import { tracerouteRenderers } from '../measurements/traceroute/renderers.ts';

@@ -11,7 +11,8 @@
  */
 import type { MeasurementEvent } from '../model/events.ts';
 import { saneEvent } from '../model/event-guard.ts';
-import { addressAt, addressBits, indexInPrefix, parseCidr, prefixSize, type Prefix } from '../net/cidr.ts';
+import { addressAt, indexInPrefix, parseCidr, prefixSize, type Prefix } from '../net/cidr.ts';
+import { addressBits } from '../net/ip-address.ts';
 
 /** What is known about one address. */
 export type CellState = 'pending' | 'reachable' | 'silent';

@@ -21,7 +21,7 @@
  *   here is bounded by what it was fed.
  */
 import type { HopEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../model/events.ts';
-import type { MeasurementType } from '../model/spec.ts';
+import type { MeasurementType } from '../registry.ts';
 import { formatPingTime } from './format.ts';
 import { saneEvent } from '../model/event-guard.ts';
 import { MeasurementFold, type FoldPart } from './measurement-fold.ts';

@@ -16,9 +16,9 @@
 import { z } from 'zod';
 import { MeasurementSpec } from '../model/spec.ts';
 
-// The constants live in a module of their own, without zod: the agent reads them (and decodes the
-// hub's few frame types by hand, agent/runtime/decode-hub-frame.ts) and so never loads zod.
-export { AGENT_CONNECT_PATH, AGENT_NAME_PATTERN, COMPACT_JWT, AGENT_PROTOCOL_VERSION, AgentCloseCode, MAX_BATCH, MAX_TOKEN_CHARS } from './agent-protocol-constants.ts';
+// The constants (and encodeMessage) live in agent-protocol-constants.ts, without zod: the agent
+// reads them (and decodes the hub's few frame types by hand, agent/runtime/decode-hub-frame.ts)
+// and so never loads zod.
 import { AGENT_NAME_PATTERN, COMPACT_JWT, MAX_BATCH, MAX_TOKEN_CHARS } from './agent-protocol-constants.ts';
 
 const AgentInfoSchema = z
@@ -169,4 +169,3 @@ export function decodeHubMessage(text: string): Decoded<HubMessage> {
   return decode(HubMessage, text);
 }
 
-export { encodeMessage } from './agent-protocol-constants.ts';

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import WebSocket from 'ws';
-import { AGENT_CONNECT_PATH } from '../../shared/wire/agent-protocol.ts';
+import { AGENT_CONNECT_PATH } from '../../shared/wire/agent-protocol-constants.ts';
 import { FloodAgent } from '../../bench/flood-agent.ts';
 import { withTestHub } from '../helpers/test-hub.ts';
 import { ScriptedAgent } from '../helpers/scripted-agent.ts';

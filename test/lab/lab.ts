@@ -19,7 +19,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
-import { normalizeIp } from '../../shared/net/cidr.ts';
+import { normalizeIp } from '../../shared/net/ip-address.ts';
 import type { MeasurementSpecInput } from '../../shared/model/spec.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -14,7 +14,7 @@ import { RawSocket, type RawPacket } from '../../socket/raw-socket.ts';
 import { sourceAddressFor } from '../../socket/source-address.ts';
 import { errorFromInfo, parseIcmp } from '../../packet/icmp-packet.ts';
 import { buildTcpSyn } from '../../packet/tcp-packet.ts';
-import { normalizeIp } from '../../../shared/net/cidr.ts';
+import { normalizeIp } from '../../../shared/net/ip-address.ts';
 import { ErrorCode, MeshprobeError } from '../../../shared/model/errors.ts';
 import type { MeasurementSpec } from '../../../shared/model/spec.ts';
 // From the leaf module, not spec.ts: the agent then loads no zod (shared/model/limits.ts).

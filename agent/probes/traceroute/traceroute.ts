@@ -21,7 +21,7 @@ import { RawSocket, rawNow, type RawPacket } from '../../socket/raw-socket.ts';
 import { sourceAddressFor } from '../../socket/source-address.ts';
 import { buildEchoRequest, parseIcmp, type IcmpMessage } from '../../packet/icmp-packet.ts';
 import { buildTcpSyn } from '../../packet/tcp-packet.ts';
-import { normalizeIp } from '../../../shared/net/cidr.ts';
+import { normalizeIp } from '../../../shared/net/ip-address.ts';
 import { computeStats } from '../../../shared/model/stats.ts';
 import type { MeasurementSpec, Protocol } from '../../../shared/model/spec.ts';
 import { tracerouteParams, type TracerouteParams } from '../../../shared/measurements/traceroute/traceroute-params.ts';

@@ -5,7 +5,8 @@
  */
 import type { WebSocket } from 'ws';
 import type { PolicyMode } from '../../../shared/net/address-policy.ts';
-import { AgentCloseCode, decodeAgentMessage, encodeMessage, type HubMessage } from '../../../shared/wire/agent-protocol.ts';
+import { decodeAgentMessage, type HubMessage } from '../../../shared/wire/agent-protocol.ts';
+import { AgentCloseCode, encodeMessage } from '../../../shared/wire/agent-protocol-constants.ts';
 import type { AgentDirectory } from '../../core/agent-directory.ts';
 import type { TokenClaims, TokenService } from '../../auth/token-service.ts';
 import type { RemoteAgentLink } from '../remote-agent-link.ts';

@@ -4,7 +4,7 @@
  * or has expired (a connection lives no longer than its token).
  */
 import type { WebSocket } from 'ws';
-import { AgentCloseCode } from '../../../shared/wire/agent-protocol.ts';
+import { AgentCloseCode } from '../../../shared/wire/agent-protocol-constants.ts';
 import type { TokenService } from '../../auth/token-service.ts';
 import { closeWith } from './close-with.ts';
 

@@ -6,7 +6,8 @@
 import type { WebSocket } from 'ws';
 import type { PolicyMode } from '../../../shared/net/address-policy.ts';
 import { describeError } from '../../../shared/model/errors.ts';
-import { AGENT_PROTOCOL_VERSION, AgentCloseCode, type AgentMessage, type HubMessage } from '../../../shared/wire/agent-protocol.ts';
+import type { AgentMessage, HubMessage } from '../../../shared/wire/agent-protocol.ts';
+import { AGENT_PROTOCOL_VERSION, AgentCloseCode } from '../../../shared/wire/agent-protocol-constants.ts';
 import type { AgentDirectory } from '../../core/agent-directory.ts';
 import { RemoteAgentLink } from '../remote-agent-link.ts';
 import { closeWith } from './close-with.ts';

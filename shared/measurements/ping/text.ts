@@ -4,7 +4,7 @@
  * The per-probe lines (replies, ICMP errors, timeouts) are the generic text renderer's.
  */
 import type { StartEvent, SummaryEvent } from '../../model/events.ts';
-import { Defaults } from '../../model/spec.ts';
+import { Defaults } from '../../registry.ts';
 import { formatDurationMs, formatLossPct, formatMs3 } from '../../render/format.ts';
 import type { FoldPart, MeasurementFold } from '../../render/measurement-fold.ts';
 import type { PartTextRenderer } from '../../render/measurement-renderers.ts';

@@ -3,7 +3,7 @@
  * hosts up and every live host as compact ranges (and the kernel's receive drops, if any).
  */
 import type { StartEvent, SummaryEvent } from '../../model/events.ts';
-import { Defaults } from '../../model/spec.ts';
+import { Defaults } from '../../registry.ts';
 import { parseCidr, prefixSize } from '../../net/cidr.ts';
 import { compactAddresses } from '../../render/compact-addresses.ts';
 import type { FoldPart } from '../../render/measurement-fold.ts';

@@ -4,7 +4,7 @@
  * hops are written out, gaps skipped).
  */
 import type { HopEvent, StartEvent } from '../../model/events.ts';
-import { Defaults } from '../../model/spec.ts';
+import { Defaults } from '../../registry.ts';
 import { formatMs3 } from '../../render/format.ts';
 import type { FoldPart } from '../../render/measurement-fold.ts';
 import type { PartTextRenderer } from '../../render/measurement-renderers.ts';

@@ -1,15 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  buildEchoRequest,
-  classifyIcmpError,
-  echoPayload,
-  errorFromInfo,
-  internetChecksum,
-  ipv6ToString,
-  parseIcmp,
-  parseIpHeader,
-} from '../../../agent/packet/icmp-packet.ts';
+import { buildEchoRequest, classifyIcmpError, echoPayload, errorFromInfo, ipv6ToString, parseIcmp, parseIpHeader } from '../../../agent/packet/icmp-packet.ts';
+import { internetChecksum } from '../../../agent/packet/inet-checksum.ts';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 

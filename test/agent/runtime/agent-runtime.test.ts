@@ -13,7 +13,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { runAgentCommand } from '../../../agent/runtime/agent-command.ts';
 import { agentConnectUrl, AgentRuntime } from '../../../agent/runtime/agent-runtime.ts';
 import { readTokenFile, writeTokenFile } from '../../../agent/runtime/token-file.ts';
-import { AgentCloseCode, decodeAgentMessage, encodeMessage } from '../../../shared/wire/agent-protocol.ts';
+import { decodeAgentMessage } from '../../../shared/wire/agent-protocol.ts';
+import { AgentCloseCode, encodeMessage } from '../../../shared/wire/agent-protocol-constants.ts';
 import { FloodAgent } from '../../../bench/flood-agent.ts';
 
 const resolver = { resolve: async (h: string) => ({ address: h, family: 4 as const }) };

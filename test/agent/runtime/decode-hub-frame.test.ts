@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeHubFrame } from '../../../agent/runtime/decode-hub-frame.ts';
 import { probeRunner } from '../../../agent/probes/registry.ts';
-import { decodeHubMessage, MAX_TOKEN_CHARS } from '../../../shared/wire/agent-protocol.ts';
-import { Limits, MeasurementType } from '../../../shared/model/spec.ts';
+import { decodeHubMessage } from '../../../shared/wire/agent-protocol.ts';
+import { MAX_TOKEN_CHARS } from '../../../shared/wire/agent-protocol-constants.ts';
+import { Limits } from '../../../shared/model/limits.ts';
+import { MeasurementType } from '../../../shared/registry.ts';
 
 /** mulberry32: a small seeded generator, so that a failure replays. */
 function seeded(seed: number): () => number {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import WebSocket from 'ws';
 import { AgentRuntime } from '../../../agent/runtime/agent-runtime.ts';
 import type { AgentLink } from '../../../shared/wire/agent-link.ts';
-import { AGENT_CONNECT_PATH, AgentCloseCode, encodeMessage } from '../../../shared/wire/agent-protocol.ts';
+import { AGENT_CONNECT_PATH, AgentCloseCode, encodeMessage } from '../../../shared/wire/agent-protocol-constants.ts';
 import type { MeasurementEvent } from '../../../shared/model/events.ts';
 import type { Hub, HubOptions } from '../../../hub/http/server.ts';
 import { ScriptedAgent } from '../../helpers/scripted-agent.ts';

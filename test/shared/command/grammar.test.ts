@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCommand, tokenize, commandWords, MAX_LINE_LENGTH } from '../../../shared/command/grammar.ts';
 import { usage, COMMANDS } from '../../../shared/command/help.ts';
-import { Limits } from '../../../shared/model/spec.ts';
+import { Limits } from '../../../shared/model/limits.ts';
 
 /** Lines that parse: the spec fields that must be set (from defaults to [] when absent). */
 const good: [string, Record<string, unknown>, { command?: string; json?: boolean }?][] = [

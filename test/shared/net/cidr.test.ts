@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  parseIp, formatIp, normalizeIp, isIp, parseCidr, prefixSize, addressAt, indexInPrefix, prefixContains, prefixAddresses, checkSweepSize,
-} from '../../../shared/net/cidr.ts';
+import { parseCidr, prefixSize, addressAt, indexInPrefix, prefixContains, prefixAddresses, checkSweepSize } from '../../../shared/net/cidr.ts';
+import { parseIp, formatIp, normalizeIp, isIp } from '../../../shared/net/ip-address.ts';
 
 const ips: [string, string | undefined][] = [
   ['127.0.0.1', '127.0.0.1'],

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AGENT_PROTOCOL_VERSION, decodeAgentMessage, decodeHubMessage, encodeMessage } from '../../../shared/wire/agent-protocol.ts';
+import { decodeAgentMessage, decodeHubMessage } from '../../../shared/wire/agent-protocol.ts';
+import { AGENT_PROTOCOL_VERSION, encodeMessage } from '../../../shared/wire/agent-protocol-constants.ts';
 
 test('protocol frames round-trip through encode/decode', () => {
   const hello = { t: 'hello' as const, v: AGENT_PROTOCOL_VERSION, info: { name: 'lax1', country: 'US', asn: 64500, capabilities: ['icmp'], version: '0.1.0' }, allowedRanges: ['10.0.0.0/8'] };
