@@ -1,6 +1,6 @@
 /**
  * Who a request acts for and how the hub refuses it, in terms free of any transport: the HTTP
- * layer (hub/http/route.ts) re-exports these, and a hub behind another transport uses them as is.
+ * layer (hub/http/route.ts) and a hub behind another transport both use them as they are.
  */
 import type { ErrorCode } from '../../shared/model/errors.ts';
 

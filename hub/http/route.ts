@@ -11,8 +11,6 @@ import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import type { AgentDirectory } from '../core/agent-directory.ts';
 import type { StreamCaps } from '../core/stream-caps.ts';
 
-export type { Principal, Refusal } from '../core/principal.ts';
-export { isRefusal } from '../core/principal.ts';
 
 /**
  * Decides whether a request may use a route. Called once per request after the route matched,

@@ -9,7 +9,7 @@ import type { MeasurementSpec } from '../../../shared/model/spec.ts';
 import { validateSpec } from '../../../shared/model/validate-spec.ts';
 import { readJson, sendError } from '../http-io.ts';
 import { runMeasurement } from '../../core/measurement-stream.ts';
-import { isRefusal } from '../route.ts';
+import { isRefusal } from '../../core/principal.ts';
 import type { HubRoute, RouteContext } from '../route.ts';
 
 export const measurementsRoute: HubRoute = {

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import { createBearerAuthorize } from '../../../hub/auth/bearer-authorize.ts';
 import type { Hub, HubOptions } from '../../../hub/http/server.ts';
-import { isRefusal } from '../../../hub/http/route.ts';
+import { isRefusal } from '../../../hub/core/principal.ts';
 import { HubClient } from '../../../shared/wire/hub-client.ts';
 import { HubError } from '../../../shared/model/errors.ts';
 import { ScriptedAgent } from '../../helpers/scripted-agent.ts';

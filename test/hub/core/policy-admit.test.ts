@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createPolicyAdmit, PUBLIC_LIMITS } from '../../../hub/core/policy-admit.ts';
-import { isRefusal, type Principal } from '../../../hub/http/route.ts';
+import { isRefusal, type Principal } from '../../../hub/core/principal.ts';
 import { parseSpec, type MeasurementSpec, type MeasurementSpecInput } from '../../../shared/model/spec.ts';
 
 const ctx = { principal: { subject: 'test', scopes: ['measure'] } as Principal, req: {} as never };
