@@ -16,6 +16,7 @@ import { versionInfo } from '../shared/model/version.ts';
 import { ndjsonLine } from '../shared/wire/ndjson.ts';
 import type { CliEnvironment } from './cli-command.ts';
 import { takeCliFlags } from './cli-flags.ts';
+import { exitWhenDrained } from './exit-when-drained.ts';
 
 export type { CliEnvironment } from './cli-command.ts';
 
@@ -77,24 +78,6 @@ async function localInfoCommand(io: CliEnvironment): Promise<number | undefined>
     io.stdout(json ? ndjsonLine(version) : formatVersion(version, [info]));
   } else io.stdout(json ? ndjsonLine({ agents: [info] }) : formatAgentList([info]));
   return 0; // Exit.Ok
-}
-
-/**
- * Resolves once everything written to `stream` so far has been handed to the kernel (or the
- * stream failed). A pipe to a slow reader is asynchronous on Linux: writes the pipe cannot take
- * yet wait in the stream, and `process.exit()` would drop them. Callbacks run in write order, so
- * an empty write's callback runs after every earlier write.
- */
-function drained(stream: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
-  if (stream.destroyed) return Promise.resolve();
-  return new Promise((ok) => void stream.write('', () => ok()));
-}
-
-/** Exits with `code` once stdout and stderr have taken everything written to them. */
-async function exitWhenDrained(code: number): Promise<never> {
-  process.exitCode = code;
-  await Promise.all([drained(process.stdout), drained(process.stderr)]);
-  process.exit(code);
 }
 
 /** The process entry: wires stdio, Ctrl-C and the exit status; exits once the output is written. */

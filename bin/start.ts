@@ -37,6 +37,7 @@ import { createHub } from '../hub/http/server.ts';
 import type { Hub } from '../hub/http/server.ts';
 import { VERSION } from '../shared/model/version.ts';
 import { exampleSpecJson } from '../shared/registry.ts';
+import { exitWhenDrained } from './exit-when-drained.ts';
 
 const USAGE = 'usage: npm start [-- --listen HOST:PORT]   (env: MESHPROBE_LISTEN, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME, MESHPROBE_DNS_SERVERS)';
 
@@ -266,12 +267,6 @@ async function shutDown(c: { telegram: RunningTelegramBot | undefined; smtp: Smt
   await Promise.all([step('the MCP endpoint', 5000, () => c.mcp.close()), step('the hub', 5000, () => c.hub.close())]);
 }
 
-/** Resolves once everything written to stdout and stderr has been handed to the OS. */
-function flushStdio(): Promise<void> {
-  const flush = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => (stream.writableEnded || stream.destroyed ? resolve() : stream.write('', () => resolve())));
-  return Promise.all([flush(process.stdout), flush(process.stderr)]).then(() => {});
-}
-
 /** The control-plane settings of the hub, from the launcher's settings (bad values were refused by the schema). */
 function controlFrom(s: Settings<typeof launcherSettings>, host: string) {
   const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -314,5 +309,4 @@ function controlFrom(s: Settings<typeof launcherSettings>, host: string) {
 // Exit explicitly, once stdout and stderr are drained: a socket that a peer left hanging (a Bot
 // API call, a relay that stalls) would otherwise keep the process alive long after shutdown.
 const code = await main();
-await flushStdio();
-process.exit(code);
+await exitWhenDrained(code);
