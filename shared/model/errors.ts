@@ -27,6 +27,12 @@ export const ErrorCode = {
   HubUnreachable: 'MP_ERR_HUB',
   /** The measurement was cancelled (client went away, user pressed cancel). */
   Cancelled: 'MP_ERR_CANCELLED',
+  /** No such monitor (or other named resource) visible to the caller. */
+  NotFound: 'MP_ERR_NOT_FOUND',
+  /** A cap was reached (monitors per subject, probes/s per agent, buffer sizes); the message names it. */
+  LimitReached: 'MP_ERR_LIMIT',
+  /** The hub's store (SQLite) cannot be read or written: corrupt, read-only, disk full. */
+  Store: 'MP_ERR_STORE',
   /** Anything else: a bug or an OS error we did not expect. */
   Internal: 'MP_ERR_INTERNAL',
 } as const;

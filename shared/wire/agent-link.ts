@@ -4,6 +4,7 @@
  */
 import type { MeasurementEvent } from '../model/events.ts';
 import type { MeasurementSpec } from '../model/spec.ts';
+import type { MinuteRow, MonitorAssignment, RouteRecord } from '../model/monitor-types.ts';
 
 /** Attributes an agent announces; used for selection (`from`) and listing. */
 export interface AgentInfo {
@@ -36,8 +37,33 @@ export interface AgentRunOptions {
   allowedRanges?: readonly string[];
 }
 
+/**
+ * Continuous monitors on one agent (design §11). The hub hands the agent its full set of
+ * assignments; the agent measures on its own schedule, keeps going while the hub is away, and
+ * reports numbered batches of minute rows. The hub stores a batch durably, then the link
+ * acknowledges it to the agent, which only then forgets it.
+ */
+export interface AgentMonitors {
+  /** Replaces the set of monitors this agent runs (effective within one interval). */
+  assign(list: readonly MonitorAssignment[], scope: { policy: 'public' | 'lan'; allowedRanges?: readonly string[] }): void;
+  /**
+   * Sets where reports go. `store` resolves once the report is durable (the link then acks it) and
+   * rejects when it could not be stored (no ack: the agent sends it again).
+   */
+  onReport(store: (report: MonitorReport) => Promise<void>): void;
+}
+
+/** A numbered batch of monitor results from one agent. */
+export interface MonitorReport {
+  seq: number;
+  rows: MinuteRow[];
+  routes?: RouteRecord[];
+}
+
 export interface AgentLink {
   readonly info: AgentInfo;
+  /** Present when the agent runs monitors (it announces the `monitor` capability). */
+  readonly monitors?: AgentMonitors;
   /**
    * Runs the measurement for every target of `spec` on this agent. Resolves once every
    * target has its `summary` or `error` event; never rejects (failures are `error` events).

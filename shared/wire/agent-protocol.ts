@@ -7,7 +7,9 @@
  * `events` (several, in order: what one run produced in one turn of the agent's event loop),
  * `end` (run `id` finished; no further events for it).
  * Hub → agent: `welcome` (hello accepted), `run` (start measurement `id`), `cancel` (stop it),
- * `token` (the agent's token, renewed: use it from the next connection on).
+ * `token` (the agent's token, renewed: use it from the next connection on), `monitors` (the
+ * agent's monitor assignments, the full set), `ack` (reports up to `seq` are stored).
+ * Agent → hub, for monitors: `report` (minute rows and route records, numbered `seq`).
  *
  * Many runs are multiplexed over the one connection, told apart by `id` (chosen by the hub).
  * Flow control is bounded at both ends: the hub cancels a run whose client reads too slowly,
@@ -15,6 +17,8 @@
  */
 import { z } from 'zod';
 import { MeasurementSpec } from '../model/spec.ts';
+import { MIN_BUCKET, OVERFLOW_BUCKET } from '../model/histogram.ts';
+import { MONITOR_TYPES, MonitorLimits } from '../model/monitor-types.ts';
 
 // The constants (and encodeMessage) live in agent-protocol-constants.ts, without zod: the agent
 // reads them (and decodes the hub's few frame types by hand, agent/runtime/decode-hub-frame.ts)
@@ -71,12 +75,54 @@ export type EventsMessage = z.infer<typeof EventsMessage>;
 export const EndMessage = z.object({ t: z.literal('end'), id: z.number().int().nonnegative() });
 export type EndMessage = z.infer<typeof EndMessage>;
 
+const finiteMs = z.number().finite().nonnegative().max(3_600_000);
+
+/** One minute of one monitor as the agent measured it (shared/model/monitor-types.ts MinuteRow). */
+export const MinuteRowSchema = z.strictObject({
+  m: z.number().int().positive(),
+  t: z.number().int().nonnegative().multipleOf(60_000),
+  sent: z.number().int().nonnegative().max(1e9),
+  recv: z.number().int().nonnegative().max(1e9),
+  min: finiteMs.optional(),
+  max: finiteMs.optional(),
+  sum: z.number().finite().nonnegative(),
+  hist: z.array(z.tuple([z.number().int().min(MIN_BUCKET).max(OVERFLOW_BUCKET), z.number().int().positive()])).max(MonitorLimits.maxHistogramPairs),
+  last: finiteMs.optional(),
+  lastAt: z.number().int().nonnegative().optional(),
+  ewma: z.tuple([finiteMs, finiteMs, finiteMs]).optional(),
+  addr: z.string().max(64).optional(),
+  err: z.string().max(300).optional(),
+}).refine((r) => r.recv <= r.sent, { error: 'recv exceeds sent' });
+
+/** One route-watch traceroute (shared/model/monitor-types.ts RouteRecord). */
+export const RouteRecordSchema = z.strictObject({
+  m: z.number().int().positive(),
+  at: z.number().int().nonnegative(),
+  addr: z.string().max(64),
+  hops: z.array(z.string().max(64).nullable()).max(MonitorLimits.maxHops),
+  reached: z.boolean(),
+});
+
+/**
+ * Monitor results the agent has not seen acknowledged: numbered `seq` (increasing per agent
+ * process), answered by the hub's `ack` once stored. Rows are keyed, so a report sent again after
+ * a cut counts once.
+ */
+export const ReportMessage = z.strictObject({
+  t: z.literal('report'),
+  seq: z.number().int().nonnegative(),
+  rows: z.array(MinuteRowSchema).max(MonitorLimits.maxRowsPerReport),
+  routes: z.array(RouteRecordSchema).max(MonitorLimits.maxRoutesPerReport).optional(),
+});
+export type ReportMessage = z.infer<typeof ReportMessage>;
+
 /** Every agent → hub frame (one entry per message type, so that an added type is one line). */
 export const AgentMessage = z.discriminatedUnion('t', [
   HelloMessage,
   EventMessage,
   EventsMessage,
   EndMessage,
+  ReportMessage,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
@@ -120,8 +166,39 @@ export const TokenMessage = z.strictObject({
 });
 export type TokenMessage = z.infer<typeof TokenMessage>;
 
+/**
+ * The agent's monitor assignments, the full set (shared/model/monitor-types.ts): sent after
+ * `welcome` and whenever the set changes. The agent starts what is new, stops what is gone and
+ * restarts what has another `rev`; it keeps running them while the hub is away.
+ */
+export const MonitorsMessage = z.strictObject({
+  t: z.literal('monitors'),
+  list: z
+    .array(
+      z.strictObject({
+        id: z.number().int().positive(),
+        type: z.enum(MONITOR_TYPES),
+        target: z.string().min(1).max(253),
+        intervalMs: z.number().int().min(MonitorLimits.minIntervalMs).max(MonitorLimits.maxIntervalMs),
+        timeoutMs: z.number().int().positive().max(60_000),
+        traceMs: z.number().int().min(MonitorLimits.minTraceMs).max(MonitorLimits.maxTraceMs).optional(),
+        family: z.union([z.literal(4), z.literal(6)]).optional(),
+        rev: z.number().int().nonnegative(),
+      }),
+    )
+    .max(MonitorLimits.maxAssignmentsPerAgent),
+  /** The hub's policy mode and this agent's allowed prefixes, as for a `run`. */
+  policy: z.enum(['public', 'lan']),
+  allowedRanges: z.array(z.string().max(64)).max(256).optional(),
+});
+export type MonitorsMessage = z.infer<typeof MonitorsMessage>;
+
+/** The hub stored every report up to and including `seq` (durably): the agent may drop them. */
+export const AckMessage = z.strictObject({ t: z.literal('ack'), seq: z.number().int().nonnegative() });
+export type AckMessage = z.infer<typeof AckMessage>;
+
 /** Every hub → agent frame. */
-export const HubMessage = z.discriminatedUnion('t', [WelcomeMessage, RunMessage, CancelMessage, TokenMessage]);
+export const HubMessage = z.discriminatedUnion('t', [WelcomeMessage, RunMessage, CancelMessage, TokenMessage, MonitorsMessage, AckMessage]);
 export type HubMessage = z.infer<typeof HubMessage>;
 
 /** Result of decoding one frame: the message, or a one-line reason. */

@@ -1,0 +1,24 @@
+/**
+ * Exponentially weighted moving averages with time-based weights: each sample moves the average
+ * by α = 1 − e^(−Δt/τ), where Δt is the time since the previous sample. meshping weights every
+ * ping the same, so its "15 minutes" is 15 minutes only at its default interval; here τ is a time
+ * constant whatever the interval, and a gap (the agent was away) weighs the next sample more.
+ */
+
+/** The averages `monitor list` shows: τ = 15 min, 6 h, 24 h. */
+export const EWMA_TAUS_MS = [15 * 60_000, 6 * 3_600_000, 24 * 3_600_000] as const;
+
+/** One average: its value and when it last moved. */
+export interface EwmaState {
+  value: number;
+  /** Time of the last sample, ms since the epoch. */
+  at: number;
+}
+
+/** The average after a sample `value` at time `at` (ms), with time constant `tauMs`. */
+export function ewmaStep(prev: EwmaState | undefined, value: number, at: number, tauMs: number): EwmaState {
+  if (!prev) return { value, at };
+  const dt = Math.max(0, at - prev.at);
+  const alpha = 1 - Math.exp(-dt / tauMs);
+  return { value: prev.value + alpha * (value - prev.value), at: Math.max(at, prev.at) };
+}
