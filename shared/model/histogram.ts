@@ -34,7 +34,8 @@ export function bucketBoundMs(k: number): number {
 export function bucketOf(ms: number): number {
   if (!(ms > 0)) return MIN_BUCKET;
   // The epsilon keeps a value exactly on a bound (2^(k/10), give or take rounding) in bucket k.
-  const k = Math.ceil(BUCKETS_PER_OCTAVE * Math.log2(ms) - 1e-9);
+  // (+ 0 turns the -0 of values just under 1 ms into 0.)
+  const k = Math.ceil(BUCKETS_PER_OCTAVE * Math.log2(ms) - 1e-9) + 0;
   if (k < MIN_BUCKET) return MIN_BUCKET;
   if (k > MAX_BUCKET) return OVERFLOW_BUCKET;
   return k;
