@@ -20,12 +20,14 @@ import { formatDuration, parseDurationMs } from '../../shared/model/duration.ts'
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import {
   MONITOR_NAME_PATTERN,
+  MONITOR_TYPES,
   MonitorLimits,
   type MinuteRow,
   type MonitorAssignment,
   type MonitorCreateRequest,
   type MonitorDetail,
   type MonitorSamplesResponse,
+  type MonitorType,
   type MonitorView,
 } from '../../shared/model/monitor-types.ts';
 import { validateSpec } from '../../shared/model/validate-spec.ts';
@@ -172,14 +174,14 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
 
   create(who: Principal, request: MonitorCreateRequest): MonitorView {
     this.#require(who, 'write');
-    const type = request.type ?? 'ping';
+    const type = request.type ?? MONITOR_TYPES[0];
     const parsed = parseMonitorTarget(request.target);
     if ('problem' in parsed) throw bad(parsed.problem);
     const intervalMs = this.#interval(request.interval ?? MonitorLimits.defaultIntervalMs / 1000);
     const traceMs = request.trace === undefined ? null : this.#trace(request.trace);
     const name = checkName(request.name ?? parsed.defaultName);
     const from = selectors(request.from);
-    this.#admit(parsed.probe, from);
+    this.#admit(type, parsed.probe, from);
     const alerts = request.alert ?? [];
     if (alerts.length > MonitorLimits.maxAlerts) throw bad(`alert: at most ${MonitorLimits.maxAlerts} rules`);
     const paused = request.paused ?? false;
@@ -243,7 +245,7 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     if (patch.trace !== undefined) change.traceMs = isOff(patch.trace) ? null : this.#trace(patch.trace);
     if (patch.from !== undefined) {
       change.from = selectors(patch.from);
-      this.#admit(before.probe, change.from);
+      this.#admit(before.type, before.probe, change.from);
     }
     if (patch.alert !== undefined) {
       if (patch.alert.length > MonitorLimits.maxAlerts) throw bad(`alert: at most ${MonitorLimits.maxAlerts} rules`);
@@ -503,7 +505,7 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
   }
 
   /** Refuses `m` (not yet stored, or changed) when an agent it would run on would pass its caps. */
-  #checkCaps(m: Pick<MonitorRecord, 'type' | 'from' | 'probe' | 'intervalMs'>, replacing?: number): void {
+  #checkCaps(m: Pick<MonitorRecord, 'type' | 'from' | 'intervalMs'> & { probe: string }, replacing?: number): void {
     const cost = 1000 / m.intervalMs;
     for (const info of this.#registry.list()) {
       if (!this.#eligible(m, info) || !this.#inRanges(info.name, m.probe)) continue;
@@ -596,9 +598,9 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     return ms;
   }
 
-  /** The target policy exactly as for a ping with that target and `from`: the same validation and refusal. */
-  #admit(probe: string, from: string[]): void {
-    const v = validateSpec({ type: 'ping', targets: [probe], ...(from.length ? { from } : {}) });
+  /** The target policy exactly as for a measurement of the monitor's type with that target and `from`: the same validation and refusal. */
+  #admit(type: MonitorType, probe: string, from: string[]): void {
+    const v = validateSpec({ type, targets: [probe], ...(from.length ? { from } : {}) });
     if (!v.ok) throw bad(v.message);
     const refusal = refuseTargets(v.spec, this.#policy, this.#limits);
     if (refusal) throw new MeshprobeError(refusal.code, refusal.message);

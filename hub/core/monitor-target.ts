@@ -31,7 +31,8 @@ export function parseMonitorTarget(text: string): MonitorTarget | { problem: str
   const ip = parseIp(t, TARGET_ADDRESS);
   if (ip) {
     const probe = formatIp(ip.family, ip.value);
-    return { probe, defaultName: nameOf(probe) };
+    // `::1` as a name must start with a digit: `0::1` spells the same address.
+    return { probe, defaultName: nameOf(probe.startsWith(':') ? `0${probe}` : probe) };
   }
   return { probe: t.toLowerCase().replace(/\.$/, ''), defaultName: nameOf(t.replace(/\.$/, '')) };
 }
