@@ -34,6 +34,7 @@ import { validateSpec } from '../../shared/model/validate-spec.ts';
 import { agentCanRun } from '../../shared/registry.ts';
 import type { AgentInfo, MonitorReport } from '../../shared/wire/agent-link.ts';
 import type { MonitorPatch, MonitorRecord, MonitorStore, SampleAggregate } from '../store/monitor-store.ts';
+import { DEFAULT_HOUR_RETENTION_MS, DEFAULT_MINUTE_RETENTION_MS } from '../store/retention.ts';
 import type { AgentDirectory } from './agent-directory.ts';
 import type { AgentRanges } from './agent-ranges.ts';
 import { matchesSelector } from './agent-registry.ts';
@@ -53,8 +54,8 @@ export const MonitorDefaults = {
   maxPerSubject: 100,
   /** 10,000 targets at 1 Hz on one agent: the performance target. */
   maxPpsPerAgent: 10_000,
-  minuteRetentionMs: 14 * 86_400_000,
-  hourRetentionMs: 400 * 86_400_000,
+  minuteRetentionMs: DEFAULT_MINUTE_RETENTION_MS,
+  hourRetentionMs: DEFAULT_HOUR_RETENTION_MS,
   rollupEveryMs: 3_600_000,
   defaultRangeMs: 86_400_000,
   /** Most steps one samples answer may have. */
