@@ -18,7 +18,7 @@
  * - Monitor ids are never reused (AUTOINCREMENT), so rows an agent buffered for a deleted
  *   monitor can never land in a new one.
  */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
@@ -63,7 +63,7 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
   const file = join(dataDir, STORE_FILE_NAME);
   let db: DatabaseSync | undefined;
   try {
-    mkdirSync(dataDir, { recursive: true });
+    prepareDirectory(dataDir, file);
     db = new DatabaseSync(file, { enableForeignKeyConstraints: true });
     db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);
     const mode = (db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string }).journal_mode;
@@ -80,6 +80,26 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
       // Already failing; the first error is the one to report.
     }
     throw storeError(file, 'opening', err);
+  }
+}
+
+/**
+ * Creates the data directory when missing and checks that it is writable: SQLite opens a file it
+ * cannot write read-only without a word and fails later, and WAL mode needs the directory too.
+ */
+function prepareDirectory(dataDir: string, file: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new MeshprobeError(ErrorCode.Store, `store ${file}: cannot create the data directory ${dataDir} (${code}): create it, writable by the hub, or set another`, { cause: err });
+  }
+  try {
+    accessSync(dataDir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const what = code === 'EROFS' ? 'on a read-only file system' : `not writable (${code})`;
+    throw new MeshprobeError(ErrorCode.Store, `store ${file}: the data directory is ${what}: make it writable by the hub, or set another`, { cause: err });
   }
 }
 

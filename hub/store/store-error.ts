@@ -33,7 +33,7 @@ export function storeError(file: string, doing: string, err: unknown): Meshprobe
       case SQLITE_LOCKED:
         return reason(`locked by another process (${detail}) while ${doing}: stop the other hub using this data directory`);
       case SQLITE_FULL:
-        return reason(`disk full while ${doing}: nothing was stored; free space and it is retried`);
+        return reason(`disk full while ${doing}: nothing was written; free space and try again`);
       case SQLITE_IOERR:
         return reason(`I/O error (${detail}) while ${doing}: check the disk`);
     }
@@ -44,7 +44,7 @@ export function storeError(file: string, doing: string, err: unknown): Meshprobe
     case 'EPERM':
       return reason(`not writable (${e.code}) while ${doing}: make the data directory writable by the hub`);
     case 'ENOSPC':
-      return reason(`disk full while ${doing}: free space and it is retried`);
+      return reason(`disk full while ${doing}: nothing was written; free space and try again`);
   }
   return reason(`${doing} failed: ${detail}`);
 }
