@@ -46,6 +46,16 @@ export function measurementTypes(): readonly MeasurementTypeDef<MeasurementType>
   return Object.values(TYPES) as MeasurementTypeDef<MeasurementType>[];
 }
 
+/** The types a monitor can run (`monitorable`), in registry order. */
+export function monitorTypeNames(): string[] {
+  return NAMES.filter((n) => TYPES[n].monitorable === true);
+}
+
+/** A monitor's `type`: a registered type that is monitorable. */
+export const MonitorTypeName = z.string().refine((t) => monitorTypeNames().includes(t), {
+  error: () => `type: monitors run ${andList(monitorTypeNames())}`,
+});
+
 /**
  * Whether an agent announcing `capabilities` can run `type`. Capabilities name the measurement
  * types an agent runs (plus transports such as icmp, tcp, udp). An agent that names no

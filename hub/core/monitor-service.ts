@@ -20,7 +20,6 @@ import { formatDuration, parseDurationMs } from '../../shared/model/duration.ts'
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import {
   MONITOR_NAME_PATTERN,
-  MONITOR_TYPES,
   MonitorLimits,
   type MinuteRow,
   type MonitorAssignment,
@@ -31,7 +30,7 @@ import {
   type MonitorView,
 } from '../../shared/model/monitor-types.ts';
 import { validateSpec } from '../../shared/model/validate-spec.ts';
-import { agentCanRun } from '../../shared/registry.ts';
+import { agentCanRun, andList, monitorTypeNames, type MeasurementType } from '../../shared/registry.ts';
 import type { AgentInfo, MonitorReport } from '../../shared/wire/agent-link.ts';
 import type { MonitorPatch, MonitorRecord, MonitorStore, SampleAggregate } from '../store/monitor-store.ts';
 import { DEFAULT_HOUR_RETENTION_MS, DEFAULT_MINUTE_RETENTION_MS } from '../store/retention.ts';
@@ -175,7 +174,8 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
 
   create(who: Principal, request: MonitorCreateRequest): MonitorView {
     this.#require(who, 'write');
-    const type = request.type ?? MONITOR_TYPES[0];
+    const type = request.type ?? monitorTypeNames()[0]!;
+    if (!monitorTypeNames().includes(type)) throw bad(`type: monitors run ${andList(monitorTypeNames())}`);
     const parsed = parseMonitorTarget(request.target);
     if ('problem' in parsed) throw bad(parsed.problem);
     const intervalMs = this.#interval(request.interval ?? MonitorLimits.defaultIntervalMs / 1000);
@@ -433,7 +433,7 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
 
   /** Whether `m` runs on the agent `info` (paused or not): capability, type and `from`. */
   #eligible(m: Pick<MonitorRecord, 'type' | 'from'>, info: AgentInfo): boolean {
-    if (!info.capabilities.includes(MONITOR_CAPABILITY) || !agentCanRun(info.capabilities, m.type)) return false;
+    if (!info.capabilities.includes(MONITOR_CAPABILITY) || !agentCanRun(info.capabilities, m.type as MeasurementType)) return false;
     return m.from.length === 0 || m.from.some((s) => matchesSelector(info, s));
   }
 

@@ -105,7 +105,7 @@ export interface MonitorStore {
    */
   samples(monitor: number, q: { agent?: string; from: number; to: number; stepMs: number }): SampleAggregate[];
 
-  /** Records a route-watch traceroute; returns the change when it differs from the agent's previous route. */
+  /** Records a route-watch trace; returns the change when it differs from the agent's previous route. */
   recordRoute(agent: string, route: RouteRecord): RouteChange | undefined;
   routeChanges(monitor: number, since: number): RouteChange[];
   /** Records the address an agent probes; returns the change when it differs from the previous one. */

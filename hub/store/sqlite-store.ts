@@ -679,7 +679,7 @@ function toMonitor(r: Raw): MonitorRecord {
     name: r['name'] as string,
     type: r['type'] as MonitorType,
     target: r['target'] as string,
-    probe: r['probe'] as string,
+    probe: r.probe as string,
     intervalMs: r['interval_ms'] as number,
     traceMs: (r['trace_ms'] as number | null) ?? null,
     from: JSON.parse(r['from_sel'] as string),

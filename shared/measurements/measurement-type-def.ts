@@ -86,6 +86,11 @@ export interface MeasurementTypeDef<Name extends string = string, TypeDefaults e
    */
   readonly baseline?: boolean;
   /**
+   * Whether it can run as a continuous monitor (`monitor add`, design §11): the agent has a
+   * monitor engine for it (agent/probes/registry.ts) and the hub assigns it. Default false.
+   */
+  readonly monitorable?: boolean;
+  /**
    * What a target is: `hosts` (a name or address, optionally with a port) or `prefix` (a CIDR
    * prefix, every address of which is measured). The policy checks read it: the hub's admit
    * (hub/core/policy-admit.ts: a prefix's size, its addresses' class), the AgentGate's ranges

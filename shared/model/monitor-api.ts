@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { Limits } from './limits.ts';
-import { MONITOR_TYPES, MonitorLimits, type MonitorCreateRequest } from './monitor-types.ts';
+import { MonitorLimits, type MonitorCreateRequest } from './monitor-types.ts';
+import { MonitorTypeName } from '../registry.ts';
 
 /** Seconds as a number, or a duration string (`1s`, `500ms`, `10m`); parsed by shared/model/duration.ts. */
 const duration = z.union([z.number().positive().finite(), z.string().min(1).max(32)]);
@@ -30,7 +31,7 @@ const fields = {
 /** POST /v1/monitors. */
 export const MonitorCreateBody = z.strictObject({
   target: z.string().min(1).max(300),
-  type: z.enum(MONITOR_TYPES).optional(),
+  type: MonitorTypeName.optional(),
   ...fields,
 });
 

@@ -33,9 +33,11 @@ export const MonitorLimits = {
 /** A monitor's name: what `monitor rm NAME` and the metrics' `monitor` label use. */
 export const MONITOR_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,62}$/;
 
-/** The measurement types a monitor can run (issue 14 adds tcpping and owd). */
-export const MONITOR_TYPES = ['ping'] as const;
-export type MonitorType = (typeof MONITOR_TYPES)[number];
+/**
+ * The measurement type a monitor runs: a registered type whose definition is `monitorable`
+ * (shared/registry.ts monitorTypeNames). A string here, so that the agent needs no registry.
+ */
+export type MonitorType = string;
 
 /** One monitor as the hub assigns it to an agent (the `monitors` frame carries the full set). */
 export interface MonitorAssignment {
@@ -46,7 +48,7 @@ export interface MonitorAssignment {
   intervalMs: number;
   /** Reply timeout per probe. Default min(intervalMs, 2000)... as the hub sets it. */
   timeoutMs: number;
-  /** Route watch: a traceroute every `traceMs`; absent = none. */
+  /** Route watch: a hop-by-hop trace every `traceMs`; absent = none. */
   traceMs?: number;
   /** 4 or 6 to force the family of a name's address; absent = as the resolver answers. */
   family?: 4 | 6;
@@ -83,7 +85,7 @@ export interface MinuteRow {
   err?: string;
 }
 
-/** A traceroute of route watch: the first responder per TTL (null = no answer). */
+/** A route-watch trace: the first responder per TTL (null = no answer). */
 export interface RouteRecord {
   m: number;
   /** When it ran, ms since the epoch. */

@@ -18,7 +18,8 @@
 import { z } from 'zod';
 import { MeasurementSpec } from '../model/spec.ts';
 import { MIN_BUCKET, OVERFLOW_BUCKET } from '../model/histogram.ts';
-import { MONITOR_TYPES, MonitorLimits } from '../model/monitor-types.ts';
+import { MonitorLimits } from '../model/monitor-types.ts';
+import { MonitorTypeName } from '../registry.ts';
 
 // The constants (and encodeMessage) live in agent-protocol-constants.ts, without zod: the agent
 // reads them (and decodes the hub's few frame types by hand, agent/runtime/decode-hub-frame.ts)
@@ -94,7 +95,7 @@ export const MinuteRowSchema = z.strictObject({
   err: z.string().max(300).optional(),
 }).refine((r) => r.recv <= r.sent, { error: 'recv exceeds sent' });
 
-/** One route-watch traceroute (shared/model/monitor-types.ts RouteRecord). */
+/** One route-watch trace (shared/model/monitor-types.ts RouteRecord). */
 export const RouteRecordSchema = z.strictObject({
   m: z.number().int().positive(),
   at: z.number().int().nonnegative(),
@@ -177,7 +178,7 @@ export const MonitorsMessage = z.strictObject({
     .array(
       z.strictObject({
         id: z.number().int().positive(),
-        type: z.enum(MONITOR_TYPES),
+        type: MonitorTypeName,
         target: z.string().min(1).max(253),
         intervalMs: z.number().int().min(MonitorLimits.minIntervalMs).max(MonitorLimits.maxIntervalMs),
         timeoutMs: z.number().int().positive().max(60_000),

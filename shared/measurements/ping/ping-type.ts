@@ -15,6 +15,7 @@ export const pingType: MeasurementTypeDef<'ping', typeof PingDefaults> = {
   defaults: PingDefaults,
   exclusiveFields: ['deadlineMs'],
   baseline: true,
+  monitorable: true,
   view: 'stream',
   deadlineWithoutCount: true,
   eventKinds: ['reply', 'timeout', 'icmp-error'],
