@@ -132,6 +132,14 @@ export const VARIABLES = {
   MESHPROBE_STREAMS_PER_IP: setting(whole('MESHPROBE_STREAMS_PER_IP', 0), '`32`', "measurement streams open at once per client IP (a delegating service's users are counted per subject instead; `0` = off); over it: `429`"),
   MESHPROBE_STREAM_WRITE_TIMEOUT: setting(whole('MESHPROBE_STREAM_WRITE_TIMEOUT', 1), '`30`', "seconds a stream's client may take no bytes while some wait; then the measurement is cancelled and the connection closed"),
   MESHPROBE_AGENT_RANGES: setting(text(), 'none', 'per-agent allowed prefixes at the hub: `lax1=10.0.0.0/8,192.168.0.0/16;fra1=…`'),
+  MESHPROBE_METRICS_COMPAT: setting(
+    text().transform((t, ctx): 'meshping' | undefined => {
+      if (t === undefined) return undefined;
+      return t.toLowerCase() === 'meshping' ? 'meshping' : refuse(ctx, `MESHPROBE_METRICS_COMPAT must be meshping (or unset), not ${t}`);
+    }),
+    'none',
+    "`meshping`: `/metrics` also carries meshping's names and units (`meshping_sent`, `meshping_pings_bucket` in ms …) for existing dashboards",
+  ),
   // Raw (untrimmed, empty = unset) as the hub and `meshprobe token` have always read them.
   MESHPROBE_TOKEN_ISSUER: setting(z.string().optional().transform((v) => v || undefined), '`urn:meshprobe:hub`', 'JWT `iss` (hub and MCP verifier)'),
   MESHPROBE_TOKEN_AUDIENCE: setting(z.string().optional().transform((v) => v || undefined), '`urn:meshprobe:api`', 'JWT `aud` (hub and MCP verifier)'),
@@ -238,7 +246,7 @@ function pick<const K extends readonly (keyof Variables)[]>(names: K): z.ZodObje
 }
 
 // MESHPROBE_MCP_PUBLIC_URL stands in for MESHPROBE_PUBLIC_URL when only it is set.
-const HUB = ['MESHPROBE_LISTEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_POLICY', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_IP_RATE', 'MESHPROBE_SUBJECT_RATE', 'MESHPROBE_SERVICE_RATE', 'MESHPROBE_ALLOWED_HOSTS', 'MESHPROBE_ALLOWED_ORIGINS', 'MESHPROBE_AGENT_PPS', 'MESHPROBE_MAX_AGENTS', 'MESHPROBE_STREAMS_PER_SUBJECT', 'MESHPROBE_STREAMS_PER_IP', 'MESHPROBE_STREAM_WRITE_TIMEOUT', 'MESHPROBE_AGENT_RANGES', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_PUBLIC_URL', 'MESHPROBE_MCP_PUBLIC_URL'] as const;
+const HUB = ['MESHPROBE_LISTEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_POLICY', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_IP_RATE', 'MESHPROBE_SUBJECT_RATE', 'MESHPROBE_SERVICE_RATE', 'MESHPROBE_ALLOWED_HOSTS', 'MESHPROBE_ALLOWED_ORIGINS', 'MESHPROBE_AGENT_PPS', 'MESHPROBE_MAX_AGENTS', 'MESHPROBE_STREAMS_PER_SUBJECT', 'MESHPROBE_STREAMS_PER_IP', 'MESHPROBE_STREAM_WRITE_TIMEOUT', 'MESHPROBE_AGENT_RANGES', 'MESHPROBE_METRICS_COMPAT', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_PUBLIC_URL', 'MESHPROBE_MCP_PUBLIC_URL'] as const;
 const LOCAL_AGENT = ['MESHPROBE_AGENT_NAME', 'MESHPROBE_DNS_SERVERS', 'MESHPROBE_ICMP_MODE'] as const;
 const MCP = ['MESHPROBE_MCP_MODE', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_JWKS_URL', 'MESHPROBE_MCP_TOKEN_CHECK_S', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_MCP_PUBLIC_URL', 'MESHPROBE_MCP_ALLOWED_HOSTS', 'MESHPROBE_MCP_ALLOWED_ORIGINS', 'MESHPROBE_MCP_SESSIONS_PER_USER', 'MESHPROBE_HUB_TOKEN'] as const;
 const TELEGRAM = ['TELEGRAM_BOT_TOKEN', 'MESHPROBE_HUB', 'MESHPROBE_HUB_TOKEN', 'TELEGRAM_API_ROOT', 'TELEGRAM_WEBHOOK_URL', 'MESHPROBE_PUBLIC_URL', 'TELEGRAM_WEBHOOK_SECRET', 'TELEGRAM_WEBHOOK_LISTEN'] as const;
