@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { Protocol } from './spec.ts';
 import { MeasurementType } from '../registry.ts';
+import { AddressInfoSchema, type AddressInfo } from '../net/address-info.ts';
 
 /** Statistics computed once (agent side, shared/model/stats.ts) and carried on the wire. */
 export interface PingStats {
@@ -43,6 +44,8 @@ export interface StartEvent extends TargetScoped {
   params: Record<string, number | string | boolean>;
   /** A remark such as "unprivileged ICMP datagram socket" or "TCP connect() fallback". */
   note?: string;
+  /** Enrichment of `address`, added by the hub (issue 16). */
+  info?: AddressInfo;
 }
 
 /** A response to probe `seq`. */
@@ -97,6 +100,39 @@ export interface HopResponder {
   annotation?: string;
   /** Next-hop MTU when the responder said fragmentation needed / packet too big. */
   mtu?: number;
+  /** mtr: replies from this responder so far (its `rttsMs` holds only the latest). */
+  replies?: number;
+  /** Enrichment of `address` (ASN, place, label, BGP prefix), added by the hub (issue 16). */
+  info?: AddressInfo;
+}
+
+/** mtr: a hop's round-trip statistics so far, mtr's Last, Avg, Best, Wrst and StDev columns, in ms. */
+export interface HopRttStats {
+  lastMs: number;
+  avgMs: number;
+  bestMs: number;
+  worstMs: number;
+  /** Sample standard deviation, as mtr computes it (0 with one reply). */
+  stdevMs: number;
+}
+
+/** One row of mtr's JSON report (`mtr --json`'s `report.hubs`). */
+export interface MtrHub {
+  count: number;
+  host: string;
+  'Loss%': number;
+  Snt: number;
+  Last: number;
+  Avg: number;
+  Best: number;
+  Wrst: number;
+  StDev: number;
+}
+
+/** mtr's JSON report (`mtr --json`'s `report`): the run and one row per hop. */
+export interface MtrReport {
+  mtr: { src: string; dst: string; tos: number; tests: number; psize: string; bitpattern: string };
+  hubs: MtrHub[];
 }
 
 /** Traceroute: everything learned about one TTL. */
@@ -107,6 +143,15 @@ export interface HopEvent extends TargetScoped {
   sent: number;
   received: number;
   lossPct: number;
+  /** mtr: rounds so far; a later hop event of the same TTL replaces this one. */
+  round?: number;
+  /** mtr: the hop's RTT statistics over every round (absent before its first reply). */
+  rtt?: HopRttStats;
+  /**
+   * mtr: this hop lost more than a later hop did, so its loss is its own answering (ICMP rate
+   * limiting or a deprioritised control plane), not loss of forwarded traffic.
+   */
+  rateLimited?: boolean;
 }
 
 /** Sweep: one address and its RTT, or null when silent. */
@@ -135,6 +180,8 @@ export interface SummaryEvent extends TargetScoped, PingStats {
    * counts them (SO_RXQ_OVFL / SO_MEMINFO; Linux 6.18 was seen counting a raw socket's drop twice).
    */
   kernelDrops?: number;
+  /** mtr: the report as `mtr --json` gives it. */
+  report?: MtrReport;
 }
 
 /** A failure of one agent×target (or of the whole request when agent/target are absent). */
@@ -226,6 +273,7 @@ const StartEventSchema = z.object({
   protocol: Protocol,
   params: z.record(str(64), z.union([z.number().min(-MAX_COUNT).max(MAX_COUNT), str(256), z.boolean()])).refine((p) => Object.keys(p).length <= 32, 'more than 32 params'),
   note: str(256).optional(),
+  info: AddressInfoSchema.optional(),
 });
 const ReplyEventSchema = z.object({
   type: z.literal('reply'),
@@ -257,6 +305,27 @@ const HopResponderSchema = z.object({
   kind: str(32).optional(),
   annotation: str(32).optional(),
   mtu: mtu().optional(),
+  replies: count().optional(),
+  info: AddressInfoSchema.optional(),
+});
+const HopRttStatsSchema = z.object({ lastMs: ms(), avgMs: ms(), bestMs: ms(), worstMs: ms(), stdevMs: ms() });
+const MtrReportSchema = z.object({
+  mtr: z.object({ src: str(256), dst: str(256), tos: byte(), tests: count(), psize: str(16), bitpattern: str(16) }),
+  hubs: z
+    .array(
+      z.object({
+        count: z.number().int().min(1).max(255),
+        host: str(256),
+        'Loss%': z.number().min(0).max(100),
+        Snt: count(),
+        Last: ms(),
+        Avg: ms(),
+        Best: ms(),
+        Wrst: ms(),
+        StDev: ms(),
+      }),
+    )
+    .max(255),
 });
 const HopEventSchema = z.object({
   type: z.literal('hop'),
@@ -266,6 +335,9 @@ const HopEventSchema = z.object({
   sent: count(),
   received: count(),
   lossPct: z.number().min(0).max(100),
+  round: count().optional(),
+  rtt: HopRttStatsSchema.optional(),
+  rateLimited: z.boolean().optional(),
 });
 const HostEventSchema = z.object({ type: z.literal('host'), ...scoped, address: address(), rttMs: ms().nullable() });
 const SummaryEventSchema = z.object({
@@ -289,6 +361,7 @@ const SummaryEventSchema = z.object({
   hostsUp: count().optional(),
   hostsTotal: count().optional(),
   kernelDrops: count().optional(),
+  report: MtrReportSchema.optional(),
 });
 const ErrorEventSchema = z.object({
   type: z.literal('error'),

@@ -38,7 +38,8 @@ const NEAR_FLOOR_MS = 200;
 /** Reverse DNS gets this long before a hop is emitted without a name. */
 const RDNS_WAIT_MS = 1000;
 
-interface Answer {
+/** An answer to one probe (exported for mtr, agent/probes/mtr/). */
+export interface Answer {
   from: string;
   rttMs: number;
   kind: string;
@@ -48,7 +49,8 @@ interface Answer {
   final: boolean;
 }
 
-interface Probe {
+/** One probe of a trace (exported for mtr, which sends its own rounds through the same sockets). */
+export interface Probe {
   index: number;
   ttl: number;
   /** Left (or was refused); until then it waits in the pacer and has no send time. */
@@ -387,7 +389,7 @@ class HopAssembly {
 }
 
 /** What a reply must quote back to be an answer to this trace's probes. */
-interface TraceKey {
+export interface TraceKey {
   protocol: Protocol;
   family: 4 | 6;
   /** Canonical destination address. */
@@ -408,7 +410,7 @@ interface TraceKey {
  * answer to this trace. Replies are matched by what they quote back (ICMP id/seq, UDP
  * destination port, TCP sequence), so responders that differ per probe (ECMP) stay apart.
  */
-function matchIcmp(m: IcmpMessage, from: string, k: TraceKey): { index: number; answer: Omit<Answer, 'rttMs'> } | undefined {
+export function matchIcmp(m: IcmpMessage, from: string, k: TraceKey): { index: number; answer: Omit<Answer, 'rttMs'> } | undefined {
   if (m.kind === 'echo-reply') {
     if (k.protocol !== 'icmp' || m.identifier !== k.id) return undefined;
     return { index: (m.sequence - k.seqBase) & 0xffff, answer: { from, kind: 'reply', final: true } };
@@ -451,7 +453,7 @@ function matchIcmp(m: IcmpMessage, from: string, k: TraceKey): { index: number; 
  * returns its send time — read in the addon right before that probe's own sendmsg — or throws
  * the kernel's refusal. Closes what it opened when a later socket fails.
  */
-async function openProbeSockets(
+export async function openProbeSockets(
   p: TracerouteParams,
   k: TraceKey,
   onIcmp: (batch: RawPacket[]) => void,
