@@ -180,7 +180,7 @@ export class TextRenderer {
   }
 
   #hop(e: HopEvent, p: FoldPart): string {
-    // `-q` / mtr's `--report`: the closing block only (traceroute has no such flag).
+    // `-q` / `--report`: the closing block only.
     if (this.#quiet) return '';
     return this.#lines(e.agent, e.target, this.#textOf(p).hop?.(e, p) ?? []);
   }

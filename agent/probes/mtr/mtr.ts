@@ -80,7 +80,7 @@ export async function mtr(spec: MeasurementSpec, ctx: ProbeContext): Promise<voi
   };
   const record = (slot: number, a: Omit<Answer, 'rttMs'>, time: number) => {
     const pr = inflight.get(slot);
-    if (!pr || !pr.sent) return;
+    if (!pr?.sent) return;
     settle(pr, { ...a, rttMs: Math.max(0, time - pr.sentAt) });
   };
   const onIcmp = (batch: RawPacket[]) => {

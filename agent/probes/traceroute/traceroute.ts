@@ -38,7 +38,7 @@ const NEAR_FLOOR_MS = 200;
 /** Reverse DNS gets this long before a hop is emitted without a name. */
 const RDNS_WAIT_MS = 1000;
 
-/** An answer to one probe (exported for mtr, agent/probes/mtr/). */
+/** An answer to one probe (exported for the repeated-rounds runner, which shares these sockets). */
 export interface Answer {
   from: string;
   rttMs: number;
@@ -49,7 +49,7 @@ export interface Answer {
   final: boolean;
 }
 
-/** One probe of a trace (exported for mtr, which sends its own rounds through the same sockets). */
+/** One probe of a trace (exported for the repeated-rounds runner, which sends its own rounds through the same sockets). */
 export interface Probe {
   index: number;
   ttl: number;

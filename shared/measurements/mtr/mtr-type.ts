@@ -1,5 +1,5 @@
 /**
- * mtr: traceroute rounds repeated, with per-hop loss and latency statistics (mtr(8)'s report).
+ * mtr: path-tracing rounds repeated, with per-hop loss and latency statistics (mtr(8)'s report).
  */
 import { Limits } from '../../model/limits.ts';
 import { from, json, helpOpt, limit, numeric, v4, v6 } from '../../command/common-options.ts';
@@ -12,7 +12,8 @@ export const mtrType: MeasurementTypeDef<'mtr', typeof MtrDefaults> = {
   name: 'mtr',
   defaults: MtrDefaults,
   view: 'stream',
-  eventKinds: ['hop'],
+  // Its hop events are the path type's kind, with rounds and statistics added: it claims none of its own.
+  eventKinds: [],
   targetProblem: (t, spec) => hostTargetProblem(t, spec.ipVersion),
   // One probe per hop each round: at most maxHops probes per interval.
   packetsPerSecond: (spec) => ((spec.maxHops ?? MTR_MAX_HOPS) * 1000) / (spec.intervalMs ?? MTR_INTERVAL_MS),
@@ -22,7 +23,7 @@ export const mtrType: MeasurementTypeDef<'mtr', typeof MtrDefaults> = {
     single: 'target',
     aliases: ['mtr6'],
     usage: 'mtr [-s NODE]… [-c COUNT] [-i SECONDS] [-r|--report] [-u|--udp] [-T|--tcp] [-P PORT] [-m MAXHOPS] [-n] [-4|-6] TARGET',
-    summary: 'repeat traceroute rounds and show loss and latency per hop (mtr)',
+    summary: 'repeat path-tracing rounds and show loss and latency per hop (mtr)',
     options: [
       from,
       limit,
@@ -45,7 +46,7 @@ export const mtrType: MeasurementTypeDef<'mtr', typeof MtrDefaults> = {
   tool: {
     title: 'mtr',
     description:
-      'Where on the path does loss or delay start? Runs traceroute rounds repeatedly (like mtr -r) from meshprobe agents and ' +
+      'Where on the path does loss or delay start? Traces the path in repeated rounds (like mtr -r) from meshprobe agents and ' +
       'returns per hop the responders, Loss %, packets sent and the Last/Avg/Best/Wrst/StDev round-trip times; a hop whose loss ' +
       'does not carry on to later hops is flagged rateLimited (the router answers slowly, the path is fine).',
     instruction: 'for loss and latency per hop over many rounds',

@@ -6,7 +6,7 @@ import { mtrText } from './text.ts';
 
 /** The mtr renderers. */
 export const mtrRenderers: MeasurementRenderers = {
-  // Hop events with a round are mtr's; a traceroute's have none.
+  // Hop events with a round are mtr's; single traces carry none.
   claims: (p) => [...p.hops.values()].some((h) => h.round !== undefined),
   text: mtrText,
   html: mtrHtml,
