@@ -56,6 +56,8 @@ export interface HubContext {
   track(controller: AbortController): () => void;
   /** For unexpected failures; the user only ever sees a one-line message. */
   log: (line: string) => void;
+  /** Adds enrichment (ASN, place, labels) to each event as it passes (hub/enrich/); absent: none. */
+  enrich?: (e: MeasurementEvent) => MeasurementEvent;
 }
 
 /** One request to one route. */
