@@ -11,6 +11,7 @@ import type { MeasurementTypeDef } from './measurements/measurement-type-def.ts'
 import { pingType } from './measurements/ping/ping-type.ts';
 import { probeType } from './measurements/probe/probe-type.ts';
 import { tracerouteType } from './measurements/traceroute/traceroute-type.ts';
+import { mtrType } from './measurements/mtr/mtr-type.ts';
 
 export type { CommonToolInputs, MeasurementChat, MeasurementCommand, MeasurementTool, MeasurementTypeDef, SpecProblem } from './measurements/measurement-type-def.ts';
 
@@ -19,6 +20,7 @@ const TYPES = {
   ping: pingType,
   traceroute: tracerouteType,
   probe: probeType,
+  mtr: mtrType,
 } as const;
 
 type Name = keyof typeof TYPES;

@@ -51,7 +51,7 @@ const EVERYDAY: Record<string, string[]> = {
   probe: [
     // pmtu: 'probe' is IP_PMTUDISC_PROBE, another meaning of the word.
     'agent/socket/raw-socket.ts',
-    'agent/probes/traceroute/traceroute.ts',
+    'agent/probes/hop-probe.ts',
   ],
 };
 

@@ -59,6 +59,8 @@ export interface HubContext {
   log: (line: string) => void;
   /** The hub's monitors (hub/core/monitor-service.ts), for the monitor routes and /v1/cli; absent without a store. */
   monitors?: MonitorApi;
+  /** Adds enrichment (ASN, place, labels) to each event as it passes (hub/enrich/); absent: none. */
+  enrich?: (e: MeasurementEvent) => MeasurementEvent;
 }
 
 /** One request to one route. */

@@ -19,6 +19,7 @@ import { isRefusal } from '../core/principal.ts';
 import { RouteTable } from './route-table.ts';
 import { StreamCaps } from '../core/stream-caps.ts';
 import type { Admit, Authorize, HubContext, HubObserver, HubRoute } from './route.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
 import type { Principal } from '../core/principal.ts';
 import { cliRoute } from './routes/cli.ts';
 import { agentsRoute, healthRoute, versionRoute } from './routes/info.ts';
@@ -75,6 +76,8 @@ export interface HubOptions {
   agentRanges?: AgentRanges;
   /** Further control-plane settings: rate limits, clamps, agents' packet budget, token issuer/audience. */
   control?: Omit<ControlPlaneOptions, 'dataDir' | 'allowAnonymous' | 'policy' | 'log' | 'agentRanges'>;
+  /** Adds enrichment to each event a measurement stream carries (hub/enrich/enricher.ts). Default none. */
+  enrich?: (e: MeasurementEvent) => MeasurementEvent;
   /** Largest request body in bytes; larger gets 413. Default 64 KiB. */
   maxBodyBytes?: number;
   /** Unsent bytes per stream before a slow client is cancelled. Default 1 MiB. */
@@ -304,6 +307,7 @@ function hubContext(options: HubOptions, control: ControlPlane, registry: AgentD
       return () => running.delete(controller);
     },
     log: options.log ?? (() => {}),
+    ...(options.enrich ? { enrich: options.enrich } : {}),
   };
 }
 

@@ -19,6 +19,8 @@ import type {
 import type { Protocol } from './spec.ts';
 import { MeasurementType } from '../registry.ts';
 import { ErrorCode } from './errors.ts';
+import { saneAddressInfo } from '../net/address-info.ts';
+import { boundedJsonObject } from './bounded-json.ts';
 
 /** Longest string a renderer shows from an event (names, messages, addresses). */
 export const MAX_EVENT_TEXT = 256;
@@ -100,6 +102,8 @@ function responder(v: unknown): HopResponder | undefined {
   const kind = optStr(v['kind']);
   const annotation = optStr(v['annotation']);
   const mtu = int(v['mtu'], 0, 65_535);
+  const replies = int(v['replies'], 0, MAX_COUNT);
+  const info = saneAddressInfo(v['info']);
   return {
     address: str(v['address']),
     rttsMs: rtts,
@@ -107,6 +111,8 @@ function responder(v: unknown): HopResponder | undefined {
     ...(kind !== undefined ? { kind } : {}),
     ...(annotation !== undefined ? { annotation } : {}),
     ...(mtu !== undefined ? { mtu } : {}),
+    ...(replies !== undefined ? { replies } : {}),
+    ...(info !== undefined ? { info } : {}),
   };
 }
 
@@ -147,6 +153,7 @@ function sane(raw: unknown): MeasurementEvent | undefined {
       const m = o['measurement'];
       const p = o['protocol'];
       const note = optStr(o['note']);
+      const info = saneAddressInfo(o['info']);
       return {
         type, ...scope(o),
         measurement: MEASUREMENTS.has(m as MeasurementType) ? (m as MeasurementType) : FALLBACK_MEASUREMENT,
@@ -155,6 +162,7 @@ function sane(raw: unknown): MeasurementEvent | undefined {
         protocol: PROTOCOLS.has(p as Protocol) ? (p as Protocol) : 'icmp',
         params: params(o['params']),
         ...(note !== undefined ? { note } : {}),
+        ...(info !== undefined ? { info } : {}),
       };
     }
     case 'reply':
@@ -223,15 +231,30 @@ function saneHop(o: Obj): HopEvent {
   const responders = Array.isArray(o['responders'])
     ? o['responders'].slice(0, MAX_HOP_RESPONDERS).flatMap((r) => { const x = responder(r); return x ? [x] : []; })
     : [];
+  const round = int(o['round'], 0, MAX_COUNT);
+  const rtt = hopRtt(o['rtt']);
+  // A hop of repeated rounds counts every round (up to the spec's count); a single trace its queries.
+  const rounds = round !== undefined;
   return {
     type: 'hop', ...scope(o),
     // TTLs are 1..255 integers: a string, NaN or 1e300 here used to hang the hop ordering.
     ttl: int(o['ttl'], 1, 255) ?? 1,
     responders,
-    sent: int(o['sent'], 0, 255) ?? 0,
-    received: int(o['received'], 0, 255) ?? 0,
+    sent: int(o['sent'], 0, rounds ? MAX_COUNT : 255) ?? 0,
+    received: int(o['received'], 0, rounds ? MAX_COUNT : 255) ?? 0,
     lossPct: num(o['lossPct'], 0, 100) ?? 0,
+    ...(round !== undefined ? { round } : {}),
+    ...(rtt !== undefined ? { rtt } : {}),
+    ...(o['rateLimited'] === true ? { rateLimited: true } : {}),
   };
+}
+
+/** A hop's RTT statistics over rounds, every field a finite time, or undefined. */
+function hopRtt(v: unknown): HopEvent['rtt'] {
+  if (!isObj(v)) return undefined;
+  const [lastMs, avgMs, bestMs, worstMs, stdevMs] = ['lastMs', 'avgMs', 'bestMs', 'worstMs', 'stdevMs'].map((k) => ms(v[k]));
+  if (lastMs === undefined || avgMs === undefined || bestMs === undefined || worstMs === undefined || stdevMs === undefined) return undefined;
+  return { lastMs, avgMs, bestMs, worstMs, stdevMs };
 }
 
 /** The optional counts of a summary (reached, hops, hosts, kernel drops), set only when present: each type has its own. */
@@ -245,6 +268,8 @@ function withSummaryCounts(s: SummaryEvent, o: Obj): SummaryEvent {
   if (total !== undefined) s.hostsTotal = total;
   const drops = int(o['kernelDrops'], 0, MAX_COUNT);
   if (drops !== undefined) s.kernelDrops = drops;
+  const report = boundedJsonObject(o['report']);
+  if (report !== undefined) s.report = report;
   return s;
 }
 

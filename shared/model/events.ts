@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { Protocol } from './spec.ts';
 import { MeasurementType } from '../registry.ts';
+import { AddressInfoSchema, type AddressInfo } from '../net/address-info.ts';
+import { isBoundedJsonObject } from './bounded-json.ts';
 
 /** Statistics computed once (agent side, shared/model/stats.ts) and carried on the wire. */
 export interface PingStats {
@@ -43,6 +45,8 @@ export interface StartEvent extends TargetScoped {
   params: Record<string, number | string | boolean>;
   /** A remark such as "unprivileged ICMP datagram socket" or "TCP connect() fallback". */
   note?: string;
+  /** Enrichment of `address`, added by the hub (issue 16). */
+  info?: AddressInfo;
 }
 
 /** A response to probe `seq`. */
@@ -97,7 +101,29 @@ export interface HopResponder {
   annotation?: string;
   /** Next-hop MTU when the responder said fragmentation needed / packet too big. */
   mtu?: number;
+  /** Repeated rounds: replies from this responder so far (its `rttsMs` holds only the latest). */
+  replies?: number;
+  /** Enrichment of `address` (ASN, place, label, BGP prefix), added by the hub (issue 16). */
+  info?: AddressInfo;
 }
+
+/** Repeated rounds: a hop's round-trip statistics so far (Last, Avg, Best, Wrst and StDev columns), in ms. */
+export interface HopRttStats {
+  lastMs: number;
+  avgMs: number;
+  bestMs: number;
+  worstMs: number;
+  /** Sample standard deviation (0 with one reply). */
+  stdevMs: number;
+}
+
+/**
+ * A type's own JSON report in its summary, in the shape a reference tool prints (the repeated-rounds
+ * trace carries its reference tool's JSON report; its folder defines the shape). Bounded JSON: objects of at
+ * most 64 keys, arrays of at most 256 items, strings of at most 256 characters, finite numbers,
+ * nested at most 6 deep (shared/model/bounded-json.ts).
+ */
+export type ToolReport = Readonly<Record<string, unknown>>;
 
 /** Traceroute: everything learned about one TTL. */
 export interface HopEvent extends TargetScoped {
@@ -107,6 +133,15 @@ export interface HopEvent extends TargetScoped {
   sent: number;
   received: number;
   lossPct: number;
+  /** Repeated rounds: rounds so far; a later hop event of the same TTL replaces this one. */
+  round?: number;
+  /** Repeated rounds: the hop's RTT statistics over every round (absent before its first reply). */
+  rtt?: HopRttStats;
+  /**
+   * Repeated rounds: this hop lost more than a later hop did, so its loss is its own answering (ICMP rate
+   * limiting or a deprioritised control plane), not loss of forwarded traffic.
+   */
+  rateLimited?: boolean;
 }
 
 /** Sweep: one address and its RTT, or null when silent. */
@@ -135,6 +170,8 @@ export interface SummaryEvent extends TargetScoped, PingStats {
    * counts them (SO_RXQ_OVFL / SO_MEMINFO; Linux 6.18 was seen counting a raw socket's drop twice).
    */
   kernelDrops?: number;
+  /** The type's own report (ToolReport). */
+  report?: ToolReport;
 }
 
 /** A failure of one agent×target (or of the whole request when agent/target are absent). */
@@ -226,6 +263,7 @@ const StartEventSchema = z.object({
   protocol: Protocol,
   params: z.record(str(64), z.union([z.number().min(-MAX_COUNT).max(MAX_COUNT), str(256), z.boolean()])).refine((p) => Object.keys(p).length <= 32, 'more than 32 params'),
   note: str(256).optional(),
+  info: AddressInfoSchema.optional(),
 });
 const ReplyEventSchema = z.object({
   type: z.literal('reply'),
@@ -257,7 +295,11 @@ const HopResponderSchema = z.object({
   kind: str(32).optional(),
   annotation: str(32).optional(),
   mtu: mtu().optional(),
+  replies: count().optional(),
+  info: AddressInfoSchema.optional(),
 });
+const HopRttStatsSchema = z.object({ lastMs: ms(), avgMs: ms(), bestMs: ms(), worstMs: ms(), stdevMs: ms() });
+const ToolReportSchema = z.custom<ToolReport>((v) => isBoundedJsonObject(v), { error: 'report: not a bounded JSON object' });
 const HopEventSchema = z.object({
   type: z.literal('hop'),
   ...scoped,
@@ -266,6 +308,9 @@ const HopEventSchema = z.object({
   sent: count(),
   received: count(),
   lossPct: z.number().min(0).max(100),
+  round: count().optional(),
+  rtt: HopRttStatsSchema.optional(),
+  rateLimited: z.boolean().optional(),
 });
 const HostEventSchema = z.object({ type: z.literal('host'), ...scoped, address: address(), rttMs: ms().nullable() });
 const SummaryEventSchema = z.object({
@@ -289,6 +334,7 @@ const SummaryEventSchema = z.object({
   hostsUp: count().optional(),
   hostsTotal: count().optional(),
   kernelDrops: count().optional(),
+  report: ToolReportSchema.optional(),
 });
 const ErrorEventSchema = z.object({
   type: z.literal('error'),

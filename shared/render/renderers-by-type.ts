@@ -6,6 +6,7 @@ import type { MeasurementType } from '../registry.ts';
 import { pingRenderers } from '../measurements/ping/renderers.ts';
 import { probeRenderers } from '../measurements/probe/renderers.ts';
 import { tracerouteRenderers } from '../measurements/traceroute/renderers.ts';
+import { mtrRenderers } from '../measurements/mtr/renderers.ts';
 import type { FoldPart } from './measurement-fold.ts';
 import type { MeasurementRenderers } from './measurement-renderers.ts';
 
@@ -14,6 +15,7 @@ export const renderersByType: Readonly<Record<MeasurementType, MeasurementRender
   ping: pingRenderers,
   traceroute: tracerouteRenderers,
   probe: probeRenderers,
+  mtr: mtrRenderers,
 };
 
 const FALLBACK = Object.keys(renderersByType)[0] as MeasurementType;

@@ -180,6 +180,8 @@ export class TextRenderer {
   }
 
   #hop(e: HopEvent, p: FoldPart): string {
+    // `-q` / `--report`: the closing block only.
+    if (this.#quiet) return '';
     return this.#lines(e.agent, e.target, this.#textOf(p).hop?.(e, p) ?? []);
   }
 

@@ -7,7 +7,7 @@ import { validateSpec } from '../../shared/model/validate-spec.ts';
 
 test('the registry lists each type once, and the spec enum, the commands and the lookups agree with it', () => {
   const names = measurementTypes().map((t) => t.name);
-  assert.deepEqual(names, ['ping', 'traceroute', 'probe']);
+  assert.deepEqual(names, ['ping', 'traceroute', 'probe', 'mtr']);
   assert.deepEqual(MeasurementType.options, names);
   assert.deepEqual(commandNames().slice(0, names.length), names);
   for (const n of names) assert.equal(measurementType(n)?.name, n);
@@ -39,7 +39,8 @@ test('an exclusive field of one type is refused on the others, naming both', () 
 test('agentCanRun: capabilities naming types are taken at their word; naming none means the baseline types', () => {
   assert.equal(agentCanRun(['icmp', 'ping'], 'ping'), true);
   assert.equal(agentCanRun(['icmp', 'ping'], 'traceroute'), false);
-  for (const t of MeasurementType.options) assert.equal(agentCanRun(['icmp'], t), true);
+  for (const t of MeasurementType.options) assert.equal(agentCanRun(['icmp'], t), measurementType(t)?.baseline === true);
+  assert.equal(agentCanRun(['icmp'], 'mtr'), false, 'a type newer than capabilities is never sent to an agent that does not name it');
   assert.equal(agentCanRun([], 'probe'), true);
 });
 

@@ -1,33 +1,14 @@
-/**
- * traceroute: ICMP echo, UDP (destination ports from 33434 up, one per probe) and TCP SYN
- * flavours over IPv4 and IPv6.
- *
- * Every TTL is probed in parallel (a sliding window of probes, TTL-major, so the destination's
- * ICMP rate limit spends its burst on the lowest TTLs); per-packet TTLs travel as cmsg on one
- * socket. The steps of one trace:
- *  - plan: the next probes of the window (TraceRun's `plan`);
- *  - send: {@link openProbeSockets}, then one probe per event-loop turn ({@link probePacer}),
- *    each with its own send time read right before its sendmsg, as ping's are;
- *  - collect: replies carry the kernel's receive stamp and are matched by what they quote back
- *    (ICMP id/seq, UDP destination port, TCP sequence number; {@link matchIcmp}), so
- *    responders that differ per probe (ECMP) stay apart;
- *  - assemble: hops in TTL order as soon as each is complete ({@link assembleHop}), none beyond
- *    the first TTL on which the destination answered.
- * An RTT is thus the probe's own, not its place in a burst.
- */
-import { createServer, type Server } from 'node:net';
-import { once } from 'node:events';
-import { RawSocket, rawNow, type RawPacket } from '../../socket/raw-socket.ts';
-import { sourceAddressFor } from '../../socket/source-address.ts';
-import { buildEchoRequest, parseIcmp, type IcmpMessage } from '../../packet/icmp-packet.ts';
-import { buildTcpSyn } from '../../packet/tcp-packet.ts';
+
+import { rawNow, type RawPacket } from '../../socket/raw-socket.ts';
+import { parseIcmp, } from '../../packet/icmp-packet.ts';
 import { normalizeIp } from '../../../shared/net/ip-address.ts';
 import { computeStats } from '../../../shared/model/stats.ts';
-import type { MeasurementSpec, Protocol } from '../../../shared/model/spec.ts';
+import type { MeasurementSpec, } from '../../../shared/model/spec.ts';
 import { tracerouteParams, type TracerouteParams } from '../../../shared/measurements/traceroute/traceroute-params.ts';
 import type { HopEvent, HopResponder } from '../../../shared/model/events.ts';
 import { tcpAnswer } from '../../packet/tcp-answer.ts';
 import { perTarget, type ProbeContext, type ProbeRunOptions } from '../per-target.ts';
+import { matchIcmp, openProbeSockets, probePacer, type Answer, type Probe, type ProbePacer, type TraceKey } from '../hop-probe.ts';
 
 /** Probes in flight at once: eight hops' worth, like traceroute's 16 simultaneous queries. */
 const WINDOW_HOPS = 8;
@@ -37,103 +18,6 @@ const NEAR_FACTOR = 10;
 const NEAR_FLOOR_MS = 200;
 /** Reverse DNS gets this long before a hop is emitted without a name. */
 const RDNS_WAIT_MS = 1000;
-
-interface Answer {
-  from: string;
-  rttMs: number;
-  kind: string;
-  annotation?: string;
-  mtu?: number;
-  /** The trace ends here (the destination or an unreachable answered). */
-  final: boolean;
-}
-
-interface Probe {
-  index: number;
-  ttl: number;
-  /** Left (or was refused); until then it waits in the pacer and has no send time. */
-  sent: boolean;
-  sentAt: number;
-  deadline: number;
-  done: boolean;
-  answer?: Answer;
-}
-
-/** iputils/traceroute annotation of an ICMP unreachable code, or undefined for "port unreachable". */
-export function unreachableAnnotation(family: 4 | 6, code: number, mtu?: number): string | undefined {
-  if (family === 4) {
-    switch (code) {
-      case 0: case 6: case 11: return '!N';
-      case 1: case 7: case 12: return '!H';
-      case 2: return '!P';
-      case 3: return undefined;
-      case 4: return `!F-${mtu ?? 0}`;
-      case 5: return '!S';
-      case 9: case 10: case 13: return '!X';
-      case 14: return '!V';
-      case 15: return '!C';
-      default: return `!<${code}>`;
-    }
-  }
-  switch (code) {
-    case 0: return '!N';
-    case 1: case 5: case 6: return '!X';
-    case 2: return '!S';
-    case 3: return '!H';
-    case 4: return undefined;
-    default: return `!<${code}>`;
-  }
-}
-
-/** Probes waiting to leave, sent one per event-loop turn. */
-export interface ProbePacer<T> {
-  /** Queues probes; the first leaves now unless one already left in this turn. */
-  enqueue(items: T[]): void;
-  /** Queued and not yet sent. */
-  readonly waiting: number;
-  /** Drops what is queued; nothing is sent after this. */
-  stop(): void;
-}
-
-/**
- * Paces a burst: `send` is called for one item, then the next waits for the following turn of
- * the event loop (setImmediate runs after the poll phase), so the answer to one probe is read,
- * and its kernel work done, before the next probe leaves — probes do not queue behind each
- * other in the stack, and a burst costs a few µs per probe instead of sharing one send time.
- * `send` returns false for an item it skipped (no turn is spent on it).
- */
-export function probePacer<T>(send: (item: T) => boolean): ProbePacer<T> {
-  const queue: T[] = [];
-  let spent = false; // one item left in this turn
-  let stopped = false;
-  const next = () => {
-    spent = false;
-    if (!stopped) sendOne();
-  };
-  const sendOne = () => {
-    while (queue.length && !stopped) {
-      if (send(queue.shift()!)) {
-        spent = true;
-        setImmediate(next);
-        return;
-      }
-    }
-  };
-  return {
-    enqueue(items) {
-      if (stopped) return;
-      queue.push(...items);
-      if (!spent) sendOne();
-    },
-    get waiting() {
-      return queue.length;
-    },
-    stop() {
-      stopped = true;
-      queue.length = 0;
-    },
-  };
-}
 
 /** Runs one traceroute and emits start, hop… and summary. Throws only when a socket cannot open. */
 export async function traceroute(spec: MeasurementSpec, ctx: ProbeContext): Promise<void> {
@@ -386,133 +270,6 @@ class HopAssembly {
   };
 }
 
-/** What a reply must quote back to be an answer to this trace's probes. */
-interface TraceKey {
-  protocol: Protocol;
-  family: 4 | 6;
-  /** Canonical destination address. */
-  dst: string;
-  /** UDP: first destination port; TCP: the destination port. */
-  port: number;
-  /** UDP/TCP source port (known once the sockets are open). */
-  srcPort: number;
-  /** ICMP echo identifier, and the sequence of probe 0. */
-  id: number;
-  seqBase: number;
-  /** TCP sequence number of probe 0. */
-  tcpSeqBase: number;
-}
-
-/**
- * Collect: which probe an ICMP message answers, and what it says; undefined when it is not an
- * answer to this trace. Replies are matched by what they quote back (ICMP id/seq, UDP
- * destination port, TCP sequence), so responders that differ per probe (ECMP) stay apart.
- */
-function matchIcmp(m: IcmpMessage, from: string, k: TraceKey): { index: number; answer: Omit<Answer, 'rttMs'> } | undefined {
-  if (m.kind === 'echo-reply') {
-    if (k.protocol !== 'icmp' || m.identifier !== k.id) return undefined;
-    return { index: (m.sequence - k.seqBase) & 0xffff, answer: { from, kind: 'reply', final: true } };
-  }
-  if (m.kind !== 'error' || !m.original) return undefined;
-  const o = m.original;
-  // The codec formats quoted addresses canonically (ip-address.ts), as normalizeIp does dst.
-  if (o.ip.destination !== k.dst) return undefined;
-  let index: number;
-  if (k.protocol === 'icmp') {
-    if (!o.icmp || o.icmp.identifier !== k.id) return undefined;
-    index = (o.icmp.sequence - k.seqBase) & 0xffff;
-  } else if (k.protocol === 'udp') {
-    if (!o.udp || o.udp.sourcePort !== k.srcPort) return undefined;
-    index = o.udp.destinationPort - k.port;
-  } else {
-    if (!o.tcp || o.tcp.sourcePort !== k.srcPort || o.tcp.destinationPort !== k.port) return undefined;
-    index = (o.tcp.sequence - k.tcpSeqBase) >>> 0;
-  }
-  if (m.errorKind === 'time-exceeded') return { index, answer: { from, kind: 'time-exceeded', final: false } };
-  if (m.errorKind === 'unreachable' || m.errorKind === 'packet-too-big') {
-    const annotation = m.errorKind === 'packet-too-big' ? `!F-${m.mtu ?? 0}` : unreachableAnnotation(k.family, m.code);
-    return {
-      index,
-      answer: {
-        from,
-        kind: m.errorKind,
-        final: true,
-        ...(annotation ? { annotation } : {}),
-        ...(m.mtu !== undefined ? { mtu: m.mtu } : {}),
-      },
-    };
-  }
-  return undefined;
-}
-
-/**
- * Send, set-up: opens the sockets of `k.protocol` (errors come back to a raw ICMP socket; TCP
- * answers to a raw TCP one), fills in `k.srcPort`, and returns `send`, which sends one probe and
- * returns its send time — read in the addon right before that probe's own sendmsg — or throws
- * the kernel's refusal. Closes what it opened when a later socket fails.
- */
-async function openProbeSockets(
-  p: TracerouteParams,
-  k: TraceKey,
-  onIcmp: (batch: RawPacket[]) => void,
-  onTcp: (batch: RawPacket[]) => void,
-): Promise<{ sockets: RawSocket[]; tcpHold?: Server; send: (pr: Probe) => number }> {
-  const { family: fam, dst } = k;
-  const sockets: RawSocket[] = [];
-  let tcpHold: Server | undefined;
-  try {
-    if (p.protocol === 'icmp') {
-      const icmp = RawSocket.open({
-        family: fam, protocol: 'icmp', mode: 'raw', onPackets: onIcmp, receiveBufferBytes: 1 << 20,
-        icmpFilter: fam === 4 ? [0, 3, 11, 12] : [1, 2, 3, 4, 129],
-        // DF on every probe, whatever the kernel learnt about the path: the MTU is for us to find.
-        pmtu: 'probe',
-      });
-      const payload = new Uint8Array(p.size);
-      sockets.push(icmp);
-      return {
-        sockets,
-        send: (pr) =>
-          icmp.send(buildEchoRequest({ family: fam, identifier: k.id, sequence: (k.seqBase + pr.index) & 0xffff, payload }), dst, { ttl: pr.ttl }),
-      };
-    }
-    const icmp = RawSocket.open({
-      family: fam, protocol: 'icmp', mode: 'raw', onPackets: onIcmp, receiveBufferBytes: 1 << 20,
-      icmpFilter: fam === 4 ? [3, 11, 12] : [1, 2, 3, 4],
-    });
-    sockets.push(icmp);
-    if (p.protocol === 'udp') {
-      // A plain UDP socket: the kernel owns the source port and the checksum; errors come to
-      // the raw ICMP socket above (recvErr off, so they do not also queue here).
-      const udp = RawSocket.open({ family: fam, protocol: 'udp', mode: 'dgram', onPackets: () => {}, recvErr: false, recvTtl: false, pmtu: 'probe' });
-      const payload = new Uint8Array(p.size);
-      sockets.push(udp);
-      udp.bind(fam === 4 ? '0.0.0.0' : '::', 0);
-      k.srcPort = udp.localAddress().port;
-      return { sockets, send: (pr) => udp.send(payload, dst, { port: p.port + pr.index, ttl: pr.ttl }) };
-    }
-    const srcAddr = await sourceAddressFor(dst, fam);
-    // Hold the source port with a listener: the port is ours, and the SYN-ACKs our raw
-    // probes provoke get a RST from the kernel, as with traceroute -T.
-    tcpHold = createServer();
-    tcpHold.listen(0, srcAddr);
-    await once(tcpHold, 'listening');
-    const srcPort = (tcpHold.address() as { port: number }).port;
-    k.srcPort = srcPort;
-    const tcp = RawSocket.open({ family: fam, protocol: 'tcp', mode: 'raw', onPackets: onTcp, recvTtl: false, receiveBufferBytes: 1 << 20 });
-    sockets.push(tcp);
-    return {
-      sockets,
-      tcpHold,
-      send: (pr) =>
-        tcp.send(buildTcpSyn({ srcPort, dstPort: p.port, seq: (k.tcpSeqBase + pr.index) >>> 0 }, { src: srcAddr, dst }), dst, { ttl: pr.ttl }),
-    };
-  } catch (err) {
-    for (const s of sockets) s.close();
-    tcpHold?.close();
-    throw err;
-  }
-}
 
 /** Assemble: one hop's event from its probes, answers grouped by responder in probe order, with names. */
 async function assembleHop(

@@ -112,8 +112,9 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
     }
   };
   let overflowed = false;
-  const emit = (e: MeasurementEvent) => {
+  const emit = (raw: MeasurementEvent) => {
     if (res.destroyed || res.writableEnded) return;
+    const e = hub.enrich ? hub.enrich(raw) : raw;
     // Over the bound only the stream's own ending gets through: the reason, then `done`.
     if (overflowed && e.type !== 'done' && !(e.type === 'error' && e.agent === undefined)) return;
     notify(() => hub.observer.event?.(e));

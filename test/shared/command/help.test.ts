@@ -29,6 +29,7 @@ const usageRows: [string, string][] = [
   ['tr', 'usage: traceroute [-s NODE]… [-q QUERIES] [-m MAXHOPS] [-w WAIT] [-n] [-4|-6] [-I|-T|-P icmp|udp|tcp] [-p PORT] TARGET'],
   ['/trace', 'usage: traceroute [-s NODE]… [-q QUERIES] [-m MAXHOPS] [-w WAIT] [-n] [-4|-6] [-I|-T|-P icmp|udp|tcp] [-p PORT] TARGET'],
   ['probe', 'usage: probe [-s NODE] [--rate PPS] [-W TIMEOUT] CIDR'],
+  ['mtr', 'usage: mtr [-s NODE]… [-c COUNT] [-i SECONDS] [-r|--report] [-u|--udp] [-T|--tcp] [-P PORT] [-m MAXHOPS] [-n] [-4|-6] TARGET'],
   ['list', 'usage: list'],
   ['version', 'usage: version'],
   ['token', 'usage: token'],
@@ -41,7 +42,7 @@ for (const [cmd, line] of usageRows) {
 test('usage of an unknown or empty command lists every command', () => {
   const u = usage('nosuch');
   assert.equal(u, usage(''));
-  assert.deepEqual(u.split('\n'), [usage('ping'), usage('traceroute'), usage('probe'), 'usage: list | version | token | help [COMMAND]']);
+  assert.deepEqual(u.split('\n'), [usage('ping'), usage('traceroute'), usage('probe'), usage('mtr'), 'usage: list | version | token | help [COMMAND]']);
 });
 
 test('the overview names every command with its summary and the usage lines', () => {

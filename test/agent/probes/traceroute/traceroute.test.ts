@@ -4,7 +4,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { probePacer, runTraceroute, unreachableAnnotation } from '../../../../agent/probes/traceroute/traceroute.ts';
+import { runTraceroute } from '../../../../agent/probes/traceroute/traceroute.ts';
+import { probePacer, unreachableAnnotation } from '../../../../agent/probes/hop-probe.ts';
 import { tracerouteParams } from '../../../../shared/measurements/traceroute/traceroute-params.ts';
 import { RawSocket, type RawPacket } from '../../../../agent/socket/raw-socket.ts';
 import { parseIcmp } from '../../../../agent/packet/icmp-packet.ts';

@@ -1,0 +1,93 @@
+/**
+ * Enrichment on the hub (issue 16): every address the platform prints gets what the operator's
+ * sources know of it (ASN, AS name, country, city, coordinates, special-range label, BGP prefix),
+ * added to events as they pass (hop responders, a start's resolved address). Sources are
+ * synchronous lookups in operator order (a field comes from the first source that has it); the
+ * results are kept in a bounded LRU cache, so a hop seen in every round of a repeated trace is looked up once.
+ * An event is never held back: a lookup is in-process and sub-microsecond (bench/), and a source
+ * that throws is skipped.
+ */
+import type { AddressInfo } from '../../shared/net/address-info.ts';
+import type { MeasurementEvent } from '../../shared/model/events.ts';
+import { specialRangeLabel } from '../../shared/net/special-ranges.ts';
+
+/** One source of enrichment: a synchronous lookup (an mmdb reader, the BGP index, the labels). */
+export interface AddressInfoSource {
+  /** For logs and `ipinfo`'s answer. */
+  readonly name: string;
+  /** What the source knows of `address` (canonical text), or undefined. Must not throw for odd input. */
+  lookup(address: string): AddressInfo | undefined;
+}
+
+/** The special-range labels (shared/net/special-ranges.ts) as a source. */
+export const specialRangeSource: AddressInfoSource = {
+  name: 'special-ranges',
+  lookup(address) {
+    const label = specialRangeLabel(address);
+    return label ? { label } : undefined;
+  },
+};
+
+/** Options of {@link Enricher}. */
+export interface EnricherOptions {
+  /** Sources in order of preference. Default: the special-range labels only. */
+  sources?: AddressInfoSource[];
+  /** Addresses whose answers are cached (LRU). Default 65,536. */
+  cacheSize?: number;
+}
+
+/** Looks addresses up in the sources and adds the answers to events. */
+export class Enricher {
+  readonly #sources: AddressInfoSource[];
+  readonly #cacheSize: number;
+  readonly #cache = new Map<string, AddressInfo | null>();
+
+  constructor(o: EnricherOptions = {}) {
+    this.#sources = o.sources ?? [specialRangeSource];
+    this.#cacheSize = Math.max(1, o.cacheSize ?? 65_536);
+  }
+
+  /** Everything the sources know of `address`, merged in order; undefined when nothing. */
+  lookup(address: string): AddressInfo | undefined {
+    const hit = this.#cache.get(address);
+    if (hit !== undefined) {
+      // LRU: a hit moves to the young end.
+      this.#cache.delete(address);
+      this.#cache.set(address, hit);
+      return hit ?? undefined;
+    }
+    let merged: AddressInfo | undefined;
+    for (const s of this.#sources) {
+      let info: AddressInfo | undefined;
+      try {
+        info = s.lookup(address);
+      } catch {
+        continue;
+      }
+      if (info) merged = { ...info, ...merged };
+    }
+    if (this.#cache.size >= this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(address, merged ?? null);
+    return merged;
+  }
+
+  /** `e` with enrichment added to its addresses (a copy; the original is not changed). */
+  enrich(e: MeasurementEvent): MeasurementEvent {
+    if (e.type === 'hop') {
+      if (e.responders.length === 0) return e;
+      return {
+        ...e,
+        responders: e.responders.map((r) => {
+          const info = this.lookup(r.address);
+          return info ? { ...r, info } : r;
+        }),
+      };
+    }
+    // A start's address is a host's, or a sweep's prefix (not looked up).
+    if (e.type === 'start' && !e.address.includes('/')) {
+      const info = this.lookup(e.address);
+      return info ? { ...e, info } : e;
+    }
+    return e;
+  }
+}
