@@ -10,7 +10,8 @@
  * MESHPROBE_AGENT_PPS (packets/s per agent, the embedded one included), MESHPROBE_AGENT_RANGES
  * (per-agent allowed prefixes, `lax1=10.0.0.0/8,192.168.0.0/16;fra1=198.18.0.0/15`),
  * MESHPROBE_TOKEN_ISSUER / _AUDIENCE, MESHPROBE_MAX_AGENTS, MESHPROBE_STREAMS_PER_SUBJECT / _PER_IP,
- * MESHPROBE_STREAM_WRITE_TIMEOUT (seconds).
+ * MESHPROBE_STREAM_WRITE_TIMEOUT (seconds), MESHPROBE_MONITOR_MAX_PER_SUBJECT / _MAX_PPS_PER_AGENT /
+ * _MINUTE_RETENTION / _HOUR_RETENTION (monitors' caps and retention; the store is <data dir>/meshprobe.db).
  * MESHPROBE_SMTP_LISTEN starts the SMTP gateway too (with MESHPROBE_SMTP_RELAY, MESHPROBE_EMAIL_FROM;
  * see bots/email/main.ts).
  */
@@ -284,6 +285,12 @@ function controlFrom(s: Settings<typeof launcherSettings>, host: string) {
   const agentPpsBudget = s.MESHPROBE_AGENT_PPS;
   const maxAgents = s.MESHPROBE_MAX_AGENTS;
   return {
+    monitors: {
+      ...(s.MESHPROBE_MONITOR_MAX_PER_SUBJECT !== undefined ? { maxPerSubject: s.MESHPROBE_MONITOR_MAX_PER_SUBJECT } : {}),
+      ...(s.MESHPROBE_MONITOR_MAX_PPS_PER_AGENT !== undefined ? { maxPpsPerAgent: s.MESHPROBE_MONITOR_MAX_PPS_PER_AGENT } : {}),
+      ...(s.MESHPROBE_MONITOR_MINUTE_RETENTION !== undefined ? { minuteRetentionMs: s.MESHPROBE_MONITOR_MINUTE_RETENTION } : {}),
+      ...(s.MESHPROBE_MONITOR_HOUR_RETENTION !== undefined ? { hourRetentionMs: s.MESHPROBE_MONITOR_HOUR_RETENTION } : {}),
+    },
     ...(streamsPerSubject !== undefined ? { streamsPerSubject } : {}),
     ...(streamsPerIp !== undefined ? { streamsPerIp } : {}),
     ...(writeTimeoutS !== undefined ? { writeTimeoutMs: writeTimeoutS * 1000 } : {}),

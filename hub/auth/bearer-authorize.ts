@@ -29,6 +29,10 @@ export const ROUTE_SCOPES: Record<string, readonly string[]> = {
   whoami: [Scope.read, Scope.measure, Scope.agent, Scope.tokenCreate],
   tokens: [Scope.admin, Scope.tokenCreate],
   'tokens-revoke': [Scope.admin],
+  // The monitor service checks read or write per call (/v1/cli reaches it too).
+  monitors: [Scope.monitorRead, Scope.monitorWrite],
+  monitor: [Scope.monitorRead, Scope.monitorWrite],
+  'monitor-samples': [Scope.monitorRead],
 };
 
 export const ANONYMOUS_PRINCIPAL: Principal = { subject: 'anonymous', scopes: [Scope.measure, Scope.read] };

@@ -20,7 +20,21 @@ export const Scope = {
    * the Telegram bot, the email gateways); the hub then limits and logs that user, not the service.
    */
   delegate: 'delegate',
+  /** Read monitors, their statistics and samples (issue 13). `measure` grants it too. */
+  monitorRead: 'monitor:read',
+  /** Add, change and remove monitors (each owned by the token's subject). `measure` grants it too. */
+  monitorWrite: 'monitor:write',
 } as const;
+
+/**
+ * Scopes that another scope grants: a `measure` token (Telegram's `/token`, the front-ends'
+ * service tokens, MCP clients) may use monitors as it may run measurements; a token minted with
+ * only `monitor:read` is for dashboards that must not change anything.
+ */
+const IMPLIED: Readonly<Record<string, readonly string[]>> = {
+  [Scope.monitorRead]: [Scope.measure, Scope.monitorWrite],
+  [Scope.monitorWrite]: [Scope.measure],
+};
 
 export type Scope = (typeof Scope)[keyof typeof Scope];
 
@@ -35,7 +49,7 @@ export function parseScopes(text: string | readonly string[] | undefined): strin
 
 /** True when `granted` satisfies one of `anyOf`. `admin` satisfies every user scope, never `agent`. */
 export function hasScope(granted: readonly string[], anyOf: readonly string[]): boolean {
-  return anyOf.some((need) => granted.includes(need) || (need !== Scope.agent && granted.includes(Scope.admin)));
+  return anyOf.some((need) => granted.includes(need) || (need !== Scope.agent && granted.includes(Scope.admin)) || (IMPLIED[need] ?? []).some((g) => granted.includes(g)));
 }
 
 /**
@@ -48,7 +62,7 @@ export function mayMint(callerScopes: readonly string[], requested: readonly str
   if (requested.length === 0) return { ok: false, forbidden: false, reason: 'scope: give at least one scope' };
   if (callerScopes.includes(Scope.admin)) return { ok: true };
   if (!callerScopes.includes(Scope.tokenCreate)) return { ok: false, forbidden: true, reason: 'minting tokens needs the admin or token:create scope' };
-  const allowed: string[] = [Scope.measure, Scope.read];
+  const allowed: string[] = [Scope.measure, Scope.read, Scope.monitorRead, Scope.monitorWrite];
   const extra = requested.filter((s) => !allowed.includes(s));
   if (extra.length) return { ok: false, forbidden: true, reason: `the token:create scope may only mint ${allowed.join(', ')} tokens, not ${extra.join(', ')}` };
   return { ok: true };

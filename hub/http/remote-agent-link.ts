@@ -17,6 +17,7 @@ import { ErrorCode } from '../../shared/model/errors.ts';
 import { parseEvent } from '../../shared/model/events.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
+import { RemoteAgentMonitors } from './remote-agent-monitors.ts';
 
 export interface RemoteAgentLinkOptions {
   info: AgentInfo;
@@ -28,6 +29,8 @@ export interface RemoteAgentLinkOptions {
   allowedRanges?: readonly string[];
   /** Told about every event refused by the schema, with the one-line reason (logs, flood bound). */
   onBadEvent?: (reason: string) => void;
+  /** A monitor report could not be stored: close the connection (the agent resends on its next one). */
+  onStoreFailure?: (reason: string) => void;
 }
 
 /** How long a cancelled run may take to answer `end` before the hub forgets it. */
@@ -48,6 +51,8 @@ interface OpenRun {
 export class RemoteAgentLink implements AgentLink {
   readonly info: AgentInfo;
   readonly allowedRanges: readonly string[];
+  /** Present when the agent announced the `monitor` capability. */
+  readonly monitors?: RemoteAgentMonitors;
   readonly #send: (message: HubMessage) => boolean;
   readonly #policy: PolicyMode;
   readonly #onBadEvent: (reason: string) => void;
@@ -61,6 +66,9 @@ export class RemoteAgentLink implements AgentLink {
     this.#send = o.send;
     this.#policy = o.policy;
     this.#onBadEvent = o.onBadEvent ?? (() => {});
+    if (o.info.capabilities.includes('monitor')) {
+      this.monitors = new RemoteAgentMonitors({ send: o.send, onStoreFailure: o.onStoreFailure ?? (() => {}) });
+    }
   }
 
   run(spec: MeasurementSpec, { signal, emit, allowedRanges: hubRanges }: AgentRunOptions): Promise<void> {

@@ -10,6 +10,7 @@ import type { DoneEvent, MeasurementEvent } from '../../shared/model/events.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import type { AgentDirectory } from '../core/agent-directory.ts';
 import type { StreamCaps } from '../core/stream-caps.ts';
+import type { MonitorApi } from '../core/monitor-api.ts';
 
 
 /**
@@ -56,6 +57,8 @@ export interface HubContext {
   track(controller: AbortController): () => void;
   /** For unexpected failures; the user only ever sees a one-line message. */
   log: (line: string) => void;
+  /** The hub's monitors (hub/core/monitor-service.ts), for the monitor routes and /v1/cli; absent without a store. */
+  monitors?: MonitorApi;
 }
 
 /** One request to one route. */

@@ -31,6 +31,10 @@ import { createControlPlane, type ControlPlaneOptions } from './control-plane.ts
 import type { HubMetrics } from './hub-metrics.ts';
 import type { AgentRanges } from '../core/agent-ranges.ts';
 import type { Registry } from 'prom-client';
+import type { MonitorStore } from '../store/monitor-store.ts';
+import { openSqliteStore } from '../store/sqlite-store.ts';
+import { MonitorService, type MonitorServiceOptions } from '../core/monitor-service.ts';
+import { monitorRoutes } from './routes/monitors.ts';
 
 /** Options of {@link createHub}. Every field is optional; the defaults give a loopback hub. */
 export interface HubOptions {
@@ -96,6 +100,14 @@ export interface HubOptions {
   log?: (line: string) => void;
   /** Further Prometheus registries served at /metrics (the embedded agent's, agent/runtime/agent-metrics.ts). */
   extraMetrics?: Registry[];
+  /** Monitors (issue 13): caps, retention, and the store (default `<dataDir>/meshprobe.db`, SQLite). */
+  monitors?: HubMonitorOptions;
+}
+
+/** The monitor settings of a hub; see MonitorServiceOptions for each field's default. */
+export interface HubMonitorOptions extends Pick<MonitorServiceOptions, 'maxPerSubject' | 'maxPpsPerAgent' | 'minuteRetentionMs' | 'hourRetentionMs' | 'rollupEveryMs'> {
+  /** The store to use instead of opening `<dataDir>/meshprobe.db`; the hub closes it when it closes. */
+  store?: MonitorStore;
 }
 
 /** A running hub. */
@@ -119,6 +131,8 @@ export interface Hub {
   gateway: AgentGateway;
   /** The per-IP, per-subject and per-service request rates of /v1, for the mounted /mcp. */
   limits: RequestLimits;
+  /** The hub's monitors: the MonitorApi of /v1/cli and the routes, and the series /metrics reads. */
+  monitors: MonitorService;
   /** Cancels running measurements (their streams still end with `done`), then stops listening. */
   close(): Promise<void>;
 }
@@ -149,14 +163,22 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   // 0700: it will hold signing keys.
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const { control, registry } = await buildControlPlane(options, dataDir);
+  // Before the port is bound: a store that cannot open is a one-line MP_ERR_STORE refusal.
+  const monitors = openMonitors(options, control, registry, dataDir);
   const running = new Set<AbortController>();
-  const context = hubContext(options, control, registry, running);
+  const context = { ...hubContext(options, control, registry, running), monitors };
   const routes = mountRoutes(control, options.routes ?? []);
   const handle = requestHandler({ routes, context, guard: hostGuard(options, listen.host), authorize: options.authorize ?? control.authorize });
   const server = createServer({ noDelay: true }, (req, res) => {
     void handle(req, res);
   });
-  await listenOn(server, listen);
+  try {
+    await listenOn(server, listen);
+  } catch (err) {
+    monitors.close();
+    monitors.store.close();
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   const gateway = control.attach(server, registry);
   return {
@@ -171,8 +193,29 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     metrics: control.metrics,
     gateway,
     limits: control.limits,
-    close: closer(server, gateway, running),
+    monitors,
+    close: closer(server, gateway, running, monitors),
   };
+}
+
+/** The monitor service over the given store or `<dataDir>/meshprobe.db`. */
+function openMonitors(options: HubOptions, control: ControlPlane, registry: AgentDirectory, dataDir: string): MonitorService {
+  const { store: given, ...settings } = options.monitors ?? {};
+  const store = given ?? openSqliteStore(dataDir);
+  try {
+    return new MonitorService({
+      ...settings,
+      store,
+      registry,
+      policy: control.policy,
+      ...(options.control?.limits ? { limits: options.control.limits } : {}),
+      ...(options.agentRanges ? { agentRanges: options.agentRanges } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
 }
 
 type ControlPlane = Awaited<ReturnType<typeof createControlPlane>>;
@@ -232,7 +275,7 @@ function hostGuard(options: HubOptions, listenHost: string): HostGuard {
 /** The built-in routes, then the control plane's, then the caller's (later ones win on the same path). */
 function mountRoutes(control: ControlPlane, extra: HubRoute[]): RouteTable {
   const routes = new RouteTable();
-  for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...control.routes, ...extra]) {
+  for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...monitorRoutes, ...control.routes, ...extra]) {
     routes.add(r);
   }
   return routes;
@@ -305,10 +348,11 @@ function listenOn(server: Server, listen: ListenAddress): Promise<void> {
 }
 
 /** The hub's close(): once only, however often it is called. */
-function closer(server: Server, gateway: AgentGateway, running: Set<AbortController>): () => Promise<void> {
+function closer(server: Server, gateway: AgentGateway, running: Set<AbortController>, monitors: MonitorService): () => Promise<void> {
   let closing: Promise<void> | undefined;
   return () => {
     closing ??= (async () => {
+      monitors.close();
       const stopped = new Promise<void>((ok) => server.close(() => ok()));
       for (const c of running) c.abort(new Error('hub closing'));
       // Agents hear "going away" and reconnect to the next hub on this address.
@@ -321,6 +365,8 @@ function closer(server: Server, gateway: AgentGateway, running: Set<AbortControl
       await stopped;
       clearInterval(sweep);
       clearTimeout(deadline);
+      // After the agents' sockets: no report is being stored any more.
+      monitors.store.close();
     })();
     return closing;
   };

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { parsePolicyMode, type PolicyMode } from '../net/address-policy.ts';
 import { parseAllowList } from '../email/email-policy.ts';
 import { ConfigError } from '../model/errors.ts';
+import { parseDurationMs } from '../model/duration.ts';
 import { icmpMode, REMOTE_AGENT_TEXT_VARIABLES } from './remote-agent-settings.ts';
 
 /** One environment variable: how it is read, what it means, its default in words. */
@@ -65,6 +66,14 @@ const whole = (name: string, min: number) =>
     if (!Number.isFinite(n) || n < 0) return refuse(ctx, `${name} must be a number ≥ 0 (0 = off), not ${t}`);
     if (!Number.isInteger(n) || n < min) return refuse(ctx, `${name} must be a whole number ≥ ${min}, not ${t}`);
     return n;
+  });
+
+/** A duration in ms: bare seconds or a unit `ms|s|m|h|d` (shared/model/duration.ts); unset or blank is undefined. */
+const duration = (name: string) =>
+  z.string().optional().transform((v, ctx) => {
+    const t = v?.trim();
+    if (!t) return undefined;
+    return parseDurationMs(t) ?? refuse(ctx, `${name} must be a duration (seconds, or a number with s, m, h or d, e.g. 14d), not ${t}`);
   });
 
 /** A whole number ≥ 1 (the SMTP gateway's wording); unset or blank is undefined. */
@@ -131,6 +140,10 @@ export const VARIABLES = {
   MESHPROBE_STREAMS_PER_SUBJECT: setting(whole('MESHPROBE_STREAMS_PER_SUBJECT', 0), '`16`', 'measurement streams open at once per subject (`anonymous` is counted per IP instead; `0` = off); over it: `429`'),
   MESHPROBE_STREAMS_PER_IP: setting(whole('MESHPROBE_STREAMS_PER_IP', 0), '`32`', "measurement streams open at once per client IP (a delegating service's users are counted per subject instead; `0` = off); over it: `429`"),
   MESHPROBE_STREAM_WRITE_TIMEOUT: setting(whole('MESHPROBE_STREAM_WRITE_TIMEOUT', 1), '`30`', "seconds a stream's client may take no bytes while some wait; then the measurement is cancelled and the connection closed"),
+  MESHPROBE_MONITOR_MAX_PER_SUBJECT: setting(whole('MESHPROBE_MONITOR_MAX_PER_SUBJECT', 0), '`100`', 'monitors one subject (user) may own; `admin` is not capped (`0` = no cap); one more is refused (`429`, `MP_ERR_LIMIT`)'),
+  MESHPROBE_MONITOR_MAX_PPS_PER_AGENT: setting(rate('MESHPROBE_MONITOR_MAX_PPS_PER_AGENT'), '`10000`', 'probes/s of all monitors one agent runs together (`0` = no cap); a monitor that would pass it is refused (`429`, `MP_ERR_LIMIT`)'),
+  MESHPROBE_MONITOR_MINUTE_RETENTION: setting(duration('MESHPROBE_MONITOR_MINUTE_RETENTION'), '`14d`', "how long monitors' per-minute rows are kept before they are rolled up into hourly rows"),
+  MESHPROBE_MONITOR_HOUR_RETENTION: setting(duration('MESHPROBE_MONITOR_HOUR_RETENTION'), '`400d`', "how long monitors' hourly rows are kept"),
   MESHPROBE_AGENT_RANGES: setting(text(), 'none', 'per-agent allowed prefixes at the hub: `lax1=10.0.0.0/8,192.168.0.0/16;fra1=…`'),
   // Raw (untrimmed, empty = unset) as the hub and `meshprobe token` have always read them.
   MESHPROBE_TOKEN_ISSUER: setting(z.string().optional().transform((v) => v || undefined), '`urn:meshprobe:hub`', 'JWT `iss` (hub and MCP verifier)'),
@@ -238,7 +251,7 @@ function pick<const K extends readonly (keyof Variables)[]>(names: K): z.ZodObje
 }
 
 // MESHPROBE_MCP_PUBLIC_URL stands in for MESHPROBE_PUBLIC_URL when only it is set.
-const HUB = ['MESHPROBE_LISTEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_POLICY', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_IP_RATE', 'MESHPROBE_SUBJECT_RATE', 'MESHPROBE_SERVICE_RATE', 'MESHPROBE_ALLOWED_HOSTS', 'MESHPROBE_ALLOWED_ORIGINS', 'MESHPROBE_AGENT_PPS', 'MESHPROBE_MAX_AGENTS', 'MESHPROBE_STREAMS_PER_SUBJECT', 'MESHPROBE_STREAMS_PER_IP', 'MESHPROBE_STREAM_WRITE_TIMEOUT', 'MESHPROBE_AGENT_RANGES', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_PUBLIC_URL', 'MESHPROBE_MCP_PUBLIC_URL'] as const;
+const HUB = ['MESHPROBE_LISTEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_POLICY', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_IP_RATE', 'MESHPROBE_SUBJECT_RATE', 'MESHPROBE_SERVICE_RATE', 'MESHPROBE_ALLOWED_HOSTS', 'MESHPROBE_ALLOWED_ORIGINS', 'MESHPROBE_AGENT_PPS', 'MESHPROBE_MAX_AGENTS', 'MESHPROBE_STREAMS_PER_SUBJECT', 'MESHPROBE_STREAMS_PER_IP', 'MESHPROBE_STREAM_WRITE_TIMEOUT', 'MESHPROBE_MONITOR_MAX_PER_SUBJECT', 'MESHPROBE_MONITOR_MAX_PPS_PER_AGENT', 'MESHPROBE_MONITOR_MINUTE_RETENTION', 'MESHPROBE_MONITOR_HOUR_RETENTION', 'MESHPROBE_AGENT_RANGES', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_PUBLIC_URL', 'MESHPROBE_MCP_PUBLIC_URL'] as const;
 const LOCAL_AGENT = ['MESHPROBE_AGENT_NAME', 'MESHPROBE_DNS_SERVERS', 'MESHPROBE_ICMP_MODE'] as const;
 const MCP = ['MESHPROBE_MCP_MODE', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_JWKS_URL', 'MESHPROBE_MCP_TOKEN_CHECK_S', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_MCP_PUBLIC_URL', 'MESHPROBE_MCP_ALLOWED_HOSTS', 'MESHPROBE_MCP_ALLOWED_ORIGINS', 'MESHPROBE_MCP_SESSIONS_PER_USER', 'MESHPROBE_HUB_TOKEN'] as const;
 const TELEGRAM = ['TELEGRAM_BOT_TOKEN', 'MESHPROBE_HUB', 'MESHPROBE_HUB_TOKEN', 'TELEGRAM_API_ROOT', 'TELEGRAM_WEBHOOK_URL', 'MESHPROBE_PUBLIC_URL', 'TELEGRAM_WEBHOOK_SECRET', 'TELEGRAM_WEBHOOK_LISTEN'] as const;

@@ -77,7 +77,7 @@ export function serveAgentConnection(ws: WebSocket, claims: TokenClaims, c: Conn
       return;
     }
     if (!link) return closeWith(ws, AgentCloseCode.protocolError, 'the first frame must be hello');
-    if (m.t === 'report') return; // monitors: stored by the monitor service once it is wired (issue 13)
+    if (m.t === 'report') return link.monitors ? link.monitors.handle(m) : refuse('report from an agent that did not announce the monitor capability');
     link.handle(m);
     // Measured once the frame's events have been written: the streams write on nextTick,
     // and this tick was queued after theirs.

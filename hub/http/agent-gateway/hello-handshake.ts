@@ -48,6 +48,7 @@ export function acceptHello(hello: Extract<AgentMessage, { t: 'hello' }>, c: Hel
     policy: c.policy,
     ...(hello.allowedRanges ? { allowedRanges: hello.allowedRanges } : {}),
     onBadEvent: c.onBadEvent,
+    onStoreFailure: (reason) => closeWith(ws, AgentCloseCode.goingAway, `the hub could not store a monitor report (${reason}); reconnect and send it again`),
   });
   try {
     registry.add(link);

@@ -2,11 +2,14 @@
 // directory, on a real tmpfs) answers 503 in one line and leaves the token valid; a retry once
 // the disk has room writes it, and it survives a restart of the hub. The signing key likewise.
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { TokenService } from '../../../hub/auth/token-service.ts';
 import { mountTmpfs, tmpfsSkipReason } from '../../helpers/tmpfs.ts';
 import { startTestHub } from '../../helpers/test-hub.ts';
+import { openSqliteStore } from '../../../hub/store/sqlite-store.ts';
 
 const whoami = async (url: string, token: string): Promise<number> => {
   const res = await fetch(url + '/v1/whoami', { headers: { authorization: `Bearer ${token}` } });
@@ -58,9 +61,13 @@ test('a revocation on a read-only data directory answers 503 (EROFS); after remo
   const skip = tmpfsSkipReason();
   if (skip) return t.skip(skip);
   const fs = await mountTmpfs(512);
+  // The monitor database lives elsewhere: a file SQLite holds open for writing makes a
+  // read-only remount of its file system fail ("mount point is busy").
+  const storeDir = await mkdtemp(join(tmpdir(), 'mp-store-'));
+  const monitors = () => ({ store: openSqliteStore(storeDir) });
   let hub: Awaited<ReturnType<typeof startTestHub>> | undefined;
   try {
-    hub = await startTestHub({ dataDir: fs.dir });
+    hub = await startTestHub({ dataDir: fs.dir, monitors: monitors() });
     const admin = await hub.token(['admin']);
     const first = await hub.hub.tokens.issue({ sub: 'telegram:8', scopes: ['measure'] });
     const second = await hub.hub.tokens.issue({ sub: 'telegram:9', scopes: ['measure'] });
@@ -76,13 +83,14 @@ test('a revocation on a read-only data directory answers 503 (EROFS); after remo
     fs.remount(false);
     assert.equal((await revoke(hub.url, admin, second.jti)).status, 200);
     await hub.hub.close();
-    hub = await startTestHub({ dataDir: fs.dir });
+    hub = await startTestHub({ dataDir: fs.dir, monitors: monitors() });
     assert.equal(await whoami(hub.url, first.token), 401);
     assert.equal(await whoami(hub.url, second.token), 401, 'the retried revocation was written, and whole');
   } finally {
     // A failed assertion must not leave a hub listening (the test would never end).
     await hub?.close();
     await fs.close();
+    await rm(storeDir, { recursive: true, force: true });
   }
 });
 

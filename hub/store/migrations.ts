@@ -1,0 +1,132 @@
+/**
+ * The schema of the hub's SQLite store, as numbered steps. `PRAGMA user_version` holds the
+ * number of steps applied; at open, the missing ones run in one transaction (with the new
+ * version), so a database is always at some step of this list, never between two. Steps are
+ * only ever appended: a released step is never edited.
+ *
+ * Layout, and why:
+ * - `series` names one (monitor, agent) pair with a small integer, so sample rows carry 2–3
+ *   bytes of key instead of the agent's name; it also holds the series' running totals and the
+ *   extras of its newest row (last, EWMAs, address, error), updated with each stored row.
+ * - `minute_rows` are keyed (minute, series), not (series, minute): agents re-send their open
+ *   minute every ~10 s, and in this order all series' rows of one minute share a few pages, so a
+ *   round of re-sends rewrites ~170 pages for 10,000 monitors instead of one page per series
+ *   (measured in bench/store-size.ts). Reads of one series walk the minutes by primary key.
+ *   No foreign key: a cascade needs an index on `series` (more writes); deleteMonitor deletes
+ *   the rows itself.
+ * - `hour_rows` (series, hour): written only by rollup, read per series over long ranges.
+ * - Times: minute and hour numbers since the epoch (4 and 3 bytes on disk against 6 for ms);
+ *   round trips as integer nanoseconds (3–6 bytes against 8 for a REAL), the precision every
+ *   statistic is rounded to; histograms as varint BLOBs (histogram-blob.ts).
+ */
+import type { DatabaseSync } from 'node:sqlite';
+
+export interface Migration {
+  /** The user_version after this step. */
+  version: number;
+  /** What the step does, for logs and errors. */
+  name: string;
+  up(db: DatabaseSync): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'monitors, series, minute and hourly rows, routes, addresses, alert state',
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) WITHOUT ROWID;
+        CREATE TABLE monitors (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          owner TEXT NOT NULL,
+          name TEXT NOT NULL,
+          type TEXT NOT NULL,
+          target TEXT NOT NULL,
+          probe TEXT NOT NULL,
+          interval_ms INTEGER NOT NULL,
+          trace_ms INTEGER,
+          from_sel TEXT NOT NULL,
+          alerts TEXT NOT NULL,
+          notify TEXT NOT NULL,
+          paused INTEGER NOT NULL,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          rev INTEGER NOT NULL,
+          UNIQUE (owner, name)
+        );
+        CREATE TABLE series (
+          id INTEGER PRIMARY KEY,
+          monitor INTEGER NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+          agent TEXT NOT NULL,
+          first_t INTEGER NOT NULL,
+          last_t INTEGER NOT NULL,
+          latest TEXT,
+          sent INTEGER NOT NULL,
+          recv INTEGER NOT NULL,
+          min_ns INTEGER,
+          max_ns INTEGER,
+          sum_ms REAL NOT NULL,
+          hist BLOB NOT NULL,
+          UNIQUE (monitor, agent)
+        );
+        CREATE TABLE minute_rows (
+          t INTEGER NOT NULL,
+          series INTEGER NOT NULL,
+          sent INTEGER NOT NULL,
+          recv INTEGER NOT NULL,
+          min_ns INTEGER,
+          max_ns INTEGER,
+          sum_ns INTEGER NOT NULL,
+          hist BLOB NOT NULL,
+          PRIMARY KEY (t, series)
+        ) WITHOUT ROWID;
+        CREATE TABLE hour_rows (
+          series INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
+          h INTEGER NOT NULL,
+          sent INTEGER NOT NULL,
+          recv INTEGER NOT NULL,
+          min_ns INTEGER,
+          max_ns INTEGER,
+          sum_ns INTEGER NOT NULL,
+          hist BLOB NOT NULL,
+          PRIMARY KEY (series, h)
+        ) WITHOUT ROWID;
+        CREATE TABLE routes (
+          monitor INTEGER NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+          agent TEXT NOT NULL,
+          at INTEGER NOT NULL,
+          addr TEXT NOT NULL,
+          hops TEXT NOT NULL,
+          reached INTEGER NOT NULL,
+          PRIMARY KEY (monitor, agent)
+        ) WITHOUT ROWID;
+        CREATE TABLE route_changes (
+          monitor INTEGER NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+          at INTEGER NOT NULL,
+          agent TEXT NOT NULL,
+          from_hops TEXT NOT NULL,
+          to_hops TEXT NOT NULL,
+          PRIMARY KEY (monitor, at, agent)
+        ) WITHOUT ROWID;
+        CREATE TABLE addresses (
+          monitor INTEGER NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+          agent TEXT NOT NULL,
+          at INTEGER NOT NULL,
+          addr TEXT NOT NULL,
+          PRIMARY KEY (monitor, agent, at)
+        ) WITHOUT ROWID;
+        CREATE TABLE alert_state (
+          monitor INTEGER NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+          rule TEXT NOT NULL,
+          holding INTEGER NOT NULL,
+          since INTEGER NOT NULL,
+          notified_at INTEGER,
+          PRIMARY KEY (monitor, rule)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+];
+
+/** The version a database has once every step ran. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
