@@ -112,6 +112,15 @@ const benches: Bench[] = [
       ['relay: hub CPU per relayed event', `${r.hubCpuUsPerEvent.toFixed(1)} µs`, '', '', ''],
     ],
   },
+  {
+    name: 'monitor-metrics',
+    file: 'monitor-metrics.ts',
+    args: ['--json'],
+    rows: (r) => [
+      [`/metrics monitor families, ${r.series} series (median of ${r.runs})`, `${r.plain.medianMs.toFixed(1)} ms`, '', `${r.plain.lines} lines, ${(r.plain.bytes / 1e6).toFixed(1)} MB`, 'near 80k lines, fast'],
+      ['  with MESHPROBE_METRICS_COMPAT=meshping', `${r.compat.medianMs.toFixed(1)} ms`, '', `${r.compat.lines} lines, ${(r.compat.bytes / 1e6).toFixed(1)} MB`, ''],
+    ],
+  },
 ];
 
 async function runBench(b: Bench): Promise<any> {

@@ -23,6 +23,8 @@ export class HubMetrics {
   readonly agentChanges: Counter;
   /** Further registries served at /metrics after the hub's own (the embedded agent's). */
   readonly #included: Registry[] = [];
+  /** Exposition text written by hand after the registries (the monitor families, hub/http/monitor-metrics.ts). */
+  readonly #texts: (() => string)[] = [];
 
   constructor(o: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -45,6 +47,11 @@ export class HubMetrics {
     this.#included.push(registry);
   }
 
+  /** Serves the text `produce` returns at /metrics too, after the registries; its names must not clash. */
+  includeText(produce: () => string): void {
+    this.#texts.push(produce);
+  }
+
   /** The observer seam's callbacks. */
   observer(): HubObserver {
     return {
@@ -64,6 +71,7 @@ export class HubMetrics {
       public: true,
       handle: async ({ res }) => {
         const parts = await Promise.all([this.registry, ...this.#included].map((r) => r.metrics()));
+        for (const produce of this.#texts) parts.push(produce());
         const text = parts.map((p) => (p.endsWith('\n') ? p : p + '\n')).join('');
         res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
         res.end(text);
