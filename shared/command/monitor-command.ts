@@ -113,7 +113,8 @@ export function monitorTargetProblem(target: string): string | undefined {
     return undefined;
   }
   if (t.includes('/')) return `'${t}' is a prefix; a monitor watches one host`;
-  if (parseIp(t)) return undefined;
+  // `[2001:db8::1]` as URLs write it is taken too.
+  if (parseIp(t, { brackets: true })) return undefined;
   // Colons, brackets, zones and numbers that are no literal: say what is wrong with the address.
   if (t.includes(':') || t.includes('[') || t.includes('%') || /^[0-9.]+$/.test(t) || /^0x/i.test(t)) return ipProblem(t);
   if (!HOST_NAME.test(t)) return `'${t}' is not a host name or address`;

@@ -10,10 +10,9 @@ import { readBody, sendText } from '../http-io.ts';
 import { formatAgentList, formatVersion } from '../../../shared/render/agent-list.ts';
 import { VERSION_INFO } from '../version-info.ts';
 import { admitted, streamMeasurement } from './measurements.ts';
-import type { HubContext, HubRoute, RouteContext } from '../route.ts';
+import type { HubRoute, RouteContext } from '../route.ts';
 import type { MonitorCommand } from '../../../shared/command/monitor-command.ts';
 import { answerMonitorCommand, type MonitorBackend } from '../../../shared/command/monitor-answer.ts';
-import type { MonitorApi } from '../../core/monitor-api.ts';
 import { MeshprobeError } from '../../../shared/model/errors.ts';
 
 export const cliRoute: HubRoute = {
@@ -76,8 +75,8 @@ const MONITOR_STATUS: Partial<Record<string, number>> = {
 
 /** `monitor …`: the hub's MonitorApi, acting for the request's principal; the answer as the CLI prints it. */
 async function monitorCommand(ctx: RouteContext, cmd: MonitorCommand, json: boolean, line: string): Promise<void> {
-  const api = (ctx.hub as HubContext & { monitors?: MonitorApi }).monitors;
-  if (!api) throw new HttpError(503, ErrorCode.Internal, 'monitor: this hub keeps no monitors');
+  const api = ctx.hub.monitors;
+  if (!api) throw new HttpError(503, ErrorCode.Store, 'monitor: this hub runs without a monitor store');
   const who = ctx.principal;
   // The API is synchronous; async wrappers give the shared answer code the backend it expects.
   const backend: MonitorBackend = {
