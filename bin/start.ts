@@ -126,6 +126,7 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
       ...(settings.MESHPROBE_DATA_DIR ? { dataDir: settings.MESHPROBE_DATA_DIR } : {}),
       agents: [agent],
       extraMetrics: [agentMetrics.registry],
+      ...(settings.MESHPROBE_METRICS_COMPAT ? { metricsCompat: settings.MESHPROBE_METRICS_COMPAT } : {}),
       ...control,
       control: { ...control.control, localTokenFile },
       log: (line) => process.stderr.write(line + '\n'),

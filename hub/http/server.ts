@@ -35,6 +35,10 @@ import type { MonitorStore } from '../store/monitor-store.ts';
 import { openSqliteStore } from '../store/sqlite-store.ts';
 import { MonitorService, type MonitorServiceOptions } from '../core/monitor-service.ts';
 import { monitorRoutes } from './routes/monitors.ts';
+import { monitorHeatmapRoute } from './routes/monitor-heatmap.ts';
+import { monitorExposition } from './monitor-metrics.ts';
+import { AlertEvaluator, type AlertMessage, fanOutAlertSink } from '../core/alert-evaluator.ts';
+import { postWebhook } from './alert-webhook.ts';
 
 /** Options of {@link createHub}. Every field is optional; the defaults give a loopback hub. */
 export interface HubOptions {
@@ -102,12 +106,28 @@ export interface HubOptions {
   extraMetrics?: Registry[];
   /** Monitors (issue 13): caps, retention, and the store (default `<dataDir>/meshprobe.db`, SQLite). */
   monitors?: HubMonitorOptions;
+  /** `meshping`: /metrics also carries meshping's names (MESHPROBE_METRICS_COMPAT). Default none. */
+  metricsCompat?: 'meshping';
+  /** Where monitor alerts go besides webhooks (the launcher wires the bot and the mail gateway). */
+  alerts?: HubAlertOptions;
 }
 
 /** The monitor settings of a hub; see MonitorServiceOptions for each field's default. */
 export interface HubMonitorOptions extends Pick<MonitorServiceOptions, 'maxPerSubject' | 'maxPpsPerAgent' | 'minuteRetentionMs' | 'hourRetentionMs' | 'rollupEveryMs'> {
   /** The store to use instead of opening `<dataDir>/meshprobe.db`; the hub closes it when it closes. */
   store?: MonitorStore;
+}
+
+/** Monitor alert channels and pace (hub/core/alert-evaluator.ts). */
+export interface HubAlertOptions {
+  /** Sends an alert to a Telegram chat. Default none: alerts for chats are dropped. */
+  telegram?: (chatId: string, message: AlertMessage) => Promise<void>;
+  /** Sends an alert by mail. Default none: alerts for mail addresses are dropped. */
+  email?: (address: string, message: AlertMessage) => Promise<void>;
+  /** At most one message per monitor per this long. Default 5 minutes. */
+  minMessageIntervalMs?: number;
+  /** How often rules are evaluated; 0 = never (tests call evaluateAll). Default a minute. */
+  everyMs?: number;
 }
 
 /** A running hub. */
@@ -133,6 +153,8 @@ export interface Hub {
   limits: RequestLimits;
   /** The hub's monitors: the MonitorApi of /v1/cli and the routes, and the series /metrics reads. */
   monitors: MonitorService;
+  /** Evaluates the monitors' alert rules every minute (tests call evaluateAll). */
+  alerts: AlertEvaluator;
   /** Cancels running measurements (their streams still end with `done`), then stops listening. */
   close(): Promise<void>;
 }
@@ -165,6 +187,8 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const { control, registry } = await buildControlPlane(options, dataDir);
   // Before the port is bound: a store that cannot open is a one-line MP_ERR_STORE refusal.
   const monitors = openMonitors(options, control, registry, dataDir);
+  control.metrics.includeText(() => monitorExposition(monitors.series(), options.metricsCompat ? { compat: options.metricsCompat } : {}));
+  const alerts = startAlerts(options, control.policy, monitors);
   const running = new Set<AbortController>();
   const context = { ...hubContext(options, control, registry, running), monitors };
   const routes = mountRoutes(control, options.routes ?? []);
@@ -194,7 +218,32 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     gateway,
     limits: control.limits,
     monitors,
-    close: closer(server, gateway, running, monitors),
+    alerts,
+    close: stopAlertsFirst(alerts, closer(server, gateway, running, monitors)),
+  };
+}
+
+/** The alert evaluator over the monitors' store: webhooks always, Telegram and mail when the launcher gives senders. */
+function startAlerts(options: HubOptions, policy: PolicyMode, monitors: MonitorService): AlertEvaluator {
+  const o = options.alerts ?? {};
+  const evaluator = new AlertEvaluator({
+    store: monitors.store,
+    sink: fanOutAlertSink({
+      webhook: (url, message) => postWebhook(url, message, { policy }),
+      ...(o.telegram ? { telegram: o.telegram } : {}),
+      ...(o.email ? { email: o.email } : {}),
+    }),
+    ...(o.minMessageIntervalMs !== undefined ? { minMessageIntervalMs: o.minMessageIntervalMs } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  if ((o.everyMs ?? 60_000) > 0) evaluator.start(o.everyMs ?? 60_000);
+  return evaluator;
+}
+
+function stopAlertsFirst(alerts: AlertEvaluator, close: () => Promise<void>): () => Promise<void> {
+  return () => {
+    alerts.stop();
+    return close();
   };
 }
 
@@ -275,7 +324,7 @@ function hostGuard(options: HubOptions, listenHost: string): HostGuard {
 /** The built-in routes, then the control plane's, then the caller's (later ones win on the same path). */
 function mountRoutes(control: ControlPlane, extra: HubRoute[]): RouteTable {
   const routes = new RouteTable();
-  for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...monitorRoutes, ...control.routes, ...extra]) {
+  for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...monitorRoutes, monitorHeatmapRoute(), ...control.routes, ...extra]) {
     routes.add(r);
   }
   return routes;

@@ -116,7 +116,7 @@ export function monitorHeatmapRoute(source?: HeatmapSource): HubRoute {
     methods: ['GET'],
     path: '/v1/monitors/:id/heatmap.png',
     async handle(ctx) {
-      const api = source ?? (ctx.hub as { monitors?: HeatmapSource }).monitors;
+      const api = source ?? ctx.hub.monitors;
       if (!api) throw new HttpError(503, ErrorCode.Store, 'this hub runs without a monitor store');
       let png: Uint8Array;
       try {

@@ -1,7 +1,7 @@
 /**
  * The monitor families of /metrics (issue 13 item 7): parsed with an independent reader of the
  * text format (test/helpers/prom-text.ts), bucket counts against a known sample set, meshping's
- * names only when asked, and the families served by a real hub's /metrics next to prom-client's.
+ * names only when asked (the hub's /metrics: monitor-extras-wiring.test.ts).
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,6 @@ import { Histogram } from '../../../shared/model/histogram.ts';
 import type { MonitorSeries } from '../../../hub/core/monitor-series.ts';
 import { escapeLabelValue, exportedSampleNames, meshpingLe, monitorExposition } from '../../../hub/http/monitor-metrics.ts';
 import { parsePromText, type PromFamily } from '../../helpers/prom-text.ts';
-import { withTestHub } from '../../helpers/test-hub.ts';
 
 /** Round trips in ms, one per coarse region: under the grid, 50 µs, 0.3 ms, exactly 1 ms, 1.5 ms, 20 ms, over 65.5 s. */
 const RTTS = [0.005, 0.05, 0.3, 1, 1.5, 20, 70_000];
@@ -144,16 +143,4 @@ test('3,000 series (1,000 monitors × 3 agents): one valid exposition of about 9
   assert.equal(lines, 3000 * 31);
   const f = parsePromText(text);
   assert.equal(family(f, 'meshprobe_monitor_sent_total').samples.length, 3000);
-});
-
-test("a real hub serves the monitor families after prom-client's, as one valid exposition", async () => {
-  await withTestHub({}, async (t) => {
-    t.hub.metrics.includeText(() => monitorExposition([series()], { compat: 'meshping' }));
-    const res = await fetch(`${t.url}/metrics`);
-    assert.equal(res.status, 200);
-    const f = parsePromText(await res.text());
-    assert.ok(f.has('meshprobe_hub_requests_total'), "the hub's own families are still there");
-    assert.equal(family(f, 'meshprobe_monitor_sent_total').samples[0]!.value, 10);
-    assert.ok(f.has('meshping_pings'));
-  });
 });
