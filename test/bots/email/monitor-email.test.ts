@@ -76,7 +76,7 @@ test('monitor add → list → show (heatmap attached inline) → rm → list em
 
   r = await ask('monitor list');
   assert.match(r.text ?? '', /^#\d+ mail 127\.0\.0\.1$/m);
-  assert.match(String(r.html), /mail \(mail@127\.0\.0\.1\)\: no agent runs it yet/);
+  assert.match(String(r.html), /mail \(mail@127\.0\.0\.1\): no agent runs it yet/);
 
   r = await ask('monitor show mail --range 2h');
   assert.match(r.text ?? '', /^monitor #\d+ mail \(mail@127\.0\.0\.1\)$/m);
