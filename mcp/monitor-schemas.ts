@@ -19,7 +19,7 @@ export const MonitorAddInput = {
   from: z.array(z.string().trim().min(1).max(200)).max(32).optional().describe('Agents to run it: names or filters such as country=DE. Omit for every capable agent (each reports from its own point of view).'),
   interval: duration.optional().describe('Time between probes (default 1s, at least 100ms, at most 1h): seconds as a number, or 500ms, 10s, 1m.'),
   name: z.string().trim().min(1).max(63).optional().describe('A name to refer to it by (default: from the target). Letters, digits and . _ : @ -.'),
-  trace: duration.optional().describe('Route watch: run a traceroute this often (at least 1m) and record route changes.'),
+  trace: duration.optional().describe('Route watch: trace the path this often (at least 1m) and record route changes.'),
   alert: z.array(z.string().trim().min(1).max(200)).max(MonitorLimits.maxAlerts).optional().describe("Alert rules such as 'loss>5% for 5m' or 'p95>50ms for 10m'."),
   paused: z.boolean().optional().describe('Create it paused.'),
 };

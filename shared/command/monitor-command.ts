@@ -51,7 +51,7 @@ const from: OptionSpec = {
 };
 const interval: OptionSpec = { long: 'interval', short: 'i', kind: 'duration', arg: 'INTERVAL', noun: 'interval', help: 'add: time between probes: 2, 0.5, 500ms, 1m (default 1s)' };
 const name: OptionSpec = { long: 'name', kind: 'text', arg: 'NAME', noun: 'name', help: 'add: the name to refer to it by (default: from the target)' };
-const trace: OptionSpec = { long: 'trace', kind: 'duration', arg: 'PERIOD', noun: 'trace period', help: 'add: route watch, a traceroute every PERIOD (at least 1m)' };
+const trace: OptionSpec = { long: 'trace', kind: 'duration', arg: 'PERIOD', noun: 'trace period', help: 'add: route watch, the path traced every PERIOD (at least 1m)' };
 const alert: OptionSpec = { long: 'alert', kind: 'text', arg: 'RULE', noun: 'alert rule', help: "add: alert rule such as 'loss>5% for 5m'; repeatable" };
 const paused: OptionSpec = { long: 'paused', kind: 'flag', noun: 'paused', help: 'add: create it paused (resume it later)' };
 const range: OptionSpec = { long: 'range', kind: 'duration', arg: 'RANGE', noun: 'range', help: 'show: the time the statistics cover (default 24h)' };
