@@ -21,6 +21,7 @@ import { runDirect } from './direct-measurement.ts';
 import { Exit, StreamTracker } from './stream-tracker.ts';
 import { SweepLiveView } from './sweep-live.ts';
 import { takeCliFlags, type CliFlags } from './cli-flags.ts';
+import type { MonitorCommand } from '../shared/command/monitor-command.ts';
 
 /** The CLI's settings, read once from its environment. */
 type CliSettings = Settings<typeof cliSettings>;
@@ -45,6 +46,7 @@ export async function runCommand(io: CliEnvironment): Promise<number> {
   const hub = readHubSettings(flags, io);
   if (typeof hub === 'number') return hub;
   const { settings, client } = hub;
+  if (parsed.command === 'monitor') return monitorCommand(parsed, line, client, io);
   if (!('spec' in parsed)) return answerCommand(parsed, line, client, settings, io);
 
   const spec = parsed.spec;
@@ -213,6 +215,30 @@ async function streamCliText(client: HubClient, line: string, io: CliEnvironment
     const detail = err instanceof HubError && err.detail ? `${err.detail}\n` : '';
     io.stderr(`meshprobe: ${describeError(err).message}\n${detail}`);
     // The hub said no to this request (4xx): a usage error; unreachable, 5xx or broken: no reply.
+    return err instanceof HubRefusedError && err.status < 500 ? Exit.Usage : Exit.NoReply;
+  }
+}
+
+/**
+ * `monitor …` through the hub's REST routes (monitors live on a hub; there is no direct mode):
+ * the answer rendered here, meshping's table for `list`, coloured on a terminal unless NO_COLOR.
+ */
+async function monitorCommand(parsed: { monitor: MonitorCommand; json: boolean }, line: string, client: HubClient | undefined, io: CliEnvironment): Promise<number> {
+  if (!client) {
+    io.stderr('meshprobe: monitor needs a hub, which keeps the monitors: pass --hub URL or set MESHPROBE_HUB\n');
+    return Exit.Usage;
+  }
+  const { answerMonitorCommand, hubMonitorBackend } = await import('../shared/command/monitor-answer.ts');
+  try {
+    const answer = await answerMonitorCommand(parsed.monitor, hubMonitorBackend(client, { signal: io.interrupt }), {
+      line,
+      ansi: io.terminal !== undefined && !io.env['NO_COLOR'],
+    });
+    io.stdout(parsed.json ? `${JSON.stringify(answer.data)}\n` : answer.text);
+    return Exit.Ok;
+  } catch (err) {
+    if (err instanceof HubError && err.code === ErrorCode.Cancelled) return Exit.NoReply;
+    io.stderr(`meshprobe: ${describeError(err).message}\n`);
     return err instanceof HubRefusedError && err.status < 500 ? Exit.Usage : Exit.NoReply;
   }
 }

@@ -7,7 +7,7 @@
 import PostalMime from 'postal-mime';
 import { answerEmail, hubForSender, rateLimitedAnswer } from '../shared/email/email-answer.ts';
 import { replyDecision, SenderRateLimiter, senderAllowed } from '../shared/email/email-policy.ts';
-import { buildReply } from '../shared/email/email-reply.ts';
+import { buildReply, type EmailAttachment } from '../shared/email/email-reply.ts';
 import { ReplyBudget, replySize } from '../shared/email/email-reply-budget.ts';
 import { describeError } from '../shared/model/errors.ts';
 import { emailWorkerSettings, readSettings, type Settings } from '../shared/config/settings.ts';
@@ -129,7 +129,7 @@ export async function handleEmail(message: InboundEmail, workerEnv: EmailWorkerE
   const open = budget.available(deps.now());
   if (!open.ok) return { action: 'ignored', reason: `${open.reason} (${budget.refused} refused in this isolate)` };
 
-  let body: { text: string; html: string };
+  let body: { text: string; html: string; attachments?: EmailAttachment[] | undefined };
   let kind: string;
   let partial = false;
   if (rate.action === 'notify') {
@@ -148,13 +148,14 @@ export async function handleEmail(message: InboundEmail, workerEnv: EmailWorkerE
           budgetLabel: `${budgetS} s`,
           maxCount: env.MAX_COUNT,
           now: Date.now,
+          sender: message.from,
         },
       ))().catch((err: unknown) => {
       // A configuration error, said in the reply: the sender is not left without an answer.
       const text = `the gateway is misconfigured: ${describeError(err).message}`;
       return { kind: 'refused' as const, partial: false, text, html: renderHtmlText(text) };
     });
-    body = { text: answer.text, html: answer.html };
+    body = { text: answer.text, html: answer.html, ...('attachments' in answer ? { attachments: answer.attachments } : {}) };
     kind = answer.kind;
     partial = answer.partial;
   }

@@ -8,6 +8,7 @@ import type { HubLike } from '../shared/wire/hub-client.ts';
 import type { ToolExtra } from './run-measurement.ts';
 import { registerListAgents } from './tools/list-agents.ts';
 import { registerMeasureTools } from './tools/measure-tools.ts';
+import { registerMonitorTools } from './tools/monitor-tools.ts';
 
 /** Options of {@link createMcpServer}. */
 export interface McpServerOptions {
@@ -26,7 +27,8 @@ export interface McpServerOptions {
 const INSTRUCTIONS =
   'meshprobe measures networks from agents placed in many locations. Use ' +
   measurementTypes().map((t) => `${t.name} ${t.tool.instruction}, `).join('') +
-  'and list_agents to see where you can measure from (pass names or filters such as country=DE as `from`).';
+  'and list_agents to see where you can measure from (pass names or filters such as country=DE as `from`). ' +
+  'To watch a target over time use monitor_add, then monitor_list and monitor_show (statistics and a heatmap); monitor_remove stops it.';
 
 /** A new server with every tool registered; connect it to one transport. */
 export function createMcpServer(options: McpServerOptions): McpServer {
@@ -37,5 +39,6 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   const ctx = { hubFor: options.hubFor, signal: options.signal };
   registerMeasureTools(server, ctx);
   registerListAgents(server, ctx);
+  registerMonitorTools(server, ctx);
   return server;
 }

@@ -13,7 +13,7 @@ import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPSe
 import { answerEmail, hubForSender, rateLimitedAnswer } from '../../shared/email/email-answer.ts';
 import { replyDecision, SenderRateLimiter, senderAllowed } from '../../shared/email/email-policy.ts';
 import type { HeaderLookup, SenderRateLimiterOptions } from '../../shared/email/email-policy.ts';
-import { buildReply } from '../../shared/email/email-reply.ts';
+import { buildReply, type EmailAttachment } from '../../shared/email/email-reply.ts';
 import { ReplyBudget, replySize } from '../../shared/email/email-reply-budget.ts';
 import type { ReplyBudgetOptions } from '../../shared/email/email-reply-budget.ts';
 import { describeError, ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
@@ -224,7 +224,7 @@ async function answerMessage(raw: Buffer, returnPath: string, g: ReplyParts): Pr
   if (rate.action === 'drop') return log(`email from ${returnPath}: not answered: rate limited (already notified)`);
   const open = g.budget.available(now());
   if (!open.ok) return log(`email from ${returnPath}: not answered: ${open.reason} (${g.budget.refused} refused so far)`);
-  let body: { text: string; html: string };
+  let body: { text: string; html: string; attachments?: EmailAttachment[] | undefined };
   let kind: string;
   if (rate.action === 'notify') {
     body = rateLimitedAnswer(returnPath, rate.retryAfterMs);
@@ -233,7 +233,7 @@ async function answerMessage(raw: Buffer, returnPath: string, g: ReplyParts): Pr
     const budgetMs = options.budgetMs ?? 60_000;
     const answer = await answerEmail(
       { subject: mail.subject, text: mail.text, html: typeof mail.html === 'string' ? mail.html : undefined },
-      { hub: options.hubToken ? hubForSender(g.hub, returnPath) : g.hub, signal: AbortSignal.any([AbortSignal.timeout(budgetMs), g.closing.signal]), budgetLabel: `${Math.round(budgetMs / 1000)} s`, now: Date.now, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
+      { hub: options.hubToken ? hubForSender(g.hub, returnPath) : g.hub, signal: AbortSignal.any([AbortSignal.timeout(budgetMs), g.closing.signal]), budgetLabel: `${Math.round(budgetMs / 1000)} s`, now: Date.now, sender: returnPath, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
     );
     body = answer;
     kind = answer.kind;
@@ -247,6 +247,7 @@ async function answerMessage(raw: Buffer, returnPath: string, g: ReplyParts): Pr
     subject: reply.subject,
     text: reply.text,
     html: reply.html,
+    ...(reply.attachments ? { attachments: reply.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content), ...(a.cid ? { cid: a.cid } : {}) })) } : {}),
     ...(reply.inReplyTo ? { inReplyTo: reply.inReplyTo } : {}),
     ...(reply.references ? { references: reply.references } : {}),
     headers: reply.headers,

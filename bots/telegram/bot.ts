@@ -25,6 +25,7 @@ import { escapeHtml, preHtml } from './pre-html.ts';
 import { ProbePhoto } from './probe-photo.ts';
 import { RateLimiter, type RateLimiterOptions } from './rate-limiter.ts';
 import { issueUserToken, tokenReplyHtml, TOKEN_GROUP_REFUSAL } from './token-command.ts';
+import { monitorCommand } from './monitor-command.ts';
 
 /** Options of {@link createTelegramBot}. */
 export interface TelegramBotOptions {
@@ -60,6 +61,7 @@ export interface TelegramBotOptions {
 /** The command menu registered with setMyCommands: the measurement types of the registry, then the rest. */
 export const BOT_COMMANDS: { command: string; description: string }[] = [
   ...measurementTypes().map((t) => ({ command: t.name, description: t.chat.menu })),
+  { command: 'monitor', description: 'watch a target: add, list, show, rm' },
   { command: 'list', description: 'the agents you can measure from' },
   { command: 'token', description: 'a token for the MCP server and the HTTP API (private chat)' },
   { command: 'version', description: 'hub and bot versions' },
@@ -154,6 +156,8 @@ function commands(d: BotDeps): Composer<Context> {
           return await reply(ctx, preHtml(await versionText(u), { limit: 4000 }));
         case 'token':
           return await token(ctx, u);
+        case 'monitor':
+          return await monitorCommand(ctx, u.hub, parsed.monitor, parsed.json);
         default:
           // A measurement type: a sweep answers with a picture, every other type with a text that fills in.
           if (measurementType(parsed.command)?.view === 'sweep') return await runProbe(ctx, u, parsed.spec);

@@ -15,7 +15,11 @@ export type OptionKind =
   /** One of icmp, udp, tcp. */
   | 'protocol'
   /** A switch without a value. */
-  | 'flag';
+  | 'flag'
+  /** A duration: bare seconds or a number with ms|s|m|h|d (shared/model/duration.ts), carried as milliseconds. */
+  | 'duration'
+  /** Free text checked by the command that reads it (a monitor's name, an alert rule); repeatable when the command says so. */
+  | 'text';
 
 /** One option of one command. */
 export interface OptionSpec {

@@ -16,11 +16,14 @@ import type { MeasurementEvent } from '../model/events.ts';
 import type { TextRendererOptions } from '../render/text-renderer.ts';
 import { ErrorCode, GrammarError } from '../model/errors.ts';
 import { COMMANDS, findCommand, helpText, usage, type CommandSpec, type OptionSpec } from './help.ts';
+import { parseMonitorCommand, type MonitorCommand } from './monitor-command.ts';
 
 /** What {@link parseCommand} returns. `ok: false` carries a one-line reason and the usage. */
 export type ParsedCommand =
   | { ok: true; command: MeasurementType; spec: MeasurementSpec; json: boolean; display?: DisplayOptions }
   | { ok: true; command: 'list' | 'version' | 'token'; json: boolean }
+  /** `monitor …` (shared/command/monitor-command.ts): a standing order for the hub, not a spec. */
+  | { ok: true; command: 'monitor'; monitor: MonitorCommand; json: boolean }
   | { ok: true; command: 'help'; topic?: string; text: string }
   | { ok: false; code: typeof ErrorCode.BadRequest; message: string; usage: string };
 
@@ -368,6 +371,7 @@ function parseUnsafe(line: string, o: ParseCommandOptions): ParsedCommand {
       if (positionals.length) return fail(`${cmd}: unexpected argument '${positionals[0]}'`, cmd);
       return { ok: true, command: cmd, json: given(argv['json']) };
     }
+    if (cmd === 'monitor') return { ok: true, command: 'monitor', monitor: parseMonitorCommand(argv, positionals), json: given(argv['json']) };
     const t = measurementType(cmd);
     if (!t) return fail(`unknown command '${word}'`, '');
     return measurement(c, t, argv, positionals, word.toLowerCase().endsWith('6'));
@@ -379,7 +383,7 @@ function parseUnsafe(line: string, o: ParseCommandOptions): ParsedCommand {
 
 /**
  * Parses one command line of the shared grammar (design §6): a measurement type of the registry
- * (shared/registry.ts) with its aliases, `list`, `version`, `token`, `help [COMMAND]`, with an optional leading `/`
+ * (shared/registry.ts) with its aliases, `monitor …`, `list`, `version`, `token`, `help [COMMAND]`, with an optional leading `/`
  * and `@botname`. Limits are enforced by shared/model/validate-spec.ts, as for every front-end. Never throws: any
  * failure is `{ ok: false, message, usage }` with a one-line message.
  */

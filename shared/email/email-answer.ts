@@ -19,6 +19,9 @@ import { rendererOptions, type DisplayOptions } from '../command/grammar.ts';
 
 const NO_STAMPS: DisplayOptions = { quiet: false, outstanding: false, timestamps: false };
 import type { MeasurementSpec } from '../model/spec.ts';
+import { answerMonitorCommand, HEATMAP_CID, hubMonitorBackend } from '../command/monitor-answer.ts';
+import type { MonitorCommand } from '../command/monitor-command.ts';
+import type { EmailAttachment } from './email-reply.ts';
 
 /** Options of {@link answerEmail}. */
 export interface AnswerEmailOptions {
@@ -37,6 +40,11 @@ export interface AnswerEmailOptions {
   maxCount?: number;
   /** The clock (ms since the Unix epoch) for `-D` stamps; without it -D stamps nothing. */
   now?: () => number;
+  /**
+   * The sender's address: `monitor add` records it as where the monitor's alerts go
+   * (notify.email). Default: none (alerts by mail only with a webhook or another front-end).
+   */
+  sender?: string;
 }
 
 /** The rendered answer. */
@@ -48,6 +56,8 @@ export interface EmailAnswer {
   partial: boolean;
   text: string;
   html: string;
+  /** Files to attach (`monitor show`: the heatmap, shown inline in the HTML by its Content-ID). */
+  attachments?: EmailAttachment[];
 }
 
 const NO_COMMAND =
@@ -82,6 +92,8 @@ export async function answerEmail(mail: EmailCommandInput, options: AnswerEmailO
         const agents = await options.hub.agents(signalOpt(options.signal));
         return { line, kind: 'text', partial: false, text: formatAgentList(agents, { layout: 'lines' }), html: formatAgentListHtml(agents, line) };
       }
+      case 'monitor':
+        return await monitor(line, command.monitor, command.json, options);
       default:
         return await measure(line, command.spec, options, command.display);
     }
@@ -90,6 +102,21 @@ export async function answerEmail(mail: EmailCommandInput, options: AnswerEmailO
     const text = `${message} (${code})`;
     return { line, kind: 'refused', partial: false, text, html: renderHtmlText(text, { command: line }) };
   }
+}
+
+/** `monitor …` by mail: the compact text, the HTML table, and for `show` the heatmap attached inline. */
+async function monitor(line: string, cmd: MonitorCommand, json: boolean, options: AnswerEmailOptions): Promise<EmailAnswer> {
+  const answer = await answerMonitorCommand(cmd, hubMonitorBackend(options.hub, signalOpt(options.signal)), {
+    line,
+    pictures: !json,
+    ...(options.sender ? { notify: { email: options.sender } } : {}),
+  });
+  if (json) {
+    const text = JSON.stringify(answer.data, null, 1);
+    return { line, kind: 'text', partial: false, text, html: renderHtmlText(text, { command: line }) };
+  }
+  const attachments: EmailAttachment[] = answer.heatmap ? [{ filename: 'heatmap.png', contentType: 'image/png', content: answer.heatmap, cid: HEATMAP_CID }] : [];
+  return { line, kind: 'text', partial: false, text: answer.compact, html: answer.html, ...(attachments.length ? { attachments } : {}) };
 }
 
 async function measure(line: string, requested: MeasurementSpec, options: AnswerEmailOptions, display?: DisplayOptions): Promise<EmailAnswer> {

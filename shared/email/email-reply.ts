@@ -15,11 +15,22 @@ export interface OriginalMessage {
   subject?: string | undefined;
 }
 
+/** A file carried by a reply; with `cid`, shown inline where the HTML says `<img src="cid:…">`. */
+export interface EmailAttachment {
+  filename: string;
+  contentType: string;
+  content: Uint8Array;
+  /** Content-ID without angle brackets, for an inline image. */
+  cid?: string;
+}
+
 /** The reply, ready to be written as MIME. */
 export interface ReplyContent {
   subject: string;
   text: string;
   html: string;
+  /** Files to attach (a heatmap). */
+  attachments?: EmailAttachment[];
   /** `<id>` of the original, when it had one. */
   inReplyTo?: string;
   /** The thread: the original's References (or In-Reply-To) followed by its Message-ID. */
@@ -41,7 +52,7 @@ export interface BuildReplyOptions {
 }
 
 /** Builds the reply to `original` with the given text and HTML bodies. */
-export function buildReply(original: OriginalMessage, body: { text: string; html: string }, options: BuildReplyOptions = {}): ReplyContent {
+export function buildReply(original: OriginalMessage, body: { text: string; html: string; attachments?: EmailAttachment[] | undefined }, options: BuildReplyOptions = {}): ReplyContent {
   const id = normaliseId(original.messageId);
   const refs = idList(original.references);
   if (refs.length === 0) {
@@ -57,6 +68,7 @@ export function buildReply(original: OriginalMessage, body: { text: string; html
     subject: replySubject(original.subject, options.fallbackSubject ?? 'meshprobe'),
     text: body.text,
     html: body.html,
+    ...(body.attachments?.length ? { attachments: body.attachments } : {}),
     ...(id ? { inReplyTo: id } : {}),
     ...(trimmed.length ? { references: trimmed.join(' ') } : {}),
     headers: { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' },

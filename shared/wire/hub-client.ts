@@ -8,6 +8,8 @@ import { ErrorCode, HubCancelledError, HubError, HubRefusedError, HubUnreachable
 import type { MeasurementEvent } from '../model/events.ts';
 import { splitLines } from './ndjson.ts';
 import type { MeasurementSpecInput } from '../model/spec.ts';
+import type { MonitorCreateRequest, MonitorDetail, MonitorSamplesResponse, MonitorView } from '../model/monitor-types.ts';
+import { formatDuration } from '../model/duration.ts';
 
 /** Options of {@link HubClient}. */
 export interface HubClientOptions {
@@ -79,11 +81,33 @@ export interface HubVersion {
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
 
+/** PATCH /v1/monitors/{id}: what `monitor pause|resume` and edits change (every field optional). */
+export type MonitorPatch = Partial<Omit<MonitorCreateRequest, 'target' | 'type'>>;
+
+/** Query of GET /v1/monitors/{id}/samples. `from`/`to`: ms since the epoch; `stepMs`: the step. */
+export interface MonitorSamplesQuery {
+  agent?: string;
+  from?: number;
+  to?: number;
+  stepMs?: number;
+}
+
+/** Query of GET /v1/monitors/{id}/heatmap.png. */
+export interface MonitorHeatmapQuery {
+  /** One agent's heatmap; default: the hub's choice (every agent merged). */
+  agent?: string;
+  /** The time covered, ms; default: the hub's (24 h). */
+  rangeMs?: number;
+}
+
+/** The monitor calls of the hub (REST /v1/monitors), as the front-ends make them for a user. */
+export type MonitorHubLike = Pick<HubClient, 'createMonitor' | 'listMonitors' | 'showMonitor' | 'updateMonitor' | 'removeMonitor' | 'monitorSamples' | 'monitorHeatmap'>;
+
 /**
- * The hub calls a front-end makes for an end user (measure, list agents, version): what the MCP
- * tools and both email gateways are given. {@link HubClient} satisfies it; tests pass a stand-in.
+ * The hub calls a front-end makes for an end user (measure, list agents, version, monitors): what
+ * the MCP tools and both email gateways are given. {@link HubClient} satisfies it; tests pass a stand-in.
  */
-export type HubLike = Pick<HubClient, 'measure' | 'agents' | 'version'>;
+export type HubLike = Pick<HubClient, 'measure' | 'agents' | 'version'> & MonitorHubLike;
 
 /** A client of one hub. Stateless between calls; safe to share. */
 export class HubClient {
@@ -236,6 +260,87 @@ export class HubClient {
     return (await this.#json(res)) as WhoAmI;
   }
 
+  /**
+   * Creates a monitor (`POST /v1/monitors`; scope monitor:write). Throws a {@link HubError}: a
+   * {@link HubRefusedError} with the hub's one-line reason (BadRequest, Forbidden or Policy for a
+   * refused target, LimitReached naming the cap), or HubUnreachable.
+   */
+  async createMonitor(request: MonitorCreateRequest, options: HubCallOptions = {}): Promise<MonitorView> {
+    const res = await this.#request('/v1/monitors', jsonBody('POST', request), options);
+    return unwrap<MonitorView>(await this.#json(res), 'monitor', res.status);
+  }
+
+  /** The caller's monitors with their statistics per agent (`GET /v1/monitors`; scope monitor:read). */
+  async listMonitors(options: HubCallOptions = {}): Promise<MonitorView[]> {
+    const res = await this.#request('/v1/monitors', { method: 'GET', headers: { accept: 'application/json' } }, options);
+    const body = (await this.#json(res)) as { monitors?: MonitorView[] } | MonitorView[];
+    const list = Array.isArray(body) ? body : body.monitors;
+    if (!Array.isArray(list)) throw new HubUnreachableError('the hub answered /v1/monitors without a monitors list', { status: res.status });
+    return list;
+  }
+
+  /**
+   * One monitor by id or name with its statistics over `rangeMs` (default: the hub's, 24 h), route
+   * and address changes and the alerts holding (`GET /v1/monitors/{id}?range=`). NotFound when the
+   * caller has no such monitor.
+   */
+  async showMonitor(ref: string | number, rangeMs?: number, options: HubCallOptions = {}): Promise<MonitorDetail> {
+    const query = rangeMs !== undefined ? `?range=${encodeURIComponent(formatDuration(rangeMs))}` : '';
+    const res = await this.#request(`${monitorPath(ref)}${query}`, { method: 'GET', headers: { accept: 'application/json' } }, options);
+    return unwrap<MonitorDetail>(await this.#json(res), 'monitor', res.status);
+  }
+
+  /** Changes a monitor (`PATCH /v1/monitors/{id}`): pause/resume, interval, agents, alerts. */
+  async updateMonitor(ref: string | number, patch: MonitorPatch, options: HubCallOptions = {}): Promise<MonitorView> {
+    const res = await this.#request(monitorPath(ref), jsonBody('PATCH', patch), options);
+    return unwrap<MonitorView>(await this.#json(res), 'monitor', res.status);
+  }
+
+  /** Removes a monitor and its history (`DELETE /v1/monitors/{id}`); resolves with its id and name. */
+  async removeMonitor(ref: string | number, options: HubCallOptions = {}): Promise<{ id: number; name: string }> {
+    const res = await this.#request(monitorPath(ref), { method: 'DELETE', headers: { accept: 'application/json' } }, options);
+    return unwrap<{ id: number; name: string }>(await this.#json(res), 'removed', res.status);
+  }
+
+  /** The per-step samples of a monitor (`GET /v1/monitors/{id}/samples?agent=&from=&to=&step=`). */
+  async monitorSamples(ref: string | number, q: MonitorSamplesQuery = {}, options: HubCallOptions = {}): Promise<MonitorSamplesResponse> {
+    const params = new URLSearchParams();
+    if (q.agent !== undefined) params.set('agent', q.agent);
+    if (q.from !== undefined) params.set('from', String(q.from));
+    if (q.to !== undefined) params.set('to', String(q.to));
+    if (q.stepMs !== undefined) params.set('step', formatDuration(q.stepMs));
+    const query = params.size ? `?${params}` : '';
+    const res = await this.#request(`${monitorPath(ref)}/samples${query}`, { method: 'GET', headers: { accept: 'application/json' } }, options);
+    return (await this.#json(res)) as MonitorSamplesResponse;
+  }
+
+  /**
+   * The heatmap of a monitor as PNG bytes (`GET /v1/monitors/{id}/heatmap.png?agent=&range=`).
+   * Throws HubUnreachable when the answer is not a PNG, or bigger than `maxBytes` (default 8 MiB).
+   */
+  async monitorHeatmap(ref: string | number, q: MonitorHeatmapQuery = {}, options: HubCallOptions & { maxBytes?: number } = {}): Promise<Uint8Array> {
+    const params = new URLSearchParams();
+    if (q.agent !== undefined) params.set('agent', q.agent);
+    if (q.rangeMs !== undefined) params.set('range', formatDuration(q.rangeMs));
+    const query = params.size ? `?${params}` : '';
+    const res = await this.#request(`${monitorPath(ref)}/heatmap.png${query}`, { method: 'GET', headers: { accept: 'image/png' } }, options);
+    const max = options.maxBytes ?? 8 * 1024 * 1024;
+    const declared = Number(res.headers.get('content-length') ?? '0');
+    if (declared > max) {
+      await res.body?.cancel().catch(() => {});
+      throw new HubUnreachableError(`the heatmap is larger than ${max} bytes`, { status: res.status });
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await res.arrayBuffer());
+    } catch (cause) {
+      throw this.#streamError(cause, options.signal, res.status);
+    }
+    if (bytes.byteLength > max) throw new HubUnreachableError(`the heatmap is larger than ${max} bytes`, { status: res.status });
+    if (!isPng(bytes)) throw new HubUnreachableError('the hub answered the heatmap with something that is not a PNG', { status: res.status });
+    return bytes;
+  }
+
   /** Sends a request; resolves with a 2xx response that has a body, or throws a HubError. */
   async #request(path: string, init: RequestInit, options: HubCallOptions): Promise<Response> {
     const signal = options.signal;
@@ -268,6 +373,28 @@ export class HubClient {
     if (signal?.aborted) return cancelled(err);
     return new HubUnreachableError(`the stream from the hub broke: ${causeText(err)}`, { status, cause: err });
   }
+}
+
+/** `/v1/monitors/{ref}`, the id or name escaped. */
+function monitorPath(ref: string | number): string {
+  return `/v1/monitors/${encodeURIComponent(String(ref))}`;
+}
+
+function jsonBody(method: string, body: unknown): RequestInit {
+  return { method, headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** The object itself, or the one under `key` when the hub wraps it (`{"monitor": {...}}`). */
+function unwrap<T>(body: unknown, key: string, status: number): T {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HubUnreachableError('the hub answered with JSON that is not an object', { status });
+  const inner = (body as Record<string, unknown>)[key];
+  return (inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? inner : body) as T;
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function isPng(b: Uint8Array): boolean {
+  return b.byteLength > PNG_SIGNATURE.length && PNG_SIGNATURE.every((v, i) => b[i] === v);
 }
 
 /** The subject, or a BadRequest error with the reason the hub would give. */

@@ -129,16 +129,16 @@ for (const mode of ['stateless', 'stateful'] as const) {
       await res.body?.cancel();
     });
 
-    test('tools/list: five read-only tools whose input and output schemas are valid JSON Schema', async () => {
+    test('tools/list: the measurement tools, list_agents and the monitor tools, with valid JSON Schemas; only monitor_add/remove change anything', async () => {
       const listed = (await client.listTools()).tools;
       tools = new Map(listed.map((t) => [t.name, t]));
-      assert.deepEqual([...tools.keys()].sort(), ['list_agents', 'mtr', 'ping', 'probe', 'traceroute']);
+      assert.deepEqual([...tools.keys()].sort(), ['list_agents', 'monitor_add', 'monitor_list', 'monitor_remove', 'monitor_show', 'mtr', 'ping', 'probe', 'traceroute']);
       for (const t of listed) {
         assert.equal(t.inputSchema.type, 'object');
         assert.equal(t.outputSchema?.type, 'object');
         ajv.compile(t.inputSchema);
         ajv.compile(t.outputSchema!);
-        assert.equal(t.annotations?.readOnlyHint, true, t.name);
+        assert.equal(t.annotations?.readOnlyHint, t.name !== 'monitor_add' && t.name !== 'monitor_remove', t.name);
         assert.ok((t.description ?? '').length > 60, `${t.name} has a description a model can choose by`);
       }
       for (const name of ['ping', 'traceroute', 'probe', 'mtr']) {

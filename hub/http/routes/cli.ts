@@ -10,7 +10,10 @@ import { readBody, sendText } from '../http-io.ts';
 import { formatAgentList, formatVersion } from '../../../shared/render/agent-list.ts';
 import { VERSION_INFO } from '../version-info.ts';
 import { admitted, streamMeasurement } from './measurements.ts';
-import type { HubRoute } from '../route.ts';
+import type { HubRoute, RouteContext } from '../route.ts';
+import type { MonitorCommand } from '../../../shared/command/monitor-command.ts';
+import { answerMonitorCommand, type MonitorBackend } from '../../../shared/command/monitor-answer.ts';
+import { MeshprobeError } from '../../../shared/model/errors.ts';
 
 export const cliRoute: HubRoute = {
   name: 'cli',
@@ -41,6 +44,9 @@ export const cliRoute: HubRoute = {
         // say where tokens come from instead (docs/operations.md).
         sendText(ctx.res, 400, 'token: tokens come from POST /v1/tokens (admin or token:create scope), `meshprobe token create --sub SUBJECT --scope measure` on the hub\'s machine, or /token in the Telegram bot\n');
         return;
+      case 'monitor':
+        await monitorCommand(ctx, parsed.monitor, parsed.json, line);
+        return;
       default: {
         const spec = await admitted(ctx, parsed.spec);
         if (!spec) return;
@@ -55,6 +61,39 @@ export const cliRoute: HubRoute = {
     }
   },
 };
+
+/** HTTP status of a refusal from the MonitorApi, by code (hub/core/monitor-api.ts). */
+const MONITOR_STATUS: Partial<Record<string, number>> = {
+  [ErrorCode.BadRequest]: 400,
+  [ErrorCode.Unauthorized]: 401,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.PolicyRefused]: 403,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.LimitReached]: 429,
+  [ErrorCode.Store]: 503,
+};
+
+/** `monitor …`: the hub's MonitorApi, acting for the request's principal; the answer as the CLI prints it. */
+async function monitorCommand(ctx: RouteContext, cmd: MonitorCommand, json: boolean, line: string): Promise<void> {
+  const api = ctx.hub.monitors;
+  if (!api) throw new HttpError(503, ErrorCode.Store, 'monitor: this hub runs without a monitor store');
+  const who = ctx.principal;
+  // The API is synchronous; async wrappers give the shared answer code the backend it expects.
+  const backend: MonitorBackend = {
+    create: async (r) => api.create(who, r),
+    list: async () => api.list(who),
+    show: async (ref, rangeMs) => api.show(who, ref, rangeMs),
+    update: async (ref, patch) => api.update(who, ref, patch),
+    remove: async (ref) => api.remove(who, ref),
+  };
+  try {
+    const answer = await answerMonitorCommand(cmd, backend, { line });
+    sendText(ctx.res, 200, json ? `${JSON.stringify(answer.data)}\n` : answer.text);
+  } catch (err) {
+    if (err instanceof MeshprobeError && !(err instanceof HttpError)) throw new HttpError(MONITOR_STATUS[err.code] ?? 500, err.code, err.message);
+    throw err;
+  }
+}
 
 /** The body is one command line; a trailing newline (curl --data-binary, echo |) is tolerated. */
 function commandLine(text: string): string {
