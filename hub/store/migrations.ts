@@ -43,7 +43,7 @@ export const MIGRATIONS: readonly Migration[] = [
           name TEXT NOT NULL,
           type TEXT NOT NULL,
           target TEXT NOT NULL,
-          probe_target TEXT NOT NULL,
+          probe TEXT NOT NULL,
           interval_ms INTEGER NOT NULL,
           trace_ms INTEGER,
           from_sel TEXT NOT NULL,

@@ -655,7 +655,7 @@ function prepareStatements(db: DatabaseSync) {
   // primary-key lookup (CROSS JOIN keeps the numbers as the outer loop).
   const minutes = 'WITH RECURSIVE ts(m) AS (SELECT ?1 UNION ALL SELECT m + 1 FROM ts WHERE m < ?2)';
   return {
-    insMonitor: p(`INSERT INTO monitors (owner, name, type, target, probe_target, interval_ms, trace_ms, from_sel, alerts, notify, paused, created_at, updated_at, rev)
+    insMonitor: p(`INSERT INTO monitors (owner, name, type, target, probe, interval_ms, trace_ms, from_sel, alerts, notify, paused, created_at, updated_at, rev)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     getMonitor: p('SELECT * FROM monitors WHERE id = ?'),
     findMonitor: p('SELECT * FROM monitors WHERE owner = ? AND name = ?'),
@@ -727,7 +727,7 @@ function toMonitor(r: Raw): MonitorRecord {
     name: r['name'] as string,
     type: r['type'] as MonitorType,
     target: r['target'] as string,
-    probe: r['probe_target'] as string,
+    probe: r['probe'] as string,
     intervalMs: r['interval_ms'] as number,
     traceMs: (r['trace_ms'] as number | null) ?? null,
     from: JSON.parse(r['from_sel'] as string),
