@@ -22,7 +22,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
-import { Histogram } from '../../shared/model/histogram.ts';
+import { Histogram, type HistogramPairs, MIN_BUCKET, OVERFLOW_BUCKET } from '../../shared/model/histogram.ts';
 import type { MinuteRow, MonitorType, RouteRecord } from '../../shared/model/monitor-types.ts';
 import { decodeHistogram, encodeHistogram } from './histogram-blob.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
@@ -146,9 +146,14 @@ interface RawRow {
   hist: Uint8Array;
 }
 
-/** A series (monitor × agent) while a call changes it. */
+/**
+ * A series (monitor × agent) as upsertRows keeps it between calls: what its row in `series`
+ * holds, and the stored aggregate of its newest row, so that the re-sends of an open minute
+ * (most rows) are compared and totalled without reading anything back.
+ */
 interface SeriesState {
   id: number;
+  monitor: number;
   firstT: number;
   lastT: number;
   latest: string | null;
@@ -157,8 +162,13 @@ interface SeriesState {
   minNs: number | null;
   maxNs: number | null;
   sumMs: number;
-  hist: Map<number, number>;
-  dirty: boolean;
+  /** Totals' histogram, encoded (decoded into `work` while a call changes it). */
+  hist: Uint8Array;
+  /** The stored row at lastT; null when there is none; undefined when not read yet. */
+  last: RawRow | null | undefined;
+  work?: Map<number, number>;
+  /** The newest row of this call, whose extras become `latest`. */
+  newest?: MinuteRow;
 }
 
 /** A running merge of rows (a step of samples, an hour of rollup). */
@@ -177,6 +187,12 @@ class SqliteMonitorStore implements MonitorStore {
   readonly #db: DatabaseSync;
   readonly #file: string;
   readonly #st: ReturnType<typeof prepareStatements>;
+  /**
+   * The series upsertRows has touched, by `${monitor} ${agent}` (~0.5 KB each). Valid while no
+   * other connection commits (PRAGMA data_version) and no write of ours fails or deletes.
+   */
+  readonly #cache = new Map<string, SeriesState>();
+  #cacheVersion = -1;
 
   constructor(db: DatabaseSync, file: string) {
     this.#db = db;
@@ -247,6 +263,7 @@ class SqliteMonitorStore implements MonitorStore {
         const hi = s['last_t'] as number;
         if (lo <= hi) this.#st.minDelSeries.run(lo, hi, s['id'] as number);
       }
+      this.#cache.clear();
       return Number(this.#st.delMonitor.run(id).changes) > 0;
     });
   }
@@ -280,46 +297,56 @@ class SqliteMonitorStore implements MonitorStore {
   upsertRows(agent: string, rows: readonly MinuteRow[]): RowChange[] {
     if (rows.length === 0) return [];
     return this.#write('storing rows', () => {
+      this.#checkCache();
       const floor = this.#foldedBefore();
-      const series = new Map<number, SeriesState | null>();
+      const touched = new Map<number, SeriesState | null>();
       const changes: RowChange[] = [];
       for (const row of rows) {
         const t = Math.floor(row.t / MINUTE_MS);
         if (!(t >= floor)) continue;
-        let s = series.get(row.m);
-        if (s === undefined) series.set(row.m, (s = this.#series(row.m, agent, t)));
+        let s = touched.get(row.m);
+        if (s === undefined) touched.set(row.m, (s = this.#series(row.m, agent, t)));
         if (s === null) continue;
-        const prev = this.#st.minGet.get(t, s.id) as RawRow | undefined;
+        // lastT is the newest minute stored: past it there is no row; at it, the cache has it.
+        const prev = t > s.lastT ? undefined : t === s.lastT && s.last !== undefined ? (s.last ?? undefined) : (this.#st.minGet.get(t, s.id) as RawRow | undefined);
         const sent = count(row.sent);
         const recv = count(row.recv);
         if (prev && !(sent > prev.sent || (sent === prev.sent && recv > prev.recv))) continue;
-        const minNs = recv > 0 ? toNs(row.min) : null;
-        const maxNs = recv > 0 ? toNs(row.max) : null;
-        const sumNs = toNs(row.sum) ?? 0;
-        const hist = Histogram.from(row.hist).pairs();
-        this.#st.minPut.run(t, s.id, sent, recv, minNs, maxNs, sumNs, encodeHistogram(hist));
+        const stored: RawRow = {
+          sent,
+          recv,
+          min_ns: recv > 0 ? toNs(row.min) : null,
+          max_ns: recv > 0 ? toNs(row.max) : null,
+          sum_ns: toNs(row.sum) ?? 0,
+          hist: encodeHistogram(normalized(row.hist)),
+        };
+        this.#st.minPut.run(t, s.id, stored.sent, stored.recv, stored.min_ns, stored.max_ns, stored.sum_ns, stored.hist);
 
         // The series' totals stay the sum of its stored rows: take the old row out, put the new in.
+        const work = (s.work ??= new Map(decodeHistogram(s.hist)));
         const prevHist = prev ? decodeHistogram(prev.hist) : [];
+        for (const [k, c] of prevHist) work.set(k, (work.get(k) ?? 0) - c);
+        for (const [k, c] of normalized(row.hist)) work.set(k, (work.get(k) ?? 0) + c);
         s.sent += sent - (prev?.sent ?? 0);
         s.recv += recv - (prev?.recv ?? 0);
-        s.sumMs += (sumNs - (prev?.sum_ns ?? 0)) / NS_PER_MS;
-        for (const [k, c] of prevHist) s.hist.set(k, (s.hist.get(k) ?? 0) - c);
-        for (const [k, c] of hist) s.hist.set(k, (s.hist.get(k) ?? 0) + c);
-        s.minNs = lesser(s.minNs, minNs);
-        s.maxNs = greater(s.maxNs, maxNs);
+        s.sumMs += (stored.sum_ns - (prev?.sum_ns ?? 0)) / NS_PER_MS;
+        s.minNs = lesser(s.minNs, stored.min_ns);
+        s.maxNs = greater(s.maxNs, stored.max_ns);
         if (t < s.firstT) s.firstT = t;
         if (t >= s.lastT) {
           s.lastT = t;
-          s.latest = extrasOf(row);
+          s.last = stored;
+          s.newest = row;
         }
-        s.dirty = true;
-        changes.push({ agent, row, previous: prev ? toMinuteRow(row.m, t * MINUTE_MS, prev) : undefined });
+        changes.push({ agent, row, previous: prev ? toMinuteRow(row.m, t * MINUTE_MS, prev, prevHist) : undefined });
       }
-      for (const s of series.values()) {
-        if (!s?.dirty) continue;
-        const hist = encodeHistogram([...s.hist.entries()].filter(([, c]) => c > 0).sort((a, b) => a[0] - b[0]));
-        this.#st.seriesUpd.run(s.firstT, s.lastT, s.latest, s.sent, s.recv, s.minNs, s.maxNs, s.sumMs, hist, s.id);
+      for (const s of touched.values()) {
+        if (!s?.work) continue;
+        s.hist = encodeHistogram([...s.work.entries()].filter(([, c]) => c > 0).sort((a, b) => a[0] - b[0]));
+        s.work = undefined;
+        if (s.newest) s.latest = extrasOf(s.newest);
+        s.newest = undefined;
+        this.#st.seriesUpd.run(s.firstT, s.lastT, s.latest, s.sent, s.recv, s.minNs, s.maxNs, s.sumMs, s.hist, s.id);
       }
       return changes;
     });
@@ -520,6 +547,7 @@ class SqliteMonitorStore implements MonitorStore {
     }
     this.#st.minDelRange.run(h * 60, h * 60 + 60);
     this.#raiseFoldedBefore((h + 1) * 60);
+    this.#cache.clear();
     return rows.length;
   }
 
@@ -535,10 +563,15 @@ class SqliteMonitorStore implements MonitorStore {
 
   /** The series of (monitor, agent), created when the monitor exists; null when it does not. */
   #series(monitor: number, agent: string, t: number): SeriesState | null {
+    const key = `${monitor} ${agent}`;
+    const cached = this.#cache.get(key);
+    if (cached) return cached;
     const raw = this.#st.seriesGet.get(monitor, agent) as Raw | undefined;
+    let s: SeriesState;
     if (raw) {
-      return {
+      s = {
         id: raw['id'] as number,
+        monitor,
         firstT: raw['first_t'] as number,
         lastT: raw['last_t'] as number,
         latest: raw['latest'] as string | null,
@@ -547,13 +580,25 @@ class SqliteMonitorStore implements MonitorStore {
         minNs: raw['min_ns'] as number | null,
         maxNs: raw['max_ns'] as number | null,
         sumMs: raw['sum_ms'] as number,
-        hist: new Map(decodeHistogram(raw['hist'] as Uint8Array)),
-        dirty: false,
+        hist: raw['hist'] as Uint8Array,
+        last: undefined,
       };
+    } else {
+      const r = this.#st.seriesIns.run(monitor, agent, t);
+      if (Number(r.changes) === 0) return null;
+      s = { id: Number(r.lastInsertRowid), monitor, firstT: t, lastT: t, latest: null, sent: 0, recv: 0, minNs: null, maxNs: null, sumMs: 0, hist: new Uint8Array(0), last: null };
     }
-    const r = this.#st.seriesIns.run(monitor, agent, t);
-    if (Number(r.changes) === 0) return null;
-    return { id: Number(r.lastInsertRowid), firstT: t, lastT: t, latest: null, sent: 0, recv: 0, minNs: null, maxNs: null, sumMs: 0, hist: new Map(), dirty: true };
+    this.#cache.set(key, s);
+    return s;
+  }
+
+  /** Drops the series cache when another connection has committed since it was filled. */
+  #checkCache(): void {
+    const version = (this.#st.dataVersion.get() as { data_version: number }).data_version;
+    if (version !== this.#cacheVersion) {
+      this.#cache.clear();
+      this.#cacheVersion = version;
+    }
   }
 
   /** Runs `fn` in one write transaction, committed (and fsynced) before it returns. */
@@ -566,6 +611,8 @@ class SqliteMonitorStore implements MonitorStore {
         return result;
       } catch (err) {
         this.#rollback();
+        // The cache may hold what was just rolled back.
+        this.#cache.clear();
         throw err;
       }
     });
@@ -647,6 +694,7 @@ function prepareStatements(db: DatabaseSync) {
     hourDelOld: p('DELETE FROM hour_rows WHERE series = ? AND h < ?'),
 
     metaGet: p('SELECT value FROM meta WHERE key = ?'),
+    dataVersion: p('PRAGMA data_version'),
     metaPut: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
 
     routeGet: p('SELECT at, hops FROM routes WHERE monitor = ? AND agent = ?'),
@@ -700,8 +748,8 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function toMinuteRow(m: number, t: number, r: RawRow): MinuteRow {
-  const row: MinuteRow = { m, t, sent: r.sent, recv: r.recv, sum: r.sum_ns / NS_PER_MS, hist: decodeHistogram(r.hist) };
+function toMinuteRow(m: number, t: number, r: RawRow, hist: HistogramPairs = decodeHistogram(r.hist)): MinuteRow {
+  const row: MinuteRow = { m, t, sent: r.sent, recv: r.recv, sum: r.sum_ns / NS_PER_MS, hist };
   if (r.min_ns !== null) row.min = r.min_ns / NS_PER_MS;
   if (r.max_ns !== null) row.max = r.max_ns / NS_PER_MS;
   return row;
@@ -716,6 +764,16 @@ function extrasOf(row: MinuteRow): string | null {
   if (row.addr !== undefined) extras.addr = row.addr;
   if (row.err !== undefined) extras.err = row.err;
   return Object.keys(extras).length > 0 ? JSON.stringify(extras) : null;
+}
+
+/** Pairs as the store keeps them (bucket ascending, on the grid, positive integer counts): as given when they are. */
+function normalized(pairs: HistogramPairs): HistogramPairs {
+  let prev = MIN_BUCKET - 1;
+  for (const [k, c] of pairs) {
+    if (!(Number.isInteger(k) && k > prev && k <= OVERFLOW_BUCKET && Number.isInteger(c) && c > 0)) return Histogram.from(pairs).pairs().map(([b, n]) => [b, Math.trunc(n)]);
+    prev = k;
+  }
+  return pairs;
 }
 
 function emptyAggregate(): Aggregate {

@@ -402,3 +402,26 @@ test(
 function stripSums<T extends { sum: number }>(xs: T[]): (Omit<T, 'sum'> & { sum: number })[] {
   return xs.map((x) => ({ ...x, sum: Math.round(x.sum * 1e3) / 1e3 }));
 }
+
+test('two connections on one file: rows stored by the other are counted, not hidden by what this one remembers', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mp-store-'));
+  const a = openSqliteStore(dir);
+  const b = openSqliteStore(dir);
+  try {
+    const m = a.createMonitor(monitor('admin', 'gw')).id;
+    a.upsertRows('lax1', [row(m, T0, 10, [1])]);
+    b.upsertRows('lax1', [row(m, T0 + MIN, 20, [2, 2])]);
+    a.upsertRows('lax1', [row(m, T0, 15, [1, 1])]);
+    for (const s of [a, b]) {
+      const total = s.totals(m).get('lax1')!;
+      assert.equal(total.sent, 35);
+      assert.equal(total.recv, 4);
+      assert.deepEqual(total.hist, Histogram.from(row(m, 0, 4, [1, 1, 2, 2]).hist).pairs());
+      assert.equal(s.latestRows(m).get('lax1')!.t, T0 + MIN);
+    }
+  } finally {
+    a.close();
+    b.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
