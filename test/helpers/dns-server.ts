@@ -11,6 +11,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, isIP, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import dnsPacket from 'dns-packet';
+import { afterAtLeast } from './http-server.ts';
 
 export interface TestDnsServer {
   port: number;
@@ -53,6 +54,8 @@ export interface TestDnsOptions {
   tls?: { key: string; cert: string };
   /** Milliseconds to wait before each answer. */
   delayMs?: number;
+  /** Names whose A answer changes: the n-th A query gets the n-th address (the last one repeats). */
+  sequence?: Record<string, string[]>;
 }
 
 /** The reverse-lookup name of an address (in-addr.arpa / ip6.arpa). */
@@ -108,6 +111,10 @@ export async function startDnsServer(records: Record<string, string[]>, o: TestD
         authorities.push({ type: 'NS', name: norm(referral.zone) || '.', ttl: 3600, class: 'IN', data: ns.name });
         additionals.push({ type: isIP(ns.address) === 6 ? 'AAAA' : 'A', name: ns.name, ttl: 3600, class: 'IN', data: ns.address } as dnsPacket.Answer);
       }
+    } else if (o.sequence?.[name] && question.type === 'A') {
+      const list = o.sequence[name]!;
+      const n = queries.filter((x) => x.name === name && x.type === 'A').length - 1;
+      answers.push({ type: 'A', name: question.name, ttl: 0, class: 'IN', data: list[Math.min(n, list.length - 1)]! });
     } else if (question.type === 'PTR' && ptr.has(name)) {
       answers.push({ type: 'PTR', name: question.name, ttl: 60, class: 'IN', data: ptr.get(name)! });
     } else {
@@ -132,7 +139,7 @@ export async function startDnsServer(records: Record<string, string[]>, o: TestD
     });
   };
   const later = (f: () => void): void => {
-    if (o.delayMs) setTimeout(f, o.delayMs);
+    if (o.delayMs) afterAtLeast(o.delayMs, f);
     else f();
   };
 
