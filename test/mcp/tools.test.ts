@@ -132,7 +132,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
     test('tools/list: four read-only tools whose input and output schemas are valid JSON Schema', async () => {
       const listed = (await client.listTools()).tools;
       tools = new Map(listed.map((t) => [t.name, t]));
-      assert.deepEqual([...tools.keys()].sort(), ['list_agents', 'ping', 'probe', 'traceroute']);
+      assert.deepEqual([...tools.keys()].sort(), ['dns', 'http', 'list_agents', 'ping', 'probe', 'traceroute']);
       for (const t of listed) {
         assert.equal(t.inputSchema.type, 'object');
         assert.equal(t.outputSchema?.type, 'object');
@@ -141,7 +141,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
         assert.equal(t.annotations?.readOnlyHint, true, t.name);
         assert.ok((t.description ?? '').length > 60, `${t.name} has a description a model can choose by`);
       }
-      for (const name of ['ping', 'traceroute', 'probe']) {
+      for (const name of ['ping', 'traceroute', 'probe', 'dns', 'http']) {
         const props = tools.get(name)!.inputSchema.properties as Record<string, Record<string, unknown>>;
         assert.ok(props.targets && props.from && props.limit, `${name} takes targets, from and limit`);
         assert.equal(tools.get(name)!.annotations?.openWorldHint, true);

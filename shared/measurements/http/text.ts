@@ -79,7 +79,7 @@ export function httpRow(p: FoldPart): string[] {
 }
 
 /** The header of the matrix. */
-export const HTTP_MATRIX_HEAD = ['agent', 'url', 'status', 'dns', 'connect', 'tls', 'first byte', 'total ms'];
+export const HTTP_MATRIX_HEAD = ['agent', 'url', 'status', 'lookup', 'connect', 'tls', 'first byte', 'total ms'];
 
 /** After the stream, when several agents or URLs ran: agent × timing. */
 export function httpTextDone(fold: MeasurementFold): string[] {
