@@ -247,7 +247,7 @@ async function monitorCommand(parsed: { monitor: MonitorCommand; json: boolean }
 async function localAgent(settings: CliSettings): Promise<LocalAgent> {
   const { LocalAgent } = await import('../agent/runtime/local-agent.ts');
   const dnsServers = settings.MESHPROBE_DNS_SERVERS;
-  return new LocalAgent({ name: settings.MESHPROBE_AGENT_NAME || 'local', icmpMode: settings.MESHPROBE_ICMP_MODE, ...(dnsServers.length ? { dnsServers } : {}) });
+  return new LocalAgent({ name: settings.MESHPROBE_AGENT_NAME || 'local', icmpMode: settings.MESHPROBE_ICMP_MODE, ...(dnsServers.length ? { dnsServers } : {}), ...(settings.MESHPROBE_DNS_ROOTS.length ? { dnsRoots: settings.MESHPROBE_DNS_ROOTS } : {}) });
 }
 
 /** Quotes one argv word so that the grammar's tokenizer gets it back unchanged. */

@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import { CommonDefaults } from './model/limits.ts';
 import type { MeasurementTypeDef } from './measurements/measurement-type-def.ts';
+import { dnsType } from './measurements/dns/dns-type.ts';
+import { httpType } from './measurements/http/http-type.ts';
 import { pingType } from './measurements/ping/ping-type.ts';
 import { probeType } from './measurements/probe/probe-type.ts';
 import { tracerouteType } from './measurements/traceroute/traceroute-type.ts';
@@ -21,6 +23,8 @@ const TYPES = {
   traceroute: tracerouteType,
   probe: probeType,
   mtr: mtrType,
+  dns: dnsType,
+  http: httpType,
 } as const;
 
 type Name = keyof typeof TYPES;

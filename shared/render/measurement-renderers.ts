@@ -7,13 +7,15 @@
  * folder, shared/measurements/<type>/.
  */
 import type { z } from 'zod';
-import type { ErrorEvent, HopEvent, StartEvent, SummaryEvent } from '../model/events.ts';
+import type { AnswerEvent, ErrorEvent, HopEvent, StartEvent, SummaryEvent } from '../model/events.ts';
 import type { FoldPart, MeasurementFold } from './measurement-fold.ts';
 
 /** Options a type's text renderer reads (the generic ones stay in text-renderer.ts). */
 export interface TypeTextOptions {
   /** Print a count line above a listing the picture already captions. Default true. */
   probeCounts: boolean;
+  /** `-v`: the full answer (dig's sections, curl's headers and body) instead of the compact one. */
+  verbose?: boolean;
 }
 
 /**
@@ -25,6 +27,8 @@ export interface PartTextRenderer {
   start(e: StartEvent, part: FoldPart): string[];
   /** The lines a hop adds now, in order (types without hops leave it out). */
   hop?(e: HopEvent, part: FoldPart): string[];
+  /** The lines an answer (dns, http) adds now (types without answers leave it out). */
+  answer?(e: AnswerEvent, part: FoldPart, o: TypeTextOptions): string[];
   /** Lines held back, written out when the part fails or the stream ends. */
   flush?(part: FoldPart): string[];
   /** The closing lines of the part (statistics, listings). */

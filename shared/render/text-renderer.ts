@@ -20,7 +20,7 @@
  *   is an integer 1..255, counts and times are finite, unknown events are skipped. Every loop
  *   here is bounded by what it was fed.
  */
-import type { HopEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../model/events.ts';
+import type { AnswerEvent, HopEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../model/events.ts';
 import type { MeasurementType } from '../registry.ts';
 import { formatPingTime } from './format.ts';
 import { saneEvent } from '../model/event-guard.ts';
@@ -58,6 +58,8 @@ export interface TextRendererOptions {
    * stream), stamped before each per-probe line as `[1700000000.123456] `.
    */
   timestamps?: (e: MeasurementEvent) => number;
+  /** `-v` of dns and http: full answers (dig's sections, response headers and body). Default false. */
+  verbose?: boolean;
 }
 
 /** Feeds events one at a time and returns the text each adds. Pure; never throws on odd input. */
@@ -75,6 +77,7 @@ export class TextRenderer {
   /** Types that started, in order: their after-the-stream lines come at `done`. */
   #started = new Set<MeasurementType>();
   #quiet: boolean;
+  #verbose: boolean;
   #clock: ((e: MeasurementEvent) => number) | undefined;
 
   constructor(o: TextRendererOptions = {}) {
@@ -83,6 +86,7 @@ export class TextRenderer {
     this.#timeouts = o.timeouts ?? false;
     this.#probeCounts = o.probeCounts ?? true;
     this.#quiet = o.quiet ?? false;
+    this.#verbose = o.verbose ?? false;
     this.#clock = o.timestamps;
   }
 
@@ -159,6 +163,8 @@ export class TextRenderer {
       }
       case 'hop':
         return p ? this.#hop(e, p) : '';
+      case 'answer':
+        return p ? this.#answer(e, p) : '';
       case 'summary':
         return p ? this.#summary(e, p) : '';
       case 'error': {
@@ -185,6 +191,14 @@ export class TextRenderer {
     return this.#lines(e.agent, e.target, this.#textOf(p).hop?.(e, p) ?? []);
   }
 
+  #answer(e: AnswerEvent, p: FoldPart): string {
+    return this.#lines(e.agent, e.target, this.#textOf(p, e.measurement).answer?.(e, p, this.#typeOptions()) ?? []);
+  }
+
+  #typeOptions(): { probeCounts: boolean; verbose: boolean } {
+    return { probeCounts: this.#probeCounts, verbose: this.#verbose };
+  }
+
   /** The lines `p`'s renderer held back, if it has any. */
   #flush(p: FoldPart): string {
     const r = this.#text.get(p)?.r;
@@ -192,7 +206,7 @@ export class TextRenderer {
   }
 
   #summary(e: SummaryEvent, p: FoldPart): string {
-    return this.#lines(e.agent, e.target, this.#textOf(p, e.measurement).summary(e, p, { probeCounts: this.#probeCounts }));
+    return this.#lines(e.agent, e.target, this.#textOf(p, e.measurement).summary(e, p, this.#typeOptions()));
   }
 
   #done(): string {
