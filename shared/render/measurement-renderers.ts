@@ -14,6 +14,11 @@ import type { FoldPart, MeasurementFold } from './measurement-fold.ts';
 export interface TypeTextOptions {
   /** Print a count line above a listing the picture already captions. Default true. */
   probeCounts: boolean;
+  /**
+   * Phone layout: lines of at most 36 monospace columns where the format allows (redundant
+   * fields dropped, statistics split over short lines). Default false.
+   */
+  compact?: boolean;
 }
 
 /**
@@ -22,11 +27,11 @@ export interface TypeTextOptions {
  */
 export interface PartTextRenderer {
   /** The header lines of the part, the start already folded into `part`. */
-  start(e: StartEvent, part: FoldPart): string[];
+  start(e: StartEvent, part: FoldPart, o?: TypeTextOptions): string[];
   /** The lines a hop adds now, in order (types without hops leave it out). */
-  hop?(e: HopEvent, part: FoldPart): string[];
+  hop?(e: HopEvent, part: FoldPart, o?: TypeTextOptions): string[];
   /** Lines held back, written out when the part fails or the stream ends. */
-  flush?(part: FoldPart): string[];
+  flush?(part: FoldPart, o?: TypeTextOptions): string[];
   /** The closing lines of the part (statistics, listings). */
   summary(e: SummaryEvent, part: FoldPart, o: TypeTextOptions): string[];
 }

@@ -126,7 +126,9 @@ export function headline(parts: readonly PartSummary[], o: { type?: string; targ
   const type = parts[0]?.type ?? o.type ?? 'measurement';
   const targets = [...new Set(parts.map((p) => p.target))];
   const agents = [...new Set(parts.map((p) => p.agent))];
-  const tgt = targets.length === 1 ? targets[0]! : targets.length ? `${targets.length} targets` : (o.targets ?? []).join(' ');
+  const named = targets.length ? targets : [...(o.targets ?? [])];
+  // Named while short (a phone's line), counted beyond.
+  const tgt = named.join(' ').length <= 32 ? named.join(' ') : `${named.length} targets`;
   const from = agents.length === 1 ? ` from ${agents[0]}` : agents.length > 1 ? ` from ${agents.length} agents` : '';
   const head = `${type} ${tgt}${from}`;
   if (parts.length === 0) return head;

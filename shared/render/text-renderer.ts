@@ -25,7 +25,7 @@ import type { MeasurementType } from '../registry.ts';
 import { formatPingTime } from './format.ts';
 import { saneEvent } from '../model/event-guard.ts';
 import { MeasurementFold, type FoldPart } from './measurement-fold.ts';
-import type { PartTextRenderer } from './measurement-renderers.ts';
+import type { PartTextRenderer, TypeTextOptions } from './measurement-renderers.ts';
 import { renderersByType, typeOfPart } from './renderers-by-type.ts';
 export { compactAddresses } from './compact-addresses.ts';
 
@@ -54,6 +54,13 @@ export interface TextRendererOptions {
   /** iputils `-q`: no per-probe lines (replies, errors, timeouts); headers and summaries stay. */
   quiet?: boolean;
   /**
+   * Phone layout (Telegram): lines of at most 36 monospace columns where the format allows. A
+   * reply reads `seq=1 ttl=64 time=0.031 ms` (the responder only when it is not the target's
+   * address), statistics come in short lines, hop RTTs lose their unit (said in the header).
+   * Default false.
+   */
+  compact?: boolean;
+  /**
    * iputils `-D`: when event `e` happened, in ms since the Unix epoch (the clock, for a live
    * stream), stamped before each per-probe line as `[1700000000.123456] `.
    */
@@ -75,6 +82,7 @@ export class TextRenderer {
   /** Types that started, in order: their after-the-stream lines come at `done`. */
   #started = new Set<MeasurementType>();
   #quiet: boolean;
+  #compact: boolean;
   #clock: ((e: MeasurementEvent) => number) | undefined;
 
   constructor(o: TextRendererOptions = {}) {
@@ -83,6 +91,7 @@ export class TextRenderer {
     this.#timeouts = o.timeouts ?? false;
     this.#probeCounts = o.probeCounts ?? true;
     this.#quiet = o.quiet ?? false;
+    this.#compact = o.compact ?? false;
     this.#clock = o.timestamps;
   }
 
@@ -140,6 +149,12 @@ export class TextRenderer {
       case 'reply': {
         const proto = p?.start?.protocol ?? 'icmp';
         const time = `time=${formatPingTime(e.rttMs)} ms`;
+        if (this.#compact) {
+          const from = e.from !== p?.start?.address ? `from ${e.from} ` : '';
+          const ttl = e.ttl === null || e.ttl === undefined ? '' : ` ttl=${e.ttl}`;
+          const kind = e.kind ? ` (${e.kind})` : '';
+          return this.#probeLine(e, `${from}seq=${e.seq}${ttl} ${time}${kind}`);
+        }
         if (proto === 'icmp' && e.kind === undefined) {
           const ttl = e.ttl === null || e.ttl === undefined ? '' : ` ttl=${e.ttl}`;
           return this.#probeLine(e, `${e.bytes} bytes from ${e.from}: icmp_seq=${e.seq}${ttl} ${time}`);
@@ -155,6 +170,7 @@ export class TextRenderer {
       }
       case 'icmp-error': {
         const mtu = e.mtu !== undefined && !/mtu/i.test(e.message) ? ` (mtu = ${e.mtu})` : '';
+        if (this.#compact) return this.#probeLine(e, `seq=${e.seq} From ${e.from}: ${e.message}${mtu}`);
         return this.#probeLine(e, `From ${e.from} icmp_seq=${e.seq} ${e.message}${mtu}`);
       }
       case 'hop':
@@ -175,22 +191,26 @@ export class TextRenderer {
 
   #start(e: StartEvent, p: FoldPart): string {
     this.#started.add(e.measurement);
-    const head = this.#textOf(p, e.measurement).start(e, p);
+    const head = this.#textOf(p, e.measurement).start(e, p, this.#typeOptions());
     return this.#lines(e.agent, e.target, [...head, ...(e.note ? [`note: ${e.note}`] : [])]);
   }
 
   #hop(e: HopEvent, p: FoldPart): string {
-    return this.#lines(e.agent, e.target, this.#textOf(p).hop?.(e, p) ?? []);
+    return this.#lines(e.agent, e.target, this.#textOf(p).hop?.(e, p, this.#typeOptions()) ?? []);
   }
 
   /** The lines `p`'s renderer held back, if it has any. */
   #flush(p: FoldPart): string {
     const r = this.#text.get(p)?.r;
-    return this.#lines(p.agent, p.target, r?.flush?.(p) ?? []);
+    return this.#lines(p.agent, p.target, r?.flush?.(p, this.#typeOptions()) ?? []);
   }
 
   #summary(e: SummaryEvent, p: FoldPart): string {
-    return this.#lines(e.agent, e.target, this.#textOf(p, e.measurement).summary(e, p, { probeCounts: this.#probeCounts }));
+    return this.#lines(e.agent, e.target, this.#textOf(p, e.measurement).summary(e, p, this.#typeOptions()));
+  }
+
+  #typeOptions(): TypeTextOptions {
+    return { probeCounts: this.#probeCounts, compact: this.#compact };
   }
 
   #done(): string {

@@ -99,9 +99,9 @@ test('/probe 127.77.3.0/24 answers a PNG whose cells match the host events', asy
     const v = hosts.get(address);
     if (v === null) silent++;
     else if (v !== undefined) up++;
-    const x = region.x + (i % columns) * px + Math.floor(px / 2);
-    const y = region.y + Math.floor(i / columns) * px + Math.floor(px / 2);
-    const o = (y * png.width + x) * 4;
+    const x: number = region.x + (i % columns) * px + Math.floor(px / 2);
+    const y: number = region.y + Math.floor(i / columns) * px + Math.floor(px / 2);
+    const o: number = (y * png.width + x) * 4;
     assert.equal(`${png.data[o]},${png.data[o + 1]},${png.data[o + 2]}`, colourOf(v), `cell ${i} (${address}) drawn as ${v === undefined ? 'pending' : v === null ? 'silent' : 'reachable'}`);
   }
   assert.match(done.text, new RegExp(`${up} alive · ⬛ ${silent} no answer · ${256 - up - silent} not probed`));
