@@ -31,12 +31,20 @@ export function mimeReply(reply: ReplyContent, addresses: MimeReplyAddresses): s
   for (const [k, v] of Object.entries(reply.headers)) msg.setHeader(k, v);
   msg.addMessage({ contentType: 'text/plain', encoding: 'base64', data: base64Lines(reply.text) });
   msg.addMessage({ contentType: 'text/html', encoding: 'base64', data: base64Lines(reply.html) });
+  // Pictures the HTML shows by cid: inline parts (mimetext then writes multipart/related).
+  for (const img of reply.images ?? []) {
+    msg.addAttachment({ inline: true, filename: img.filename, contentType: img.contentType, data: base64Bytes(img.data), headers: { 'Content-ID': `<${img.cid}>` } });
+  }
   return msg.asRaw();
 }
 
 /** UTF-8 → base64 in 76-character lines (RFC 2045 §6.8), without Buffer. */
 export function base64Lines(text: string): string {
-  const bytes = new TextEncoder().encode(text);
+  return base64Bytes(new TextEncoder().encode(text));
+}
+
+/** Bytes → base64 in 76-character lines, without Buffer. */
+export function base64Bytes(bytes: Uint8Array): string {
   let bin = '';
   for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   const b64 = btoa(bin);

@@ -16,10 +16,10 @@ export const CANCEL_BUTTON = 'x';
  */
 export const ACTION_RERUN = 'r';
 export const ACTION_DETAILS = 'd';
-export const ACTION_TRACEROUTE = 't';
-export const ACTION_PING = 'p';
+/** The type's usual next step on the same target (its definition's `chat.next`). */
+export const ACTION_NEXT = 'n';
 /** Matches exactly the callback data of a next-step button. */
-export const ACTION_PATTERN = /^[rdtp]$/;
+export const ACTION_PATTERN = /^[rdn]$/;
 
 /** Buttons per row: two keeps "🇩🇪 fra1 ✓" readable on a phone. */
 const PER_ROW = 2;
@@ -44,7 +44,7 @@ export function agentLabel(agent: AgentInfo, current: boolean): string {
 export interface AgentKeyboardOptions {
   /** Add a Cancel button (while a measurement runs). Default false. */
   cancel?: boolean;
-  /** Next-step buttons in one row under the agents (re-run, details, traceroute …). Default none. */
+  /** Next-step buttons in one row under the agents (re-run, details, the type's next step). Default none. */
   actions?: readonly InlineKeyboardButton[];
 }
 

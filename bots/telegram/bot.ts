@@ -16,8 +16,8 @@ import { parseCommand, type DisplayOptions, type ParsedCommand } from '../../sha
 import { helpText } from '../../shared/command/help.ts';
 import { HubClient } from '../../shared/wire/hub-client.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
-import { measurementType, measurementTypes } from '../../shared/registry.ts';
-import { ACTION_DETAILS, ACTION_PATTERN, ACTION_PING, ACTION_RERUN, ACTION_TRACEROUTE, AGENT_BUTTON, CANCEL_BUTTON, countryFlag } from './agent-keyboard.ts';
+import { measurementType, measurementTypes, nextStep } from '../../shared/registry.ts';
+import { ACTION_DETAILS, ACTION_NEXT, ACTION_PATTERN, ACTION_RERUN, AGENT_BUTTON, CANCEL_BUTTON, countryFlag } from './agent-keyboard.ts';
 import { formatAgentList } from '../../shared/render/agent-list.ts';
 import { MeasurementMessage } from './measurement-message.ts';
 import { MessageSessions } from './message-sessions.ts';
@@ -236,9 +236,9 @@ function callbacks(d: BotDeps): Composer<Context> {
       session.rerun().catch((err: unknown) => d.log(`telegram: re-run failed: ${describeError(err).message}`));
       return;
     }
-    // Traceroute to the ping's target, or ping the traceroute's, from the same agents: a new message.
-    const type = action === ACTION_TRACEROUTE ? 'traceroute' : action === ACTION_PING ? 'ping' : undefined;
+    // The type's usual next step on the same target, from the same agents: a new message.
     const spec = session.spec;
+    const type = action === ACTION_NEXT ? nextStep(spec.type)?.command : undefined;
     const next = type ? parseCommand(`${type}${spec.from.length ? ` -s ${spec.from.join(',')}` : ''} ${spec.targets[0] ?? ''}`) : undefined;
     if (!next?.ok || !('spec' in next)) return void (await ctx.answerCallbackQuery({ text: 'That cannot run from here; send the command.' }));
     await ctx.answerCallbackQuery({ text: `${type} ${spec.targets[0]}…` });

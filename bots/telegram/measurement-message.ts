@@ -21,7 +21,8 @@ import { GRADE_STYLE } from '../../shared/render/quality.ts';
 import { rendererOptions, type DisplayOptions } from '../../shared/command/grammar.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { agentKeyboard, ACTION_DETAILS, ACTION_PING, ACTION_RERUN, ACTION_TRACEROUTE } from './agent-keyboard.ts';
+import { agentKeyboard, ACTION_DETAILS, ACTION_NEXT, ACTION_RERUN } from './agent-keyboard.ts';
+import { nextStep } from '../../shared/registry.ts';
 import { escapeHtml, preHtml } from './pre-html.ts';
 import { StreamMessage } from './stream-message.ts';
 
@@ -106,8 +107,8 @@ export class MeasurementMessage {
   keyboard(): InlineKeyboardMarkup | undefined {
     const actions = [{ text: '🔁 Re-run', callback_data: ACTION_RERUN }];
     if (this.matrix) actions.push({ text: '📄 Details', callback_data: ACTION_DETAILS });
-    if (this.#spec.type === 'ping' && this.#spec.targets.length === 1) actions.push({ text: '🛤 Traceroute', callback_data: ACTION_TRACEROUTE });
-    if (this.#spec.type === 'traceroute') actions.push({ text: '📶 Ping', callback_data: ACTION_PING });
+    const next = nextStep(this.#spec.type);
+    if (next && this.#spec.targets.length === 1) actions.push({ text: next.label, callback_data: ACTION_NEXT });
     return agentKeyboard(this.matrix ? [] : this.agents, this.#current, { actions });
   }
 

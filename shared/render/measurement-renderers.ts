@@ -9,6 +9,7 @@
 import type { z } from 'zod';
 import type { ErrorEvent, HopEvent, StartEvent, SummaryEvent } from '../model/events.ts';
 import type { FoldPart, MeasurementFold } from './measurement-fold.ts';
+import type { PartSummary } from './run-summary.ts';
 
 /** Options a type's text renderer reads (the generic ones stay in text-renderer.ts). */
 export interface TypeTextOptions {
@@ -40,6 +41,8 @@ export interface PartTextRenderer {
 export interface TypeHtmlOptions {
   /** Answering hosts listed before "… and N more". */
   maxSweepHosts: number;
+  /** The picture of a part, when the answer carries one (an inline image's `cid:` URL and its alt text). */
+  picture?: (part: FoldPart) => { src: string; alt: string } | undefined;
 }
 
 /** Helpers of the generic HTML renderer a type's block uses, so every block looks alike. */
@@ -48,6 +51,10 @@ export interface HtmlKit {
   heading(p: FoldPart, verb: string): string;
   /** One failure line. */
   errorLine(e: ErrorEvent): string;
+  /** The part in the one summary model (shared/render/run-summary.ts). */
+  summary(p: FoldPart): PartSummary;
+  /** A summary as a compact cell: grade symbol and the figure that matters. */
+  cell(s: PartSummary | undefined): string;
 }
 
 /** Caps of the MCP structured output. */
@@ -67,7 +74,7 @@ export interface MeasurementRenderers {
   /** The HTML block of one part. */
   html(part: FoldPart, o: TypeHtmlOptions, kit: HtmlKit): string;
   /** An HTML overview above the blocks over this type's parts (e.g. a matrix), or ''. */
-  htmlOverview?(parts: FoldPart[]): string;
+  htmlOverview?(parts: FoldPart[], kit: HtmlKit): string;
   /** The MCP tool's outputSchema (zod). */
   outputSchema: z.ZodType;
   /** The type's own fields of a part in the structured output. */

@@ -1,6 +1,6 @@
 /**
  * A pure PNG encoder (PNG spec, ISO/IEC 15948) for the pictures every front-end sends: the sweep
- * bitmap, the probe and traceroute pictures, heatmaps. Runtime-neutral: the compressor is passed
+ * bitmap and picture, path pictures, heatmaps. Runtime-neutral: the compressor is passed
  * in (node:zlib's deflateSync in Node, a CompressionStream in workerd), so that shared/ needs no
  * Node built-in; without one the image data is stored uncompressed (valid, only larger).
  *

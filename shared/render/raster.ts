@@ -1,5 +1,5 @@
 /**
- * A small RGBA canvas for the pictures meshprobe draws (probe and traceroute pictures, heatmaps):
+ * A small RGBA canvas for the pictures meshprobe draws (sweep and path pictures, heatmaps):
  * filled rectangles, lines, and text in a built-in 5×7 pixel font, scaled by whole pixels. Pure
  * and runtime-neutral (no canvas library, no fonts to load), so Telegram, email, MCP and the web
  * draw the same pixels; {@link encodePng} (png.ts) turns the result into a PNG.

@@ -14,24 +14,30 @@ import { compactAddresses } from './compact-addresses.ts';
 export interface PartSummary {
   agent: string;
   target: string;
+  /** The measurement type's name. */
   type: string;
+  /**
+   * What the part holds, read from its events rather than its type's name (a type's behaviour is
+   * a property of what it produces): per-probe echoes, a path of hops, or a sweep of hosts.
+   */
+  shape: 'echo' | 'path' | 'sweep';
   /** running: no summary or error yet. */
   state: 'running' | 'done' | 'failed';
-  /** Probes sent and answered so far (ping; traceroute: probes of the last hop). */
+  /** Probes sent and answered so far (echoes; a path: the probes of its last hop). */
   sent: number;
   received: number;
   lossPct: number;
-  /** Average RTT in ms (for a traceroute: the destination's), null when nothing answered. */
+  /** Average RTT in ms (for a path: the destination's), null when nothing answered. */
   avgMs: number | null;
   minMs: number | null;
   maxMs: number | null;
   grade: Grade;
   /** The last error of a failed part. */
   error?: string;
-  /** Traceroute: whether the destination answered, and the hop count. */
+  /** A path: whether the destination answered, and the hop count. */
   reached?: boolean;
   hops?: number;
-  /** Probe: hosts up of hosts probed, and the live hosts as ranges. */
+  /** A sweep: hosts up of hosts probed, and the live hosts as ranges. */
   hostsUp?: number;
   hostsTotal?: number;
   ranges?: string[];
@@ -57,8 +63,9 @@ export function summarizePart(p: FoldPart): PartSummary {
       maxMs = Math.max(...rtts);
     }
   }
-  const out: PartSummary = { agent: p.agent, target: p.target, type, state, sent, received, lossPct: 0, avgMs, minMs, maxMs, grade: 'good' };
-  if (type === 'traceroute') {
+  const shape: PartSummary['shape'] = p.hops.size > 0 || s?.reached !== undefined ? 'path' : p.hostsSeen > 0 || s?.hostsTotal !== undefined ? 'sweep' : 'echo';
+  const out: PartSummary = { agent: p.agent, target: p.target, type, shape, state, sent, received, lossPct: 0, avgMs, minMs, maxMs, grade: 'good' };
+  if (shape === 'path') {
     const hops = [...p.hops.values()].sort((a, b) => a.ttl - b.ttl);
     const last = hops[hops.length - 1];
     const reached = s?.reached ?? hops.some((h) => h.responders.some((r) => r.address === p.start?.address));
@@ -73,7 +80,7 @@ export function summarizePart(p: FoldPart): PartSummary {
     out.minMs = reached && dest.length ? Math.min(...dest) : null;
     out.maxMs = reached && dest.length ? Math.max(...dest) : null;
     out.lossPct = reached ? (last?.lossPct ?? 0) : 100;
-  } else if (type === 'probe') {
+  } else if (shape === 'sweep') {
     out.hostsUp = s?.hostsUp ?? p.upCount;
     out.hostsTotal = s?.hostsTotal ?? p.hostsSeen;
     out.ranges = compactAddresses(p.up.map((h) => h.address));
@@ -84,7 +91,7 @@ export function summarizePart(p: FoldPart): PartSummary {
     out.lossPct = s?.lossPct ?? (sent ? (100 * (sent - received)) / sent : 0);
   }
   if (failed) out.error = p.errors[p.errors.length - 1]?.message ?? 'failed';
-  out.grade = failed && out.received === 0 ? 'down' : state === 'running' && sent === 0 && type !== 'probe' ? 'good' : gradeOf(out.avgMs, out.lossPct);
+  out.grade = failed && out.received === 0 ? 'down' : state === 'running' && sent === 0 && shape !== 'sweep' ? 'good' : gradeOf(out.avgMs, out.lossPct);
   return out;
 }
 
@@ -101,9 +108,9 @@ export function cellText(s: PartSummary | undefined): string {
   if (!s) return '…';
   const sym = GRADE_STYLE[s.grade].symbol;
   if (s.state === 'failed' && s.received === 0) return `${sym} error`;
-  if (s.state === 'running' && s.sent === 0 && s.type !== 'probe') return '…';
-  if (s.type === 'probe') return `${sym} ${s.hostsUp ?? 0}/${s.hostsTotal ?? 0} up`;
-  if (s.type === 'traceroute' && !s.reached) return s.state === 'running' ? `… ${s.hops ?? 0} hops` : `✗ not reached`;
+  if (s.state === 'running' && s.sent === 0 && s.shape !== 'sweep') return '…';
+  if (s.shape === 'sweep') return `${sym} ${s.hostsUp ?? 0}/${s.hostsTotal ?? 0} up`;
+  if (s.shape === 'path' && !s.reached) return s.state === 'running' ? `… ${s.hops ?? 0} hops` : `✗ not reached`;
   if (s.avgMs === null) return `${sym} no answer`;
   // Loss is the news when there is any: it is what makes the grade worse than the latency.
   if (s.lossPct > 0) return `${sym} ${formatLossShort(s.lossPct)} loss`;
@@ -119,11 +126,12 @@ function span(lo: number, hi: number): string {
 
 /**
  * The run in one line, answer first: `ping a.example from 3 agents: 12–48 ms, 0% loss`,
- * `traceroute a.example from lax1: reached in 9 hops, 23.1 ms`, `probe 198.18.0.0/24 from lax1:
+ * a path's `… from lax1: reached in 9 hops, 23.1 ms`, a sweep's `… 198.18.0.0/24 from lax1:
  * 37 of 256 up`. Used as the email subject and the Telegram matrix title.
  */
 export function headline(parts: readonly PartSummary[], o: { type?: string; targets?: readonly string[] } = {}): string {
   const type = parts[0]?.type ?? o.type ?? 'measurement';
+  const shape = parts[0]?.shape ?? 'echo';
   const targets = [...new Set(parts.map((p) => p.target))];
   const agents = [...new Set(parts.map((p) => p.agent))];
   const named = targets.length ? targets : [...(o.targets ?? [])];
@@ -136,12 +144,12 @@ export function headline(parts: readonly PartSummary[], o: { type?: string; targ
   if (failed.length === parts.length) return `${head}: failed${parts.length === 1 ? `: ${failed[0]!.error}` : ''}`;
   const ok = parts.filter((p) => !(p.state === 'failed' && p.received === 0));
   const failNote = failed.length ? `, ${failed.length} failed` : '';
-  if (type === 'probe') {
+  if (shape === 'sweep') {
     const up = ok.reduce((n, p) => n + (p.hostsUp ?? 0), 0);
     const total = ok.reduce((n, p) => n + (p.hostsTotal ?? 0), 0);
     return `${head}: ${up} of ${total} up${failNote}`;
   }
-  if (type === 'traceroute') {
+  if (shape === 'path') {
     const reached = ok.filter((p) => p.reached);
     const hops = ok.map((p) => p.hops ?? 0);
     const lo = Math.min(...hops);
