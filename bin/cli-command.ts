@@ -20,7 +20,7 @@ import { measurementType } from '../shared/registry.ts';
 import { runDirect } from './direct-measurement.ts';
 import { Exit, StreamTracker } from './stream-tracker.ts';
 import { SweepLiveView } from './sweep-live.ts';
-import { takeCliFlags, type CliFlags } from './cli-flags.ts';
+import { takeCliFlags, useColour, type CliFlags } from './cli-flags.ts';
 
 /** The CLI's settings, read once from its environment. */
 type CliSettings = Settings<typeof cliSettings>;
@@ -53,6 +53,7 @@ export async function runCommand(io: CliEnvironment): Promise<number> {
   const sweepView = measurementType(spec.type)?.view === 'sweep'
     ? new SweepLiveView({
         tty: io.terminal !== undefined,
+        colour: useColour(flags.color, io.terminal !== undefined, settings.NO_COLOR),
         ...(io.terminal?.columns ? { width: io.terminal.columns } : {}),
         ...(io.terminal?.rows ? { height: io.terminal.rows } : {}),
       })
