@@ -20,7 +20,7 @@ import { measurementType } from '../shared/registry.ts';
 import { runDirect } from './direct-measurement.ts';
 import { Exit, StreamTracker } from './stream-tracker.ts';
 import { SweepLiveView } from './sweep-live.ts';
-import { takeCliFlags, type CliFlags } from './cli-flags.ts';
+import { takeCliFlags, useColour, type CliFlags } from './cli-flags.ts';
 import type { MonitorCommand } from '../shared/command/monitor-command.ts';
 
 /** The CLI's settings, read once from its environment. */
@@ -55,6 +55,7 @@ export async function runCommand(io: CliEnvironment): Promise<number> {
   const sweepView = measurementType(spec.type)?.view === 'sweep'
     ? new SweepLiveView({
         tty: io.terminal !== undefined,
+        colour: useColour(flags.color, io.terminal !== undefined, settings.NO_COLOR),
         ...(io.terminal?.columns ? { width: io.terminal.columns } : {}),
         ...(io.terminal?.rows ? { height: io.terminal.rows } : {}),
       })

@@ -47,6 +47,20 @@ export function measurementType(name: string): MeasurementTypeDef<MeasurementTyp
   return Object.hasOwn(TYPES, name) ? (TYPES[name as Name] as MeasurementTypeDef<MeasurementType>) : undefined;
 }
 
+/**
+ * The usual next step offered as a button under a chat result: another type run on the same
+ * target from the same agents (a path after an echo, an echo after a path), with its label.
+ */
+const NEXT_STEPS: Partial<Record<Name, { command: Name; label: string }>> = {
+  ping: { command: 'traceroute', label: '🛤 Traceroute' },
+  traceroute: { command: 'ping', label: '📶 Ping' },
+};
+
+/** The next step after a result of `type`, if it has one. */
+export function nextStep(type: string): { command: MeasurementType; label: string } | undefined {
+  return Object.hasOwn(NEXT_STEPS, type) ? NEXT_STEPS[type as Name] : undefined;
+}
+
 /** Every registered type, in registry order. */
 export function measurementTypes(): readonly MeasurementTypeDef<MeasurementType>[] {
   return Object.values(TYPES) as MeasurementTypeDef<MeasurementType>[];

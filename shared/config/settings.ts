@@ -167,6 +167,7 @@ export const VARIABLES = {
     '`53,853,80,443,8080`',
     'ports `dns` and `http` may reach under the `public` policy (`--public-ports` for a remote agent)',
   ),
+  NO_COLOR: setting(text(), 'unset', 'set (non-empty): the CLI writes no ANSI colours ([no-color.org](https://no-color.org)); `--color always` overrides it'),
   MESHPROBE_ICMP_MODE: setting(
     z.string().optional().transform(icmpMode),
     '`auto`',
@@ -314,7 +315,7 @@ function asText<const K extends readonly (keyof Variables)[]>(names: K): z.ZodOb
 export const remoteAgentSettings = asText(REMOTE_AGENT_TEXT_VARIABLES)
   .extend({ MESHPROBE_ICMP_MODE: VARIABLES.MESHPROBE_ICMP_MODE.schema });
 /** The CLI (bin/cli.ts, `meshprobe token`): the hub or this machine's agent. */
-export const cliSettings = pick(['MESHPROBE_HUB', 'MESHPROBE_TOKEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', ...LOCAL_AGENT]);
+export const cliSettings = pick(['MESHPROBE_HUB', 'MESHPROBE_TOKEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'NO_COLOR', ...LOCAL_AGENT]);
 /** The Email Worker (email-worker/): wrangler.toml `[vars]` and its secret. */
 export const emailWorkerSettings = z.object(Object.fromEntries(Object.entries(WORKER_VARIABLES).map(([k, v]) => [k, v.schema])) as { [K in keyof typeof WORKER_VARIABLES]: (typeof WORKER_VARIABLES)[K]['schema'] });
 
