@@ -90,6 +90,7 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
     const local = new LocalAgent({
       name: settings.MESHPROBE_AGENT_NAME || 'local',
       ...(dnsServers.length ? { dnsServers } : {}),
+      dataDir: join(resolve(settings.MESHPROBE_DATA_DIR || '.data'), 'agent'),
     });
     const control = controlFrom(settings, listen.host);
     // The embedded agent checks resolved addresses as a remote one does: against the public

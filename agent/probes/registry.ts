@@ -9,6 +9,7 @@
  */
 import type { MeasurementType } from '../../shared/registry.ts';
 import type { ProbeRunner } from './probe-runner.ts';
+import type { MonitorEngineFactory } from '../monitors/monitor-engine.ts';
 
 /** One type's entry: what it announces, and how to load its runner. */
 interface RunnerEntry {
@@ -21,11 +22,20 @@ interface RunnerEntry {
    */
   readonly targets?: 'hosts' | 'prefix';
   readonly load: () => Promise<ProbeRunner['run']>;
+  /**
+   * Its monitor engine, for types that run as monitors (agent/monitors/monitor-engine.ts),
+   * loaded on first use. An agent with any announces the `monitor` capability.
+   */
+  readonly monitor?: () => Promise<MonitorEngineFactory>;
 }
 
 /** Every runner, in registry order (the order capabilities are announced in). */
 const RUNNERS: { readonly [T in MeasurementType]?: RunnerEntry } = {
-  ping: { capabilities: ['icmp', 'icmp6', 'ping', 'tcp', 'udp'], load: async () => (await import('./ping/ping-runner.ts')).runPingType },
+  ping: {
+    capabilities: ['icmp', 'icmp6', 'ping', 'tcp', 'udp'],
+    load: async () => (await import('./ping/ping-runner.ts')).runPingType,
+    monitor: async () => (await import('./ping/ping-monitor.ts')).pingMonitorEngine,
+  },
   traceroute: { capabilities: ['traceroute'], load: async () => (await import('./traceroute/traceroute.ts')).runTraceroute },
   probe: { capabilities: ['probe'], targets: 'prefix', load: async () => (await import('./probe/sweep.ts')).runSweep },
 };
@@ -50,9 +60,21 @@ export function loadRunners(): Promise<void> {
   return Promise.all(Object.entries(RUNNERS).map(([type, entry]) => load(type, entry!))).then(() => undefined);
 }
 
-/** What the agent announces: every runner's capabilities, each once, in registry order. */
+/**
+ * What the agent announces: every runner's capabilities, each once, in registry order, and
+ * `monitor` when a type has a monitor engine. It is announced whether or not the engine can open
+ * its socket here: a monitor that cannot probe says why in its rows (`err`), which the hub shows
+ * per agent, rather than the agent silently never being assigned one.
+ */
 export function agentCapabilities(): string[] {
-  return [...new Set(Object.values(RUNNERS).flatMap((r) => r?.capabilities ?? []))];
+  const entries = Object.values(RUNNERS);
+  return [...new Set([...entries.flatMap((r) => r?.capabilities ?? []), ...(entries.some((r) => r?.monitor) ? ['monitor'] : [])])];
+}
+
+/** The monitor engine factory of `type`, or undefined when it does not run as a monitor. */
+export function monitorEngine(type: string): Promise<MonitorEngineFactory> | undefined {
+  if (!Object.hasOwn(RUNNERS, type)) return undefined;
+  return RUNNERS[type as MeasurementType]?.monitor?.();
 }
 
 /**

@@ -13,6 +13,7 @@
  *   --allow CIDR,…       MESHPROBE_AGENT_ALLOW    ranges this agent may measure
  *   --dns-servers IP:P,… MESHPROBE_DNS_SERVERS    resolvers for target names
  *   --metrics-listen H:P MESHPROBE_AGENT_METRICS  serve this agent's /metrics there
+ *   --data-dir PATH      MESHPROBE_AGENT_DATA_DIR monitor assignments and unacknowledged reports
  */
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -30,7 +31,7 @@ import { deferWsTls } from './defer-ws-tls.ts';
 import { readTokenFile, writeTokenFile } from './token-file.ts';
 
 export const AGENT_USAGE =
-  'usage: meshprobe agent --hub URL --name NAME (--token-file PATH | --token JWT) [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--metrics-listen HOST:PORT]';
+  'usage: meshprobe agent --hub URL --name NAME (--token-file PATH | --token JWT) [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--metrics-listen HOST:PORT] [--data-dir PATH]';
 
 export interface CommandIo {
   stdout: (text: string) => void;
@@ -93,6 +94,7 @@ function parseAgentFlagsStrict(argv: string[]) {
       allow: { type: 'string' },
       'dns-servers': { type: 'string' },
       'metrics-listen': { type: 'string' },
+      'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -128,6 +130,8 @@ interface AgentConfig {
   allow: string[];
   attributes: Record<string, string | number>;
   dnsServers: string[];
+  /** Where monitors keep their state; undefined = memory only. */
+  dataDir: string | undefined;
 }
 
 /** Flags over the environment, checked; a string is the refusal to print. */
@@ -147,7 +151,8 @@ async function readAgentConfig(values: AgentFlags, settings: AgentSettings): Pro
   const attributes = agentAttributes(values, settings);
   if (attributes instanceof Error) return attributes.message;
   const dnsServers = split(values['dns-servers'] ?? settings.MESHPROBE_DNS_SERVERS);
-  return { hub, name, token: token.token, tokenFile: token.tokenFile, policy, allow, attributes, dnsServers };
+  const dataDir = values['data-dir'] ?? (settings.MESHPROBE_AGENT_DATA_DIR || undefined);
+  return { hub, name, token: token.token, tokenFile: token.tokenFile, policy, allow, attributes, dnsServers, dataDir };
 }
 
 /** The agent token from --token-file or --token (flags win over the environment; one source at a time). */
@@ -197,17 +202,27 @@ interface BuiltRuntime {
   runtime: AgentRuntime;
   /** Renewed tokens still being written to the token file, in order. */
   tokenWrites: () => Promise<void>;
+  /** The agent that measures (its monitors are stopped, and their open minutes spooled, at exit). */
+  local: LocalAgent;
 }
 
 /** The local agent and the runtime that links it to the hub; a string is the refusal to print. */
 async function buildRuntime(config: AgentConfig, metrics: AgentMetrics | undefined, io: CommandIo, onFatal: (code: number) => void): Promise<BuiltRuntime | string> {
-  const { hub, name, token, tokenFile, policy, allow, attributes, dnsServers } = config;
+  const { hub, name, token, tokenFile, policy, allow, attributes, dnsServers, dataDir } = config;
   let tokenWrites: Promise<void> = Promise.resolve();
   // The runtime (and `ws`) loaded after the hook that defers TLS to a wss:// hub.
   deferWsTls();
   const { AgentRuntime } = await import('./agent-runtime.ts');
   try {
-    const local = new LocalAgent({ name, loadRunnersNow: false, ...(dnsServers.length ? { dnsServers } : {}) });
+    const local = new LocalAgent({
+      name,
+      loadRunnersNow: false,
+      ...(dnsServers.length ? { dnsServers } : {}),
+      ...(dataDir ? { dataDir } : {}),
+      policy,
+      allowedRanges: allow,
+      log: (line) => io.stderr(`meshprobe agent ${name}: ${line}\n`),
+    });
     const runtime = new AgentRuntime({
       hub,
       token,
@@ -239,7 +254,7 @@ async function buildRuntime(config: AgentConfig, metrics: AgentMetrics | undefin
         if (state === 'fatal') onFatal(1);
       },
     });
-    return { runtime, tokenWrites: () => tokenWrites };
+    return { runtime, tokenWrites: () => tokenWrites, local };
   } catch (err) {
     return describeError(err).message;
   }
@@ -289,6 +304,7 @@ async function waitForExit(built: BuiltRuntime, metricsServer: Server | undefine
       void runtime.stop().then(async () => {
         // A renewed token being written reaches the file before the process ends.
         await built.tokenWrites();
+        built.local.close();
         metricsServer?.close();
         resolve(code);
       });

@@ -23,6 +23,7 @@ export const REMOTE_AGENT_TEXT_VARIABLES = [
   'MESHPROBE_AGENT_LON',
   'MESHPROBE_DNS_SERVERS',
   'MESHPROBE_AGENT_METRICS',
+  'MESHPROBE_AGENT_DATA_DIR',
 ] as const;
 
 /** MESHPROBE_ICMP_MODE: `raw` or `dgram`; anything else is `auto`, as it always was (the pool falls back rather than refuse). */
