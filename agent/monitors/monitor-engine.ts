@@ -43,3 +43,12 @@ export interface MonitorEngineOptions {
 
 /** How the registry makes an engine. */
 export type MonitorEngineFactory = (o: MonitorEngineOptions) => MonitorEngine;
+
+/** What one route-watch trace found: hops by TTL (null = no answer), and whether the target answered. */
+export interface TraceResult {
+  hops: (string | null)[];
+  reached: boolean;
+}
+
+/** Route watch's trace of one address (agent/probes/registry.ts `routeTracer`). */
+export type RouteTracer = (agent: string, address: string, family: 4 | 6, signal: AbortSignal) => Promise<TraceResult>;

@@ -22,8 +22,8 @@
  *   its promise resolves (the hub stored it) the spool forgets everything up to it; when it
  *   rejects (no hub), it is offered again after {@link MonitorServiceOptions.retryMs}. The agent
  *   measures on while the hub is away.
- * - **Route watch.** A monitor with `traceMs` is traced (route-watch.ts) every `traceMs`; each
- *   trace goes into the next report as a RouteRecord.
+ * - **Route watch.** A monitor with `traceMs` has its route traced (the registry's
+ *   `routeTracer`) every `traceMs`; each trace goes into the next report as a RouteRecord.
  */
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -34,11 +34,10 @@ import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import { parseIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
 import { describeError } from '../../shared/model/errors.ts';
 import { addressRefusal, type GuardResolver } from '../runtime/target-guard.ts';
-import { monitorEngine } from '../probes/registry.ts';
-import type { MonitorEngine, MonitorEngineOptions } from './monitor-engine.ts';
+import { monitorEngine, routeTracer } from '../probes/registry.ts';
+import type { MonitorEngine, MonitorEngineOptions, TraceResult } from './monitor-engine.ts';
 import { MinuteSeries } from './minute-series.ts';
 import { ReportSpool, writeDurably } from './report-spool.ts';
-import { traceRoute, type TraceResult } from './route-watch.ts';
 
 export interface MonitorServiceOptions {
   /** The agent's name (refusals name it). */
@@ -72,7 +71,7 @@ export interface MonitorServiceOptions {
   maxBufferedRows?: number;
   /** Engine options (socket mode). */
   engine?: MonitorEngineOptions;
-  /** Route watch's traceroute; default route-watch.ts. */
+  /** Route watch's trace; default the registry's `routeTracer`. */
   trace?: (address: string, family: 4 | 6, signal: AbortSignal) => Promise<TraceResult>;
   log?: (line: string) => void;
 }
@@ -329,7 +328,8 @@ export class MonitorService implements AgentMonitors {
       run.trace = controller;
       const address = run.address;
       try {
-        const r = await (this.#o.trace ?? ((addr, fam, signal) => traceRoute(this.#o.agent, addr, fam, signal)))(address, run.family, controller.signal);
+        const trace = this.#o.trace ?? (async (addr: string, fam: 4 | 6, signal: AbortSignal) => (await routeTracer())(this.#o.agent, addr, fam, signal));
+        const r = await trace(address, run.family, controller.signal);
         if (gen === run.gen) this.#routes.push({ m: run.a.id, at: Math.round(this.#now()), addr: address, hops: r.hops.slice(0, MonitorLimits.maxHops), reached: r.reached });
       } catch (err) {
         if (gen === run.gen) this.#log(`monitors: route watch of ${run.a.target} (monitor ${run.a.id}): ${describeError(err).message}`);

@@ -9,7 +9,7 @@
  */
 import type { MeasurementType } from '../../shared/registry.ts';
 import type { ProbeRunner } from './probe-runner.ts';
-import type { MonitorEngineFactory } from '../monitors/monitor-engine.ts';
+import type { MonitorEngineFactory, RouteTracer } from '../monitors/monitor-engine.ts';
 
 /** One type's entry: what it announces, and how to load its runner. */
 interface RunnerEntry {
@@ -27,6 +27,8 @@ interface RunnerEntry {
    * loaded on first use. An agent with any announces the `monitor` capability.
    */
   readonly monitor?: () => Promise<MonitorEngineFactory>;
+  /** The route watch of monitors (`--trace`): one type provides it. */
+  readonly route?: () => Promise<RouteTracer>;
 }
 
 /** Every runner, in registry order (the order capabilities are announced in). */
@@ -36,7 +38,11 @@ const RUNNERS: { readonly [T in MeasurementType]?: RunnerEntry } = {
     load: async () => (await import('./ping/ping-runner.ts')).runPingType,
     monitor: async () => (await import('./ping/ping-monitor.ts')).pingMonitorEngine,
   },
-  traceroute: { capabilities: ['traceroute'], load: async () => (await import('./traceroute/traceroute.ts')).runTraceroute },
+  traceroute: {
+    capabilities: ['traceroute'],
+    load: async () => (await import('./traceroute/traceroute.ts')).runTraceroute,
+    route: async () => (await import('./traceroute/route-watch.ts')).traceRoute,
+  },
   probe: { capabilities: ['probe'], targets: 'prefix', load: async () => (await import('./probe/sweep.ts')).runSweep },
 };
 
@@ -69,6 +75,12 @@ export function loadRunners(): Promise<void> {
 export function agentCapabilities(): string[] {
   const entries = Object.values(RUNNERS);
   return [...new Set([...entries.flatMap((r) => r?.capabilities ?? []), ...(entries.some((r) => r?.monitor) ? ['monitor'] : [])])];
+}
+
+/** Route watch's tracer (from the type that provides it), loaded on first use. */
+export function routeTracer(): Promise<RouteTracer> {
+  const entry = Object.values(RUNNERS).find((r) => r?.route);
+  return entry?.route ? entry.route() : Promise.reject(new Error('this agent has no route tracer'));
 }
 
 /** The monitor engine factory of `type`, or undefined when it does not run as a monitor. */

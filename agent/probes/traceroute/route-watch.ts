@@ -1,21 +1,16 @@
 /**
  * Route watch (issue 13 item 9): one ICMP traceroute of a monitor's address, reduced to what the
  * hub compares between runs: the first responder per TTL. It reuses the traceroute runner
- * (agent/probes/traceroute/traceroute.ts, loaded on first use) with one query per hop and no
- * reverse lookups.
+ * (traceroute.ts) with one query per hop and no reverse lookups. The monitor service reaches it
+ * through agent/probes/registry.ts (`routeTracer`), loaded on first use.
  */
-import type { MeasurementEvent } from '../../shared/model/events.ts';
-import { MonitorLimits } from '../../shared/model/monitor-types.ts';
-
-/** What one trace found: hops by TTL (null = no answer), and whether the target answered. */
-export interface TraceResult {
-  hops: (string | null)[];
-  reached: boolean;
-}
+import type { MeasurementEvent } from '../../../shared/model/events.ts';
+import { MonitorLimits } from '../../../shared/model/monitor-types.ts';
+import type { TraceResult } from '../../monitors/monitor-engine.ts';
 
 /** Traces `address`; resolves with the hops, or rejects with a one-line reason (no socket). */
 export async function traceRoute(agent: string, address: string, family: 4 | 6, signal: AbortSignal): Promise<TraceResult> {
-  const { traceroute } = await import('../probes/traceroute/traceroute.ts');
+  const { traceroute } = await import('./traceroute.ts');
   const hops: (string | null)[] = [];
   let reached = false;
   let failure: string | undefined;
