@@ -92,6 +92,7 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
       name: settings.MESHPROBE_AGENT_NAME || 'local',
       ...(dnsServers.length ? { dnsServers } : {}),
       ...(settings.MESHPROBE_DNS_ROOTS.length ? { dnsRoots: settings.MESHPROBE_DNS_ROOTS } : {}),
+      dataDir: join(resolve(settings.MESHPROBE_DATA_DIR || '.data'), 'agent'),
     });
     const control = controlFrom(settings, listen.host);
     // The embedded agent checks resolved addresses as a remote one does: against the public

@@ -9,6 +9,7 @@
  */
 import type { MeasurementType } from '../../shared/registry.ts';
 import type { ProbeRunner } from './probe-runner.ts';
+import type { MonitorEngineFactory, RouteTracer } from '../monitors/monitor-engine.ts';
 
 /** One type's entry: what it announces, and how to load its runner. */
 interface RunnerEntry {
@@ -27,12 +28,27 @@ interface RunnerEntry {
    */
   readonly checksConnections?: boolean;
   readonly load: () => Promise<ProbeRunner['run']>;
+  /**
+   * Its monitor engine, for types that run as monitors (agent/monitors/monitor-engine.ts),
+   * loaded on first use. An agent with any announces the `monitor` capability.
+   */
+  readonly monitor?: () => Promise<MonitorEngineFactory>;
+  /** The route watch of monitors (`--trace`): one type provides it. */
+  readonly route?: () => Promise<RouteTracer>;
 }
 
 /** Every runner, in registry order (the order capabilities are announced in). */
 const RUNNERS: { readonly [T in MeasurementType]?: RunnerEntry } = {
-  ping: { capabilities: ['icmp', 'icmp6', 'ping', 'tcp', 'udp'], load: async () => (await import('./ping/ping-runner.ts')).runPingType },
-  traceroute: { capabilities: ['traceroute'], load: async () => (await import('./traceroute/traceroute.ts')).runTraceroute },
+  ping: {
+    capabilities: ['icmp', 'icmp6', 'ping', 'tcp', 'udp'],
+    load: async () => (await import('./ping/ping-runner.ts')).runPingType,
+    monitor: async () => (await import('./ping/ping-monitor.ts')).pingMonitorEngine,
+  },
+  traceroute: {
+    capabilities: ['traceroute'],
+    load: async () => (await import('./traceroute/traceroute.ts')).runTraceroute,
+    route: async () => (await import('./traceroute/route-watch.ts')).traceRoute,
+  },
   probe: { capabilities: ['probe'], targets: 'prefix', load: async () => (await import('./probe/sweep.ts')).runSweep },
   mtr: { capabilities: ['mtr'], load: async () => (await import('./mtr/mtr.ts')).runMtr },
   dns: { capabilities: ['dns'], checksConnections: true, load: async () => (await import('./dns/dns.ts')).runDns },
@@ -59,9 +75,32 @@ export function loadRunners(): Promise<void> {
   return Promise.all(Object.entries(RUNNERS).map(([type, entry]) => load(type, entry!))).then(() => undefined);
 }
 
-/** What the agent announces: every runner's capabilities, each once, in registry order. */
+/**
+ * What the agent announces: every runner's capabilities, each once, in registry order, and
+ * `monitor` when a type has a monitor engine. It is announced whether or not the engine can open
+ * its socket here: a monitor that cannot probe says why in its rows (`err`), which the hub shows
+ * per agent, rather than the agent silently never being assigned one.
+ */
 export function agentCapabilities(): string[] {
-  return [...new Set(Object.values(RUNNERS).flatMap((r) => r?.capabilities ?? []))];
+  const entries = Object.values(RUNNERS);
+  return [...new Set([...entries.flatMap((r) => r?.capabilities ?? []), ...(entries.some((r) => r?.monitor) ? ['monitor'] : [])])];
+}
+
+/** Route watch's tracer (from the type that provides it), loaded on first use. */
+export function routeTracer(): Promise<RouteTracer> {
+  const entry = Object.values(RUNNERS).find((r) => r?.route);
+  return entry?.route ? entry.route() : Promise.reject(new Error('this agent has no route tracer'));
+}
+
+/** The types this agent runs as monitors (those with a monitor engine), in registry order. */
+export function monitorTypes(): string[] {
+  return Object.entries(RUNNERS).flatMap(([name, r]) => (r?.monitor ? [name] : []));
+}
+
+/** The monitor engine factory of `type`, or undefined when it does not run as a monitor. */
+export function monitorEngine(type: string): Promise<MonitorEngineFactory> | undefined {
+  if (!Object.hasOwn(RUNNERS, type)) return undefined;
+  return RUNNERS[type as MeasurementType]?.monitor?.();
 }
 
 /**

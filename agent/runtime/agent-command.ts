@@ -15,6 +15,7 @@
  *   --dns-roots IP:P,…   MESHPROBE_DNS_ROOTS      root servers of dns --trace
  *   --public-ports P,…   MESHPROBE_PUBLIC_PORTS   ports dns/http may reach under the public policy
  *   --metrics-listen H:P MESHPROBE_AGENT_METRICS  serve this agent's /metrics there
+ *   --data-dir PATH      MESHPROBE_AGENT_DATA_DIR monitor assignments and unacknowledged reports
  */
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -32,7 +33,7 @@ import { deferWsTls } from './defer-ws-tls.ts';
 import { readTokenFile, writeTokenFile } from './token-file.ts';
 
 export const AGENT_USAGE =
-  'usage: meshprobe agent --hub URL --name NAME (--token-file PATH | --token JWT) [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--dns-roots IP:PORT,…] [--public-ports P,…] [--metrics-listen HOST:PORT]';
+  'usage: meshprobe agent --hub URL --name NAME (--token-file PATH | --token JWT) [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--dns-roots IP:PORT,…] [--public-ports P,…] [--metrics-listen HOST:PORT] [--data-dir PATH]';
 
 export interface CommandIo {
   stdout: (text: string) => void;
@@ -97,6 +98,7 @@ function parseAgentFlagsStrict(argv: string[]) {
       'dns-roots': { type: 'string' },
       'public-ports': { type: 'string' },
       'metrics-listen': { type: 'string' },
+      'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -134,6 +136,8 @@ interface AgentConfig {
   dnsServers: string[];
   dnsRoots: string[];
   publicPorts: number[] | undefined;
+  /** Where monitors keep their state; undefined = memory only. */
+  dataDir: string | undefined;
 }
 
 /** Flags over the environment, checked; a string is the refusal to print. */
@@ -156,7 +160,8 @@ async function readAgentConfig(values: AgentFlags, settings: AgentSettings): Pro
   const dnsRoots = split(values['dns-roots'] ?? settings.MESHPROBE_DNS_ROOTS);
   const publicPorts = parsePorts('--public-ports', values['public-ports'] ?? settings.MESHPROBE_PUBLIC_PORTS);
   if (typeof publicPorts === 'string') return publicPorts;
-  return { hub, name, token: token.token, tokenFile: token.tokenFile, policy, allow, attributes, dnsServers, dnsRoots, publicPorts };
+  const dataDir = values['data-dir'] ?? (settings.MESHPROBE_AGENT_DATA_DIR || undefined);
+  return { hub, name, token: token.token, tokenFile: token.tokenFile, policy, allow, attributes, dnsServers, dnsRoots, publicPorts, dataDir };
 }
 
 /** The agent token from --token-file or --token (flags win over the environment; one source at a time). */
@@ -206,17 +211,28 @@ interface BuiltRuntime {
   runtime: AgentRuntime;
   /** Renewed tokens still being written to the token file, in order. */
   tokenWrites: () => Promise<void>;
+  /** The agent that measures (its monitors are stopped, and their open minutes spooled, at exit). */
+  local: LocalAgent;
 }
 
 /** The local agent and the runtime that links it to the hub; a string is the refusal to print. */
 async function buildRuntime(config: AgentConfig, metrics: AgentMetrics | undefined, io: CommandIo, onFatal: (code: number) => void): Promise<BuiltRuntime | string> {
-  const { hub, name, token, tokenFile, policy, allow, attributes, dnsServers, dnsRoots, publicPorts } = config;
+  const { hub, name, token, tokenFile, policy, allow, attributes, dnsServers, dnsRoots, publicPorts, dataDir } = config;
   let tokenWrites: Promise<void> = Promise.resolve();
   // The runtime (and `ws`) loaded after the hook that defers TLS to a wss:// hub.
   deferWsTls();
   const { AgentRuntime } = await import('./agent-runtime.ts');
   try {
-    const local = new LocalAgent({ name, loadRunnersNow: false, ...(dnsServers.length ? { dnsServers } : {}), ...(dnsRoots.length ? { dnsRoots } : {}) });
+    const local = new LocalAgent({
+      name,
+      loadRunnersNow: false,
+      ...(dnsServers.length ? { dnsServers } : {}),
+      ...(dnsRoots.length ? { dnsRoots } : {}),
+      ...(dataDir ? { dataDir } : {}),
+      policy,
+      allowedRanges: allow,
+      log: (line) => io.stderr(`meshprobe agent ${name}: ${line}\n`),
+    });
     const runtime = new AgentRuntime({
       hub,
       token,
@@ -249,7 +265,7 @@ async function buildRuntime(config: AgentConfig, metrics: AgentMetrics | undefin
         if (state === 'fatal') onFatal(1);
       },
     });
-    return { runtime, tokenWrites: () => tokenWrites };
+    return { runtime, tokenWrites: () => tokenWrites, local };
   } catch (err) {
     return describeError(err).message;
   }
@@ -299,6 +315,7 @@ async function waitForExit(built: BuiltRuntime, metricsServer: Server | undefine
       void runtime.stop().then(async () => {
         // A renewed token being written reaches the file before the process ends.
         await built.tokenWrites();
+        built.local.close();
         metricsServer?.close();
         resolve(code);
       });

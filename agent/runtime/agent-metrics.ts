@@ -66,6 +66,7 @@ export class AgentMetrics {
   meter(agent: AgentLink, o: MeterOptions = {}): AgentLink {
     return {
       info: agent.info,
+      ...(agent.monitors ? { monitors: agent.monitors } : {}),
       run: async (spec, options) => {
         const onSent = (n: number) => this.sent(spec.type, n);
         if (!o.runs) return countPacketsSent(onSent, () => agent.run(spec, options));

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import type { AgentInfo, AgentLink } from '../../shared/wire/agent-link.ts';
+import type { AgentInfo, AgentLink, MonitorReport } from '../../shared/wire/agent-link.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import type { AgentMessage } from '../../shared/wire/agent-protocol.ts';
 import { AGENT_CONNECT_PATH, AGENT_PROTOCOL_VERSION, AgentCloseCode, MAX_BATCH, encodeMessage } from '../../shared/wire/agent-protocol-constants.ts';
@@ -92,6 +92,8 @@ export class AgentRuntime {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #beat: ReturnType<typeof setInterval> | undefined;
   #token: string;
+  /** Reports sent on this connection and not acknowledged yet: seq → its promise's ends. */
+  readonly #unacked = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
 
   constructor(o: AgentRuntimeOptions) {
     this.#o = o;
@@ -100,6 +102,27 @@ export class AgentRuntime {
     this.#guard = new TargetGuard({ inner: o.agent, resolver: o.resolver, mode: o.policy ?? 'lan', allowedRanges: o.allowedRanges ?? [], ...(o.publicPorts ? { publicPorts: o.publicPorts } : {}) });
     this.#log = o.log ?? (() => {});
     this.#token = o.token;
+    // Monitor reports go to the hub over the connection; each is settled by the hub's ack.
+    o.agent.monitors?.onReport((report) => this.#sendReport(report));
+  }
+
+  /** Sends one monitor report; resolves when the hub acknowledges it, rejects when it cannot. */
+  #sendReport(report: MonitorReport): Promise<void> {
+    const ws = this.#ws;
+    if (!ws || !this.#connected || ws.readyState !== ws.OPEN) return Promise.reject(new Error('not connected to the hub'));
+    return new Promise<void>((resolve, reject) => {
+      this.#unacked.set(report.seq, { resolve, reject });
+      ws.send(encodeMessage({ t: 'report', seq: report.seq, rows: report.rows, ...(report.routes?.length ? { routes: report.routes } : {}) }));
+    });
+  }
+
+  /** The hub stored every report up to `seq`. */
+  #acked(seq: number): void {
+    for (const [s, p] of this.#unacked) {
+      if (s > seq) continue;
+      this.#unacked.delete(s);
+      p.resolve();
+    }
   }
 
   /** The token the next dial uses: the one given, or the latest renewal. */
@@ -208,7 +231,7 @@ export class AgentRuntime {
     }, this.#o.heartbeatMs ?? 10_000);
   }
 
-  /** One frame from the hub: welcome, run, cancel or a renewed token. */
+  /** One frame from the hub: welcome, run, cancel, a renewed token, monitor assignments or an ack. */
   #hubMessage(ws: WebSocket, text: string): void {
     const decoded = decodeHubFrame(text);
     if (!decoded.ok) {
@@ -220,12 +243,18 @@ export class AgentRuntime {
       this.#attempt = 0;
       this.#connected = true;
       this.#o.onState?.('connected', `connected to ${this.url} as ${this.info.name} (hub policy ${m.policy})`);
+      // Reports that waited for the hub go now, not at the next retry.
+      (this.#o.agent.monitors as { resume?: () => void } | undefined)?.resume?.();
     } else if (m.t === 'run') {
       this.#startRun(ws, m.id, m.spec, m.policy, m.allowedRanges);
     } else if (m.t === 'cancel') {
       this.#runs.get(m.id)?.controller.abort(new Error('cancelled by the hub'));
     } else if (m.t === 'token') {
       this.#renewed(m.token);
+    } else if (m.t === 'monitors') {
+      this.#o.agent.monitors?.assign(m.list, { policy: m.policy, ...(m.allowedRanges ? { allowedRanges: m.allowedRanges } : {}) });
+    } else if (m.t === 'ack') {
+      this.#acked(m.seq);
     }
   }
 
@@ -237,6 +266,9 @@ export class AgentRuntime {
     this.#connected = false;
     // Nobody can receive these runs' events any more; stop sending packets for them.
     for (const run of this.#runs.values()) run.controller.abort(new Error('hub connection lost'));
+    // Reports without an ack are sent again on the next connection (monitors keep measuring).
+    for (const p of this.#unacked.values()) p.reject(new Error('hub connection lost'));
+    this.#unacked.clear();
     const why = reason.length ? reason.toString() : `code ${code}`;
     // Retrying cannot fix these; `replaced` means another process now serves this name, and
     // reconnecting would only take it back and forth.

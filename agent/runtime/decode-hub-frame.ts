@@ -1,16 +1,17 @@
 /**
- * The agent's decoder of hub → agent frames (welcome, run, cancel, token), written by hand. The
+ * The agent's decoder of hub → agent frames (welcome, run, cancel, token, monitors, ack), written by hand. The
  * frames' one definition is the zod schema `HubMessage` in shared/wire/agent-protocol.ts (the hub
  * encodes with its types); this decoder checks the same rules without loading zod, which alone is
  * ~18 MB of an idle agent's ~80. test/agent/runtime/decode-hub-frame.test.ts holds it to the
  * schema: on a seeded stream of valid and mutated frames both accept the same ones with the same
  * result, and refuse the same ones at the same field.
  */
-import type { Decoded, HubMessage, RunMessage } from '../../shared/wire/agent-protocol.ts';
+import type { Decoded, HubMessage, MonitorsMessage, RunMessage } from '../../shared/wire/agent-protocol.ts';
+import { MonitorLimits, type MonitorAssignment } from '../../shared/model/monitor-types.ts';
 import { COMPACT_JWT, MAX_TOKEN_CHARS } from '../../shared/wire/agent-protocol-constants.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { Limits } from '../../shared/model/limits.ts';
-import { probeRunner } from '../probes/registry.ts';
+import { monitorTypes, probeRunner } from '../probes/registry.ts';
 
 /** A refusal: the first field found wrong (its path) and why. */
 class Refusal {
@@ -83,9 +84,51 @@ function hubMessage(json: unknown): HubMessage {
       strict(m, new Set(['t', 'token']), '');
       return { t: 'token', token };
     }
+    case 'monitors':
+      return monitorsMessage(m);
+    case 'ack': {
+      const seq = int(m.seq, 'seq', 0);
+      strict(m, new Set(['t', 'seq']), '');
+      return { t: 'ack', seq };
+    }
     default:
-      throw new Refusal('t', 'not a frame type the hub sends (welcome, run, cancel, token)');
+      throw new Refusal('t', 'not a frame type the hub sends (welcome, run, cancel, token, monitors, ack)');
   }
+}
+
+const ASSIGNMENT_FIELDS = new Set(['id', 'type', 'target', 'intervalMs', 'timeoutMs', 'traceMs', 'family', 'rev']);
+
+/** The agent's monitor assignments (MonitorsMessage): fields checked in the schema's order. */
+function monitorsMessage(m: Obj): MonitorsMessage {
+  if (!Array.isArray(m.list)) throw new Refusal('list', `expected a list, not ${kindOf(m.list)}`);
+  if (m.list.length > MonitorLimits.maxAssignmentsPerAgent) throw new Refusal('list', `at most ${MonitorLimits.maxAssignmentsPerAgent}`);
+  const list = m.list.map((item: unknown, i: number) => assignment(item, `list.${i}`));
+  const policy = oneOf(m.policy, 'policy', POLICIES);
+  const out: MonitorsMessage = { t: 'monitors', list, policy };
+  if (m.allowedRanges !== undefined) out.allowedRanges = strings(m.allowedRanges, 'allowedRanges', { max: 64, maxItems: 256 });
+  strict(m, new Set(['t', 'list', 'policy', 'allowedRanges']), '');
+  return out;
+}
+
+function assignment(json: unknown, path: string): MonitorAssignment {
+  const a = object(json, path);
+  const id = int(a.id, `${path}.id`, 1);
+  const type = oneOf(a.type, `${path}.type`, monitorTypes());
+  const target = a.target;
+  if (typeof target !== 'string') throw new Refusal(`${path}.target`, `expected a string, not ${kindOf(target)}`);
+  if (target.length < 1) throw new Refusal(`${path}.target`, 'must not be empty');
+  if (target.length > 253) throw new Refusal(`${path}.target`, 'at most 253 characters');
+  const intervalMs = int(a.intervalMs, `${path}.intervalMs`, MonitorLimits.minIntervalMs, MonitorLimits.maxIntervalMs);
+  const timeoutMs = int(a.timeoutMs, `${path}.timeoutMs`, 1, 60_000);
+  const out: MonitorAssignment = { id, type, target, intervalMs, timeoutMs, rev: 0 };
+  if (a.traceMs !== undefined) out.traceMs = int(a.traceMs, `${path}.traceMs`, MonitorLimits.minTraceMs, MonitorLimits.maxTraceMs);
+  if (a.family !== undefined) {
+    if (a.family !== 4 && a.family !== 6) throw new Refusal(`${path}.family`, 'family must be 4 or 6');
+    out.family = a.family;
+  }
+  out.rev = int(a.rev, `${path}.rev`, 0);
+  strict(a, ASSIGNMENT_FIELDS, path);
+  return out;
 }
 
 function measurementSpec(json: unknown): MeasurementSpec {

@@ -4,9 +4,13 @@
  * spec by type through agent/probes/registry.ts.
  */
 import type { AgentInfo, AgentLink, AgentRunOptions } from '../../shared/wire/agent-link.ts';
+import type { PolicyMode } from '../../shared/net/address-policy.ts';
+import { MonitorService, type MonitorServiceOptions } from '../monitors/monitor-service.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { describeError, ErrorCode } from '../../shared/model/errors.ts';
 import { localAgentInfo } from './local-agent-info.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Resolver } from './resolver.ts';
 import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
 import type { RawMode } from '../socket/raw-socket.ts';
@@ -32,6 +36,18 @@ export interface LocalAgentOptions {
    * loading the one runner it needs (~15 ms, once) keeps ~2.5 MB off every idle agent.
    */
   loadRunnersNow?: boolean;
+  /**
+   * Where monitors keep their assignments and unacknowledged reports (`<dataDir>/monitors/`).
+   * With it, monitors assigned before a restart start again at once, without the hub.
+   */
+  dataDir?: string;
+  /** The agent's own policy and ranges, which monitors obey as runs do (a remote agent's `--policy`, `--allow`). */
+  policy?: PolicyMode;
+  allowedRanges?: readonly string[];
+  /** Further monitor settings (clock, report period; tests). */
+  monitorOptions?: Partial<MonitorServiceOptions>;
+  /** Where monitors log (a dropped report, a refused target). */
+  log?: (line: string) => void;
 }
 
 export class LocalAgent implements AgentLink {
@@ -39,8 +55,11 @@ export class LocalAgent implements AgentLink {
   readonly resolver: Resolver;
   readonly #pool: IcmpSocketPool | undefined;
   readonly #dns: { dnsServers?: readonly string[]; dnsRoots?: readonly string[] };
+  readonly #o: LocalAgentOptions;
+  #monitors: MonitorService | undefined;
 
   constructor(o: LocalAgentOptions = {}) {
+    this.#o = o;
     this.info = localAgentInfo(o.name ?? 'local');
     this.resolver = new Resolver(o.dnsServers && o.dnsServers.length > 0 ? { servers: o.dnsServers } : {});
     this.#pool = o.pool;
@@ -49,6 +68,32 @@ export class LocalAgent implements AgentLink {
     // An agent that will measure loads its runners now, not on its first request (first line
     // ≤ RTT + 150 ms); a failure to load shows as that request's error event.
     if (o.loadRunnersNow !== false) loadRunners().catch(() => {});
+    // Monitors assigned before a restart resume now, hub or no hub.
+    if (o.dataDir && existsSync(join(o.dataDir, 'monitors', 'assignments.json'))) void this.monitors;
+  }
+
+  /**
+   * This agent's monitors (made on first use). The hub's side assigns them and takes their
+   * reports: `onReport` gets each numbered report; it is acknowledged (forgotten here) when the
+   * promise resolves.
+   */
+  get monitors(): MonitorService {
+    this.#monitors ??= new MonitorService({
+      agent: this.info.name,
+      resolver: this.resolver,
+      ...(this.#o.dataDir ? { dataDir: this.#o.dataDir } : {}),
+      ...(this.#o.policy ? { policy: this.#o.policy } : {}),
+      ...(this.#o.allowedRanges ? { allowedRanges: this.#o.allowedRanges } : {}),
+      ...(this.#o.icmpMode ? { engine: { mode: this.#o.icmpMode } } : {}),
+      ...(this.#o.log ? { log: this.#o.log } : {}),
+      ...this.#o.monitorOptions,
+    });
+    return this.#monitors;
+  }
+
+  /** Stops the monitors (their open minutes are spooled first). */
+  close(): void {
+    this.#monitors?.close();
   }
 
   async run(spec: MeasurementSpec, o: AgentRunOptions): Promise<void> {

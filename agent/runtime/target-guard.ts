@@ -35,6 +35,29 @@ export interface TargetGuardOptions {
   publicPorts?: readonly number[];
 }
 
+/**
+ * Why the agent `agent` may not probe `address` (what `host` resolved to), or undefined when it
+ * may: the policy `mode` with the agent's own ranges, then the ranges the hub set for it. One
+ * line, naming whose ranges refused it. Runs (TargetGuard) and monitors (MonitorService) ask it.
+ */
+export function addressRefusal(agent: string, host: string, address: string, scope: { mode: PolicyMode; allowedRanges: readonly string[]; hubRanges: readonly string[] }): string | undefined {
+  const d = isAllowed(address, scope.mode, { allowedRanges: scope.allowedRanges });
+  if (!d.ok) {
+    const reason =
+      address === host || !d.class || d.reason.includes('allowed ranges')
+        ? address === host ? d.reason : `${host} resolves to ${d.reason}`
+        : `${host} resolves to ${address}, ${describeAddressClass(d.class)}; refused by the ${scope.mode} policy`;
+    // The agent's own ranges are checked here only (the hub leaves them to the agent); the
+    // refusal names the agent, as the hub-set one does: a run has several agents' lines.
+    return reason.replace("this agent's", `agent ${agent}'s`);
+  }
+  if (scope.hubRanges.length > 0 && !isAllowed(address, 'lan', { allowedRanges: scope.hubRanges }).ok) {
+    const hubSet = `agent ${agent}'s allowed ranges (${scope.hubRanges.join(', ')}), set at the hub`;
+    return address === host ? `${address} is outside ${hubSet}` : `${host} resolves to ${address}, outside ${hubSet}`;
+  }
+  return undefined;
+}
+
 export class TargetGuard implements AgentLink {
   readonly #inner: AgentLink;
   readonly #resolver: GuardResolver;
@@ -109,17 +132,8 @@ export class TargetGuard implements AgentLink {
             return refuse(target, code, message);
           }
           if (signal.aborted) return;
-          const d = isAllowed(address, this.mode, { allowedRanges: this.allowedRanges });
-          if (!d.ok) {
-            const reason =
-              address === host || !d.class || d.reason.includes('allowed ranges')
-                ? address === host ? d.reason : `${host} resolves to ${d.reason}`
-                : `${host} resolves to ${address}, ${describeAddressClass(d.class)}; refused by the ${this.mode} policy`;
-            return refuse(target, ErrorCode.PolicyRefused, own(reason));
-          }
-          if (hubRanges.length > 0 && !isAllowed(address, 'lan', { allowedRanges: hubRanges }).ok) {
-            return refuse(target, ErrorCode.PolicyRefused, address === host ? `${address} is outside ${hubSet}` : `${host} resolves to ${address}, outside ${hubSet}`);
-          }
+          const refusal = addressRefusal(name, host, address, { mode: this.mode, allowedRanges: this.allowedRanges, hubRanges });
+          if (refusal) return refuse(target, ErrorCode.PolicyRefused, refusal);
           const literal = address.includes(':') && port !== undefined ? `[${address}]` : address;
           checked = port !== undefined ? `${literal}:${port}` : literal;
         }

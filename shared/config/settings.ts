@@ -187,6 +187,7 @@ export const VARIABLES = {
   MESHPROBE_AGENT_LON: setting(z.string().optional(), 'none', AGENT_ATTRIBUTE),
   MESHPROBE_AGENT_ALLOW: setting(z.string().optional(), 'none', "a remote agent's own allowed prefixes (comma list)"),
   MESHPROBE_AGENT_METRICS: setting(z.string().optional(), 'off', "`host:port` for a remote agent's Prometheus metrics"),
+  MESHPROBE_AGENT_DATA_DIR: setting(z.string().optional(), 'none (`npm start`: `<data dir>/agent`)', "a remote agent's data dir (`--data-dir`): its monitor assignments and unacknowledged reports, so a restart resumes monitoring without the hub and loses no minute"),
   MESHPROBE_MCP_MODE: setting(
     z.string().optional().transform((v, ctx): 'stateless' | 'stateful' => {
       const mode = (v || 'stateless').trim();

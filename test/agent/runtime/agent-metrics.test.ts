@@ -38,7 +38,8 @@ test('packets sent are counted as they leave, a cancelled run included, and only
     const other = run(local, { type: 'ping', targets: ['127.0.0.1'], count: 5, intervalMs: 20, size: 1202 }, new AbortController().signal);
     const events: MeasurementEvent[] = [];
     const meteredRun = run(metered, { type: 'ping', targets: ['127.0.0.1', '127.0.0.2'], count: 500, intervalMs: 10, size }, stop.signal, events);
-    await sleep(150);
+    // Cancel once the run is under way (a few replies in), however long a loaded machine takes to start it.
+    for (let waited = 0; events.filter((e) => e.type === 'reply').length < 4 && waited < 10_000; waited += 10) await sleep(10);
     stop.abort();
     await Promise.all([meteredRun, other]);
     await sleep(100);

@@ -5,6 +5,7 @@ import { probeRunner } from '../../../agent/probes/registry.ts';
 import { decodeHubMessage } from '../../../shared/wire/agent-protocol.ts';
 import { MAX_TOKEN_CHARS } from '../../../shared/wire/agent-protocol-constants.ts';
 import { Limits } from '../../../shared/model/limits.ts';
+import { MonitorLimits } from '../../../shared/model/monitor-types.ts';
 import { MeasurementType } from '../../../shared/registry.ts';
 
 /** mulberry32: a small seeded generator, so that a failure replays. */
@@ -47,8 +48,19 @@ function frames(random: () => number, n: number): unknown[] {
     if (random() < 0.2) s.numeric = pick([true, false, 'yes']);
     return s;
   };
+  const assignment = (): Record<string, unknown> => {
+    const a: Record<string, unknown> = { id: near(1, 1e6), type: pick(['ping', 'ping', 'tcpping']), target: pick(['127.0.0.1', 'example.com', '', 'x'.repeat(253), 'x'.repeat(254)]), intervalMs: near(MonitorLimits.minIntervalMs, MonitorLimits.maxIntervalMs), timeoutMs: near(1, 60_000), rev: near(0, 1e6) };
+    if (random() < 0.5) a.traceMs = near(MonitorLimits.minTraceMs, MonitorLimits.maxTraceMs);
+    if (random() < 0.3) a.family = pick([4, 6, 5]);
+    // Mutate one assignment in four: a field set to junk, removed, or an unknown one.
+    const r = random();
+    if (r < 0.1) a[pick(Object.keys(a))] = junk();
+    else if (r < 0.17) delete a[pick(Object.keys(a))];
+    else if (r < 0.25) a[pick(['extra', 'spec'])] = junk();
+    return a;
+  };
   const valid = (): Record<string, unknown> => {
-    switch (pick(['welcome', 'run', 'run', 'run', 'cancel', 'token'])) {
+    switch (pick(['welcome', 'run', 'run', 'run', 'cancel', 'token', 'monitors', 'monitors', 'monitors', 'ack'])) {
       case 'welcome':
         return { t: 'welcome', v: 1, heartbeatMs: near(1, 60_000), policy: pick(['lan', 'public']) };
       case 'run': {
@@ -58,6 +70,13 @@ function frames(random: () => number, n: number): unknown[] {
       }
       case 'cancel':
         return { t: 'cancel', id: near(0, 1e9) };
+      case 'ack':
+        return { t: 'ack', seq: near(0, 1e9) };
+      case 'monitors': {
+        const m: Record<string, unknown> = { t: 'monitors', list: list(assignment, 3), policy: pick(['lan', 'public']) };
+        if (random() < 0.3) m.allowedRanges = list(() => pick(['10.0.0.0/8', 'x'.repeat(65)]), 256);
+        return m;
+      }
       default:
         return { t: 'token', token: pick([JWT, 'a.b.c', 'a.b', 'a.b.c.d', 'a b.c.d', 'a'.repeat(MAX_TOKEN_CHARS - 4) + '.b.c']) };
     }
@@ -104,4 +123,5 @@ test('the refusals the agent logs read as before', () => {
   assert.deepEqual(decodeHubFrame('{'), { ok: false, reason: 'frame is not JSON' });
   assert.deepEqual(decodeHubFrame('{"t":"token","token":"nope"}'), { ok: false, reason: 'bad frame at token: token: not a compact JWT' });
   assert.deepEqual(decodeHubFrame('{"t":"run","id":1,"spec":{"type":"ping","targets":["a"],"count":0},"policy":"lan"}'), { ok: false, reason: 'bad frame at spec.count: count must be at least 1' });
+  assert.deepEqual(decodeHubFrame('{"t":"monitors","list":[{"id":1,"type":"ping","target":"a","intervalMs":10,"timeoutMs":1000,"rev":0}],"policy":"lan"}'), { ok: false, reason: `bad frame at list.0.intervalMs: intervalMs must be at least ${MonitorLimits.minIntervalMs}` });
 });

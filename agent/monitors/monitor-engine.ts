@@ -1,0 +1,54 @@
+/**
+ * What a measurement type provides to run as a monitor (agent/probes/registry.ts lists one per
+ * type that has it, loaded on first use): probes for many targets at once, each on its own
+ * interval, every outcome handed back as it is known. The MonitorService (monitor-service.ts)
+ * owns everything else: assignments, resolution and policy, minute rows, reports.
+ */
+import type { RawMode } from '../socket/raw-socket.ts';
+
+/** One target of an engine: an address already resolved and checked against the policy. */
+export interface MonitorProbeTarget {
+  /** The monitor's id (unique within the engine). */
+  id: number;
+  address: string;
+  family: 4 | 6;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/**
+ * An outcome: the round trip in ms, or undefined when the probe was lost (timeout, an ICMP
+ * error, a send the kernel refused; `error` then says why, in one line, when it is worth showing).
+ */
+export type MonitorOutcome = (rttMs: number | undefined, error?: string) => void;
+
+export interface MonitorEngine {
+  /**
+   * Starts probing `target` (replacing a target of the same id). Throws a MeshprobeError when it
+   * cannot (no socket: MP_ERR_PERMISSION with the fix-it); the service shows that in the rows.
+   */
+  add(target: MonitorProbeTarget, outcome: MonitorOutcome): void;
+  /** Stops probing `id`; an answer still in flight is dropped. */
+  remove(id: number): void;
+  /** Targets probed now. */
+  readonly size: number;
+  /** Stops everything and releases the sockets. */
+  close(): void;
+}
+
+export interface MonitorEngineOptions {
+  /** Socket mode: 'raw' (CAP_NET_RAW), 'dgram' (unprivileged ping sockets) or 'auto' (default: raw, else dgram). */
+  mode?: RawMode | 'auto';
+}
+
+/** How the registry makes an engine. */
+export type MonitorEngineFactory = (o: MonitorEngineOptions) => MonitorEngine;
+
+/** What one route-watch trace found: hops by TTL (null = no answer), and whether the target answered. */
+export interface TraceResult {
+  hops: (string | null)[];
+  reached: boolean;
+}
+
+/** Route watch's trace of one address (agent/probes/registry.ts `routeTracer`). */
+export type RouteTracer = (agent: string, address: string, family: 4 | 6, signal: AbortSignal) => Promise<TraceResult>;
