@@ -348,7 +348,8 @@ function parseUnsafe(line: string, o: ParseCommandOptions): ParsedCommand {
   // `/ping@meshprobe_bot`: Telegram's form in groups. The bot part is optional everywhere.
   const m = /^\/?([^@\s]*)(?:@([A-Za-z0-9_]+))?$/.exec(words[0]!);
   if (!m || m[1] === '') return fail(`unknown command '${words[0]}'`, '');
-  const word = m[1]!;
+  // `meshprobe --help` / `-h`: what every command-line tool answers with its help.
+  const word = m[1] === '--help' || m[1] === '-h' ? 'help' : m[1]!;
   const bot = m[2];
   if (bot !== undefined && o.botName !== undefined) {
     const mine = o.botName.replace(/^@/, '');

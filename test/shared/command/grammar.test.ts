@@ -284,3 +284,12 @@ test('ping -q, -O and -D reach the text renderer: summary only, timeouts said, l
   const r = parseCommand('traceroute -n 127.0.0.1');
   assert.ok(r.ok && r.command === 'traceroute' && r.display === undefined, 'display flags are ping only');
 });
+
+test('--help and -h as the first word are the help, as every command-line tool answers them', () => {
+  for (const line of ['--help', '-h', '--help ping', '-h monitor']) {
+    const r = parseCommand(line);
+    assert.equal(r.ok && r.command, 'help', line);
+  }
+  const ping = parseCommand('--help ping');
+  assert.ok(ping.ok && ping.command === 'help' && ping.text.startsWith('usage: ping'));
+});
