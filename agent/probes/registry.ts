@@ -9,6 +9,7 @@
  */
 import type { MeasurementType } from '../../shared/registry.ts';
 import type { ProbeRunner } from './probe-runner.ts';
+import type { ServedProtocol } from '../servers/served-protocol.ts';
 
 /** One type's entry: what it announces, and how to load its runner. */
 interface RunnerEntry {
@@ -21,6 +22,11 @@ interface RunnerEntry {
    */
   readonly targets?: 'hosts' | 'prefix';
   readonly load: () => Promise<ProbeRunner['run']>;
+  /**
+   * The echo responder of its protocol, when other tools' probers can measure this host with it
+   * (`meshprobe agent --serve`, `meshprobe echo-server`: agent/servers/serve-command.ts).
+   */
+  readonly serve?: () => Promise<ServedProtocol>;
 }
 
 /** Every runner, in registry order (the order capabilities are announced in). */
@@ -29,6 +35,9 @@ const RUNNERS: { readonly [T in MeasurementType]?: RunnerEntry } = {
   traceroute: { capabilities: ['traceroute'], load: async () => (await import('./traceroute/traceroute.ts')).runTraceroute },
   probe: { capabilities: ['probe'], targets: 'prefix', load: async () => (await import('./probe/sweep.ts')).runSweep },
   mtr: { capabilities: ['mtr'], load: async () => (await import('./mtr/mtr.ts')).runMtr },
+  tcpping: { capabilities: ['tcpping'], load: async () => (await import('./tcpping/tcpping.ts')).runTcpping, serve: async () => (await import('./tcpping/tcpping-served.ts')).tcppingServed },
+  owd: { capabilities: ['owd'], load: async () => (await import('./owd/owd.ts')).runOwd, serve: async () => (await import('./owd/owd-served.ts')).owdServed },
+  tcpconnect: { capabilities: ['tcpconnect'], load: async () => (await import('./tcpconnect/tcpconnect.ts')).runTcpconnect },
 };
 
 const loaded = new Map<string, Promise<ProbeRunner['run']>>();
@@ -54,6 +63,11 @@ export function loadRunners(): Promise<void> {
 /** What the agent announces: every runner's capabilities, each once, in registry order. */
 export function agentCapabilities(): string[] {
   return [...new Set(Object.values(RUNNERS).flatMap((r) => r?.capabilities ?? []))];
+}
+
+/** The protocols this agent can answer for other tools' probers, in registry order. */
+export function servedProtocols(): Promise<ServedProtocol[]> {
+  return Promise.all(Object.values(RUNNERS).flatMap((r) => (r?.serve ? [r.serve()] : [])));
 }
 
 /**

@@ -13,6 +13,8 @@
  *   --allow CIDR,…       MESHPROBE_AGENT_ALLOW    ranges this agent may measure
  *   --dns-servers IP:P,… MESHPROBE_DNS_SERVERS    resolvers for target names
  *   --metrics-listen H:P MESHPROBE_AGENT_METRICS  serve this agent's /metrics there
+ *   --serve NAME[:PORT[/PORT]],…   answer other tools' probers too (echo responders listed by
+ *                        agent/probes/registry.ts; agent/servers/serve-command.ts)
  */
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -30,7 +32,7 @@ import { deferWsTls } from './defer-ws-tls.ts';
 import { readTokenFile, writeTokenFile } from './token-file.ts';
 
 export const AGENT_USAGE =
-  'usage: meshprobe agent --hub URL --name NAME (--token-file PATH | --token JWT) [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--metrics-listen HOST:PORT]';
+  'usage: meshprobe agent --hub URL --name NAME (--token-file PATH | --token JWT) [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--metrics-listen HOST:PORT] [--serve NAME[:PORT[/PORT]],…]';
 
 export interface CommandIo {
   stdout: (text: string) => void;
@@ -69,8 +71,29 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
     if (typeof served === 'string') return fail(served);
     metricsServer = served;
   }
+  const served = values.serve !== undefined ? await startServed(values.serve, name, metrics, io) : [];
+  if (typeof served === 'string') {
+    metricsServer?.close();
+    return fail(served);
+  }
   io.stdout(`meshprobe agent ${name}: dialling ${built.runtime.url} (policy ${policy}${allow.length ? `, allowed ${allow.join(', ')}` : ''})\n`);
-  return waitForExit(built, metricsServer, (f) => (finish = f));
+  try {
+    return await waitForExit(built, metricsServer, (f) => (finish = f));
+  } finally {
+    await Promise.all(served.map((r) => r.close()));
+  }
+}
+
+/** `--serve`: starts the echo responders (their counters join the agent's metrics); a string is the refusal. */
+async function startServed(text: string, name: string, metrics: AgentMetrics | undefined, io: CommandIo): Promise<{ close(): Promise<void> }[] | string> {
+  const { parseServeOption, servingLines, startServers } = await import('../servers/serve-command.ts');
+  const { servedProtocols } = await import('../probes/registry.ts');
+  const plans = parseServeOption(text, await servedProtocols());
+  if (typeof plans === 'string') return plans;
+  const running = await startServers(plans, name, metrics?.registry);
+  if (typeof running === 'string') return running;
+  io.stdout(servingLines(plans, running).replace(/^/gm, `meshprobe agent ${name}: `).replace(/meshprobe agent [^:]*: $/, ''));
+  return running;
 }
 
 type AgentFlags = ReturnType<typeof parseAgentFlagsStrict>;
@@ -93,6 +116,7 @@ function parseAgentFlagsStrict(argv: string[]) {
       allow: { type: 'string' },
       'dns-servers': { type: 'string' },
       'metrics-listen': { type: 'string' },
+      serve: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,

@@ -33,7 +33,7 @@ export interface OptionSpec {
   /** Name of the value in help (`COUNT`); absent for flags. */
   arg?: string;
   /** The MeasurementSpec field it sets, when it sets one. */
-  field?: 'from' | 'limit' | 'count' | 'intervalMs' | 'timeoutMs' | 'protocol' | 'port' | 'size' | 'ttl' | 'maxHops' | 'queriesPerHop' | 'rate' | 'deadlineMs' | 'numeric';
+  field?: 'from' | 'limit' | 'count' | 'intervalMs' | 'timeoutMs' | 'protocol' | 'port' | 'size' | 'ttl' | 'maxHops' | 'queriesPerHop' | 'rate' | 'deadlineMs' | 'numeric' | 'tags' | 'legacy' | 'fixedTimeout' | 'rtoMinMs' | 'rtoMaxMs';
   /** A flag that sets a field to a fixed value (`-I` = protocol icmp). */
   sets?: { field: 'protocol'; value: 'icmp' | 'udp' | 'tcp' };
   /** A flag that changes only how the text is printed (ping `-q`, `-O`, `-D`). */

@@ -113,6 +113,11 @@ export interface MeasurementTypeDef<Name extends string = string, TypeDefaults e
    * is below the schema's bounds such a run by its count limit (hub/core/policy-admit.ts).
    */
   readonly deadlineWithoutCount?: boolean;
+  /**
+   * The transport when the spec names none, for the check that a `port` has one
+   * (shared/model/validate-spec.ts). Default icmp (which takes no port).
+   */
+  readonly defaultProtocol?: 'icmp' | 'udp' | 'tcp';
   /** Event kinds only this type emits (besides start, summary, error): documentation and checks. */
   readonly eventKinds: readonly string[];
   /** Why one target cannot be measured by this type, or undefined: validateSpec. */

@@ -34,6 +34,8 @@ export const Limits = {
   /** Ping deadline (iputils -w): the whole run stops after this long, whatever the count. */
   minDeadlineMs: 1,
   maxDeadlineMs: 3_600_000,
+  /** Tags of one exchange (latency-monitor's TAGS). */
+  maxTags: 16,
 } as const;
 
 /**

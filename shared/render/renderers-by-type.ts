@@ -7,6 +7,9 @@ import { pingRenderers } from '../measurements/ping/renderers.ts';
 import { probeRenderers } from '../measurements/probe/renderers.ts';
 import { tracerouteRenderers } from '../measurements/traceroute/renderers.ts';
 import { mtrRenderers } from '../measurements/mtr/renderers.ts';
+import { tcppingRenderers } from '../measurements/tcpping/renderers.ts';
+import { owdRenderers } from '../measurements/owd/renderers.ts';
+import { tcpconnectRenderers } from '../measurements/tcpconnect/renderers.ts';
 import type { FoldPart } from './measurement-fold.ts';
 import type { MeasurementRenderers } from './measurement-renderers.ts';
 
@@ -16,6 +19,9 @@ export const renderersByType: Readonly<Record<MeasurementType, MeasurementRender
   traceroute: tracerouteRenderers,
   probe: probeRenderers,
   mtr: mtrRenderers,
+  tcpping: tcppingRenderers,
+  owd: owdRenderers,
+  tcpconnect: tcpconnectRenderers,
 };
 
 const FALLBACK = Object.keys(renderersByType)[0] as MeasurementType;
