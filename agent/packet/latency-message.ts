@@ -126,6 +126,9 @@ export function parseLatencyMessage(text: string): LatencyParse {
   return { ok: true, message: { seq: Number(seqText), source, timeNs: BigInt(timeText), tagsText, tags, padding } };
 }
 
+/** The beginnings of a message: SEQ, SOURCE, SEND_NS and TAGS as far as they have come. */
+const PREFIX = /^[0-9]{1,9}(\|[^|]{0,253}(\|-?[0-9]{0,20}(\|[^|]*)?)?)?$/s;
+
 /** What one chunk of a TCP stream gave: whole messages, and those that did not parse. */
 export interface StreamChunk {
   messages: LatencyMessage[];
@@ -203,6 +206,11 @@ export class LatencyStream {
       if (next === -1) break;
     }
     if (s.length > this.#maxBytes) throw new RangeError(`a message longer than ${this.#maxBytes} bytes`);
+    // What is held must be able to begin a message; text that cannot is refused now, not when it fills the bound.
+    if (s !== '' && !PREFIX.test(s)) {
+      out.refused.push('not the start of a message');
+      s = '';
+    }
     this.#buf = s;
     return out;
   }

@@ -43,10 +43,19 @@ async function owdTarget(ctx: ProbeContext, p: OwdParams): Promise<void> {
   let wire = 0;
   let malformed = 0;
 
+  // Over TCP a message waits for the answer to the one before (stop-and-wait, as the original's
+  // client): latency-monitor reads one recv() as one message, so two in one segment would break it.
+  let queued: (() => void) | undefined;
+  const flush = () => {
+    const q = queued;
+    queued = undefined;
+    q?.();
+  };
   const onMessage = (m: LatencyMessage, t4: bigint, now: number) => {
     const probe = pending.get(m.seq);
     if (!probe) return;
     pending.delete(m.seq);
+    setImmediate(flush);
     const at = m.source.lastIndexOf('@');
     const t3Text = at >= 0 ? m.source.slice(at + 1) : '';
     const t3 = /^[0-9]{1,20}$/.test(t3Text) ? BigInt(t3Text) : undefined;
@@ -116,15 +125,21 @@ async function owdTarget(ctx: ProbeContext, p: OwdParams): Promise<void> {
         params: { count: p.count, intervalMs: p.intervalMs, timeoutMs: p.timeoutMs, port: p.port, size: p.size },
       },
       send: (seq, answer) => {
-        const w = wire;
-        wire = nextLatencySeq(wire);
-        const t1 = unixNowNs();
-        pending.set(w, { seq, at: performance.now(), t1, answer });
-        send(formatLatencyMessage({ seq: w, source: ctx.agent.replace(/[|@]/g, '_'), timeNs: t1, tagsText }, p.size));
+        const go = () => {
+          const w = wire;
+          wire = nextLatencySeq(wire);
+          const t1 = unixNowNs();
+          pending.set(w, { seq, at: performance.now(), t1, answer });
+          send(formatLatencyMessage({ seq: w, source: ctx.agent.replace(/[|@]/g, '_'), timeNs: t1, tagsText }, p.size));
+        };
+        if (p.protocol === 'tcp' && pending.size > 0) {
+          queued = go;
+        } else go();
         return true;
       },
       onTimeout: (seq) => {
         for (const [w, x] of pending) if (x.seq === seq) pending.delete(w);
+        setImmediate(flush);
       },
       report: () => report(exchanges, fourStamps, malformed),
     });
