@@ -16,7 +16,8 @@ export const owdType: MeasurementTypeDef<'owd', typeof OwdDefaults> = {
   exclusiveFields: ['tags'],
   view: 'stream',
   defaultProtocol: 'udp',
-  eventKinds: ['reply', 'timeout'],
+  // Its replies and timeouts are the ping kinds, with one-way fields where it has them: it claims none.
+  eventKinds: [],
   targetProblem: (t, spec) => {
     if (spec.protocol === 'icmp') return { field: 'protocol', message: 'protocol: owd runs over udp or tcp' };
     if (spec.size !== undefined && spec.size > OWD_MAX_SIZE) return { field: 'size', message: `size must be at most ${OWD_MAX_SIZE}` };
@@ -24,7 +25,7 @@ export const owdType: MeasurementTypeDef<'owd', typeof OwdDefaults> = {
   },
   packetsPerSecond: (spec) => 1000 / (spec.intervalMs ?? OWD_INTERVAL_MS),
   command: {
-    verb: 'one-way delay',
+    verb: 'OWD',
     missing: 'target',
     aliases: [],
     usage: 'owd [-s NODE]… [-u|--udp | -T|--tcp] [-p|--port PORT] [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [--size N] [--tags K:V,…] [-4|-6] HOST[:PORT]…',

@@ -14,7 +14,8 @@ export const tcpconnectType: MeasurementTypeDef<'tcpconnect', typeof TcpconnectD
   defaults: TcpconnectDefaults,
   view: 'stream',
   defaultProtocol: 'tcp',
-  eventKinds: ['reply', 'timeout'],
+  // Its replies and timeouts are the ping kinds, with one-way fields where it has them: it claims none.
+  eventKinds: [],
   targetProblem: (t, spec) => {
     if (spec.protocol !== undefined && spec.protocol !== 'tcp') return { field: 'protocol', message: 'protocol: tcpconnect runs over tcp only' };
     return hostTargetProblem(t, spec.ipVersion);
@@ -22,7 +23,7 @@ export const tcpconnectType: MeasurementTypeDef<'tcpconnect', typeof TcpconnectD
   // A connect is a SYN and an ACK (and a FIN/RST to close): at most 3 packets each.
   packetsPerSecond: (spec) => (3 * 1000) / (spec.intervalMs ?? TCPCONNECT_INTERVAL_MS),
   command: {
-    verb: 'TCP connect',
+    verb: 'connect',
     missing: 'target',
     aliases: [],
     usage: 'tcpconnect [-s NODE]… [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [-p PORT] [-4|-6] HOST:PORT…',

@@ -17,7 +17,8 @@ export const tcppingType: MeasurementTypeDef<'tcpping', typeof TcppingDefaults> 
   monitorable: false,
   view: 'stream',
   defaultProtocol: 'tcp',
-  eventKinds: ['reply', 'timeout'],
+  // Its replies and timeouts are the ping kinds, with one-way fields where it has them: it claims none.
+  eventKinds: [],
   targetProblem: (t, spec) => {
     if (spec.protocol !== undefined && spec.protocol !== 'tcp') return { field: 'protocol', message: 'protocol: tcpping runs over tcp only' };
     if (spec.rtoMinMs !== undefined && spec.rtoMaxMs !== undefined && spec.rtoMinMs > spec.rtoMaxMs) return { field: 'rtoMinMs', message: 'rtoMinMs must be at most rtoMaxMs' };
@@ -25,11 +26,11 @@ export const tcppingType: MeasurementTypeDef<'tcpping', typeof TcppingDefaults> 
   },
   packetsPerSecond: (spec) => 1000 / (spec.intervalMs ?? TCPPING_INTERVAL_MS),
   command: {
-    verb: 'TCP-echo',
+    verb: 'TCP echo',
     missing: 'target',
     aliases: ['tcp-ping'],
     usage: 'tcpping [-s NODE]… [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [--fixed-timeout] [--rto-min S] [--rto-max S] [--legacy] [-4|-6] HOST[:PORT]…',
-    summary: `round trips over one TCP connection to a TCP echo server (tcp_ping_prometheus; port ${TCPPING_PORT})`,
+    summary: `round trips over one TCP connection to an echo server (tcp_ping_prometheus, port ${TCPPING_PORT})`,
     options: [
       from,
       limit,
