@@ -29,7 +29,7 @@ export const owdType: MeasurementTypeDef<'owd', typeof OwdDefaults> = {
     missing: 'target',
     aliases: [],
     usage: 'owd [-s NODE]… [-u|--udp | -T|--tcp] [-p|--port PORT] [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [--size N] [--tags K:V,…] [-4|-6] HOST[:PORT]…',
-    summary: 'one-way delay both ways and round trip against a latency-monitor peer or a meshprobe agent',
+    summary: 'one-way delay each way and round trip to a latency-monitor peer or meshprobe agent',
     options: [
       from,
       limit,
