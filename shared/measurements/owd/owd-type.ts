@@ -40,7 +40,7 @@ export const owdType: MeasurementTypeDef<'owd', typeof OwdDefaults> = {
       { long: 'interval', short: 'i', kind: 'seconds', arg: 'INTERVAL', field: 'intervalMs', noun: 'interval', help: `seconds between messages, down to 0.001 (default ${OWD_INTERVAL_MS / 1000})` },
       { long: 'timeout', short: 'W', kind: 'seconds', arg: 'TIMEOUT', field: 'timeoutMs', noun: 'timeout', help: 'seconds to wait for each answer (default 1)' },
       { long: 'size', kind: 'int', arg: 'N', field: 'size', noun: 'size', help: `pad messages with zeros to N bytes (default ${OWD_SIZE}, at most ${OWD_MAX_SIZE})` },
-      { long: 'tags', kind: 'list', arg: 'K:V', field: 'tags', noun: 'tag', help: `tags the messages carry (latency-monitor's TAGS); comma-separated, at most ${Limits.maxTags}` },
+      { long: 'tags', kind: 'list', arg: 'K:V', field: 'tags', noun: 'tag', help: `latency-monitor TAGS of the messages, comma-separated (at most ${Limits.maxTags})` },
       v4,
       v6,
       json,
