@@ -14,8 +14,13 @@ export interface PreciseTimer {
   cancel(): void;
 }
 
-/** Calls `fn(lateMs)` at `due` (performance.now() ms) or as soon after as the loop allows. */
-export function runAt(due: number, fn: (lateMs: number) => void): PreciseTimer {
+/**
+ * Calls `fn(lateMs)` at `due` (performance.now() ms) or as soon after as the loop allows.
+ * `spin` false: a plain timer (up to ~1 ms late), for long intervals where many series run at once
+ * and their spinning windows would overlap into a busy loop.
+ */
+export function runAt(due: number, fn: (lateMs: number) => void, spin = true): PreciseTimer {
+  const spinMs = spin ? SPIN_MS : 0;
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
   let cancelled = false;
@@ -26,7 +31,8 @@ export function runAt(due: number, fn: (lateMs: number) => void): PreciseTimer {
       fn(now - due);
       return;
     }
-    if (due - now > SPIN_MS) timer = setTimeout(turn, Math.floor(due - now - SPIN_MS));
+    if (!spin) timer = setTimeout(() => fn(Math.max(0, performance.now() - due)), due - now);
+    else if (due - now > spinMs) timer = setTimeout(turn, Math.floor(due - now - spinMs));
     else immediate = setImmediate(turn);
   };
   turn();

@@ -10,6 +10,12 @@ import { computeStats, roundMs } from '../../shared/model/stats.ts';
 import type { ProbeContext } from './per-target.ts';
 import { runAt, type PreciseTimer } from './precise-timer.ts';
 
+/**
+ * Intervals below this are kept to the precise timer's turning of the loop; longer ones use
+ * plain timers (up to ~1 ms late), so that a thousand slow series do not spin the loop together.
+ */
+const PRECISE_BELOW_MS = 50;
+
 /** What came back for one probe. */
 export interface SeriesAnswer {
   rttMs: number;
@@ -99,7 +105,7 @@ export function runSeries(ctx: Pick<ProbeContext, 'agent' | 'target' | 'emit' | 
         });
       inFlight.set(seq, setTimeout(onTimer, o.timeoutMs()));
       if (!o.send(seq, (a) => answer(seq, a))) lost(seq);
-      if (sent < o.count && !finished) next = runAt(started + sent * o.intervalMs, sendOne);
+      if (sent < o.count && !finished) next = runAt(started + sent * o.intervalMs, sendOne, o.intervalMs < PRECISE_BELOW_MS);
     };
     signal.addEventListener('abort', finish, { once: true });
     sendOne(0);
