@@ -44,6 +44,11 @@ async function subcommand(io: CliEnvironment): Promise<number | undefined> {
     const passed = [...(flags.hub ? ['--hub', flags.hub] : []), ...(flags.token ? ['--token', flags.token] : [])];
     return runAgentCommand([...passed, ...flags.rest.slice(1)], io.env, io);
   }
+  // The echo responders for other tools' probers: agent code, loaded alone.
+  if (flags.rest[0] === 'echo-server') {
+    const { runEchoServerCommand } = await import('../agent/servers/serve-command.ts');
+    return runEchoServerCommand(flags.rest.slice(1), io);
+  }
   // `token` alone too: its usage (create, revoke) comes from there, hub or not.
   if (flags.rest[0] === 'token') {
     const { runTokenCommand } = await import('./token-command.ts');

@@ -14,6 +14,9 @@ import { pingType } from './measurements/ping/ping-type.ts';
 import { probeType } from './measurements/probe/probe-type.ts';
 import { tracerouteType } from './measurements/traceroute/traceroute-type.ts';
 import { mtrType } from './measurements/mtr/mtr-type.ts';
+import { tcppingType } from './measurements/tcpping/tcpping-type.ts';
+import { owdType } from './measurements/owd/owd-type.ts';
+import { tcpconnectType } from './measurements/tcpconnect/tcpconnect-type.ts';
 
 export type { CommonToolInputs, MeasurementChat, MeasurementCommand, MeasurementTool, MeasurementTypeDef, SpecProblem } from './measurements/measurement-type-def.ts';
 
@@ -25,6 +28,9 @@ const TYPES = {
   mtr: mtrType,
   dns: dnsType,
   http: httpType,
+  tcpping: tcppingType,
+  owd: owdType,
+  tcpconnect: tcpconnectType,
 } as const;
 
 type Name = keyof typeof TYPES;

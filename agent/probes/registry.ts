@@ -10,6 +10,7 @@
 import type { MeasurementType } from '../../shared/registry.ts';
 import type { ProbeRunner } from './probe-runner.ts';
 import type { MonitorEngineFactory, RouteTracer } from '../monitors/monitor-engine.ts';
+import type { ServedProtocol } from '../servers/served-protocol.ts';
 
 /** One type's entry: what it announces, and how to load its runner. */
 interface RunnerEntry {
@@ -35,6 +36,11 @@ interface RunnerEntry {
   readonly monitor?: () => Promise<MonitorEngineFactory>;
   /** The route watch of monitors (`--trace`): one type provides it. */
   readonly route?: () => Promise<RouteTracer>;
+  /**
+   * The echo responder of its protocol, when other tools' probers can measure this host with it
+   * (`meshprobe agent --serve`, `meshprobe echo-server`: agent/servers/serve-command.ts).
+   */
+  readonly serve?: () => Promise<ServedProtocol>;
 }
 
 /** Every runner, in registry order (the order capabilities are announced in). */
@@ -53,6 +59,9 @@ const RUNNERS: { readonly [T in MeasurementType]?: RunnerEntry } = {
   mtr: { capabilities: ['mtr'], load: async () => (await import('./mtr/mtr.ts')).runMtr },
   dns: { capabilities: ['dns'], checksConnections: true, load: async () => (await import('./dns/dns.ts')).runDns },
   http: { capabilities: ['http'], checksConnections: true, load: async () => (await import('./http/http.ts')).runHttp },
+  tcpping: { capabilities: ['tcpping'], load: async () => (await import('./tcpping/tcpping.ts')).runTcpping, serve: async () => (await import('./tcpping/tcpping-served.ts')).tcppingServed },
+  owd: { capabilities: ['owd'], load: async () => (await import('./owd/owd.ts')).runOwd, serve: async () => (await import('./owd/owd-served.ts')).owdServed },
+  tcpconnect: { capabilities: ['tcpconnect'], load: async () => (await import('./tcpconnect/tcpconnect.ts')).runTcpconnect },
 };
 
 const loaded = new Map<string, Promise<ProbeRunner['run']>>();
@@ -101,6 +110,11 @@ export function monitorTypes(): string[] {
 export function monitorEngine(type: string): Promise<MonitorEngineFactory> | undefined {
   if (!Object.hasOwn(RUNNERS, type)) return undefined;
   return RUNNERS[type as MeasurementType]?.monitor?.();
+}
+
+/** The protocols this agent can answer for other tools' probers, in registry order. */
+export function servedProtocols(): Promise<ServedProtocol[]> {
+  return Promise.all(Object.values(RUNNERS).flatMap((r) => (r?.serve ? [r.serve()] : [])));
 }
 
 /**

@@ -16,6 +16,8 @@
  *   --public-ports P,…   MESHPROBE_PUBLIC_PORTS   ports dns/http may reach under the public policy
  *   --metrics-listen H:P MESHPROBE_AGENT_METRICS  serve this agent's /metrics there
  *   --data-dir PATH      MESHPROBE_AGENT_DATA_DIR monitor assignments and unacknowledged reports
+ *   --serve NAME[:PORT[/PORT]],…   answer other tools' probers too (echo responders listed by
+ *                        agent/probes/registry.ts; agent/servers/serve-command.ts)
  */
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -33,7 +35,7 @@ import { deferWsTls } from './defer-ws-tls.ts';
 import { readTokenFile, writeTokenFile } from './token-file.ts';
 
 export const AGENT_USAGE =
-  'usage: meshprobe agent --hub URL --name NAME (--token-file PATH | --token JWT) [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--dns-roots IP:PORT,…] [--public-ports P,…] [--metrics-listen HOST:PORT] [--data-dir PATH]';
+  'usage: meshprobe agent --hub URL --name NAME (--token-file PATH | --token JWT) [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--dns-roots IP:PORT,…] [--public-ports P,…] [--metrics-listen HOST:PORT] [--data-dir PATH] [--serve NAME[:PORT[/PORT]],…]';
 
 export interface CommandIo {
   stdout: (text: string) => void;
@@ -72,8 +74,29 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
     if (typeof served === 'string') return fail(served);
     metricsServer = served;
   }
+  const served = values.serve !== undefined ? await startServed(values.serve, name, metrics, io) : [];
+  if (typeof served === 'string') {
+    metricsServer?.close();
+    return fail(served);
+  }
   io.stdout(`meshprobe agent ${name}: dialling ${built.runtime.url} (policy ${policy}${allow.length ? `, allowed ${allow.join(', ')}` : ''})\n`);
-  return waitForExit(built, metricsServer, (f) => (finish = f));
+  try {
+    return await waitForExit(built, metricsServer, (f) => (finish = f));
+  } finally {
+    await Promise.all(served.map((r) => r.close()));
+  }
+}
+
+/** `--serve`: starts the echo responders (their counters join the agent's metrics); a string is the refusal. */
+async function startServed(text: string, name: string, metrics: AgentMetrics | undefined, io: CommandIo): Promise<{ close(): Promise<void> }[] | string> {
+  const { parseServeOption, servingLines, startServers } = await import('../servers/serve-command.ts');
+  const { servedProtocols } = await import('../probes/registry.ts');
+  const plans = parseServeOption(text, await servedProtocols());
+  if (typeof plans === 'string') return plans;
+  const running = await startServers(plans, name, metrics?.registry);
+  if (typeof running === 'string') return running;
+  io.stdout(servingLines(plans, running).replace(/^/gm, `meshprobe agent ${name}: `).replace(/meshprobe agent [^:]*: $/, ''));
+  return running;
 }
 
 type AgentFlags = ReturnType<typeof parseAgentFlagsStrict>;
@@ -99,6 +122,7 @@ function parseAgentFlagsStrict(argv: string[]) {
       'public-ports': { type: 'string' },
       'metrics-listen': { type: 'string' },
       'data-dir': { type: 'string' },
+      serve: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,

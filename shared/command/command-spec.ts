@@ -39,7 +39,9 @@ export interface OptionSpec {
     | 'from' | 'limit' | 'count' | 'intervalMs' | 'timeoutMs' | 'protocol' | 'port' | 'size' | 'ttl' | 'maxHops' | 'queriesPerHop' | 'rate' | 'deadlineMs' | 'numeric'
     // dns and http (issue 15): a flag with one of these sets it to true; a text option to its value(s).
     | 'queryType' | 'server' | 'transport' | 'dohUrl' | 'trace' | 'roots' | 'dnssec' | 'insecure'
-    | 'method' | 'headers' | 'http2' | 'http3' | 'resolve' | 'maxBody' | 'follow';
+    | 'method' | 'headers' | 'http2' | 'http3' | 'resolve' | 'maxBody' | 'follow'
+    // TCP echo and one-way delay (issue 14).
+    | 'tags' | 'legacy' | 'fixedTimeout' | 'rtoMinMs' | 'rtoMaxMs';
   /** A flag that sets a field to a fixed value (`-I` = protocol icmp, dns `-x` = queryType PTR). */
   sets?: { field: 'protocol'; value: 'icmp' | 'udp' | 'tcp' } | { field: 'queryType'; value: 'PTR' };
   /** A flag that changes only how the text is printed (ping `-q`, `-O`, `-D`; dns/http `-v`). */

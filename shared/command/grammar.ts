@@ -229,6 +229,7 @@ function measurement(c: CommandSpec, t: MeasurementTypeDef<MeasurementType>, arg
     if (o.kind === 'flag') {
       if (!given(v)) continue;
       if (o.display) display[o.display] = true;
+      // A flag with a field switches it on (-n numeric, --legacy, --fixed-timeout); one that `sets` a value is done above.
       if (o.field && !o.sets) input[o.field] = true;
       if (o.sets) {
         if (setBy && input[o.sets.field] !== o.sets.value) throw new GrammarError(`${cmd}: ${flagName(setBy)} and ${name} exclude each other`);
@@ -244,7 +245,7 @@ function measurement(c: CommandSpec, t: MeasurementTypeDef<MeasurementType>, arg
       const parts = items.flatMap((s) => s.split(',')).map((s) => s.trim());
       if (parts.some((s) => s === '')) throw new GrammarError(`${cmd}: ${name}: empty ${o.noun} name in '${items.join(',')}'`);
       // iputils' -s is the packet size; a bare number here is almost surely that habit.
-      const num = parts.find((s) => /^[0-9]+$/.test(s));
+      const num = o.field === 'from' ? parts.find((s) => /^[0-9]+$/.test(s)) : undefined;
       if (num !== undefined) {
         const size = c.options.some((x) => x.field === 'size');
         throw new GrammarError(`${cmd}: ${name} ${num}: -s selects agents; ${size ? `did you mean -S ${num} / --size ${num}?` : 'an agent name is not a number'}`);

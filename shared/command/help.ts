@@ -83,10 +83,25 @@ function commandHelp(c: CommandSpec): string {
   return lines.join('\n');
 }
 
+/** `text` in lines of at most `width` characters, broken at spaces (a longer word stays whole). */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 function overview(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
-    `meshprobe: ${andList(measurementTypes().map((t) => t.command.verb))} from any agent of the mesh.`,
+    // The verbs wrapped to a phone's width: a type more is a word more, never a longer line.
+    ...wrapWords(`meshprobe: ${andList(measurementTypes().map((t) => t.command.verb))} from any agent of the mesh.`, 72),
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),

@@ -125,6 +125,11 @@ export interface MeasurementTypeDef<Name extends string = string, TypeDefaults e
    * every address it connects to itself (agent/runtime/connect-check.ts). Default: the target.
    */
   connectsTo?(target: string, spec: MeasurementSpec): string[];
+  /**
+   * The transport when the spec names none, for the check that a `port` has one
+   * (shared/model/validate-spec.ts). Default icmp (which takes no port).
+   */
+  readonly defaultProtocol?: 'icmp' | 'udp' | 'tcp';
   /** Event kinds only this type emits (besides start, summary, error): documentation and checks. */
   readonly eventKinds: readonly string[];
   /** Why one target cannot be measured by this type, or undefined: validateSpec. */

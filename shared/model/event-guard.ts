@@ -216,6 +216,8 @@ function saneReply(o: Obj): Extract<MeasurementEvent, { type: 'reply' }> {
     bytes: count(o['bytes']),
     from: str(o['from']),
     ...(kind !== undefined ? { kind } : {}),
+    ...(num(o['forwardMs'], -86_400_000, 86_400_000) !== undefined ? { forwardMs: num(o['forwardMs'], -86_400_000, 86_400_000)! } : {}),
+    ...(num(o['reverseMs'], -86_400_000, 86_400_000) !== undefined ? { reverseMs: num(o['reverseMs'], -86_400_000, 86_400_000)! } : {}),
   };
 }
 

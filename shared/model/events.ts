@@ -63,6 +63,12 @@ export interface ReplyEvent extends TargetScoped {
   from: string;
   /** For TCP ping: 'syn-ack' | 'rst'; otherwise absent. */
   kind?: string;
+  /**
+   * One-way delays of this exchange, through both hosts' clocks (receive − send): out to the
+   * target and back, in ms; negative when the clocks are apart by more than the delay.
+   */
+  forwardMs?: number;
+  reverseMs?: number;
 }
 
 /** No response to `seq` within the timeout. */
@@ -288,6 +294,8 @@ const ReplyEventSchema = z.object({
   bytes: count(),
   from: address(),
   kind: str(32).optional(),
+  forwardMs: z.number().min(-MAX_MS).max(MAX_MS).optional(),
+  reverseMs: z.number().min(-MAX_MS).max(MAX_MS).optional(),
 });
 const TimeoutEventSchema = z.object({ type: z.literal('timeout'), ...scoped, seq: count() });
 const IcmpErrorEventSchema = z.object({

@@ -40,6 +40,8 @@ export const Limits = {
   maxListField: 16,
   /** http: largest body prefix kept (`--max-body`), bytes. */
   maxBody: 65_536,
+  /** Tags of one exchange (latency-monitor's TAGS). */
+  maxTags: 16,
 } as const;
 
 /**

@@ -7,6 +7,9 @@ import { DNS_QUERY_TYPES, Limits } from './limits.ts';
 import { MeasurementType } from '../registry.ts';
 
 
+/** What a tag may hold: safe in a Python literal, a Prometheus label value and a Datadog tag. */
+const TAG_PATTERN = /^[A-Za-z0-9_.:/=@+-]{1,64}$/;
+
 export const Protocol = z.enum(['icmp', 'udp', 'tcp']);
 export type Protocol = z.infer<typeof Protocol>;
 
@@ -92,6 +95,18 @@ export const MeasurementSpec = z
     maxBody: int('maxBody', 0, Limits.maxBody).optional(),
     /** http: follow redirects (each hop checked like the first). */
     follow: bool('follow').optional(),
+    /** Tags a one-way-delay exchange carries (latency-monitor's TAGS): `key:value` words. */
+    tags: z
+      .array(z.string().regex(TAG_PATTERN, { error: 'a tag is 1 to 64 of the characters A-Z a-z 0-9 _ . : / = @ + -' }))
+      .max(Limits.maxTags, { error: `tags: at most ${Limits.maxTags} tags` })
+      .optional(),
+    /** TCP echo: speak the older release's 16-byte frames (tcp-echo-metrics) instead of the magic ones. */
+    legacy: z.boolean({ error: 'legacy must be true or false' }).optional(),
+    /** TCP echo: a fixed timeout (`timeoutMs`) instead of the adaptive one (RFC 6298). */
+    fixedTimeout: z.boolean({ error: 'fixedTimeout must be true or false' }).optional(),
+    /** TCP echo: the clamp of the adaptive timeout. */
+    rtoMinMs: int('rtoMinMs', Limits.minTimeoutMs, Limits.maxTimeoutMs).optional(),
+    rtoMaxMs: int('rtoMaxMs', Limits.minTimeoutMs, Limits.maxTimeoutMs).optional(),
   })
   .strict();
 

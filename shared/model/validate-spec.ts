@@ -28,7 +28,7 @@ export function validateSpec(input: unknown): SpecValidation {
     const p = def.targetProblem(t, spec);
     if (p) return { ok: false, ...p };
   }
-  if (spec.port !== undefined && (spec.protocol ?? 'icmp') === 'icmp') {
+  if (spec.port !== undefined && (spec.protocol ?? def.defaultProtocol ?? 'icmp') === 'icmp') {
     return { ok: false, field: 'port', message: 'port needs protocol tcp or udp' };
   }
   for (const other of measurementTypes()) {

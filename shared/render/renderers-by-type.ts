@@ -9,6 +9,9 @@ import { pingRenderers } from '../measurements/ping/renderers.ts';
 import { probeRenderers } from '../measurements/probe/renderers.ts';
 import { tracerouteRenderers } from '../measurements/traceroute/renderers.ts';
 import { mtrRenderers } from '../measurements/mtr/renderers.ts';
+import { tcppingRenderers } from '../measurements/tcpping/renderers.ts';
+import { owdRenderers } from '../measurements/owd/renderers.ts';
+import { tcpconnectRenderers } from '../measurements/tcpconnect/renderers.ts';
 import type { FoldPart } from './measurement-fold.ts';
 import type { MeasurementRenderers } from './measurement-renderers.ts';
 
@@ -20,6 +23,9 @@ export const renderersByType: Readonly<Record<MeasurementType, MeasurementRender
   mtr: mtrRenderers,
   dns: dnsRenderers,
   http: httpRenderers,
+  tcpping: tcppingRenderers,
+  owd: owdRenderers,
+  tcpconnect: tcpconnectRenderers,
 };
 
 const FALLBACK = Object.keys(renderersByType)[0] as MeasurementType;

@@ -20,6 +20,7 @@
  *   is an integer 1..255, counts and times are finite, unknown events are skipped. Every loop
  *   here is bounded by what it was fed.
  */
+import { directions } from './reply-directions.ts';
 import type { AnswerEvent, HopEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../model/events.ts';
 import type { MeasurementType } from '../registry.ts';
 import { formatPingTime } from './format.ts';
@@ -166,7 +167,7 @@ export class TextRenderer {
         const port = p?.start?.params['port'];
         const where = port !== undefined ? `${e.from} port ${port}` : e.from;
         const kind = e.kind ? ` (${e.kind})` : '';
-        return this.#probeLine(e, `reply from ${where}${kind}: ${proto}_seq=${e.seq} ${time}`);
+        return this.#probeLine(e, `reply from ${where}${kind}: ${proto}_seq=${e.seq} ${time}${directions(e)}`);
       }
       case 'timeout': {
         if (!this.#timeouts) return '';

@@ -7,7 +7,7 @@ import { validateSpec } from '../../shared/model/validate-spec.ts';
 
 test('the registry lists each type once, and the spec enum, the commands and the lookups agree with it', () => {
   const names = measurementTypes().map((t) => t.name);
-  assert.deepEqual(names, ['ping', 'traceroute', 'probe', 'mtr', 'dns', 'http']);
+  assert.deepEqual(names, ['ping', 'traceroute', 'probe', 'mtr', 'dns', 'http', 'tcpping', 'owd', 'tcpconnect']);
   assert.deepEqual(MeasurementType.options, names);
   assert.deepEqual(commandNames().slice(0, names.length), names);
   for (const n of names) assert.equal(measurementType(n)?.name, n);

@@ -122,6 +122,9 @@ class FamilySocket {
         socket = open('dgram');
       }
     }
+    // Monitoring alone does not keep a process alive (its timers are unref'd too): the agent's
+    // connection to the hub or the launcher's server does, and an embedding that closes those exits.
+    socket.unref();
     this.socket = socket;
     this.#withIpHeader = family === 4 && socket.mode === 'raw';
     this.maxSlots = socket.mode === 'raw' ? ID_SPAN * 0x10000 : 0x10000;
