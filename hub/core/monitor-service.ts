@@ -58,6 +58,11 @@ export const MonitorDefaults = {
   minuteRetentionMs: DEFAULT_MINUTE_RETENTION_MS,
   hourRetentionMs: DEFAULT_HOUR_RETENTION_MS,
   rollupEveryMs: 3_600_000,
+  /**
+   * Rows one rollup call folds or deletes before it yields to the event loop: ~15 ms of CPU on the
+   * development machine (bench/store-rollup.ts), so agents' reports and requests wait at most that.
+   */
+  rollupRowsPerCall: 3000,
   defaultRangeMs: 86_400_000,
   /** Most steps one samples answer may have. */
   maxSteps: 10_000,
@@ -82,6 +87,8 @@ export interface MonitorServiceOptions {
   hourRetentionMs?: number;
   /** How often the rollup runs. Default hourly; 0 = never (tests call rollup()). */
   rollupEveryMs?: number;
+  /** Rows one step of the timer's rollup does before yielding to the event loop; the steps go on until it is done. Default 3,000. */
+  rollupRowsPerCall?: number;
   /** Clock, ms since the epoch. Default Date.now. */
   now?: () => number;
   log?: (line: string) => void;
@@ -109,6 +116,9 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
   readonly #hourRetentionMs: number;
   readonly #now: () => number;
   readonly #log: (line: string) => void;
+  readonly #rollupRowsPerCall: number;
+  /** A stepped rollup in progress (the timer does not start another). */
+  #rolling = false;
   readonly #monitors = new Map<number, MonitorRecord>();
   readonly #series = new MonitorSeriesTable();
   /** The newest row per monitor × agent (last, EWMAs, address, err), loaded from the store on first need. */
@@ -139,6 +149,7 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     this.#hourRetentionMs = o.hourRetentionMs ?? MonitorDefaults.hourRetentionMs;
     this.#now = o.now ?? Date.now;
     this.#log = o.log ?? (() => {});
+    this.#rollupRowsPerCall = o.rollupRowsPerCall ?? MonitorDefaults.rollupRowsPerCall;
     for (const m of this.#store.listMonitors()) {
       this.#monitors.set(m.id, m);
       this.#seed(m);
@@ -147,7 +158,7 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     for (const info of this.#registry.list()) this.#attach(info);
     const every = o.rollupEveryMs ?? MonitorDefaults.rollupEveryMs;
     if (every > 0) {
-      const tick = () => this.#rollupQuietly();
+      const tick = () => void this.rollupInSteps();
       const first = setTimeout(tick, Math.min(every, 60_000));
       const timer = setInterval(tick, every);
       first.unref?.();
@@ -307,13 +318,34 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     this.#unsubscribe();
   }
 
-  #rollupQuietly(): void {
+  /**
+   * The timer's rollup: calls of at most rollupRowsPerCall rows, each a synchronous transaction,
+   * with a turn of the event loop between them (agents' reports and requests go first), until the
+   * store says it is done. Resolves then; a failure is logged and ends this round.
+   */
+  async rollupInSteps(): Promise<{ minutesFolded: number; hoursDeleted: number; calls: number }> {
+    const total = { minutesFolded: 0, hoursDeleted: 0, calls: 0 };
+    if (this.#rolling) return total;
+    this.#rolling = true;
     try {
-      const r = this.rollup();
-      if (r.minutesFolded || r.hoursDeleted) this.#log(`hub: monitors: rolled ${r.minutesFolded} minute rows into hours, deleted ${r.hoursDeleted} hourly rows`);
+      for (;;) {
+        if (this.#closed) break;
+        const r = this.#store.rollup(this.#now(), { minuteRetentionMs: this.#minuteRetentionMs, hourRetentionMs: this.#hourRetentionMs, maxRows: this.#rollupRowsPerCall });
+        total.calls++;
+        total.minutesFolded += r.minutesFolded;
+        total.hoursDeleted += r.hoursDeleted;
+        if (!r.more) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (total.minutesFolded || total.hoursDeleted) {
+        this.#log(`hub: monitors: rolled ${total.minutesFolded} minute rows into hours, deleted ${total.hoursDeleted} hourly rows (${total.calls} steps)`);
+      }
     } catch (err) {
       this.#log(`hub: monitors: rollup failed: ${(err as Error).message}`);
+    } finally {
+      this.#rolling = false;
     }
+    return total;
   }
 
   // ---- ingest ----
