@@ -11,7 +11,9 @@
  * (per-agent allowed prefixes, `lax1=10.0.0.0/8,192.168.0.0/16;fra1=198.18.0.0/15`),
  * MESHPROBE_TOKEN_ISSUER / _AUDIENCE, MESHPROBE_MAX_AGENTS, MESHPROBE_STREAMS_PER_SUBJECT / _PER_IP,
  * MESHPROBE_STREAM_WRITE_TIMEOUT (seconds), MESHPROBE_MONITOR_MAX_PER_SUBJECT / _MAX_PPS_PER_AGENT /
- * _MINUTE_RETENTION / _HOUR_RETENTION (monitors' caps and retention; the store is <data dir>/meshprobe.db).
+ * _MINUTE_RETENTION / _HOUR_RETENTION (monitors' caps and retention; the store is <data dir>/meshprobe.db),
+ * MESHPROBE_ALERT_EVERY / _MIN_GAP (how often alert rules are evaluated, the least time between two
+ * messages of a monitor; alerts reach chats and mailboxes through the bot and the gateway below).
  * MESHPROBE_SMTP_LISTEN starts the SMTP gateway too (with MESHPROBE_SMTP_RELAY, MESHPROBE_EMAIL_FROM;
  * see bots/email/main.ts).
  */
@@ -35,7 +37,8 @@ import { launcherSettings, mcpEndpointSettings, readSettings, smtpSettings, tele
 import { IcmpSocketPool } from '../agent/socket/icmp-socket-pool.ts';
 import { checkWritableDir, writeFileAtomic } from '../hub/auth/durable-file.ts';
 import { createHub } from '../hub/http/server.ts';
-import type { Hub } from '../hub/http/server.ts';
+import type { Hub, HubAlertOptions } from '../hub/http/server.ts';
+import type { AlertMessage } from '../hub/core/alert-evaluator.ts';
 import { VERSION } from '../shared/model/version.ts';
 import { exampleSpecJson } from '../shared/registry.ts';
 import { exitWhenDrained } from './exit-when-drained.ts';
@@ -48,7 +51,9 @@ async function main(): Promise<number> {
   // The environment is read here, once, through the schema (shared/config/settings.ts); the
   // front-ends' groups are read where they start, since their refusals do not stop the hub.
   const env = process.env;
-  const started = await startHubWithLocalAgent(args.listen, env);
+  // The bots start after the hub (they are its clients); the hub's alert senders find them here.
+  const channels: AlertChannels = {};
+  const started = await startHubWithLocalAgent(args.listen, env, channels);
   if (typeof started === 'number') return started;
   const { hub, mcp } = started;
   const tokenFile = await writeAdminToken(hub, mcp);
@@ -56,6 +61,7 @@ async function main(): Promise<number> {
   printBanner(hub, mcp, tokenFile);
   const telegram = await startTelegram(hub, env);
   const smtp = await startSmtp(hub, env);
+  Object.assign(channels, { telegram, smtp });
   await waitForSignal({ telegram, smtp, mcp, hub });
   return 0;
 }
@@ -80,7 +86,7 @@ function parseStartFlags(): { listen?: string | undefined } | number {
  * The hub with the embedded agent and /mcp mounted, listening; or the exit code of a refusal
  * (1: bad settings or cannot listen; 2: data directory not writable), already printed.
  */
-async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJS.ProcessEnv): Promise<{ hub: Hub; mcp: McpHttpHandler } | number> {
+async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJS.ProcessEnv, channels: AlertChannels): Promise<{ hub: Hub; mcp: McpHttpHandler } | number> {
   let hub: Hub | undefined;
   try {
     const settings = readSettings(launcherSettings, env);
@@ -129,6 +135,7 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
       agents: [agent],
       extraMetrics: [agentMetrics.registry],
       ...(settings.MESHPROBE_METRICS_COMPAT ? { metricsCompat: settings.MESHPROBE_METRICS_COMPAT } : {}),
+      alerts: hubAlerts(settings, env, channels),
       ...control,
       control: { ...control.control, localTokenFile },
       log: (line) => process.stderr.write(line + '\n'),
@@ -143,6 +150,58 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
     process.stderr.write(`meshprobe: ${describeError(err).message}\n`);
     return 1;
   }
+}
+
+/** The front-ends that carry monitor alerts to chats and mailboxes, once they run. */
+interface AlertChannels {
+  telegram?: RunningTelegramBot | undefined;
+  smtp?: SmtpGateway | undefined;
+}
+
+/**
+ * Where the hub's alerts go besides webhooks: the chat through the bot's API (its throttler and
+ * retries included), the mailbox through the SMTP gateway's relay and reply budget. A channel is
+ * wired when its front-end is configured; until it runs (or when it failed to start) a message
+ * for it fails with a reason the hub logs. Hubs and front-ends started apart have webhooks only.
+ */
+function hubAlerts(s: Settings<typeof launcherSettings>, env: NodeJS.ProcessEnv, channels: AlertChannels): HubAlertOptions {
+  return {
+    ...(s.MESHPROBE_ALERT_EVERY !== undefined ? { everyMs: s.MESHPROBE_ALERT_EVERY } : {}),
+    ...(s.MESHPROBE_ALERT_MIN_GAP !== undefined ? { minMessageIntervalMs: s.MESHPROBE_ALERT_MIN_GAP } : {}),
+    ...(env.TELEGRAM_BOT_TOKEN?.trim()
+      ? {
+          telegram: async (chatId: string, message: AlertMessage) => {
+            const bot = channels.telegram?.bot;
+            if (!bot) throw new Error('the Telegram bot is not running');
+            await bot.api.sendMessage(chatId, message.text, { link_preview_options: { is_disabled: true } });
+          },
+        }
+      : {}),
+    ...(env.MESHPROBE_SMTP_LISTEN?.trim()
+      ? {
+          email: async (address: string, message: AlertMessage) => {
+            if (!channels.smtp) throw new Error('the SMTP gateway is not running');
+            await channels.smtp.sendNotice({ to: address, subject: `[meshprobe] ${message.text}`, text: alertMailText(message) });
+          },
+        }
+      : {}),
+  };
+}
+
+/** The text of an alert by mail: the line, each agent's value, and how to look closer. */
+function alertMailText(m: AlertMessage): string {
+  const agents = m.agents.map((a) => `  ${a.agent}: ${a.value === null ? 'n/a' : Number(a.value.toPrecision(4))}${a.holds ? '  (holds)' : ''}`);
+  return [
+    m.text,
+    '',
+    `rule: ${m.rule} (${m.state === 'firing' ? 'started holding' : 'no longer holds'} at ${m.at})`,
+    ...(agents.length ? ['agents:', ...agents] : []),
+    '',
+    `see it with: monitor show ${m.monitor.name}`,
+    '',
+    '-- ',
+    'An automatic message from meshprobe (Auto-Submitted); you get one when a rule starts holding and one when it clears.',
+  ].join('\n');
 }
 
 /**

@@ -79,6 +79,21 @@ export interface SmtpGateway {
    * progress are cancelled, and replies still waiting for the relay are given up (logged).
    */
   close(deadlineMs?: number): Promise<void>;
+  /**
+   * Sends mail nobody wrote in for (a monitor's alert, wired by bin/start.ts) through the same
+   * relay and within the same reply budget as answers, marked `Auto-Submitted: auto-generated`
+   * (RFC 3834) so that auto-responders, this gateway included, never answer it. Rejects with a
+   * one-line reason when the budget is spent, the gateway is closing or the relay refuses.
+   */
+  sendNotice(notice: MailNotice): Promise<void>;
+}
+
+/** One mail of {@link SmtpGateway.sendNotice}: plain text, one recipient. */
+export interface MailNotice {
+  to: string;
+  /** One line; longer is cut at 200 characters. */
+  subject: string;
+  text: string;
 }
 
 /** Starts the gateway; resolves once it listens. Throws MeshprobeError(BadRequest) on bad options. */
@@ -130,6 +145,13 @@ export async function startSmtpGateway(options: SmtpGatewayOptions): Promise<Smt
     host: listen.host,
     port: address.port,
     close: (deadlineMs = 5000) => closeGateway({ server, sockets, inFlight, parts }, deadlineMs),
+    sendNotice: (notice) => {
+      const job = sendNotice(notice, parts);
+      const tracked = job.catch(() => {});
+      inFlight.add(tracked);
+      void tracked.finally(() => inFlight.delete(tracked));
+      return job;
+    },
   };
 }
 
@@ -258,6 +280,25 @@ async function answerMessage(raw: Buffer, returnPath: string, g: ReplyParts): Pr
     envelope: { from, to: [returnPath] },
   });
   log(`email from ${returnPath}: answered (${kind})`);
+}
+
+/** Sends one notice through the relay, within the reply budget. */
+async function sendNotice(notice: MailNotice, g: ReplyParts): Promise<void> {
+  const to = notice.to.trim();
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(to)) throw new MeshprobeError(ErrorCode.BadRequest, `not a mail address: ${to.slice(0, 100)}`);
+  if (g.closing.signal.aborted) throw new MeshprobeError(ErrorCode.BadRequest, 'the gateway is closing');
+  const subject = notice.subject.replace(/[\r\n]+/g, ' ').slice(0, 200);
+  const spent = g.budget.take(replySize({ subject, text: notice.text, html: '' }), g.now());
+  if (!spent.ok) throw new MeshprobeError(ErrorCode.LimitReached, `not sent: ${spent.reason}`);
+  await g.transport.sendMail({
+    from: { name: g.options.fromName ?? 'meshprobe', address: g.from },
+    to,
+    subject,
+    text: notice.text,
+    headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
+    envelope: { from: g.from, to: [to] },
+  });
+  g.log(`notice to ${to}: sent (${subject})`);
 }
 
 /** Stops taking mail and ends within about `deadlineMs`: half for the clients, half for replies in progress. */

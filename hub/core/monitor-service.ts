@@ -16,6 +16,7 @@
 import { hasScope, Scope } from '../auth/scopes.ts';
 import { isAllowed, type PolicyMode } from '../../shared/net/address-policy.ts';
 import { isIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
+import { parseAlertRule } from '../../shared/model/alert-rule.ts';
 import { formatDuration, parseDurationMs } from '../../shared/model/duration.ts';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import {
@@ -42,6 +43,7 @@ import { MonitorSeriesTable } from './monitor-series-table.ts';
 import type { MonitorSeries, MonitorSeriesSource } from './monitor-series.ts';
 import { agentStats, mergeAggregate, sampleView } from './monitor-stats.ts';
 import { parseMonitorTarget } from './monitor-target.ts';
+import { webhookProblem } from './webhook-url.ts';
 import { hubLimits, refuseTargets, type HubLimits } from './policy-admit.ts';
 import type { Principal } from './principal.ts';
 
@@ -56,6 +58,11 @@ export const MonitorDefaults = {
   minuteRetentionMs: DEFAULT_MINUTE_RETENTION_MS,
   hourRetentionMs: DEFAULT_HOUR_RETENTION_MS,
   rollupEveryMs: 3_600_000,
+  /**
+   * Rows one rollup call folds or deletes before it yields to the event loop: ~15 ms of CPU on the
+   * development machine (bench/store-rollup.ts), so agents' reports and requests wait at most that.
+   */
+  rollupRowsPerCall: 3000,
   defaultRangeMs: 86_400_000,
   /** Most steps one samples answer may have. */
   maxSteps: 10_000,
@@ -80,6 +87,8 @@ export interface MonitorServiceOptions {
   hourRetentionMs?: number;
   /** How often the rollup runs. Default hourly; 0 = never (tests call rollup()). */
   rollupEveryMs?: number;
+  /** Rows one step of the timer's rollup does before yielding to the event loop; the steps go on until it is done. Default 3,000. */
+  rollupRowsPerCall?: number;
   /** Clock, ms since the epoch. Default Date.now. */
   now?: () => number;
   log?: (line: string) => void;
@@ -107,6 +116,9 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
   readonly #hourRetentionMs: number;
   readonly #now: () => number;
   readonly #log: (line: string) => void;
+  readonly #rollupRowsPerCall: number;
+  /** A stepped rollup in progress (the timer does not start another). */
+  #rolling = false;
   readonly #monitors = new Map<number, MonitorRecord>();
   readonly #series = new MonitorSeriesTable();
   /** The newest row per monitor × agent (last, EWMAs, address, err), loaded from the store on first need. */
@@ -137,6 +149,7 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     this.#hourRetentionMs = o.hourRetentionMs ?? MonitorDefaults.hourRetentionMs;
     this.#now = o.now ?? Date.now;
     this.#log = o.log ?? (() => {});
+    this.#rollupRowsPerCall = o.rollupRowsPerCall ?? MonitorDefaults.rollupRowsPerCall;
     for (const m of this.#store.listMonitors()) {
       this.#monitors.set(m.id, m);
       this.#seed(m);
@@ -145,7 +158,7 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     for (const info of this.#registry.list()) this.#attach(info);
     const every = o.rollupEveryMs ?? MonitorDefaults.rollupEveryMs;
     if (every > 0) {
-      const tick = () => this.#rollupQuietly();
+      const tick = () => void this.rollupInSteps();
       const first = setTimeout(tick, Math.min(every, 60_000));
       const timer = setInterval(tick, every);
       first.unref?.();
@@ -183,8 +196,8 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     const name = checkName(request.name ?? parsed.defaultName);
     const from = selectors(request.from);
     this.#admit(type, parsed.probe, from);
-    const alerts = request.alert ?? [];
-    if (alerts.length > MonitorLimits.maxAlerts) throw bad(`alert: at most ${MonitorLimits.maxAlerts} rules`);
+    const alerts = checkAlerts(request.alert ?? []);
+    const notify = this.#notify(who, request.notify ?? {}, request.webhook);
     const paused = request.paused ?? false;
     const admin = isAdmin(who);
     if (!admin && this.#maxPerSubject > 0) {
@@ -194,7 +207,6 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     if (this.#store.findMonitor(who.subject, name)) throw bad(`you already have a monitor named ${name}; give another with --name`);
     const draft = { id: 0, type, probe: parsed.probe, intervalMs, from, paused } as MonitorRecord;
     if (!paused) this.#checkCaps(draft);
-    const notify = { ...(request.notify ?? {}), ...(request.webhook ? { webhook: request.webhook } : {}) };
     const record = this.#store.createMonitor({ owner: who.subject, name, type, target: request.target.trim(), probe: parsed.probe, intervalMs, traceMs, from, alerts, notify, paused }, this.#now());
     this.#monitors.set(record.id, record);
     this.#pushFor(undefined, record);
@@ -248,12 +260,9 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
       change.from = selectors(patch.from);
       this.#admit(before.type, before.probe, change.from);
     }
-    if (patch.alert !== undefined) {
-      if (patch.alert.length > MonitorLimits.maxAlerts) throw bad(`alert: at most ${MonitorLimits.maxAlerts} rules`);
-      change.alerts = patch.alert;
-    }
+    if (patch.alert !== undefined) change.alerts = checkAlerts(patch.alert);
     if (patch.notify !== undefined || patch.webhook !== undefined) {
-      change.notify = { ...before.notify, ...(patch.notify ?? {}), ...(patch.webhook !== undefined ? { webhook: patch.webhook } : {}) };
+      change.notify = { ...before.notify, ...this.#notify(who, patch.notify ?? {}, patch.webhook) };
     }
     if (patch.paused !== undefined) change.paused = patch.paused;
     if (Object.keys(change).length === 0) return this.#view(before);
@@ -309,13 +318,34 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     this.#unsubscribe();
   }
 
-  #rollupQuietly(): void {
+  /**
+   * The timer's rollup: calls of at most rollupRowsPerCall rows, each a synchronous transaction,
+   * with a turn of the event loop between them (agents' reports and requests go first), until the
+   * store says it is done. Resolves then; a failure is logged and ends this round.
+   */
+  async rollupInSteps(): Promise<{ minutesFolded: number; hoursDeleted: number; calls: number }> {
+    const total = { minutesFolded: 0, hoursDeleted: 0, calls: 0 };
+    if (this.#rolling) return total;
+    this.#rolling = true;
     try {
-      const r = this.rollup();
-      if (r.minutesFolded || r.hoursDeleted) this.#log(`hub: monitors: rolled ${r.minutesFolded} minute rows into hours, deleted ${r.hoursDeleted} hourly rows`);
+      for (;;) {
+        if (this.#closed) break;
+        const r = this.#store.rollup(this.#now(), { minuteRetentionMs: this.#minuteRetentionMs, hourRetentionMs: this.#hourRetentionMs, maxRows: this.#rollupRowsPerCall });
+        total.calls++;
+        total.minutesFolded += r.minutesFolded;
+        total.hoursDeleted += r.hoursDeleted;
+        if (!r.more) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (total.minutesFolded || total.hoursDeleted) {
+        this.#log(`hub: monitors: rolled ${total.minutesFolded} minute rows into hours, deleted ${total.hoursDeleted} hourly rows (${total.calls} steps)`);
+      }
     } catch (err) {
       this.#log(`hub: monitors: rollup failed: ${(err as Error).message}`);
+    } finally {
+      this.#rolling = false;
     }
+    return total;
   }
 
   // ---- ingest ----
@@ -599,6 +629,27 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     return ms;
   }
 
+  /**
+   * Where alerts may go, checked: a webhook by its form and, for an address literal, the target
+   * policy (hub/core/webhook-url.ts); a mail address only that of the caller (`email:<address>`)
+   * and a chat only for a Telegram caller, as the front-ends set them, so that a token cannot make
+   * the hub write to someone else's mailbox (admin may set either).
+   */
+  #notify(who: Principal, notify: { telegram?: string; email?: string }, webhook: string | undefined): { telegram?: string; email?: string; webhook?: string } {
+    const admin = isAdmin(who);
+    if (notify.email !== undefined && !admin && who.subject.toLowerCase() !== `email:${notify.email.trim().toLowerCase()}`) {
+      throw bad(`notify.email: alerts go by mail only to the address the monitor is created from (here ${who.subject}); use a webhook for anything else`);
+    }
+    if (notify.telegram !== undefined && !admin && !who.subject.startsWith('telegram:')) {
+      throw bad(`notify.telegram: alerts go to a Telegram chat only for monitors created from Telegram (here ${who.subject}); use a webhook for anything else`);
+    }
+    if (webhook !== undefined) {
+      const problem = webhookProblem(webhook, this.#policy);
+      if (problem) throw bad(problem);
+    }
+    return { ...notify, ...(webhook !== undefined ? { webhook } : {}) };
+  }
+
   /** The target policy exactly as for a measurement of the monitor's type with that target and `from`: the same validation and refusal. */
   #admit(type: MonitorType, probe: string, from: string[]): void {
     const v = validateSpec({ type, targets: [probe], ...(from.length ? { from } : {}) });
@@ -610,6 +661,17 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
 
 function isAdmin(who: Principal): boolean {
   return who.scopes.includes(Scope.admin);
+}
+
+/** The rules as given (trimmed), each parsed (shared/model/alert-rule.ts); the first bad one refused with its reason. */
+function checkAlerts(rules: readonly string[]): string[] {
+  if (rules.length > MonitorLimits.maxAlerts) throw bad(`alert: at most ${MonitorLimits.maxAlerts} rules`);
+  const out = rules.map((r) => r.trim());
+  for (const rule of out) {
+    const parsed = parseAlertRule(rule);
+    if (!parsed.ok) throw bad(parsed.message);
+  }
+  return out;
 }
 
 function checkName(name: string): string {

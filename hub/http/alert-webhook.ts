@@ -17,6 +17,7 @@ import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import { isAllowed, type PolicyMode } from '../../shared/net/address-policy.ts';
 import type { AlertMessage } from '../core/alert-evaluator.ts';
+import { checkWebhookUrl } from '../core/webhook-url.ts';
 
 export interface WebhookOptions {
   /** The hub's target policy (MESHPROBE_POLICY). */
@@ -27,22 +28,8 @@ export interface WebhookOptions {
   resolve?: (host: string) => Promise<{ address: string; family: number }[]>;
 }
 
-export const WEBHOOK_MAX_URL_LENGTH = 2048;
+export { checkWebhookUrl, WEBHOOK_MAX_URL_LENGTH } from '../core/webhook-url.ts';
 export const WEBHOOK_TIMEOUT_MS = 5000;
-
-/** The URL if it may be a webhook (http or https, no credentials, bounded), else a one-line reason. */
-export function checkWebhookUrl(text: string): { ok: true; url: URL } | { ok: false; message: string } {
-  if (text.length > WEBHOOK_MAX_URL_LENGTH) return { ok: false, message: `webhook: longer than ${WEBHOOK_MAX_URL_LENGTH} characters` };
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return { ok: false, message: `webhook: ${text.slice(0, 100)} is not a URL` };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: `webhook: http or https only, not ${url.protocol.slice(0, -1)}` };
-  if (url.username || url.password) return { ok: false, message: 'webhook: no credentials in the URL (put a secret in its path or query instead)' };
-  return { ok: true, url };
-}
 
 /** Posts `message` to `target`; rejects with a one-line reason (policy refusal, timeout, status). */
 export async function postWebhook(target: string, message: AlertMessage, o: WebhookOptions): Promise<void> {

@@ -116,7 +116,7 @@ export interface HubOptions {
 }
 
 /** The monitor settings of a hub; see MonitorServiceOptions for each field's default. */
-export interface HubMonitorOptions extends Pick<MonitorServiceOptions, 'maxPerSubject' | 'maxPpsPerAgent' | 'minuteRetentionMs' | 'hourRetentionMs' | 'rollupEveryMs'> {
+export interface HubMonitorOptions extends Pick<MonitorServiceOptions, 'maxPerSubject' | 'maxPpsPerAgent' | 'minuteRetentionMs' | 'hourRetentionMs' | 'rollupEveryMs' | 'rollupRowsPerCall'> {
   /** The store to use instead of opening `<dataDir>/meshprobe.db`; the hub closes it when it closes. */
   store?: MonitorStore;
 }

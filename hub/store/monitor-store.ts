@@ -119,8 +119,10 @@ export interface MonitorStore {
   /**
    * Folds minute rows older than `minuteRetentionMs` into hourly rows (adding counts, so exact) and
    * deletes hourly rows older than `hourRetentionMs`. Idempotent; safe to run any time.
+   * With `maxRows`, one call does about that many rows' work and returns `more: true` when work is
+   * left for the next call (which goes on where it stopped); without it, one call does it all.
    */
-  rollup(now: number, opts: { minuteRetentionMs: number; hourRetentionMs: number }): { minutesFolded: number; hoursDeleted: number };
+  rollup(now: number, opts: { minuteRetentionMs: number; hourRetentionMs: number; maxRows?: number }): { minutesFolded: number; hoursDeleted: number; more?: true };
 
   close(): void;
 }

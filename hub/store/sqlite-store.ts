@@ -193,6 +193,8 @@ class SqliteMonitorStore implements MonitorStore {
    */
   readonly #cache = new Map<string, SeriesState>();
   #cacheVersion = -1;
+  /** The first series whose old hourly rows the next rollup call deletes (a budgeted rollup goes on from here). */
+  #pruneNext = 0;
 
   constructor(db: DatabaseSync, file: string) {
     this.#db = db;
@@ -299,6 +301,8 @@ class SqliteMonitorStore implements MonitorStore {
     return this.#write('storing rows', () => {
       this.#checkCache();
       const floor = this.#foldedBefore();
+      // An hour folded in chunks (rollup with a budget): its rows of series folded already are skipped too.
+      const folding = this.#foldCursor();
       const touched = new Map<number, SeriesState | null>();
       const changes: RowChange[] = [];
       for (const row of rows) {
@@ -307,6 +311,7 @@ class SqliteMonitorStore implements MonitorStore {
         let s = touched.get(row.m);
         if (s === undefined) touched.set(row.m, (s = this.#series(row.m, agent, t)));
         if (s === null) continue;
+        if (folding && Math.floor(t / 60) === folding.hour && s.id < folding.next) continue;
         // lastT is the newest minute stored: past it there is no row; at it, the cache has it.
         const prev = t > s.lastT ? undefined : t === s.lastT && s.last !== undefined ? (s.last ?? undefined) : (this.#st.minGet.get(t, s.id) as RawRow | undefined);
         const sent = count(row.sent);
@@ -494,25 +499,39 @@ class SqliteMonitorStore implements MonitorStore {
 
   // --- retention ------------------------------------------------------------------------------
 
-  rollup(now: number, opts: { minuteRetentionMs: number; hourRetentionMs: number }): { minutesFolded: number; hoursDeleted: number } {
+  rollup(now: number, opts: { minuteRetentionMs: number; hourRetentionMs: number; maxRows?: number }): { minutesFolded: number; hoursDeleted: number; more?: true } {
     // Whole hours only: the minutes of an hour fold together, so an hourly row is never partial.
     const cutoffMinute = Math.floor((now - opts.minuteRetentionMs) / HOUR_MS) * 60;
     const cutoffHour = Math.floor((now - opts.hourRetentionMs) / HOUR_MS);
+    // The work of one call, in rows: the minute rows of a series' hour (60, whether there or not)
+    // and, for pruning, the hourly rows deleted plus a few per series looked at. Every step below is one transaction, so stopping between two leaves whole
+    // chunks done; the next call goes on from the cursors.
+    let budget = opts.maxRows !== undefined && opts.maxRows > 0 ? opts.maxRows : Number.POSITIVE_INFINITY;
     let minutesFolded = 0;
     for (;;) {
+      if (budget <= 0) return { minutesFolded, hoursDeleted: 0, more: true };
       const oldest = this.#read('rolling up', () => (this.#st.minOldest.get() as { t: number | null }).t);
       if (oldest === null || oldest >= cutoffMinute) break;
-      // One transaction per hour: an interrupted rollup leaves whole hours folded or not at all.
-      minutesFolded += this.#write('rolling up', () => this.#foldHour(Math.floor(oldest / 60)));
+      const step = this.#write('rolling up', () => this.#foldChunk(Math.floor(oldest / 60), budget));
+      minutesFolded += step.rows;
+      budget -= step.work;
     }
-    const hoursDeleted = this.#write('deleting old rows', () => {
+    let hoursDeleted = 0;
+    this.#write('deleting old rows', () => {
       this.#raiseFoldedBefore(cutoffMinute);
-      let deleted = 0;
-      for (const { id } of this.#st.seriesIds.all() as { id: number }[]) deleted += Number(this.#st.hourDelOld.run(id, cutoffHour).changes);
+      // An hour folded in chunks is below the floor now: its cursor has served.
+      const cursor = this.#foldCursor();
+      if (cursor && (cursor.hour + 1) * 60 <= this.#foldedBefore()) this.#clearFoldCursor();
       this.#st.routeChangesDelOld.run(cutoffHour * HOUR_MS);
       this.#st.addrDelOld.run(cutoffHour * HOUR_MS);
-      return deleted;
     });
+    for (;;) {
+      if (budget <= 0) return { minutesFolded, hoursDeleted, more: true };
+      const step = this.#write('deleting old rows', () => this.#pruneChunk(cutoffHour, budget));
+      hoursDeleted += step.deleted;
+      budget -= step.work;
+      if (step.done) break;
+    }
     return { minutesFolded, hoursDeleted };
   }
 
@@ -529,9 +548,30 @@ class SqliteMonitorStore implements MonitorStore {
 
   // --- internals ------------------------------------------------------------------------------
 
-  /** Folds the minute rows of hour `h` (all series) into hourly rows; the rows folded. */
-  #foldHour(h: number): number {
-    const rows = this.#st.minHour.all(h * 60, h * 60 + 60) as unknown as (RawRow & { series: number })[];
+  /**
+   * Folds the minute rows of hour `h` into hourly rows for the next series (by id, from the fold
+   * cursor) whose 60 minute slots fit in `budget`, at least one series. While an hour is folded
+   * in chunks, `fold_hour` and `fold_next` in meta say which series of it are done: upsertRows
+   * skips a row of those as it skips rows before `folded_before`, so no minute is counted both as
+   * a minute row and in an hourly row. The hour is done when no series is left.
+   */
+  #foldChunk(h: number, budget: number): { rows: number; work: number } {
+    const cursor = this.#foldCursor();
+    // The oldest row is past the hour being folded: that hour has no row left, it is done.
+    if (cursor && cursor.hour < h) this.#raiseFoldedBefore((cursor.hour + 1) * 60);
+    const from = cursor && cursor.hour === h ? cursor.next : 0;
+    const limit = Number.isFinite(budget) ? Math.max(1, Math.floor(budget / 60)) : -1;
+    const ids = (this.#st.seriesFrom.all(from, limit) as { id: number }[]).map((r) => r.id);
+    if (ids.length === 0) {
+      // Every series of the hour is folded (the rest had no rows in it): the hour is done.
+      this.#st.minDelRange.run(h * 60, h * 60 + 60);
+      this.#raiseFoldedBefore((h + 1) * 60);
+      this.#clearFoldCursor();
+      return { rows: 0, work: 1 };
+    }
+    const lo = ids[0]!;
+    const hi = ids.at(-1)!;
+    const rows = this.#st.minHourSeries.all(h * 60, h * 60 + 59, lo, hi) as unknown as (RawRow & { series: number })[];
     const bySeries = new Map<number, Aggregate>();
     for (const r of rows) {
       let agg = bySeries.get(r.series);
@@ -545,10 +585,35 @@ class SqliteMonitorStore implements MonitorStore {
       if (existing) mergeInto(agg, existing);
       this.#st.hourPut.run(series, h, agg.sent, agg.recv, agg.minNs, agg.maxNs, agg.sumNs, encodeHistogram(agg.hist.pairs()));
     }
-    this.#st.minDelRange.run(h * 60, h * 60 + 60);
-    this.#raiseFoldedBefore((h + 1) * 60);
-    this.#cache.clear();
-    return rows.length;
+    if (rows.length > 0) this.#st.minDelHourSeries.run(h * 60, h * 60 + 59, lo, hi);
+    this.#st.metaPut.run('fold_hour', h);
+    this.#st.metaPut.run('fold_next', hi + 1);
+    // Cached series of this chunk may name a row just deleted as their newest.
+    for (const [key, st] of this.#cache) if (st.id >= lo && st.id <= hi) this.#cache.delete(key);
+    return { rows: rows.length, work: ids.length * 60 };
+  }
+
+  /** The hour being folded in chunks, and the first series of it not folded yet; undefined when none. */
+  #foldCursor(): { hour: number; next: number } | undefined {
+    const hour = this.#st.metaGet.get('fold_hour') as { value: number } | undefined;
+    const next = this.#st.metaGet.get('fold_next') as { value: number } | undefined;
+    return hour && next ? { hour: hour.value, next: next.value } : undefined;
+  }
+
+  #clearFoldCursor(): void {
+    this.#st.metaDel.run('fold_hour');
+    this.#st.metaDel.run('fold_next');
+  }
+
+  /** Deletes hourly rows before `cutoffHour` of the next series (from an in-memory cursor) within `budget`. */
+  #pruneChunk(cutoffHour: number, budget: number): { deleted: number; work: number; done: boolean } {
+    const limit = Number.isFinite(budget) ? Math.max(1, Math.floor(budget / 4)) : -1;
+    const ids = (this.#st.seriesFrom.all(this.#pruneNext, limit) as { id: number }[]).map((r) => r.id);
+    let deleted = 0;
+    for (const id of ids) deleted += Number(this.#st.hourDelOld.run(id, cutoffHour).changes);
+    const done = limit < 0 || ids.length < limit;
+    this.#pruneNext = done ? 0 : ids.at(-1)! + 1;
+    return { deleted, work: ids.length * 4 + deleted, done };
   }
 
   /** Minute rows before this minute number have been folded into hourly rows. */
@@ -669,7 +734,7 @@ function prepareStatements(db: DatabaseSync) {
     seriesOf: p('SELECT * FROM series WHERE monitor = ? ORDER BY agent'),
     seriesGet: p('SELECT * FROM series WHERE monitor = ? AND agent = ?'),
     seriesExists: p('SELECT 1 AS x FROM series WHERE id = ?'),
-    seriesIds: p('SELECT id FROM series'),
+    seriesFrom: p('SELECT id FROM series WHERE id >= ? ORDER BY id LIMIT ?'),
     seriesIns: p(`INSERT INTO series (monitor, agent, first_t, last_t, latest, sent, recv, min_ns, max_ns, sum_ms, hist)
       SELECT id, ?2, ?3, ?3, NULL, 0, 0, NULL, NULL, 0, x'' FROM monitors WHERE id = ?1`),
     seriesUpd: p(`UPDATE series SET first_t = ?, last_t = ?, latest = ?, sent = ?, recv = ?, min_ns = ?, max_ns = ?, sum_ms = ?, hist = ?
@@ -683,7 +748,9 @@ function prepareStatements(db: DatabaseSync) {
       FROM ts CROSS JOIN minute_rows r ON r.t = ts.m AND r.series = ?3`),
     minDelSeries: p(`${minutes} DELETE FROM minute_rows WHERE series = ?3 AND t IN ts`),
     minOldest: p('SELECT min(t) AS t FROM minute_rows'),
-    minHour: p(`SELECT series, ${ROW_COLUMNS} FROM minute_rows WHERE t >= ? AND t < ?`),
+    minHourSeries: p(`${minutes} SELECT r.series, r.sent, r.recv, r.min_ns, r.max_ns, r.sum_ns, r.hist
+      FROM ts CROSS JOIN minute_rows r ON r.t = ts.m AND r.series BETWEEN ?3 AND ?4`),
+    minDelHourSeries: p(`${minutes} DELETE FROM minute_rows WHERE t IN ts AND series BETWEEN ?3 AND ?4`),
     minDelRange: p('DELETE FROM minute_rows WHERE t >= ? AND t < ?'),
 
     hourGet: p(`SELECT ${ROW_COLUMNS} FROM hour_rows WHERE series = ? AND h = ?`),
@@ -695,6 +762,7 @@ function prepareStatements(db: DatabaseSync) {
 
     metaGet: p('SELECT value FROM meta WHERE key = ?'),
     dataVersion: p('PRAGMA data_version'),
+    metaDel: p('DELETE FROM meta WHERE key = ?'),
     metaPut: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
 
     routeGet: p('SELECT at, hops FROM routes WHERE monitor = ? AND agent = ?'),

@@ -4,6 +4,7 @@
  * other command's; what it parses to is a {@link MonitorCommand}, not a MeasurementSpec, because
  * a monitor is a standing order kept by the hub rather than one run.
  */
+import { AlertRuleLimits, parseAlertRule } from '../model/alert-rule.ts';
 import { formatDuration, parseDurationMs } from '../model/duration.ts';
 import { GrammarError } from '../model/errors.ts';
 import { MONITOR_NAME_PATTERN, MonitorLimits, type MonitorCreateRequest } from '../model/monitor-types.ts';
@@ -35,8 +36,8 @@ export const MonitorCommandLimits = {
   /** `--range` of `monitor show`: hourly rows are kept 400 days. */
   minRangeMs: 60_000,
   maxRangeMs: 400 * 86_400_000,
-  /** Characters of one `--alert` rule. */
-  maxAlertLength: 200,
+  /** Characters of one `--alert` rule (shared/model/alert-rule.ts). */
+  maxAlertLength: AlertRuleLimits.maxLength,
   /** Characters of a target (a 253-character name, `@`, an IPv6 address). */
   maxTargetLength: 300,
 } as const;
@@ -190,6 +191,11 @@ function add(argv: Record<string, unknown>, rest: string[]): MonitorCommand {
     if (rules.length > MonitorLimits.maxAlerts) throw new GrammarError(`monitor add: at most ${MonitorLimits.maxAlerts} --alert rules per monitor`);
     const long = rules.find((r) => r.length > MonitorCommandLimits.maxAlertLength);
     if (long) throw new GrammarError(`monitor add: --alert: a rule is at most ${MonitorCommandLimits.maxAlertLength} characters`);
+    // Parsed here as the hub parses it, so every front-end refuses a bad rule before calling the hub.
+    for (const rule of rules) {
+      const parsed = parseAlertRule(rule);
+      if (!parsed.ok) throw new GrammarError(`monitor add: --${parsed.message}`);
+    }
     request.alert = rules;
   }
   if (argv['paused'] === true || (Array.isArray(argv['paused']) && argv['paused'].includes(true))) request.paused = true;

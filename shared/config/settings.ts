@@ -144,6 +144,21 @@ export const VARIABLES = {
   MESHPROBE_MONITOR_MAX_PPS_PER_AGENT: setting(rate('MESHPROBE_MONITOR_MAX_PPS_PER_AGENT'), '`10000`', 'probes/s of all monitors one agent runs together (`0` = no cap); a monitor that would pass it is refused (`429`, `MP_ERR_LIMIT`)'),
   MESHPROBE_MONITOR_MINUTE_RETENTION: setting(duration('MESHPROBE_MONITOR_MINUTE_RETENTION'), '`14d`', "how long monitors' per-minute rows are kept before they are rolled up into hourly rows"),
   MESHPROBE_MONITOR_HOUR_RETENTION: setting(duration('MESHPROBE_MONITOR_HOUR_RETENTION'), '`400d`', "how long monitors' hourly rows are kept"),
+  MESHPROBE_ALERT_EVERY: setting(
+    duration('MESHPROBE_ALERT_EVERY').transform((ms, ctx) => (ms === undefined || ms >= 100 ? ms : refuse(ctx, `MESHPROBE_ALERT_EVERY must be at least 100ms, not ${ms}ms`))),
+    '`1m`',
+    "how often monitors' alert rules are evaluated against the stored minute rows",
+  ),
+  MESHPROBE_ALERT_MIN_GAP: setting(
+    z.string().optional().transform((v, ctx) => {
+      const t = v?.trim();
+      if (!t) return undefined;
+      if (t === '0') return 0;
+      return parseDurationMs(t) ?? refuse(ctx, `MESHPROBE_ALERT_MIN_GAP must be a duration (seconds, or a number with s, m or h, e.g. 5m) or 0, not ${t}`);
+    }),
+    '`5m`',
+    'at most one alert message per monitor per this long, all its rules together (`0` = no gap); a change within it waits and is told only if it still stands',
+  ),
   MESHPROBE_AGENT_RANGES: setting(text(), 'none', 'per-agent allowed prefixes at the hub: `lax1=10.0.0.0/8,192.168.0.0/16;fra1=…`'),
   MESHPROBE_METRICS_COMPAT: setting(
     text().transform((t, ctx): 'meshping' | undefined => {
@@ -270,7 +285,7 @@ function pick<const K extends readonly (keyof Variables)[]>(names: K): z.ZodObje
 }
 
 // MESHPROBE_MCP_PUBLIC_URL stands in for MESHPROBE_PUBLIC_URL when only it is set.
-const HUB = ['MESHPROBE_LISTEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_POLICY', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_IP_RATE', 'MESHPROBE_SUBJECT_RATE', 'MESHPROBE_SERVICE_RATE', 'MESHPROBE_ALLOWED_HOSTS', 'MESHPROBE_ALLOWED_ORIGINS', 'MESHPROBE_AGENT_PPS', 'MESHPROBE_MAX_AGENTS', 'MESHPROBE_STREAMS_PER_SUBJECT', 'MESHPROBE_STREAMS_PER_IP', 'MESHPROBE_STREAM_WRITE_TIMEOUT', 'MESHPROBE_MONITOR_MAX_PER_SUBJECT', 'MESHPROBE_MONITOR_MAX_PPS_PER_AGENT', 'MESHPROBE_MONITOR_MINUTE_RETENTION', 'MESHPROBE_MONITOR_HOUR_RETENTION', 'MESHPROBE_AGENT_RANGES', 'MESHPROBE_METRICS_COMPAT', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_PUBLIC_URL', 'MESHPROBE_MCP_PUBLIC_URL'] as const;
+const HUB = ['MESHPROBE_LISTEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_POLICY', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_IP_RATE', 'MESHPROBE_SUBJECT_RATE', 'MESHPROBE_SERVICE_RATE', 'MESHPROBE_ALLOWED_HOSTS', 'MESHPROBE_ALLOWED_ORIGINS', 'MESHPROBE_AGENT_PPS', 'MESHPROBE_MAX_AGENTS', 'MESHPROBE_STREAMS_PER_SUBJECT', 'MESHPROBE_STREAMS_PER_IP', 'MESHPROBE_STREAM_WRITE_TIMEOUT', 'MESHPROBE_MONITOR_MAX_PER_SUBJECT', 'MESHPROBE_MONITOR_MAX_PPS_PER_AGENT', 'MESHPROBE_MONITOR_MINUTE_RETENTION', 'MESHPROBE_MONITOR_HOUR_RETENTION', 'MESHPROBE_AGENT_RANGES', 'MESHPROBE_METRICS_COMPAT', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_PUBLIC_URL', 'MESHPROBE_MCP_PUBLIC_URL', 'MESHPROBE_ALERT_EVERY', 'MESHPROBE_ALERT_MIN_GAP'] as const;
 const LOCAL_AGENT = ['MESHPROBE_AGENT_NAME', 'MESHPROBE_DNS_SERVERS', 'MESHPROBE_DNS_ROOTS', 'MESHPROBE_PUBLIC_PORTS', 'MESHPROBE_ICMP_MODE'] as const;
 const MCP = ['MESHPROBE_MCP_MODE', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_JWKS_URL', 'MESHPROBE_MCP_TOKEN_CHECK_S', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_MCP_PUBLIC_URL', 'MESHPROBE_MCP_ALLOWED_HOSTS', 'MESHPROBE_MCP_ALLOWED_ORIGINS', 'MESHPROBE_MCP_SESSIONS_PER_USER', 'MESHPROBE_HUB_TOKEN'] as const;
 const TELEGRAM = ['TELEGRAM_BOT_TOKEN', 'MESHPROBE_HUB', 'MESHPROBE_HUB_TOKEN', 'TELEGRAM_API_ROOT', 'TELEGRAM_WEBHOOK_URL', 'MESHPROBE_PUBLIC_URL', 'TELEGRAM_WEBHOOK_SECRET', 'TELEGRAM_WEBHOOK_LISTEN'] as const;

@@ -198,6 +198,25 @@ test('mail from rotating forged senders gets at most the gateway\'s reply budget
   }
 });
 
+test('sendNotice mails through the relay marked Auto-Submitted, within the same reply budget as answers', async () => {
+  const gw = await startSmtpGateway({ listen: '127.0.0.1:0', relay: `smtp://127.0.0.1:${sinkPort}`, from: FROM, hubUrl: hub.url, hubToken, replyBudget: { repliesPerMinute: 2 } });
+  try {
+    await gw.sendNotice({ to: 'ops@example.org', subject: '[meshprobe] ALERT gw (127.0.0.1): loss>5% for 5m holds\r\nBcc: x@y', text: 'ALERT …' });
+    const end = Date.now() + 5000;
+    let got: Received | undefined;
+    while (!(got = received.find((r) => r.mail.subject?.startsWith('[meshprobe] ALERT gw'))) && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(got, 'the notice reached the sink');
+    assert.deepEqual(got.envelopeTo, ['ops@example.org']);
+    assert.equal(got.mail.headers.get('auto-submitted'), 'auto-generated');
+    assert.equal(got.mail.subject, '[meshprobe] ALERT gw (127.0.0.1): loss>5% for 5m holds Bcc: x@y', 'one line: no header can be smuggled in');
+    await gw.sendNotice({ to: 'ops@example.org', subject: 'second', text: 'x' });
+    await assert.rejects(gw.sendNotice({ to: 'ops@example.org', subject: 'third', text: 'x' }), /^MeshprobeError: not sent: the gateway's reply budget of 2 replies per minute is spent$/);
+    await assert.rejects(gw.sendNotice({ to: 'not an address', subject: 's', text: 'x' }), /not a mail address/);
+  } finally {
+    await gw.close();
+  }
+});
+
 test('dmarc=fail in an Authentication-Results of the configured authserv-id gets no answer; another authserv-id is ignored', async () => {
   const gwLogs: string[] = [];
   const gw = await startSmtpGateway({ listen: '127.0.0.1:0', relay: `smtp://127.0.0.1:${sinkPort}`, from: FROM, hubUrl: hub.url, hubToken, authservId: 'mx.meshprobe.test', log: (l) => gwLogs.push(l) });

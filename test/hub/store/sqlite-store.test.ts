@@ -261,6 +261,70 @@ test(
   }),
 );
 
+test('a rollup in budgeted calls ends with the same rows as one call, and a late row of a half-folded hour counts once', async () => {
+  const dirs = [mkdtempSync(join(tmpdir(), 'mp-store-')), mkdtempSync(join(tmpdir(), 'mp-store-'))];
+  const [whole, stepped] = dirs.map((d) => openSqliteStore(d)) as [MonitorStore, MonitorStore];
+  const opts = { minuteRetentionMs: 2 * DAY, hourRetentionMs: 3 * DAY };
+  const now = T0 + 2 * HOUR + 2 * DAY;
+  // A row of monitor 12 at fra1 (the last series) in the first hour, grown: it arrives while that
+  // hour is half folded, before its series is.
+  const grown = row(12, T0 + 30 * MIN, 61, rttsOf(11 + 30, 60));
+  try {
+    for (const store of [whole, stepped]) {
+      // 12 monitors × 2 agents (series 1..24 in this order): a row an hour for 4 days, folded
+      // into hourly rows at once, then 3 hours of minute rows (monitor 4 misses the first).
+      for (let k = 0; k < 12; k++) {
+        const m = store.createMonitor(monitor('admin', `m${k}`)).id;
+        for (const agent of ['lax1', 'fra1']) {
+          store.upsertRows(agent, Array.from({ length: 4 * 24 }, (_, i) => row(m, T0 - 4 * DAY + i * HOUR, 3600, [1, 2, 3])));
+          store.upsertRows(agent, Array.from({ length: 180 }, (_, i) => row(m, T0 + i * MIN, 60, rttsOf(i + k, 60))).filter((r) => !(k === 3 && r.t < T0 + HOUR)));
+        }
+      }
+      assert.equal(store.rollup(now - 2 * HOUR, opts).minutesFolded, 24 * 96);
+    }
+    whole.upsertRows('fra1', [grown]);
+    const one = whole.rollup(now, opts);
+    assert.equal(one.more, undefined, 'without a budget one call does it all');
+    assert.equal(one.minutesFolded, 24 * 120 - 2 * 60);
+    assert.ok(one.hoursDeleted > 0);
+
+    // 600 rows a call: 10 series' hour at a time; monitor 4 (series 7, 8) has none in the first.
+    const first = stepped.rollup(now, { ...opts, maxRows: 600 });
+    assert.deepEqual(first, { minutesFolded: 8 * 60, hoursDeleted: 0, more: true });
+    // Series 1..10 of the first hour are folded: a row of theirs sent again (grown) is skipped;
+    // a row of a series not folded yet is taken, and folded later.
+    const before = stepped.totals(1).get('lax1')!.sent;
+    assert.deepEqual(stepped.upsertRows('lax1', [row(1, T0 + 30 * MIN, 61, rttsOf(0, 61))]), [], 'folded already: skipped');
+    assert.equal(stepped.totals(1).get('lax1')!.sent, before);
+    assert.equal(stepped.upsertRows('fra1', [grown]).length, 1, 'not folded yet: taken');
+    let calls = 1;
+    let folded = first.minutesFolded;
+    let deleted = first.hoursDeleted;
+    for (;;) {
+      const r = stepped.rollup(now, { ...opts, maxRows: 600 });
+      calls++;
+      folded += r.minutesFolded;
+      deleted += r.hoursDeleted;
+      assert.ok(r.minutesFolded <= 600);
+      if (!r.more) break;
+      assert.ok(calls < 100, 'it ends');
+    }
+    assert.ok(calls >= 5, `several calls (${calls})`);
+    assert.equal(folded, one.minutesFolded);
+    assert.equal(deleted, one.hoursDeleted);
+    for (let m = 1; m <= 12; m++) {
+      const range = { from: T0 - 4 * DAY, to: now, stepMs: HOUR };
+      assert.deepEqual(stepped.samples(m, range), whole.samples(m, range), `monitor ${m}: the same rows`);
+      assert.deepEqual(stepped.totals(m), whole.totals(m));
+    }
+    assert.deepEqual(stepped.rollup(now, { ...opts, maxRows: 600 }), { minutesFolded: 0, hoursDeleted: 0 }, 'nothing left');
+  } finally {
+    whole.close();
+    stepped.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+});
+
 test(
   'rollup deletes hourly rows past the hour retention, and old route and address history',
   withStore((store) => {

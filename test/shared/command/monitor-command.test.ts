@@ -95,6 +95,12 @@ const refusals: [string, RegExp][] = [
   ['monitor add x.test --name -bad', /./],
   ['monitor add x.test --name "a b"', /is not a name/],
   ['monitor add x.test --alert', /--alert needs a rule/],
+  // A bad rule is refused by the grammar, as the hub would refuse it, before any front-end calls the hub.
+  ["monitor add x.test --alert 'jitter>5ms for 5m'", /^monitor add: --alert "jitter>5ms for 5m": unknown metric jitter; one of loss, p50/],
+  ["monitor add x.test --alert 'loss>5ms'", /--alert "loss>5ms": loss is a percentage/],
+  ["monitor add x.test --alert 'p95>50ms for 2d'", /--alert "p95>50ms for 2d": the window is 1m to 1d/],
+  ["monitor add x.test --alert 'loss>5% for 5m' --alert 'p95 above 50ms'", /--alert "p95 above 50ms": expected METRIC>VALUE \[for WINDOW\]/],
+  [`monitor add x.test --alert 'loss>5% for ${'5'.repeat(80)}m'`, /a rule is at most 80 characters/],
   [`monitor add x.test ${Array.from({ length: 9 }, (_, i) => `--alert 'loss>${i}% for 5m'`).join(' ')}`, /at most 8 --alert rules/],
   ['monitor add x.test --range 3d', /--range applies to monitor show only/],
   ['monitor rm 7 --paused', /--paused applies to monitor add only/],

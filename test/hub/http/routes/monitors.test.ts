@@ -110,6 +110,76 @@ test('bad durations are refused naming the field and the bounds', async () => {
   });
 });
 
+test('alert rules and webhooks are checked at the door: POST and PATCH refuse a bad one with a 400 naming it', async () => {
+  await withTestHub({}, async (t) => {
+    const admin = await t.token(['admin']);
+    const bad: [unknown, RegExp][] = [
+      [{ target: '127.0.0.1', alert: ['loss>5% for 5m', 'jitter>5ms'] }, /^alert "jitter>5ms": unknown metric jitter; one of loss, p50, p95, p99, avg, min, max \(e\.g\. 'loss>5% for 5m', 'p95>50ms for 10m'\)$/],
+      [{ target: '127.0.0.1', alert: ['loss>120%'] }, /^alert "loss>120%": loss is at most 100%/],
+      [{ target: '127.0.0.1', alert: ['p95>50ms for 30d'] }, /^alert "p95>50ms for 30d": the window is 1m to 1d/],
+      [{ target: '127.0.0.1', webhook: 'ftp://hooks.example/x' }, /^webhook: http or https only, not ftp$/],
+      [{ target: '127.0.0.1', webhook: 'https://user:pw@hooks.example/x' }, /^webhook: no credentials in the URL/],
+    ];
+    for (const [body, reason] of bad) {
+      const r = await api(t, 'POST', '/v1/monitors', { token: admin, body });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.body.error.code, 'MP_ERR_BAD_REQUEST');
+      assert.match(r.body.error.message, reason);
+    }
+    assert.equal((await api(t, 'GET', '/v1/monitors', { token: admin })).body.monitors.length, 0, 'nothing was stored');
+
+    const ok = await api(t, 'POST', '/v1/monitors', { token: admin, body: { target: '127.0.0.1', alert: [' loss>5% ', 'p95>=200us for 90s'], webhook: 'http://127.0.0.1:9/hook' } });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    assert.deepEqual(ok.body.alerts, ['loss>5%', 'p95>=200us for 90s'], 'kept as given, trimmed');
+    const patch = await api(t, 'PATCH', `/v1/monitors/${ok.body.id}`, { token: admin, body: { alert: ['p99 > fast'] } });
+    assert.equal(patch.status, 400);
+    assert.match(patch.body.error.message, /^alert "p99 > fast": expected METRIC>VALUE \[for WINDOW\]/);
+    const hook = await api(t, 'PATCH', `/v1/monitors/${ok.body.id}`, { token: admin, body: { webhook: 'gopher://x.example/' } });
+    assert.equal(hook.status, 400);
+    assert.match(hook.body.error.message, /^webhook: http or https only, not gopher$/);
+    assert.deepEqual((await api(t, 'GET', `/v1/monitors/${ok.body.id}`, { token: admin })).body.alerts, ['loss>5%', 'p95>=200us for 90s'], 'a refused PATCH changes nothing');
+
+    // /v1/cli refuses the rule in the grammar, before the hub's service is called.
+    const cli = await fetch(t.url + '/v1/cli', { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: "monitor add 127.0.0.2 --alert 'loss>5'x" });
+    const text = await cli.text();
+    assert.match(text, /^monitor add: --alert "loss>5x": expected METRIC>VALUE \[for WINDOW\]/, text);
+    assert.equal((await api(t, 'GET', '/v1/monitors', { token: admin })).body.monitors.length, 1);
+  });
+});
+
+test('public policy: a webhook at a non-public address literal is refused when the monitor is created', async () => {
+  await withTestHub({ policy: 'public' }, async (t) => {
+    const admin = await t.token(['admin']);
+    const r = await api(t, 'POST', '/v1/monitors', { token: admin, body: { target: 'example.com', webhook: 'http://10.1.2.3/hook' } });
+    assert.equal(r.status, 400);
+    assert.match(r.body.error.message, /^webhook: 10\.1\.2\.3 is a private address.*refused by the public policy$/);
+    const v6 = await api(t, 'POST', '/v1/monitors', { token: admin, body: { target: 'example.com', webhook: 'http://[::1]:8080/hook' } });
+    assert.equal(v6.status, 400);
+    assert.match(v6.body.error.message, /^webhook: ::1 is .*refused by the public policy$/);
+    // A name is checked when a message is sent, against the addresses it then resolves to.
+    const named = await api(t, 'POST', '/v1/monitors', { token: admin, body: { target: 'example.com', webhook: 'https://hooks.example.com/x' } });
+    assert.equal(named.status, 201, JSON.stringify(named.body));
+  });
+});
+
+test('alerts go by mail or chat only to the caller: notify.email must be the caller\'s own address', async () => {
+  await withTestHub({}, async (t) => {
+    const alice = await t.token(['measure'], 'telegram:1');
+    const bob = await t.token(['measure'], 'email:bob@example.org');
+    const carol = await t.token(['measure'], 'carol');
+    const other = await api(t, 'POST', '/v1/monitors', { token: alice, body: { target: '127.0.0.1', notify: { email: 'victim@example.org' } } });
+    assert.equal(other.status, 400);
+    assert.match(other.body.error.message, /^notify\.email: alerts go by mail only to the address the monitor is created from \(here telegram:1\)/);
+    assert.equal((await api(t, 'POST', '/v1/monitors', { token: alice, body: { target: '127.0.0.1', notify: { telegram: '-100200' } } })).status, 201);
+    assert.equal((await api(t, 'POST', '/v1/monitors', { token: bob, body: { target: '127.0.0.1', notify: { email: 'Bob@Example.org' } } })).status, 201);
+    const chat = await api(t, 'POST', '/v1/monitors', { token: carol, body: { target: '127.0.0.1', notify: { telegram: '42' } } });
+    assert.equal(chat.status, 400);
+    assert.match(chat.body.error.message, /^notify\.telegram: alerts go to a Telegram chat only for monitors created from Telegram/);
+    const patched = await api(t, 'PATCH', '/v1/monitors/127.0.0.1', { token: bob, body: { notify: { email: 'eve@example.org' } } });
+    assert.equal(patched.status, 400);
+  });
+});
+
 test('public policy: a loopback target is refused as a ping to it is, with the same reason', async () => {
   await withTestHub({ policy: 'public' }, async (t) => {
     const admin = await t.token(['admin']);
