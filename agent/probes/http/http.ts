@@ -99,7 +99,8 @@ async function fetchOnce(url: URL, address: string, dnsMs: number, t0: number, p
       remotePort: socket?.remotePort ?? port,
       timings: {
         dnsMs: round(dnsMs),
-        connectMs: round(t.connected - t.start),
+        // From the end of the lookup, as curl's time_connect − time_namelookup: the phases add up to the total.
+        connectMs: round(t.connected - (t0 + dnsMs)),
         tlsMs: t.secured !== undefined ? round(t.secured - t.connected) : null,
         firstByteMs: round(firstByte - ready),
         downloadMs: round(end - firstByte),
