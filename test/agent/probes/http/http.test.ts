@@ -162,6 +162,8 @@ test('the body is cut at --max-body; response headers over the cap and a silent 
   assert.equal(a?.body.bytes, 100);
   assert.equal(a?.body.truncated, true);
   assert.match(errorOf(await run({ targets: [`http://127.0.0.1:${plain.port}/big-header`] })).message, /response headers larger than 16384 bytes/);
+  // Over HTTP/2 too (undici's own cap applies to HTTP/1.1 only).
+  assert.match(errorOf(await run({ targets: [`https://web.test:${h2.port}/big-header`], http2: true })).message, /response headers larger than 16384 bytes/);
   assert.match(errorOf(await run({ targets: [`http://127.0.0.1:${plain.port}/hang`], timeoutMs: 300 })).message, /no complete response from 127\.0\.0\.1:\d+ within 0\.3 s/);
 });
 
