@@ -45,8 +45,8 @@ const times = (line: string): Record<string, number> => {
   return { namelookup: n, connect: c, appconnect: a, starttransfer: s, total: t };
 };
 
-async function curl(url: string, resolve: string, ca: string): Promise<Record<string, number>> {
-  const { stdout: out } = await run('curl', ['-s', '-o', '/dev/null', '--cacert', ca, '--resolve', resolve, '-w', W, url], { encoding: 'utf8' });
+async function curl(url: string, resolve: string, ca: string, insecure = false): Promise<Record<string, number>> {
+  const { stdout: out } = await run('curl', ['-s', '-o', '/dev/null', ...(insecure ? ['-k'] : ['--cacert', ca]), '--resolve', resolve, '-w', W, url], { encoding: 'utf8' });
   return times(out);
 }
 
@@ -84,6 +84,7 @@ try {
     const c: Record<string, number[]> = Object.fromEntries(keys.map((k) => [k, []]));
     const second: Record<string, number[]> = Object.fromEntries(keys.map((k) => [k, []]));
     const secondK: Record<string, number[]> = Object.fromEntries(keys.map((k) => [k, []]));
+    const firstK: Record<string, number[]> = Object.fromEntries(keys.map((k) => [k, []]));
     for (let i = 0; i < rounds; i++) {
       const a = (await measure(agent, { type: 'http', targets: [url], resolve: [resolve] })) as HttpAnswer;
       const t = a.timings;
@@ -98,7 +99,9 @@ try {
       if (label === 'https') {
         const k2 = await curlSecond(url, resolve, ca.caFile, false);
         const k3 = await curlSecond(url, resolve, ca.caFile, true);
+        const k4 = await curl(url, resolve, ca.caFile, true);
         for (const key of keys) {
+          firstK[key]!.push(k4[key]!);
           second[key]!.push(k2[key]!);
           secondK[key]!.push(k3[key]!);
         }
@@ -113,7 +116,7 @@ try {
     if (label === 'https') {
       // Where a difference in time_appconnect comes from: curl's once-per-process TLS setup
       // (second transfer of the same process) and certificate loading (-k: no --cacert).
-      for (const [what, xs] of [['curl 2nd transfer', second], ['curl 2nd transfer -k', secondK]] as const) {
+      for (const [what, xs] of [['curl -k', firstK], ['curl 2nd transfer', second], ['curl 2nd transfer -k', secondK]] as const) {
         const mm = median(m.appconnect!);
         const cc = median(xs.appconnect!);
         rows.push([`https time_appconnect vs ${what}`, mm.toFixed(3), cc.toFixed(3), (mm - cc).toFixed(3), verdict(mm, cc)]);

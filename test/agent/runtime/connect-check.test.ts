@@ -34,7 +34,7 @@ test('MESHPROBE_PUBLIC_PORTS is read as a list of ports and a bad one is refused
 test('the target guard hands dns and http runners the configured ports (and the default without a list)', async () => {
   const seen: (ConnectPolicy | undefined)[] = [];
   const inner: AgentLink = {
-    info: { name: 'rec', capabilities: ['dns', 'http'] },
+    info: { name: 'rec', version: '0', capabilities: ['dns', 'http'] },
     async run(_spec: MeasurementSpec, o: AgentRunOptions) {
       seen.push(o.connectPolicy);
     },
