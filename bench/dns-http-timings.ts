@@ -39,11 +39,27 @@ async function measure(agent: LocalAgent, input: Record<string, unknown>): Promi
   return a.data;
 }
 
-async function curl(url: string, resolve: string, ca: string): Promise<Record<string, number>> {
-  const { stdout: out } = await run('curl', ['-s', '-o', '/dev/null', '--cacert', ca, '--resolve', resolve, '-w',
-    '%{time_namelookup} %{time_connect} %{time_appconnect} %{time_starttransfer} %{time_total}', url], { encoding: 'utf8' });
-  const [n, c, a, s, t] = out.trim().split(' ').map((x) => Number(x) * 1000) as [number, number, number, number, number];
+const W = '%{time_namelookup} %{time_connect} %{time_appconnect} %{time_starttransfer} %{time_total}\n';
+const times = (line: string): Record<string, number> => {
+  const [n, c, a, s, t] = line.trim().split(' ').map((x) => Number(x) * 1000) as [number, number, number, number, number];
   return { namelookup: n, connect: c, appconnect: a, starttransfer: s, total: t };
+};
+
+async function curl(url: string, resolve: string, ca: string, insecure = false): Promise<Record<string, number>> {
+  const { stdout: out } = await run('curl', ['-s', '-o', '/dev/null', ...(insecure ? ['-k'] : ['--cacert', ca]), '--resolve', resolve, '-w', W, url], { encoding: 'utf8' });
+  return times(out);
+}
+
+/**
+ * The same request twice in one curl process, each on a fresh connection without TLS session
+ * reuse: the second transfer's times leave out what curl and OpenSSL do once per process
+ * (library and provider initialisation, the first SSL_CTX) inside the first one's handshake.
+ */
+async function curlSecond(url: string, resolve: string, ca: string, insecure: boolean): Promise<Record<string, number>> {
+  const { stdout: out } = await run('curl', ['-s', '--no-sessionid', '-H', 'Connection: close', ...(insecure ? ['-k'] : ['--cacert', ca]), '--resolve', resolve,
+    '-w', W, '-o', '/dev/null', url, '-o', '/dev/null', `${url}${url.includes('?') ? '&' : '?'}again`], { encoding: 'utf8' });
+  const lines = out.trim().split('\n');
+  return times(lines[lines.length - 1]!);
 }
 
 const ca = makeTestCa(['web.test'], ['127.0.0.1']);
@@ -63,24 +79,50 @@ try {
     // Warm both (undici's parser compiles on first use; curl's first run loads its libraries).
     await measure(agent, { type: 'http', targets: [url], resolve: [resolve] });
     await curl(url, resolve, ca.caFile);
-    const m: Record<string, number[]> = { connect: [], appconnect: [], starttransfer: [], total: [] };
-    const c: Record<string, number[]> = { connect: [], appconnect: [], starttransfer: [], total: [] };
+    const keys = ['namelookup', 'connect', 'appconnect', 'starttransfer', 'total'];
+    const m: Record<string, number[]> = Object.fromEntries(keys.map((k) => [k, []]));
+    const c: Record<string, number[]> = Object.fromEntries(keys.map((k) => [k, []]));
+    const second: Record<string, number[]> = Object.fromEntries(keys.map((k) => [k, []]));
+    const secondK: Record<string, number[]> = Object.fromEntries(keys.map((k) => [k, []]));
+    const firstK: Record<string, number[]> = Object.fromEntries(keys.map((k) => [k, []]));
     for (let i = 0; i < rounds; i++) {
       const a = (await measure(agent, { type: 'http', targets: [url], resolve: [resolve] })) as HttpAnswer;
       const t = a.timings;
-      // curl's running sums from meshprobe's phases.
+      // curl's running sums from meshprobe's phases (which follow one another without gaps).
+      m.namelookup!.push(t.dnsMs);
       m.connect!.push(t.dnsMs + t.connectMs);
       m.appconnect!.push(t.dnsMs + t.connectMs + (t.tlsMs ?? 0));
       m.starttransfer!.push(t.dnsMs + t.connectMs + (t.tlsMs ?? 0) + t.firstByteMs);
       m.total!.push(t.totalMs);
       const k = await curl(url, resolve, ca.caFile);
-      for (const key of Object.keys(c)) c[key]!.push(k[key]!);
+      for (const key of keys) c[key]!.push(k[key]!);
+      if (label === 'https') {
+        const k2 = await curlSecond(url, resolve, ca.caFile, false);
+        const k3 = await curlSecond(url, resolve, ca.caFile, true);
+        const k4 = await curl(url, resolve, ca.caFile, true);
+        for (const key of keys) {
+          firstK[key]!.push(k4[key]!);
+          second[key]!.push(k2[key]!);
+          secondK[key]!.push(k3[key]!);
+        }
+      }
     }
-    for (const key of Object.keys(m)) {
+    for (const key of keys) {
       if (label === 'http' && key === 'appconnect') continue;
       const mm = median(m[key]!);
       const cc = median(c[key]!);
       rows.push([`${label} time_${key}`, mm.toFixed(3), cc.toFixed(3), (mm - cc).toFixed(3), verdict(mm, cc)]);
+    }
+    if (label === 'https') {
+      // Where a difference in time_appconnect comes from: curl's once-per-process TLS setup
+      // (second transfer of the same process) and certificate loading (-k: no --cacert).
+      for (const [what, xs] of [['curl -k', firstK], ['curl 2nd transfer', second], ['curl 2nd transfer -k', secondK]] as const) {
+        const mm = median(m.appconnect!);
+        const cc = median(xs.appconnect!);
+        rows.push([`https time_appconnect vs ${what}`, mm.toFixed(3), cc.toFixed(3), (mm - cc).toFixed(3), verdict(mm, cc)]);
+      }
+      const hs = (xs: Record<string, number[]>) => median(xs.appconnect!.map((v, i) => v - xs.connect![i]!));
+      rows.push(['https handshake only (appconnect-connect): curl 1st / 2nd transfer', hs(m).toFixed(3), `${hs(c).toFixed(3)} / ${hs(second).toFixed(3)}`, (hs(m) - hs(second)).toFixed(3), verdict(hs(m), hs(second))]);
     }
   }
   const q: number[] = [];

@@ -74,49 +74,54 @@ export function tlsDetails(s: TLSSocket, serverName: string): TlsDetails {
  * Connects to `t`; resolves once TCP (and TLS) are up, with the phase times. Over TLS an
  * untrusted certificate, or one not valid for the server name, fails the connection unless
  * `insecure`, with the reason as the error's message.
+ *
+ * TLS starts on the TCP socket once it is connected, as curl does: the TLS client's setup (its
+ * secure context, the session object) then falls in the TLS phase, between TCP connected
+ * (curl's time_connect) and TLS done (time_appconnect), instead of delaying the SYN and counting
+ * as TCP connect time.
  */
 export function pinnedConnect(t: PinnedTarget): Promise<{ socket: Socket; times: PinnedTimes; tls?: TlsDetails }> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const times: PinnedTimes = { start, connected: 0 };
-    let socket: Socket;
-    if (t.tls) {
-      const sni = isIP(t.tls.serverName) ? undefined : t.tls.serverName;
-      socket = tlsConnect({ host: t.address, port: t.port, ...(sni ? { servername: sni } : {}), ALPNProtocols: t.tls.alpn, rejectUnauthorized: false });
-    } else {
-      socket = tcpConnect({ host: t.address, port: t.port });
-    }
+    const tcp = tcpConnect({ host: t.address, port: t.port });
+    let socket: Socket = tcp;
     const fail = (err: Error): void => {
       cleanup();
       socket.destroy();
+      tcp.destroy();
       reject(err);
     };
     const onAbort = (): void => fail(Object.assign(new Error('cancelled'), { code: 'ABORT_ERR' }));
     const cleanup = (): void => {
       t.signal?.removeEventListener('abort', onAbort);
+      tcp.off('error', fail);
       socket.off('error', fail);
     };
     if (t.signal?.aborted) return onAbort();
     t.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', fail);
-    socket.once('connect', () => {
+    tcp.once('error', fail);
+    tcp.once('connect', () => {
       times.connected = performance.now();
-      if (!t.tls) {
+      const tls = t.tls;
+      if (!tls) {
         cleanup();
         resolve({ socket, times });
+        return;
       }
-    });
-    if (t.tls) {
-      const tls = t.tls;
-      socket.once('secureConnect', () => {
+      const sni = isIP(tls.serverName) ? undefined : tls.serverName;
+      const secure = tlsConnect({ socket: tcp, ...(sni ? { servername: sni } : {}), ALPNProtocols: tls.alpn, rejectUnauthorized: false });
+      socket = secure;
+      secure.once('error', fail);
+      secure.once('secureConnect', () => {
         times.secured = performance.now();
-        // A TLS socket whose TCP 'connect' we did not see (a reused handle): the secure time bounds it.
-        if (!times.connected) times.connected = times.secured;
-        const details = tlsDetails(socket as TLSSocket, tls.serverName);
+        const details = tlsDetails(secure, tls.serverName);
         if (!tls.insecure && details.problem) return fail(Object.assign(new Error(`${details.problem} (--insecure to go on)`), { code: 'CERT_REFUSED' }));
         cleanup();
+        // The TLS socket owns the connection now and reports its errors; the TCP wrapper's own are moot.
+        tcp.on('error', () => {});
         resolve({ socket, times, tls: details });
       });
-    }
+    });
   });
 }

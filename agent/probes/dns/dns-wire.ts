@@ -155,6 +155,9 @@ async function viaStream(q: DnsQuery, ep: DnsEndpoint, tls: boolean): Promise<{ 
   return framed(sock, encodeQuery(q, id), id, ep);
 }
 
+/** Largest DNS message (RFC 1035 §4.2.2: a 16-bit length). */
+const MAX_DNS_MESSAGE = 65_535;
+
 async function viaDoh(q: DnsQuery, ep: DnsEndpoint): Promise<{ packet: dnsPacket.DecodedPacket; bytes: number }> {
   const url = new URL((ep.dohUrl ?? '').replace(/\{\?dns\}$/, ''));
   const get = /\{\?dns\}$/.test(ep.dohUrl ?? '');
@@ -176,9 +179,22 @@ async function viaDoh(q: DnsQuery, ep: DnsEndpoint): Promise<{ packet: dnsPacket
       headers: get ? headers : { ...headers, 'content-type': 'application/dns-message' },
       ...(get ? {} : { body: msg }),
     });
-    const body = Buffer.from(await res.body.arrayBuffer());
-    if (res.statusCode !== 200) throw new MeshprobeError(ErrorCode.ResolveFailed, `the DoH server answered HTTP ${res.statusCode}`);
-    if (body.length > 65_535) throw new MeshprobeError(ErrorCode.ResolveFailed, 'the DoH answer is larger than a DNS message');
+    if (res.statusCode !== 200) {
+      await res.body.dump({ limit: MAX_DNS_MESSAGE }).catch(() => {});
+      throw new MeshprobeError(ErrorCode.ResolveFailed, `the DoH server answered HTTP ${res.statusCode}`);
+    }
+    // Read at most one DNS message's worth (65,535 bytes): an untrusted server does not get to fill memory.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      // Leaving the loop by a throw destroys the body stream: nothing more is read.
+      if (size > MAX_DNS_MESSAGE) {
+        throw new MeshprobeError(ErrorCode.ResolveFailed, `the DoH answer is larger than a DNS message (${MAX_DNS_MESSAGE} bytes)`);
+      }
+      chunks.push(chunk);
+    }
+    const body = Buffer.concat(chunks);
     const packet = decode(body, undefined);
     if (!packet) throw new MeshprobeError(ErrorCode.ResolveFailed, 'the DoH answer is not a DNS message');
     return { packet, bytes: body.length };

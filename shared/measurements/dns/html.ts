@@ -6,7 +6,8 @@ import { answerLines, dnsAnswerOf, dnsCell } from './text.ts';
 
 /** The HTML block of one dns part. */
 export function dnsHtml(p: FoldPart, _o: unknown, kit: HtmlKit): string {
-  const out = [kit.heading(p, 'dns')];
+  // The start's address is the server asked, not the name's: the heading leaves it to the ';;' line.
+  const out = [kit.heading(p.start ? { ...p, start: { ...p.start, address: p.target } } : p, 'dns')];
   const lines = p.answers.flatMap((e) => {
     const a = dnsAnswerOf(e);
     return a ? answerLines(a, true) : [';; (an answer that could not be read)'];

@@ -19,10 +19,16 @@ export function dnsMcpFields(p: FoldPart): Record<string, unknown> {
   return { answers: p.answers.flatMap((e) => dnsAnswerOf(e) ?? []) };
 }
 
-/** The text of a dns part: each answer as dig's compact lines. */
-export function dnsMcpText(who: string, p: FoldPart): string[] {
+/**
+ * The text of a dns part: each answer as dig's compact lines. The head names the server asked
+ * (`agent → name @server`) rather than the generic `(address)`, which a reader would take for
+ * the name's own address.
+ */
+export function dnsMcpText(_who: string, p: FoldPart): string[] {
   const answers = p.answers.flatMap((e) => dnsAnswerOf(e) ?? []);
   const last = answers[answers.length - 1];
+  const server = p.start?.params['server'] ?? p.start?.address;
+  const who = `${p.agent} → ${p.target}${p.start?.params['trace'] === true ? ' +trace' : server ? ` @${String(server)}` : ''}`;
   const out = [`${who}: ${last ? `${last.rcode}, ${last.answer.length} record${last.answer.length === 1 ? '' : 's'}` : p.summary ? 'no answer' : 'interrupted'}`];
   for (const a of answers) out.push(...answerLines(a, false).map((l) => `  ${l}`));
   return out;

@@ -31,13 +31,17 @@ export const HttpTls = z.object({
 });
 export type HttpTls = z.infer<typeof HttpTls>;
 
-/** Each phase's own duration, ms (curl -w's time_* are their running sums). */
+/**
+ * Each phase's own duration, ms; they follow one another without gaps and add up to the total,
+ * so their running sums are curl -w's time_namelookup, time_connect, time_appconnect,
+ * time_starttransfer and time_total.
+ */
 export const HttpTimings = z.object({
   /** Name lookup (0 for an address or a --resolve entry). */
   dnsMs: ms(),
-  /** TCP handshake. */
+  /** From the end of the lookup to TCP connected (the TCP handshake, and the client's own setup before it). */
   connectMs: ms(),
-  /** TLS handshake; null over plain HTTP. */
+  /** From TCP connected to the TLS handshake done (the TLS client's setup included, as in curl); null over plain HTTP. */
   tlsMs: ms().nullable(),
   /** From the request sent (connection ready) to the first byte of the response. */
   firstByteMs: ms(),

@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import dnsPacket from 'dns-packet';
 import { LocalAgent } from '../../../../agent/runtime/local-agent.ts';
 import { TargetGuard } from '../../../../agent/runtime/target-guard.ts';
@@ -141,6 +142,46 @@ test('DoH answers over POST, and over GET for a {?dns} URL template', async () =
   assert.deepEqual(get.answer.map((r) => r.data), ['127.0.0.7']);
   // The DoH host's name itself is looked up over UDP first.
   assert.deepEqual(dns.queries.slice(before).filter((q) => q.name === 'www.example.test').map((q) => q.transport), ['doh', 'doh']);
+});
+
+test('a DoH server that answers more than a DNS message is cut off with a reason; an HTTP error status is named', async () => {
+  const { createServer } = await import('node:https');
+  let sent = 0;
+  const srv = createServer({ key: ca.key, cert: ca.cert }, (req, res) => {
+    if (req.url?.startsWith('/bad')) {
+      res.writeHead(503).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/dns-message' });
+    // 4 MB unless the client stops reading: it must stop after 64 KiB.
+    const chunk = Buffer.alloc(16_384);
+    const more = (): void => {
+      while (sent < 4_000_000) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    res.on('close', () => {});
+    more();
+  });
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as { port: number }).port;
+  try {
+    const big = await run({ targets: ['www.example.test'], dohUrl: `https://dns.test:${port}/dns-query` });
+    const e = big.find((x) => x.type === 'error');
+    assert.ok(e && e.type === 'error', JSON.stringify(big));
+    assert.match(e.message, /the DoH answer is larger than a DNS message \(65535 bytes\)/);
+    assert.ok(sent < 4_000_000, `the agent stopped reading (server wrote ${sent} bytes)`);
+    const bad = await run({ targets: ['www.example.test'], dohUrl: `https://dns.test:${port}/bad` });
+    const e2 = bad.find((x) => x.type === 'error');
+    assert.ok(e2 && e2.type === 'error');
+    assert.match(e2.message, /the DoH server answered HTTP 503/);
+  } finally {
+    srv.closeAllConnections();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
 });
 
 test('a server that never answers gives one error line naming it and the timeout', async () => {
