@@ -106,17 +106,28 @@ export class MeasurementMessage {
   /** The keyboard as it should look now: other agents (single runs), then the next steps. */
   keyboard(): InlineKeyboardMarkup | undefined {
     const actions = [{ text: '🔁 Re-run', callback_data: ACTION_RERUN }];
-    if (this.matrix) actions.push({ text: '📄 Details', callback_data: ACTION_DETAILS });
+    // A path's phone lines may shorten long addresses or leave long names out: Details has them whole.
+    if (this.matrix || this.#hasHops()) actions.push({ text: '📄 Details', callback_data: ACTION_DETAILS });
     const next = nextStep(this.#spec.type);
     if (next && this.#spec.targets.length === 1) actions.push({ text: next.label, callback_data: ACTION_NEXT });
     return agentKeyboard(this.matrix ? [] : this.agents, this.#current, { actions });
   }
 
-  /** The per-line detail of every agent×target, one block each, for a reply under the matrix. */
+  /** Whether the current run has hops (a path), whose phone lines may shorten what Details shows whole. */
+  #hasHops(): boolean {
+    for (const p of this.#fold.parts) if (p.hops.size > 0) return true;
+    return false;
+  }
+
+  /**
+   * The per-line detail of every agent×target, one block each, for a reply under the matrix (or
+   * under a path): phone lines, with addresses kept whole.
+   */
   detailsHtml(): string {
     const s = this.#spec;
     const text = renderText(this.#fold.grouped(), {
       compact: true,
+      fullAddresses: true,
       multiAgent: s.from.length > 1 || (s.limit ?? 1) > 1 || undefined,
       multiTarget: s.targets.length > 1 || undefined,
       ...rendererOptions(this.#o.display, () => Date.now()),
