@@ -103,3 +103,30 @@ export function traceroute6Events(): MeasurementEvent[] {
     { type: 'done', parts: 1, sent: 3, received: 3, errors: 0, durationMs: 950 },
   ];
 }
+
+/**
+ * traceroute -s lax1,fra1,nyc1 a.example: three paths that join at 203.0.113.10 (hop 3 of each)
+ * and share 203.0.113.20 after it; fra1 has a silent hop 2 and is the slowest.
+ */
+export function multiTraceEvents(): MeasurementEvent[] {
+  const target = 'a.example';
+  const address = '198.51.100.9';
+  const paths: Record<string, (string | null)[]> = {
+    lax1: ['203.0.113.1', '203.0.113.2', '203.0.113.10', '203.0.113.20', address],
+    fra1: ['192.0.2.1', null, '203.0.113.10', '203.0.113.20', address],
+    nyc1: ['192.0.2.65', '203.0.113.30', '203.0.113.10', '203.0.113.20', address],
+  };
+  const base: Record<string, number> = { lax1: 4, fra1: 30, nyc1: 12 };
+  const out: MeasurementEvent[] = [];
+  for (const [agent, hops] of Object.entries(paths)) {
+    out.push({ type: 'start', agent, target, measurement: 'traceroute', address, family: 4, protocol: 'icmp', params: { maxHops: 30 } });
+    hops.forEach((a, k) => {
+      const ttl = k + 1;
+      const ms = base[agent]! + ttl * 9.7;
+      out.push({ type: 'hop', agent, target, ttl, responders: a ? [{ address: a, rttsMs: [ms, ms * 1.02, ms * 1.05] }] : [], sent: 3, received: a ? 3 : 0, lossPct: a ? 0 : 100 });
+    });
+    out.push({ type: 'summary', agent, target, measurement: 'traceroute', address, durationMs: 900, reached: true, hops: 5, ...stats(3, 3, base[agent]! + 5 * 9.7 * 1.0233) });
+  }
+  out.push({ type: 'done', parts: 3, sent: 9, received: 9, errors: 0, durationMs: 950 });
+  return out;
+}
