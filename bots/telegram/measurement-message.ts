@@ -25,6 +25,7 @@ import { agentKeyboard, ACTION_DETAILS, ACTION_NEXT, ACTION_RERUN } from './agen
 import { nextStep } from '../../shared/registry.ts';
 import { escapeHtml, preHtml } from './pre-html.ts';
 import { StreamMessage } from './stream-message.ts';
+import { pathPhotos } from './path-photo.ts';
 
 /** How the message is edited; bound to one chat and message by the caller. */
 export type EditMessage = (html: string, keyboard: InlineKeyboardMarkup | undefined) => Promise<void>;
@@ -51,6 +52,11 @@ export interface MeasurementMessageOptions {
   display?: DisplayOptions;
   /** Least time between edits (default 1000 ms). */
   editIntervalMs?: number;
+  /**
+   * Sends a photo under the message once a run has ended (the path picture of a trace from
+   * several agents, path-photo.ts). Default: no photos.
+   */
+  sendPhoto?: (png: Uint8Array, caption: string) => Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -220,6 +226,16 @@ export class MeasurementMessage {
     if (opening) await opening.sent; // rejects when the message could not be sent
     if (abort.signal.aborted) return;
     await stream!.finish(html());
+    // After the text: the picture of the paths, when several agents traced one target.
+    if (this.#o.sendPhoto && !this.#o.json) {
+      for (const photo of pathPhotos(fold, `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`)) {
+        try {
+          await this.#o.sendPhoto(photo.png, photo.caption);
+        } catch (err) {
+          this.#o.log?.(`telegram: sending a path picture failed: ${describeError(err).message}`);
+        }
+      }
+    }
   }
 
   /**
