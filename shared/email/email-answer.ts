@@ -241,7 +241,7 @@ async function pictures(fold: MeasurementFold, options: AnswerEmailOptions): Pro
     const ranges = aliveRanges(grid);
     out.push({
       part: p.key,
-      alt: `${grid.prefix.text} from ${p.agent}: ${c.reachable} alive, ${c.silent} no answer${ranges.length ? `; alive ${ranges.join(' ')}` : ''}`.slice(0, 500),
+      alt: `${grid.prefix.text} from ${p.agent}: ${c.reachable} alive, ${c.unreachable ? `${c.unreachable} unreachable, ` : ''}${c.silent} no answer${ranges.length ? `; alive ${ranges.join(' ')}` : ''}`.slice(0, 500),
       image: { cid: `probe-${out.length + 1}@meshprobe`, filename: `probe-${out.length + 1}.png`, contentType: 'image/png', data },
     });
   }
