@@ -214,7 +214,7 @@ const MAX_PICTURES = 4;
 
 /**
  * The pictures of the answer: the probe picture of each drawable sweep prefix that had hosts, and
- * the path picture of each target traced from several agents (shown under that target's last part).
+ * the path picture of each target traced from several agents (shown above that target's first part).
  */
 async function pictures(fold: MeasurementFold, options: AnswerEmailOptions): Promise<{ part: string; alt: string; image: InlineImage }[]> {
   const out: { part: string; alt: string; image: InlineImage }[] = [];
@@ -225,7 +225,7 @@ async function pictures(fold: MeasurementFold, options: AnswerEmailOptions): Pro
     const pic = pathPicture(parts, time ? { time } : {});
     const n = out.length + 1;
     out.push({
-      part: parts[parts.length - 1]!.key,
+      part: parts[0]!.key,
       alt: `paths to ${target} from ${pic.graph.agents.join(', ')}: ${pathFactsLine(pic.facts, pic.graph.agents.length)}`.slice(0, 500),
       image: { cid: `path-${n}@meshprobe`, filename: `path-${n}.png`, contentType: 'image/png', data: await encode(pic.image) },
     });

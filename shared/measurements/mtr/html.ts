@@ -8,6 +8,9 @@ import { currentMtrHops } from './mtr-stats.ts';
 /** The HTML block of one mtr part. */
 export function mtrHtml(p: FoldPart, o: TypeHtmlOptions, kit: HtmlKit): string {
   const out = [kit.heading(p, 'mtr to')];
+  // The picture of the paths of several agents to this target comes first: the overview, then each agent's table.
+  const pic = o.picture?.(p);
+  if (pic) out.unshift(`<p style="margin:8px 0 4px 0"><img src="${escapeHtml(pic.src)}" alt="${escapeHtml(pic.alt)}" style="max-width:100%;height:auto;border:1px solid #ddd"></p>`);
   const f1 = (x: number | undefined) => (x === undefined ? '' : x.toFixed(1));
   const rows = currentMtrHops(p.hops).map((h) => {
       const hosts = h.responders.length
@@ -20,9 +23,6 @@ export function mtrHtml(p: FoldPart, o: TypeHtmlOptions, kit: HtmlKit): string {
     });
   const head = ['hop', 'host', 'Loss%', 'Snt', 'Last', 'Avg', 'Best', 'Wrst', 'StDev'].map((x) => `<th style="${TH}">${x}</th>`).join('');
   out.push(`<table style="${TABLE}"><tr>${head}</tr>${rows.join('')}</table>`);
-  // The path picture of several agents' runs to this target, under the last of them.
-  const pic = o.picture?.(p);
-  if (pic) out.push(`<p style="margin:4px 0 8px 0"><img src="${escapeHtml(pic.src)}" alt="${escapeHtml(pic.alt)}" style="max-width:100%;height:auto;border:1px solid #ddd"></p>`);
   for (const e of p.errors) out.push(kit.errorLine(e));
   return out.join('\n');
 }
