@@ -19,7 +19,8 @@ import { SweepGrid } from '../shared/render/sweep-grid.ts';
 import { matrixHtml } from '../bots/telegram/measurement-message.ts';
 import { preHtml } from '../bots/telegram/pre-html.ts';
 import { findChromium, screenshotHtml } from '../test/helpers/chromium.ts';
-import { matrixEvents, singlePingEvents, sweepEvents, tracerouteEvents } from '../test/helpers/phone-fixtures.ts';
+import { matrixEvents, multiTraceEvents, singlePingEvents, sweepEvents, traceroute6Events, tracerouteEvents } from '../test/helpers/phone-fixtures.ts';
+import { multiAgentPaths, pathPicture } from '../shared/render/path-picture.ts';
 
 const out = join(import.meta.dirname, '..', 'docs', 'screenshots');
 const chromium = findChromium();
@@ -40,13 +41,15 @@ const fold = (events: MeasurementEvent[]) => {
 
 const shots: [string, string, number][] = [
   ['telegram-ping.png', bubble(preHtml(renderText(singlePingEvents(), { compact: true })), ['🔁 Re-run', '🛤 Traceroute']), 420],
-  ['telegram-traceroute.png', bubble(preHtml(renderText(tracerouteEvents(), { compact: true })), ['🔁 Re-run', '📶 Ping']), 300],
+  ['telegram-traceroute.png', bubble(preHtml(renderText(tracerouteEvents(), { compact: true })), ['🔁 Re-run', '📄 Details', '📶 Ping']), 320],
+  ['telegram-traceroute6.png', bubble(preHtml(renderText(traceroute6Events(), { compact: true })), ['🔁 Re-run', '📄 Details', '📶 Ping']), 340],
   ['telegram-matrix.png', bubble(matrixHtml(fold(matrixEvents()), { type: 'ping', targets: ['a.example', 'b.example'], from: ['lax1', 'fra1', 'nyc1'] } as never, undefined), ['🔁 Re-run', '📄 Details']), 260],
 ];
 for (const [name, line, events] of [
   ['email-matrix.png', 'ping -c 5 -s lax1,fra1,nyc1 a.example b.example', matrixEvents],
   ['email-traceroute.png', 'traceroute -s lax1 a.example', tracerouteEvents],
   ['email-probe.png', 'probe -s lax1 198.51.100.0/24', sweepEvents],
+  ['email-paths.png', 'traceroute -s lax1,fra1,nyc1 a.example', multiTraceEvents],
 ] as const) {
   const a = await answerEmail({ text: line }, { hub: hub(events()), now: () => Date.UTC(2026, 4, 1, 12), deflate: (b) => new Uint8Array(deflateSync(b)) });
   let html = a.html;
@@ -61,3 +64,7 @@ const grid = new SweepGrid('198.51.100.0/24');
 for (const e of sweepEvents()) grid.add(e);
 writeFileSync(join(out, 'probe-picture.png'), encodePng(probePicture(grid, { agent: 'lax1', time: '2026-05-01 12:00 UTC', state: 'done in 1.2 s' }).image, { deflate: (b) => new Uint8Array(deflateSync(b)) }));
 console.log('docs/screenshots/probe-picture.png');
+const paths = fold(multiTraceEvents());
+const [, parts] = multiAgentPaths(paths.parts)[0]!;
+writeFileSync(join(out, 'path-picture.png'), encodePng(pathPicture(parts, { time: '2026-05-01 12:00 UTC' }).image, { deflate: (b) => new Uint8Array(deflateSync(b)) }));
+console.log('docs/screenshots/path-picture.png');

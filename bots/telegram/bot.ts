@@ -9,7 +9,7 @@
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
-import { Bot, Composer, type Context } from 'grammy';
+import { Bot, Composer, InputFile, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { describeError, MeshprobeError } from '../../shared/model/errors.ts';
 import { parseCommand, type DisplayOptions, type ParsedCommand } from '../../shared/command/grammar.ts';
@@ -294,6 +294,9 @@ async function runMeasurement(ctx: Context, d: BotDeps, spec: MeasurementSpec, j
       ),
     edit: async (html, keyboard) => {
       await ctx.api.editMessageText(chatId, messageId, html, { parse_mode: 'HTML', ...(keyboard ? { reply_markup: keyboard } : {}) });
+    },
+    sendPhoto: async (png, caption) => {
+      await ctx.api.sendPhoto(chatId, new InputFile(png, 'path.png'), { caption, parse_mode: 'HTML', reply_parameters: { message_id: messageId, allow_sending_without_reply: true } });
     },
   });
   // Not awaited: the runner goes on with other updates (e.g. a button press) while this streams.

@@ -25,6 +25,7 @@ import { agentKeyboard, ACTION_DETAILS, ACTION_NEXT, ACTION_RERUN } from './agen
 import { nextStep } from '../../shared/registry.ts';
 import { escapeHtml, preHtml } from './pre-html.ts';
 import { StreamMessage } from './stream-message.ts';
+import { pathPhotos } from './path-photo.ts';
 
 /** How the message is edited; bound to one chat and message by the caller. */
 export type EditMessage = (html: string, keyboard: InlineKeyboardMarkup | undefined) => Promise<void>;
@@ -51,6 +52,11 @@ export interface MeasurementMessageOptions {
   display?: DisplayOptions;
   /** Least time between edits (default 1000 ms). */
   editIntervalMs?: number;
+  /**
+   * Sends a photo under the message once a run has ended (the path picture of a trace from
+   * several agents, path-photo.ts). Default: no photos.
+   */
+  sendPhoto?: (png: Uint8Array, caption: string) => Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -106,17 +112,28 @@ export class MeasurementMessage {
   /** The keyboard as it should look now: other agents (single runs), then the next steps. */
   keyboard(): InlineKeyboardMarkup | undefined {
     const actions = [{ text: '🔁 Re-run', callback_data: ACTION_RERUN }];
-    if (this.matrix) actions.push({ text: '📄 Details', callback_data: ACTION_DETAILS });
+    // A path's phone lines may shorten long addresses or leave long names out: Details has them whole.
+    if (this.matrix || this.#hasHops()) actions.push({ text: '📄 Details', callback_data: ACTION_DETAILS });
     const next = nextStep(this.#spec.type);
     if (next && this.#spec.targets.length === 1) actions.push({ text: next.label, callback_data: ACTION_NEXT });
     return agentKeyboard(this.matrix ? [] : this.agents, this.#current, { actions });
   }
 
-  /** The per-line detail of every agent×target, one block each, for a reply under the matrix. */
+  /** Whether the current run has hops (a path), whose phone lines may shorten what Details shows whole. */
+  #hasHops(): boolean {
+    for (const p of this.#fold.parts) if (p.hops.size > 0) return true;
+    return false;
+  }
+
+  /**
+   * The per-line detail of every agent×target, one block each, for a reply under the matrix (or
+   * under a path): phone lines, with addresses kept whole.
+   */
   detailsHtml(): string {
     const s = this.#spec;
     const text = renderText(this.#fold.grouped(), {
       compact: true,
+      fullAddresses: true,
       multiAgent: s.from.length > 1 || (s.limit ?? 1) > 1 || undefined,
       multiTarget: s.targets.length > 1 || undefined,
       ...rendererOptions(this.#o.display, () => Date.now()),
@@ -209,6 +226,16 @@ export class MeasurementMessage {
     if (opening) await opening.sent; // rejects when the message could not be sent
     if (abort.signal.aborted) return;
     await stream!.finish(html());
+    // After the text: the picture of the paths, when several agents traced one target.
+    if (this.#o.sendPhoto && !this.#o.json) {
+      for (const photo of pathPhotos(fold, `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`)) {
+        try {
+          await this.#o.sendPhoto(photo.png, photo.caption);
+        } catch (err) {
+          this.#o.log?.(`telegram: sending a path picture failed: ${describeError(err).message}`);
+        }
+      }
+    }
   }
 
   /**

@@ -13,7 +13,7 @@ import type { SweepGrid } from '../../shared/render/sweep-grid.ts';
 import { saneEvent } from '../../shared/model/event-guard.ts';
 import { drawableGrid, MAX_PNG_CELLS } from '../../shared/render/sweep-bitmap.ts';
 import { renderProbePng } from './sweep-png.ts';
-import { aliveRanges } from '../../shared/render/probe-picture.ts';
+import { aliveRanges, unreachableRanges } from '../../shared/render/probe-picture.ts';
 import { agentKeyboard } from './agent-keyboard.ts';
 import { escapeHtml } from './pre-html.ts';
 import { StreamMessage } from './stream-message.ts';
@@ -101,8 +101,8 @@ export class ProbePhoto {
 
   /** Changes whenever the picture or caption would: the stream coalesces on it. */
   #key(): string {
-    const c = this.#grid?.counts() ?? { reachable: 0, silent: 0, pending: 0 };
-    return `${c.reachable}/${c.silent}/${c.pending}/${this.#finished}/${this.#note ?? ''}/${this.#agent ?? ''}`;
+    const c = this.#grid?.counts() ?? { reachable: 0, silent: 0, unreachable: 0, pending: 0 };
+    return `${c.reachable}/${c.unreachable}/${c.silent}/${c.pending}/${this.#finished}/${this.#note ?? ''}/${this.#agent ?? ''}`;
   }
 
   #keyboard(): InlineKeyboardMarkup | undefined {
@@ -122,9 +122,12 @@ export class ProbePhoto {
     const state = this.#finished ? `done in ${((this.#endedAt - this.#startedAt) / 1000).toFixed(1)} s` : 'running…';
     const lines = [
       `<b>probe ${escapeHtml(g.prefix.text)}</b>${escapeHtml(from)} — ${state}`,
-      `🟩 ${c.reachable} alive · ⬛ ${c.silent} no answer · ${c.pending} not probed`,
+      `🟩 ${c.reachable} alive · ${c.unreachable ? `🟥 ${c.unreachable} unreachable · ` : ''}⬛ ${c.silent} no answer · ${c.pending} not probed`,
     ];
     if (this.#note) lines.push(escapeHtml(this.#note));
+    // What an ICMP error said was unreachable, in ranges, before the alive ones (it is rarer).
+    const down = unreachableRanges(g).join(', ');
+    if (down) lines.push(`unreachable: <code>${escapeHtml(down.length > 200 ? `${down.slice(0, 200).replace(/[^,]*$/, '')}…` : down)}</code>`);
     // The alive ranges beside the picture, within Telegram's 1024-character caption.
     const ranges = aliveRanges(g).join('\n');
     if (ranges) {

@@ -16,6 +16,7 @@ import { outputSchemaOf } from '../../shared/render/renderers-by-type.ts';
 import { runMeasurement } from '../run-measurement.ts';
 import type { ToolExtra } from '../run-measurement.ts';
 import { SweepCollector } from '../sweep-collector.ts';
+import { PathCollector } from '../path-collector.ts';
 
 /** What the tools need from the server that registers them. */
 export interface ToolContext {
@@ -29,13 +30,25 @@ const annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint
 
 /**
  * What a call appends to its text: the pictures of the parts that draw as a bitmap (the
- * collector keeps only the parts whose events fill a sweep grid, so other types add nothing).
+ * collector keeps only the parts whose events fill a sweep grid, so other types add nothing),
+ * and the path picture of each target traced from several agents, after a line saying where
+ * the paths join (parts without hops add nothing).
  */
 function pictures(): Pick<MeasureExtras, 'onEvent' | 'images'> {
   const sweep = new SweepCollector();
+  const paths = new PathCollector();
   return {
-    onEvent: (e) => sweep.add(e),
-    images: () => sweep.images().map((png) => ({ type: 'image', data: Buffer.from(png.data).toString('base64'), mimeType: 'image/png' })),
+    onEvent: (e) => {
+      sweep.add(e);
+      paths.add(e);
+    },
+    images: () => [
+      ...sweep.images().map((png) => ({ type: 'image' as const, data: Buffer.from(png.data).toString('base64'), mimeType: 'image/png' })),
+      ...paths.images().flatMap((p) => [
+        { type: 'text' as const, text: `paths to ${p.target}: ${p.facts}` },
+        { type: 'image' as const, data: Buffer.from(p.data).toString('base64'), mimeType: 'image/png' },
+      ]),
+    ],
   };
 }
 

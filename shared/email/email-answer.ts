@@ -19,6 +19,7 @@ import { rendererOptions, type DisplayOptions } from '../command/grammar.ts';
 import { headline, summarizeParts } from '../render/run-summary.ts';
 import { compactMatrix } from '../render/compact-matrix.ts';
 import { probePicture, aliveRanges } from '../render/probe-picture.ts';
+import { multiAgentPaths, pathFacts, pathFactsLine, pathGraph, pathPicture } from '../render/path-picture.ts';
 import { drawableGrid } from '../render/sweep-bitmap.ts';
 import { encodePng, encodePngAsync } from '../render/png.ts';
 
@@ -188,7 +189,12 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
   const summary = parts.length ? headline(parts, { type: spec.type, targets: spec.targets }) : `${headline([], { type: spec.type, targets: spec.targets })}: ${general ? `failed: ${general.message}` : 'no result'}`;
   // The text part reads well in a plain-text client: the answer, the matrix of a multi run, then the detail.
   const multi = new Set(parts.map((p) => p.agent)).size > 1 || new Set(parts.map((p) => p.target)).size > 1;
-  const top = [summary, ...(multi ? ['', ...compactMatrix(parts, { width: 72 })] : []), '', ''].join('\n');
+  // Paths traced from several agents: where they join, in words (the picture is in the HTML).
+  const joins = multiAgentPaths(fold.parts).map(([target, ps]) => {
+    const g = pathGraph(ps);
+    return `${target}: ${pathFactsLine(pathFacts(ps, g), g.agents.length)}`;
+  });
+  const top = [summary, ...(multi ? ['', ...compactMatrix(parts, { width: 72 })] : []), ...(joins.length ? ['', ...joins] : []), '', ''].join('\n');
   const text = top + (note ? `(${note})\n\n` : '') + renderText(fold.grouped(), rendererOptions(options.now ? display : { ...(display ?? NO_STAMPS), timestamps: false }, (e) => arrived.get(arrivalKey(e)) ?? Number.NaN));
   const images = await pictures(fold, options);
   const byPart = new Map(images.map((i) => [i.part, i]));
@@ -203,25 +209,39 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
   return { line, kind: 'measurement', partial, text, html, summary, ...(images.length ? { images: images.map((i) => i.image) } : {}) };
 }
 
-/** Most pictures one answer carries (a sweep per agent). */
+/** Most pictures one answer carries (a sweep per agent, a path picture per target). */
 const MAX_PICTURES = 4;
 
-/** The pictures of the sweep parts: the probe picture of each drawable prefix that had hosts. */
+/**
+ * The pictures of the answer: the probe picture of each drawable sweep prefix that had hosts, and
+ * the path picture of each target traced from several agents (shown above that target's first part).
+ */
 async function pictures(fold: MeasurementFold, options: AnswerEmailOptions): Promise<{ part: string; alt: string; image: InlineImage }[]> {
   const out: { part: string; alt: string; image: InlineImage }[] = [];
+  const time = options.now ? `${new Date(options.now()).toISOString().slice(0, 16).replace('T', ' ')} UTC` : undefined;
+  const encode = (image: Parameters<typeof encodePng>[0]) => (options.deflate ? encodePngAsync(image, async (b) => options.deflate!(b)) : encodePng(image));
+  for (const [target, parts] of multiAgentPaths(fold.parts)) {
+    if (out.length >= MAX_PICTURES) break;
+    const pic = pathPicture(parts, time ? { time } : {});
+    const n = out.length + 1;
+    out.push({
+      part: parts[0]!.key,
+      alt: `paths to ${target} from ${pic.graph.agents.join(', ')}: ${pathFactsLine(pic.facts, pic.graph.agents.length)}`.slice(0, 500),
+      image: { cid: `path-${n}@meshprobe`, filename: `path-${n}.png`, contentType: 'image/png', data: await encode(pic.image) },
+    });
+  }
   for (const p of fold.parts) {
     if (out.length >= MAX_PICTURES || p.hostsSeen === 0) continue;
     const grid = drawableGrid(p.start?.address?.includes('/') ? p.start.address : p.target);
     if (!grid) continue;
     for (const e of p.events ?? []) if (e.type === 'host') grid.add(e);
-    const time = options.now ? `${new Date(options.now()).toISOString().slice(0, 16).replace('T', ' ')} UTC` : undefined;
     const pic = probePicture(grid, { agent: p.agent, ...(time ? { time } : {}) });
-    const data = options.deflate ? await encodePngAsync(pic.image, async (b) => options.deflate!(b)) : encodePng(pic.image);
+    const data = await encode(pic.image);
     const c = grid.counts();
     const ranges = aliveRanges(grid);
     out.push({
       part: p.key,
-      alt: `${grid.prefix.text} from ${p.agent}: ${c.reachable} alive, ${c.silent} no answer${ranges.length ? `; alive ${ranges.join(' ')}` : ''}`.slice(0, 500),
+      alt: `${grid.prefix.text} from ${p.agent}: ${c.reachable} alive, ${c.unreachable ? `${c.unreachable} unreachable, ` : ''}${c.silent} no answer${ranges.length ? `; alive ${ranges.join(' ')}` : ''}`.slice(0, 500),
       image: { cid: `probe-${out.length + 1}@meshprobe`, filename: `probe-${out.length + 1}.png`, contentType: 'image/png', data },
     });
   }

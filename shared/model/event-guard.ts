@@ -175,8 +175,15 @@ function sane(raw: unknown): MeasurementEvent | undefined {
       return saneIcmpError(o);
     case 'hop':
       return saneHop(o);
-    case 'host':
-      return { type, ...scope(o), address: str(o['address']), rttMs: msOrNull(o['rttMs']) };
+    case 'host': {
+      const rttMs = msOrNull(o['rttMs']);
+      const u = o['unreachable'];
+      // Only a silent host can have been declared unreachable.
+      const unreachable = rttMs === null && isObj(u)
+        ? { from: str(u['from']), icmpType: int(u['icmpType'], 0, 255) ?? 0, icmpCode: int(u['icmpCode'], 0, 255) ?? 0, message: str(u['message'], 'Destination Unreachable') }
+        : undefined;
+      return { type, ...scope(o), address: str(o['address']), rttMs, ...(unreachable ? { unreachable } : {}) };
+    }
     case 'answer': {
       // The type's renderer reads `data` through its own schema; here it need only be a bounded object.
       const data = o['data'];

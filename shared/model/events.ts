@@ -150,11 +150,27 @@ export interface HopEvent extends TargetScoped {
   rateLimited?: boolean;
 }
 
-/** Sweep: one address and its RTT, or null when silent. */
+/** Sweep: an ICMP destination unreachable that quoted our echo request to the address. */
+export interface HostUnreachable {
+  /** Who said so (a router, or the host's own stack). */
+  from: string;
+  /** 3 (IPv4 destination unreachable) or 1 (ICMPv6), and its code: 1 host, 13 / 1 administratively prohibited, … */
+  icmpType: number;
+  icmpCode: number;
+  /** Human-readable, e.g. "Destination Host Unreachable". */
+  message: string;
+}
+
+/**
+ * Sweep: one address and its RTT, or null when it did not answer. A host that did not answer
+ * but for which an ICMP destination unreachable came back carries `unreachable` (optional: older
+ * agents and silent hosts leave it out).
+ */
 export interface HostEvent extends TargetScoped {
   type: 'host';
   address: string;
   rttMs: number | null;
+  unreachable?: HostUnreachable;
 }
 
 /**
@@ -334,7 +350,13 @@ const HopEventSchema = z.object({
   rtt: HopRttStatsSchema.optional(),
   rateLimited: z.boolean().optional(),
 });
-const HostEventSchema = z.object({ type: z.literal('host'), ...scoped, address: address(), rttMs: ms().nullable() });
+const HostEventSchema = z.object({
+  type: z.literal('host'),
+  ...scoped,
+  address: address(),
+  rttMs: ms().nullable(),
+  unreachable: z.object({ from: address(), icmpType: byte(), icmpCode: byte(), message: str(256) }).optional(),
+});
 /** Largest `data` of an answer event, as JSON characters (an HTTP body prefix is at most 64 KiB). */
 export const MAX_ANSWER_JSON = 256 * 1024;
 const AnswerEventSchema = z.object({

@@ -54,6 +54,10 @@ export interface FoldPart {
   upCount: number;
   /** Host events seen (answered or silent). */
   hostsSeen: number;
+  /** Hosts that did not answer but drew an ICMP destination unreachable, in arrival order; at most `maxHosts`. */
+  unreachable: { address: string; from: string; message: string }[];
+  /** Such hosts, counted past the cap too. */
+  unreachableCount: number;
   /** Answers (dns, http) in arrival order; at most {@link MAX_PART_ANSWERS}, whatever `maxLines` says. */
   answers: AnswerEvent[];
   summary?: SummaryEvent;
@@ -232,7 +236,13 @@ export class MeasurementFold {
           part.upCount++;
           if (part.up.length < this.#maxHosts) part.up.push({ address: e.address, rttMs: e.rttMs });
           else kept = false;
-        } else if (part.hostsSeen > this.#maxHosts) kept = false;
+        } else {
+          if (e.unreachable) {
+            part.unreachableCount++;
+            if (part.unreachable.length < this.#maxHosts) part.unreachable.push({ address: e.address, from: e.unreachable.from, message: e.unreachable.message });
+          }
+          if (part.hostsSeen > this.#maxHosts) kept = false;
+        }
         break;
       case 'answer':
         if (part.answers.length < MAX_PART_ANSWERS) part.answers.push(e);
@@ -280,7 +290,7 @@ export class MeasurementFold {
     if (this.#parts.size >= this.#maxParts) return undefined;
     p = {
       key, agent, target, lines: [], kept: { reply: 0, timeout: 0, 'icmp-error': 0 }, linesOmitted: 0, replies: 0, timeouts: 0, icmpErrors: 0,
-      hops: new Map(), hopEvents: [], up: [], upCount: 0, hostsSeen: 0, answers: [], errors: [],
+      hops: new Map(), hopEvents: [], up: [], upCount: 0, hostsSeen: 0, unreachable: [], unreachableCount: 0, answers: [], errors: [],
       ...(this.#keepEvents ? { events: [] } : {}),
     };
     this.#parts.set(key, p);

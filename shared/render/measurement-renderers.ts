@@ -22,6 +22,8 @@ export interface TypeTextOptions {
    * fields dropped, statistics split over short lines). Default false.
    */
   compact?: boolean;
+  /** With `compact`: addresses kept whole (a Details reply), not shortened to fit. Default false. */
+  fullAddresses?: boolean;
 }
 
 /**

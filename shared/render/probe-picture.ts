@@ -2,13 +2,14 @@
  * The probe (sweep) picture that explains itself: a title (prefix, agent, time), the cell grid of
  * sweep-bitmap.ts with axis labels (for an IPv4 /24 the rows are `.0 .16 … .240` and the columns
  * the host offset `+0 … +15`; for a /16 the rows are the /24s, `x.y.0.0 … x.y.255.0`, and the
- * columns the host octet), and a legend with the count of each state and the RTT colour scale.
+ * columns the host octet), and a legend with the count of each state (alive, unreachable: an ICMP
+ * error said so, no answer, not probed) and the RTT colour scale.
  * The counts in the legend are the grid's, which are the `host` events': a reader can trust them.
  * The alive ranges go beside the picture as text in every medium ({@link aliveRanges}). Pure.
  */
 import { compactAddresses } from './compact-addresses.ts';
 import { Raster, textWidth, LINE_H, GLYPH_H } from './raster.ts';
-import { rttColour, sweepBitmap, type Rgb } from './sweep-bitmap.ts';
+import { rttColour, sweepBitmap, UNREACHABLE_COLOUR, type Rgb } from './sweep-bitmap.ts';
 import type { SweepGrid } from './sweep-grid.ts';
 
 /** What the title says besides the prefix. */
@@ -58,9 +59,18 @@ const PAD = 8;
 
 /** The live hosts of a grid as compact ranges (`198.18.3.1–40, .42–.90`). */
 export function aliveRanges(grid: SweepGrid): string[] {
-  const up: string[] = [];
-  for (let i = 0; i < grid.size; i++) if (grid.state(i) === 'reachable') up.push(grid.addressAt(i));
-  return compactAddresses(up);
+  return rangesOf(grid, 'reachable');
+}
+
+/** The hosts an ICMP destination unreachable was about, as compact ranges. */
+export function unreachableRanges(grid: SweepGrid): string[] {
+  return rangesOf(grid, 'unreachable');
+}
+
+function rangesOf(grid: SweepGrid, state: 'reachable' | 'unreachable'): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < grid.size; i++) if (grid.state(i) === state) out.push(grid.addressAt(i));
+  return compactAddresses(out);
 }
 
 /** Draws the picture of `grid`. */
@@ -77,6 +87,7 @@ export function probePicture(grid: SweepGrid, o: ProbePictureOptions = {}): Prob
   const counts = grid.counts();
   const entries: Omit<LegendEntry, 'at'>[] = [
     { label: 'alive', count: counts.reachable, colour: rttColour(1), text: `alive ${counts.reachable}` },
+    { label: 'unreachable', count: counts.unreachable, colour: UNREACHABLE_COLOUR, text: `unreachable ${counts.unreachable}` },
     { label: 'no answer', count: counts.silent, colour: SILENT_COLOUR, text: `no answer ${counts.silent}` },
     { label: 'not probed', count: counts.pending, colour: PENDING_COLOUR, text: `not probed ${counts.pending}` },
   ];

@@ -1,6 +1,6 @@
 /**
  * The sweep picture as pixels: one square per address of the prefix, row by row, dark when the
- * address was silent, green → yellow → red by RTT when it answered, with a 1 px black line
+ * address was silent, purple-red when an ICMP error said it is unreachable, green → yellow → red by RTT when it answered, with a 1 px black line
  * between squares of 4 px or more. The layout (cell index ↔ address) is sweep-grid.ts's, the
  * same as the CLI's text bitmap. Pure RGBA, no encoder: each front-end that sends a picture
  * encodes it itself (PNG with pngjs), so front-ends share this model and never each other.
@@ -46,6 +46,8 @@ export interface RgbaBitmap {
 export type Rgb = [number, number, number];
 
 const SILENT: Rgb = [48, 48, 56];
+/** An address an ICMP destination unreachable was about: dark red, apart from silence and from RTT reds. */
+export const UNREACHABLE_COLOUR: Rgb = [150, 30, 110];
 const UNPROBED: Rgb = [16, 16, 16];
 /** The line between cells when they are 4 px or more, so a reader can count addresses. */
 const GRID: Rgb = [0, 0, 0];
@@ -53,6 +55,7 @@ const GRID: Rgb = [0, 0, 0];
 /** Draws the grid as RGBA pixels (alpha always 255). */
 export function sweepBitmap(grid: SweepGrid | SweepGridModel, options: SweepBitmapOptions = {}): RgbaBitmap {
   const cellAt = grid instanceof SweepGrid ? (i: number) => grid.rttMs(i) : (i: number) => grid.cells[i];
+  const unreachable = grid instanceof SweepGrid ? (i: number) => grid.state(i) === 'unreachable' : () => false;
   const cols = Math.max(1, grid.columns);
   const rows = Math.max(1, grid.rows);
   const px = options.cellPx ?? Math.min(16, Math.max(1, Math.floor(512 / cols)));
@@ -63,7 +66,7 @@ export function sweepBitmap(grid: SweepGrid | SweepGridModel, options: SweepBitm
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const v = cellAt(r * cols + c);
-      const rgb = v === undefined ? UNPROBED : v === null ? SILENT : rttColour(v);
+      const rgb = v === undefined ? UNPROBED : v === null ? (unreachable(r * cols + c) ? UNREACHABLE_COLOUR : SILENT) : rttColour(v);
       for (let dy = 0; dy < px; dy++) {
         let o = ((r * px + dy) * width + c * px) * 4;
         for (let dx = 0; dx < px; dx++, o += 4) {

@@ -5,7 +5,8 @@
  * (mcp/sweep-png.ts), colouring answered cells by the RTT kept here.
  *
  * Text rendering uses half blocks, two address rows per character line: `▀` top answered,
- * `▄` bottom answered, `█` both, `·` silent, a blank still pending. Half blocks rather than
+ * `▄` bottom answered, `█` both, `×` unreachable (an ICMP error came back), `·` silent, a blank
+ * still pending. Half blocks rather than
  * braille because one column per address keeps the last octet readable across the line; with
  * `ansi: true` every cell shows all three states in colour (foreground = top, background = bottom).
  */
@@ -15,12 +16,14 @@ import { addressAt, indexInPrefix, parseCidr, prefixSize, type Prefix } from '..
 import { addressBits } from '../net/ip-address.ts';
 
 /** What is known about one address. */
-export type CellState = 'pending' | 'reachable' | 'silent';
+export type CellState = 'pending' | 'reachable' | 'silent' | 'unreachable';
 
 /** Cell codes in {@link SweepGrid.cells}: compact for PNG encoders. */
 export const CELL_PENDING = 0;
 export const CELL_REACHABLE = 1;
 export const CELL_SILENT = 2;
+/** No answer, but an ICMP destination unreachable for the address (the host event's `unreachable`). */
+export const CELL_UNREACHABLE = 3;
 
 /** Largest grid this model builds (2^20 cells): far above the /16 sweep bound, far below memory trouble. */
 export const MAX_GRID_CELLS = 1 << 20;
@@ -38,6 +41,8 @@ export interface SweepGridOptions {
 export interface SweepCounts {
   reachable: number;
   silent: number;
+  /** Did not answer, and an ICMP destination unreachable said why. */
+  unreachable: number;
   pending: number;
   total: number;
 }
@@ -48,8 +53,8 @@ export interface SweepTextOptions {
   ansi?: boolean;
 }
 
-const STATE_OF: readonly CellState[] = ['pending', 'reachable', 'silent'];
-const CODE_OF: Record<CellState, number> = { pending: CELL_PENDING, reachable: CELL_REACHABLE, silent: CELL_SILENT };
+const STATE_OF: readonly CellState[] = ['pending', 'reachable', 'silent', 'unreachable'];
+const CODE_OF: Record<CellState, number> = { pending: CELL_PENDING, reachable: CELL_REACHABLE, silent: CELL_SILENT, unreachable: CELL_UNREACHABLE };
 
 /** The grid model of one prefix. Pure: no I/O, no clock; feed it `host` events or set cells. */
 export class SweepGrid {
@@ -63,6 +68,7 @@ export class SweepGrid {
   #rtt: Float64Array;
   #reachable = 0;
   #silent = 0;
+  #unreachable = 0;
 
   /**
    * @param prefix a parsed prefix or its text (`127.1.0.0/24`).
@@ -91,7 +97,7 @@ export class SweepGrid {
     this.#rtt = new Float64Array(this.size);
   }
 
-  /** Cell codes, row-major ({@link CELL_PENDING}, {@link CELL_REACHABLE}, {@link CELL_SILENT}). Read-only view. */
+  /** Cell codes, row-major ({@link CELL_PENDING}, {@link CELL_REACHABLE}, {@link CELL_SILENT}, {@link CELL_UNREACHABLE}). Read-only view. */
   get cells(): Readonly<Uint8Array> {
     return this.#cells;
   }
@@ -125,12 +131,13 @@ export class SweepGrid {
 
   /**
    * What the PNG draws for a cell: the RTT in ms when it answered (0 when set without one),
-   * null when silent, undefined when pending or outside the grid.
+   * null when silent or unreachable (no answer either way; {@link state} tells them apart),
+   * undefined when pending or outside the grid.
    */
   rttMs(index: number): number | null | undefined {
     const code = this.#cells[index];
     if (code === CELL_REACHABLE) return this.#rtt[index]!;
-    return code === CELL_SILENT ? null : undefined;
+    return code === CELL_SILENT || code === CELL_UNREACHABLE ? null : undefined;
   }
 
   /**
@@ -146,8 +153,10 @@ export class SweepGrid {
     if (old === code) return true;
     if (old === CELL_REACHABLE) this.#reachable--;
     if (old === CELL_SILENT) this.#silent--;
+    if (old === CELL_UNREACHABLE) this.#unreachable--;
     if (code === CELL_REACHABLE) this.#reachable++;
     if (code === CELL_SILENT) this.#silent++;
+    if (code === CELL_UNREACHABLE) this.#unreachable++;
     this.#cells[i] = code;
     return true;
   }
@@ -156,18 +165,23 @@ export class SweepGrid {
   add(raw: MeasurementEvent): boolean {
     const e = saneEvent(raw);
     if (e?.type !== 'host') return false;
-    return e.rttMs === null || e.rttMs === undefined ? this.set(e.address, 'silent') : this.set(e.address, 'reachable', e.rttMs);
+    if (e.rttMs !== null && e.rttMs !== undefined) return this.set(e.address, 'reachable', e.rttMs);
+    return this.set(e.address, e.unreachable ? 'unreachable' : 'silent');
   }
 
   /** How many cells are in each state. */
   counts(): SweepCounts {
-    return { reachable: this.#reachable, silent: this.#silent, pending: this.size - this.#reachable - this.#silent, total: this.size };
+    const done = this.#reachable + this.#silent + this.#unreachable;
+    return { reachable: this.#reachable, silent: this.#silent, unreachable: this.#unreachable, pending: this.size - done, total: this.size };
   }
 
-  /** One line of counts, e.g. `127.1.0.0/24: 253 up, 3 silent, 0 pending (256 addresses)`. */
+  /**
+   * One line of counts, e.g. `127.1.0.0/24: 253 up, 3 silent, 0 pending (256 addresses)`, with
+   * `N unreachable` after the silent ones when an ICMP error said so for some.
+   */
   caption(): string {
     const c = this.counts();
-    return `${this.prefix.text}: ${c.reachable} up, ${c.silent} silent, ${c.pending} pending (${c.total} addresses)`;
+    return `${this.prefix.text}: ${c.reachable} up, ${c.silent} silent${c.unreachable ? `, ${c.unreachable} unreachable` : ''}, ${c.pending} pending (${c.total} addresses)`;
   }
 
   /** The bitmap in half blocks, ceil(rows/2) lines of `columns` characters each, newline-terminated. */
@@ -233,9 +247,9 @@ export class SweepGrid {
   }
 }
 
-/** ANSI colours per cell code: pending = default, reachable = green, silent = bright black (grey). */
-const FG = ['39', '32', '90'] as const;
-const BG = ['49', '42', '100'] as const;
+/** ANSI colours per cell code: pending = default, reachable = green, silent = bright black (grey), unreachable = red. */
+const FG = ['39', '32', '90', '31'] as const;
+const BG = ['49', '42', '100', '41'] as const;
 
 function plainGlyph(top: number | undefined, bottom: number | undefined): string {
   const t = top === CELL_REACHABLE;
@@ -243,6 +257,7 @@ function plainGlyph(top: number | undefined, bottom: number | undefined): string
   if (t && b) return '█';
   if (t) return '▀';
   if (b) return '▄';
+  if (top === CELL_UNREACHABLE || bottom === CELL_UNREACHABLE) return '×';
   if (top === CELL_SILENT || bottom === CELL_SILENT) return '·';
   return ' ';
 }

@@ -62,6 +62,11 @@ export interface TextRendererOptions {
    */
   compact?: boolean;
   /**
+   * With {@link compact}: keep addresses whole (a Details reply) instead of shortening long IPv6
+   * hop addresses to their last groups. Default false.
+   */
+  fullAddresses?: boolean;
+  /**
    * iputils `-D`: when event `e` happened, in ms since the Unix epoch (the clock, for a live
    * stream), stamped before each per-probe line as `[1700000000.123456] `.
    */
@@ -87,6 +92,7 @@ export class TextRenderer {
   #quiet: boolean;
   #verbose: boolean;
   #compact: boolean;
+  #fullAddresses: boolean;
   #clock: ((e: MeasurementEvent) => number) | undefined;
 
   constructor(o: TextRendererOptions = {}) {
@@ -97,6 +103,7 @@ export class TextRenderer {
     this.#quiet = o.quiet ?? false;
     this.#verbose = o.verbose ?? false;
     this.#compact = o.compact ?? false;
+    this.#fullAddresses = o.fullAddresses ?? false;
     this.#clock = o.timestamps;
   }
 
@@ -213,7 +220,7 @@ export class TextRenderer {
   }
 
   #typeOptions(): TypeTextOptions {
-    return { probeCounts: this.#probeCounts, verbose: this.#verbose, compact: this.#compact };
+    return { probeCounts: this.#probeCounts, verbose: this.#verbose, compact: this.#compact, ...(this.#fullAddresses ? { fullAddresses: true } : {}) };
   }
 
   /** The lines `p`'s renderer held back, if it has any. */

@@ -77,3 +77,56 @@ export function sweepEvents(): MeasurementEvent[] {
   out.push({ type: 'done', parts: 1, sent: 219, received: up, errors: 0, durationMs: 1250 });
   return out;
 }
+
+/**
+ * traceroute -6 a.example from lax1: long IPv6 hop addresses (a full eight-group one), a hop
+ * with two responders (ECMP), short and long reverse names.
+ */
+export function traceroute6Events(): MeasurementEvent[] {
+  const agent = 'lax1';
+  const target = 'a.example';
+  const address = '2001:db8:4700::1111';
+  const hop = (ttl: number, responders: { address: string; name?: string; rttsMs: number[] }[], sent = 3): MeasurementEvent => ({
+    type: 'hop', agent, target, ttl, responders, sent, received: responders.reduce((n, r) => n + r.rttsMs.length, 0), lossPct: 0,
+  });
+  return [
+    { type: 'start', agent, target, measurement: 'traceroute', address, family: 6, protocol: 'icmp', params: { maxHops: 30 } },
+    hop(1, [{ address: '2001:db8:0:1::1', name: 'gw.lab.example', rttsMs: [0.412, 0.388, 0.401] }]),
+    hop(2, [{ address: '2001:db8:ffff:1234:5678:9abc:def0:1', name: 'xe-0-1-0.core1.lax1.transit.example.net', rttsMs: [11.2, 11.4, 11.9] }]),
+    hop(3, [
+      { address: '2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff', rttsMs: [23.4, 23.9] },
+      { address: '2001:db8:aaaa:bbbb:cccc:dddd:eeee:fffe', name: 'ae1.edge.example', rttsMs: [24.1] },
+    ]),
+    hop(4, []),
+    hop(5, [{ address, name: 'a.example', rttsMs: [48.2, 48.5, 49.1] }]),
+    { type: 'summary', agent, target, measurement: 'traceroute', address, durationMs: 900, reached: true, hops: 5, ...stats(3, 3, 48.6) },
+    { type: 'done', parts: 1, sent: 3, received: 3, errors: 0, durationMs: 950 },
+  ];
+}
+
+/**
+ * traceroute -s lax1,fra1,nyc1 a.example: three paths that join at 203.0.113.10 (hop 3 of each)
+ * and share 203.0.113.20 after it; fra1 has a silent hop 2 and is the slowest.
+ */
+export function multiTraceEvents(): MeasurementEvent[] {
+  const target = 'a.example';
+  const address = '198.51.100.9';
+  const paths: Record<string, (string | null)[]> = {
+    lax1: ['203.0.113.1', '203.0.113.2', '203.0.113.10', '203.0.113.20', address],
+    fra1: ['192.0.2.1', null, '203.0.113.10', '203.0.113.20', address],
+    nyc1: ['192.0.2.65', '203.0.113.30', '203.0.113.10', '203.0.113.20', address],
+  };
+  const base: Record<string, number> = { lax1: 4, fra1: 30, nyc1: 12 };
+  const out: MeasurementEvent[] = [];
+  for (const [agent, hops] of Object.entries(paths)) {
+    out.push({ type: 'start', agent, target, measurement: 'traceroute', address, family: 4, protocol: 'icmp', params: { maxHops: 30 } });
+    hops.forEach((a, k) => {
+      const ttl = k + 1;
+      const ms = base[agent]! + ttl * 9.7;
+      out.push({ type: 'hop', agent, target, ttl, responders: a ? [{ address: a, rttsMs: [ms, ms * 1.02, ms * 1.05] }] : [], sent: 3, received: a ? 3 : 0, lossPct: a ? 0 : 100 });
+    });
+    out.push({ type: 'summary', agent, target, measurement: 'traceroute', address, durationMs: 900, reached: true, hops: 5, ...stats(3, 3, base[agent]! + 5 * 9.7 * 1.0233) });
+  }
+  out.push({ type: 'done', parts: 3, sent: 9, received: 9, errors: 0, durationMs: 950 });
+  return out;
+}

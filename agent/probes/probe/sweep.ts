@@ -8,13 +8,18 @@
  * own identifier and a receive buffer sized for the replies that can be in flight; replies are
  * matched by source address (and checked against identifier and sequence).
  *
+ * An ICMP destination unreachable that quotes one of our echo requests (a router's "host
+ * unreachable", an "administratively prohibited" filter) marks its address unreachable rather
+ * than silent: its `host` event carries `unreachable` (who said it and why). Raw sockets only; an
+ * ICMP datagram socket gets errors on its error queue, which the sweep does not read.
+ *
  * No reply may be lost at the agent: a BPF filter keeps other programs' echo replies out of the
  * socket (a raw socket otherwise gets a copy of every one on the host), every wake-up reads the
  * queue empty, each send round is no bigger than the room left in the buffer, and what the
  * kernel dropped anyway (buffer full: SO_RXQ_OVFL / SO_MEMINFO) is `kernelDrops` in the summary.
  */
 import { RawSocket, type RawPacket } from '../../socket/raw-socket.ts';
-import { buildEchoRequest, Icmp6Type, IcmpType } from '../../packet/icmp-packet.ts';
+import { buildEchoRequest, classifyIcmpError, Icmp6Type, IcmpType, parseEmbeddedPacket } from '../../packet/icmp-packet.ts';
 import { addressAt, checkSweepSize, indexInPrefix, parseCidr, prefixSize, type Prefix } from '../../../shared/net/cidr.ts';
 import { computeStats, roundMs } from '../../../shared/model/stats.ts';
 import { ErrorCode, MeshprobeError, describeError } from '../../../shared/model/errors.ts';
@@ -22,7 +27,7 @@ import type { MeasurementSpec } from '../../../shared/model/spec.ts';
 // From the leaf module, not spec.ts: the agent then loads no zod.
 import { Limits } from '../../../shared/model/limits.ts';
 import { probeParams } from '../../../shared/measurements/probe/probe-params.ts';
-import type { MeasurementEvent } from '../../../shared/model/events.ts';
+import type { HostUnreachable, MeasurementEvent } from '../../../shared/model/events.ts';
 
 export interface SweepRunOptions {
   agent: string;
@@ -112,7 +117,7 @@ export async function sweepPrefix(spec: MeasurementSpec, prefix: Prefix, target:
   // Replies the kernel dropped because the receive buffer was full (read at close: drops can
   // happen after the last packet that got in, which no SO_RXQ_OVFL cmsg would tell).
   const kernelDrops = sock.drops;
-  const rtts = sweep.silentAndAnswered((address) => o.emit({ type: 'host', agent: o.agent, target, address, rttMs: null }));
+  const rtts = sweep.silentAndAnswered((address, unreachable) => o.emit({ type: 'host', agent: o.agent, target, address, rttMs: null, ...(unreachable ? { unreachable } : {}) }));
   o.emit({
     type: 'summary', agent: o.agent, target, measurement: 'probe', address: prefix.text,
     ...computeStats(sweep.sent, rtts),
@@ -135,6 +140,8 @@ class SweepReplies {
   raw = false;
   received = 0;
   sent = 0;
+  /** ICMP destination unreachables that quoted our echo, by index (the first one per address). */
+  readonly unreachable = new Map<number, HostUnreachable>();
   readonly #base4: number;
   readonly #echoReply: number;
   readonly #onReply: (address: string, rttMs: number) => void;
@@ -163,7 +170,12 @@ class SweepReplies {
       // the IP header too, datagram sockets do not. The kernel verified the checksums.
       const d = pkt.data;
       const off = fam === 4 && this.raw ? (d[0]! & 0x0f) * 4 : 0;
-      if (d.length < off + 8 || d[off] !== this.#echoReply || d[off + 1] !== 0) continue;
+      if (d.length < off + 8) continue;
+      if (this.raw && d[off] === (fam === 4 ? IcmpType.DestUnreachable : Icmp6Type.DestUnreachable)) {
+        this.#unreachable(d.subarray(off), pkt.address);
+        continue;
+      }
+      if (d[off] !== this.#echoReply || d[off + 1] !== 0) continue;
       if (this.raw && ((d[off + 4]! << 8) | d[off + 5]!) !== this.id) continue;
       const i = this.#indexOf(pkt.address);
       if (i < 0 || ((d[off + 6]! << 8) | d[off + 7]!) !== (i & 0xffff) || !Number.isNaN(this.rtt[i]!) || Number.isNaN(this.sentAt[i]!)) continue;
@@ -193,12 +205,31 @@ class SweepReplies {
     });
   }
 
-  /** Calls `silent` for every sent address that did not answer, in order; returns the RTTs of those that did. */
-  silentAndAnswered(silent: (address: string) => void): number[] {
+  /**
+   * An ICMP destination unreachable (`m`: the ICMP message, from `from`): when it quotes an echo
+   * request of this sweep (our identifier, the sequence of the quoted destination's index), the
+   * first such error of that address is kept. Anything else (another program's, a foreign
+   * packet's) is ignored. Errors are rare next to replies, so the parse may allocate.
+   */
+  #unreachable(m: Uint8Array, from: string): void {
+    const q = parseEmbeddedPacket(m.subarray(8));
+    if (!q?.icmp || q.icmp.identifier !== this.id) return;
+    if (q.icmp.type !== (this.prefix.family === 4 ? IcmpType.EchoRequest : Icmp6Type.EchoRequest)) return;
+    const i = this.#indexOf(q.ip.destination);
+    if (i < 0 || q.icmp.sequence !== (i & 0xffff) || Number.isNaN(this.sentAt[i]!) || this.unreachable.has(i)) return;
+    const cls = classifyIcmpError(this.prefix.family, m[0]!, m[1]!, m);
+    this.unreachable.set(i, { from, icmpType: m[0]!, icmpCode: m[1]!, message: cls?.message ?? 'Destination Unreachable' });
+  }
+
+  /**
+   * Calls `silent` for every sent address that did not answer, in order, with the unreachable it
+   * drew if any; returns the RTTs of those that did answer.
+   */
+  silentAndAnswered(silent: (address: string, unreachable: HostUnreachable | undefined) => void): number[] {
     const rtts: number[] = [];
     for (let i = 0; i < this.total; i++) {
       if (!Number.isNaN(this.rtt[i]!)) rtts.push(this.rtt[i]!);
-      else if (i < this.sent) silent(this.address(i));
+      else if (i < this.sent) silent(this.address(i), this.unreachable.get(i));
     }
     return rtts;
   }
@@ -294,13 +325,15 @@ function echoRequests(sweep: SweepReplies): (i: number, slot: number) => { data:
 }
 
 /**
- * A raw socket that wakes only for echo replies carrying our identifier (ICMP type filter plus a
- * BPF filter); without CAP_NET_RAW, an ICMP datagram socket (the kernel filters those itself).
+ * A raw socket that wakes only for echo replies carrying our identifier and for destination
+ * unreachables (ICMP type filter plus a BPF filter, which passes non-echo types; the quoted
+ * echo's identifier is checked when one is read); without CAP_NET_RAW, an ICMP datagram socket
+ * (the kernel filters those itself).
  */
 function openSocket(fam: 4 | 6, id: number, receiveBufferBytes: number, onPackets: (p: RawPacket[]) => void): RawSocket {
   const common = { family: fam, protocol: 'icmp' as const, onPackets, receiveBufferBytes, sendBufferBytes: 4 << 20, recvTtl: false };
   try {
-    return RawSocket.open({ ...common, mode: 'raw', icmpFilter: fam === 4 ? [0] : [129], echoIdentifiers: { first: id } });
+    return RawSocket.open({ ...common, mode: 'raw', icmpFilter: fam === 4 ? [IcmpType.EchoReply, IcmpType.DestUnreachable] : [Icmp6Type.EchoReply, Icmp6Type.DestUnreachable], echoIdentifiers: { first: id } });
   } catch (err) {
     if (!(err instanceof MeshprobeError) || err.code !== ErrorCode.NoPermission) throw err;
     return RawSocket.open({ ...common, mode: 'dgram' });

@@ -2,12 +2,15 @@
 import { compactInfo } from '../../net/address-info.ts';
 import { escapeHtml, TABLE, TD, TDR, TH } from '../../render/html-style.ts';
 import type { FoldPart } from '../../render/measurement-fold.ts';
-import type { HtmlKit } from '../../render/measurement-renderers.ts';
+import type { HtmlKit, TypeHtmlOptions } from '../../render/measurement-renderers.ts';
 import { currentMtrHops } from './mtr-stats.ts';
 
 /** The HTML block of one mtr part. */
-export function mtrHtml(p: FoldPart, _o: unknown, kit: HtmlKit): string {
+export function mtrHtml(p: FoldPart, o: TypeHtmlOptions, kit: HtmlKit): string {
   const out = [kit.heading(p, 'mtr to')];
+  // The picture of the paths of several agents to this target comes first: the overview, then each agent's table.
+  const pic = o.picture?.(p);
+  if (pic) out.unshift(`<p style="margin:8px 0 4px 0"><img src="${escapeHtml(pic.src)}" alt="${escapeHtml(pic.alt)}" style="max-width:100%;height:auto;border:1px solid #ddd"></p>`);
   const f1 = (x: number | undefined) => (x === undefined ? '' : x.toFixed(1));
   const rows = currentMtrHops(p.hops).map((h) => {
       const hosts = h.responders.length

@@ -8,6 +8,7 @@ import { fmtMs } from '../../render/fmt-ms.ts';
 import type { FoldPart } from '../../render/measurement-fold.ts';
 import type { McpCaps } from '../../render/measurement-renderers.ts';
 import { measurementOutput } from '../../render/mcp-output.ts';
+import { unreachableGroups } from './text.ts';
 
 /** structuredContent of the `probe` tool. */
 export const ProbeOutput = measurementOutput('probe', {
@@ -15,6 +16,7 @@ export const ProbeOutput = measurementOutput('probe', {
   hostsTotal: z.number().int(),
   up: z.array(z.object({ address: z.string(), rttMs: z.number() })).describe('Hosts that answered, in address order'),
   upOmitted: z.number().int().describe('Answering hosts left out of `up` to keep it short'),
+  hostsUnreachable: z.number().int().describe('Hosts that did not answer and for which an ICMP destination unreachable came back (the others were silent)'),
 });
 export type ProbeOutput = z.infer<typeof ProbeOutput>;
 
@@ -26,6 +28,7 @@ export function probeMcpFields(p: FoldPart, caps: McpCaps): Record<string, unkno
     hostsTotal: p.summary?.hostsTotal ?? p.hostsSeen,
     up,
     upOmitted: Math.max(0, p.upCount - up.length),
+    hostsUnreachable: p.unreachableCount,
   };
 }
 
@@ -40,5 +43,9 @@ export function probeMcpText(who: string, p: FoldPart, caps: McpCaps): string[] 
   if (up.length) out.push(...compactAddresses(up.map((h) => h.address), 100).map((l) => `  ${l}`));
   const omitted = Math.max(0, p.upCount - up.length);
   if (omitted) out.push(`  … and ${omitted} more up (not listed)`);
+  if (p.unreachableCount) {
+    out.push(`  ${p.unreachableCount} unreachable:`);
+    for (const [why, addresses] of unreachableGroups(p)) out.push(`    ${why}: ${compactAddresses(addresses, 100).join(' ')}`);
+  }
   return out;
 }

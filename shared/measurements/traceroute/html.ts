@@ -7,6 +7,9 @@ import type { HtmlKit, TypeHtmlOptions } from '../../render/measurement-renderer
 /** The HTML block of one traceroute part. */
 export function tracerouteHtml(p: FoldPart, o: TypeHtmlOptions, kit: HtmlKit): string {
   const out = [kit.heading(p, 'traceroute to')];
+  // The picture of the paths of several agents to this target comes first: the overview, then each agent's hops.
+  const pic = o.picture?.(p);
+  if (pic) out.unshift(`<p style="margin:8px 0 4px 0"><img src="${escapeHtml(pic.src)}" alt="${escapeHtml(pic.alt)}" style="max-width:100%;height:auto;border:1px solid #ddd"></p>`);
   const rows: string[] = [];
   // Every hop event, a repeated TTL too, in TTL order.
   for (const hop of [...p.hopEvents].sort((a, b) => a.ttl - b.ttl)) {
@@ -36,8 +39,6 @@ export function tracerouteHtml(p: FoldPart, o: TypeHtmlOptions, kit: HtmlKit): s
     out.push(`<p style="margin:0 0 8px 0;color:#666">${s.reached === false ? 'destination not reached' : 'destination reached'}` +
       `${s.hops !== undefined ? ` in ${s.hops} hop${s.hops === 1 ? '' : 's'}` : ''}</p>`);
   }
-  const pic = o.picture?.(p);
-  if (pic) out.push(`<p style="margin:4px 0 8px 0"><img src="${escapeHtml(pic.src)}" alt="${escapeHtml(pic.alt)}" style="max-width:100%;height:auto;border:1px solid #ddd"></p>`);
   for (const e of p.errors) out.push(kit.errorLine(e));
   return out.join('\n');
 }

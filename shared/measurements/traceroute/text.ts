@@ -9,6 +9,12 @@ import { formatMs3, formatPingTime } from '../../render/format.ts';
 import type { FoldPart } from '../../render/measurement-fold.ts';
 import type { PartTextRenderer, TypeTextOptions } from '../../render/measurement-renderers.ts';
 import { numParam } from '../../render/num-param.ts';
+import { normalizeIp } from '../../net/ip-address.ts';
+
+/** Columns of a phone line (shared/render/compact-matrix.ts's PHONE_COLUMNS, not imported to keep this leaf light). */
+const PHONE = 36;
+/** Indent of a hop's continuation lines (a name, another responder): under the address. */
+const INDENT = '    ';
 
 /** The text of one traceroute part: it remembers the next TTL to print. */
 export function tracerouteText(): PartTextRenderer {
@@ -21,12 +27,14 @@ export function tracerouteText(): PartTextRenderer {
    * the current one, so it ends within twice the number of pending hops (≤ 255).
    */
   let compact = false;
+  let full = false;
+  const lines = (h: HopEvent): string[] => (compact ? compactHopLines(h, { fullAddresses: full }) : [hopLine(h)]);
   const flushHops = (p: FoldPart, all: boolean): string[] => {
-    const lines: string[] = [];
+    const out: string[] = [];
     for (let rounds = 2 * pending(p).length + 1; rounds > 0; rounds--) {
       const h = p.hops.get(nextTtl);
       if (h) {
-        lines.push(compact ? compactHopLine(h) : hopLine(h));
+        out.push(...lines(h));
         nextTtl++;
         continue;
       }
@@ -36,21 +44,26 @@ export function tracerouteText(): PartTextRenderer {
       if (!(next > nextTtl)) break; // not an integer TTL above the current one: cannot happen after saneEvent
       nextTtl = next;
     }
-    return lines;
+    return out;
   };
   return {
     start(e: StartEvent, _p?: FoldPart, o?: TypeTextOptions): string[] {
       compact = o?.compact ?? false;
+      full = o?.fullAddresses ?? false;
       const hops = numParam(e.params['maxHops']) ?? Defaults.maxHops;
       const first = numParam(e.params['firstTtl']);
       if (first !== undefined) nextTtl = Math.min(255, Math.max(1, Math.round(first)));
       const bytes = numParam(e.params['packetBytes']);
-      if (compact) return [`traceroute to ${e.target}`, ...(e.address !== e.target ? [`(${e.address}), times in ms`] : ['times in ms'])];
+      if (compact) {
+        if (e.address === e.target) return [`traceroute to ${e.target}`, 'times in ms'];
+        const both = `(${e.address}), times in ms`;
+        return [`traceroute to ${e.target}`, ...(both.length <= PHONE ? [both] : [`(${e.address})`, 'times in ms'])];
+      }
       return [`traceroute to ${e.target} (${e.address}), ${hops} hops max${bytes !== undefined ? `, ${bytes} byte packets` : ''}`];
     },
     hop(e: HopEvent, p: FoldPart): string[] {
       // Below the next TTL: a repeated TTL, printed as it comes.
-      if (e.ttl < nextTtl) return [compact ? compactHopLine(e) : hopLine(e)];
+      if (e.ttl < nextTtl) return lines(e);
       return flushHops(p, false);
     },
     flush: (p) => flushHops(p, true),
@@ -58,19 +71,59 @@ export function tracerouteText(): PartTextRenderer {
   };
 }
 
+/** Options of {@link compactHopLines}. */
+export interface CompactHopOptions {
+  /** Keep long IPv6 addresses whole (a Details reply). Default false: shortened to fit. */
+  fullAddresses?: boolean;
+}
+
 /**
- * One hop line for a phone: the TTL, each responder's address, its RTTs without the unit (the
- * header says ms) in iputils' short form, `*` per lost probe: `12  198.18.0.1  1.23 1.19 1.30`.
+ * A hop for a phone, in lines of at most 36 columns where the data allows: the TTL, the first
+ * responder's address and its RTTs without the unit (the header says ms) in iputils' short form,
+ * `*` per lost probe: `12  198.18.0.1 1.23 1.19 1.30`. A reverse-DNS name goes on the same line as
+ * `traceroute` prints it (`name (address)`) when that fits, else on a short line of its own under
+ * the address, and is left out only when even that line would be too long (the Details reply and
+ * the email keep it). Further responders (ECMP) get a line each, under the first. A long IPv6
+ * address keeps its last groups (`…:def0:1:2`) when the line would not fit otherwise.
  */
-export function compactHopLine(h: HopEvent): string {
-  let line = String(h.ttl).padStart(2);
-  for (const r of h.responders ?? []) {
-    line += `  ${r.address}${r.annotation ? ` ${r.annotation}` : ''}`;
-    if ((r.rttsMs ?? []).length) line += ' ' + (r.rttsMs ?? []).map((v) => formatPingTime(v)).join(' ');
-  }
-  const answered = (h.responders ?? []).reduce((n, r) => n + (r.rttsMs?.length ?? 0), 0);
+export function compactHopLines(h: HopEvent, o: CompactHopOptions = {}): string[] {
+  const responders = h.responders ?? [];
+  const answered = responders.reduce((n, r) => n + (r.rttsMs?.length ?? 0), 0);
   const lost = Math.min(255, Math.max(0, (h.sent ?? 0) - Math.max(h.received ?? 0, answered)) || 0);
-  return line + ' *'.repeat(lost || (answered === 0 && (h.responders ?? []).length === 0 ? 1 : 0));
+  const stars = ' *'.repeat(lost || (answered === 0 && responders.length === 0 ? 1 : 0));
+  const ttl = String(h.ttl).padStart(2);
+  if (responders.length === 0) return [ttl + stars];
+  const out: string[] = [];
+  responders.forEach((r, i) => {
+    const lead = i === 0 ? `${ttl}  ` : INDENT;
+    const tail = `${r.annotation ? ` ${r.annotation}` : ''}${(r.rttsMs ?? []).map((v) => ` ${formatPingTime(v)}`).join('')}${i === responders.length - 1 ? stars : ''}`;
+    const room = PHONE - lead.length - tail.length;
+    const address = o.fullAddresses ? r.address : shortAddress(r.address, room);
+    const named = r.name ? `${r.name} (${r.address})` : undefined;
+    if (named && named.length <= room) {
+      out.push(lead + named + tail);
+      return;
+    }
+    out.push(lead + address + tail);
+    if (r.name && INDENT.length + r.name.length <= PHONE) out.push(INDENT + r.name);
+  });
+  return out;
+}
+
+/**
+ * An address in at most `room` columns where it can be: an IPv6 address compressed (RFC 5952)
+ * and, when still too long, cut to its last groups after `…` (never fewer than the last group).
+ * IPv4 addresses and anything that fits are returned as they are.
+ */
+export function shortAddress(address: string, room: number): string {
+  if (address.length <= room || !address.includes(':')) return address;
+  const s = normalizeIp(address) ?? address;
+  if (s.length <= room) return s;
+  // Suffixes from a ':' on, longest first: the first that fits wins (`…:def0:1:2`, `…::1`).
+  for (let i = s.indexOf(':'); i >= 0; i = s.indexOf(':', i + 1)) {
+    if (1 + s.length - i <= room) return `…${s.slice(i)}`;
+  }
+  return `…${s.slice(s.lastIndexOf(':'))}`;
 }
 
 /**

@@ -7,6 +7,8 @@ import { LocalAgent } from '../../../agent/runtime/local-agent.ts';
 import type { MeasurementSpec } from '../../../shared/model/spec.ts';
 import type { StoredMessage } from '../../helpers/bot-api-server.ts';
 import { nextBotMessage, privateChat, startRig, type Rig } from './bot-harness.ts';
+import { PNG } from 'pngjs';
+import { NODE_BORDER } from '../../../shared/render/path-picture.ts';
 
 let rig: Rig;
 const opened: { spec: MeasurementSpec }[] = [];
@@ -177,6 +179,32 @@ test('/ping of two targets is a compact matrix of ≤ 36 columns; Details answer
   assert.ok(body.some((l) => /^\[::1\] seq=1 /.test(l)), reply.text);
   assert.ok(body.some((l) => /^\[127\.0\.0\.1\] PING 127\.0\.0\.1$/.test(l)), reply.text);
   assert.deepEqual(body.filter((l) => !/^\[(127\.0\.0\.1|::1)\] /.test(l) && !/^--- matrix/.test(l)).filter((l) => !/^(agent|local)\b/.test(l)), [], reply.text);
+});
+
+test('a trace from two agents: the matrix, then the path picture as a photo under it, captioned with where the paths join', async () => {
+  const { user, chat } = privateChat();
+  rig.api.sendText(chat, user, '/tr -s local,second 127.0.0.1');
+  const first = await rig.api.waitUntil(() => rig.api.botMessages(chat.id)[0], 10_000, 'the first message');
+  const photo = await rig.api.waitUntil(() => rig.api.botMessages(chat.id).find((m) => m.photo), 20_000, 'the path photo');
+  const matrix = rig.api.message(chat.id, first.messageId)!;
+  assert.doesNotMatch(matrix.text, /running/, 'the photo comes after the run');
+  const call = rig.api.callsOf('sendPhoto', chat.id)[0]!;
+  assert.equal((call.params.reply_parameters as { message_id?: number } | undefined)?.message_id, first.messageId, 'a reply to the matrix');
+  assert.match(photo.text, /^traceroute 127\.0\.0\.1 from 2 agents: reached by 2 of 2/m);
+  assert.match(photo.text, /^paths join at 127\.0\.0\.1 \(hop 1\); slowest (local|second) [\d.]+ ms$/m);
+  // Two agents and the target they share: three box frames in the pixels.
+  const png = PNG.sync.read(Buffer.from(photo.photo!));
+  const border = NODE_BORDER.join(',');
+  const frames = new Set<number>();
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < png.width; x++) {
+      const o = (y * png.width + x) * 4;
+      // Count each frame by its top-left corner: a border pixel with none above it and none to its left.
+      const at = (xx: number, yy: number) => xx >= 0 && yy >= 0 && [0, 1, 2].map((k) => png.data[(yy * png.width + xx) * 4 + k]).join(',') === border;
+      if (`${png.data[o]},${png.data[o + 1]},${png.data[o + 2]}` === border && !at(x - 1, y) && !at(x, y - 1) && at(x + 1, y) && at(x, y + 1)) frames.add(o);
+    }
+  }
+  assert.equal(frames.size, 3);
 });
 
 test('a bare /ping asks for the target (ForceReply) and runs on the answer', async () => {

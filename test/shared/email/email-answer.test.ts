@@ -101,3 +101,22 @@ test('an email lists each part\'s replies, timeouts and ICMP errors in seq order
     '[198.18.1.10] From 198.18.1.1 icmp_seq=3 Destination Host Unreachable',
   ]);
 });
+
+test('a trace from several agents: the path picture inline above the first part, where the paths join in the text and the alt text', async () => {
+  const { multiTraceEvents } = await import('../../helpers/phone-fixtures.ts');
+  const { PNG } = await import('pngjs');
+  const events = multiTraceEvents();
+  const hub = { async *measure() { yield* events; } } as unknown as Parameters<typeof answerEmail>[1]['hub'];
+  const a = await answerEmail({ text: 'traceroute -s lax1,fra1,nyc1 a.example' }, { hub });
+  assert.equal(a.images?.length, 1);
+  const img = a.images![0]!;
+  assert.match(img.cid, /^path-1@meshprobe$/);
+  const png = PNG.sync.read(Buffer.from(img.data));
+  assert.ok(png.width > 0 && png.height > 0);
+  // Shown once, before the first agent's hop table (the overview first), with the point in the alt text.
+  assert.equal(a.html.split(`cid:${img.cid}`).length - 1, 1);
+  assert.ok(a.html.indexOf(`cid:${img.cid}`) < a.html.indexOf('from <b>lax1</b>'), 'above the first part');
+  assert.match(a.html, /alt="paths to a\.example from lax1, fra1, nyc1: paths join at 203\.0\.113\.10 \(hop 3\); slowest fra1 [\d.]+ ms"/);
+  assert.match(a.text, /^a\.example: paths join at 203\.0\.113\.10 \(hop 3\); slowest fra1 [\d.]+ ms$/m);
+  assert.match(a.summary!, /^traceroute a\.example from 3 agents: reached by 3 of 3/);
+});

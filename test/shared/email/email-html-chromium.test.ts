@@ -7,7 +7,7 @@ import { answerEmail, type EmailAnswer } from '../../../shared/email/email-answe
 import type { MeasurementEvent } from '../../../shared/model/events.ts';
 import type { HubLike } from '../../../shared/wire/hub-client.ts';
 import { findChromium, measureHtml } from '../../helpers/chromium.ts';
-import { matrixEvents, singlePingEvents, sweepEvents, tracerouteEvents } from '../../helpers/phone-fixtures.ts';
+import { matrixEvents, multiTraceEvents, singlePingEvents, sweepEvents, tracerouteEvents } from '../../helpers/phone-fixtures.ts';
 
 const chromium = findChromium();
 const skip = chromium ? false : 'no Chromium on PATH (apt-get install chromium; .ci/run installs it)';
@@ -35,6 +35,7 @@ const cases: [string, string, () => MeasurementEvent[]][] = [
   ['ping', 'ping -c 3 -s lax1 a.example', singlePingEvents],
   ['traceroute', 'traceroute -s lax1 a.example', tracerouteEvents],
   ['probe', 'probe -s lax1 198.51.100.0/24', sweepEvents],
+  ['paths', 'traceroute -s lax1,fra1,nyc1 a.example', multiTraceEvents],
 ];
 
 for (const [name, line, events] of cases) {
@@ -51,6 +52,11 @@ for (const [name, line, events] of cases) {
       }
       if (name === 'probe') {
         assert.equal(a.images?.length, 1, 'the sweep picture travels inline');
+        assert.ok(m.images.length === 1 && m.images[0]!.loaded, `picture loaded: ${JSON.stringify(m.images)}`);
+        assert.ok(m.images[0]!.right <= width, 'the picture is scaled to the screen');
+      }
+      if (name === 'paths') {
+        assert.equal(a.images?.length, 1, 'the path picture travels inline');
         assert.ok(m.images.length === 1 && m.images[0]!.loaded, `picture loaded: ${JSON.stringify(m.images)}`);
         assert.ok(m.images[0]!.right <= width, 'the picture is scaled to the screen');
       }

@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { encodePng } from '../../../shared/render/png.ts';
-import { aliveRanges, INK, PAPER, probePicture } from '../../../shared/render/probe-picture.ts';
+import { aliveRanges, INK, PAPER, probePicture, unreachableRanges } from '../../../shared/render/probe-picture.ts';
+import { UNREACHABLE_COLOUR } from '../../../shared/render/sweep-bitmap.ts';
+import { renderText } from '../../../shared/render/text-renderer.ts';
+import { renderHtml } from '../../../shared/render/html-renderer.ts';
 import { Raster, textWidth, GLYPH_H } from '../../../shared/render/raster.ts';
 import { SweepGrid } from '../../../shared/render/sweep-grid.ts';
 import type { MeasurementEvent } from '../../../shared/model/events.ts';
@@ -37,7 +40,7 @@ test('a /24 picture decodes with a title, a legend whose counts equal the host e
   assert.ok(inked(png, pic.title), 'the title is drawn');
   assert.ok(inked(png, pic.legend), 'the legend is drawn');
   const counts = Object.fromEntries(pic.legend.entries.map((e) => [e.label, e.count]));
-  assert.deepEqual(counts, { alive, 'no answer': silent, 'not probed': 256 - 200 });
+  assert.deepEqual(counts, { alive, unreachable: 0, 'no answer': silent, 'not probed': 256 - 200 });
   // The legend's text is what it says: redraw each entry's text alone and compare pixel by pixel.
   for (const e of pic.legend.entries) {
     assert.equal(e.text, `${e.label} ${e.count}`);
@@ -53,6 +56,44 @@ test('a /24 picture decodes with a title, a legend whose counts equal the host e
   assert.notEqual(px(png, ...centre(4)), '48,48,56');
   assert.equal(px(png, ...centre(250)), '16,16,16');
   assert.deepEqual(aliveRanges(grid).join(' ').includes('198.18.3.1-2'), true);
+});
+
+test('unreachable is a state of its own: legend counts equal the host events (alive, unreachable, no answer), its cells have their colour, text lists them', () => {
+  const t = '198.18.200.0/27';
+  const events: MeasurementEvent[] = [{ type: 'start', agent: 'lax1', target: t, measurement: 'probe', address: t, family: 4, protocol: 'icmp', params: { rate: 0 } }];
+  for (let i = 0; i < 32; i++) {
+    const address = `198.18.200.${i}`;
+    if (i >= 20) events.push({ type: 'host', agent: 'lax1', target: t, address, rttMs: 1 + i });
+    else if (i < 12) events.push({ type: 'host', agent: 'lax1', target: t, address, rttMs: null, unreachable: { from: '198.18.0.2', icmpType: 3, icmpCode: i < 8 ? 1 : 13, message: i < 8 ? 'Destination Host Unreachable' : 'Packet filtered' } });
+    else events.push({ type: 'host', agent: 'lax1', target: t, address, rttMs: null });
+  }
+  events.push({ type: 'summary', agent: 'lax1', target: t, measurement: 'probe', address: t, sent: 32, received: 12, lossPct: 62.5, minMs: 21, avgMs: 26.5, maxMs: 32, mdevMs: 3, p50Ms: 26, p90Ms: 31, p99Ms: 32, durationMs: 500, hostsUp: 12, hostsTotal: 32 });
+  const grid = new SweepGrid(t);
+  for (const e of events) grid.add(e);
+  const pic = probePicture(grid, { agent: 'lax1' });
+  const counts = Object.fromEntries(pic.legend.entries.map((e) => [e.label, e.count]));
+  const hosts = events.filter((e) => e.type === 'host');
+  assert.deepEqual(counts, {
+    alive: hosts.filter((e) => e.rttMs !== null).length,
+    unreachable: hosts.filter((e) => e.unreachable).length,
+    'no answer': hosts.filter((e) => e.rttMs === null && !e.unreachable).length,
+    'not probed': 0,
+  });
+  assert.deepEqual(Object.values(counts), [12, 12, 8, 0]);
+  const png = decode(encodePng(pic.image, { deflate: (b) => deflateSync(b) }));
+  const g = pic.grid;
+  const centre = (i: number) => [g.x + (i % g.columns) * g.cellPx + 4, g.y + Math.floor(i / g.columns) * g.cellPx + 4] as const;
+  assert.equal(px(png, ...centre(3)), UNREACHABLE_COLOUR.join(','), 'an unreachable cell');
+  assert.equal(px(png, ...centre(15)), '48,48,56', 'a silent cell');
+  assert.deepEqual(unreachableRanges(grid), ['198.18.200.0-11']);
+  assert.match(grid.caption(), /: 12 up, 8 silent, 12 unreachable, 0 pending \(32 addresses\)$/);
+  assert.match(grid.toText(), /×/);
+  // Text, email and MCP list them by who said what.
+  const text = renderText(events);
+  assert.match(text, /^198\.18\.200\.0\/27: 12 unreachable\n {2}Destination Host Unreachable from 198\.18\.0\.2:\n {4}198\.18\.200\.0-7\n {2}Packet filtered from 198\.18\.0\.2:\n {4}198\.18\.200\.8-11$/m);
+  const html = renderHtml(events);
+  assert.match(html, /12 of 32 hosts answered<\/b>, 12 unreachable/);
+  assert.match(html, /Packet filtered from 198\.18\.0\.2:\n {2}198\.18\.200\.8-11/);
 });
 
 test('a /16 picture labels the rows with the /24s and stays within 600 px', () => {

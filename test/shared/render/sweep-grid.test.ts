@@ -36,7 +36,7 @@ test('a /16 maps the third octet to the row and the fourth to the column', () =>
 
 test('host events fill cells and the counts follow, also when a cell changes state', () => {
   const g = new SweepGrid('127.1.0.0/24');
-  assert.deepEqual(g.counts(), { reachable: 0, silent: 0, pending: 256, total: 256 });
+  assert.deepEqual(g.counts(), { reachable: 0, silent: 0, unreachable: 0, pending: 256, total: 256 });
   assert.equal(g.add({ type: 'host', agent: 'a', target: '127.1.0.0/24', address: '127.1.0.1', rttMs: 0.05 }), true);
   assert.equal(g.add({ type: 'host', agent: 'a', target: '127.1.0.0/24', address: '127.1.0.2', rttMs: null }), true);
   assert.equal(g.add({ type: 'host', agent: 'a', target: '127.1.0.0/24', address: '127.9.0.2', rttMs: 1 }), false, 'outside the prefix');
@@ -45,10 +45,10 @@ test('host events fill cells and the counts follow, also when a cell changes sta
   assert.equal(g.state(2), 'silent');
   assert.equal(g.state(3), 'pending');
   assert.deepEqual([...g.cells.slice(0, 4)], [CELL_PENDING, CELL_REACHABLE, CELL_SILENT, CELL_PENDING]);
-  assert.deepEqual(g.counts(), { reachable: 1, silent: 1, pending: 254, total: 256 });
+  assert.deepEqual(g.counts(), { reachable: 1, silent: 1, unreachable: 0, pending: 254, total: 256 });
   g.set('127.1.0.2', 'reachable');
   g.set(1, 'reachable');
-  assert.deepEqual(g.counts(), { reachable: 2, silent: 0, pending: 254, total: 256 });
+  assert.deepEqual(g.counts(), { reachable: 2, silent: 0, unreachable: 0, pending: 254, total: 256 });
   assert.equal(g.set(256, 'silent'), false);
   assert.equal(g.caption(), '127.1.0.0/24: 2 up, 0 silent, 254 pending (256 addresses)');
 });
