@@ -12,6 +12,8 @@
  * MESHPROBE_TOKEN_ISSUER / _AUDIENCE, MESHPROBE_MAX_AGENTS, MESHPROBE_STREAMS_PER_SUBJECT / _PER_IP,
  * MESHPROBE_STREAM_WRITE_TIMEOUT (seconds), MESHPROBE_MONITOR_MAX_PER_SUBJECT / _MAX_PPS_PER_AGENT /
  * _MINUTE_RETENTION / _HOUR_RETENTION (monitors' caps and retention; the store is <data dir>/meshprobe.db).
+ * Enrichment: MESHPROBE_MMDB, MESHPROBE_ENRICH_SOURCES, MESHPROBE_IPINFO_TOKEN / _IP2LOCATION_KEY /
+ * _IPREGISTRY_KEY, MESHPROBE_ENRICH_CACHE_TTL / _RATE; BGP table: MESHPROBE_MRT.
  * MESHPROBE_SMTP_LISTEN starts the SMTP gateway too (with MESHPROBE_SMTP_RELAY, MESHPROBE_EMAIL_FROM;
  * see bots/email/main.ts).
  */
@@ -39,6 +41,7 @@ import type { Hub } from '../hub/http/server.ts';
 import { VERSION } from '../shared/model/version.ts';
 import { exampleSpecJson } from '../shared/registry.ts';
 import { exitWhenDrained } from './exit-when-drained.ts';
+import { createEnrichment, type Enrichment, type EnrichmentOptions } from '../hub/enrich/enrichment.ts';
 
 const USAGE = 'usage: npm start [-- --listen HOST:PORT]   (env: MESHPROBE_LISTEN, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME, MESHPROBE_DNS_SERVERS)';
 
@@ -82,6 +85,7 @@ function parseStartFlags(): { listen?: string | undefined } | number {
  */
 async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJS.ProcessEnv): Promise<{ hub: Hub; mcp: McpHttpHandler } | number> {
   let hub: Hub | undefined;
+  let enrichment: Enrichment | undefined;
   try {
     const settings = readSettings(launcherSettings, env);
     const listenText = listenFlag ?? settings.MESHPROBE_LISTEN;
@@ -120,8 +124,11 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
       process.stderr.write(`meshprobe: the data directory ${dirname(localTokenFile)} is not writable: ${reason} (set MESHPROBE_DATA_DIR to another directory)\n`);
       return 2;
     }
+    // Enrichment of every address printed: labels always, then what the operator configured.
+    enrichment = createEnrichment(enrichmentOptions(settings));
     hub = await createHub({
       listen,
+      enrich: (e) => enrichment!.enricher.enrich(e),
       routes: mcpHubRoutes(mcp),
       ...(settings.MESHPROBE_DATA_DIR ? { dataDir: settings.MESHPROBE_DATA_DIR } : {}),
       agents: [agent],
@@ -136,11 +143,32 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
       if (err.code === 'EACCES') throw new Error(`cannot listen on ${listen.host}:${listen.port}: permission denied`);
       throw err;
     });
+    for (const line of enrichment.describe) process.stderr.write(`meshprobe: enrichment from ${line}\n`);
+    const closeHub = hub.close;
+    const closeEnrichment = enrichment.close;
+    hub.close = () => closeHub().finally(closeEnrichment);
     return { hub, mcp };
   } catch (err) {
+    enrichment?.close();
     process.stderr.write(`meshprobe: ${describeError(err).message}\n`);
     return 1;
   }
+}
+
+/** The enrichment settings as createEnrichment's options. */
+function enrichmentOptions(s: Settings<typeof launcherSettings>): EnrichmentOptions {
+  return {
+    mmdb: s.MESHPROBE_MMDB,
+    ...(s.MESHPROBE_ENRICH_SOURCES ? { order: s.MESHPROBE_ENRICH_SOURCES } : {}),
+    ...(s.MESHPROBE_IPINFO_TOKEN ? { ipinfoToken: s.MESHPROBE_IPINFO_TOKEN } : {}),
+    ...(s.MESHPROBE_IP2LOCATION_KEY ? { ip2locationKey: s.MESHPROBE_IP2LOCATION_KEY } : {}),
+    ...(s.MESHPROBE_IPREGISTRY_KEY ? { ipregistryKey: s.MESHPROBE_IPREGISTRY_KEY } : {}),
+    online: {
+      ...(s.MESHPROBE_ENRICH_CACHE_TTL !== undefined ? { ttlMs: s.MESHPROBE_ENRICH_CACHE_TTL } : {}),
+      ...(s.MESHPROBE_ENRICH_RATE !== undefined ? { ratePerS: s.MESHPROBE_ENRICH_RATE } : {}),
+    },
+    log: (line) => process.stderr.write(`meshprobe: ${line}\n`),
+  };
 }
 
 /**
