@@ -42,6 +42,7 @@ import { VERSION } from '../shared/model/version.ts';
 import { exampleSpecJson } from '../shared/registry.ts';
 import { exitWhenDrained } from './exit-when-drained.ts';
 import { createEnrichment, type Enrichment, type EnrichmentOptions } from '../hub/enrich/enrichment.ts';
+import { RouteIndex } from '../hub/bgp/route-index.ts';
 
 const USAGE = 'usage: npm start [-- --listen HOST:PORT]   (env: MESHPROBE_LISTEN, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME, MESHPROBE_DNS_SERVERS)';
 
@@ -86,6 +87,7 @@ function parseStartFlags(): { listen?: string | undefined } | number {
 async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJS.ProcessEnv): Promise<{ hub: Hub; mcp: McpHttpHandler } | number> {
   let hub: Hub | undefined;
   let enrichment: Enrichment | undefined;
+  let bgp: RouteIndex | undefined;
   try {
     const settings = readSettings(launcherSettings, env);
     const listenText = listenFlag ?? settings.MESHPROBE_LISTEN;
@@ -124,11 +126,15 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
       process.stderr.write(`meshprobe: the data directory ${dirname(localTokenFile)} is not writable: ${reason} (set MESHPROBE_DATA_DIR to another directory)\n`);
       return 2;
     }
+    // The BGP table (MESHPROBE_MRT) lives in the store; it is imported in the background below.
+    if (settings.MESHPROBE_MRT.length) bgp = RouteIndex.open(resolve(settings.MESHPROBE_DATA_DIR || '.data'));
     // Enrichment of every address printed: labels always, then what the operator configured.
-    enrichment = createEnrichment(enrichmentOptions(settings));
+    enrichment = createEnrichment({ ...enrichmentOptions(settings), ...(bgp ? { bgp: bgp.source() } : {}) });
+    const enricher = enrichment.enricher;
     hub = await createHub({
       listen,
-      enrich: (e) => enrichment!.enricher.enrich(e),
+      enrich: (e) => enricher.enrich(e),
+      paths: { lookup: (a) => enricher.lookupSettled(a), sources: enricher.sourceNames, ...(bgp ? { bgp } : {}) },
       routes: mcpHubRoutes(mcp),
       ...(settings.MESHPROBE_DATA_DIR ? { dataDir: settings.MESHPROBE_DATA_DIR } : {}),
       agents: [agent],
@@ -146,13 +152,43 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
     for (const line of enrichment.describe) process.stderr.write(`meshprobe: enrichment from ${line}\n`);
     const closeHub = hub.close;
     const closeEnrichment = enrichment.close;
-    hub.close = () => closeHub().finally(closeEnrichment);
+    const table = bgp;
+    hub.close = () => closeHub().finally(() => (closeEnrichment(), table?.close()));
+    if (table) importMrt(table, settings.MESHPROBE_MRT, enricher);
     return { hub, mcp };
   } catch (err) {
     enrichment?.close();
+    bgp?.close();
     process.stderr.write(`meshprobe: ${describeError(err).message}\n`);
     return 1;
   }
+}
+
+/**
+ * Imports the MRT dumps in the background (the hub answers meanwhile, from the table imported
+ * before, if any), with a progress line on a terminal and one line when done or refused.
+ */
+function importMrt(table: RouteIndex, files: string[], enricher: { clear(): void }): void {
+  const tty = process.stderr.isTTY;
+  let shown = 0;
+  void table
+    .import(files, {
+      progress: (p) => {
+        const now = Date.now();
+        if (!tty || now - shown < 250) return;
+        shown = now;
+        const pct = p.bytesTotal ? Math.floor((100 * p.bytesRead) / p.bytesTotal) : 0;
+        const bar = '#'.repeat(Math.floor(pct / 5)).padEnd(20, '.');
+        process.stderr.write(`\rmeshprobe: importing ${p.file} [${bar}] ${pct}% ${p.routes} routes`);
+      },
+    })
+    .then(
+      (st) => {
+        enricher.clear();
+        process.stderr.write(`${tty ? '\n' : ''}meshprobe: BGP table: ${st.prefixes} prefixes, ${st.routes} routes from ${st.peers} peers (${st.files.join(', ')})\n`);
+      },
+      (err: unknown) => process.stderr.write(`${tty ? '\n' : ''}meshprobe: the MRT import failed, the BGP table is unchanged: ${describeError(err).message}\n`),
+    );
 }
 
 /** The enrichment settings as createEnrichment's options. */

@@ -48,3 +48,54 @@ test('npm start refuses an MESHPROBE_MMDB file it cannot read, in one line', asy
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('npm start imports MESHPROBE_MRT: route and ipinfo answer from it, and hops carry the prefix and origin AS', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mp-start-mrt-'));
+  const dump = join(dir, 'rib.mrt.gz');
+  const { gzipSync } = await import('node:zlib');
+  const { writeMrt } = await import('../helpers/mrt-writer.ts');
+  await writeFile(
+    dump,
+    gzipSync(
+      writeMrt(
+        [{ address: '198.18.0.2', asn: 64496 }],
+        [
+          { prefix: '127.0.0.0/8', entries: [{ peer: 0, asPath: [64496, 64511], nextHop: '198.18.0.2' }] },
+          { prefix: '2001:db8::/32', entries: [{ peer: 0, asPath: [64496, 64512], nextHop: '198.18.0.2', pathId: 3 }] },
+        ],
+      ),
+    ),
+  );
+  const main = await startMain({ MESHPROBE_MRT: dump });
+  try {
+    const deadline = Date.now() + 15_000;
+    while (!/BGP table: 2 prefixes, 2 routes from 1 peers/.test(main.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(main.stderr(), /BGP table: 2 prefixes/);
+    const cli = async (line: string) => {
+      const res = await fetch(main.url + '/v1/cli', { method: 'POST', body: line });
+      return { status: res.status, text: await res.text() };
+    };
+    const route = await cli('route 127.0.0.1');
+    assert.equal(route.status, 200);
+    assert.match(route.text, /^127\.0\.0\.0\/8 AS64511\n {2}path 64496 64511\n {2}via 198\.18\.0\.2 AS64496 \d+[smhd]\n$/);
+    for (const line of route.text.split('\n')) assert.ok(line.length <= 36, `phone width: ${line}`);
+    assert.match((await cli("route --path '64496 64512'")).text, /^2001:db8::\/32 AS64512 #3\n/);
+    assert.equal((await cli('route --origin AS1')).text, 'no route\n');
+    const info = await cli('ipinfo 127.0.0.1');
+    assert.match(info.text, /range {3}loopback/);
+    assert.match(info.text, /BGP {5}127\.0\.0\.0\/8 AS64511/);
+    assert.match((await cli('whois 2001:db8::1 --json')).text, /"originAsn":64512/);
+    assert.equal((await cli('route nonsense')).status, 400);
+    const nd = await (await fetch(main.url + '/v1/routes?neighbor=64496&limit=1')).text();
+    const lines = nd.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.length, 2);
+    assert.equal(lines[0]!['type'], 'route');
+    assert.deepEqual({ ...lines[1], table: undefined }, { type: 'done', count: 1, truncated: true, table: undefined });
+    const events = await measure(main.url, { type: 'traceroute', targets: ['127.0.0.1'], maxHops: 2, queriesPerHop: 1 });
+    const hop = events.find((e) => e['type'] === 'hop') as { responders: Array<{ info?: object }> } | undefined;
+    assert.deepEqual(hop?.responders[0]?.info, { prefix: '127.0.0.0/8', originAsn: 64511, label: 'loopback' });
+  } finally {
+    await main.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
