@@ -121,6 +121,24 @@ const benches: Bench[] = [
       ['  with MESHPROBE_METRICS_COMPAT=meshping', `${r.compat.medianMs.toFixed(1)} ms`, '', `${r.compat.lines} lines, ${(r.compat.bytes / 1e6).toFixed(1)} MB`, ''],
     ],
   },
+  {
+    name: 'enrich',
+    file: 'enrich.ts',
+    args: ['--json'],
+    rows: (r) => [
+      [`mmdb lookups/s (${r.networks} networks)`, `${Math.round(r.mmdbPerS)}/s`, '–', '–', '≥ 500k/s'],
+      ['enrichment added to a 30-hop trace (p99)', `${r.trace30HopsP99Ms.toFixed(2)} ms`, '–', '–', '≤ 5 ms'],
+    ],
+  },
+  {
+    name: 'mrt-import',
+    file: 'mrt-import.ts',
+    args: ['--json'],
+    rows: (r) => [
+      [`MRT import ${r.prefixes} prefixes × peers (${r.routes} routes)`, `${r.importS.toFixed(0)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB`, '–', '–', 'stated'],
+      ['BGP lookup by address p99', `${(r.lookupP99Ms * 1000).toFixed(0)} µs`, '–', '–', '< 1 ms'],
+    ],
+  },
 ];
 
 async function runBench(b: Bench): Promise<any> {

@@ -98,6 +98,8 @@ export class RouteIndex {
   #lengths: { 4: number[]; 6: number[] } = { 4: [], 6: [] };
   #status: BgpTableStatus | undefined;
   #byKey: StatementSync;
+  /** The longest-match statement, by the number of prefix lengths present. */
+  readonly #longest = new Map<number, StatementSync>();
   #importing = false;
 
   /** Opens the store of `dataDir` (creating and migrating it when needed). Throws MP_ERR_STORE. */
@@ -175,7 +177,12 @@ export class RouteIndex {
       this.#db.exec(`CREATE INDEX bgp_routes_origin_g${gen} ON ${staging} (origin_as)`);
       this.#db.exec(`CREATE INDEX bgp_routes_first_g${gen} ON ${staging} (first_as)`);
       const insert = this.#db.prepare(`INSERT INTO ${staging} (key, prefix, peer, path_id, origin_as, first_as, as_path, next_hop, originated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-      const batch = Math.max(1, o.batch ?? 5000);
+      const batch = Math.max(1, o.batch ?? 20_000);
+      // The staging table is dropped whenever an import fails, so its batches need no fsync each;
+      // the swap below runs with FULL again. A larger page cache keeps the indexes' hot pages in
+      // memory (64 MiB: bounded, whatever the table's size).
+      this.#db.exec('PRAGMA synchronous = NORMAL');
+      this.#db.exec('PRAGMA cache_size = -65536');
       const peers: MrtPeer[] = [];
       const lengths = { 4: new Set<number>(), 6: new Set<number>() };
       let routes = 0;
@@ -236,6 +243,7 @@ export class RouteIndex {
         if (peers.length === 0) throw new MrtError(`${file}: no TABLE_DUMP_V2 peer table: not a RIB dump`);
       }
       const sorted = (s: Set<number>) => [...s].sort((a, b) => b - a);
+      this.#db.exec('PRAGMA synchronous = FULL');
       this.#db.exec('BEGIN IMMEDIATE');
       try {
         // The old table's indexes go with it; the staging table's keep their generation's names.
@@ -254,7 +262,14 @@ export class RouteIndex {
         throw err;
       }
       this.#byKey = this.#db.prepare('SELECT * FROM bgp_routes WHERE key = ? ORDER BY peer, path_id LIMIT 10000');
+      this.#longest.clear();
       this.#readStatus();
+      // The import went through the WAL; fold it into the file and shrink it.
+      try {
+        this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      } catch {
+        // Busy readers: SQLite checkpoints later by itself.
+      }
       return this.#status!;
     } catch (err) {
       try {
@@ -266,6 +281,12 @@ export class RouteIndex {
       throw storeError(this.file, 'importing the MRT dump', err);
     } finally {
       this.#importing = false;
+      try {
+        this.#db.exec('PRAGMA synchronous = FULL');
+        this.#db.exec('PRAGMA cache_size = -2000');
+      } catch {
+        // closed meanwhile
+      }
     }
   }
 
@@ -285,17 +306,25 @@ export class RouteIndex {
     });
   }
 
-  /** The routes of the longest prefix covering `address` (every peer's), or [] when none. */
+  /**
+   * The routes of the longest prefix covering `address` (every peer's), or [] when none. One
+   * query finds the longest key among the candidates of every length present (keys sort by
+   * family, then length: the greatest is the longest match), a second reads its routes.
+   */
   lookupAddress(address: string): BgpRoute[] {
     const ip = parseIp(address);
     if (!ip || !this.#status) return [];
     const bits = ip.family === 4 ? 32 : 128;
-    for (const len of this.#lengths[ip.family]) {
-      const net = len === 0 ? 0n : (ip.value >> BigInt(bits - len)) << BigInt(bits - len);
-      const rows = this.#byKey.all(prefixKey(ip.family, net, len)) as Record<string, unknown>[];
-      if (rows.length) return this.#rows(rows);
+    const lengths = this.#lengths[ip.family];
+    if (!lengths.length) return [];
+    const keys = lengths.map((len) => prefixKey(ip.family, len === 0 ? 0n : (ip.value >> BigInt(bits - len)) << BigInt(bits - len), len));
+    let stmt = this.#longest.get(keys.length);
+    if (!stmt) {
+      stmt = this.#db.prepare(`SELECT key FROM bgp_routes WHERE key IN (${keys.map(() => '?').join(',')}) ORDER BY key DESC LIMIT 1`);
+      this.#longest.set(keys.length, stmt);
     }
-    return [];
+    const hit = stmt.get(...keys) as { key: Uint8Array } | undefined;
+    return hit ? this.#rows(this.#byKey.all(hit.key) as Record<string, unknown>[]) : [];
   }
 
   /** The routes of exactly `prefix`, or else of the longest prefix covering it. */

@@ -33,6 +33,7 @@ export class MmdbSource implements AddressInfoSource {
   readonly path: string;
   #reader: Reader<Json>;
   readonly #watching: boolean;
+  #mapped = new WeakMap<object, AddressInfo | null>();
 
   /** Opens `path`; throws an Error whose message is one line naming the file when it is no MMDB. */
   constructor(path: string, o: MmdbSourceOptions = {}) {
@@ -64,7 +65,18 @@ export class MmdbSource implements AddressInfoSource {
       throw new Error(`cannot read the MMDB file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     try {
-      return new Reader<Json>(bytes);
+      // Decoded records cached by their offset (as the maxmind package does), so one network's
+      // record is decoded once and comes back as the same object.
+      const cache = new Map<number, unknown>();
+      return new Reader<Json>(bytes, {
+        cache: {
+          get: (k: number) => cache.get(k),
+          set: (k: number, v: unknown) => {
+            if (cache.size >= 10_000) cache.delete(cache.keys().next().value!);
+            cache.set(k, v);
+          },
+        },
+      });
     } catch (err) {
       throw new Error(`${path} is not a MaxMind DB file: ${String((err as Error).message).split('\n')[0]}`);
     }
@@ -82,7 +94,14 @@ export class MmdbSource implements AddressInfoSource {
     } catch {
       return undefined;
     }
-    return rec ? mmdbRecordInfo(rec) : undefined;
+    if (!rec) return undefined;
+    // The same record object (from the reader's cache) maps to the same answer.
+    let info = this.#mapped.get(rec);
+    if (info === undefined) {
+      info = mmdbRecordInfo(rec) ?? null;
+      this.#mapped.set(rec, info);
+    }
+    return info ?? undefined;
   }
 
   /** Stops watching the file. */
