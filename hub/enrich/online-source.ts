@@ -3,7 +3,7 @@
  * the operator's key, off unless that key is set. A lookup never waits for the network: it
  * answers from a bounded cache (size and TTL) and, on a miss, starts one request in the
  * background within a rate limit; when the answer arrives the enricher forgets its merged entry
- * for that address, so the next event that carries it (mtr's next round, the next trace, a
+ * for that address, so the next event that carries it (the next round of a repeated trace, the next trace, a
  * `ipinfo` query) shows it. `ipinfo ADDR` waits for it ({@link OnlineSource.settle}).
  *
  * Special-range addresses (RFC 1918, loopback, …) are never sent to a provider.
