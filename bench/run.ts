@@ -131,6 +131,24 @@ const benches: Bench[] = [
       [`${r.many.conns} tcpping series at 200 ms: CPU, RSS`, `${(r.many.cpuShareOfCore * 100).toFixed(1)} % of a core`, '-', `${r.many.rssMB.toFixed(0)} MB`, '< 10 %'],
     ],
   },
+  {
+    name: 'enrich',
+    file: 'enrich.ts',
+    args: ['--json'],
+    rows: (r) => [
+      [`mmdb lookups/s (${r.networks} networks)`, `${Math.round(r.mmdbPerS)}/s`, '–', '–', '≥ 500k/s'],
+      ['enrichment added to a 30-hop trace (p99)', `${r.trace30HopsP99Ms.toFixed(2)} ms`, '–', '–', '≤ 5 ms'],
+    ],
+  },
+  {
+    name: 'mrt-import',
+    file: 'mrt-import.ts',
+    args: ['--json'],
+    rows: (r) => [
+      [`MRT import ${r.prefixes} prefixes × peers (${r.routes} routes)`, `${r.importS.toFixed(0)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB`, '–', '–', 'stated'],
+      ['BGP lookup by address p99', `${(r.lookupP99Ms * 1000).toFixed(0)} µs`, '–', '–', '< 1 ms'],
+    ],
+  },
 ];
 
 async function runBench(b: Bench): Promise<any> {

@@ -179,8 +179,13 @@ function readHubSettings(flags: CliFlags, io: CliEnvironment): { settings: CliSe
 }
 
 /** `list`, `version` and `token`: the hub's own text through a hub, else this machine's agent. */
-async function answerCommand(parsed: { command: 'list' | 'version' | 'token'; json: boolean }, line: string, client: HubClient | undefined, settings: CliSettings, io: CliEnvironment): Promise<number> {
+async function answerCommand(parsed: { command: 'list' | 'version' | 'token' | 'ipinfo' | 'route'; json: boolean }, line: string, client: HubClient | undefined, settings: CliSettings, io: CliEnvironment): Promise<number> {
   if (client) return streamCliText(client, line, io);
+  if (parsed.command === 'ipinfo' || parsed.command === 'route') {
+    // Enrichment data and the BGP table live on the hub.
+    io.stderr(`meshprobe: ${parsed.command} asks a hub: pass --hub URL or set MESHPROBE_HUB\n`);
+    return Exit.Usage;
+  }
   const info = (await localAgent(settings)).info;
   if (parsed.command === 'version') {
     const version = versionInfo(`node ${process.version}`);

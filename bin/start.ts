@@ -14,6 +14,8 @@
  * _MINUTE_RETENTION / _HOUR_RETENTION (monitors' caps and retention; the store is <data dir>/meshprobe.db),
  * MESHPROBE_ALERT_EVERY / _MIN_GAP (how often alert rules are evaluated, the least time between two
  * messages of a monitor; alerts reach chats and mailboxes through the bot and the gateway below).
+ * Enrichment: MESHPROBE_MMDB, MESHPROBE_ENRICH_SOURCES, MESHPROBE_IPINFO_TOKEN / _IP2LOCATION_KEY /
+ * _IPREGISTRY_KEY, MESHPROBE_ENRICH_CACHE_TTL / _RATE; BGP table: MESHPROBE_MRT.
  * MESHPROBE_SMTP_LISTEN starts the SMTP gateway too (with MESHPROBE_SMTP_RELAY, MESHPROBE_EMAIL_FROM;
  * see bots/email/main.ts).
  */
@@ -42,6 +44,8 @@ import type { AlertMessage } from '../hub/core/alert-evaluator.ts';
 import { VERSION } from '../shared/model/version.ts';
 import { exampleSpecJson } from '../shared/registry.ts';
 import { exitWhenDrained } from './exit-when-drained.ts';
+import { createEnrichment, type Enrichment, type EnrichmentOptions } from '../hub/enrich/enrichment.ts';
+import { RouteIndex } from '../hub/bgp/route-index.ts';
 
 const USAGE = 'usage: npm start [-- --listen HOST:PORT]   (env: MESHPROBE_LISTEN, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME, MESHPROBE_DNS_SERVERS)';
 
@@ -88,6 +92,8 @@ function parseStartFlags(): { listen?: string | undefined } | number {
  */
 async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJS.ProcessEnv, channels: AlertChannels): Promise<{ hub: Hub; mcp: McpHttpHandler } | number> {
   let hub: Hub | undefined;
+  let enrichment: Enrichment | undefined;
+  let bgp: RouteIndex | undefined;
   try {
     const settings = readSettings(launcherSettings, env);
     const listenText = listenFlag ?? settings.MESHPROBE_LISTEN;
@@ -128,8 +134,15 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
       process.stderr.write(`meshprobe: the data directory ${dirname(localTokenFile)} is not writable: ${reason} (set MESHPROBE_DATA_DIR to another directory)\n`);
       return 2;
     }
+    // The BGP table (MESHPROBE_MRT) lives in the store; it is imported in the background below.
+    if (settings.MESHPROBE_MRT.length) bgp = RouteIndex.open(resolve(settings.MESHPROBE_DATA_DIR || '.data'));
+    // Enrichment of every address printed: labels always, then what the operator configured.
+    enrichment = createEnrichment({ ...enrichmentOptions(settings), ...(bgp ? { bgp: bgp.source() } : {}) });
+    const enricher = enrichment.enricher;
     hub = await createHub({
       listen,
+      enrich: (e) => enricher.enrich(e),
+      paths: { lookup: (a) => enricher.lookupSettled(a), sources: enricher.sourceNames, ...(bgp ? { bgp } : {}) },
       routes: mcpHubRoutes(mcp),
       ...(settings.MESHPROBE_DATA_DIR ? { dataDir: settings.MESHPROBE_DATA_DIR } : {}),
       agents: [agent],
@@ -145,8 +158,16 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
       if (err.code === 'EACCES') throw new Error(`cannot listen on ${listen.host}:${listen.port}: permission denied`);
       throw err;
     });
+    for (const line of enrichment.describe) process.stderr.write(`meshprobe: enrichment from ${line}\n`);
+    const closeHub = hub.close;
+    const closeEnrichment = enrichment.close;
+    const table = bgp;
+    hub.close = () => closeHub().finally(() => (closeEnrichment(), table?.close()));
+    if (table) importMrt(table, settings.MESHPROBE_MRT, enricher);
     return { hub, mcp };
   } catch (err) {
+    enrichment?.close();
+    bgp?.close();
     process.stderr.write(`meshprobe: ${describeError(err).message}\n`);
     return 1;
   }
@@ -202,6 +223,49 @@ function alertMailText(m: AlertMessage): string {
     '-- ',
     'An automatic message from meshprobe (Auto-Submitted); you get one when a rule starts holding and one when it clears.',
   ].join('\n');
+}
+
+/**
+ * Imports the MRT dumps in the background (the hub answers meanwhile, from the table imported
+ * before, if any), with a progress line on a terminal and one line when done or refused.
+ */
+function importMrt(table: RouteIndex, files: string[], enricher: { clear(): void }): void {
+  const tty = process.stderr.isTTY;
+  let shown = 0;
+  void table
+    .import(files, {
+      progress: (p) => {
+        const now = Date.now();
+        if (!tty || now - shown < 250) return;
+        shown = now;
+        const pct = p.bytesTotal ? Math.floor((100 * p.bytesRead) / p.bytesTotal) : 0;
+        const bar = '#'.repeat(Math.floor(pct / 5)).padEnd(20, '.');
+        process.stderr.write(`\rmeshprobe: importing ${p.file} [${bar}] ${pct}% ${p.routes} routes`);
+      },
+    })
+    .then(
+      (st) => {
+        enricher.clear();
+        process.stderr.write(`${tty ? '\n' : ''}meshprobe: BGP table: ${st.prefixes} prefixes, ${st.routes} routes from ${st.peers} peers (${st.files.join(', ')})\n`);
+      },
+      (err: unknown) => process.stderr.write(`${tty ? '\n' : ''}meshprobe: the MRT import failed, the BGP table is unchanged: ${describeError(err).message}\n`),
+    );
+}
+
+/** The enrichment settings as createEnrichment's options. */
+function enrichmentOptions(s: Settings<typeof launcherSettings>): EnrichmentOptions {
+  return {
+    mmdb: s.MESHPROBE_MMDB,
+    ...(s.MESHPROBE_ENRICH_SOURCES ? { order: s.MESHPROBE_ENRICH_SOURCES } : {}),
+    ...(s.MESHPROBE_IPINFO_TOKEN ? { ipinfoToken: s.MESHPROBE_IPINFO_TOKEN } : {}),
+    ...(s.MESHPROBE_IP2LOCATION_KEY ? { ip2locationKey: s.MESHPROBE_IP2LOCATION_KEY } : {}),
+    ...(s.MESHPROBE_IPREGISTRY_KEY ? { ipregistryKey: s.MESHPROBE_IPREGISTRY_KEY } : {}),
+    online: {
+      ...(s.MESHPROBE_ENRICH_CACHE_TTL !== undefined ? { ttlMs: s.MESHPROBE_ENRICH_CACHE_TTL } : {}),
+      ...(s.MESHPROBE_ENRICH_RATE !== undefined ? { ratePerS: s.MESHPROBE_ENRICH_RATE } : {}),
+    },
+    log: (line) => process.stderr.write(`meshprobe: ${line}\n`),
+  };
 }
 
 /**

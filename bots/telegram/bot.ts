@@ -7,6 +7,7 @@
  * busy bot stays under Telegram's limits) and auto-retry (waits out 429 `retry_after` and
  * retries network errors). No other retry logic exists in the bot.
  */
+import { answerPathCommand } from '../../shared/command/path-answer.ts';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Bot, Composer, InputFile, type Context } from 'grammy';
@@ -172,6 +173,11 @@ function commands(d: BotDeps): Composer<Context> {
           return await token(ctx, u);
         case 'monitor':
           return await monitorCommand(ctx, u.hub, parsed.monitor, parsed.json);
+        case 'ipinfo':
+        case 'route': {
+          const a = await answerPathCommand(parsed, u.hub, { nowMs: Date.now() });
+          return await reply(ctx, preHtml(parsed.json ? JSON.stringify(a.data, null, 1) : a.text, { limit: 4000 }));
+        }
         default:
           // A measurement type: a sweep answers with a picture, every other type with a text that fills in.
           if (measurementType(parsed.command)?.view === 'sweep') return await runProbe(ctx, u, parsed.spec);

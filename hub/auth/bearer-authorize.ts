@@ -26,6 +26,8 @@ export const ROUTE_SCOPES: Record<string, readonly string[]> = {
   cli: [Scope.measure],
   agents: [Scope.read, Scope.measure],
   version: [Scope.read, Scope.measure],
+  ipinfo: [Scope.read, Scope.measure],
+  routes: [Scope.read, Scope.measure],
   whoami: [Scope.read, Scope.measure, Scope.agent, Scope.tokenCreate],
   tokens: [Scope.admin, Scope.tokenCreate],
   'tokens-revoke': [Scope.admin],

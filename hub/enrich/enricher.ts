@@ -17,6 +17,11 @@ export interface AddressInfoSource {
   readonly name: string;
   /** What the source knows of `address` (canonical text), or undefined. Must not throw for odd input. */
   lookup(address: string): AddressInfo | undefined;
+  /**
+   * For a source that answers later (an online provider): resolves once what it started for
+   * `address` has ended, so a second lookup has the answer. Never rejects.
+   */
+  settle?(address: string): Promise<void>;
 }
 
 /** The special-range labels (shared/net/special-ranges.ts) as a source. */
@@ -69,6 +74,37 @@ export class Enricher {
     if (this.#cache.size >= this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
     this.#cache.set(address, merged ?? null);
     return merged;
+  }
+
+  /** Drops the cached answer for `address` (a source learnt more about it). */
+  forget(address: string): void {
+    this.#cache.delete(address);
+  }
+
+  /** Drops every cached answer (a database was reloaded). */
+  clear(): void {
+    this.#cache.clear();
+  }
+
+  /** The sources' names, in order (for `ipinfo`'s answer and logs). */
+  get sourceNames(): string[] {
+    return this.#sources.map((s) => s.name);
+  }
+
+  /**
+   * What the sources know of `address`, after waiting (at most `timeoutMs`) for the sources that
+   * answer later: `ipinfo ADDR`, where the user asked and waits for the answer.
+   */
+  async lookupSettled(address: string, timeoutMs = 3000): Promise<AddressInfo | undefined> {
+    this.lookup(address);
+    const waits = this.#sources.flatMap((s) => (s.settle ? [s.settle(address)] : []));
+    if (waits.length) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.all(waits), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+      this.forget(address);
+    }
+    return this.lookup(address);
   }
 
   /** `e` with enrichment added to its addresses (a copy; the original is not changed). */

@@ -11,6 +11,8 @@ import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import type { AgentDirectory } from '../core/agent-directory.ts';
 import type { StreamCaps } from '../core/stream-caps.ts';
 import type { MonitorApi } from '../core/monitor-api.ts';
+import type { AddressInfo } from '../../shared/net/address-info.ts';
+import type { RouteIndex } from '../bgp/route-index.ts';
 
 
 /**
@@ -61,6 +63,18 @@ export interface HubContext {
   monitors?: MonitorApi;
   /** Adds enrichment (ASN, place, labels) to each event as it passes (hub/enrich/); absent: none. */
   enrich?: (e: MeasurementEvent) => MeasurementEvent;
+  /** `ipinfo` and `route` (issue 16): the enricher's settled lookup and the BGP table; absent: none. */
+  paths?: HubPaths;
+}
+
+/** What GET /v1/ipinfo and GET /v1/routes answer from (hub/enrich/, hub/bgp/). */
+export interface HubPaths {
+  /** Everything the sources know of `address`, after waiting a little for the online ones. */
+  lookup(address: string): Promise<AddressInfo | undefined>;
+  /** The enrichment sources, in order. */
+  sources: string[];
+  /** The BGP table (hub/bgp/route-index.ts), when one is open. */
+  bgp?: Pick<RouteIndex, 'status' | 'lookupAddress' | 'lookupPrefix' | 'byOrigin' | 'byNeighbor' | 'byPath'>;
 }
 
 /** One request to one route. */

@@ -18,7 +18,8 @@ import type { ListenAddress } from '../../shared/net/listen-address.ts';
 import { isRefusal } from '../core/principal.ts';
 import { RouteTable } from './route-table.ts';
 import { StreamCaps } from '../core/stream-caps.ts';
-import type { Admit, Authorize, HubContext, HubObserver, HubRoute } from './route.ts';
+import type { Admit, Authorize, HubContext, HubObserver, HubPaths, HubRoute } from './route.ts';
+import { ipinfoRoute, routesRoute } from './routes/path-info.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import type { Principal } from '../core/principal.ts';
 import { cliRoute } from './routes/cli.ts';
@@ -78,6 +79,8 @@ export interface HubOptions {
   control?: Omit<ControlPlaneOptions, 'dataDir' | 'allowAnonymous' | 'policy' | 'log' | 'agentRanges'>;
   /** Adds enrichment to each event a measurement stream carries (hub/enrich/enricher.ts). Default none. */
   enrich?: (e: MeasurementEvent) => MeasurementEvent;
+  /** What `ipinfo` and `route` answer from (GET /v1/ipinfo, GET /v1/routes). Default none: empty answers. */
+  paths?: HubPaths;
   /** Largest request body in bytes; larger gets 413. Default 64 KiB. */
   maxBodyBytes?: number;
   /** Unsent bytes per stream before a slow client is cancelled. Default 1 MiB. */
@@ -308,6 +311,7 @@ function hubContext(options: HubOptions, control: ControlPlane, registry: AgentD
     },
     log: options.log ?? (() => {}),
     ...(options.enrich ? { enrich: options.enrich } : {}),
+    ...(options.paths ? { paths: options.paths } : {}),
   };
 }
 
@@ -328,7 +332,7 @@ function hostGuard(options: HubOptions, listenHost: string): HostGuard {
 /** The built-in routes, then the control plane's, then the caller's (later ones win on the same path). */
 function mountRoutes(control: ControlPlane, extra: HubRoute[]): RouteTable {
   const routes = new RouteTable();
-  for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ...monitorRoutes, monitorHeatmapRoute(), ...control.routes, ...extra]) {
+  for (const r of [measurementsRoute, cliRoute, versionRoute, agentsRoute, healthRoute, ipinfoRoute, routesRoute, ...monitorRoutes, monitorHeatmapRoute(), ...control.routes, ...extra]) {
     routes.add(r);
   }
   return routes;

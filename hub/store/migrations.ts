@@ -127,6 +127,44 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'the BGP table imported from MRT dumps (issue 16)',
+    // One row per RIB entry (prefix × peer × add-path id). `key` is the family byte, the length
+    // byte and the network's bytes with host bits zero: longest-prefix match is one indexed
+    // equality per prefix length present (hub/bgp/route-index.ts). `as_path` is padded with
+    // spaces (' 3356 1299 64500 ') so a path segment is a LIKE of ' A B '. An import fills a
+    // staging table and swaps it in (hub/bgp/mrt-import.ts), so these are never half-written.
+    up(db) {
+      db.exec(`
+        CREATE TABLE bgp_table (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          files TEXT NOT NULL,
+          signature TEXT NOT NULL,
+          imported_at INTEGER NOT NULL,
+          dumped_at INTEGER,
+          routes INTEGER NOT NULL,
+          prefixes INTEGER NOT NULL,
+          peers TEXT NOT NULL,
+          lengths TEXT NOT NULL
+        );
+        CREATE TABLE bgp_routes (
+          key BLOB NOT NULL,
+          prefix TEXT NOT NULL,
+          peer INTEGER NOT NULL,
+          path_id INTEGER NOT NULL,
+          origin_as INTEGER,
+          first_as INTEGER,
+          as_path TEXT NOT NULL,
+          next_hop TEXT,
+          originated INTEGER NOT NULL
+        );
+        CREATE INDEX bgp_routes_key_g0 ON bgp_routes (key);
+        CREATE INDEX bgp_routes_origin_g0 ON bgp_routes (origin_as);
+        CREATE INDEX bgp_routes_first_g0 ON bgp_routes (first_as);
+      `);
+    },
+  },
 ];
 
 /** The version a database has once every step ran. */

@@ -17,6 +17,7 @@ import type { TextRendererOptions } from '../render/text-renderer.ts';
 import { ErrorCode, GrammarError } from '../model/errors.ts';
 import { COMMANDS, findCommand, helpText, usage, type CommandSpec, type OptionSpec } from './help.ts';
 import { parseMonitorCommand, type MonitorCommand } from './monitor-command.ts';
+import { parseIpinfo, parseRoute, type RouteQuery } from './path-commands.ts';
 
 /** What {@link parseCommand} returns. `ok: false` carries a one-line reason and the usage. */
 export type ParsedCommand =
@@ -24,6 +25,10 @@ export type ParsedCommand =
   | { ok: true; command: 'list' | 'version' | 'token'; json: boolean }
   /** `monitor …` (shared/command/monitor-command.ts): a standing order for the hub, not a spec. */
   | { ok: true; command: 'monitor'; monitor: MonitorCommand; json: boolean }
+  /** `ipinfo ADDR` (shared/command/path-commands.ts): what the hub knows of an address. */
+  | { ok: true; command: 'ipinfo'; address: string; json: boolean }
+  /** `route …`: a question to the hub's BGP table. */
+  | { ok: true; command: 'route'; query: RouteQuery; limit: number; json: boolean }
   | { ok: true; command: 'help'; topic?: string; text: string }
   | { ok: false; code: typeof ErrorCode.BadRequest; message: string; usage: string };
 
@@ -395,6 +400,8 @@ function parseUnsafe(line: string, o: ParseCommandOptions): ParsedCommand {
       return { ok: true, command: cmd, json: given(argv['json']) };
     }
     if (cmd === 'monitor') return { ok: true, command: 'monitor', monitor: parseMonitorCommand(argv, positionals), json: given(argv['json']) };
+    if (cmd === 'ipinfo') return { ok: true, command: 'ipinfo', address: parseIpinfo(positionals), json: given(argv['json']) };
+    if (cmd === 'route') return { ok: true, command: 'route', ...parseRoute(argv, positionals), json: given(argv['json']) };
     const t = measurementType(cmd);
     if (!t) return fail(`unknown command '${word}'`, '');
     return measurement(c, t, argv, positionals, word.toLowerCase().endsWith('6'));

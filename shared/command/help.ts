@@ -7,6 +7,7 @@ import { andList, measurementType, measurementTypes } from '../registry.ts';
 import type { CommandSpec, OptionSpec } from './command-spec.ts';
 import { helpOpt, json } from './common-options.ts';
 import { MONITOR_COMMAND } from './monitor-command.ts';
+import { IPINFO_COMMAND, ROUTE_COMMAND } from './path-commands.ts';
 
 export type { CommandSpec, OptionKind, OptionSpec } from './command-spec.ts';
 
@@ -16,6 +17,8 @@ const typeNames = measurementTypes().map((t) => t.name);
 export const COMMANDS: readonly CommandSpec[] = [
   ...measurementTypes().map((t): CommandSpec => ({ name: t.name, aliases: t.command.aliases, usage: t.command.usage, summary: t.command.summary, options: t.command.options, examples: t.command.examples })),
   MONITOR_COMMAND,
+  IPINFO_COMMAND,
+  ROUTE_COMMAND,
   { name: 'list', aliases: ['agents'], usage: 'list', summary: 'list the agents and where they are', options: [json, helpOpt], examples: ['list'] },
   { name: 'version', aliases: [], usage: 'version', summary: 'show the versions of the hub and this front-end', options: [json, helpOpt], examples: ['version'] },
   {
@@ -50,7 +53,7 @@ export function commandNames(): string[] {
 
 /** The usage of every command, one per line, as design §6 lists them. */
 function allUsage(): string {
-  return COMMANDS.filter((c) => measurementType(c.name) !== undefined || c === MONITOR_COMMAND)
+  return COMMANDS.filter((c) => measurementType(c.name) !== undefined || c === MONITOR_COMMAND || c === IPINFO_COMMAND || c === ROUTE_COMMAND)
     .map((c) => `usage: ${c.usage}`)
     .concat(['usage: list | version | token | help [COMMAND]'])
     .join('\n');

@@ -115,6 +115,11 @@ const positive = (fallback: number) =>
     return v !== undefined && v.trim() !== '' && Number.isFinite(n) && n > 0 ? n : fallback;
   });
 
+/** The enrichment sources MESHPROBE_ENRICH_SOURCES names (hub/enrich/enrichment.ts builds them). */
+export const ENRICH_SOURCES = ['labels', 'mmdb', 'bgp', 'bundled', 'ipinfo', 'ip2location', 'ipregistry'] as const;
+/** One of {@link ENRICH_SOURCES}. */
+export type EnrichSource = (typeof ENRICH_SOURCES)[number];
+
 const AGENT_ATTRIBUTE = "a remote agent's attributes, used by `-s country=DE` etc.";
 
 /** Every variable of the Node processes (launcher, agent, MCP server, bots, CLI), by name. */
@@ -168,6 +173,22 @@ export const VARIABLES = {
     'none',
     "`meshping`: `/metrics` also carries meshping's names and units (`meshping_sent`, `meshping_pings_bucket` in ms …) for existing dashboards",
   ),
+  MESHPROBE_MMDB: setting(list(), 'none', 'MaxMind-format `.mmdb` files (GeoLite2, DB-IP, IPinfo, ip-location-db) for enrichment, comma list in order of preference; re-read when a file changes'),
+  MESHPROBE_ENRICH_SOURCES: setting(
+    list().transform((names, ctx) => {
+      if (names.length === 0) return undefined;
+      const bad = names.find((n) => !(ENRICH_SOURCES as readonly string[]).includes(n));
+      return bad === undefined ? (names as EnrichSource[]) : refuse(ctx, `MESHPROBE_ENRICH_SOURCES: unknown source '${bad}' (one of ${ENRICH_SOURCES.join(', ')})`);
+    }),
+    '`labels,mmdb,bgp,bundled,ipinfo,ip2location,ipregistry`',
+    'enrichment sources in order of preference (a field comes from the first that has it); leave one out to switch it off',
+  ),
+  MESHPROBE_IPINFO_TOKEN: setting(text(), 'off', 'ipinfo.io token: enrichment from ipinfo.io (cached, rate-limited)'),
+  MESHPROBE_IP2LOCATION_KEY: setting(text(), 'off', 'ip2location.io API key: enrichment from ip2location.io (cached, rate-limited)'),
+  MESHPROBE_IPREGISTRY_KEY: setting(text(), 'off', 'ipregistry.co API key: enrichment from ipregistry.co (cached, rate-limited)'),
+  MESHPROBE_ENRICH_CACHE_TTL: setting(duration('MESHPROBE_ENRICH_CACHE_TTL'), '`1d`', "how long an online provider's answer is kept (10,000 addresses per provider at most)"),
+  MESHPROBE_ENRICH_RATE: setting(rate('MESHPROBE_ENRICH_RATE'), '`2`', 'requests/s to each online provider (burst 2×; `0` = unlimited)'),
+  MESHPROBE_MRT: setting(list(), 'none', 'MRT TABLE_DUMP_V2 RIB dumps (plain, `.gz`, `.bz2`) imported at start into the store for `route` and hop prefixes, comma list'),
   // Raw (untrimmed, empty = unset) as the hub and `meshprobe token` have always read them.
   MESHPROBE_TOKEN_ISSUER: setting(z.string().optional().transform((v) => v || undefined), '`urn:meshprobe:hub`', 'JWT `iss` (hub and MCP verifier)'),
   MESHPROBE_TOKEN_AUDIENCE: setting(z.string().optional().transform((v) => v || undefined), '`urn:meshprobe:api`', 'JWT `aud` (hub and MCP verifier)'),
@@ -286,6 +307,7 @@ function pick<const K extends readonly (keyof Variables)[]>(names: K): z.ZodObje
 
 // MESHPROBE_MCP_PUBLIC_URL stands in for MESHPROBE_PUBLIC_URL when only it is set.
 const HUB = ['MESHPROBE_LISTEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_POLICY', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_IP_RATE', 'MESHPROBE_SUBJECT_RATE', 'MESHPROBE_SERVICE_RATE', 'MESHPROBE_ALLOWED_HOSTS', 'MESHPROBE_ALLOWED_ORIGINS', 'MESHPROBE_AGENT_PPS', 'MESHPROBE_MAX_AGENTS', 'MESHPROBE_STREAMS_PER_SUBJECT', 'MESHPROBE_STREAMS_PER_IP', 'MESHPROBE_STREAM_WRITE_TIMEOUT', 'MESHPROBE_MONITOR_MAX_PER_SUBJECT', 'MESHPROBE_MONITOR_MAX_PPS_PER_AGENT', 'MESHPROBE_MONITOR_MINUTE_RETENTION', 'MESHPROBE_MONITOR_HOUR_RETENTION', 'MESHPROBE_AGENT_RANGES', 'MESHPROBE_METRICS_COMPAT', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_PUBLIC_URL', 'MESHPROBE_MCP_PUBLIC_URL', 'MESHPROBE_ALERT_EVERY', 'MESHPROBE_ALERT_MIN_GAP'] as const;
+const ENRICH = ['MESHPROBE_MMDB', 'MESHPROBE_ENRICH_SOURCES', 'MESHPROBE_IPINFO_TOKEN', 'MESHPROBE_IP2LOCATION_KEY', 'MESHPROBE_IPREGISTRY_KEY', 'MESHPROBE_ENRICH_CACHE_TTL', 'MESHPROBE_ENRICH_RATE', 'MESHPROBE_MRT'] as const;
 const LOCAL_AGENT = ['MESHPROBE_AGENT_NAME', 'MESHPROBE_DNS_SERVERS', 'MESHPROBE_DNS_ROOTS', 'MESHPROBE_PUBLIC_PORTS', 'MESHPROBE_ICMP_MODE'] as const;
 const MCP = ['MESHPROBE_MCP_MODE', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_JWKS_URL', 'MESHPROBE_MCP_TOKEN_CHECK_S', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_MCP_PUBLIC_URL', 'MESHPROBE_MCP_ALLOWED_HOSTS', 'MESHPROBE_MCP_ALLOWED_ORIGINS', 'MESHPROBE_MCP_SESSIONS_PER_USER', 'MESHPROBE_HUB_TOKEN'] as const;
 const TELEGRAM = ['TELEGRAM_BOT_TOKEN', 'MESHPROBE_HUB', 'MESHPROBE_HUB_TOKEN', 'TELEGRAM_API_ROOT', 'TELEGRAM_WEBHOOK_URL', 'MESHPROBE_PUBLIC_URL', 'TELEGRAM_WEBHOOK_SECRET', 'TELEGRAM_WEBHOOK_LISTEN'] as const;
@@ -312,7 +334,7 @@ export const telegramSettings = switchedBy('TELEGRAM_BOT_TOKEN', pick(TELEGRAM))
 /** The SMTP gateway's variables (standalone or under `npm start`); undefined without MESHPROBE_SMTP_LISTEN. */
 export const smtpSettings = switchedBy('MESHPROBE_SMTP_LISTEN', pick(SMTP));
 /** `npm start` (bin/start.ts): the hub and its local agent; the MCP, Telegram and SMTP groups are read beside it. */
-export const launcherSettings = pick([...HUB, ...LOCAL_AGENT]);
+export const launcherSettings = pick([...HUB, ...ENRICH, ...LOCAL_AGENT]);
 /** The standalone MCP server (mcp/main.ts): the hub and where it listens, beside {@link mcpEndpointSettings}. */
 export const mcpServerSettings = pick(['MESHPROBE_HUB', 'MESHPROBE_MCP_LISTEN']);
 /**

@@ -4,6 +4,7 @@
  * hub client the caller passes in; the budget is the caller's AbortSignal. Runtime-neutral, so
  * the Cloudflare Worker and the Node SMTP gateway answer identically.
  */
+import { answerPathCommand } from '../command/path-answer.ts';
 import { emailSubject } from '../wire/delegated-subject.ts';
 import { describeError, ErrorCode } from '../model/errors.ts';
 import type { MeasurementEvent } from '../model/events.ts';
@@ -121,6 +122,13 @@ export async function answerEmail(mail: EmailCommandInput, options: AnswerEmailO
       }
       case 'monitor':
         return await monitor(line, command.monitor, command.json, options);
+      case 'ipinfo':
+      case 'route': {
+        const hub = options.hub;
+        if (!hub.ipinfo || !hub.routes) return textAnswer(`${command.command} is not available through this gateway`);
+        const a = await answerPathCommand(command, hub as Pick<HubClient, 'ipinfo' | 'routes'>, { ...signalOpt(options.signal), nowMs: options.now?.() ?? 0 });
+        return textAnswer(command.json ? JSON.stringify(a.data, null, 1) : a.text);
+      }
       default:
         return await measure(line, command.spec, options, command.display);
     }

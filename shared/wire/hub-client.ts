@@ -2,6 +2,8 @@
  * The hub's public HTTP API as a small client, built on `fetch` only so that every front-end
  * (CLI, bots, MCP server, the Email Worker in workerd) speaks to the hub the same way.
  */
+import type { BgpRouteLine, IpinfoAnswer, RoutesDone } from '../render/path-info-text.ts';
+import { routeQueryString, type RouteQuery } from '../command/path-commands.ts';
 import type { AgentInfo } from './agent-link.ts';
 import { delegatedSubjectProblem, ON_BEHALF_OF_HEADER } from './delegated-subject.ts';
 import { ErrorCode, HubCancelledError, HubError, HubRefusedError, HubUnreachableError, MeshprobeError } from '../model/errors.ts';
@@ -104,10 +106,11 @@ export interface MonitorHeatmapQuery {
 export type MonitorHubLike = Pick<HubClient, 'createMonitor' | 'listMonitors' | 'showMonitor' | 'updateMonitor' | 'removeMonitor' | 'monitorSamples' | 'monitorHeatmap'>;
 
 /**
- * The hub calls a front-end makes for an end user (measure, list agents, version, monitors): what
+ * The hub calls a front-end makes for an end user (measure, list agents, version, monitors, and
+ * `ipinfo`/`route` where the stand-in has them): what
  * the MCP tools and both email gateways are given. {@link HubClient} satisfies it; tests pass a stand-in.
  */
-export type HubLike = Pick<HubClient, 'measure' | 'agents' | 'version'> & MonitorHubLike;
+export type HubLike = Pick<HubClient, 'measure' | 'agents' | 'version'> & MonitorHubLike & Partial<Pick<HubClient, 'ipinfo' | 'routes'>>;
 
 /** A client of one hub. Stateless between calls; safe to share. */
 export class HubClient {
@@ -217,6 +220,29 @@ export class HubClient {
     const body = (await this.#json(res)) as { agents?: AgentInfo[] };
     if (!Array.isArray(body.agents)) throw new HubUnreachableError('the hub answered /v1/agents without an agents list', { status: res.status });
     return body.agents;
+  }
+
+  /** What the hub knows of an address (`GET /v1/ipinfo/ADDR`): enrichment, waiting for online sources. */
+  async ipinfo(address: string, options: HubCallOptions = {}): Promise<IpinfoAnswer> {
+    const res = await this.#request(`/v1/ipinfo/${encodeURIComponent(address)}`, { method: 'GET', headers: { accept: 'application/json' } }, options);
+    return (await this.#json(res)) as IpinfoAnswer;
+  }
+
+  /**
+   * Routes of the hub's BGP table (`GET /v1/routes?…`, NDJSON: `route` lines, then `done`). The
+   * answer is bounded by `limit` (at most 10,000), so it is read whole.
+   */
+  async routes(query: RouteQuery, limit?: number, options: HubCallOptions = {}): Promise<{ routes: BgpRouteLine[]; done: RoutesDone | undefined }> {
+    const res = await this.#request(`/v1/routes?${routeQueryString(query, limit)}`, { method: 'GET', headers: { accept: 'application/x-ndjson' } }, options);
+    const routes: BgpRouteLine[] = [];
+    let done: RoutesDone | undefined;
+    for (const line of (await res.text()).split('\n')) {
+      if (!line.trim()) continue;
+      const v = JSON.parse(line) as { type?: string } & Record<string, unknown>;
+      if (v.type === 'route') routes.push(v as unknown as BgpRouteLine);
+      else if (v.type === 'done') done = v as unknown as RoutesDone;
+    }
+    return { routes, done };
   }
 
   /** The hub's name and version (`GET /v1/version`). */

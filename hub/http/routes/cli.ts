@@ -14,6 +14,8 @@ import type { HubRoute, RouteContext } from '../route.ts';
 import type { MonitorCommand } from '../../../shared/command/monitor-command.ts';
 import { answerMonitorCommand, type MonitorBackend } from '../../../shared/command/monitor-answer.ts';
 import { MeshprobeError } from '../../../shared/model/errors.ts';
+import { ipinfoAnswer, routesAnswer } from './path-info.ts';
+import { formatIpinfo, formatRoutes, type BgpRouteLine } from '../../../shared/render/path-info-text.ts';
 
 export const cliRoute: HubRoute = {
   name: 'cli',
@@ -47,6 +49,17 @@ export const cliRoute: HubRoute = {
       case 'monitor':
         await monitorCommand(ctx, parsed.monitor, parsed.json, line);
         return;
+      case 'ipinfo': {
+        const a = await ipinfoAnswer(ctx.hub, parsed.address);
+        sendText(ctx.res, 200, parsed.json ? ndjsonLine(a) : formatIpinfo(a));
+        return;
+      }
+      case 'route': {
+        const r = routesAnswer(ctx.hub, parsed.query, parsed.limit);
+        const lines = r.routes.map((x) => ndjsonLine({ type: 'route', ...x })).join('') + ndjsonLine({ type: 'done', ...r.done });
+        sendText(ctx.res, 200, parsed.json ? lines : formatRoutes(r.routes as BgpRouteLine[], r.done, Date.now()));
+        return;
+      }
       default: {
         const spec = await admitted(ctx, parsed.spec);
         if (!spec) return;
