@@ -25,13 +25,19 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath()!, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 }
 
-/** A page whose console errors and page errors are collected in `problems`. */
-export async function watchedPage(context: BrowserContext): Promise<{ page: Page; problems: string[] }> {
+/**
+ * A page whose console errors and page errors are collected in `problems` while it shows a
+ * page of `origin` (default: any), so that a sign-in provider's own pages do not count.
+ */
+export async function watchedPage(context: BrowserContext, origin?: string): Promise<{ page: Page; problems: string[] }> {
   const page = await context.newPage();
   const problems: string[] = [];
+  const ours = () => origin === undefined || page.url().startsWith(origin);
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && ours()) problems.push(`console: ${m.text()} (${m.location().url})`);
   });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('pageerror', (e) => {
+    if (ours()) problems.push(`page error: ${e.message}`);
+  });
   return { page, problems };
 }

@@ -4,7 +4,7 @@
  * are several, the shared text renderer's lines (what every other front-end prints), and, once
  * finished, a share link.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ReplyEvent } from '../../shared/model/events.ts';
 import type { FoldPart } from '../../shared/render/measurement-fold.ts';
 import { LATENCY_BANDS } from '../../shared/render/html-style.ts';
@@ -82,7 +82,8 @@ function Matrix(props: { run: RunModel }) {
 
 function TextOutput(props: { run: RunModel; tick: number }) {
   const ref = useRef<HTMLPreElement>(null);
-  useEffect(() => {
+  // In the same frame as the rest of the run, so that 'done' and its last lines appear together.
+  useLayoutEffect(() => {
     if (props.run.pendingText) {
       ref.current!.append(props.run.pendingText);
       props.run.pendingText = '';

@@ -145,17 +145,21 @@ export class SignInProviders {
     const config = await this.#configuration();
     // The URL as registered with the provider (the browser may have used another Host).
     const current = new URL(`${this.#callbackBase()}/auth/oidc/callback${callbackUrl.search}`);
-    let claims;
+    let claims: Record<string, unknown> | undefined;
     try {
       const tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: p.verifier, expectedState: p.state, expectedNonce: p.nonce, idTokenExpected: true });
       claims = tokens.claims();
+      // Some providers put the email in the ID token (Google, Entra), others only in UserInfo.
+      if (claims && typeof claims['sub'] === 'string' && typeof claims['email'] !== 'string' && config.serverMetadata().userinfo_endpoint) {
+        claims = { ...(await oidc.fetchUserInfo(config, tokens.access_token, claims['sub'])), sub: claims['sub'] };
+      }
     } catch (err) {
       throw new Error(`the provider's answer did not check out: ${oneLine(err)}`);
     }
-    if (!claims || typeof claims.sub !== 'string') throw new Error('the provider sent no ID token subject');
+    if (!claims || typeof claims['sub'] !== 'string') throw new Error('the provider sent no ID token subject');
     const verified = claims['email_verified'] === true || claims['email_verified'] === 'true';
     const email = typeof claims['email'] === 'string' && verified ? claims['email'] : undefined;
-    return { subject: `oidc:${claims.sub}`, ...(email ? { email } : {}) };
+    return { subject: `oidc:${claims['sub']}`, ...(email ? { email } : {}) };
   }
 
   async #finishGithub(p: Pending, callbackUrl: URL): Promise<Identity> {
