@@ -20,7 +20,7 @@ import { measurementType } from '../shared/registry.ts';
 import { runDirect } from './direct-measurement.ts';
 import { Exit, StreamTracker } from './stream-tracker.ts';
 import { SweepLiveView } from './sweep-live.ts';
-import { takeCliFlags, type CliFlags } from './cli-flags.ts';
+import { takeCliFlags, useColour, type CliFlags } from './cli-flags.ts';
 import type { MonitorCommand } from '../shared/command/monitor-command.ts';
 
 /** The CLI's settings, read once from its environment. */
@@ -55,6 +55,7 @@ export async function runCommand(io: CliEnvironment): Promise<number> {
   const sweepView = measurementType(spec.type)?.view === 'sweep'
     ? new SweepLiveView({
         tty: io.terminal !== undefined,
+        colour: useColour(flags.color, io.terminal !== undefined, settings.NO_COLOR),
         ...(io.terminal?.columns ? { width: io.terminal.columns } : {}),
         ...(io.terminal?.rows ? { height: io.terminal.rows } : {}),
       })
@@ -247,7 +248,7 @@ async function monitorCommand(parsed: { monitor: MonitorCommand; json: boolean }
 async function localAgent(settings: CliSettings): Promise<LocalAgent> {
   const { LocalAgent } = await import('../agent/runtime/local-agent.ts');
   const dnsServers = settings.MESHPROBE_DNS_SERVERS;
-  return new LocalAgent({ name: settings.MESHPROBE_AGENT_NAME || 'local', icmpMode: settings.MESHPROBE_ICMP_MODE, ...(dnsServers.length ? { dnsServers } : {}) });
+  return new LocalAgent({ name: settings.MESHPROBE_AGENT_NAME || 'local', icmpMode: settings.MESHPROBE_ICMP_MODE, ...(dnsServers.length ? { dnsServers } : {}), ...(settings.MESHPROBE_DNS_ROOTS.length ? { dnsRoots: settings.MESHPROBE_DNS_ROOTS } : {}) });
 }
 
 /** Quotes one argv word so that the grammar's tokenizer gets it back unchanged. */

@@ -94,13 +94,14 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
     const local = new LocalAgent({
       name: settings.MESHPROBE_AGENT_NAME || 'local',
       ...(dnsServers.length ? { dnsServers } : {}),
+      ...(settings.MESHPROBE_DNS_ROOTS.length ? { dnsRoots: settings.MESHPROBE_DNS_ROOTS } : {}),
     });
     const control = controlFrom(settings, listen.host);
     // The embedded agent checks resolved addresses as a remote one does: against the public
     // policy (DNS rebinding) and the ranges the hub hands it with each run (MESHPROBE_AGENT_RANGES).
     const agentMetrics = new AgentMetrics(local.info.name);
     // Metered outside the guard: its refusals count as errors, its runs once per measurement.
-    const agent: AgentLink = agentMetrics.meter(new TargetGuard({ inner: local, resolver: local.resolver, mode: control.policy }), { runs: true });
+    const agent: AgentLink = agentMetrics.meter(new TargetGuard({ inner: local, resolver: local.resolver, mode: control.policy, ...(settings.MESHPROBE_PUBLIC_PORTS ? { publicPorts: settings.MESHPROBE_PUBLIC_PORTS } : {}) }), { runs: true });
     // A 401 to a local client names the admin token file below (never to remote clients).
     const localTokenFile = join(resolve(settings.MESHPROBE_DATA_DIR || '.data'), 'admin.token');
     const mcp = mcpHandler(readSettings(mcpEndpointSettings, env), {

@@ -8,8 +8,10 @@ import { SweepGrid } from '../shared/render/sweep-grid.ts';
 import type { MeasurementEvent } from '../shared/model/events.ts';
 
 export interface SweepLiveViewOptions {
-  /** stdout is a terminal: redraw live with colours. */
+  /** stdout is a terminal: redraw live. */
   tty: boolean;
+  /** Colour the cells with ANSI escapes (`--color`, NO_COLOR). Default: as `tty`. */
+  colour?: boolean;
   /** Terminal width in characters (the bitmap never gets wider). Default 80 on a TTY, unlimited otherwise. */
   width?: number;
   /** Terminal height: a frame taller than this is drawn only at the end. Default 24 on a TTY. */
@@ -22,6 +24,8 @@ export interface SweepLiveViewOptions {
 
 interface Sweep {
   grid: SweepGrid;
+  /** Drawn as one character per /24: the terminal cannot hold one cell per address. */
+  blocks: boolean;
   /** Lines of the frame currently on screen (0 = not drawn yet). */
   drawn: number;
   lastDraw: number;
@@ -29,7 +33,7 @@ interface Sweep {
 
 /** Turns a sweep's events into bitmap frames; call {@link render} with every event and the renderer's text for it. */
 export class SweepLiveView {
-  readonly #o: Required<Omit<SweepLiveViewOptions, 'width' | 'height'>> & { width: number; height: number };
+  readonly #o: Required<Omit<SweepLiveViewOptions, 'width' | 'height' | 'colour'>> & { width: number; height: number; colour: boolean };
   readonly #sweeps = new Map<string, Sweep>();
   /** The sweep being drawn live: only one at a time can own the bottom of the screen. */
   #live: string | undefined;
@@ -37,6 +41,7 @@ export class SweepLiveView {
   constructor(o: SweepLiveViewOptions) {
     this.#o = {
       tty: o.tty,
+      colour: o.colour ?? o.tty,
       width: o.width ?? (o.tty ? 80 : Number.POSITIVE_INFINITY),
       height: o.height ?? (o.tty ? 24 : Number.POSITIVE_INFINITY),
       intervalMs: o.intervalMs ?? 100,
@@ -48,11 +53,12 @@ export class SweepLiveView {
   render(e: MeasurementEvent, text: string): string {
     // A start whose address is a prefix (the normalised one a sweep announces) gets a bitmap.
     if (e.type === 'start' && e.address.includes('/')) {
-      const grid = this.#grid(e.address);
-      if (!grid) return text;
+      const sized = this.#grid(e.address);
+      if (!sized) return text;
+      const { grid, blocks } = sized;
       const key = `${e.agent}\0${e.target}`;
-      this.#sweeps.set(key, { grid, drawn: 0, lastDraw: -Infinity });
-      if (!this.#o.tty || this.#live !== undefined || !this.#fits(grid)) return text;
+      this.#sweeps.set(key, { grid, blocks, drawn: 0, lastDraw: -Infinity });
+      if (!this.#o.tty || this.#live !== undefined || !this.#fits(grid, blocks)) return text;
       this.#live = key;
       return text + this.#frame(this.#sweeps.get(key)!);
     }
@@ -79,24 +85,33 @@ export class SweepLiveView {
     return text;
   }
 
-  #grid(prefix: string): SweepGrid | undefined {
+  /**
+   * The grid sized to the terminal: one cell per address when its lines fit the width and the
+   * height; else, for an IPv4 prefix shorter than /24, one character per /24 (a /16 in 17 lines
+   * instead of 512); else the cells folded into fewer columns.
+   */
+  #grid(prefix: string): { grid: SweepGrid; blocks: boolean } | undefined {
     try {
       const first = new SweepGrid(prefix);
+      if (first.columns <= this.#o.width && this.#fits(first)) return { grid: first, blocks: false };
+      if (first.toBlockText() !== undefined && this.#o.width >= 24) return { grid: first, blocks: true };
       let columns = first.columns;
       while (columns > 1 && columns > this.#o.width) columns /= 2;
-      return columns === first.columns ? first : new SweepGrid(first.prefix, { columns });
+      return { grid: columns === first.columns ? first : new SweepGrid(first.prefix, { columns }), blocks: false };
     } catch {
       return undefined; // not a prefix we can draw: the text renderer still reports it
     }
   }
 
-  #fits(grid: SweepGrid): boolean {
-    return Math.ceil(grid.rows / 2) + 1 < this.#o.height;
+  #fits(grid: SweepGrid, blocks = false): boolean {
+    const lines = blocks ? Math.ceil(grid.size / 256 / 16) + 2 : Math.ceil(grid.rows / 2);
+    return lines + 1 < this.#o.height;
   }
 
   /** The frame: the bitmap and its caption; on a terminal, drawn over the previous frame. */
   #frame(s: Sweep): string {
-    const body = s.grid.toText({ ansi: this.#o.tty }) + s.grid.caption() + '\n';
+    const ansi = this.#o.colour;
+    const body = (s.blocks ? s.grid.toBlockText({ ansi })! : s.grid.toText({ ansi })) + s.grid.caption() + '\n';
     const lines = body.split('\n').length - 1;
     if (!this.#o.tty) return body;
     // \x1b[nF: to the start of the frame's first line; \x1b[K clears what a longer line left.

@@ -5,9 +5,9 @@
  * to bottom here.
  */
 import PostalMime from 'postal-mime';
-import { answerEmail, hubForSender, rateLimitedAnswer } from '../shared/email/email-answer.ts';
+import { answerEmail, hubForSender, rateLimitedAnswer, type InlineImage } from '../shared/email/email-answer.ts';
 import { replyDecision, SenderRateLimiter, senderAllowed } from '../shared/email/email-policy.ts';
-import { buildReply, type EmailAttachment } from '../shared/email/email-reply.ts';
+import { buildReply } from '../shared/email/email-reply.ts';
 import { ReplyBudget, replySize } from '../shared/email/email-reply-budget.ts';
 import { describeError } from '../shared/model/errors.ts';
 import { emailWorkerSettings, readSettings, type Settings } from '../shared/config/settings.ts';
@@ -129,7 +129,8 @@ export async function handleEmail(message: InboundEmail, workerEnv: EmailWorkerE
   const open = budget.available(deps.now());
   if (!open.ok) return { action: 'ignored', reason: `${open.reason} (${budget.refused} refused in this isolate)` };
 
-  let body: { text: string; html: string; attachments?: EmailAttachment[] | undefined };
+  let body: { text: string; html: string; images?: InlineImage[] | undefined };
+  let result: string | undefined;
   let kind: string;
   let partial = false;
   if (rate.action === 'notify') {
@@ -149,17 +150,19 @@ export async function handleEmail(message: InboundEmail, workerEnv: EmailWorkerE
           maxCount: env.MAX_COUNT,
           now: Date.now,
           sender: message.from,
+          deflate: compressionStreamDeflate,
         },
       ))().catch((err: unknown) => {
       // A configuration error, said in the reply: the sender is not left without an answer.
       const text = `the gateway is misconfigured: ${describeError(err).message}`;
       return { kind: 'refused' as const, partial: false, text, html: renderHtmlText(text) };
     });
-    body = { text: answer.text, html: answer.html, ...('attachments' in answer ? { attachments: answer.attachments } : {}) };
+    body = { text: answer.text, html: answer.html, images: 'images' in answer ? answer.images : undefined };
+    result = 'summary' in answer ? answer.summary : undefined;
     kind = answer.kind;
     partial = answer.partial;
   }
-  const reply = buildReply({ messageId: mail.messageId, references: mail.references, inReplyTo: mail.inReplyTo, subject: mail.subject }, body);
+  const reply = buildReply({ messageId: mail.messageId, references: mail.references, inReplyTo: mail.inReplyTo, subject: mail.subject }, body, result ? { result } : {});
   const spent = budget.take(replySize(reply), deps.now());
   if (!spent.ok) return { action: 'ignored', reason: `${spent.reason} (${budget.refused} refused in this isolate)` };
   const raw = mimeReply(reply, { from: message.to, to: message.from, id: crypto.randomUUID(), fromName: env.FROM_NAME });
@@ -175,4 +178,10 @@ export async function handleEmail(message: InboundEmail, workerEnv: EmailWorkerE
 function workerHub(env: Settings<typeof emailWorkerSettings>, sender: string): HubClient {
   const hub = new HubClient({ url: env.HUB_URL, ...(env.HUB_TOKEN ? { token: env.HUB_TOKEN } : {}) });
   return env.HUB_TOKEN ? hubForSender(hub, sender) : hub;
+}
+
+/** zlib-compresses with workerd's CompressionStream ('deflate' is the zlib format), for the pictures. */
+async function compressionStreamDeflate(data: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }

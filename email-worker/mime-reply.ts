@@ -31,8 +31,9 @@ export function mimeReply(reply: ReplyContent, addresses: MimeReplyAddresses): s
   for (const [k, v] of Object.entries(reply.headers)) msg.setHeader(k, v);
   msg.addMessage({ contentType: 'text/plain', encoding: 'base64', data: base64Lines(reply.text) });
   msg.addMessage({ contentType: 'text/html', encoding: 'base64', data: base64Lines(reply.html) });
-  for (const a of reply.attachments ?? []) {
-    msg.addAttachment({ filename: a.filename, contentType: a.contentType, data: base64Bytes(a.content), ...(a.cid ? { inline: true, headers: { 'Content-ID': a.cid } } : {}) });
+  // Pictures the HTML shows by cid: inline parts (mimetext then writes multipart/related).
+  for (const img of reply.images ?? []) {
+    msg.addAttachment({ inline: true, filename: img.filename, contentType: img.contentType, data: base64Bytes(img.data), headers: { 'Content-ID': `<${img.cid}>` } });
   }
   return msg.asRaw();
 }

@@ -8,7 +8,7 @@
 import type { MeasurementEvent } from '../shared/model/events.ts';
 import type { SweepGrid } from '../shared/render/sweep-grid.ts';
 import { MeasurementFold, type FoldPart } from '../shared/render/measurement-fold.ts';
-import { drawableGrid, renderSweepPng } from './sweep-png.ts';
+import { drawableGrid, renderProbePng } from './sweep-png.ts';
 import type { SweepGridModel } from './sweep-png.ts';
 
 /** Feed it every event of a sweep; ask for the images at the end. */
@@ -39,9 +39,9 @@ export class SweepCollector {
     }));
   }
 
-  /** One PNG per grid. */
+  /** One PNG per grid: the probe picture (title, axes, legend with counts). */
   images(): { agent: string; prefix: string; data: Uint8Array }[] {
-    return this.#drawn().map(({ agent, grid }) => ({ agent, prefix: grid.prefix.text, data: renderSweepPng(grid) }));
+    return this.#drawn().map(({ agent, grid }) => ({ agent, prefix: grid.prefix.text, data: renderProbePng(grid, { agent }) }));
   }
 
   #drawn(): { agent: string; target: string; grid: SweepGrid }[] {

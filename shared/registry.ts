@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import { CommonDefaults } from './model/limits.ts';
 import type { MeasurementTypeDef } from './measurements/measurement-type-def.ts';
+import { dnsType } from './measurements/dns/dns-type.ts';
+import { httpType } from './measurements/http/http-type.ts';
 import { pingType } from './measurements/ping/ping-type.ts';
 import { probeType } from './measurements/probe/probe-type.ts';
 import { tracerouteType } from './measurements/traceroute/traceroute-type.ts';
@@ -21,6 +23,8 @@ const TYPES = {
   traceroute: tracerouteType,
   probe: probeType,
   mtr: mtrType,
+  dns: dnsType,
+  http: httpType,
 } as const;
 
 type Name = keyof typeof TYPES;
@@ -41,6 +45,20 @@ export const Defaults: Readonly<typeof CommonDefaults & Intersect<(typeof TYPES)
 /** The definition of a registered type; undefined for anything else (a command word, say). */
 export function measurementType(name: string): MeasurementTypeDef<MeasurementType> | undefined {
   return Object.hasOwn(TYPES, name) ? (TYPES[name as Name] as MeasurementTypeDef<MeasurementType>) : undefined;
+}
+
+/**
+ * The usual next step offered as a button under a chat result: another type run on the same
+ * target from the same agents (a path after an echo, an echo after a path), with its label.
+ */
+const NEXT_STEPS: Partial<Record<Name, { command: Name; label: string }>> = {
+  ping: { command: 'traceroute', label: '🛤 Traceroute' },
+  traceroute: { command: 'ping', label: '📶 Ping' },
+};
+
+/** The next step after a result of `type`, if it has one. */
+export function nextStep(type: string): { command: MeasurementType; label: string } | undefined {
+  return Object.hasOwn(NEXT_STEPS, type) ? NEXT_STEPS[type as Name] : undefined;
 }
 
 /** Every registered type, in registry order. */

@@ -48,6 +48,12 @@ const TYPE_LIMIT = 3;
  */
 const EVERYDAY: Record<string, string[]> = {
   ping: [],
+  // node:dns, node:http, hub/http/, mcp/http/, http:// URLs: other meanings of the words.
+  dns: [],
+  http: [
+    // grammY's webhook adapter for node:http.
+    'bots/telegram/main.ts',
+  ],
   probe: [
     // pmtu: 'probe' is IP_PMTUDISC_PROBE, another meaning of the word.
     'agent/socket/raw-socket.ts',
@@ -65,7 +71,9 @@ function codeOf(file: string): string {
 function filesNaming(type: string): string[] {
   const homes = [join('shared', 'measurements', type) + sep, join('agent', 'probes', type) + sep];
   const everyday = type in EVERYDAY;
-  const names = everyday ? new RegExp(`['"\`]${type}['"\`]|/${type}/`) : new RegExp(`\\b${type}\\b`);
+  // A path segment counts where a type's folder is: shared/measurements/<type>/, agent/probes/<type>/
+  // (hub/http/ is the hub's HTTP layer, not the http type).
+  const names = everyday ? new RegExp(`['"\`]${type}['"\`]|(?:measurements|probes)/${type}/`) : new RegExp(`\\b${type}\\b`);
   return TYPE_TREES.flatMap(sourceFiles)
     .filter((f) => !homes.some((h) => f.startsWith(h)))
     .filter((f) => names.test(everyday ? codeOf(f) : readFileSync(join(root, f), 'utf8')));

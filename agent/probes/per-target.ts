@@ -5,6 +5,7 @@
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { describeError, ErrorCode } from '../../shared/model/errors.ts';
+import type { ConnectPolicy } from '../../shared/wire/agent-link.ts';
 
 /** What a probe runner needs to know about the target and where its events go. */
 export interface ProbeContext {
@@ -30,6 +31,12 @@ export interface ProbeRunOptions {
   };
   signal: AbortSignal;
   emit: (e: MeasurementEvent) => void;
+  /** dns, http: what every connection must pass (agent/runtime/connect-check.ts); undefined = anything. */
+  connectPolicy?: ConnectPolicy;
+  /** dns: the agent's DNS servers (`--dns-servers`), the default server asked; empty = the system's. */
+  dnsServers?: readonly string[];
+  /** dns: the root servers of a trace (MESHPROBE_DNS_ROOTS); empty = the IANA root hints. */
+  dnsRoots?: readonly string[];
 }
 
 /** Runs `probe` for every target of `spec` concurrently; resolves when all are done. */

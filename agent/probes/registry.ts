@@ -20,6 +20,12 @@ interface RunnerEntry {
    * registry and zod into an idle agent (a test holds the two equal).
    */
   readonly targets?: 'hosts' | 'prefix';
+  /**
+   * The runner checks every address it connects to itself (agent/runtime/connect-check.ts), so
+   * the target guard hands it the policy instead of resolving the target: a DNS name asked is
+   * not contacted, a URL's redirects lead to other hosts.
+   */
+  readonly checksConnections?: boolean;
   readonly load: () => Promise<ProbeRunner['run']>;
 }
 
@@ -29,6 +35,8 @@ const RUNNERS: { readonly [T in MeasurementType]?: RunnerEntry } = {
   traceroute: { capabilities: ['traceroute'], load: async () => (await import('./traceroute/traceroute.ts')).runTraceroute },
   probe: { capabilities: ['probe'], targets: 'prefix', load: async () => (await import('./probe/sweep.ts')).runSweep },
   mtr: { capabilities: ['mtr'], load: async () => (await import('./mtr/mtr.ts')).runMtr },
+  dns: { capabilities: ['dns'], checksConnections: true, load: async () => (await import('./dns/dns.ts')).runDns },
+  http: { capabilities: ['http'], checksConnections: true, load: async () => (await import('./http/http.ts')).runHttp },
 };
 
 const loaded = new Map<string, Promise<ProbeRunner['run']>>();
@@ -62,4 +70,9 @@ export function agentCapabilities(): string[] {
  */
 export function runnerTargets(type: string): 'hosts' | 'prefix' {
   return (Object.hasOwn(RUNNERS, type) && RUNNERS[type as MeasurementType]?.targets) || 'hosts';
+}
+
+/** Whether the runner of `type` checks its own connections (the guard then passes it the policy). */
+export function runnerChecksConnections(type: string): boolean {
+  return Object.hasOwn(RUNNERS, type) && RUNNERS[type as MeasurementType]?.checksConnections === true;
 }

@@ -12,6 +12,8 @@
  *   --policy public|lan  MESHPROBE_POLICY         this agent's own policy (default lan)
  *   --allow CIDR,…       MESHPROBE_AGENT_ALLOW    ranges this agent may measure
  *   --dns-servers IP:P,… MESHPROBE_DNS_SERVERS    resolvers for target names
+ *   --dns-roots IP:P,…   MESHPROBE_DNS_ROOTS      root servers of dns --trace
+ *   --public-ports P,…   MESHPROBE_PUBLIC_PORTS   ports dns/http may reach under the public policy
  *   --metrics-listen H:P MESHPROBE_AGENT_METRICS  serve this agent's /metrics there
  */
 import type { Server } from 'node:http';
@@ -20,7 +22,7 @@ import { parsePolicyMode } from '../../shared/net/address-policy.ts';
 import { parseCidr } from '../../shared/net/cidr.ts';
 import { checkListen } from '../../shared/net/listen-address.ts';
 import { describeError } from '../../shared/model/errors.ts';
-import { readRemoteAgentSettings } from '../../shared/config/remote-agent-settings.ts';
+import { parsePorts, readRemoteAgentSettings } from '../../shared/config/remote-agent-settings.ts';
 import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
@@ -30,7 +32,7 @@ import { deferWsTls } from './defer-ws-tls.ts';
 import { readTokenFile, writeTokenFile } from './token-file.ts';
 
 export const AGENT_USAGE =
-  'usage: meshprobe agent --hub URL --name NAME (--token-file PATH | --token JWT) [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--metrics-listen HOST:PORT]';
+  'usage: meshprobe agent --hub URL --name NAME (--token-file PATH | --token JWT) [--country CC] [--city CITY] [--asn N] [--isp ISP] [--lat N --lon N] [--policy public|lan] [--allow CIDR,…] [--dns-servers IP:PORT,…] [--dns-roots IP:PORT,…] [--public-ports P,…] [--metrics-listen HOST:PORT]';
 
 export interface CommandIo {
   stdout: (text: string) => void;
@@ -92,6 +94,8 @@ function parseAgentFlagsStrict(argv: string[]) {
       policy: { type: 'string' },
       allow: { type: 'string' },
       'dns-servers': { type: 'string' },
+      'dns-roots': { type: 'string' },
+      'public-ports': { type: 'string' },
       'metrics-listen': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -128,6 +132,8 @@ interface AgentConfig {
   allow: string[];
   attributes: Record<string, string | number>;
   dnsServers: string[];
+  dnsRoots: string[];
+  publicPorts: number[] | undefined;
 }
 
 /** Flags over the environment, checked; a string is the refusal to print. */
@@ -147,7 +153,10 @@ async function readAgentConfig(values: AgentFlags, settings: AgentSettings): Pro
   const attributes = agentAttributes(values, settings);
   if (attributes instanceof Error) return attributes.message;
   const dnsServers = split(values['dns-servers'] ?? settings.MESHPROBE_DNS_SERVERS);
-  return { hub, name, token: token.token, tokenFile: token.tokenFile, policy, allow, attributes, dnsServers };
+  const dnsRoots = split(values['dns-roots'] ?? settings.MESHPROBE_DNS_ROOTS);
+  const publicPorts = parsePorts('--public-ports', values['public-ports'] ?? settings.MESHPROBE_PUBLIC_PORTS);
+  if (typeof publicPorts === 'string') return publicPorts;
+  return { hub, name, token: token.token, tokenFile: token.tokenFile, policy, allow, attributes, dnsServers, dnsRoots, publicPorts };
 }
 
 /** The agent token from --token-file or --token (flags win over the environment; one source at a time). */
@@ -201,13 +210,13 @@ interface BuiltRuntime {
 
 /** The local agent and the runtime that links it to the hub; a string is the refusal to print. */
 async function buildRuntime(config: AgentConfig, metrics: AgentMetrics | undefined, io: CommandIo, onFatal: (code: number) => void): Promise<BuiltRuntime | string> {
-  const { hub, name, token, tokenFile, policy, allow, attributes, dnsServers } = config;
+  const { hub, name, token, tokenFile, policy, allow, attributes, dnsServers, dnsRoots, publicPorts } = config;
   let tokenWrites: Promise<void> = Promise.resolve();
   // The runtime (and `ws`) loaded after the hook that defers TLS to a wss:// hub.
   deferWsTls();
   const { AgentRuntime } = await import('./agent-runtime.ts');
   try {
-    const local = new LocalAgent({ name, loadRunnersNow: false, ...(dnsServers.length ? { dnsServers } : {}) });
+    const local = new LocalAgent({ name, loadRunnersNow: false, ...(dnsServers.length ? { dnsServers } : {}), ...(dnsRoots.length ? { dnsRoots } : {}) });
     const runtime = new AgentRuntime({
       hub,
       token,
@@ -217,6 +226,7 @@ async function buildRuntime(config: AgentConfig, metrics: AgentMetrics | undefin
       attributes,
       policy,
       allowedRanges: allow,
+      ...(publicPorts ? { publicPorts } : {}),
       log: (line) => io.stderr(line + '\n'),
       onToken: (renewed, exp) => {
         const until = new Date(exp * 1000).toISOString();

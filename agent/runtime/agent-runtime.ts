@@ -38,6 +38,8 @@ export interface AgentRuntimeOptions {
   policy?: PolicyMode;
   /** CIDR prefixes this agent may measure; empty = any (subject to the policy). */
   allowedRanges?: readonly string[];
+  /** Ports dns and http may reach under the public policy (agent/runtime/connect-check.ts). */
+  publicPorts?: readonly number[];
   /** First reconnect delay. Default 250 ms; doubles per attempt up to `maxBackoffMs`. */
   initialBackoffMs?: number;
   /** Longest reconnect delay. Default 10 s. */
@@ -95,7 +97,7 @@ export class AgentRuntime {
     this.#o = o;
     this.url = agentConnectUrl(o.hub);
     this.info = { ...o.agent.info, ...(o.attributes ?? {}), name: o.agent.info.name };
-    this.#guard = new TargetGuard({ inner: o.agent, resolver: o.resolver, mode: o.policy ?? 'lan', allowedRanges: o.allowedRanges ?? [] });
+    this.#guard = new TargetGuard({ inner: o.agent, resolver: o.resolver, mode: o.policy ?? 'lan', allowedRanges: o.allowedRanges ?? [], ...(o.publicPorts ? { publicPorts: o.publicPorts } : {}) });
     this.#log = o.log ?? (() => {});
     this.#token = o.token;
   }

@@ -17,6 +17,8 @@ export interface LocalAgentOptions {
   name?: string;
   /** DNS servers ('ip:port') for target names; default: the system resolver. */
   dnsServers?: string[];
+  /** Root servers ('ip[:port]') of `dns --trace` (MESHPROBE_DNS_ROOTS); default: the IANA root hints. */
+  dnsRoots?: string[];
   /** ICMP socket pool; default: the process-wide one. */
   pool?: IcmpSocketPool;
   /**
@@ -36,11 +38,13 @@ export class LocalAgent implements AgentLink {
   readonly info: AgentInfo;
   readonly resolver: Resolver;
   readonly #pool: IcmpSocketPool | undefined;
+  readonly #dns: { dnsServers?: readonly string[]; dnsRoots?: readonly string[] };
 
   constructor(o: LocalAgentOptions = {}) {
     this.info = localAgentInfo(o.name ?? 'local');
     this.resolver = new Resolver(o.dnsServers && o.dnsServers.length > 0 ? { servers: o.dnsServers } : {});
     this.#pool = o.pool;
+    this.#dns = { ...(o.dnsServers?.length ? { dnsServers: o.dnsServers } : {}), ...(o.dnsRoots?.length ? { dnsRoots: o.dnsRoots } : {}) };
     if (o.icmpMode) IcmpSocketPool.useMode(o.icmpMode);
     // An agent that will measure loads its runners now, not on its first request (first line
     // ≤ RTT + 150 ms); a failure to load shows as that request's error event.
@@ -58,7 +62,11 @@ export class LocalAgent implements AgentLink {
         errorForAll(ErrorCode.BadRequest, `unknown measurement type ${String((spec as { type: unknown }).type)}`);
         return;
       }
-      await runner.run(spec, { agent, resolver: this.resolver, signal: o.signal, emit: o.emit, ...(this.#pool ? { pool: this.#pool } : {}) });
+      await runner.run(spec, {
+        agent, resolver: this.resolver, signal: o.signal, emit: o.emit, ...this.#dns,
+        ...(this.#pool ? { pool: this.#pool } : {}),
+        ...(o.connectPolicy ? { connectPolicy: o.connectPolicy } : {}),
+      });
     } catch (err) {
       // run() never rejects: a bug becomes an error event for every target.
       const d = describeError(err);

@@ -13,7 +13,8 @@ import { describeError, ErrorCode } from '../../shared/model/errors.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { splitHostPort } from '../../shared/net/host-port.ts';
-import { runnerTargets } from '../probes/registry.ts';
+import { runnerChecksConnections, runnerTargets } from '../probes/registry.ts';
+import { DEFAULT_PUBLIC_PORTS } from './connect-check.ts';
 
 /** What the guard needs of a resolver (agent/runtime/resolver.ts's Resolver fits). */
 export interface GuardResolver {
@@ -30,6 +31,8 @@ export interface TargetGuardOptions {
   allowedRanges?: readonly string[];
   /** Called once per refused target (metrics, tests). */
   onRefused?: (target: string, reason: string) => void;
+  /** Ports dns and http may connect to under the `public` policy. Default {@link DEFAULT_PUBLIC_PORTS}. */
+  publicPorts?: readonly number[];
 }
 
 export class TargetGuard implements AgentLink {
@@ -38,8 +41,10 @@ export class TargetGuard implements AgentLink {
   readonly mode: PolicyMode;
   readonly allowedRanges: readonly string[];
   readonly #onRefused: ((target: string, reason: string) => void) | undefined;
+  readonly publicPorts: readonly number[];
 
   constructor(o: TargetGuardOptions) {
+    this.publicPorts = o.publicPorts ?? DEFAULT_PUBLIC_PORTS;
     this.#inner = o.inner;
     this.#resolver = o.resolver;
     this.mode = o.mode ?? 'lan';
@@ -55,7 +60,7 @@ export class TargetGuard implements AgentLink {
   withMode(mode: PolicyMode): TargetGuard {
     const strict: PolicyMode = this.mode === 'public' || mode === 'public' ? 'public' : 'lan';
     if (strict === this.mode) return this;
-    return new TargetGuard({ inner: this.#inner, resolver: this.#resolver, mode: strict, allowedRanges: this.allowedRanges, ...(this.#onRefused ? { onRefused: this.#onRefused } : {}) });
+    return new TargetGuard({ inner: this.#inner, resolver: this.#resolver, mode: strict, allowedRanges: this.allowedRanges, publicPorts: this.publicPorts, ...(this.#onRefused ? { onRefused: this.#onRefused } : {}) });
   }
 
   /**
@@ -66,6 +71,15 @@ export class TargetGuard implements AgentLink {
     // Nothing to enforce: let the inner agent do everything, one run, as it would alone.
     if (this.mode === 'lan' && this.allowedRanges.length === 0 && hubRanges.length === 0) return this.#inner.run(spec, { signal, emit });
     const name = this.info.name;
+    // dns, http: the runner checks each address right before it connects to it.
+    if (runnerChecksConnections(spec.type)) {
+      const connectPolicy = { mode: this.mode, allowedRanges: this.allowedRanges, hubRanges, publicPorts: this.publicPorts };
+      const relay = (e: MeasurementEvent): void => {
+        if (e.type === 'error' && e.code === ErrorCode.PolicyRefused && e.target !== undefined) this.#onRefused?.(e.target, e.message);
+        emit(e);
+      };
+      return this.#inner.run(spec, { signal, emit: relay, connectPolicy });
+    }
     const hubSet = `agent ${name}'s allowed ranges (${hubRanges.join(', ')}), set at the hub`;
     // The agent's own ranges are checked here only (the hub leaves them to the agent); the
     // refusal names the agent, as the hub-set one does: a run has several agents' lines.

@@ -10,10 +10,11 @@ import type { ParsedMail } from 'mailparser';
 import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
-import { answerEmail, hubForSender, rateLimitedAnswer } from '../../shared/email/email-answer.ts';
+import { answerEmail, hubForSender, rateLimitedAnswer, type InlineImage } from '../../shared/email/email-answer.ts';
+import { deflateSync } from 'node:zlib';
 import { replyDecision, SenderRateLimiter, senderAllowed } from '../../shared/email/email-policy.ts';
 import type { HeaderLookup, SenderRateLimiterOptions } from '../../shared/email/email-policy.ts';
-import { buildReply, type EmailAttachment } from '../../shared/email/email-reply.ts';
+import { buildReply } from '../../shared/email/email-reply.ts';
 import { ReplyBudget, replySize } from '../../shared/email/email-reply-budget.ts';
 import type { ReplyBudgetOptions } from '../../shared/email/email-reply-budget.ts';
 import { describeError, ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
@@ -224,8 +225,9 @@ async function answerMessage(raw: Buffer, returnPath: string, g: ReplyParts): Pr
   if (rate.action === 'drop') return log(`email from ${returnPath}: not answered: rate limited (already notified)`);
   const open = g.budget.available(now());
   if (!open.ok) return log(`email from ${returnPath}: not answered: ${open.reason} (${g.budget.refused} refused so far)`);
-  let body: { text: string; html: string; attachments?: EmailAttachment[] | undefined };
+  let body: { text: string; html: string; images?: InlineImage[] | undefined };
   let kind: string;
+  let result: string | undefined;
   if (rate.action === 'notify') {
     body = rateLimitedAnswer(returnPath, rate.retryAfterMs);
     kind = 'rate-limited';
@@ -233,12 +235,13 @@ async function answerMessage(raw: Buffer, returnPath: string, g: ReplyParts): Pr
     const budgetMs = options.budgetMs ?? 60_000;
     const answer = await answerEmail(
       { subject: mail.subject, text: mail.text, html: typeof mail.html === 'string' ? mail.html : undefined },
-      { hub: options.hubToken ? hubForSender(g.hub, returnPath) : g.hub, signal: AbortSignal.any([AbortSignal.timeout(budgetMs), g.closing.signal]), budgetLabel: `${Math.round(budgetMs / 1000)} s`, now: Date.now, sender: returnPath, ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
+      { hub: options.hubToken ? hubForSender(g.hub, returnPath) : g.hub, signal: AbortSignal.any([AbortSignal.timeout(budgetMs), g.closing.signal]), budgetLabel: `${Math.round(budgetMs / 1000)} s`, now: Date.now, sender: returnPath, deflate: (b) => new Uint8Array(deflateSync(b)), ...(options.maxCount ? { maxCount: options.maxCount } : {}) },
     );
     body = answer;
     kind = answer.kind;
+    result = answer.summary;
   }
-  const reply = buildReply({ messageId: mail.messageId, references: mail.references, inReplyTo: mail.inReplyTo, subject: mail.subject }, body);
+  const reply = buildReply({ messageId: mail.messageId, references: mail.references, inReplyTo: mail.inReplyTo, subject: mail.subject }, body, result ? { result } : {});
   const spent = g.budget.take(replySize(reply), now());
   if (!spent.ok) return log(`email from ${returnPath}: not answered: ${spent.reason} (${g.budget.refused} refused so far)`);
   await g.transport.sendMail({
@@ -247,7 +250,8 @@ async function answerMessage(raw: Buffer, returnPath: string, g: ReplyParts): Pr
     subject: reply.subject,
     text: reply.text,
     html: reply.html,
-    ...(reply.attachments ? { attachments: reply.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content), ...(a.cid ? { cid: a.cid } : {}) })) } : {}),
+    // Pictures the HTML shows by cid (nodemailer writes multipart/related for them).
+    ...(reply.images?.length ? { attachments: reply.images.map((i) => ({ filename: i.filename, content: Buffer.from(i.data), contentType: i.contentType, cid: i.cid })) } : {}),
     ...(reply.inReplyTo ? { inReplyTo: reply.inReplyTo } : {}),
     ...(reply.references ? { references: reply.references } : {}),
     headers: reply.headers,

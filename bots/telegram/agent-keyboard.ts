@@ -10,6 +10,16 @@ import type { AgentInfo } from '../../shared/wire/agent-link.ts';
 export const AGENT_BUTTON = 'a:';
 /** Callback data of the Cancel button. */
 export const CANCEL_BUTTON = 'x';
+/**
+ * Callback data of the next-step buttons under a measurement: one byte each (Telegram allows 64),
+ * matched exactly when they come back; what they act on is the message's session, not the data.
+ */
+export const ACTION_RERUN = 'r';
+export const ACTION_DETAILS = 'd';
+/** The type's usual next step on the same target (its definition's `chat.next`). */
+export const ACTION_NEXT = 'n';
+/** Matches exactly the callback data of a next-step button. */
+export const ACTION_PATTERN = /^[rdn]$/;
 
 /** Buttons per row: two keeps "🇩🇪 fra1 ✓" readable on a phone. */
 const PER_ROW = 2;
@@ -34,6 +44,8 @@ export function agentLabel(agent: AgentInfo, current: boolean): string {
 export interface AgentKeyboardOptions {
   /** Add a Cancel button (while a measurement runs). Default false. */
   cancel?: boolean;
+  /** Next-step buttons in one row under the agents (re-run, details, the type's next step). Default none. */
+  actions?: readonly InlineKeyboardButton[];
 }
 
 /**
@@ -43,9 +55,11 @@ export interface AgentKeyboardOptions {
 export function agentKeyboard(agents: readonly AgentInfo[], current: string | undefined, options: AgentKeyboardOptions = {}): InlineKeyboardMarkup | undefined {
   const rows: InlineKeyboardButton[][] = [];
   if (agents.length > 1) {
+    // The agents' index rides in the data (`a:12`, ≤ 64 bytes); names stay in the session.
     const buttons = agents.slice(0, MAX_BUTTONS).map((a, i) => ({ text: agentLabel(a, a.name === current), callback_data: `${AGENT_BUTTON}${i}` }));
     for (let i = 0; i < buttons.length; i += PER_ROW) rows.push(buttons.slice(i, i + PER_ROW));
   }
+  if (options.actions?.length) rows.push([...options.actions]);
   if (options.cancel) rows.push([{ text: '✖ Cancel', callback_data: CANCEL_BUTTON }]);
   return rows.length ? { inline_keyboard: rows } : undefined;
 }

@@ -16,8 +16,8 @@ import { parseCommand, type DisplayOptions, type ParsedCommand } from '../../sha
 import { helpText } from '../../shared/command/help.ts';
 import { HubClient } from '../../shared/wire/hub-client.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
-import { measurementType, measurementTypes } from '../../shared/registry.ts';
-import { AGENT_BUTTON, CANCEL_BUTTON, countryFlag } from './agent-keyboard.ts';
+import { measurementType, measurementTypes, nextStep } from '../../shared/registry.ts';
+import { ACTION_DETAILS, ACTION_NEXT, ACTION_PATTERN, ACTION_RERUN, AGENT_BUTTON, CANCEL_BUTTON, countryFlag } from './agent-keyboard.ts';
 import { formatAgentList } from '../../shared/render/agent-list.ts';
 import { MeasurementMessage } from './measurement-message.ts';
 import { MessageSessions } from './message-sessions.ts';
@@ -75,6 +75,8 @@ interface BotDeps {
   log: (line: string) => void;
   measurements: MessageSessions<MeasurementMessage>;
   probes: MessageSessions<ProbePhoto>;
+  /** The bot's "which target?" prompts (ForceReply), by message: the command a reply completes. */
+  prompts: MessageSessions<string>;
   limiter: RateLimiter | undefined;
 }
 
@@ -96,6 +98,7 @@ export function createTelegramBot(o: TelegramBotOptions): Bot {
     log,
     measurements: new MessageSessions(),
     probes: new MessageSessions({ max: 200 }),
+    prompts: new MessageSessions({ max: 1000 }),
     limiter: o.rateLimit === false ? undefined : new RateLimiter(o.rateLimit ?? {}),
   };
 
@@ -122,8 +125,17 @@ export async function registerCommands(bot: Bot, log: (line: string) => void = (
 function commands(d: BotDeps): Composer<Context> {
   const c = new Composer<Context>();
   c.on('message:text', async (ctx, next) => {
-    const text = ctx.message.text.trim();
+    let text = ctx.message.text.trim();
     const isPrivate = ctx.chat.type === 'private';
+    // An answer to our "which target?" prompt completes the command it asked for.
+    const asked = ctx.message.reply_to_message;
+    const prompted = asked && asked.from?.id === ctx.me.id ? await d.prompts.find(ctx.chat.id, asked.message_id) : undefined;
+    if (prompted !== undefined && !text.startsWith('/')) {
+      d.prompts.delete(ctx.chat.id, asked!.message_id);
+      // Only the first word of the answer is taken as the target: the prompt asked for one.
+      const target = text.split(/\s+/)[0] ?? '';
+      text = `/${prompted} ${target}`;
+    }
     // In groups only commands are ours; in a private chat "ping 127.0.0.1" works too.
     if (!text.startsWith('/') && !isPrivate) return next();
     const head = /^\/?([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?/.exec(text);
@@ -133,6 +145,8 @@ function commands(d: BotDeps): Composer<Context> {
     if (head && head[1]!.toLowerCase() === 'start') return reply(ctx, welcomeHtml());
 
     const parsed = parseCommand(text, { botName });
+    const bare = head && !parsed.ok ? promptFor(text, head[1]!.toLowerCase()) : undefined;
+    if (bare) return ask(ctx, d, bare);
     if (!parsed.ok) {
       // In a group a stray "/something" may be meant for another bot; answer only if addressed to us.
       if (!isPrivate && !head?.[2] && /^unknown command/.test(parsed.message)) return next();
@@ -173,8 +187,68 @@ function commands(d: BotDeps): Composer<Context> {
   return c;
 }
 
+/**
+ * The prompt for a measurement command sent without its target (`/ping`, `/probe@bot`): the
+ * command word (with the flags given) and what to ask; undefined for anything else.
+ */
+export function promptFor(text: string, word: string): { command: string; question: string; placeholder: string } | undefined {
+  const type = measurementType(word);
+  if (!type) return undefined;
+  const rest = text.replace(/^\/?[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?/, '').trim();
+  // Flags only (no target word): every remaining word starts with '-' or follows a flag that takes a value.
+  if (rest && !/^(-\S+(\s+[^-\s]\S*)?\s*)+$/.test(rest)) return undefined;
+  const parsed = parseCommand(`${word} ${rest}`.trim());
+  if (parsed.ok || !/missing (target|CIDR)/i.test(parsed.message)) return undefined;
+  const sweep = type.view === 'sweep';
+  return {
+    command: `${word}${rest ? ` ${rest}` : ''}`,
+    question: sweep ? `${word}: which prefix? Reply with a CIDR, e.g. 198.51.100.0/24.` : `${word}: which target? Reply with a host name or an address, e.g. example.com.`,
+    placeholder: sweep ? '198.51.100.0/24' : 'example.com',
+  };
+}
+
+/** Asks for the missing target with ForceReply and remembers what the answer completes. */
+async function ask(ctx: Context, d: BotDeps, p: { command: string; question: string; placeholder: string }): Promise<void> {
+  const chatId = ctx.chat!.id;
+  // Tracked while it is sent: the answer can arrive before the bot has read sendMessage's reply.
+  await d.prompts.sending(chatId, (async () => {
+    const sent = await ctx.reply(escapeHtml(p.question), {
+      parse_mode: 'HTML',
+      reply_markup: { force_reply: true, input_field_placeholder: p.placeholder, selective: true },
+      ...(ctx.message ? { reply_parameters: { message_id: ctx.message.message_id, allow_sending_without_reply: true } } : {}),
+    });
+    d.prompts.set(chatId, sent.message_id, p.command);
+  })());
+}
+
 function callbacks(d: BotDeps): Composer<Context> {
   const c = new Composer<Context>();
+  // Next steps under a measurement: the data is one known byte; the session says what it acts on.
+  c.callbackQuery(ACTION_PATTERN, async (ctx) => {
+    const msg = ctx.callbackQuery.message;
+    const session = msg ? await d.measurements.find(msg.chat.id, msg.message_id) : undefined;
+    if (!session || !msg) return void (await ctx.answerCallbackQuery({ text: 'This measurement has expired; send the command again.' }));
+    if (d.limiter && !d.limiter.take(String(ctx.from.id)).ok) return void (await ctx.answerCallbackQuery({ text: '⏱ Slow down: too many requests.' }));
+    const action = ctx.callbackQuery.data;
+    if (action === ACTION_DETAILS) {
+      await ctx.answerCallbackQuery();
+      await ctx.api.sendMessage(msg.chat.id, session.detailsHtml(), { parse_mode: 'HTML', reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true } });
+      return;
+    }
+    if (action === ACTION_RERUN) {
+      await ctx.answerCallbackQuery({ text: 'Running again…' });
+      session.rerun().catch((err: unknown) => d.log(`telegram: re-run failed: ${describeError(err).message}`));
+      return;
+    }
+    // The type's usual next step on the same target, from the same agents: a new message.
+    const spec = session.spec;
+    const type = action === ACTION_NEXT ? nextStep(spec.type)?.command : undefined;
+    const next = type ? parseCommand(`${type}${spec.from.length ? ` -s ${spec.from.join(',')}` : ''} ${spec.targets[0] ?? ''}`) : undefined;
+    if (!next?.ok || !('spec' in next)) return void (await ctx.answerCallbackQuery({ text: 'That cannot run from here; send the command.' }));
+    await ctx.answerCallbackQuery({ text: `${type} ${spec.targets[0]}…` });
+    const u: BotDeps = d.o.hubToken ? { ...d, hub: d.hub.onBehalfOf(`telegram:${ctx.from.id}`) } : d;
+    await runMeasurement(ctx, u, next.spec, false);
+  });
   c.callbackQuery(new RegExp(`^${AGENT_BUTTON}(\\d+)$`), async (ctx) => {
     const msg = ctx.callbackQuery.message;
     const session = msg ? await d.measurements.find(msg.chat.id, msg.message_id) : undefined;

@@ -13,12 +13,17 @@
 import type { AgentInfo } from '../../shared/wire/agent-link.ts';
 import { describeError, ErrorCode } from '../../shared/model/errors.ts';
 import type { HubClient } from '../../shared/wire/hub-client.ts';
-import { TextRenderer } from '../../shared/render/text-renderer.ts';
+import { renderText, TextRenderer } from '../../shared/render/text-renderer.ts';
+import { MeasurementFold } from '../../shared/render/measurement-fold.ts';
+import { headline, summarizeParts } from '../../shared/render/run-summary.ts';
+import { compactMatrix } from '../../shared/render/compact-matrix.ts';
+import { GRADE_STYLE } from '../../shared/render/quality.ts';
 import { rendererOptions, type DisplayOptions } from '../../shared/command/grammar.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { agentKeyboard } from './agent-keyboard.ts';
-import { preHtml } from './pre-html.ts';
+import { agentKeyboard, ACTION_DETAILS, ACTION_NEXT, ACTION_RERUN } from './agent-keyboard.ts';
+import { nextStep } from '../../shared/registry.ts';
+import { escapeHtml, preHtml } from './pre-html.ts';
 import { StreamMessage } from './stream-message.ts';
 
 /** How the message is edited; bound to one chat and message by the caller. */
@@ -51,6 +56,12 @@ export interface MeasurementMessageOptions {
 
 const RUNNING = '⏳ running…';
 
+/** The grades' symbols in one line under a matrix (shared/render/quality.ts; ≤ 36 columns). */
+export const MATRIX_LEGEND = `${GRADE_STYLE.good.symbol} good ${GRADE_STYLE.fair.symbol} fair ${GRADE_STYLE.poor.symbol} poor ${GRADE_STYLE.bad.symbol} bad/down`;
+
+/** Most per-probe lines kept per part for the Details reply (the matrix needs none). */
+const DETAIL_LINES = 1000;
+
 export class MeasurementMessage {
   /** The agents on the keyboard (empty until they were fetched). */
   agents: AgentInfo[] = [];
@@ -64,6 +75,8 @@ export class MeasurementMessage {
   #wanted: string | undefined;
   /** What the message shows; undefined until it was sent. */
   #lastHtml: string | undefined;
+  /** The current run's events, folded: the matrix and the Details reply read it. */
+  #fold = new MeasurementFold({ keepEvents: true, maxLines: DETAIL_LINES });
 
   constructor(options: MeasurementMessageOptions) {
     this.#o = options;
@@ -75,9 +88,40 @@ export class MeasurementMessage {
     return this.#current;
   }
 
-  /** The keyboard as it should look now. */
+  /** The spec of the current run. */
+  get spec(): MeasurementSpec {
+    return this.#spec;
+  }
+
+  /**
+   * Whether the run is shown as a compact matrix: several agents or targets asked for, or seen.
+   * Its per-line detail is then one press away (Details), never interleaved in the message.
+   */
+  get matrix(): boolean {
+    if (this.#o.json) return false;
+    const s = this.#spec;
+    return s.from.length > 1 || (s.limit ?? 1) > 1 || s.targets.length > 1 || this.#fold.size > 1;
+  }
+
+  /** The keyboard as it should look now: other agents (single runs), then the next steps. */
   keyboard(): InlineKeyboardMarkup | undefined {
-    return agentKeyboard(this.agents, this.#current);
+    const actions = [{ text: '🔁 Re-run', callback_data: ACTION_RERUN }];
+    if (this.matrix) actions.push({ text: '📄 Details', callback_data: ACTION_DETAILS });
+    const next = nextStep(this.#spec.type);
+    if (next && this.#spec.targets.length === 1) actions.push({ text: next.label, callback_data: ACTION_NEXT });
+    return agentKeyboard(this.matrix ? [] : this.agents, this.#current, { actions });
+  }
+
+  /** The per-line detail of every agent×target, one block each, for a reply under the matrix. */
+  detailsHtml(): string {
+    const s = this.#spec;
+    const text = renderText(this.#fold.grouped(), {
+      compact: true,
+      multiAgent: s.from.length > 1 || (s.limit ?? 1) > 1 || undefined,
+      multiTarget: s.targets.length > 1 || undefined,
+      ...rendererOptions(this.#o.display, () => Date.now()),
+    });
+    return preHtml(text || 'no results yet', { limit: 4000 });
   }
 
   /** Resolves when the current run has ended and its final state was delivered. */
@@ -96,16 +140,19 @@ export class MeasurementMessage {
    * Nothing of the old run is shown once the new one starts. Presses in quick succession are
    * serialised and only the last one runs, so two runs never write into one message.
    */
-  rerun(agent: string): Promise<void> {
-    this.#wanted = agent;
+  rerun(agent?: string): Promise<void> {
+    const wanted = agent ?? '';
+    this.#wanted = wanted;
     this.#abort?.abort();
     void this.#stream?.cancel();
     this.#chain = this.#chain.then(async () => {
       await this.#run.catch(() => {});
-      if (this.#wanted !== agent) return; // a later press superseded this one
-      const { limit: _limit, ...rest } = this.#spec;
-      this.#spec = { ...rest, from: [agent] };
-      this.#current = agent;
+      if (this.#wanted !== wanted) return; // a later press superseded this one
+      if (agent !== undefined) {
+        const { limit: _limit, ...rest } = this.#spec;
+        this.#spec = { ...rest, from: [agent] };
+        this.#current = agent;
+      }
       this.#run = this.#execute(this.#spec);
     });
     return this.#chain.then(() => this.#run);
@@ -115,15 +162,20 @@ export class MeasurementMessage {
     const abort = new AbortController();
     this.#abort = abort;
     // Several agents: [agent] on every line; several targets: [target] (or [agent → target]).
+    // Phone layout: lines of ≤ 36 columns where the format allows (text-renderer.ts `compact`).
     const renderer = new TextRenderer({
       multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1,
       multiTarget: spec.targets.length > 1,
+      compact: true,
       ...rendererOptions(this.#o.display, () => Date.now()),
     });
+    const fold = new MeasurementFold({ keepEvents: true, maxLines: DETAIL_LINES });
+    this.#fold = fold;
     let text = '';
     let note: string | undefined;
     let running = true;
-    const html = (): string => preHtml(text || `${spec.type} ${spec.targets.join(' ')}`, running ? { suffix: RUNNING } : note ? { suffix: note } : {});
+    const status = (): { suffix?: string } => (running ? { suffix: RUNNING } : note ? { suffix: note } : {});
+    const html = (): string => (this.matrix ? matrixHtml(fold, spec, status().suffix) : preHtml(text || `${spec.type} ${spec.targets.join(' ')}`, status()));
     // A re-run streams into the message that exists; the first run sends it (see the top).
     const opening = this.#lastHtml === undefined ? this.#firstMessage(html) : undefined;
     let stream = opening ? undefined : this.#streamFrom(this.#lastHtml!);
@@ -138,6 +190,7 @@ export class MeasurementMessage {
       for await (const event of this.#o.hub.measure(spec, { signal: abort.signal })) {
         if (event.type === 'start' && this.#current === undefined) this.#current = event.agent;
         opening?.event(event.type !== 'start');
+        fold.add(event);
         text += this.#o.json ? JSON.stringify(event) + '\n' : renderer.push(event);
         // Built when the edit goes out (about once a second), not for every event.
         stream?.update(html);
@@ -216,4 +269,18 @@ export class MeasurementMessage {
     this.#stream = stream;
     return stream;
   }
+}
+
+/**
+ * The live compact matrix: the run's headline (answer first), the agents × targets cells of ≤ 36
+ * columns with their grade symbols, the symbols' legend, and the status line.
+ */
+export function matrixHtml(fold: MeasurementFold, spec: MeasurementSpec, suffix: string | undefined): string {
+  const parts = summarizeParts(fold);
+  const named = spec.from.filter((f) => !f.includes('='));
+  const lines = compactMatrix(parts, { targets: spec.targets, ...(parts.length === 0 ? { agents: named } : {}) });
+  const errors = fold.generalErrors.map((e) => `⚠ ${e.message}`);
+  const body = [...lines, '', MATRIX_LEGEND].join('\n');
+  return `<b>${escapeHtml(headline(parts, { type: spec.type, targets: spec.targets }))}</b>\n` +
+    preHtml(body, { limit: 3800, ...(errors.length || suffix ? { suffix: [...errors, ...(suffix ? [suffix] : [])].join('\n') } : {}) });
 }

@@ -12,7 +12,8 @@ import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import type { SweepGrid } from '../../shared/render/sweep-grid.ts';
 import { saneEvent } from '../../shared/model/event-guard.ts';
 import { drawableGrid, MAX_PNG_CELLS } from '../../shared/render/sweep-bitmap.ts';
-import { renderSweepPng } from './sweep-png.ts';
+import { renderProbePng } from './sweep-png.ts';
+import { aliveRanges } from '../../shared/render/probe-picture.ts';
 import { agentKeyboard } from './agent-keyboard.ts';
 import { escapeHtml } from './pre-html.ts';
 import { StreamMessage } from './stream-message.ts';
@@ -109,7 +110,9 @@ export class ProbePhoto {
   }
 
   #image(): InputFile {
-    return new InputFile(renderSweepPng(this.#grid!), 'sweep.png');
+    const state = this.#finished ? (this.#note?.includes('cancelled') ? 'cancelled' : `done in ${((this.#endedAt - this.#startedAt) / 1000).toFixed(1)} s`) : 'running…';
+    const time = `${new Date(this.#startedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    return new InputFile(renderProbePng(this.#grid!, { ...(this.#agent ? { agent: this.#agent } : {}), time, state }), 'probe.png');
   }
 
   #caption(): string {
@@ -119,9 +122,15 @@ export class ProbePhoto {
     const state = this.#finished ? `done in ${((this.#endedAt - this.#startedAt) / 1000).toFixed(1)} s` : 'running…';
     const lines = [
       `<b>probe ${escapeHtml(g.prefix.text)}</b>${escapeHtml(from)} — ${state}`,
-      `🟩 ${c.reachable} up · ⬛ ${c.silent} silent · ${c.pending} pending`,
+      `🟩 ${c.reachable} alive · ⬛ ${c.silent} no answer · ${c.pending} not probed`,
     ];
     if (this.#note) lines.push(escapeHtml(this.#note));
+    // The alive ranges beside the picture, within Telegram's 1024-character caption.
+    const ranges = aliveRanges(g).join('\n');
+    if (ranges) {
+      const room = 1000 - lines.join('\n').length - 30;
+      lines.push(`<code>${escapeHtml(ranges.length > room ? ranges.slice(0, Math.max(0, room)).replace(/[^,\n]*$/, '') + '…' : ranges)}</code>`);
+    }
     return lines.join('\n');
   }
 }

@@ -78,8 +78,10 @@ export class AgentGate {
           // A malformed prefix is the agent's to report, with its usual message.
           if (parseCidr(target, { bareAddress: true }).ok && !isPrefixAllowed(target, 'lan', { allowedRanges: ranges }).ok) refusal = `${target} is not inside ${where}`;
         } else {
-          const { host } = splitHostPort(target);
-          if (isIp(host, TARGET_ADDRESS) && !isAllowed(host, 'lan', { allowedRanges: ranges }).ok) refusal = `${host} is outside ${where}`;
+          const def = measurementType(spec.type);
+          const hosts = def?.connectsTo ? def.connectsTo(target, spec) : [splitHostPort(target).host];
+          const out = hosts.find((host) => isIp(host, TARGET_ADDRESS) && !isAllowed(host, 'lan', { allowedRanges: ranges }).ok);
+          if (out !== undefined) refusal = `${out} is outside ${where}`;
         }
         if (refusal) o.emit({ type: 'error', agent: name, target, code: ErrorCode.PolicyRefused, message: refusal });
         return refusal === undefined;

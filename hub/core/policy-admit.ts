@@ -59,10 +59,12 @@ export function refuseTargets(spec: MeasurementSpec, mode: PolicyMode, limits: H
       if (!d.ok) return { status: 403, code: ErrorCode.PolicyRefused, message: d.reason };
       continue;
     }
-    const { host } = splitHostPort(target);
-    if (!isIp(host, TARGET_ADDRESS)) continue;
-    const d = isAllowed(host, mode);
-    if (!d.ok) return { status: 403, code: ErrorCode.PolicyRefused, message: d.reason };
+    // A type that connects elsewhere than its target (a DNS server, a URL's host) names those hosts.
+    for (const host of def?.connectsTo ? def.connectsTo(target, spec) : [splitHostPort(target).host]) {
+      if (!isIp(host, TARGET_ADDRESS)) continue;
+      const d = isAllowed(host, mode);
+      if (!d.ok) return { status: 403, code: ErrorCode.PolicyRefused, message: d.reason };
+    }
   }
   return undefined;
 }

@@ -14,6 +14,8 @@ export type OptionKind =
   | 'seconds'
   /** One of icmp, udp, tcp. */
   | 'protocol'
+  /** A word or a line of text (`--server`, `--type`, `--header`): `choices` restricts it, `repeat` collects every one. */
+  | 'text'
   /** A switch without a value. */
   | 'flag'
   /** A duration: bare seconds or a number with ms|s|m|h|d (shared/model/duration.ts), carried as milliseconds. */
@@ -33,11 +35,21 @@ export interface OptionSpec {
   /** Name of the value in help (`COUNT`); absent for flags. */
   arg?: string;
   /** The MeasurementSpec field it sets, when it sets one. */
-  field?: 'from' | 'limit' | 'count' | 'intervalMs' | 'timeoutMs' | 'protocol' | 'port' | 'size' | 'ttl' | 'maxHops' | 'queriesPerHop' | 'rate' | 'deadlineMs' | 'numeric';
-  /** A flag that sets a field to a fixed value (`-I` = protocol icmp). */
-  sets?: { field: 'protocol'; value: 'icmp' | 'udp' | 'tcp' };
-  /** A flag that changes only how the text is printed (ping `-q`, `-O`, `-D`). */
-  display?: 'quiet' | 'outstanding' | 'timestamps';
+  field?:
+    | 'from' | 'limit' | 'count' | 'intervalMs' | 'timeoutMs' | 'protocol' | 'port' | 'size' | 'ttl' | 'maxHops' | 'queriesPerHop' | 'rate' | 'deadlineMs' | 'numeric'
+    // dns and http (issue 15): a flag with one of these sets it to true; a text option to its value(s).
+    | 'queryType' | 'server' | 'transport' | 'dohUrl' | 'trace' | 'roots' | 'dnssec' | 'insecure'
+    | 'method' | 'headers' | 'http2' | 'http3' | 'resolve' | 'maxBody' | 'follow';
+  /** A flag that sets a field to a fixed value (`-I` = protocol icmp, dns `-x` = queryType PTR). */
+  sets?: { field: 'protocol'; value: 'icmp' | 'udp' | 'tcp' } | { field: 'queryType'; value: 'PTR' };
+  /** A flag that changes only how the text is printed (ping `-q`, `-O`, `-D`; dns/http `-v`). */
+  display?: 'quiet' | 'outstanding' | 'timestamps' | 'verbose';
+  /** `text`: the accepted values (compared without case, stored as written here). */
+  choices?: readonly string[];
+  /** `text`: repeatable; every value is kept, in order (a list field). */
+  repeat?: boolean;
+  /** `text` with `repeat`: each value is also split at commas (`--roots a,b`). */
+  commas?: boolean;
   /** The noun used in error messages (`count`, `interval`). */
   noun: string;
   /** One line for the help text. */

@@ -43,3 +43,5 @@ export const protocol: OptionSpec = {
 export const json: OptionSpec = { long: 'json', kind: 'flag', noun: 'json', help: 'print JSON (the raw NDJSON events) instead of text' };
 /** `-h`, `--help`. */
 export const helpOpt: OptionSpec = { long: 'help', short: 'h', kind: 'flag', noun: 'help', help: 'show this help' };
+/** `-v` (dns, http): the full answer instead of the compact one. */
+export const verbose = (help: string): OptionSpec => ({ long: 'verbose', short: 'v', kind: 'flag', display: 'verbose', noun: 'verbose', help });

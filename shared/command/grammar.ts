@@ -159,6 +159,20 @@ function readSeconds(name: string, cmd: string, o: OptionSpec, raw: string): num
   return ms;
 }
 
+/** A `text` option's value: the last one, or with `repeat` every one; checked against `choices`. */
+function readText(name: string, cmd: string, o: OptionSpec, v: unknown): string | string[] {
+  const raw = (Array.isArray(v) ? v : [v]).map((x) => String(x));
+  const values = o.repeat ? (o.commas ? raw.flatMap((x) => x.split(',')) : raw).map((x) => x.trim()) : [String(last(v)).trim()];
+  for (const x of values) {
+    if (x === '') throw new GrammarError(`${cmd}: ${name} needs a value (${o.arg})`);
+    if (o.choices && !o.choices.some((c) => c.toLowerCase() === x.toLowerCase())) {
+      throw new GrammarError(`${cmd}: ${name}: ${o.noun} must be ${o.choices.join(', ').replace(/, ([^,]*)$/, ' or $1')}, not '${x}'`);
+    }
+  }
+  const canonical = values.map((x) => o.choices?.find((c) => c.toLowerCase() === x.toLowerCase()) ?? x);
+  return o.repeat ? canonical : canonical[0]!;
+}
+
 /** How a ping's text is printed (iputils `-q`, `-O`, `-D`); the spec does not carry these. */
 export interface DisplayOptions {
   /** `-q`: only the header and the summary lines at the end. */
@@ -167,6 +181,8 @@ export interface DisplayOptions {
   outstanding: boolean;
   /** `-D`: the Unix time before each reply line. */
   timestamps: boolean;
+  /** `-v` (dns, http): the full answer. */
+  verbose?: boolean;
 }
 
 const NO_DISPLAY: DisplayOptions = { quiet: false, outstanding: false, timestamps: false };
@@ -183,9 +199,10 @@ function given(v: unknown): boolean {
 export function rendererOptions(
   display: DisplayOptions | undefined,
   clock: (e: MeasurementEvent) => number,
-): Pick<TextRendererOptions, 'quiet' | 'timeouts' | 'timestamps'> {
+): Pick<TextRendererOptions, 'quiet' | 'timeouts' | 'timestamps' | 'verbose'> {
   return {
     ...(display?.quiet ? { quiet: true } : {}),
+    ...(display?.verbose ? { verbose: true } : {}),
     ...(display?.outstanding ? { timeouts: true } : {}),
     ...(display?.timestamps ? { timestamps: clock } : {}),
   };
@@ -212,7 +229,7 @@ function measurement(c: CommandSpec, t: MeasurementTypeDef<MeasurementType>, arg
     if (o.kind === 'flag') {
       if (!given(v)) continue;
       if (o.display) display[o.display] = true;
-      if (o.field === 'numeric') input['numeric'] = true;
+      if (o.field && !o.sets) input[o.field] = true;
       if (o.sets) {
         if (setBy && input[o.sets.field] !== o.sets.value) throw new GrammarError(`${cmd}: ${flagName(setBy)} and ${name} exclude each other`);
         setBy = o;
@@ -237,6 +254,8 @@ function measurement(c: CommandSpec, t: MeasurementTypeDef<MeasurementType>, arg
       input[o.field] = readInt(name, cmd, o, String(last(v)));
     } else if (o.kind === 'seconds') {
       input[o.field] = readSeconds(name, cmd, o, String(last(v)));
+    } else if (o.kind === 'text') {
+      input[o.field] = readText(name, cmd, o, v);
     } else if (o.kind === 'protocol') {
       const p = String(last(v)).toLowerCase();
       if (p === '') throw new GrammarError(`${cmd}: ${name} needs a value (icmp, udp or tcp)`);
@@ -246,7 +265,9 @@ function measurement(c: CommandSpec, t: MeasurementTypeDef<MeasurementType>, arg
     }
   }
   // -I/-T may come after -P on the line; the loop above sees options in table order.
-  if (setBy && input['protocol'] !== setBy.sets!.value) throw new GrammarError(`${cmd}: ${flagName(setBy)} and -P ${String(input['protocol'])} exclude each other`);
+  if (setBy?.sets?.field === 'protocol' && input['protocol'] !== setBy.sets.value) throw new GrammarError(`${cmd}: ${flagName(setBy)} and -P ${String(input['protocol'])} exclude each other`);
+  // dns -x: the reverse lookup asks for PTR whatever --type said.
+  if (setBy?.sets?.field === 'queryType') input['queryType'] = setBy.sets.value;
   const want4 = given(argv['ipv4']);
   const want6 = forcedV6 || given(argv['ipv6']);
   if (want4 && want6) throw new GrammarError(`${cmd}: -4 and -6 exclude each other`);

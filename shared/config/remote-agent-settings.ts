@@ -23,7 +23,22 @@ export const REMOTE_AGENT_TEXT_VARIABLES = [
   'MESHPROBE_AGENT_LON',
   'MESHPROBE_DNS_SERVERS',
   'MESHPROBE_AGENT_METRICS',
+  'MESHPROBE_DNS_ROOTS',
+  'MESHPROBE_PUBLIC_PORTS',
 ] as const;
+
+/**
+ * MESHPROBE_PUBLIC_PORTS / --public-ports: a comma list of ports 1–65535, or a one-line reason.
+ * Unset or blank: undefined (the default list applies).
+ */
+export function parsePorts(name: string, text: string | undefined): number[] | string | undefined {
+  const t = text?.trim();
+  if (!t) return undefined;
+  const ports = t.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = ports.find((x) => !/^[0-9]{1,5}$/.test(x) || Number(x) < 1 || Number(x) > 65_535);
+  if (bad !== undefined) return `${name} must be a comma list of ports 1–65535, not '${bad}'`;
+  return ports.map(Number);
+}
 
 /** MESHPROBE_ICMP_MODE: `raw` or `dgram`; anything else is `auto`, as it always was (the pool falls back rather than refuse). */
 export function icmpMode(text: string | undefined): 'raw' | 'dgram' | 'auto' {

@@ -17,7 +17,7 @@ import { parsePolicyMode, type PolicyMode } from '../net/address-policy.ts';
 import { parseAllowList } from '../email/email-policy.ts';
 import { ConfigError } from '../model/errors.ts';
 import { parseDurationMs } from '../model/duration.ts';
-import { icmpMode, REMOTE_AGENT_TEXT_VARIABLES } from './remote-agent-settings.ts';
+import { icmpMode, parsePorts, REMOTE_AGENT_TEXT_VARIABLES } from './remote-agent-settings.ts';
 
 /** One environment variable: how it is read, what it means, its default in words. */
 export interface Setting<T extends z.ZodType = z.ZodType> {
@@ -176,6 +176,16 @@ export const VARIABLES = {
   MESHPROBE_TOKEN_AUDIENCE: setting(z.string().optional().transform((v) => v || undefined), '`urn:meshprobe:api`', 'JWT `aud` (hub and MCP verifier)'),
   MESHPROBE_AGENT_NAME: setting(text(), '`local`', 'name of the local agent (`npm start`, CLI) or of a remote agent'),
   MESHPROBE_DNS_SERVERS: setting(list(), 'system resolver', 'comma list of DNS servers for target names, e.g. `127.0.0.1:5353`'),
+  MESHPROBE_DNS_ROOTS: setting(list(), 'IANA root hints', 'comma list of root servers (`ADDR[:PORT]`) for `dns --trace`, so a lab can use its own'),
+  MESHPROBE_PUBLIC_PORTS: setting(
+    z.string().optional().transform((v, ctx) => {
+      const r = parsePorts('MESHPROBE_PUBLIC_PORTS', v);
+      return typeof r === 'string' ? refuse(ctx, r) : r;
+    }),
+    '`53,853,80,443,8080`',
+    'ports `dns` and `http` may reach under the `public` policy (`--public-ports` for a remote agent)',
+  ),
+  NO_COLOR: setting(text(), 'unset', 'set (non-empty): the CLI writes no ANSI colours ([no-color.org](https://no-color.org)); `--color always` overrides it'),
   MESHPROBE_ICMP_MODE: setting(
     z.string().optional().transform(icmpMode),
     '`auto`',
@@ -278,7 +288,7 @@ function pick<const K extends readonly (keyof Variables)[]>(names: K): z.ZodObje
 
 // MESHPROBE_MCP_PUBLIC_URL stands in for MESHPROBE_PUBLIC_URL when only it is set.
 const HUB = ['MESHPROBE_LISTEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_POLICY', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_IP_RATE', 'MESHPROBE_SUBJECT_RATE', 'MESHPROBE_SERVICE_RATE', 'MESHPROBE_ALLOWED_HOSTS', 'MESHPROBE_ALLOWED_ORIGINS', 'MESHPROBE_AGENT_PPS', 'MESHPROBE_MAX_AGENTS', 'MESHPROBE_STREAMS_PER_SUBJECT', 'MESHPROBE_STREAMS_PER_IP', 'MESHPROBE_STREAM_WRITE_TIMEOUT', 'MESHPROBE_MONITOR_MAX_PER_SUBJECT', 'MESHPROBE_MONITOR_MAX_PPS_PER_AGENT', 'MESHPROBE_MONITOR_MINUTE_RETENTION', 'MESHPROBE_MONITOR_HOUR_RETENTION', 'MESHPROBE_AGENT_RANGES', 'MESHPROBE_METRICS_COMPAT', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_PUBLIC_URL', 'MESHPROBE_MCP_PUBLIC_URL', 'MESHPROBE_GUEST', 'MESHPROBE_OIDC_ISSUER', 'MESHPROBE_OIDC_CLIENT_ID', 'MESHPROBE_OIDC_CLIENT_SECRET', 'MESHPROBE_GITHUB_CLIENT_ID', 'MESHPROBE_GITHUB_CLIENT_SECRET', 'MESHPROBE_WEB_ALLOW', 'MESHPROBE_SHARE_TTL'] as const;
-const LOCAL_AGENT = ['MESHPROBE_AGENT_NAME', 'MESHPROBE_DNS_SERVERS', 'MESHPROBE_ICMP_MODE'] as const;
+const LOCAL_AGENT = ['MESHPROBE_AGENT_NAME', 'MESHPROBE_DNS_SERVERS', 'MESHPROBE_DNS_ROOTS', 'MESHPROBE_PUBLIC_PORTS', 'MESHPROBE_ICMP_MODE'] as const;
 const MCP = ['MESHPROBE_MCP_MODE', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_JWKS_URL', 'MESHPROBE_MCP_TOKEN_CHECK_S', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_MCP_PUBLIC_URL', 'MESHPROBE_MCP_ALLOWED_HOSTS', 'MESHPROBE_MCP_ALLOWED_ORIGINS', 'MESHPROBE_MCP_SESSIONS_PER_USER', 'MESHPROBE_HUB_TOKEN'] as const;
 const TELEGRAM = ['TELEGRAM_BOT_TOKEN', 'MESHPROBE_HUB', 'MESHPROBE_HUB_TOKEN', 'TELEGRAM_API_ROOT', 'TELEGRAM_WEBHOOK_URL', 'MESHPROBE_PUBLIC_URL', 'TELEGRAM_WEBHOOK_SECRET', 'TELEGRAM_WEBHOOK_LISTEN'] as const;
 const SMTP = ['MESHPROBE_SMTP_LISTEN', 'MESHPROBE_SMTP_RELAY', 'MESHPROBE_EMAIL_FROM', 'MESHPROBE_EMAIL_ALLOW', 'MESHPROBE_EMAIL_MAX_BYTES', 'MESHPROBE_EMAIL_REPLIES_PER_MINUTE', 'MESHPROBE_EMAIL_REPLY_BYTES_PER_MINUTE', 'MESHPROBE_EMAIL_AUTHSERV_ID', 'MESHPROBE_HUB', 'MESHPROBE_HUB_TOKEN'] as const;
@@ -323,7 +333,7 @@ function asText<const K extends readonly (keyof Variables)[]>(names: K): z.ZodOb
 export const remoteAgentSettings = asText(REMOTE_AGENT_TEXT_VARIABLES)
   .extend({ MESHPROBE_ICMP_MODE: VARIABLES.MESHPROBE_ICMP_MODE.schema });
 /** The CLI (bin/cli.ts, `meshprobe token`): the hub or this machine's agent. */
-export const cliSettings = pick(['MESHPROBE_HUB', 'MESHPROBE_TOKEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', ...LOCAL_AGENT]);
+export const cliSettings = pick(['MESHPROBE_HUB', 'MESHPROBE_TOKEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'NO_COLOR', ...LOCAL_AGENT]);
 /** The Email Worker (email-worker/): wrangler.toml `[vars]` and its secret. */
 export const emailWorkerSettings = z.object(Object.fromEntries(Object.entries(WORKER_VARIABLES).map(([k, v]) => [k, v.schema])) as { [K in keyof typeof WORKER_VARIABLES]: (typeof WORKER_VARIABLES)[K]['schema'] });
 

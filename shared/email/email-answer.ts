@@ -16,12 +16,16 @@ import { renderHtml, renderHtmlText } from '../render/html-renderer.ts';
 import { formatAgentList, formatAgentListHtml } from '../render/agent-list.ts';
 import { renderText } from '../render/text-renderer.ts';
 import { rendererOptions, type DisplayOptions } from '../command/grammar.ts';
+import { headline, summarizeParts } from '../render/run-summary.ts';
+import { compactMatrix } from '../render/compact-matrix.ts';
+import { probePicture, aliveRanges } from '../render/probe-picture.ts';
+import { drawableGrid } from '../render/sweep-bitmap.ts';
+import { encodePng, encodePngAsync } from '../render/png.ts';
 
 const NO_STAMPS: DisplayOptions = { quiet: false, outstanding: false, timestamps: false };
 import type { MeasurementSpec } from '../model/spec.ts';
 import { answerMonitorCommand, HEATMAP_CID, hubMonitorBackend } from '../command/monitor-answer.ts';
 import type { MonitorCommand } from '../command/monitor-command.ts';
-import type { EmailAttachment } from './email-reply.ts';
 
 /** Options of {@link answerEmail}. */
 export interface AnswerEmailOptions {
@@ -38,13 +42,28 @@ export interface AnswerEmailOptions {
    * long run only delays it; the cap also keeps the Worker within its limits.
    */
   maxCount?: number;
-  /** The clock (ms since the Unix epoch) for `-D` stamps; without it -D stamps nothing. */
+  /** The clock (ms since the Unix epoch) for `-D` stamps and picture titles; without it -D stamps nothing. */
   now?: () => number;
   /**
    * The sender's address: `monitor add` records it as where the monitor's alerts go
    * (notify.email). Default: none (alerts by mail only with a webhook or another front-end).
    */
   sender?: string;
+  /**
+   * The zlib compressor for the pictures (node:zlib's deflateSync, or workerd's
+   * CompressionStream('deflate') wrapped in a promise). Default: none, pictures stored
+   * uncompressed (valid, larger).
+   */
+  deflate?: (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+}
+
+/** A picture the HTML part shows inline (`<img src="cid:…">`): a MIME part of multipart/related. */
+export interface InlineImage {
+  /** The Content-ID, without angle brackets. */
+  cid: string;
+  filename: string;
+  contentType: 'image/png';
+  data: Uint8Array;
 }
 
 /** The rendered answer. */
@@ -56,8 +75,10 @@ export interface EmailAnswer {
   partial: boolean;
   text: string;
   html: string;
-  /** Files to attach (`monitor show`: the heatmap, shown inline in the HTML by its Content-ID). */
-  attachments?: EmailAttachment[];
+  /** The result in one line (`ping a.example from 3 agents: 12–48 ms, 0% loss`), for the subject. */
+  summary?: string;
+  /** Pictures the HTML shows inline (probe sweeps). */
+  images?: InlineImage[];
 }
 
 const NO_COMMAND =
@@ -71,6 +92,11 @@ export async function answerEmail(mail: EmailCommandInput, options: AnswerEmailO
     if (found.failed) {
       const text = `${found.failed.message}\n${found.failed.usage}`;
       return { line: found.failed.line, kind: 'refused', partial: false, text, html: renderHtmlText(text, { command: found.failed.line }) };
+    }
+    // An empty message is a question: the help is the answer, without a complaint.
+    if (!mail.text?.trim() && !mail.html?.trim() && !mail.subject?.trim().replace(/^((re|fwd?|aw|wg)\s*:\s*)+/i, '')) {
+      const help = helpText();
+      return { kind: 'text', partial: false, text: help, html: renderHtmlText(help), summary: 'meshprobe help' };
     }
     const text = `${NO_COMMAND}\n\n${helpText()}`;
     return { kind: 'refused', partial: false, text, html: renderHtmlText(text) };
@@ -115,8 +141,8 @@ async function monitor(line: string, cmd: MonitorCommand, json: boolean, options
     const text = JSON.stringify(answer.data, null, 1);
     return { line, kind: 'text', partial: false, text, html: renderHtmlText(text, { command: line }) };
   }
-  const attachments: EmailAttachment[] = answer.heatmap ? [{ filename: 'heatmap.png', contentType: 'image/png', content: answer.heatmap, cid: HEATMAP_CID }] : [];
-  return { line, kind: 'text', partial: false, text: answer.compact, html: answer.html, ...(attachments.length ? { attachments } : {}) };
+  const images: InlineImage[] = answer.heatmap ? [{ cid: HEATMAP_CID, filename: 'heatmap.png', contentType: 'image/png', data: answer.heatmap }] : [];
+  return { line, kind: 'text', partial: false, text: answer.compact, html: answer.html, ...(images.length ? { images } : {}) };
 }
 
 async function measure(line: string, requested: MeasurementSpec, options: AnswerEmailOptions, display?: DisplayOptions): Promise<EmailAnswer> {
@@ -155,9 +181,51 @@ async function measure(line: string, requested: MeasurementSpec, options: Answer
     }
   }
   const note = notes.join('; ');
-  const text = (note ? `(${note})\n\n` : '') + renderText(groupByPart(events), rendererOptions(options.now ? display : { ...(display ?? NO_STAMPS), timestamps: false }, (e) => arrived.get(arrivalKey(e)) ?? Number.NaN));
-  const html = renderHtml(events, { command: line, ...(note ? { note } : {}) });
-  return { line, kind: 'measurement', partial, text, html };
+  const fold = new MeasurementFold({ keepEvents: true });
+  for (const e of events) fold.add(e);
+  const parts = summarizeParts(fold);
+  const general = fold.generalErrors[0];
+  const summary = parts.length ? headline(parts, { type: spec.type, targets: spec.targets }) : `${headline([], { type: spec.type, targets: spec.targets })}: ${general ? `failed: ${general.message}` : 'no result'}`;
+  // The text part reads well in a plain-text client: the answer, the matrix of a multi run, then the detail.
+  const multi = new Set(parts.map((p) => p.agent)).size > 1 || new Set(parts.map((p) => p.target)).size > 1;
+  const top = [summary, ...(multi ? ['', ...compactMatrix(parts, { width: 72 })] : []), '', ''].join('\n');
+  const text = top + (note ? `(${note})\n\n` : '') + renderText(fold.grouped(), rendererOptions(options.now ? display : { ...(display ?? NO_STAMPS), timestamps: false }, (e) => arrived.get(arrivalKey(e)) ?? Number.NaN));
+  const images = await pictures(fold, options);
+  const byPart = new Map(images.map((i) => [i.part, i]));
+  const html = renderHtml(events, {
+    command: line,
+    ...(note ? { note } : {}),
+    picture: (p) => {
+      const i = byPart.get(p.key);
+      return i ? { src: `cid:${i.image.cid}`, alt: i.alt } : undefined;
+    },
+  });
+  return { line, kind: 'measurement', partial, text, html, summary, ...(images.length ? { images: images.map((i) => i.image) } : {}) };
+}
+
+/** Most pictures one answer carries (a sweep per agent). */
+const MAX_PICTURES = 4;
+
+/** The pictures of the sweep parts: the probe picture of each drawable prefix that had hosts. */
+async function pictures(fold: MeasurementFold, options: AnswerEmailOptions): Promise<{ part: string; alt: string; image: InlineImage }[]> {
+  const out: { part: string; alt: string; image: InlineImage }[] = [];
+  for (const p of fold.parts) {
+    if (out.length >= MAX_PICTURES || p.hostsSeen === 0) continue;
+    const grid = drawableGrid(p.start?.address?.includes('/') ? p.start.address : p.target);
+    if (!grid) continue;
+    for (const e of p.events ?? []) if (e.type === 'host') grid.add(e);
+    const time = options.now ? `${new Date(options.now()).toISOString().slice(0, 16).replace('T', ' ')} UTC` : undefined;
+    const pic = probePicture(grid, { agent: p.agent, ...(time ? { time } : {}) });
+    const data = options.deflate ? await encodePngAsync(pic.image, async (b) => options.deflate!(b)) : encodePng(pic.image);
+    const c = grid.counts();
+    const ranges = aliveRanges(grid);
+    out.push({
+      part: p.key,
+      alt: `${grid.prefix.text} from ${p.agent}: ${c.reachable} alive, ${c.silent} no answer${ranges.length ? `; alive ${ranges.join(' ')}` : ''}`.slice(0, 500),
+      image: { cid: `probe-${out.length + 1}@meshprobe`, filename: `probe-${out.length + 1}.png`, contentType: 'image/png', data },
+    });
+  }
+  return out;
 }
 
 /** What an event is about (type, agent, target, seq): the key of its arrival time for -D. */

@@ -79,9 +79,9 @@ export class ReplyBudget {
  * The bytes a reply counts against the budget: its subject, text and HTML in UTF-8, before MIME
  * encoding (the same figure in both gateways, whatever their MIME library adds).
  */
-export function replySize(reply: { subject: string; text: string; html: string; attachments?: { content: Uint8Array }[] | undefined }): number {
+export function replySize(reply: { subject: string; text: string; html: string; images?: { data: Uint8Array }[] | undefined }): number {
   const encoder = new TextEncoder();
-  // Attachments travel base64-encoded: 4 bytes for every 3.
-  const attached = (reply.attachments ?? []).reduce((n, a) => n + Math.ceil(a.content.byteLength / 3) * 4, 0);
+  // Pictures travel base64-encoded: 4 bytes for every 3.
+  const attached = (reply.images ?? []).reduce((n, a) => n + Math.ceil(a.data.byteLength / 3) * 4, 0);
   return encoder.encode(reply.subject).length + encoder.encode(reply.text).length + encoder.encode(reply.html).length + attached;
 }

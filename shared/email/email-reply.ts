@@ -4,6 +4,8 @@
  * MIME with their own library (mimetext in the Worker, nodemailer in Node). Pure.
  */
 
+import type { InlineImage } from './email-answer.ts';
+
 /** What is needed of the message being answered. */
 export interface OriginalMessage {
   /** Its Message-ID, with or without angle brackets. */
@@ -15,22 +17,13 @@ export interface OriginalMessage {
   subject?: string | undefined;
 }
 
-/** A file carried by a reply; with `cid`, shown inline where the HTML says `<img src="cid:…">`. */
-export interface EmailAttachment {
-  filename: string;
-  contentType: string;
-  content: Uint8Array;
-  /** Content-ID without angle brackets, for an inline image. */
-  cid?: string;
-}
-
 /** The reply, ready to be written as MIME. */
 export interface ReplyContent {
   subject: string;
   text: string;
   html: string;
-  /** Files to attach (a heatmap). */
-  attachments?: EmailAttachment[];
+  /** Pictures the HTML shows inline (`cid:`), written as parts of multipart/related. */
+  images?: InlineImage[];
   /** `<id>` of the original, when it had one. */
   inReplyTo?: string;
   /** The thread: the original's References (or In-Reply-To) followed by its Message-ID. */
@@ -49,10 +42,15 @@ export interface BuildReplyOptions {
    * the Worker keeps the default.
    */
   maxReferences?: number;
+  /**
+   * The result in one line, carried by the subject so that a phone's inbox shows the answer:
+   * `Re: <subject> — <result>`, or the result alone when the original had no subject.
+   */
+  result?: string;
 }
 
 /** Builds the reply to `original` with the given text and HTML bodies. */
-export function buildReply(original: OriginalMessage, body: { text: string; html: string; attachments?: EmailAttachment[] | undefined }, options: BuildReplyOptions = {}): ReplyContent {
+export function buildReply(original: OriginalMessage, body: { text: string; html: string; images?: InlineImage[] | undefined }, options: BuildReplyOptions = {}): ReplyContent {
   const id = normaliseId(original.messageId);
   const refs = idList(original.references);
   if (refs.length === 0) {
@@ -65,14 +63,30 @@ export function buildReply(original: OriginalMessage, body: { text: string; html
   // Keep the thread root (first) and the most recent ids, as clients do when trimming.
   const trimmed = refs.length > max ? [refs[0]!, ...refs.slice(refs.length - (max - 1))] : refs;
   return {
-    subject: replySubject(original.subject, options.fallbackSubject ?? 'meshprobe'),
+    subject: resultSubject(original.subject, options.fallbackSubject ?? 'meshprobe', options.result),
     text: body.text,
     html: body.html,
-    ...(body.attachments?.length ? { attachments: body.attachments } : {}),
+    ...(body.images?.length ? { images: body.images } : {}),
     ...(id ? { inReplyTo: id } : {}),
     ...(trimmed.length ? { references: trimmed.join(' ') } : {}),
     headers: { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' },
   };
+}
+
+/** Longest result kept in a subject (RFC 5322 asks for lines under 78 characters; clients show ~60 on a phone). */
+const MAX_RESULT = 120;
+
+/**
+ * The subject carrying the result: `Re: <subject> — <result>`; the result alone when the original
+ * had no subject; the plain reply subject without a result. A repeated answer in one thread does
+ * not pile results up: an earlier ` — …` is replaced.
+ */
+export function resultSubject(subject: string | undefined, fallback: string, result: string | undefined): string {
+  const r = (result ?? '').replace(/\s+/g, ' ').trim().slice(0, MAX_RESULT);
+  if (!r) return replySubject(subject, fallback);
+  const s = (subject ?? '').replace(/\s+/g, ' ').trim();
+  if (!s) return r;
+  return `${replySubject(s.replace(/ — .*$/, ''), fallback)} — ${r}`;
 }
 
 /** `Re: ` + the subject, without piling up `Re: Re:`; whitespace (folding) collapsed. */

@@ -113,6 +113,18 @@ export interface MeasurementTypeDef<Name extends string = string, TypeDefaults e
    * is below the schema's bounds such a run by its count limit (hub/core/policy-admit.ts).
    */
   readonly deadlineWithoutCount?: boolean;
+  /**
+   * The shape of the `data` of this type's `answer` events (dns, http), checked by the hub like
+   * every agent event (shared/model/events.ts parseEvent). Types without answers leave it out.
+   */
+  readonly answer?: z.ZodType;
+  /**
+   * The hosts a target makes an agent connect to, when they are not the target itself (a DNS
+   * query's name is asked, not contacted: the server is; a URL's host; curl-style --resolve
+   * addresses). The hub's policy and the AgentGate check the literal ones; the agent checks
+   * every address it connects to itself (agent/runtime/connect-check.ts). Default: the target.
+   */
+  connectsTo?(target: string, spec: MeasurementSpec): string[];
   /** Event kinds only this type emits (besides start, summary, error): documentation and checks. */
   readonly eventKinds: readonly string[];
   /** Why one target cannot be measured by this type, or undefined: validateSpec. */

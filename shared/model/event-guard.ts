@@ -34,7 +34,9 @@ const MAX_COUNT = 1e9;
 /** Largest time kept, in ms (about 115 days): above the longest ping the spec allows (10,000 × 60 s). */
 const MAX_MS = 1e10;
 
-const TYPES = new Set(['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'summary', 'error', 'done']);
+const TYPES = new Set(['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'answer', 'summary', 'error', 'done']);
+/** Largest answer `data` a renderer takes, as JSON characters; a larger one is dropped. */
+const MAX_ANSWER_JSON = 256 * 1024;
 const MEASUREMENTS = new Set<MeasurementType>(MeasurementType.options);
 /** What an event naming no registered type is read as: the registry's first type (ping). */
 const FALLBACK_MEASUREMENT: MeasurementType = MeasurementType.options[0];
@@ -175,6 +177,13 @@ function sane(raw: unknown): MeasurementEvent | undefined {
       return saneHop(o);
     case 'host':
       return { type, ...scope(o), address: str(o['address']), rttMs: msOrNull(o['rttMs']) };
+    case 'answer': {
+      // The type's renderer reads `data` through its own schema; here it need only be a bounded object.
+      const data = o['data'];
+      if (!isObj(data) || JSON.stringify(data).length > MAX_ANSWER_JSON) return undefined;
+      const m = o['measurement'];
+      return { type, ...scope(o), measurement: MEASUREMENTS.has(m as MeasurementType) ? (m as MeasurementType) : FALLBACK_MEASUREMENT, seq: count(o['seq']), data };
+    }
     case 'summary': {
       const m = o['measurement'];
       const address = optStr(o['address']);

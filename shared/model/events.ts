@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { Protocol } from './spec.ts';
-import { MeasurementType } from '../registry.ts';
+import { MeasurementType, measurementType } from '../registry.ts';
 import { AddressInfoSchema, type AddressInfo } from '../net/address-info.ts';
 import { isBoundedJsonObject } from './bounded-json.ts';
 
@@ -151,6 +151,19 @@ export interface HostEvent extends TargetScoped {
   rttMs: number | null;
 }
 
+/**
+ * One answer of a type that asks questions rather than counting echoes (dns, http): a DNS
+ * response, a step of a DNS trace, an HTTP response or one redirect hop. `data` is the type's own
+ * shape, checked against the schema its definition declares (MeasurementTypeDef.answer).
+ */
+export interface AnswerEvent extends TargetScoped {
+  type: 'answer';
+  measurement: MeasurementType;
+  /** 1, 2, … within the part (trace steps, redirect hops). */
+  seq: number;
+  data: Record<string, unknown>;
+}
+
 /** Per agent×target statistics; the last event for that pair. */
 export interface SummaryEvent extends TargetScoped, PingStats {
   type: 'summary';
@@ -203,6 +216,7 @@ export type MeasurementEvent =
   | IcmpErrorEvent
   | HopEvent
   | HostEvent
+  | AnswerEvent
   | SummaryEvent
   | ErrorEvent
   | DoneEvent;
@@ -313,6 +327,15 @@ const HopEventSchema = z.object({
   rateLimited: z.boolean().optional(),
 });
 const HostEventSchema = z.object({ type: z.literal('host'), ...scoped, address: address(), rttMs: ms().nullable() });
+/** Largest `data` of an answer event, as JSON characters (an HTTP body prefix is at most 64 KiB). */
+export const MAX_ANSWER_JSON = 256 * 1024;
+const AnswerEventSchema = z.object({
+  type: z.literal('answer'),
+  ...scoped,
+  measurement: MeasurementType,
+  seq: count(),
+  data: z.record(str(64), z.unknown()).refine((d) => JSON.stringify(d).length <= MAX_ANSWER_JSON, `data is larger than ${MAX_ANSWER_JSON} characters`),
+});
 const SummaryEventSchema = z.object({
   type: z.literal('summary'),
   ...scoped,
@@ -353,13 +376,14 @@ export const MeasurementEventSchema = z.discriminatedUnion('type', [
   IcmpErrorEventSchema,
   HopEventSchema,
   HostEventSchema,
+  AnswerEventSchema,
   SummaryEventSchema,
   ErrorEventSchema,
   DoneEventSchema,
 ]);
 
 /** The event types of the schema: the only values a metrics label of event type may take. */
-export const EVENT_TYPES: ReadonlySet<string> = new Set<EventType>(['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'summary', 'error', 'done']);
+export const EVENT_TYPES: ReadonlySet<string> = new Set<EventType>(['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'answer', 'summary', 'error', 'done']);
 
 /** The outcome of {@link parseEvent}: the event, or a one-line reason naming the field. */
 export type ParsedEvent = { ok: true; event: MeasurementEvent } | { ok: false; reason: string; type: string };
@@ -376,10 +400,21 @@ export function parseEvent(e: unknown): ParsedEvent {
     return { ok: false, reason: what, type };
   }
   const r = MeasurementEventSchema.safeParse(e);
-  if (r.success) return { ok: true, event: r.data };
+  if (r.success) return r.data.type === 'answer' ? parseAnswer(r.data) : { ok: true, event: r.data };
   const issue = r.error.issues[0]!;
   const path = issue.path.map(String).join('.');
   return { ok: false, reason: `bad ${type} event: ${path ? `${quote(path)}: ` : ''}${issue.message.replace(/[\r\n]+/g, ' ').slice(0, 120)}`, type };
+}
+
+/** An answer's `data` checked against its type's schema (unknown keys stripped, as everywhere). */
+function parseAnswer(e: AnswerEvent): ParsedEvent {
+  const schema = measurementType(e.measurement)?.answer;
+  if (!schema) return { ok: false, reason: `bad answer event: ${e.measurement} has no answers`, type: 'answer' };
+  const r = schema.safeParse(e.data);
+  if (r.success) return { ok: true, event: { ...e, data: r.data as Record<string, unknown> } };
+  const issue = r.error.issues[0]!;
+  const path = ['data', ...issue.path.map(String)].join('.');
+  return { ok: false, reason: `bad answer event: ${quote(path)}: ${issue.message.replace(/[\r\n]+/g, ' ').slice(0, 120)}`, type: 'answer' };
 }
 
 /** `s` as a JSON string of at most 32 characters (… when cut): safe inside a one-line message. */
@@ -399,6 +434,7 @@ agree<Same<z.output<typeof TimeoutEventSchema>, TimeoutEvent>>();
 agree<Same<z.output<typeof IcmpErrorEventSchema>, IcmpErrorEvent>>();
 agree<Same<z.output<typeof HopEventSchema>, HopEvent>>();
 agree<Same<z.output<typeof HostEventSchema>, HostEvent>>();
+agree<Same<z.output<typeof AnswerEventSchema>, AnswerEvent>>();
 agree<Same<z.output<typeof SummaryEventSchema>, SummaryEvent>>();
 agree<Same<z.output<typeof ErrorEventSchema>, ErrorEvent>>();
 agree<Same<z.output<typeof DoneEventSchema>, DoneEvent>>();

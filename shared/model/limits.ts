@@ -34,6 +34,12 @@ export const Limits = {
   /** Ping deadline (iputils -w): the whole run stops after this long, whatever the count. */
   minDeadlineMs: 1,
   maxDeadlineMs: 3_600_000,
+  /** dns/http: longest text field (a server, a DoH URL, one header line, one --resolve entry). */
+  maxTextField: 512,
+  /** http: most `--header` lines and `--resolve` entries; dns: most `--roots`. */
+  maxListField: 16,
+  /** http: largest body prefix kept (`--max-body`), bytes. */
+  maxBody: 65_536,
 } as const;
 
 /**
@@ -46,3 +52,6 @@ export const CommonDefaults = {
   tracePort: 33434,
   tcpPort: 80,
 } as const;
+
+/** The record types a DNS query may ask for (`dns --type`). */
+export const DNS_QUERY_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SOA', 'PTR', 'SRV', 'CAA', 'HTTPS', 'DS', 'DNSKEY'] as const;

@@ -3,12 +3,21 @@
  * Validation happens here, once; the hub may clamp further to its own policy.
  */
 import { z } from 'zod';
-import { Limits } from './limits.ts';
+import { DNS_QUERY_TYPES, Limits } from './limits.ts';
 import { MeasurementType } from '../registry.ts';
 
 
 export const Protocol = z.enum(['icmp', 'udp', 'tcp']);
 export type Protocol = z.infer<typeof Protocol>;
+
+const text = (name: string) =>
+  z
+    .string({ error: `${name} must be text` })
+    .trim()
+    .min(1, { error: `${name} must not be empty` })
+    .max(Limits.maxTextField, { error: `${name} is at most ${Limits.maxTextField} characters` });
+
+const bool = (name: string) => z.boolean({ error: `${name} must be true or false` });
 
 const int = (name: string, min: number, max: number) =>
   z
@@ -52,6 +61,37 @@ export const MeasurementSpec = z
     deadlineMs: int('deadlineMs', Limits.minDeadlineMs, Limits.maxDeadlineMs).optional(),
     /** No reverse DNS of responders (the classic tools' `-n`). */
     numeric: z.boolean({ error: 'numeric must be true or false' }).optional(),
+    // dns and http (issue 15); each type lists the fields only it reads as its exclusiveFields.
+    /** dns: the record type asked for (`--type`; `-x` sets PTR). */
+    queryType: z.enum(DNS_QUERY_TYPES, { error: `queryType must be one of ${DNS_QUERY_TYPES.join(', ')}` }).optional(),
+    /** dns: the server asked, `ADDR[:PORT]` or a name (DoT verifies its certificate against it). */
+    server: text('server').optional(),
+    /** dns: udp (default, TCP on truncation), tcp, dot (RFC 7858) or doh (RFC 8484). */
+    transport: z.enum(['udp', 'tcp', 'dot', 'doh'], { error: 'transport must be udp, tcp, dot or doh' }).optional(),
+    /** dns: the DoH URL (implies transport doh). */
+    dohUrl: text('dohUrl').optional(),
+    /** dns: resolve iteratively from the root servers, one step per delegation (dig +trace). */
+    trace: bool('trace').optional(),
+    /** dns: the root servers of `trace`, `ADDR[:PORT]` each (a lab's own). */
+    roots: z.array(text('roots'), { error: 'roots must be a list' }).max(Limits.maxListField, { error: `roots: at most ${Limits.maxListField} servers` }).optional(),
+    /** dns: ask for DNSSEC records (the DO bit) and report AD. */
+    dnssec: bool('dnssec').optional(),
+    /** dns (DoT, DoH) and http: do not verify the server's certificate. */
+    insecure: bool('insecure').optional(),
+    /** http: the request method. */
+    method: z.enum(['GET', 'HEAD', 'OPTIONS'], { error: 'method must be GET, HEAD or OPTIONS' }).optional(),
+    /** http: extra request headers, `Name: value` each. */
+    headers: z.array(text('headers'), { error: 'headers must be a list' }).max(Limits.maxListField, { error: `headers: at most ${Limits.maxListField} headers` }).optional(),
+    /** http: offer HTTP/2 (ALPN h2) over TLS. */
+    http2: bool('http2').optional(),
+    /** http: ask for HTTP/3, which this agent cannot speak: refused with a reason, never a silent fallback. */
+    http3: bool('http3').optional(),
+    /** http: `HOST:PORT:ADDR` entries, as curl's --resolve: connect there instead of resolving HOST. */
+    resolve: z.array(text('resolve'), { error: 'resolve must be a list' }).max(Limits.maxListField, { error: `resolve: at most ${Limits.maxListField} entries` }).optional(),
+    /** http: bytes of the body kept. */
+    maxBody: int('maxBody', 0, Limits.maxBody).optional(),
+    /** http: follow redirects (each hop checked like the first). */
+    follow: bool('follow').optional(),
   })
   .strict();
 

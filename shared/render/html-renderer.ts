@@ -7,12 +7,13 @@
  */
 import type { ErrorEvent, MeasurementEvent } from '../model/events.ts';
 import type { MeasurementType } from '../registry.ts';
-import { escapeHtml, FONT } from './html-style.ts';
+import { escapeHtml, htmlDocument } from './html-style.ts';
+import { cellText, headline, summarizePart, summarizeParts } from './run-summary.ts';
 import { MeasurementFold, type FoldPart } from './measurement-fold.ts';
-import type { HtmlKit } from './measurement-renderers.ts';
+import type { HtmlKit, TypeHtmlOptions } from './measurement-renderers.ts';
 import { renderersByType, typeOfPart } from './renderers-by-type.ts';
 
-export { escapeHtml, LATENCY_BANDS, latencyColour, NO_ANSWER_BACKGROUND, renderHtmlText, type LatencyBand } from './html-style.ts';
+export { escapeHtml, htmlDocument, LATENCY_BANDS, latencyColour, NO_ANSWER_BACKGROUND, renderHtmlText, type LatencyBand } from './html-style.ts';
 
 /** Options of {@link renderHtml}. */
 export interface RenderHtmlOptions {
@@ -22,6 +23,8 @@ export interface RenderHtmlOptions {
   note?: string;
   /** Responding hosts listed per sweep before "… and N more" (default 256). */
   maxSweepHosts?: number;
+  /** The picture of a part (a sweep's, a path's), when the answer carries one as an inline image. */
+  picture?: TypeHtmlOptions['picture'];
 }
 
 /**
@@ -33,17 +36,20 @@ export function renderHtml(events: readonly MeasurementEvent[], options: RenderH
   for (const e of events) fold.add(e);
 
   const parts: string[] = [];
-  if (options.command) parts.push(`<p style="margin:0 0 8px 0"><b>${escapeHtml(options.command)}</b></p>`);
+  // The answer first: one line that says how it went, then the command and the detail.
+  const summaries = summarizeParts(fold);
+  if (summaries.length) parts.push(`<p style="margin:0 0 6px 0;font-size:15px"><b>${escapeHtml(headline(summaries))}</b></p>`);
+  if (options.command) parts.push(`<p style="margin:0 0 8px 0;color:#555"><b>${escapeHtml(options.command)}</b></p>`);
   if (options.note) parts.push(`<p style="margin:0 0 8px 0;color:#8a6d00">${escapeHtml(options.note)}</p>`);
   for (const e of fold.generalErrors) parts.push(errorLine(e));
 
   const all = [...fold.parts].map((p) => ({ p, type: typeOfPart(p) }));
+  const kit: HtmlKit = { heading, errorLine, summary: summarizePart, cell: cellText };
   for (const [type, r] of Object.entries(renderersByType) as [MeasurementType, (typeof renderersByType)[MeasurementType]][]) {
-    const overview = r.htmlOverview?.(all.filter((x) => x.type === type).map((x) => x.p)) ?? '';
+    const overview = r.htmlOverview?.(all.filter((x) => x.type === type).map((x) => x.p), kit) ?? '';
     if (overview) parts.push(overview);
   }
-  const kit: HtmlKit = { heading, errorLine };
-  const o = { maxSweepHosts: options.maxSweepHosts ?? 256 };
+  const o: TypeHtmlOptions = { maxSweepHosts: options.maxSweepHosts ?? 256, ...(options.picture ? { picture: options.picture } : {}) };
   for (const { p, type } of all) parts.push(renderersByType[type].html(p, o, kit));
   const done = fold.done;
   if (done) {
@@ -56,7 +62,7 @@ export function renderHtml(events: readonly MeasurementEvent[], options: RenderH
         `${Math.round(done.durationMs)} ms</p>`,
     );
   }
-  return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div style="${FONT}">\n${parts.join('\n')}\n</div></body></html>\n`;
+  return htmlDocument(parts.join('\n'));
 }
 
 /** How the footer counts each ICMP error kind. */

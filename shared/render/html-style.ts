@@ -41,8 +41,39 @@ export const TH = 'border:1px solid #bbb;padding:3px 8px;background:#f0f0f0;text
 export const TD = 'border:1px solid #bbb;padding:3px 8px';
 export const TDR = `${TD};text-align:right`;
 
-/** Renders a plain text message (help, a refusal) as HTML: escaped, whitespace kept. */
+/**
+ * A preformatted block that never widens the page: long lines wrap (and a word longer than the
+ * screen breaks) inside the block, which scrolls inside itself where a client ignores wrapping.
+ */
+export const PRE = `${FONT};margin:0 0 4px 0;white-space:pre-wrap;word-break:break-word;overflow-wrap:anywhere;overflow-x:auto;max-width:100%`;
+
+/**
+ * The head of every answer: a viewport for phones and the few rules inline styles cannot say
+ * (media queries). Below 600 px a table of class `mp-cards` collapses into one stacked card per
+ * row, each cell labelled by its `data-label`; clients that drop `<style>` keep the inline look.
+ */
+export const DOCUMENT_HEAD = '<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
+  '<style>' +
+  'body{margin:0;padding:8px;-webkit-text-size-adjust:100%}' +
+  '.mp{max-width:640px;overflow-wrap:anywhere}' +
+  '.mp img{max-width:100%;height:auto}' +
+  '.mp table{max-width:100%}' +
+  '@media (max-width:600px){' +
+  'table.mp-cards,table.mp-cards tbody,table.mp-cards tr,table.mp-cards td,table.mp-cards th{display:block!important;width:auto!important;text-align:left!important}' +
+  'table.mp-cards tr.mp-head{display:none!important}' +
+  'table.mp-cards tr{border:1px solid #bbb;margin:0 0 6px 0}' +
+  'table.mp-cards td,table.mp-cards th{border:none!important}' +
+  'table.mp-cards td[data-label]::before{content:attr(data-label) ": ";color:#555}' +
+  '}' +
+  '</style>';
+
+/** Wraps a body fragment in the responsive document every answer uses. */
+export function htmlDocument(body: string): string {
+  return `<!DOCTYPE html><html><head>${DOCUMENT_HEAD}</head><body><div class="mp" style="${FONT}">\n${body}\n</div></body></html>\n`;
+}
+
+/** Renders a plain text message (help, a refusal) as HTML: escaped, whitespace kept, wrapped on a phone. */
 export function renderHtmlText(text: string, options: { command?: string } = {}): string {
   const head = options.command ? `<p style="margin:0 0 8px 0"><b>${escapeHtml(options.command)}</b></p>\n` : '';
-  return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div style="${FONT}">\n${head}<pre style="${FONT};margin:0">${escapeHtml(text)}</pre>\n</div></body></html>\n`;
+  return htmlDocument(`${head}<pre style="${PRE}">${escapeHtml(text)}</pre>`);
 }

@@ -10,6 +10,7 @@
  * prints just that. Memory is bounded by the caps in {@link MeasurementFoldOptions}.
  */
 import type {
+  AnswerEvent,
   DoneEvent,
   ErrorEvent,
   HopEvent,
@@ -53,6 +54,8 @@ export interface FoldPart {
   upCount: number;
   /** Host events seen (answered or silent). */
   hostsSeen: number;
+  /** Answers (dns, http) in arrival order; at most {@link MAX_PART_ANSWERS}, whatever `maxLines` says. */
+  answers: AnswerEvent[];
   summary?: SummaryEvent;
   /** Errors of this part; at most `maxErrors`. */
   errors: ErrorEvent[];
@@ -87,6 +90,13 @@ export interface FoldChange {
   /** The part it belongs to; undefined for request-wide errors, `done`, and parts past the cap. */
   part?: FoldPart;
 }
+
+/**
+ * Most answers kept per part: a DNS trace has a step per delegation, an HTTP run a hop per
+ * redirect, so a handful; kept even by a live renderer's fold (which keeps no per-probe lines),
+ * since a type's text and matrix read them.
+ */
+export const MAX_PART_ANSWERS = 64;
 
 /** The place of the request-wide errors in the order of {@link MeasurementFold.grouped}. */
 const GENERAL = Symbol('general');
@@ -224,6 +234,10 @@ export class MeasurementFold {
           else kept = false;
         } else if (part.hostsSeen > this.#maxHosts) kept = false;
         break;
+      case 'answer':
+        if (part.answers.length < MAX_PART_ANSWERS) part.answers.push(e);
+        else kept = false;
+        break;
       case 'summary':
         part.summary = e;
         part.settled = 'summary';
@@ -266,7 +280,7 @@ export class MeasurementFold {
     if (this.#parts.size >= this.#maxParts) return undefined;
     p = {
       key, agent, target, lines: [], kept: { reply: 0, timeout: 0, 'icmp-error': 0 }, linesOmitted: 0, replies: 0, timeouts: 0, icmpErrors: 0,
-      hops: new Map(), hopEvents: [], up: [], upCount: 0, hostsSeen: 0, errors: [],
+      hops: new Map(), hopEvents: [], up: [], upCount: 0, hostsSeen: 0, answers: [], errors: [],
       ...(this.#keepEvents ? { events: [] } : {}),
     };
     this.#parts.set(key, p);

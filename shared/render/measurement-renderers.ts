@@ -7,13 +7,21 @@
  * folder, shared/measurements/<type>/.
  */
 import type { z } from 'zod';
-import type { ErrorEvent, HopEvent, StartEvent, SummaryEvent } from '../model/events.ts';
+import type { AnswerEvent, ErrorEvent, HopEvent, StartEvent, SummaryEvent } from '../model/events.ts';
 import type { FoldPart, MeasurementFold } from './measurement-fold.ts';
+import type { PartSummary } from './run-summary.ts';
 
 /** Options a type's text renderer reads (the generic ones stay in text-renderer.ts). */
 export interface TypeTextOptions {
   /** Print a count line above a listing the picture already captions. Default true. */
   probeCounts: boolean;
+  /** `-v`: the full answer (dig's sections, curl's headers and body) instead of the compact one. */
+  verbose?: boolean;
+  /**
+   * Phone layout: lines of at most 36 monospace columns where the format allows (redundant
+   * fields dropped, statistics split over short lines). Default false.
+   */
+  compact?: boolean;
 }
 
 /**
@@ -22,11 +30,13 @@ export interface TypeTextOptions {
  */
 export interface PartTextRenderer {
   /** The header lines of the part, the start already folded into `part`. */
-  start(e: StartEvent, part: FoldPart): string[];
+  start(e: StartEvent, part: FoldPart, o?: TypeTextOptions): string[];
   /** The lines a hop adds now, in order (types without hops leave it out). */
-  hop?(e: HopEvent, part: FoldPart): string[];
+  hop?(e: HopEvent, part: FoldPart, o?: TypeTextOptions): string[];
+  /** The lines an answer (dns, http) adds now (types without answers leave it out). */
+  answer?(e: AnswerEvent, part: FoldPart, o: TypeTextOptions): string[];
   /** Lines held back, written out when the part fails or the stream ends. */
-  flush?(part: FoldPart): string[];
+  flush?(part: FoldPart, o?: TypeTextOptions): string[];
   /** The closing lines of the part (statistics, listings). */
   summary(e: SummaryEvent, part: FoldPart, o: TypeTextOptions): string[];
 }
@@ -35,6 +45,8 @@ export interface PartTextRenderer {
 export interface TypeHtmlOptions {
   /** Answering hosts listed before "… and N more". */
   maxSweepHosts: number;
+  /** The picture of a part, when the answer carries one (an inline image's `cid:` URL and its alt text). */
+  picture?: (part: FoldPart) => { src: string; alt: string } | undefined;
 }
 
 /** Helpers of the generic HTML renderer a type's block uses, so every block looks alike. */
@@ -43,6 +55,10 @@ export interface HtmlKit {
   heading(p: FoldPart, verb: string): string;
   /** One failure line. */
   errorLine(e: ErrorEvent): string;
+  /** The part in the one summary model (shared/render/run-summary.ts). */
+  summary(p: FoldPart): PartSummary;
+  /** A summary as a compact cell: grade symbol and the figure that matters. */
+  cell(s: PartSummary | undefined): string;
 }
 
 /** Caps of the MCP structured output. */
@@ -62,7 +78,7 @@ export interface MeasurementRenderers {
   /** The HTML block of one part. */
   html(part: FoldPart, o: TypeHtmlOptions, kit: HtmlKit): string;
   /** An HTML overview above the blocks over this type's parts (e.g. a matrix), or ''. */
-  htmlOverview?(parts: FoldPart[]): string;
+  htmlOverview?(parts: FoldPart[], kit: HtmlKit): string;
   /** The MCP tool's outputSchema (zod). */
   outputSchema: z.ZodType;
   /** The type's own fields of a part in the structured output. */

@@ -3,6 +3,8 @@
  * HTML, MCP) learn which types exist. Adding a type adds its folder and one line here.
  */
 import type { MeasurementType } from '../registry.ts';
+import { dnsRenderers } from '../measurements/dns/renderers.ts';
+import { httpRenderers } from '../measurements/http/renderers.ts';
 import { pingRenderers } from '../measurements/ping/renderers.ts';
 import { probeRenderers } from '../measurements/probe/renderers.ts';
 import { tracerouteRenderers } from '../measurements/traceroute/renderers.ts';
@@ -16,6 +18,8 @@ export const renderersByType: Readonly<Record<MeasurementType, MeasurementRender
   traceroute: tracerouteRenderers,
   probe: probeRenderers,
   mtr: mtrRenderers,
+  dns: dnsRenderers,
+  http: httpRenderers,
 };
 
 const FALLBACK = Object.keys(renderersByType)[0] as MeasurementType;

@@ -193,6 +193,41 @@ export class SweepGrid {
     return out.map((l) => `${l}\n`).join('');
   }
 
+  /**
+   * A summary per /24 for a terminal too small for one cell per address (an IPv4 prefix shorter
+   * than /24): one character per /24, 16 to a line, labelled by the third octet (`.0.0`, `.16.0`,
+   * …), shading by the share of probed addresses that answered: `█` ≥ 75 %, `▓` ≥ 50 %,
+   * `▒` ≥ 25 %, `░` some, `·` none, a blank when nothing was probed yet. Undefined for prefixes
+   * that have no /24s to summarise.
+   */
+  toBlockText(o: SweepTextOptions = {}): string | undefined {
+    if (this.prefix.family !== 4 || this.prefix.bits >= 24) return undefined;
+    const blocks = this.size / 256;
+    const perLine = Math.min(16, blocks);
+    const first = this.addressAt(0).split('.');
+    const label = (b: number) => `.${Number(first[2]) + b}.0`;
+    const labelW = Math.max(...Array.from({ length: Math.ceil(blocks / perLine) }, (_, l) => label(l * perLine).length));
+    const lines = [`${' '.repeat(labelW)} ${Array.from({ length: perLine }, (_, i) => (i % 4 === 0 ? `+${i}`.padEnd(4) : '')).join('')}`.trimEnd()];
+    for (let b0 = 0; b0 < blocks; b0 += perLine) {
+      let line = label(b0).padStart(labelW) + ' ';
+      for (let b = b0; b < Math.min(blocks, b0 + perLine); b++) {
+        let up = 0;
+        let probed = 0;
+        for (let i = b * 256; i < (b + 1) * 256; i++) {
+          const c = this.#cells[i];
+          if (c === CELL_REACHABLE) up++;
+          if (c !== CELL_PENDING) probed++;
+        }
+        const share = probed ? up / probed : 0;
+        const glyph = probed === 0 ? ' ' : up === 0 ? '·' : share >= 0.75 ? '█' : share >= 0.5 ? '▓' : share >= 0.25 ? '▒' : '░';
+        line += o.ansi && up > 0 ? `\x1b[32m${glyph}\x1b[0m` : o.ansi && probed > 0 ? `\x1b[90m${glyph}\x1b[0m` : glyph;
+      }
+      lines.push(line);
+    }
+    lines.push('per /24 up: █≥75% ▓≥50% ▒≥25% ░>0 ·0');
+    return lines.map((l) => `${l}\n`).join('');
+  }
+
   #code(i: number): number | undefined {
     return i < 0 ? undefined : this.#cells[i];
   }

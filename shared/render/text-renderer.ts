@@ -20,12 +20,12 @@
  *   is an integer 1..255, counts and times are finite, unknown events are skipped. Every loop
  *   here is bounded by what it was fed.
  */
-import type { HopEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../model/events.ts';
+import type { AnswerEvent, HopEvent, MeasurementEvent, StartEvent, SummaryEvent } from '../model/events.ts';
 import type { MeasurementType } from '../registry.ts';
 import { formatPingTime } from './format.ts';
 import { saneEvent } from '../model/event-guard.ts';
 import { MeasurementFold, type FoldPart } from './measurement-fold.ts';
-import type { PartTextRenderer } from './measurement-renderers.ts';
+import type { PartTextRenderer, TypeTextOptions } from './measurement-renderers.ts';
 import { renderersByType, typeOfPart } from './renderers-by-type.ts';
 export { compactAddresses } from './compact-addresses.ts';
 
@@ -54,10 +54,19 @@ export interface TextRendererOptions {
   /** iputils `-q`: no per-probe lines (replies, errors, timeouts); headers and summaries stay. */
   quiet?: boolean;
   /**
+   * Phone layout (Telegram): lines of at most 36 monospace columns where the format allows. A
+   * reply reads `seq=1 ttl=64 time=0.031 ms` (the responder only when it is not the target's
+   * address), statistics come in short lines, hop RTTs lose their unit (said in the header).
+   * Default false.
+   */
+  compact?: boolean;
+  /**
    * iputils `-D`: when event `e` happened, in ms since the Unix epoch (the clock, for a live
    * stream), stamped before each per-probe line as `[1700000000.123456] `.
    */
   timestamps?: (e: MeasurementEvent) => number;
+  /** `-v` of dns and http: full answers (dig's sections, response headers and body). Default false. */
+  verbose?: boolean;
 }
 
 /** Feeds events one at a time and returns the text each adds. Pure; never throws on odd input. */
@@ -75,6 +84,8 @@ export class TextRenderer {
   /** Types that started, in order: their after-the-stream lines come at `done`. */
   #started = new Set<MeasurementType>();
   #quiet: boolean;
+  #verbose: boolean;
+  #compact: boolean;
   #clock: ((e: MeasurementEvent) => number) | undefined;
 
   constructor(o: TextRendererOptions = {}) {
@@ -83,6 +94,8 @@ export class TextRenderer {
     this.#timeouts = o.timeouts ?? false;
     this.#probeCounts = o.probeCounts ?? true;
     this.#quiet = o.quiet ?? false;
+    this.#verbose = o.verbose ?? false;
+    this.#compact = o.compact ?? false;
     this.#clock = o.timestamps;
   }
 
@@ -140,6 +153,12 @@ export class TextRenderer {
       case 'reply': {
         const proto = p?.start?.protocol ?? 'icmp';
         const time = `time=${formatPingTime(e.rttMs)} ms`;
+        if (this.#compact) {
+          const from = e.from !== p?.start?.address ? `from ${e.from} ` : '';
+          const ttl = e.ttl === null || e.ttl === undefined ? '' : ` ttl=${e.ttl}`;
+          const kind = e.kind ? ` (${e.kind})` : '';
+          return this.#probeLine(e, `${from}seq=${e.seq}${ttl} ${time}${kind}`);
+        }
         if (proto === 'icmp' && e.kind === undefined) {
           const ttl = e.ttl === null || e.ttl === undefined ? '' : ` ttl=${e.ttl}`;
           return this.#probeLine(e, `${e.bytes} bytes from ${e.from}: icmp_seq=${e.seq}${ttl} ${time}`);
@@ -155,10 +174,13 @@ export class TextRenderer {
       }
       case 'icmp-error': {
         const mtu = e.mtu !== undefined && !/mtu/i.test(e.message) ? ` (mtu = ${e.mtu})` : '';
+        if (this.#compact) return this.#probeLine(e, `seq=${e.seq} From ${e.from}: ${e.message}${mtu}`);
         return this.#probeLine(e, `From ${e.from} icmp_seq=${e.seq} ${e.message}${mtu}`);
       }
       case 'hop':
         return p ? this.#hop(e, p) : '';
+      case 'answer':
+        return p ? this.#answer(e, p) : '';
       case 'summary':
         return p ? this.#summary(e, p) : '';
       case 'error': {
@@ -175,24 +197,32 @@ export class TextRenderer {
 
   #start(e: StartEvent, p: FoldPart): string {
     this.#started.add(e.measurement);
-    const head = this.#textOf(p, e.measurement).start(e, p);
+    const head = this.#textOf(p, e.measurement).start(e, p, this.#typeOptions());
     return this.#lines(e.agent, e.target, [...head, ...(e.note ? [`note: ${e.note}`] : [])]);
   }
 
   #hop(e: HopEvent, p: FoldPart): string {
     // `-q` / `--report`: the closing block only.
     if (this.#quiet) return '';
-    return this.#lines(e.agent, e.target, this.#textOf(p).hop?.(e, p) ?? []);
+    return this.#lines(e.agent, e.target, this.#textOf(p).hop?.(e, p, this.#typeOptions()) ?? []);
+  }
+
+  #answer(e: AnswerEvent, p: FoldPart): string {
+    return this.#lines(e.agent, e.target, this.#textOf(p, e.measurement).answer?.(e, p, this.#typeOptions()) ?? []);
+  }
+
+  #typeOptions(): TypeTextOptions {
+    return { probeCounts: this.#probeCounts, verbose: this.#verbose, compact: this.#compact };
   }
 
   /** The lines `p`'s renderer held back, if it has any. */
   #flush(p: FoldPart): string {
     const r = this.#text.get(p)?.r;
-    return this.#lines(p.agent, p.target, r?.flush?.(p) ?? []);
+    return this.#lines(p.agent, p.target, r?.flush?.(p, this.#typeOptions()) ?? []);
   }
 
   #summary(e: SummaryEvent, p: FoldPart): string {
-    return this.#lines(e.agent, e.target, this.#textOf(p, e.measurement).summary(e, p, { probeCounts: this.#probeCounts }));
+    return this.#lines(e.agent, e.target, this.#textOf(p, e.measurement).summary(e, p, this.#typeOptions()));
   }
 
   #done(): string {

@@ -35,6 +35,24 @@ export interface AgentRunOptions {
    * names resolve to. Undefined or empty: no restriction from the hub.
    */
   allowedRanges?: readonly string[];
+  /**
+   * Set by the agent's target guard for the types that check their own connections (dns, http:
+   * the name asked is not contacted, a URL's redirects lead elsewhere): every address such a run
+   * connects to must pass it, checked right before the connection, to that address only.
+   * Undefined: nothing to enforce (a `lan` agent without ranges).
+   */
+  connectPolicy?: ConnectPolicy;
+}
+
+/** What every connection of a self-checking run (dns, http) must pass: agent/runtime/connect-check.ts. */
+export interface ConnectPolicy {
+  mode: 'public' | 'lan';
+  /** The agent's own allowed prefixes; empty = any (subject to the mode). */
+  allowedRanges: readonly string[];
+  /** The hub's ranges for this agent, on top; empty = none. */
+  hubRanges: readonly string[];
+  /** Ports a `public` run may connect to. */
+  publicPorts: readonly number[];
 }
 
 /**

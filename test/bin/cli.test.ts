@@ -255,3 +255,15 @@ test('npx meshprobe works from the repository (package.json "bin"), under the sy
   // package.json's engines names the node that starts meshprobe; npm warned (EBADENGINE) on every run when it named the runtime's.
   assert.equal(stderr, '');
 });
+
+test('--color takes auto, always or never; auto colours a terminal unless NO_COLOR is set', async () => {
+  const { takeCliFlags, useColour } = await import('../../bin/cli-flags.ts');
+  assert.equal(takeCliFlags(['--color', 'never', 'probe', '127.0.0.0/24']).color, 'never');
+  assert.equal(takeCliFlags(['--color=always', 'ping', 'x']).color, 'always');
+  assert.throws(() => takeCliFlags(['--color', 'sometimes']), /auto, always or never/);
+  assert.equal(useColour('auto', true, undefined), true);
+  assert.equal(useColour('auto', true, '1'), false);
+  assert.equal(useColour('auto', false, undefined), false);
+  assert.equal(useColour('always', false, '1'), true);
+  assert.equal(useColour('never', true, undefined), false);
+});

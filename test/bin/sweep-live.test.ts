@@ -49,3 +49,22 @@ test('terminal: a bitmap wider than the terminal gets fewer columns; taller than
   assert.ok(lines.length > 10);
   assert.ok(lines.slice(0, -2).every((l) => [...l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')].length <= 40));
 });
+
+test('an 80×24 terminal shows a /16 as one character per /24 (18 lines, not 512), live, and --color never writes no escapes', () => {
+  const s16 = { ...start, target: '127.1.0.0/16', address: '127.1.0.0/16' } as MeasurementEvent;
+  const h = (address: string, rttMs: number | null) => ({ ...host(address, rttMs), target: '127.1.0.0/16' }) as MeasurementEvent;
+  for (const colour of [true, false]) {
+    const v = new SweepLiveView({ tty: true, colour, width: 80, height: 24 });
+    const first = v.render(s16, 'HEAD\n');
+    assert.ok(first.length > 'HEAD\n'.length, 'drawn live');
+    for (let i = 0; i < 256; i++) v.render(h(`127.1.3.${i}`, i < 200 ? 0.1 : null), '');
+    for (let i = 0; i < 256; i++) v.render(h(`127.1.7.${i}`, null), '');
+    const end = v.render({ ...summary, target: '127.1.0.0/16' } as MeasurementEvent, 'TAIL\n');
+    const plain = end.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+    const lines = plain.split('\n').filter((l) => l !== '' && l !== 'TAIL');
+    assert.ok(lines.length <= 20, `${lines.length} lines`);
+    assert.ok(lines.every((l) => [...l].length <= 80));
+    assert.match(plain, /^ +\.0\.0 {4}█ {3}· {8}$/m, 'row .0.0: /24 number 3 mostly up, number 7 silent, the rest not probed');
+    assert.equal(/\x1b\[3[0-9]m|\x1b\[9[0-9]m/.test(end), colour, `colours ${colour ? 'written' : 'absent'}`);
+  }
+});

@@ -132,7 +132,8 @@ test('ping -s a,b 127.0.0.1 ::1 → a threaded reply with text, HTML and the age
   const { mail, raw } = reply;
   assert.equal(mail.inReplyTo, id);
   assert.match(mail.references ?? '', /<ping-matrix-1@example\.org>/);
-  assert.equal(mail.subject, 'Re: measurement');
+  // The subject carries the result, so an inbox on a phone shows the answer.
+  assert.match(mail.subject ?? '', /^Re: measurement — ping 127\.0\.0\.1 ::1 from 2 agents: [\d.–]+ ms, 0% loss$/);
   assert.match(raw, /^Auto-Submitted: auto-replied/m);
   assert.match(raw, /multipart\/alternative/);
   assert.ok(mail.text && mail.html, 'text and HTML parts');
@@ -142,8 +143,8 @@ test('ping -s a,b 127.0.0.1 ::1 → a threaded reply with text, HTML and the age
   assert.match(mail.text, /^b\s+[\d.]+ ms/m);
   const matrix = mail.html.slice(mail.html.indexOf('meshprobe-matrix'));
   assert.match(matrix, /<th[^>]*>127\.0\.0\.1<\/th><th[^>]*>::1<\/th>/);
-  assert.match(matrix, /<tr><th[^>]*>a<\/th>(<td[^>]*background:#[0-9a-f]{6}[^>]*>[\d.]+ ms<\/td>){2}<\/tr>/);
-  assert.match(matrix, /<tr><th[^>]*>b<\/th>(<td[^>]*background:#[0-9a-f]{6}[^>]*>[\d.]+ ms<\/td>){2}<\/tr>/);
+  assert.match(matrix, /<tr><th[^>]*>a<\/th>(<td[^>]*background:#[0-9a-f]{6}[^>]*>✓ [\d.]+ ms<\/td>){2}<\/tr>/);
+  assert.match(matrix, /<tr><th[^>]*>b<\/th>(<td[^>]*background:#[0-9a-f]{6}[^>]*>✓ [\d.]+ ms<\/td>){2}<\/tr>/);
   assert.deepEqual(principals.at(-1), { subject: 'email:tester@example.org', via: 'service:email' }, 'the hub limits this sender apart');
 });
 

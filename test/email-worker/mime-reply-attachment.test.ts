@@ -1,4 +1,4 @@
-// The Worker's MIME writer carries a reply's attachments: the heatmap of `monitor show` inline,
+// The Worker's MIME writer carries a reply's inline pictures: the heatmap of `monitor show` inline,
 // with its Content-ID, read back by a real MIME parser.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ test('an inline PNG attachment survives mimeReply with its cid, and the HTML ref
   const reply = buildReply({ messageId: '<a@example.org>', subject: 'monitors' }, {
     text: 'monitor #1 gw',
     html: '<p><img src="cid:heatmap@meshprobe"></p>',
-    attachments: [{ filename: 'heatmap.png', contentType: 'image/png', content: png, cid: 'heatmap@meshprobe' }],
+    images: [{ cid: 'heatmap@meshprobe', filename: 'heatmap.png', contentType: 'image/png', data: png }],
   });
   const raw = mimeReply(reply, { from: 'cli@meshprobe.test', to: 'bob@example.org', id: 'x1' });
   const mail = await simpleParser(raw, { skipImageLinks: true });

@@ -162,8 +162,11 @@ export class BotApiServer {
   }
 
   /** A user writes `text` in `chat`; returns the new message's id. */
-  sendText(chat: BotApiChat, from: BotApiUser, text: string): number {
+  sendText(chat: BotApiChat, from: BotApiUser, text: string, o: { reply_to_message?: number } = {}): number {
     const message = this.#userMessage(chat, from, text);
+    // A reply carries the message it answers, as Telegram sends it.
+    const replied = o.reply_to_message !== undefined ? this.message(chat.id, o.reply_to_message) : undefined;
+    if (replied) message.reply_to_message = this.#wireMessage(replied, chat);
     this.pushUpdate({ message });
     return message.message_id as number;
   }

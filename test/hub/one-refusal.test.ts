@@ -102,7 +102,7 @@ const cases: Case[] = [
   // zod's own texts ("Unrecognized key", "expected array, received undefined") never leak.
   {
     json: { type: 'ping', targets: ['127.0.0.1'], bogus: 1 },
-    message: "unknown field 'bogus' (known: type, targets, from, limit, count, intervalMs, timeoutMs, ipVersion, protocol, port, size, ttl, maxHops, queriesPerHop, rate, deadlineMs, numeric)",
+    message: "unknown field 'bogus' (known: type, targets, from, limit, count, intervalMs, timeoutMs, ipVersion, protocol, port, size, ttl, maxHops, queriesPerHop, rate, deadlineMs, numeric, queryType, server, transport, dohUrl, trace, roots, dnssec, insecure, method, headers, http2, http3, resolve, maxBody, follow)",
   },
   { json: { type: 'ping' }, message: 'targets is required' },
   { json: { type: 'ping', targets: '127.0.0.1' }, message: 'targets must be a list, not text' },

@@ -132,7 +132,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
     test('tools/list: the measurement tools, list_agents and the monitor tools, with valid JSON Schemas; only monitor_add/remove change anything', async () => {
       const listed = (await client.listTools()).tools;
       tools = new Map(listed.map((t) => [t.name, t]));
-      assert.deepEqual([...tools.keys()].sort(), ['list_agents', 'monitor_add', 'monitor_list', 'monitor_remove', 'monitor_show', 'mtr', 'ping', 'probe', 'traceroute']);
+      assert.deepEqual([...tools.keys()].sort(), ['dns', 'http', 'list_agents', 'monitor_add', 'monitor_list', 'monitor_remove', 'monitor_show', 'mtr', 'ping', 'probe', 'traceroute']);
       for (const t of listed) {
         assert.equal(t.inputSchema.type, 'object');
         assert.equal(t.outputSchema?.type, 'object');
@@ -141,7 +141,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
         assert.equal(t.annotations?.readOnlyHint, t.name !== 'monitor_add' && t.name !== 'monitor_remove', t.name);
         assert.ok((t.description ?? '').length > 60, `${t.name} has a description a model can choose by`);
       }
-      for (const name of ['ping', 'traceroute', 'probe', 'mtr']) {
+      for (const name of ['ping', 'traceroute', 'probe', 'mtr', 'dns', 'http']) {
         const props = tools.get(name)!.inputSchema.properties as Record<string, Record<string, unknown>>;
         assert.ok(props.targets && props.from && props.limit, `${name} takes targets, from and limit`);
         assert.equal(tools.get(name)!.annotations?.openWorldHint, true);

@@ -7,7 +7,7 @@ import { validateSpec } from '../../shared/model/validate-spec.ts';
 
 test('the registry lists each type once, and the spec enum, the commands and the lookups agree with it', () => {
   const names = measurementTypes().map((t) => t.name);
-  assert.deepEqual(names, ['ping', 'traceroute', 'probe', 'mtr']);
+  assert.deepEqual(names, ['ping', 'traceroute', 'probe', 'mtr', 'dns', 'http']);
   assert.deepEqual(MeasurementType.options, names);
   assert.deepEqual(commandNames().slice(0, names.length), names);
   for (const n of names) assert.equal(measurementType(n)?.name, n);
@@ -18,7 +18,7 @@ test('the registry lists each type once, and the spec enum, the commands and the
 test('Defaults merges the shared defaults and every type\'s own', () => {
   assert.deepEqual(
     { ...Defaults },
-    { timeoutMs: 2000, tracePort: 33434, tcpPort: 80, count: 4, intervalMs: 1000, size: 56, ttl: 64, maxHops: 30, queriesPerHop: 3, rate: 1000 },
+    { timeoutMs: 2000, tracePort: 33434, tcpPort: 80, count: 4, intervalMs: 1000, size: 56, ttl: 64, maxHops: 30, queriesPerHop: 3, rate: 1000, maxBody: 10_240 },
   );
 });
 
@@ -42,13 +42,19 @@ test('agentCanRun: capabilities naming types are taken at their word; naming non
   for (const t of MeasurementType.options) assert.equal(agentCanRun(['icmp'], t), measurementType(t)?.baseline === true);
   assert.equal(agentCanRun(['icmp'], 'mtr'), false, 'a type newer than capabilities is never sent to an agent that does not name it');
   assert.equal(agentCanRun([], 'probe'), true);
+  // A type added later is never sent to an agent that does not announce it (issue 15: dns, http).
+  assert.equal(agentCanRun(['icmp'], 'dns'), false);
+  assert.equal(agentCanRun(['icmp', 'ping', 'dns'], 'dns'), true);
+  assert.equal(agentCanRun(['icmp', 'ping', 'dns'], 'http'), false);
 });
 
 test('each event kind a type claims is an event of the stream, claimed by that type alone', () => {
-  const known = ['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'summary', 'error', 'done'];
+  const known = ['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'answer', 'summary', 'error', 'done'];
   const owner = new Map<string, string>();
   for (const t of measurementTypes()) {
-    for (const k of t.eventKinds) {
+    // `answer` is every asking type's (dns, http): each declares the schema of its data.
+    assert.equal(t.eventKinds.includes('answer'), t.answer !== undefined, `${t.name}: answer events and an answer schema go together`);
+    for (const k of t.eventKinds.filter((x) => x !== 'answer')) {
       assert.ok(known.includes(k), `${t.name} claims unknown event kind ${k}`);
       assert.equal(owner.get(k), undefined, `${k} claimed by ${owner.get(k)} and ${t.name}`);
       owner.set(k, t.name);

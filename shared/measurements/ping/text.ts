@@ -5,9 +5,9 @@
  */
 import type { StartEvent, SummaryEvent } from '../../model/events.ts';
 import { Defaults } from '../../registry.ts';
-import { formatDurationMs, formatLossPct, formatMs3 } from '../../render/format.ts';
+import { formatDurationMs, formatLossPct, formatMs3, formatPingTime } from '../../render/format.ts';
 import type { FoldPart, MeasurementFold } from '../../render/measurement-fold.ts';
-import type { PartTextRenderer } from '../../render/measurement-renderers.ts';
+import type { PartTextRenderer, TypeTextOptions } from '../../render/measurement-renderers.ts';
 import { numParam } from '../../render/num-param.ts';
 import { PingMatrix } from './ping-matrix.ts';
 
@@ -16,8 +16,13 @@ export function pingText(): PartTextRenderer {
   return { start, summary };
 }
 
-function start(e: StartEvent): string[] {
+function start(e: StartEvent, _p?: FoldPart, o?: TypeTextOptions): string[] {
   const size = numParam(e.params['size']) ?? Defaults.size;
+  if (o?.compact) {
+    const port = e.params['port'];
+    const via = e.protocol !== 'icmp' ? ` ${e.protocol.toUpperCase()}${port !== undefined ? `:${port}` : ''}` : '';
+    return [`PING ${e.target}${e.address !== e.target ? ` (${e.address})` : ''}${via}`];
+  }
   if (e.protocol !== 'icmp') {
     const port = e.params['port'];
     return [`PING ${e.target} (${e.address}) ${e.protocol.toUpperCase()}${port !== undefined ? ` port ${port}` : ''}.`];
@@ -27,8 +32,18 @@ function start(e: StartEvent): string[] {
   return [`PING ${e.target} (${e.address}) ${size}(${size + 28}) bytes of data.`];
 }
 
-function summary(e: SummaryEvent, p: FoldPart): string[] {
+function summary(e: SummaryEvent, p: FoldPart, o?: TypeTextOptions): string[] {
   const errors = p.icmpErrors ? `, +${p.icmpErrors} errors` : '';
+  if (o?.compact) {
+    // The iputils block in lines of ≤ 36 columns: the same figures, shorter words.
+    const lines = ['', `--- ${e.target} ---`, `${e.sent} sent, ${e.received} received${p.icmpErrors ? `, +${p.icmpErrors} err` : ''}`, `${formatLossPct(e.lossPct)}% loss, time ${formatDurationMs(e.durationMs)}`];
+    if (e.received > 0 && e.minMs !== null && e.avgMs !== null && e.maxMs !== null) {
+      lines.push(`min/avg/max ${formatPingTime(e.minMs)}/${formatPingTime(e.avgMs)}/${formatPingTime(e.maxMs)} ms`);
+      if (e.p50Ms !== null && e.p90Ms !== null && e.p99Ms !== null) lines.push(`p50/90/99 ${formatPingTime(e.p50Ms)}/${formatPingTime(e.p90Ms)}/${formatPingTime(e.p99Ms)} ms`);
+      if (e.mdevMs !== null) lines.push(`mdev ${formatPingTime(e.mdevMs)} ms`);
+    }
+    return lines;
+  }
   const lines = [
     '',
     `--- ${e.target} ping statistics ---`,

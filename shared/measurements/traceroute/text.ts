@@ -5,9 +5,9 @@
  */
 import type { HopEvent, StartEvent } from '../../model/events.ts';
 import { Defaults } from '../../registry.ts';
-import { formatMs3 } from '../../render/format.ts';
+import { formatMs3, formatPingTime } from '../../render/format.ts';
 import type { FoldPart } from '../../render/measurement-fold.ts';
-import type { PartTextRenderer } from '../../render/measurement-renderers.ts';
+import type { PartTextRenderer, TypeTextOptions } from '../../render/measurement-renderers.ts';
 import { numParam } from '../../render/num-param.ts';
 
 /** The text of one traceroute part: it remembers the next TTL to print. */
@@ -20,12 +20,13 @@ export function tracerouteText(): PartTextRenderer {
    * Bounded by construction: each round prints a hop or jumps to the lowest pending TTL above
    * the current one, so it ends within twice the number of pending hops (≤ 255).
    */
+  let compact = false;
   const flushHops = (p: FoldPart, all: boolean): string[] => {
     const lines: string[] = [];
     for (let rounds = 2 * pending(p).length + 1; rounds > 0; rounds--) {
       const h = p.hops.get(nextTtl);
       if (h) {
-        lines.push(hopLine(h));
+        lines.push(compact ? compactHopLine(h) : hopLine(h));
         nextTtl++;
         continue;
       }
@@ -38,21 +39,38 @@ export function tracerouteText(): PartTextRenderer {
     return lines;
   };
   return {
-    start(e: StartEvent): string[] {
+    start(e: StartEvent, _p?: FoldPart, o?: TypeTextOptions): string[] {
+      compact = o?.compact ?? false;
       const hops = numParam(e.params['maxHops']) ?? Defaults.maxHops;
       const first = numParam(e.params['firstTtl']);
       if (first !== undefined) nextTtl = Math.min(255, Math.max(1, Math.round(first)));
       const bytes = numParam(e.params['packetBytes']);
+      if (compact) return [`traceroute to ${e.target}`, ...(e.address !== e.target ? [`(${e.address}), times in ms`] : ['times in ms'])];
       return [`traceroute to ${e.target} (${e.address}), ${hops} hops max${bytes !== undefined ? `, ${bytes} byte packets` : ''}`];
     },
     hop(e: HopEvent, p: FoldPart): string[] {
       // Below the next TTL: a repeated TTL, printed as it comes.
-      if (e.ttl < nextTtl) return [hopLine(e)];
+      if (e.ttl < nextTtl) return [compact ? compactHopLine(e) : hopLine(e)];
       return flushHops(p, false);
     },
     flush: (p) => flushHops(p, true),
     summary: (_e, p) => flushHops(p, true),
   };
+}
+
+/**
+ * One hop line for a phone: the TTL, each responder's address, its RTTs without the unit (the
+ * header says ms) in iputils' short form, `*` per lost probe: `12  198.18.0.1  1.23 1.19 1.30`.
+ */
+export function compactHopLine(h: HopEvent): string {
+  let line = String(h.ttl).padStart(2);
+  for (const r of h.responders ?? []) {
+    line += `  ${r.address}${r.annotation ? ` ${r.annotation}` : ''}`;
+    if ((r.rttsMs ?? []).length) line += ' ' + (r.rttsMs ?? []).map((v) => formatPingTime(v)).join(' ');
+  }
+  const answered = (h.responders ?? []).reduce((n, r) => n + (r.rttsMs?.length ?? 0), 0);
+  const lost = Math.min(255, Math.max(0, (h.sent ?? 0) - Math.max(h.received ?? 0, answered)) || 0);
+  return line + ' *'.repeat(lost || (answered === 0 && (h.responders ?? []).length === 0 ? 1 : 0));
 }
 
 /**

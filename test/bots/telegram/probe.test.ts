@@ -5,6 +5,8 @@ import { test, before, after } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
+import { probePicture } from '../../../shared/render/probe-picture.ts';
+import { SweepGrid } from '../../../shared/render/sweep-grid.ts';
 import { renderSweepPng } from '../../../bots/telegram/sweep-png.ts';
 import { addressAt, parseCidr } from '../../../shared/net/cidr.ts';
 import type { HostEvent, MeasurementEvent } from '../../../shared/model/events.ts';
@@ -83,9 +85,12 @@ test('/probe 127.77.3.0/24 answers a PNG whose cells match the host events', asy
   const hosts = new Map(events.filter((e): e is HostEvent => e.type === 'host' && e.target === '127.77.3.0/24').map((e) => [e.address, e.rttMs]));
   assert.ok(hosts.size > 0, 'the hub relayed host events');
   const png = PNG.sync.read(Buffer.from(done.photo!));
-  const columns = 16;
-  const px = png.width / columns;
-  assert.equal(png.width, png.height, 'a /24 is a 16×16 grid');
+  // The cells sit where the picture's layout puts them (below the title, right of the row labels).
+  const region = probePicture(new SweepGrid('127.77.3.0/24'), { agent: 'local', time: 't', state: 's' }).grid;
+  const columns = region.columns;
+  const px = region.cellPx;
+  assert.equal(columns, 16, 'a /24 is a 16×16 grid');
+  assert.ok(png.width >= region.x + region.width && png.height > region.y + region.height, 'the picture holds the grid, title and legend');
   const prefix = (parseCidr('127.77.3.0/24') as { ok: true; prefix: Parameters<typeof addressAt>[0] }).prefix;
   let up = 0;
   let silent = 0;
@@ -94,12 +99,13 @@ test('/probe 127.77.3.0/24 answers a PNG whose cells match the host events', asy
     const v = hosts.get(address);
     if (v === null) silent++;
     else if (v !== undefined) up++;
-    const x = (i % columns) * px + Math.floor(px / 2);
-    const y = Math.floor(i / columns) * px + Math.floor(px / 2);
-    const o = (y * png.width + x) * 4;
+    const x: number = region.x + (i % columns) * px + Math.floor(px / 2);
+    const y: number = region.y + Math.floor(i / columns) * px + Math.floor(px / 2);
+    const o: number = (y * png.width + x) * 4;
     assert.equal(`${png.data[o]},${png.data[o + 1]},${png.data[o + 2]}`, colourOf(v), `cell ${i} (${address}) drawn as ${v === undefined ? 'pending' : v === null ? 'silent' : 'reachable'}`);
   }
-  assert.match(done.text, new RegExp(`${up} up · ⬛ ${silent} silent · ${256 - up - silent} pending`));
+  assert.match(done.text, new RegExp(`${up} alive · ⬛ ${silent} no answer · ${256 - up - silent} not probed`));
+  if (up > 0) assert.match(done.text, /127\.77\.3\.\d+/, 'the alive ranges are in the caption');
   if (unsilence) {
     assert.ok(up > 0 && silent >= 66, `both reachable and silent cells drawn (up ${up}, silent ${silent})`);
     assert.equal(hosts.get('127.77.3.5'), null);
@@ -121,7 +127,7 @@ test('Cancel under a running /probe stops the sweep and keeps what was found', a
   const done = await rig.api.waitUntil(() => rig.api.botMessages(chat.id).find((m) => /cancelled/.test(m.text)), 15_000, 'the cancelled picture');
   assert.equal(done.messageId, first.messageId);
   assert.equal(done.replyMarkup, undefined);
-  assert.match(done.text, /\d+ pending/);
-  assert.doesNotMatch(done.text, / 0 pending/, 'stopped before the end');
+  assert.match(done.text, /\d+ not probed/);
+  assert.doesNotMatch(done.text, / 0 not probed/, 'stopped before the end');
   await rig.api.waitUntil(() => closedAborted > abortedBefore, 5_000, 'the hub to see the stream cancelled');
 });

@@ -42,7 +42,7 @@ for (const [cmd, line] of usageRows) {
 test('usage of an unknown or empty command lists every command', () => {
   const u = usage('nosuch');
   assert.equal(u, usage(''));
-  assert.deepEqual(u.split('\n'), [usage('ping'), usage('traceroute'), usage('probe'), usage('mtr'), usage('monitor'), 'usage: list | version | token | help [COMMAND]']);
+  assert.deepEqual(u.split('\n'), [usage('ping'), usage('traceroute'), usage('probe'), usage('mtr'), usage('dns'), usage('http'), usage('monitor'), 'usage: list | version | token | help [COMMAND]']);
 });
 
 test('the overview names every command with its summary and the usage lines', () => {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MeasurementEvent } from '../../../shared/model/events.ts';
-import { escapeHtml, latencyColour, NO_ANSWER_BACKGROUND, renderHtml, renderHtmlText } from '../../../shared/render/html-renderer.ts';
+import { escapeHtml, renderHtml, renderHtmlText } from '../../../shared/render/html-renderer.ts';
+import { GRADE_STYLE } from '../../../shared/render/quality.ts';
 
 const stats = { sent: 2, received: 2, lossPct: 0, minMs: 1, avgMs: 1.5, maxMs: 2, mdevMs: 0.5, p50Ms: 1, p90Ms: 2, p99Ms: 2 };
 
@@ -13,22 +14,23 @@ function pingPart(agent: string, target: string, avgMs: number | null, lossPct =
   ];
 }
 
-test('several agents × targets render as a matrix with cells coloured by latency', () => {
+test('several agents × targets render as a matrix with cells graded by the worse of latency and loss, with a symbol', () => {
   const events = [...pingPart('a', '127.0.0.1', 0.05), ...pingPart('a', '::1', 150), ...pingPart('b', '127.0.0.1', 60, 50), ...pingPart('b', '::1', null, 100),
     { type: 'done', parts: 4, sent: 8, received: 6, errors: 0, durationMs: 1010 } as MeasurementEvent];
   const html = renderHtml(events, { command: 'ping -s a,b 127.0.0.1 ::1' });
   const matrix = html.slice(html.indexOf('meshprobe-matrix'), html.indexOf('</table>', html.indexOf('meshprobe-matrix')));
   assert.ok(matrix.length > 0, 'a matrix table');
-  // Row a: green then orange; row b: yellow with loss, then grey "no answer".
-  const cells = [...matrix.matchAll(/<td style="[^"]*background:(#[0-9a-f]{6})">([^<]*)/g)].map((m) => [m[1], m[2]!.trim()]);
+  // Row a: good, then poor (150 ms); row b: 60 ms is fair but 50 % loss makes it bad; then down.
+  const cells = [...matrix.matchAll(/<td style="[^"]*background:(#[0-9a-f]{6})"[^>]*>([^<]*)/g)].map((m) => [m[1], m[2]!.trim()]);
   assert.deepEqual(cells, [
-    [latencyColour(0.05), '0.050 ms'],
-    [latencyColour(150), '150 ms'],
-    [latencyColour(60), '60.0 ms'],
-    [NO_ANSWER_BACKGROUND, 'no answer'],
+    [GRADE_STYLE.good.background, '✓ 0.050 ms'],
+    [GRADE_STYLE.poor.background, '! 150 ms'],
+    [GRADE_STYLE.bad.background, '✗ 50% loss (60.0 ms)'],
+    [GRADE_STYLE.down.background, '✗ no answer'],
   ]);
-  assert.notEqual(latencyColour(0.05), latencyColour(150));
-  assert.match(matrix, /50% loss/);
+  assert.match(matrix, /^meshprobe-matrix mp-cards"/, 'stacks into cards on a phone');
+  assert.match(html, /<meta name="viewport"/);
+  assert.match(html, /^<p[^>]*><b>ping 127\.0\.0\.1 ::1 from 2 agents: 0\.050–150 ms, 25% loss<\/b>/m, 'the answer first');
   assert.match(html, /4 parts, 8 sent, 6 received, 0 failed/);
 });
 
@@ -36,7 +38,8 @@ test('one agent and one target: a ping block with replies and statistics, no mat
   const html = renderHtml(pingPart('local', '127.0.0.1', 0.031));
   assert.doesNotMatch(html, /meshprobe-matrix/);
   assert.match(html, /64 bytes from 127\.0\.0\.1: seq=1 ttl=64 time=0\.031 ms/);
-  assert.match(html, /<th[^>]*>mdev<\/th>/);
+  assert.match(html, /rtt min\/avg\/max\/mdev [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms/);
+  assert.doesNotMatch(html, /<table/, 'no ten-column table to overflow a phone');
 });
 
 test('traceroute renders a hop table with a row per responder and * for silent hops', () => {
@@ -58,16 +61,16 @@ test('traceroute renders a hop table with a row per responder and * for silent h
   assert.match(html, /destination reached in 3 hops/);
 });
 
-test('a sweep lists the hosts that answered, capped, with a count', () => {
+test('a sweep gives the count and the hosts that answered as ranges, not a row per host', () => {
   const events: MeasurementEvent[] = [
     ...['198.18.0.1', '198.18.0.2', '198.18.0.3'].map((address, i) => ({ type: 'host', agent: 'a', target: '198.18.0.0/30', address, rttMs: i === 1 ? null : 0.2 }) as MeasurementEvent),
     { type: 'summary', agent: 'a', target: '198.18.0.0/30', measurement: 'probe', durationMs: 5, ...stats, hostsUp: 2, hostsTotal: 4 },
   ];
-  const html = renderHtml(events, { maxSweepHosts: 1 });
+  const html = renderHtml(events, { picture: () => ({ src: 'cid:p1', alt: 'the sweep' }) });
   assert.match(html, /2 of 4 hosts answered/);
-  assert.match(html, /198\.18\.0\.1/);
-  assert.doesNotMatch(html, /198\.18\.0\.3/);
-  assert.match(html, /… and 1 more/);
+  assert.match(html, /<pre[^>]*>198\.18\.0\.1, 198\.18\.0\.3<\/pre>/);
+  assert.match(html, /<img src="cid:p1" alt="the sweep"/);
+  assert.doesNotMatch(html, /<table/);
 });
 
 test('every value from the wire is escaped', () => {
