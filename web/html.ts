@@ -5,20 +5,22 @@
  */
 export { html } from 'htm/preact';
 
-/** The latency band (0 near … 4 far) of shared/render/html-style.ts's bands; -1 for no answer. */
-export function bandOf(ms: number | null | undefined, bands: readonly { belowMs: number }[]): number {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return -1;
-  const i = bands.findIndex((b) => ms < b.belowMs);
-  return i < 0 ? bands.length - 1 : i;
+import { GRADES, GRADE_STYLE, lossGrade } from '../shared/render/quality.ts';
+
+/** The class of a loss figure: its grade (shared/render/quality.ts), as every medium grades it. */
+export function lossClass(pct: number | null | undefined): string {
+  return pct === null || pct === undefined ? 'loss' : `loss loss-${lossGrade(pct)}`;
 }
 
-/** The loss class: none, some, much, all. */
-export function lossClass(pct: number | null | undefined): string {
-  if (pct === null || pct === undefined) return 'loss-none';
-  if (pct <= 0) return 'loss-0';
-  if (pct < 5) return 'loss-low';
-  if (pct < 100) return 'loss-high';
-  return 'loss-all';
+/**
+ * The grades' colours as CSS variables (`--grade-good` …), set through the CSSOM (the CSP allows
+ * no inline style), so the page shows exactly the colours of the email and the pictures.
+ */
+export function applyGradeColours(root: HTMLElement): void {
+  for (const g of GRADES) {
+    root.style.setProperty(`--grade-${g}`, GRADE_STYLE[g].background);
+    root.style.setProperty(`--grade-${g}-fill`, `rgb(${GRADE_STYLE[g].fill.join(',')})`);
+  }
 }
 
 /** A number of ms as the text renderers print it (3 significant places). */

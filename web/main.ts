@@ -7,7 +7,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { AgentInfo } from '../shared/wire/agent-link.ts';
 import { api, loadSession, type SessionInfo } from './api.ts';
-import { html } from './html.ts';
+import { applyGradeColours, html } from './html.ts';
 import { AgentsPage, MonitorsPage, SharePage, SignInPage, TokensPage } from './views/pages.ts';
 import { RunView } from './views/run-view.ts';
 
@@ -90,4 +90,5 @@ function App() {
 }
 
 applyTheme(localStorage.getItem(THEME_KEY));
+applyGradeColours(document.documentElement);
 render(html`<${App} />`, document.getElementById('app')!);

@@ -17,6 +17,7 @@ import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { startTestHub, type TestHub } from '../helpers/test-hub.ts';
 import { browserSkipReason, launchBrowser, watchedPage } from '../helpers/browser.ts';
 import { rawSkipReason } from '../helpers/raw-capability.ts';
+import { startDnsServer } from '../helpers/dns-server.ts';
 
 const skip = browserSkipReason() ?? rawSkipReason() ?? false;
 const SHOTS = process.env['MESHPROBE_WEB_SCREENSHOTS'];
@@ -258,24 +259,31 @@ class HostileAgent implements AgentLink {
   }
 }
 
-test('an XSS payload in an agent\'s attributes and as a DNS answer (a hop name) renders as text', { skip }, async () => {
-  const xhub = await startTestHub({ agents: [new HostileAgent()], web: { guest: true } });
+test('an XSS payload in an agent\'s attributes, as a DNS answer (a real TXT record) and as a hop name renders as text', { skip }, async () => {
+  const dns = await startDnsServer({}, { extra: [{ type: 'TXT', name: 'xss.test', ttl: 300, class: 'IN', data: [XSS] }] });
+  const xhub = await startTestHub({ agents: [new HostileAgent(), new LocalAgent({ name: 'resolver', dnsServers: dns.servers })], web: { guest: true } });
   const context = await browser.newContext();
   const { page, problems } = await watchedPage(context);
   try {
     await page.goto(xhub.url);
     await page.click('#signin-guest');
     await page.waitForSelector('#cmd');
-    const text = await runCommand(page, 'traceroute 127.0.0.1');
-    assert.ok(text.includes(`${XSS}.example`), 'the hop name is shown as text');
+    const trace = await runCommand(page, 'traceroute -s evil 127.0.0.1');
+    assert.ok(trace.includes(`${XSS}.example`), 'the hop name is shown as text');
+    await runCommand(page, 'dns -s resolver --type TXT xss.test');
+    const record = (await page.locator('article.run >> nth=0 >> tr.record td.data').first().textContent()) ?? '';
+    // In presentation form (quoted, inner quotes escaped), as dig prints it: text, not markup.
+    assert.match(record, /^"<img src=x onerror=\\"window\.__xss=1\\">"$/);
+    await shot(page, 'web-dns');
     await page.click('a[href="#agents"]');
     await page.locator('tr.agent-row', { hasText: 'onerror' }).waitFor();
-    assert.ok(((await page.locator('tr.agent-row').first().textContent()) ?? '').includes(XSS));
+    assert.ok(((await page.locator('tr.agent-row', { hasText: 'evil' }).textContent()) ?? '').includes(XSS));
     assert.equal(await page.locator('main img').count(), 0, 'no element was made of the payload');
     assert.equal(await page.evaluate(() => (globalThis as any).__xss), undefined);
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
     await xhub.close();
+    await dns.close();
   }
 });

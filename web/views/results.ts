@@ -7,10 +7,11 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ReplyEvent } from '../../shared/model/events.ts';
 import type { FoldPart } from '../../shared/render/measurement-fold.ts';
-import { LATENCY_BANDS } from '../../shared/render/html-style.ts';
-import { cellText, PingMatrix } from '../../shared/measurements/ping/ping-matrix.ts';
+import { cellText, headline, summarizeParts } from '../../shared/render/run-summary.ts';
+import { GRADE_STYLE } from '../../shared/render/quality.ts';
 import { api } from '../api.ts';
-import { bandOf, html, lossClass, ms } from '../html.ts';
+import { html, lossClass, ms } from '../html.ts';
+import { AnswersView } from './answer-view.ts';
 import type { RunModel } from '../run-model.ts';
 import { PathView } from './path-view.ts';
 import { ProbeCanvas } from './probe-canvas.ts';
@@ -58,24 +59,28 @@ function PartCard(props: { run: RunModel; part: FoldPart; tick: number }) {
     ${p.errors.map((e) => html`<p class="error">${e.message}</p>`)}
     ${grid ? html`<${ProbeCanvas} entry=${grid} tick=${props.tick} />` : null}
     ${p.hops.size > 0 ? html`<${PathView} part=${p} tick=${props.tick} />` : null}
+    ${p.answers.length > 0 ? html`<${AnswersView} answers=${p.answers} />` : null}
     ${!grid && p.hops.size === 0 && replies.length > 0
       ? html`<div class="replies"><${Sparkline} values=${replies.map((r) => r.rttMs)} />
           <span class="last">last ${ms(replies[replies.length - 1]!.rttMs)} ms, ${p.replies} replies, ${p.timeouts} lost</span></div>`
       : null}
-    ${!grid && p.hops.size === 0 ? html`<${Stats} part=${p} />` : null}
+    ${!grid && p.hops.size === 0 && p.answers.length === 0 ? html`<${Stats} part=${p} />` : null}
   </section>`;
 }
 
+/** Agents × targets, each cell graded as every other medium grades it (shared/render/quality.ts): colour and symbol. */
 function Matrix(props: { run: RunModel }) {
-  const m = new PingMatrix(props.run.fold);
-  if (!m.interesting) return null;
-  const targets = m.targets;
+  const parts = summarizeParts(props.run.fold);
+  const agents = [...new Set(parts.map((p) => p.agent))].slice(0, 256);
+  const targets = [...new Set(parts.map((p) => p.target))].slice(0, 256);
+  if (agents.length < 2 && targets.length < 2) return null;
+  const at = new Map(parts.map((p) => [`${p.agent}\u0000${p.target}`, p]));
   return html`<div class="scroll"><table class="matrix">
     <thead><tr><th>agent</th>${targets.map((t) => html`<th>${t}</th>`)}</tr></thead>
-    <tbody>${m.agents.map(
+    <tbody>${agents.map(
       (a) => html`<tr><th>${a}</th>${targets.map((t) => {
-        const c = m.cell(a, t);
-        return html`<td class=${`band${bandOf(c?.received ? c.avgMs : null, LATENCY_BANDS)}`}>${cellText(c)}</td>`;
+        const c = at.get(`${a}\u0000${t}`);
+        return html`<td class=${c ? `grade grade-${c.grade}` : 'grade'} title=${c ? GRADE_STYLE[c.grade].word : ''}>${cellText(c)}</td>`;
       })}</tr>`,
     )}</tbody></table></div>`;
 }
@@ -116,12 +121,14 @@ export function Results(props: { run: RunModel; shared?: boolean; onStop?: () =>
   const tick = useRun(run);
   const parts = [...run.fold.parts];
   const done = run.fold.done;
+  const head = parts.length ? headline(summarizeParts(run.fold)) : '';
   return html`<article class="run" data-done=${run.done ? 'true' : 'false'}>
     <header class="run-head"><code class="cmd">${run.command}</code>
       ${run.done ? null : html`<span class="running">running…</span> ${props.onStop ? html`<button type="button" onClick=${props.onStop}>Stop</button>` : null}`}
       ${done ? html`<span class="totals">${done.parts} parts, ${done.received}/${done.sent} answered, ${done.errors} errors, ${(done.durationMs / 1000).toFixed(1)} s</span>` : null}
       ${run.done && !props.shared && !run.failure && done ? html`<${ShareButton} run=${run} />` : null}
     </header>
+    ${head ? html`<p class="headline">${head}</p>` : null}
     ${run.failure ? html`<p class="error">${run.failure}</p>` : null}
     ${run.fold.generalErrors.map((e) => html`<p class="error">${e.message}</p>`)}
     <${Matrix} run=${run} />
