@@ -121,6 +121,16 @@ const benches: Bench[] = [
       ['  with MESHPROBE_METRICS_COMPAT=meshping', `${r.compat.medianMs.toFixed(1)} ms`, '', `${r.compat.lines} lines, ${(r.compat.bytes / 1e6).toFixed(1)} MB`, ''],
     ],
   },
+  {
+    name: 'web-ui',
+    file: 'web-ui.ts',
+    args: ['--json'],
+    rows: (r) => [
+      ['web UI first visit, compressed bytes', `${(r.firstVisitBytes / 1024).toFixed(1)} KB`, '', '', '≤ 150 KB'],
+      [`web UI first result line after Enter, beyond the RTT (median of ${r.firstLine.length})`, `${r.medianOverRttMs.toFixed(1)} ms`, '', '', '≤ 150 ms'],
+      [`web UI live ${r.sweep.prefix} sweep: long tasks > 50 ms (longest)`, `${r.sweep.longTasks} (${r.sweep.longestMs.toFixed(0)} ms)`, `${r.sweep.hostsUp} up in ${(r.sweep.wallMs / 1000).toFixed(1)} s`, '', '0'],
+    ],
+  },
 ];
 
 async function runBench(b: Bench): Promise<any> {

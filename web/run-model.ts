@@ -60,11 +60,29 @@ export class RunModel {
     }
     if (ev.type === 'host' && change.part) {
       const g = this.grids.get(change.part.key);
-      if (g?.grid.add(ev)) g.fresh.push(g.grid.indexOf(ev.address));
+      // The address is parsed once: index, then set by index.
+      const i = g ? g.grid.indexOf(ev.address) : -1;
+      if (g && i >= 0 && g.grid.set(i, ev.rttMs === null ? 'silent' : 'reachable', ev.rttMs ?? undefined)) g.fresh.push(i);
     }
     this.pendingText += this.text.push(ev);
     if (ev.type === 'done') this.done = true;
     this.#schedule();
+  }
+
+  /**
+   * Feeds a stream to the run, giving the browser the main thread back every few milliseconds:
+   * one network read can carry thousands of events (a /16 sweep sends 65,536), and folding them
+   * in one go would be a long task that freezes the page.
+   */
+  async consume(events: AsyncIterable<MeasurementEvent>): Promise<void> {
+    let slice = performance.now();
+    for await (const e of events) {
+      this.add(e);
+      if (performance.now() - slice > 5) {
+        await yieldToBrowser();
+        slice = performance.now();
+      }
+    }
   }
 
   fail(message: string): void {
@@ -83,4 +101,15 @@ export class RunModel {
     if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible') requestAnimationFrame(run);
     else setTimeout(run, 16);
   }
+}
+
+/** Lets the browser run input, rendering and timers before going on (a macrotask, not a microtask). */
+function yieldToBrowser(): Promise<void> {
+  const s = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (s?.yield) return s.yield();
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(null);
+  });
 }

@@ -7,7 +7,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ReplyEvent } from '../../shared/model/events.ts';
 import type { FoldPart } from '../../shared/render/measurement-fold.ts';
-import { cellText, headline, summarizeParts } from '../../shared/render/run-summary.ts';
+import { cellText, headline, summarizePart, type PartSummary } from '../../shared/render/run-summary.ts';
 import { GRADE_STYLE } from '../../shared/render/quality.ts';
 import { api } from '../api.ts';
 import { html, lossClass, ms } from '../html.ts';
@@ -69,8 +69,9 @@ function PartCard(props: { run: RunModel; part: FoldPart; tick: number }) {
 }
 
 /** Agents × targets, each cell graded as every other medium grades it (shared/render/quality.ts): colour and symbol. */
-function Matrix(props: { run: RunModel }) {
-  const parts = summarizeParts(props.run.fold);
+function Matrix(props: { run: RunModel; tick: number }) {
+  if (props.run.fold.size < 2) return null;
+  const parts = summaries(props.run);
   const agents = [...new Set(parts.map((p) => p.agent))].slice(0, 256);
   const targets = [...new Set(parts.map((p) => p.target))].slice(0, 256);
   if (agents.length < 2 && targets.length < 2) return null;
@@ -115,13 +116,22 @@ function ShareButton(props: { run: RunModel }) {
   </span>`;
 }
 
+/**
+ * The shared summaries (shared/render/run-summary.ts) of a run's parts, for the headline and the
+ * matrix, which give a sweep's counts only: its live-host list is cut to 256 first, since
+ * turning a /16's 65,536 addresses into ranges every frame would freeze the page.
+ */
+function summaries(run: RunModel): PartSummary[] {
+  return [...run.fold.parts].map((p) => summarizePart(p.up.length > 256 ? { ...p, up: p.up.slice(0, 256) } : p));
+}
+
 /** The results of one run; `shared`: shown from a share link (no share button). */
 export function Results(props: { run: RunModel; shared?: boolean; onStop?: () => void }) {
   const run = props.run;
   const tick = useRun(run);
   const parts = [...run.fold.parts];
   const done = run.fold.done;
-  const head = parts.length ? headline(summarizeParts(run.fold)) : '';
+  const head = parts.length ? headline(summaries(run)) : '';
   return html`<article class="run" data-done=${run.done ? 'true' : 'false'}>
     <header class="run-head"><code class="cmd">${run.command}</code>
       ${run.done ? null : html`<span class="running">running…</span> ${props.onStop ? html`<button type="button" onClick=${props.onStop}>Stop</button>` : null}`}
@@ -131,7 +141,7 @@ export function Results(props: { run: RunModel; shared?: boolean; onStop?: () =>
     ${head ? html`<p class="headline">${head}</p>` : null}
     ${run.failure ? html`<p class="error">${run.failure}</p>` : null}
     ${run.fold.generalErrors.map((e) => html`<p class="error">${e.message}</p>`)}
-    <${Matrix} run=${run} />
+    <${Matrix} run=${run} tick=${tick} />
     ${parts.map((p) => html`<${PartCard} key=${p.key} run=${run} part=${p} tick=${tick} />`)}
     <${TextOutput} run=${run} tick=${tick} />
   </article>`;
