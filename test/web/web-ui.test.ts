@@ -200,6 +200,9 @@ test('OpenID Connect sign-in through a local provider; add a monitor and see its
   await page.click('.add-monitor button[type="submit"]');
   await page.waitForSelector('tr.monitor-row');
   assert.match((await page.locator('tr.monitor-row').first().textContent()) ?? '', /127\.0\.0\.1/);
+  // Its heatmap, fetched with the session cookie.
+  await page.locator('tr.monitor-row .actions button', { hasText: 'heatmap' }).first().click();
+  await page.waitForFunction(() => ((globalThis as any).document.querySelector('figure.heatmap img')?.naturalWidth ?? 0) > 0);
   await shot(page, 'web-monitors');
 
   await page.click('a[href="#tokens"]');

@@ -54,7 +54,7 @@ export function MonitorsPage(props: { session: SessionInfo }) {
   const [sort, setSort] = useState<{ key: string; desc: boolean }>({ key: 'name', desc: false });
   const [target, setTarget] = useState('');
   const [interval, setInterval_] = useState('');
-  const [open, setOpen] = useState<number | undefined>(undefined);
+  const [open, setOpen] = useState<string | undefined>(undefined);
 
   async function load() {
     try {
@@ -110,10 +110,13 @@ export function MonitorsPage(props: { session: SessionInfo }) {
       )}<th></th></tr></thead>
       <tbody>${rows.map(
         (r) => html`<tr class="monitor-row" data-id=${r.m.id}>${COLUMNS.map((c) => html`<td class=${c.key === 'loss' ? lossClass(r.s?.lossPct) : c.key.startsWith('avg') || ['min', 'max', 'last', 'sent', 'recv', 'succ'].includes(c.key) ? 'num' : ''}>${cell(c.key, c.value(r))}</td>`)}
-          <td class="actions"><button type="button" onClick=${() => setOpen(open === r.m.id ? undefined : r.m.id)}>heatmap</button>
+          <td class="actions"><button type="button" onClick=${() => {
+            const src = `/v1/monitors/${r.m.id}/heatmap.png${r.s ? `?agent=${encodeURIComponent(r.s.agent)}` : ''}`;
+            setOpen(open === src ? undefined : src);
+          }}>heatmap</button>
           ${props.session.guest ? null : html`<button type="button" class="danger" onClick=${() => void remove(r.m.id)}>remove</button>`}</td></tr>`,
       )}</tbody></table></div>
-    ${open !== undefined ? html`<figure class="heatmap"><img alt="heatmap of the monitor" src=${`/v1/monitors/${open}/heatmap.png`} /></figure>` : null}
+    ${open !== undefined ? html`<figure class="heatmap"><img alt="heatmap of the monitor (latency by hour, loss strip)" src=${open} /></figure>` : null}
   </section>`;
 }
 

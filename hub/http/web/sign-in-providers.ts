@@ -10,7 +10,7 @@
  * hub must end on the same one (a multi-hub deployment needs sticky sessions for /auth/).
  */
 import { randomBytes } from 'node:crypto';
-import * as oidc from 'openid-client';
+import type * as OidcClient from 'openid-client';
 import type { Identity } from '../../auth/identity-rules.ts';
 import { isLoopbackAddress } from '../../../shared/net/host-guard.ts';
 
@@ -43,6 +43,13 @@ interface Pending {
   at: number;
 }
 
+/** openid-client, loaded at the first sign-in (a hub without providers never needs it). */
+let oidcModule: Promise<typeof OidcClient> | undefined;
+function loadOidc(): Promise<typeof OidcClient> {
+  oidcModule ??= import('openid-client');
+  return oidcModule;
+}
+
 const PENDING_TTL_MS = 10 * 60_000;
 const MAX_PENDING = 10_000;
 const FETCH_TIMEOUT_MS = 10_000;
@@ -70,7 +77,7 @@ export class SignInProviders {
   readonly #github: GithubProviderOptions | undefined;
   readonly #callbackBase: () => string;
   readonly #pending = new Map<string, Pending>();
-  #config: Promise<oidc.Configuration> | undefined;
+  #config: Promise<OidcClient.Configuration> | undefined;
 
   /**
    * `callbackBase`: the hub's public URL (known once it listens); callbacks are
@@ -95,6 +102,7 @@ export class SignInProviders {
   async start(provider: 'oidc' | 'github'): Promise<{ id: string; location: string }> {
     this.#prune();
     if (this.#pending.size >= MAX_PENDING) throw new Error('too many sign-ins in progress; try again in a few minutes');
+    const oidc = await loadOidc();
     const p: Pending = { provider, state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier(), at: Date.now() };
     const challenge = await oidc.calculatePKCECodeChallenge(p.verifier);
     let location: string;
@@ -142,6 +150,7 @@ export class SignInProviders {
   }
 
   async #finishOidc(p: Pending, callbackUrl: URL): Promise<Identity> {
+    const oidc = await loadOidc();
     const config = await this.#configuration();
     // The URL as registered with the provider (the browser may have used another Host).
     const current = new URL(`${this.#callbackBase()}/auth/oidc/callback${callbackUrl.search}`);
@@ -192,9 +201,10 @@ export class SignInProviders {
     return { subject: `github:${user['id']}`, login: user['login'], orgs: orgLogins, ...(primary ? { email: String(primary.email) } : {}) };
   }
 
-  #configuration(): Promise<oidc.Configuration> {
+  #configuration(): Promise<OidcClient.Configuration> {
     const o = this.#oidc!;
     this.#config ??= (async () => {
+      const oidc = await loadOidc();
       const url = new URL(issuerUrl(o.issuer));
       // Plain http only for an issuer on this machine (a local provider, tests).
       const local = url.protocol === 'http:' && (url.hostname === 'localhost' || isLoopbackAddress(url.hostname.replace(/^\[|\]$/g, '')));
