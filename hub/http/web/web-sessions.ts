@@ -20,7 +20,8 @@ export const CSRF_HEADER = 'x-csrf-token';
 /** Options of {@link WebSessions}. */
 export interface WebSessionOptions {
   tokens: TokenService;
-  store: WebStore;
+  /** The store, opened on first use. */
+  store: () => WebStore;
   /** Set `Secure` on cookies (the hub is reached over https). Default false. */
   secure?: boolean;
   /** Lifetime of the token in the cookie, s; the page renews it at half-life. Default 900 (15 min). */
@@ -43,12 +44,14 @@ export interface CookieSession {
 
 export class WebSessions {
   readonly #o: WebSessionOptions;
-  readonly #secret: Buffer;
+  readonly #secret: () => Buffer;
   readonly #now: () => number;
 
-  constructor(o: WebSessionOptions, secret: Buffer = randomBytes(32)) {
+  /** `secret`: the CSRF secret (read on first use); default a random one for this process. */
+  constructor(o: WebSessionOptions, secret?: () => Buffer) {
     this.#o = o;
-    this.#secret = secret;
+    let own: Buffer | undefined;
+    this.#secret = secret ?? (() => (own ??= randomBytes(32)));
     this.#now = o.now ?? Date.now;
   }
 
@@ -58,7 +61,7 @@ export class WebSessions {
 
   /** The CSRF token of a session id. */
   csrfFor(jti: string): string {
-    return createHmac('sha256', this.#secret).update(`csrf:${jti}`).digest('base64url');
+    return createHmac('sha256', this.#secret()).update(`csrf:${jti}`).digest('base64url');
   }
 
   /** Whether the request carries the CSRF token of `jti`. */
@@ -80,7 +83,7 @@ export class WebSessions {
     } catch {
       return undefined;
     }
-    const session = this.#o.store.session(claims.jti, this.#now());
+    const session = this.#o.store().session(claims.jti, this.#now());
     return session ? { token, claims, session } : { token, claims };
   }
 
@@ -90,7 +93,7 @@ export class WebSessions {
     const maxAge = who.kind === 'guest' ? (this.#o.guestMaxAgeMs ?? 8 * 3_600_000) : (this.#o.maxAgeMs ?? 7 * 86_400_000);
     const session: WebSession = { id: randomUUID(), subject: who.subject, scopes: who.scopes, kind: who.kind, createdAt: now, expiresAt: now + maxAge };
     // Durable first: the cookie names a session that exists.
-    this.#o.store.addSession(session);
+    this.#o.store().addSession(session);
     await this.#setToken(res, session);
     return session;
   }
@@ -109,7 +112,7 @@ export class WebSessions {
   async signOut(res: ServerResponse, s: CookieSession | undefined): Promise<void> {
     if (s?.session) {
       await this.#o.tokens.revoke(s.session.id, Math.ceil(s.session.expiresAt / 1000));
-      this.#o.store.removeSession(s.session.id);
+      this.#o.store().removeSession(s.session.id);
     }
     appendCookie(res, this.#cookie('', 0));
   }

@@ -84,9 +84,19 @@ const GUEST_PREFIX = 'guest:';
 /** The web UI of a hub; throws an Error with a one-line reason for a bad MESHPROBE_WEB_ALLOW. */
 export function createWebUi(o: WebOptions, ctx: WebUiContext): WebUi {
   const rules: IdentityRule[] = parseIdentityRules(o.allow);
-  const store = WebStore.open(ctx.dataDir);
+  // Opened on first use: a hub whose page nobody signs in to never opens it (and a store that
+  // cannot open answers 503 to the web routes, not a refusal of the whole hub).
+  let opened: WebStore | undefined;
+  const db = (): WebStore => {
+    try {
+      return (opened ??= WebStore.open(ctx.dataDir));
+    } catch (err) {
+      throw new HttpError(503, ErrorCode.Store, (err as Error).message.split('\n')[0]!, { 'retry-after': '5' });
+    }
+  };
+  let secret: Buffer | undefined;
   const secure = ctx.publicUrl().startsWith('https:');
-  const sessions = new WebSessions({ tokens: ctx.tokens, store, secure, ...(o.sessionTokenTtlS ? { tokenTtlS: o.sessionTokenTtlS } : {}) }, store.secret());
+  const sessions = new WebSessions({ tokens: ctx.tokens, store: db, secure, ...(o.sessionTokenTtlS ? { tokenTtlS: o.sessionTokenTtlS } : {}) }, () => (secret ??= db().secret()));
   const providers = new SignInProviders({ ...(o.oidc ? { oidc: o.oidc } : {}), ...(o.github ? { github: o.github } : {}), callbackBase: ctx.publicUrl });
   const guestRate = new RateLimiter({ ratePerS: o.guestRatePerS ?? 1 });
   const guestSignIns = new RateLimiter({ ratePerS: (o.guestSignInsPerHour ?? 20) / 3600, burst: o.guestSignInsPerHour ?? 20 });
@@ -94,7 +104,7 @@ export function createWebUi(o: WebOptions, ctx: WebUiContext): WebUi {
   let assets: Promise<WebAssets> | undefined;
   const sweep = setInterval(() => {
     try {
-      store.sweep(Date.now());
+      opened?.sweep(Date.now());
     } catch {
       // the next round tries again
     }
@@ -303,7 +313,7 @@ export function createWebUi(o: WebOptions, ctx: WebUiContext): WebUi {
       if (req.method === 'GET') {
         const now = Date.now();
         sendJson(res, 200, {
-          tokens: store.tokens(owner).map((t) => ({
+          tokens: db().tokens(owner).map((t) => ({
             jti: t.jti,
             label: t.label,
             scope: t.scopes.join(' '),
@@ -326,13 +336,13 @@ export function createWebUi(o: WebOptions, ctx: WebUiContext): WebUi {
       const ttlDays = body['days'] === undefined ? 30 : Number(body['days']);
       if (!Number.isInteger(ttlDays) || ttlDays < 1 || ttlDays * 86_400 > MAX_PERSONAL_TTL_S) throw new HttpError(400, ErrorCode.BadRequest, `days: a whole number from 1 to ${MAX_PERSONAL_TTL_S / 86_400}`);
       const now = Date.now();
-      if (store.liveTokens(owner, now) >= MAX_PERSONAL_TOKENS) {
+      if (db().liveTokens(owner, now) >= MAX_PERSONAL_TOKENS) {
         throw new HttpError(429, ErrorCode.LimitReached, `you hold ${MAX_PERSONAL_TOKENS} active tokens, the limit; revoke one first`);
       }
       const jti = randomBytes(16).toString('base64url');
       const expiresAt = now + ttlDays * 86_400_000;
       // Durable first: the row exists before the token is shown, so it can always be revoked.
-      store.addToken({ jti, owner, label, scopes, createdAt: now, expiresAt, revokedAt: null });
+      db().addToken({ jti, owner, label, scopes, createdAt: now, expiresAt, revokedAt: null });
       const issued = await ctx.tokens.issue({ sub: owner, scopes, ttlS: ttlDays * 86_400, jti });
       sendJson(res, 201, { token: issued.token, jti, label, scope: scopes.join(' '), expiresAt: issued.expiresAt });
     },
@@ -343,7 +353,7 @@ export function createWebUi(o: WebOptions, ctx: WebUiContext): WebUi {
     methods: ['DELETE'],
     path: '/v1/me/tokens/:jti',
     async handle({ res, params, principal, hub }) {
-      const t = store.token(params['jti'] ?? '');
+      const t = db().token(params['jti'] ?? '');
       // Someone else's token is answered as unknown: ids are not probed for.
       if (!t || t.owner !== principal.subject) throw new HttpError(404, ErrorCode.NotFound, 'no such token of yours');
       try {
@@ -352,7 +362,7 @@ export function createWebUi(o: WebOptions, ctx: WebUiContext): WebUi {
         hub.log(`web: revoking ${t.jti} failed: ${(err as Error).message}`);
         throw new HttpError(503, ErrorCode.Internal, (err as Error).message.split('\n')[0]!, { 'retry-after': '5' });
       }
-      store.markRevoked(t.jti, Date.now());
+      db().markRevoked(t.jti, Date.now());
       sendJson(res, 200, { revoked: t.jti });
     },
   };
@@ -374,7 +384,7 @@ export function createWebUi(o: WebOptions, ctx: WebUiContext): WebUi {
       if ((events[events.length - 1] as { type?: string }).type !== 'done') throw new HttpError(400, ErrorCode.BadRequest, 'events: a share is of a finished measurement (its last event is done)');
       const id = randomBytes(16).toString('base64url');
       const now = Date.now();
-      store.addShare({ id, owner: principal.subject, command, events: JSON.stringify(events), createdAt: now, expiresAt: now + shareTtlMs });
+      db().addShare({ id, owner: principal.subject, command, events: JSON.stringify(events), createdAt: now, expiresAt: now + shareTtlMs });
       sendJson(res, 201, { id, path: `/s/${id}`, expiresAt: new Date(now + shareTtlMs).toISOString(), keptFor: formatDuration(shareTtlMs) });
     },
   };
@@ -386,7 +396,7 @@ export function createWebUi(o: WebOptions, ctx: WebUiContext): WebUi {
     public: true,
     async handle({ res, params }) {
       const id = params['id'] ?? '';
-      const s = /^[A-Za-z0-9_-]{22}$/.test(id) ? store.share(id, Date.now()) : undefined;
+      const s = /^[A-Za-z0-9_-]{22}$/.test(id) ? db().share(id, Date.now()) : undefined;
       if (!s) throw new HttpError(404, ErrorCode.NotFound, 'no such share link, or it has expired');
       const body = `{"id":${JSON.stringify(s.id)},"command":${JSON.stringify(s.command)},"createdAt":"${new Date(s.createdAt).toISOString()}","expiresAt":"${new Date(s.expiresAt).toISOString()}","events":${s.events}}\n`;
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'private, max-age=300', 'x-robots-tag': 'noindex' });
@@ -429,7 +439,7 @@ export function createWebUi(o: WebOptions, ctx: WebUiContext): WebUi {
     },
     close() {
       clearInterval(sweep);
-      store.close();
+      opened?.close();
     },
   };
 }
