@@ -149,6 +149,16 @@ const benches: Bench[] = [
       ['BGP lookup by address p99', `${(r.lookupP99Ms * 1000).toFixed(0)} µs`, '–', '–', '< 1 ms'],
     ],
   },
+  {
+    name: 'web-ui',
+    file: 'web-ui.ts',
+    args: ['--json'],
+    rows: (r) => [
+      ['web UI first visit, compressed bytes', `${(r.firstVisitBytes / 1024).toFixed(1)} KB`, '', '', '≤ 150 KB'],
+      [`web UI first result line after Enter, beyond the RTT (median of ${r.firstLine.length})`, `${r.medianOverRttMs.toFixed(1)} ms`, '', '', '≤ 150 ms'],
+      [`web UI live ${r.sweep.prefix} sweep: long tasks > 50 ms (longest)`, `${r.sweep.longTasks} (${r.sweep.longestMs.toFixed(0)} ms)`, `${r.sweep.hostsUp} up in ${(r.sweep.wallMs / 1000).toFixed(1)} s`, '', '0'],
+    ],
+  },
 ];
 
 async function runBench(b: Bench): Promise<any> {

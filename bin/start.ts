@@ -16,6 +16,8 @@
  * messages of a monitor; alerts reach chats and mailboxes through the bot and the gateway below).
  * Enrichment: MESHPROBE_MMDB, MESHPROBE_ENRICH_SOURCES, MESHPROBE_IPINFO_TOKEN / _IP2LOCATION_KEY /
  * _IPREGISTRY_KEY, MESHPROBE_ENRICH_CACHE_TTL / _RATE; BGP table: MESHPROBE_MRT.
+ * The web UI's sign-in: MESHPROBE_GUEST, MESHPROBE_OIDC_ISSUER / _CLIENT_ID / _CLIENT_SECRET,
+ * MESHPROBE_GITHUB_CLIENT_ID / _CLIENT_SECRET, MESHPROBE_WEB_ALLOW, MESHPROBE_SHARE_TTL (docs/web.md).
  * MESHPROBE_SMTP_LISTEN starts the SMTP gateway too (with MESHPROBE_SMTP_RELAY, MESHPROBE_EMAIL_FROM;
  * see bots/email/main.ts).
  */
@@ -41,6 +43,7 @@ import { checkWritableDir, writeFileAtomic } from '../hub/auth/durable-file.ts';
 import { createHub } from '../hub/http/server.ts';
 import type { Hub, HubAlertOptions } from '../hub/http/server.ts';
 import type { AlertMessage } from '../hub/core/alert-evaluator.ts';
+import type { WebOptions } from '../hub/http/web/web-ui.ts';
 import { VERSION } from '../shared/model/version.ts';
 import { exampleSpecJson } from '../shared/registry.ts';
 import { exitWhenDrained } from './exit-when-drained.ts';
@@ -293,6 +296,7 @@ function printBanner(hub: Hub, mcp: McpHttpHandler, admin: { path: string; token
   const auth = `-H "authorization: Bearer $(cat ${tokenFile})" `;
   process.stdout.write(
     `meshprobe ${VERSION} hub listening on ${hub.url} (agent: ${names}; data: ${hub.dataDir}; policy ${hub.policy})\n` +
+      `  web UI: ${hub.url}/  (sign in as a guest, or paste the admin token below; docs/web.md)\n` +
       `  admin token (30 days, also in ${tokenFile}):\n    ${admin.token}\n` +
       `  curl -sN ${auth}-H 'content-type: application/json' -d '${exampleSpecJson('127.0.0.1')}' ${hub.url}/v1/measurements\n` +
       `  curl -sN ${auth}-d 'ping -c 3 127.0.0.1' ${hub.url}/v1/cli\n` +
@@ -427,6 +431,7 @@ function controlFrom(s: Settings<typeof launcherSettings>, host: string) {
     allowedOrigins: s.MESHPROBE_ALLOWED_ORIGINS,
     ...(publicUrl ? { publicUrl } : {}),
     ...(rangesText ? { agentRanges: parseAgentRanges(rangesText) } : {}),
+    web: webFrom(s, loopback),
     control: {
       ...(ipRatePerS !== undefined ? { ipRatePerS } : {}),
       ...(subjectRatePerS !== undefined ? { subjectRatePerS } : {}),
@@ -436,6 +441,21 @@ function controlFrom(s: Settings<typeof launcherSettings>, host: string) {
       ...(s.MESHPROBE_TOKEN_ISSUER ? { issuer: s.MESHPROBE_TOKEN_ISSUER } : {}),
       ...(s.MESHPROBE_TOKEN_AUDIENCE ? { audience: s.MESHPROBE_TOKEN_AUDIENCE } : {}),
     },
+  };
+}
+
+/** The web UI's sign-in settings (issue 18, docs/web.md): guest on loopback by default, OIDC and GitHub when configured. */
+function webFrom(s: Settings<typeof launcherSettings>, loopback: boolean): WebOptions {
+  if (s.MESHPROBE_OIDC_ISSUER && !s.MESHPROBE_OIDC_CLIENT_ID) throw new Error('MESHPROBE_OIDC_ISSUER needs MESHPROBE_OIDC_CLIENT_ID');
+  if (s.MESHPROBE_GITHUB_CLIENT_ID && !s.MESHPROBE_GITHUB_CLIENT_SECRET) throw new Error('MESHPROBE_GITHUB_CLIENT_ID needs MESHPROBE_GITHUB_CLIENT_SECRET');
+  return {
+    guest: s.MESHPROBE_GUEST ?? loopback,
+    ...(s.MESHPROBE_OIDC_ISSUER && s.MESHPROBE_OIDC_CLIENT_ID
+      ? { oidc: { issuer: s.MESHPROBE_OIDC_ISSUER, clientId: s.MESHPROBE_OIDC_CLIENT_ID, ...(s.MESHPROBE_OIDC_CLIENT_SECRET ? { clientSecret: s.MESHPROBE_OIDC_CLIENT_SECRET } : {}) } }
+      : {}),
+    ...(s.MESHPROBE_GITHUB_CLIENT_ID && s.MESHPROBE_GITHUB_CLIENT_SECRET ? { github: { clientId: s.MESHPROBE_GITHUB_CLIENT_ID, clientSecret: s.MESHPROBE_GITHUB_CLIENT_SECRET } } : {}),
+    ...(s.MESHPROBE_WEB_ALLOW ? { allow: s.MESHPROBE_WEB_ALLOW } : {}),
+    ...(s.MESHPROBE_SHARE_TTL !== undefined ? { shareTtlMs: s.MESHPROBE_SHARE_TTL } : {}),
   };
 }
 

@@ -41,6 +41,7 @@ import { monitorHeatmapRoute } from './routes/monitor-heatmap.ts';
 import { monitorExposition } from './monitor-metrics.ts';
 import { AlertEvaluator, type AlertMessage, fanOutAlertSink } from '../core/alert-evaluator.ts';
 import { postWebhook } from './alert-webhook.ts';
+import { createWebUi, type WebOptions } from './web/web-ui.ts';
 
 /** Options of {@link createHub}. Every field is optional; the defaults give a loopback hub. */
 export interface HubOptions {
@@ -116,6 +117,8 @@ export interface HubOptions {
   metricsCompat?: 'meshping';
   /** Where monitor alerts go besides webhooks (the launcher wires the bot and the mail gateway). */
   alerts?: HubAlertOptions;
+  /** The web UI at `/` and its sign-in (issue 18, hub/http/web/web-ui.ts). Default: the page, no guest, no providers. */
+  web?: WebOptions;
 }
 
 /** The monitor settings of a hub; see MonitorServiceOptions for each field's default. */
@@ -197,8 +200,18 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const alerts = startAlerts(options, control.policy, monitors);
   const running = new Set<AbortController>();
   const context = { ...hubContext(options, control, registry, running), monitors };
-  const routes = mountRoutes(control, options.routes ?? []);
-  const handle = requestHandler({ routes, context, guard: hostGuard(options, listen.host), authorize: options.authorize ?? control.authorize });
+  const guard = hostGuard(options, listen.host);
+  let listeningUrl = '';
+  let web;
+  try {
+    web = createWebUi(options.web ?? {}, { tokens: control.tokens, dataDir, guard, publicUrl: () => options.publicUrl ?? listeningUrl });
+  } catch (err) {
+    monitors.close();
+    monitors.store.close();
+    throw err;
+  }
+  const routes = mountRoutes(control, [...web.routes, ...(options.routes ?? [])]);
+  const handle = requestHandler({ routes, context, guard, authorize: web.wrapAuthorize(options.authorize ?? control.authorize) });
   const server = createServer({ noDelay: true }, (req, res) => {
     void handle(req, res);
   });
@@ -207,9 +220,11 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   } catch (err) {
     monitors.close();
     monitors.store.close();
+    web.close();
     throw err;
   }
   const address = server.address() as AddressInfo;
+  listeningUrl = urlFor(listen.host, address.port);
   const gateway = control.attach(server, registry);
   return {
     url: urlFor(listen.host, address.port),
@@ -225,7 +240,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     limits: control.limits,
     monitors,
     alerts,
-    close: stopAlertsFirst(alerts, closer(server, gateway, running, monitors)),
+    close: stopAlertsFirst(alerts, closer(server, gateway, running, monitors, () => web.close())),
   };
 }
 
@@ -405,7 +420,7 @@ function listenOn(server: Server, listen: ListenAddress): Promise<void> {
 }
 
 /** The hub's close(): once only, however often it is called. */
-function closer(server: Server, gateway: AgentGateway, running: Set<AbortController>, monitors: MonitorService): () => Promise<void> {
+function closer(server: Server, gateway: AgentGateway, running: Set<AbortController>, monitors: MonitorService, closeWeb: () => void): () => Promise<void> {
   let closing: Promise<void> | undefined;
   return () => {
     closing ??= (async () => {
@@ -424,6 +439,7 @@ function closer(server: Server, gateway: AgentGateway, running: Set<AbortControl
       clearTimeout(deadline);
       // After the agents' sockets: no report is being stored any more.
       monitors.store.close();
+      closeWeb();
     })();
     return closing;
   };

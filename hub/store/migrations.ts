@@ -165,6 +165,44 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'web sessions, personal API tokens, share links',
+    // The web UI's state (hub/store/web-store.ts). Sessions and personal tokens are keyed by the
+    // jti of the hub token they stand for, so revoking the jti (hub/auth/) and deleting the row
+    // go together. Share links hold the finished stream's events as JSON; ids are 128 random bits.
+    up(db) {
+      db.exec(`
+        CREATE TABLE web_sessions (
+          id TEXT PRIMARY KEY,
+          subject TEXT NOT NULL,
+          scopes TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE personal_tokens (
+          jti TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          label TEXT NOT NULL,
+          scopes TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          revoked_at INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX personal_tokens_owner ON personal_tokens (owner);
+        CREATE TABLE shares (
+          id TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          command TEXT NOT NULL,
+          events TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX shares_expiry ON shares (expires_at);
+      `);
+    },
+  },
 ];
 
 /** The version a database has once every step ran. */

@@ -103,8 +103,11 @@ function prepareDirectory(dataDir: string, file: string): void {
   }
 }
 
-/** Applies the missing migration steps in one transaction; refuses newer or foreign databases. */
-function migrate(db: DatabaseSync, file: string): void {
+/**
+ * Applies the missing migration steps in one transaction; refuses newer or foreign databases.
+ * Exported for the web store (hub/store/web-store.ts), which opens its own connection to the same file.
+ */
+export function migrate(db: DatabaseSync, file: string): void {
   const versionOf = () => (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
   const newer = (v: number) =>
     new MeshprobeError(

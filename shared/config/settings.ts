@@ -189,6 +189,24 @@ export const VARIABLES = {
   MESHPROBE_ENRICH_CACHE_TTL: setting(duration('MESHPROBE_ENRICH_CACHE_TTL'), '`1d`', "how long an online provider's answer is kept (10,000 addresses per provider at most)"),
   MESHPROBE_ENRICH_RATE: setting(rate('MESHPROBE_ENRICH_RATE'), '`2`', 'requests/s to each online provider (burst 2×; `0` = unlimited)'),
   MESHPROBE_MRT: setting(list(), 'none', 'MRT TABLE_DUMP_V2 RIB dumps (plain, `.gz`, `.bz2`) imported at start into the store for `route` and hop prefixes, comma list'),
+  MESHPROBE_GUEST: setting(
+    z.string().optional().transform((v, ctx): boolean | undefined => {
+      const t = v?.trim();
+      if (!t) return undefined;
+      if (/^(1|true|yes|on)$/i.test(t)) return true;
+      if (/^(0|false|no|off)$/i.test(t)) return false;
+      return refuse(ctx, `MESHPROBE_GUEST must be true or false, not ${t}`);
+    }),
+    '`true` on loopback, else `false`',
+    'the web UI offers guest sign-in: scopes `measure read`, no monitor changes, no tokens, 1 request/s per IP, 20 sign-ins an hour per IP',
+  ),
+  MESHPROBE_OIDC_ISSUER: setting(text(), 'off', 'web sign-in with OpenID Connect: an issuer URL, `google`, or `entra:TENANT` (Microsoft Entra ID); callback `PUBLIC_URL/auth/oidc/callback`'),
+  MESHPROBE_OIDC_CLIENT_ID: setting(text(), '– (required with the above)', "the web UI's client id at the OpenID Connect provider"),
+  MESHPROBE_OIDC_CLIENT_SECRET: setting(text(), 'none (public client with PKCE)', 'its client secret'),
+  MESHPROBE_GITHUB_CLIENT_ID: setting(text(), 'off', 'web sign-in with a GitHub OAuth app; callback `PUBLIC_URL/auth/github/callback`'),
+  MESHPROBE_GITHUB_CLIENT_SECRET: setting(text(), '– (required with the above)', "the GitHub OAuth app's client secret"),
+  MESHPROBE_WEB_ALLOW: setting(text(), 'nobody', 'who may sign in with OIDC or GitHub, with which scopes: `domain:example.com; github-org:acme=measure+read+monitor:write; email:ann@x.org=admin` ([web.md](docs/web.md))'),
+  MESHPROBE_SHARE_TTL: setting(duration('MESHPROBE_SHARE_TTL'), '`30d`', "how long the web UI's share links are kept"),
   // Raw (untrimmed, empty = unset) as the hub and `meshprobe token` have always read them.
   MESHPROBE_TOKEN_ISSUER: setting(z.string().optional().transform((v) => v || undefined), '`urn:meshprobe:hub`', 'JWT `iss` (hub and MCP verifier)'),
   MESHPROBE_TOKEN_AUDIENCE: setting(z.string().optional().transform((v) => v || undefined), '`urn:meshprobe:api`', 'JWT `aud` (hub and MCP verifier)'),
@@ -306,7 +324,7 @@ function pick<const K extends readonly (keyof Variables)[]>(names: K): z.ZodObje
 }
 
 // MESHPROBE_MCP_PUBLIC_URL stands in for MESHPROBE_PUBLIC_URL when only it is set.
-const HUB = ['MESHPROBE_LISTEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_POLICY', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_IP_RATE', 'MESHPROBE_SUBJECT_RATE', 'MESHPROBE_SERVICE_RATE', 'MESHPROBE_ALLOWED_HOSTS', 'MESHPROBE_ALLOWED_ORIGINS', 'MESHPROBE_AGENT_PPS', 'MESHPROBE_MAX_AGENTS', 'MESHPROBE_STREAMS_PER_SUBJECT', 'MESHPROBE_STREAMS_PER_IP', 'MESHPROBE_STREAM_WRITE_TIMEOUT', 'MESHPROBE_MONITOR_MAX_PER_SUBJECT', 'MESHPROBE_MONITOR_MAX_PPS_PER_AGENT', 'MESHPROBE_MONITOR_MINUTE_RETENTION', 'MESHPROBE_MONITOR_HOUR_RETENTION', 'MESHPROBE_AGENT_RANGES', 'MESHPROBE_METRICS_COMPAT', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_PUBLIC_URL', 'MESHPROBE_MCP_PUBLIC_URL', 'MESHPROBE_ALERT_EVERY', 'MESHPROBE_ALERT_MIN_GAP'] as const;
+const HUB = ['MESHPROBE_LISTEN', 'MESHPROBE_DATA_DIR', 'MESHPROBE_POLICY', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_IP_RATE', 'MESHPROBE_SUBJECT_RATE', 'MESHPROBE_SERVICE_RATE', 'MESHPROBE_ALLOWED_HOSTS', 'MESHPROBE_ALLOWED_ORIGINS', 'MESHPROBE_AGENT_PPS', 'MESHPROBE_MAX_AGENTS', 'MESHPROBE_STREAMS_PER_SUBJECT', 'MESHPROBE_STREAMS_PER_IP', 'MESHPROBE_STREAM_WRITE_TIMEOUT', 'MESHPROBE_MONITOR_MAX_PER_SUBJECT', 'MESHPROBE_MONITOR_MAX_PPS_PER_AGENT', 'MESHPROBE_MONITOR_MINUTE_RETENTION', 'MESHPROBE_MONITOR_HOUR_RETENTION', 'MESHPROBE_AGENT_RANGES', 'MESHPROBE_METRICS_COMPAT', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_PUBLIC_URL', 'MESHPROBE_MCP_PUBLIC_URL', 'MESHPROBE_ALERT_EVERY', 'MESHPROBE_ALERT_MIN_GAP', 'MESHPROBE_GUEST', 'MESHPROBE_OIDC_ISSUER', 'MESHPROBE_OIDC_CLIENT_ID', 'MESHPROBE_OIDC_CLIENT_SECRET', 'MESHPROBE_GITHUB_CLIENT_ID', 'MESHPROBE_GITHUB_CLIENT_SECRET', 'MESHPROBE_WEB_ALLOW', 'MESHPROBE_SHARE_TTL'] as const;
 const ENRICH = ['MESHPROBE_MMDB', 'MESHPROBE_ENRICH_SOURCES', 'MESHPROBE_IPINFO_TOKEN', 'MESHPROBE_IP2LOCATION_KEY', 'MESHPROBE_IPREGISTRY_KEY', 'MESHPROBE_ENRICH_CACHE_TTL', 'MESHPROBE_ENRICH_RATE', 'MESHPROBE_MRT'] as const;
 const LOCAL_AGENT = ['MESHPROBE_AGENT_NAME', 'MESHPROBE_DNS_SERVERS', 'MESHPROBE_DNS_ROOTS', 'MESHPROBE_PUBLIC_PORTS', 'MESHPROBE_ICMP_MODE'] as const;
 const MCP = ['MESHPROBE_MCP_MODE', 'MESHPROBE_ALLOW_ANONYMOUS', 'MESHPROBE_JWKS_URL', 'MESHPROBE_MCP_TOKEN_CHECK_S', 'MESHPROBE_TOKEN_ISSUER', 'MESHPROBE_TOKEN_AUDIENCE', 'MESHPROBE_MCP_PUBLIC_URL', 'MESHPROBE_MCP_ALLOWED_HOSTS', 'MESHPROBE_MCP_ALLOWED_ORIGINS', 'MESHPROBE_MCP_SESSIONS_PER_USER', 'MESHPROBE_HUB_TOKEN'] as const;

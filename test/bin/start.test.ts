@@ -56,6 +56,17 @@ test('the ready line names the URL; the printed curl lines work as printed; the 
   assert.match(await sh(cliLine.trim()), /3 packets transmitted, 3 received, 0% packet loss/);
 });
 
+test('the banner names the web UI, which the hub serves at / with its CSP and guest sign-in on loopback', async () => {
+  const line = main.stdout().split('\n').find((l) => l.includes('web UI:'));
+  assert.ok(line?.includes(`${main.url}/`), main.stdout());
+  const page = await fetch(`${main.url}/`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+  await page.arrayBuffer();
+  const session = (await (await fetch(`${main.url}/v1/session`)).json()) as { signIn: { guest: boolean } };
+  assert.equal(session.signIn.guest, true);
+});
+
 for (const [target, family] of [['127.0.0.1', 4], ['::1', 6]] as const) {
   test(`POST /v1/measurements ${target} count 3: start, three replies, summary 3/3, done`, async (t) => {
     if (family === 6 && !hasLoopback6()) return t.skip('::1 is not configured on this host');
