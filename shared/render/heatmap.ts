@@ -8,7 +8,7 @@
  * fullest cell. Two or three series (monitors or agents, meshping's "compare") share the picture
  * as colour channels: the first red, the second green, the third blue, each against its own fullest
  * cell, so that where they overlap the colours add (red + green = yellow). A column without any
- * probe is grey. Pure RGBA: the hub encodes it (shared/render/png-encoder.ts).
+ * probe is grey. Pure RGBA: the hub encodes it (shared/render/png.ts).
  */
 import { bucketBoundMs, type HistogramPairs, MAX_BUCKET, MIN_BUCKET } from '../model/histogram.ts';
 import { drawText, fillRect, GLYPH_HEIGHT, textWidth } from './bitmap-font.ts';

@@ -17,7 +17,7 @@ import { describeError, ErrorCode, HttpError, MeshprobeError } from '../../../sh
 import { bucketOf, type HistogramPairs, OVERFLOW_BUCKET } from '../../../shared/model/histogram.ts';
 import type { MonitorSample } from '../../../shared/model/monitor-types.ts';
 import { heatmapBitmap, type HeatmapSeries, MAX_HEATMAP_SERIES } from '../../../shared/render/heatmap.ts';
-import { encodePng } from '../../../shared/render/png-encoder.ts';
+import { encodePng } from '../../../shared/render/png.ts';
 import type { MonitorApi } from '../../core/monitor-api.ts';
 import type { Principal } from '../../core/principal.ts';
 import type { HubRoute } from '../route.ts';
@@ -103,7 +103,7 @@ export function renderMonitorHeatmap(source: HeatmapSource, who: Principal, ref:
     title = `${main.name} (${main.probe}) from ${label}, ${span}`;
   }
   const { bitmap } = heatmapBitmap({ title, from: p.from, to: p.to, stepMs: p.stepMs, series });
-  return encodePng(bitmap, (raw) => deflateSync(raw));
+  return encodePng(bitmap, { deflate: (raw) => deflateSync(raw) });
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The heatmap (shared/render/heatmap.ts) encoded by shared/render/png-encoder.ts and decoded by an
+ * The heatmap (shared/render/heatmap.ts) encoded by shared/render/png.ts and decoded by an
  * independent decoder (pngjs): the title, axis and legend regions carry ink, known cells have the
  * colours the counts give them, columns without probes are grey, the loss strip shows the loss,
  * and compared series take the red, green and blue channels.
@@ -23,7 +23,7 @@ import {
   rampColour,
   type Rect,
 } from '../../../shared/render/heatmap.ts';
-import { crc32, encodePng } from '../../../shared/render/png-encoder.ts';
+import { crc32, encodePng } from '../../../shared/render/png.ts';
 
 const HOUR = 3_600_000;
 const FROM = Date.UTC(2026, 0, 1);
@@ -54,7 +54,7 @@ function cellPixel(img: ReturnType<typeof decode>, l: HeatmapLayout, col: number
 
 function render(input: HeatmapInput): { img: ReturnType<typeof decode>; layout: HeatmapLayout } {
   const { bitmap, layout } = heatmapBitmap(input);
-  return { img: decode(encodePng(bitmap, (raw) => deflateSync(raw))), layout };
+  return { img: decode(encodePng(bitmap, { deflate: (raw) => deflateSync(raw) })), layout };
 }
 
 const k1ms = bucketOf(1); // 0
@@ -74,7 +74,7 @@ function day(): HeatmapStep[] {
 test('png encoder: a valid PNG that an independent decoder reads back pixel for pixel', () => {
   const rgba = new Uint8Array(3 * 2 * 4);
   rgba.set([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 10, 20, 30, 255, 40, 50, 60, 255, 70, 80, 90, 255]);
-  const img = decode(encodePng({ width: 3, height: 2, rgba }, (raw) => deflateSync(raw)));
+  const img = decode(encodePng({ width: 3, height: 2, rgba }, { deflate: (raw) => deflateSync(raw) }));
   assert.deepEqual([img.width, img.height], [3, 2]);
   assert.deepEqual(img.at(0, 0), [255, 0, 0]);
   assert.deepEqual(img.at(2, 0), [0, 0, 255]);
