@@ -66,7 +66,11 @@ export class AgentMetrics {
   meter(agent: AgentLink, o: MeterOptions = {}): AgentLink {
     return {
       info: agent.info,
-      ...(agent.monitors ? { monitors: agent.monitors } : {}),
+      // Read when the hub asks, not now: a local agent makes its monitor service (and its
+      // directory) on first use, which must come after the launcher checked the data directory.
+      get monitors() {
+        return agent.monitors;
+      },
       run: async (spec, options) => {
         const onSent = (n: number) => this.sent(spec.type, n);
         if (!o.runs) return countPacketsSent(onSent, () => agent.run(spec, options));
