@@ -22,37 +22,48 @@ after(async () => {
   await f?.close();
 });
 
-/** Sends `text` in a fresh chat and returns the bot's message once the run is over. */
-async function finished(text: string, done: RegExp): Promise<StoredMessage> {
+/** Presses Details under `m` and returns the reply: every agent's lines. */
+async function details(chatId: number, m: StoredMessage, user: ReturnType<typeof privateChat>['user'], chat: ReturnType<typeof privateChat>['chat']): Promise<StoredMessage> {
+  const button = m.replyMarkup?.inline_keyboard.flat().find((b) => /Details/.test(b.text));
+  assert.ok(button?.callback_data, JSON.stringify(m.replyMarkup));
+  rig.api.pressButton(chat, user, m.messageId, button.callback_data);
+  return nextBotMessage(rig.api, chatId, m.messageId);
+}
+
+// Several agents in Telegram: the answer first (a headline and one graded row per agent, phone
+// width), the dig/curl lines of each agent under Details (issue 17's layout for every type).
+test('/dns from two agents: a headline and a row per agent; Details has the dig lines of each', async () => {
   const { user, chat } = privateChat();
-  rig.api.sendText(chat, user, text);
+  rig.api.sendText(chat, user, '/dns -s local,second www.example.test');
   const first = await rig.api.waitUntil(() => rig.api.botMessages(chat.id)[0], 10_000, 'the first message');
   const m = await rig.api.waitUntil(() => {
     const now = rig.api.message(chat.id, first.messageId);
-    return now && done.test(now.text) && !/running/.test(now.text) ? now : undefined;
-  }, 15_000, `the finished answer to ${text}`);
-  assert.equal(rig.api.botMessages(chat.id).length, 1, 'one message, edited');
-  return m;
-}
-
-test('/dns from two agents: dig lines per agent, then one summary line per agent', async () => {
-  const m = await finished('/dns -s local,second www.example.test', /^second +www\.example\.test/m);
+    return now && !/running/.test(now.text) && /^ +second +✓ [\d.]+ ms$/m.test(now.text) ? now : undefined;
+  }, 15_000, 'the finished matrix');
+  assert.match(m.text, /^dns www\.example\.test from 2 agents: [\d.–]+ ms, 0% loss$/m, m.text);
+  for (const agent of ['local', 'second']) assert.match(m.text, new RegExp(`^ +${agent} +✓ [\\d.]+ ms$`, 'm'), m.text);
+  for (const l of m.text.split('\n')) assert.ok([...l].length <= 60, `"${l}" fits a phone`);
+  const d = await details(chat.id, m, user, chat);
   for (const agent of ['local', 'second']) {
-    assert.match(m.text, new RegExp(`^\\[${agent}\\] www\\.example\\.test\\.\\s+60\\s+IN\\s+A\\s+127\\.0\\.0\\.7$`, 'm'), m.text);
-    assert.match(m.text, new RegExp(`^${agent} +www\\.example\\.test +127\\.0\\.0\\.7 +[0-9.]+ ms$`, 'm'), m.text);
+    assert.match(d.text, new RegExp(`^\\[${agent}\\] www\\.example\\.test\\.\\s+60\\s+IN\\s+A\\s+127\\.0\\.0\\.7$`, 'm'), d.text);
   }
-  assert.equal(m.parseMode, 'HTML');
-  assert.ok(m.replyMarkup?.inline_keyboard.flat().length, 'the agent keyboard');
 });
 
-test('/http from two agents: status, timings and TLS per agent, then one timing line per agent', async () => {
-  const m = await finished(`/http -s local,second ${f.httpsUrl}`, /^second +https:/m);
+test('/http from two agents: a headline and a row per agent; Details has status, timings and TLS of each', async () => {
+  const { user, chat } = privateChat();
+  rig.api.sendText(chat, user, `/http -s local,second ${f.httpsUrl}`);
+  const first = await rig.api.waitUntil(() => rig.api.botMessages(chat.id)[0], 10_000, 'the first message');
+  const m = await rig.api.waitUntil(() => {
+    const now = rig.api.message(chat.id, first.messageId);
+    return now && !/running/.test(now.text) && /^ +second +✓ [\d.]+ ms$/m.test(now.text) ? now : undefined;
+  }, 15_000, 'the finished matrix');
+  assert.match(m.text, /^http https:\/\/web\.test:\d+\/ from 2 agents: [\d.–]+ ms, 0% loss$/m, m.text);
+  const d = await details(chat.id, m, user, chat);
   for (const agent of ['local', 'second']) {
-    assert.match(m.text, new RegExp(`^\\[${agent}\\] HTTP/1\\.1 200 OK `, 'm'), m.text);
-    assert.match(m.text, new RegExp(`^\\[${agent}\\] dns [0-9.]+  connect [0-9.]+  tls [0-9.]+  first byte`, 'm'), m.text);
-    assert.match(m.text, new RegExp(`^${agent} +https://web\\.test:${f.tls.port}/ +200( +[0-9.]+){5}$`, 'm'), m.text);
+    assert.match(d.text, new RegExp(`^\\[${agent}\\] HTTP/1\\.1 200 OK `, 'm'), d.text);
+    assert.match(d.text, new RegExp(`^\\[${agent}\\] dns [0-9.]+  connect [0-9.]+  tls [0-9.]+  first byte`, 'm'), d.text);
   }
-  assert.doesNotMatch(m.text, /< x-test/, 'compact: no headers without -v');
+  assert.doesNotMatch(d.text, /< x-test/, 'compact: no headers without -v');
 });
 
 test('/help dns and /help http answer the usage', async () => {
