@@ -197,9 +197,33 @@ test('OpenID Connect sign-in through a local provider; add a monitor and see its
 
   await page.click('a[href="#monitors"]');
   await page.fill('.add-monitor input[name="target"]', '127.0.0.1');
+  await page.fill('.add-monitor input[name="interval"]', '0.5s');
   await page.click('.add-monitor button[type="submit"]');
   await page.waitForSelector('tr.monitor-row');
   assert.match((await page.locator('tr.monitor-row').first().textContent()) ?? '', /127\.0\.0\.1/);
+  // Its chart per agent, once the agent has reported: the samples the hub stores, drawn by uPlot.
+  const admin = await hub.token(['admin']);
+  const { monitors } = (await (await fetch(`${hub.url}/v1/monitors`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { monitors: { id: number }[] };
+  const samplesUrl = `${hub.url}/v1/monitors/${monitors[0]!.id}/samples?agent=local&from=-6h`;
+  let samples: { p50Ms: number | null; lossPct: number | null }[] = [];
+  for (let i = 0; i < 60 && samples.length === 0; i++) {
+    samples = ((await (await fetch(samplesUrl, { headers: { authorization: `Bearer ${admin}` } })).json()) as { samples: typeof samples }).samples;
+    if (samples.length === 0) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.ok(samples.length > 0, 'the local agent reported the monitor within 30 s');
+  await page.reload();
+  await page.locator('tr.monitor-row .chart-toggle').first().click();
+  await page.waitForFunction(() => Number((globalThis as any).document.querySelector('figure.chart .chart-plot')?.dataset.points ?? 0) > 0);
+  const drawn = Number(await page.locator('figure.chart .chart-plot').getAttribute('data-points'));
+  const values = samples.reduce((n, s) => n + (s.p50Ms !== null ? 2 : 0) + (s.lossPct !== null ? 1 : 0), 0);
+  assert.ok(drawn >= values, `the chart drew ${drawn} values, the samples hold ${values} (p50, p95, loss)`);
+  assert.equal(await page.locator('figure.chart canvas').count(), 1);
+  assert.match((await page.locator('figure.chart figcaption').textContent()) ?? '', /from local, last 6h: \d+ samples of 1 min; last: loss \d+\.\d%, p50 /);
+  const phoneOverflow = await page.evaluate(() => {
+    const d = (globalThis as any).document.documentElement;
+    return d.scrollWidth - d.clientWidth;
+  });
+  assert.equal(phoneOverflow, 0, 'the monitors page with a chart open does not scroll sideways');
   // Its heatmap, fetched with the session cookie.
   await page.locator('tr.monitor-row .actions button', { hasText: 'heatmap' }).first().click();
   await page.waitForFunction(() => ((globalThis as any).document.querySelector('figure.heatmap img')?.naturalWidth ?? 0) > 0);
@@ -246,6 +270,25 @@ test('a phone (375 px) sees no horizontal overflow, and the page works in dark m
   });
   assert.equal(overflow, 0);
   await shot(page, 'web-phone-dark');
+  // The other pages at 375 px: monitors (with a chart open when a monitor has reported, as the
+  // OpenID Connect test leaves one) and tokens.
+  const sideways = () =>
+    page.evaluate(() => {
+      const d = (globalThis as any).document.documentElement;
+      return d.scrollWidth - d.clientWidth;
+    });
+  await page.click('a[href="#monitors"]');
+  await page.waitForSelector('section h2:text("Monitors")');
+  const toggle = page.locator('tr.monitor-row .chart-toggle').first();
+  if ((await toggle.count()) > 0) {
+    await toggle.click();
+    await page.waitForSelector('figure.chart canvas');
+    await shot(page, 'web-phone-monitor-chart');
+  }
+  assert.equal(await sideways(), 0, 'the monitors page fits 375 px');
+  await page.click('a[href="#tokens"]');
+  await page.waitForSelector('section h2:text("API tokens")');
+  assert.equal(await sideways(), 0, 'the tokens page fits 375 px');
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -281,6 +324,11 @@ test('an XSS payload in an agent\'s attributes, as a DNS answer (a real TXT reco
     await page.click('a[href="#agents"]');
     await page.locator('tr.agent-row', { hasText: 'onerror' }).waitFor();
     assert.ok(((await page.locator('tr.agent-row', { hasText: 'evil' }).textContent()) ?? '').includes(XSS));
+    // Connected since: the hub's connectedAt, not an announced attribute.
+    const since = await page.locator('tr.agent-row', { hasText: 'evil' }).locator('td.since time').getAttribute('datetime');
+    assert.ok(Math.abs(Date.parse(since ?? '') - Date.now()) < 120_000, `connected since ${since}: when the hub added it`);
+    assert.match((await page.locator('tr.agent-row', { hasText: 'evil' }).locator('td.since').textContent()) ?? '', /\(\d+ s ago\)|\(\d+ min ago\)/);
+    await shot(page, 'web-agents');
     assert.equal(await page.locator('main img').count(), 0, 'no element was made of the payload');
     assert.equal(await page.evaluate(() => (globalThis as any).__xss), undefined);
     assert.deepEqual(problems, []);

@@ -9,6 +9,7 @@ import type { AgentInfo } from '../../shared/wire/agent-link.ts';
 import { api, type SessionInfo } from '../api.ts';
 import { html, lossClass, ms } from '../html.ts';
 import { RunModel } from '../run-model.ts';
+import { MonitorChart } from './monitor-chart.ts';
 import { Results } from './results.ts';
 
 /** An agent as GET /v1/agents lists it: what it announced, and when the hub added its link. */
@@ -71,6 +72,7 @@ export function MonitorsPage(props: { session: SessionInfo }) {
   const [target, setTarget] = useState('');
   const [interval, setInterval_] = useState('');
   const [open, setOpen] = useState<string | undefined>(undefined);
+  const [chart, setChart] = useState<{ monitor: number; agent: string; name: string } | undefined>(undefined);
 
   async function load() {
     try {
@@ -130,8 +132,13 @@ export function MonitorsPage(props: { session: SessionInfo }) {
             const src = `/v1/monitors/${r.m.id}/heatmap.png${r.s ? `?agent=${encodeURIComponent(r.s.agent)}` : ''}`;
             setOpen(open === src ? undefined : src);
           }}>heatmap</button>
+          ${r.s ? html`<button type="button" class="chart-toggle" onClick=${() => {
+            const c = { monitor: r.m.id, agent: r.s!.agent, name: r.m.name };
+            setChart(chart?.monitor === c.monitor && chart.agent === c.agent ? undefined : c);
+          }}>chart</button>` : null}
           ${props.session.guest ? null : html`<button type="button" class="danger" onClick=${() => void remove(r.m.id)}>remove</button>`}</td></tr>`,
       )}</tbody></table></div>
+    ${chart ? html`<${MonitorChart} key=${`${chart.monitor}/${chart.agent}`} ...${chart} />` : null}
     ${open !== undefined ? html`<figure class="heatmap"><img alt="heatmap of the monitor (latency by hour, loss strip)" src=${open} /></figure>` : null}
   </section>`;
 }
