@@ -58,16 +58,18 @@ export function MonitorChart(props: { monitor: number; agent: string; name: stri
         width: width(),
         height: HEIGHT,
         cursor: { drag: { x: false, y: false } },
-        scales: { ms: { auto: true }, pct: { range: [0, 100] } },
+        // The whole range asked for, whatever the samples cover (one early sample would
+        // otherwise stretch the axis over years).
+        scales: { x: { time: true, range: () => [Date.parse(data.from) / 1000, Date.parse(data.to) / 1000] }, ms: { range: (_u, _min, max) => [0, niceMax(max)] }, pct: { range: [0, 100] } },
         axes: [
           { stroke: fg, grid, ticks: grid },
-          { scale: 'ms', stroke: fg, grid, ticks: grid, size: 50, values: (_u, vals) => vals.map((x) => `${x} ms`) },
-          { scale: 'pct', side: 1, stroke: fg, grid: { show: false }, ticks: grid, size: 44, values: (_u, vals) => vals.map((x) => `${x}%`) },
+          { scale: 'ms', stroke: fg, grid, ticks: grid, size: 76, values: (_u, vals) => vals.map((x) => `${ms(x)} ms`) },
+          { scale: 'pct', side: 1, stroke: fg, grid: { show: false }, ticks: grid, size: 50, values: (_u, vals) => vals.map((x) => `${x}%`) },
         ],
         series: [
           {},
-          { label: 'p50', scale: 'ms', stroke: v('--accent'), width: 1.5, value: (_u, x) => ms(x) },
-          { label: 'p95', scale: 'ms', stroke: v('--muted'), width: 1, dash: [4, 3], value: (_u, x) => ms(x) },
+          { label: 'p50', scale: 'ms', stroke: v('--accent'), width: 1.5, value: (_u, x) => msText(x) },
+          { label: 'p95', scale: 'ms', stroke: v('--muted'), width: 1, dash: [4, 3], value: (_u, x) => msText(x) },
           { label: 'loss', scale: 'pct', stroke: v('--err'), width: 1, fill: `${v('--err')}33`, value: (_u, x) => (x === null ? '–' : `${x.toFixed(1)}%`) },
         ],
         hooks: {
@@ -98,10 +100,22 @@ export function MonitorChart(props: { monitor: number; agent: string; name: stri
     ? 'loading…'
     : rows.length === 0
       ? `no samples in the last ${RANGE.slice(1)} yet`
-      : `${rows.length} samples of ${data.stepMs / 60_000} min; last: loss ${last?.lossPct === null || last?.lossPct === undefined ? '–' : `${last.lossPct.toFixed(1)}%`}, p50 ${ms(last?.p50Ms)}, p95 ${ms(last?.p95Ms)}`;
+      : `${rows.length} ${rows.length === 1 ? 'sample' : 'samples'} of ${data.stepMs / 60_000} min; last: loss ${last?.lossPct === null || last?.lossPct === undefined ? '–' : `${last.lossPct.toFixed(1)}%`}, p50 ${ms(last?.p50Ms)} ms, p95 ${ms(last?.p95Ms)} ms`;
   return html`<figure class="chart" data-monitor=${props.monitor} data-agent=${props.agent}>
     <figcaption><strong>${props.name}</strong> from ${props.agent}, last ${RANGE.slice(1)}: ${caption}</figcaption>
     ${error ? html`<p class="error">${error}</p>` : null}
     <div class="chart-plot" ref=${box}></div>
   </figure>`;
+}
+
+/** A round upper bound for the ms axis: 1, 2 or 5 times a power of ten above `max` (1 ms with no data). */
+function niceMax(max: number | null): number {
+  if (max === null || !Number.isFinite(max) || max <= 0) return 1;
+  const p = 10 ** Math.floor(Math.log10(max));
+  for (const m of [1, 2, 5, 10]) if (m * p >= max * 1.1) return m * p;
+  return 10 * p;
+}
+
+function msText(x: number | null | undefined): string {
+  return x === null || x === undefined ? '–' : `${ms(x)} ms`;
 }
