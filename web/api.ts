@@ -77,7 +77,23 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return json as T;
 }
 
-/** The hub client of this page: same origin, cookie session, CSRF header. */
-export function hubClient(): HubClient {
-  return new HubClient({ url: location.origin, fetch: (input, init) => hubFetch(input, init) });
+/**
+ * The hub client of this page: same origin, cookie session, CSRF header. With `onStream`, a
+ * measurement asks the hub to keep its finished stream for a share link (`x-meshprobe-keep`)
+ * and `onStream` gets the id the hub answers (`x-meshprobe-stream`): a share names that id, and
+ * the hub shares what it streamed, never events the page would upload.
+ */
+export function hubClient(onStream?: (id: string) => void): HubClient {
+  return new HubClient({
+    url: location.origin,
+    fetch: async (input, init) => {
+      if (!onStream || !String(input).endsWith('/v1/measurements')) return hubFetch(input, init);
+      const headers = new Headers(init?.headers);
+      headers.set('x-meshprobe-keep', '1');
+      const r = await hubFetch(input, { ...init, headers });
+      const id = r.headers.get('x-meshprobe-stream');
+      if (id) onStream(id);
+      return r;
+    },
+  });
 }

@@ -5,10 +5,9 @@
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { AgentInfo } from '../shared/wire/agent-link.ts';
 import { api, loadSession, type SessionInfo } from './api.ts';
 import { applyGradeColours, html } from './html.ts';
-import { AgentsPage, MonitorsPage, SharePage, SignInPage, TokensPage } from './views/pages.ts';
+import { AgentsPage, type ListedAgent, MonitorsPage, SharePage, SignInPage, TokensPage } from './views/pages.ts';
 import { RunView } from './views/run-view.ts';
 
 type Tab = 'run' | 'agents' | 'monitors' | 'tokens';
@@ -28,7 +27,7 @@ function tabOfHash(): Tab {
 function App() {
   const [session, setSession] = useState<SessionInfo | undefined>(undefined);
   const [tab, setTab] = useState<Tab>(tabOfHash());
-  const [agents, setAgents] = useState<AgentInfo[]>([]);
+  const [agents, setAgents] = useState<ListedAgent[]>([]);
   const [agentsError, setAgentsError] = useState('');
   const signinError = new URLSearchParams(location.search).get('signin_error') ?? '';
 
@@ -49,7 +48,7 @@ function App() {
   }, []);
   useEffect(() => {
     if (!session?.signedIn) return;
-    api<{ agents: AgentInfo[] }>('/v1/agents')
+    api<{ agents: ListedAgent[] }>('/v1/agents')
       .then((r) => (setAgents(r.agents), setAgentsError('')))
       .catch((e) => setAgentsError((e as Error).message));
   }, [session?.signedIn, tab]);

@@ -11,9 +11,6 @@ import { SweepGrid } from '../shared/render/sweep-grid.ts';
 import { TextRenderer } from '../shared/render/text-renderer.ts';
 import { measurementType } from '../shared/registry.ts';
 
-/** Most events a run keeps for its share link (a /16 sweep and its start and summary fit). */
-const MAX_KEPT_EVENTS = 70_000;
-
 export class RunModel {
   readonly command: string;
   readonly spec: MeasurementSpec | undefined;
@@ -23,7 +20,8 @@ export class RunModel {
   pendingText = '';
   /** Sweep grids by part key, and the host events each has not drawn yet. */
   readonly grids = new Map<string, { grid: SweepGrid; fresh: number[] }>();
-  readonly events: MeasurementEvent[] = [];
+  /** The id under which the hub keeps this run's finished stream (for a share link); none: not shareable. */
+  streamId: string | undefined;
   done = false;
   failure: string | undefined;
   /** performance.now() when the run started and when its first event arrived. */
@@ -47,7 +45,6 @@ export class RunModel {
 
   add(e: MeasurementEvent): void {
     this.firstEventAt ??= performance.now();
-    if (this.events.length < MAX_KEPT_EVENTS) this.events.push(e);
     const change = this.fold.add(e);
     if (!change) return;
     const ev = change.event;

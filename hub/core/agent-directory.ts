@@ -45,6 +45,8 @@ export interface AgentDirectory {
   get(name: string): AgentLink | undefined;
   /** Every agent's announced attributes, in registration order. */
   list(): AgentInfo[];
+  /** When the agent named `name` joined this directory (its link connected), ms since the epoch; optional for other directories. */
+  connectedAt?(name: string): number | undefined;
   /** How many agents there are. */
   readonly size: number;
   /**

@@ -19,6 +19,8 @@ export interface AgentRegistryOptions {
    * remote agents are connected.
    */
   defaultAgent?: string;
+  /** The clock for connectedAt, ms since the epoch. Default Date.now. */
+  now?: () => number;
 }
 
 export type { RegistryListener, Selection } from './agent-directory.ts';
@@ -26,12 +28,16 @@ export type { RegistryListener, Selection } from './agent-directory.ts';
 /** Agents by name, in the order they were added: the in-process {@link AgentDirectory}. */
 export class AgentRegistry implements AgentDirectory {
   readonly #agents = new Map<string, AgentLink>();
+  /** When each agent was added (its link connected), ms since the epoch: kept apart from what it announces. */
+  readonly #addedAt = new Map<string, number>();
+  readonly #now: () => number;
   readonly #listeners = new Set<RegistryListener>();
   #defaultAgent: string | undefined;
   #dispatch: (agent: AgentLink) => AgentLink = (agent) => agent;
 
   constructor(options: AgentRegistryOptions = {}) {
     this.#defaultAgent = options.defaultAgent;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Adds an agent. Throws if the name is malformed or already taken (names select agents). */
@@ -42,6 +48,7 @@ export class AgentRegistry implements AgentDirectory {
     }
     if (this.#agents.has(name)) throw new MeshprobeError(ErrorCode.BadRequest, `an agent named "${name}" is already registered`);
     this.#agents.set(name, agent);
+    this.#addedAt.set(name, this.#now());
     for (const l of this.#listeners) l('added', agent.info);
   }
 
@@ -50,6 +57,7 @@ export class AgentRegistry implements AgentDirectory {
     const agent = this.#agents.get(name);
     if (!agent) return false;
     this.#agents.delete(name);
+    this.#addedAt.delete(name);
     for (const l of this.#listeners) l('removed', agent.info);
     return true;
   }
@@ -61,6 +69,11 @@ export class AgentRegistry implements AgentDirectory {
   /** Every agent's announced attributes, in registration order. */
   list(): AgentInfo[] {
     return [...this.#agents.values()].map((a) => a.info);
+  }
+
+  /** When the agent named `name` was added (its link connected), ms since the epoch. */
+  connectedAt(name: string): number | undefined {
+    return this.#addedAt.get(name);
   }
 
   get size(): number {

@@ -13,6 +13,7 @@ import type { StreamCaps } from '../core/stream-caps.ts';
 import type { MonitorApi } from '../core/monitor-api.ts';
 import type { AddressInfo } from '../../shared/net/address-info.ts';
 import type { RouteIndex } from '../bgp/route-index.ts';
+import type { FinishedStreams } from '../core/finished-streams.ts';
 
 
 /**
@@ -65,6 +66,8 @@ export interface HubContext {
   enrich?: (e: MeasurementEvent) => MeasurementEvent;
   /** `ipinfo` and `route` (issue 16): the enricher's settled lookup and the BGP table; absent: none. */
   paths?: HubPaths;
+  /** Finished streams kept for share links (hub/core/finished-streams.ts); absent: none are kept. */
+  finished?: FinishedStreams;
 }
 
 /** What GET /v1/ipinfo and GET /v1/routes answer from (hub/enrich/, hub/bgp/). */

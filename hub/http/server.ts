@@ -42,6 +42,7 @@ import { monitorExposition } from './monitor-metrics.ts';
 import { AlertEvaluator, type AlertMessage, fanOutAlertSink } from '../core/alert-evaluator.ts';
 import { postWebhook } from './alert-webhook.ts';
 import { createWebUi, type WebOptions } from './web/web-ui.ts';
+import { FinishedStreams } from '../core/finished-streams.ts';
 
 /** Options of {@link createHub}. Every field is optional; the defaults give a loopback hub. */
 export interface HubOptions {
@@ -199,12 +200,14 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   control.metrics.includeText(() => monitorExposition(monitors.series(), options.metricsCompat ? { compat: options.metricsCompat } : {}));
   const alerts = startAlerts(options, control.policy, monitors);
   const running = new Set<AbortController>();
-  const context = { ...hubContext(options, control, registry, running), monitors };
+  // Finished streams kept for share links: only where the page (and its shares) is served.
+  const finished = options.web?.enabled === false ? undefined : new FinishedStreams();
+  const context = { ...hubContext(options, control, registry, running), monitors, ...(finished ? { finished } : {}) };
   const guard = hostGuard(options, listen.host);
   let listeningUrl = '';
   let web;
   try {
-    web = createWebUi(options.web ?? {}, { tokens: control.tokens, dataDir, guard, publicUrl: () => options.publicUrl ?? listeningUrl });
+    web = createWebUi(options.web ?? {}, { tokens: control.tokens, dataDir, guard, publicUrl: () => options.publicUrl ?? listeningUrl, ...(finished ? { finished } : {}) });
   } catch (err) {
     monitors.close();
     monitors.store.close();

@@ -181,6 +181,28 @@ test('guest: the page has its CSP, runs ping, traceroute and a /24 sweep from th
   await context.close();
 });
 
+/**
+ * The samples of the first monitor (one on 127.0.0.1 every 0.5 s is added when there is none)
+ * once the local agent has reported it: the hub's own answer, to compare the chart with.
+ */
+async function reportedSamples(): Promise<{ p50Ms: number | null; lossPct: number | null }[]> {
+  const headers = { authorization: `Bearer ${await hub.token(['admin'])}`, 'content-type': 'application/json' };
+  let { monitors } = (await (await fetch(`${hub.url}/v1/monitors`, { headers })).json()) as { monitors: { id: number }[] };
+  if (monitors.length === 0) {
+    const r = await fetch(`${hub.url}/v1/monitors`, { method: 'POST', headers, body: JSON.stringify({ target: '127.0.0.1', interval: '0.5s' }) });
+    assert.equal(r.status, 201);
+    monitors = [(await r.json()) as { id: number }];
+  }
+  const samplesUrl = `${hub.url}/v1/monitors/${monitors[0]!.id}/samples?agent=local&from=-6h`;
+  let samples: { p50Ms: number | null; lossPct: number | null }[] = [];
+  for (let i = 0; i < 60 && samples.length === 0; i++) {
+    samples = ((await (await fetch(samplesUrl, { headers })).json()) as { samples: typeof samples }).samples;
+    if (samples.length === 0) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.ok(samples.length > 0, 'the local agent reported the monitor within 30 s');
+  return samples;
+}
+
 test('OpenID Connect sign-in through a local provider; add a monitor and see its row; mint and revoke an API token', { skip }, async () => {
   const context = await browser.newContext();
   const { page, problems } = await watchedPage(context, hub.url);
@@ -197,9 +219,25 @@ test('OpenID Connect sign-in through a local provider; add a monitor and see its
 
   await page.click('a[href="#monitors"]');
   await page.fill('.add-monitor input[name="target"]', '127.0.0.1');
+  await page.fill('.add-monitor input[name="interval"]', '0.5s');
   await page.click('.add-monitor button[type="submit"]');
   await page.waitForSelector('tr.monitor-row');
   assert.match((await page.locator('tr.monitor-row').first().textContent()) ?? '', /127\.0\.0\.1/);
+  // Its chart per agent, once the agent has reported: the samples the hub stores, drawn by uPlot.
+  const samples = await reportedSamples();
+  await page.reload();
+  await page.locator('tr.monitor-row .chart-toggle').first().click();
+  await page.waitForFunction(() => Number((globalThis as any).document.querySelector('figure.chart .chart-plot')?.dataset.points ?? 0) > 0);
+  const drawn = Number(await page.locator('figure.chart .chart-plot').getAttribute('data-points'));
+  const values = samples.reduce((n, s) => n + (s.p50Ms !== null ? 2 : 0) + (s.lossPct !== null ? 1 : 0), 0);
+  assert.ok(drawn >= values, `the chart drew ${drawn} values, the samples hold ${values} (p50, p95, loss)`);
+  assert.equal(await page.locator('figure.chart canvas').count(), 1);
+  assert.match((await page.locator('figure.chart figcaption').textContent()) ?? '', /from local, last 6h: \d+ samples? of 1 min; last: loss \d+\.\d%, p50 [\d.]+ ms, p95 [\d.]+ ms$/);
+  const phoneOverflow = await page.evaluate(() => {
+    const d = (globalThis as any).document.documentElement;
+    return d.scrollWidth - d.clientWidth;
+  });
+  assert.equal(phoneOverflow, 0, 'the monitors page with a chart open does not scroll sideways');
   // Its heatmap, fetched with the session cookie.
   await page.locator('tr.monitor-row .actions button', { hasText: 'heatmap' }).first().click();
   await page.waitForFunction(() => ((globalThis as any).document.querySelector('figure.heatmap img')?.naturalWidth ?? 0) > 0);
@@ -232,7 +270,7 @@ test('GitHub sign-in through a stand-in for its OAuth endpoints (PKCE checked), 
   await context.close();
 });
 
-test('a phone (375 px) sees no horizontal overflow, and the page works in dark mode', { skip }, async () => {
+test('a phone (375 px) sees no horizontal overflow on the run, monitors (a chart open) and tokens pages, in dark mode', { skip }, async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 740 }, colorScheme: 'dark', isMobile: true, hasTouch: true });
   const { page, problems } = await watchedPage(context);
   await page.goto(hub.url);
@@ -248,6 +286,32 @@ test('a phone (375 px) sees no horizontal overflow, and the page works in dark m
   await shot(page, 'web-phone-dark');
   assert.deepEqual(problems, []);
   await context.close();
+
+  // The other pages at 375 px, signed in with a pasted token (guests see only their own
+  // monitors, and may add none): monitors, with a chart open, and tokens.
+  await reportedSamples();
+  const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, colorScheme: 'dark', isMobile: true, hasTouch: true });
+  const second = await watchedPage(phone);
+  const p2 = second.page;
+  const sideways = () =>
+    p2.evaluate(() => {
+      const d = (globalThis as any).document.documentElement;
+      return d.scrollWidth - d.clientWidth;
+    });
+  await p2.goto(hub.url);
+  await p2.fill('form.paste input[name="token"]', await hub.token(['admin']));
+  await p2.click('form.paste button[type="submit"]');
+  await p2.waitForSelector('#cmd');
+  await p2.click('a[href="#monitors"]');
+  await p2.locator('tr.monitor-row .chart-toggle').first().click();
+  await p2.waitForFunction(() => Number((globalThis as any).document.querySelector('figure.chart .chart-plot')?.dataset.points ?? 0) > 0);
+  await shot(p2, 'web-phone-monitor-chart');
+  assert.equal(await sideways(), 0, 'the monitors page with a chart open fits 375 px');
+  await p2.click('a[href="#tokens"]');
+  await p2.waitForSelector('table.tokens');
+  assert.equal(await sideways(), 0, 'the tokens page fits 375 px');
+  assert.deepEqual(second.problems, []);
+  await phone.close();
 });
 
 /** An agent with a hostile name that answers a trace with a hostile reverse-DNS name. */
@@ -281,6 +345,11 @@ test('an XSS payload in an agent\'s attributes, as a DNS answer (a real TXT reco
     await page.click('a[href="#agents"]');
     await page.locator('tr.agent-row', { hasText: 'onerror' }).waitFor();
     assert.ok(((await page.locator('tr.agent-row', { hasText: 'evil' }).textContent()) ?? '').includes(XSS));
+    // Connected since: the hub's connectedAt, not an announced attribute.
+    const since = await page.locator('tr.agent-row', { hasText: 'evil' }).locator('td.since time').getAttribute('datetime');
+    assert.ok(Math.abs(Date.parse(since ?? '') - Date.now()) < 120_000, `connected since ${since}: when the hub added it`);
+    assert.match((await page.locator('tr.agent-row', { hasText: 'evil' }).locator('td.since').textContent()) ?? '', /\(\d+ s ago\)|\(\d+ min ago\)/);
+    await shot(page, 'web-agents');
     assert.equal(await page.locator('main img').count(), 0, 'no element was made of the payload');
     assert.equal(await page.evaluate(() => (globalThis as any).__xss), undefined);
     assert.deepEqual(problems, []);

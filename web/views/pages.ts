@@ -9,17 +9,34 @@ import type { AgentInfo } from '../../shared/wire/agent-link.ts';
 import { api, type SessionInfo } from '../api.ts';
 import { html, lossClass, ms } from '../html.ts';
 import { RunModel } from '../run-model.ts';
+import { MonitorChart } from './monitor-chart.ts';
 import { Results } from './results.ts';
 
-export function AgentsPage(props: { agents: AgentInfo[]; error: string }) {
+/** An agent as GET /v1/agents lists it: what it announced, and when the hub added its link. */
+export type ListedAgent = AgentInfo & { connectedAt?: string };
+
+export function AgentsPage(props: { agents: ListedAgent[]; error: string }) {
+  const now = Date.now();
   return html`<section><h2>Agents</h2>
     ${props.error ? html`<p class="error">${props.error}</p>` : null}
     <div class="scroll"><table class="agents">
-      <thead><tr><th>name</th><th>location</th><th>network</th><th>capabilities</th><th>version</th></tr></thead>
+      <thead><tr><th>name</th><th>location</th><th>network</th><th>capabilities</th><th>version</th><th>connected since</th></tr></thead>
       <tbody>${props.agents.map(
         (a) => html`<tr class="agent-row"><td class="name">${a.name}</td><td>${[a.city, a.country].filter(Boolean).join(', ')}</td>
-          <td>${a.asn !== undefined ? `AS${a.asn}` : ''}${a.isp ? ` ${a.isp}` : ''}</td><td>${a.capabilities.join(' ')}</td><td>${a.version}</td></tr>`,
+          <td>${a.asn !== undefined ? `AS${a.asn}` : ''}${a.isp ? ` ${a.isp}` : ''}</td><td>${a.capabilities.join(' ')}</td><td>${a.version}</td>
+          <td class="since">${a.connectedAt ? html`<time datetime=${a.connectedAt} title=${a.connectedAt}>${since(a.connectedAt, now)}</time>` : '–'}</td></tr>`,
       )}</tbody></table></div></section>`;
+}
+
+/** "14:31 (2 h ago)": the local time of day (with the date when not today) and how long ago. */
+function since(iso: string, now: number): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return '–';
+  const today = new Date(now).toDateString() === t.toDateString();
+  const when = today ? t.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : t.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+  const s = Math.max(0, Math.round((now - t.getTime()) / 1000));
+  const ago = s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min` : s < 86_400 ? `${Math.floor(s / 3600)} h` : `${Math.floor(s / 86_400)} d`;
+  return `${when} (${ago} ago)`;
 }
 
 type Row = { m: MonitorView; s: MonitorAgentStats | undefined };
@@ -55,6 +72,7 @@ export function MonitorsPage(props: { session: SessionInfo }) {
   const [target, setTarget] = useState('');
   const [interval, setInterval_] = useState('');
   const [open, setOpen] = useState<string | undefined>(undefined);
+  const [chart, setChart] = useState<{ monitor: number; agent: string; name: string } | undefined>(undefined);
 
   async function load() {
     try {
@@ -114,8 +132,13 @@ export function MonitorsPage(props: { session: SessionInfo }) {
             const src = `/v1/monitors/${r.m.id}/heatmap.png${r.s ? `?agent=${encodeURIComponent(r.s.agent)}` : ''}`;
             setOpen(open === src ? undefined : src);
           }}>heatmap</button>
+          ${r.s ? html`<button type="button" class="chart-toggle" onClick=${() => {
+            const c = { monitor: r.m.id, agent: r.s!.agent, name: r.m.name };
+            setChart(chart?.monitor === c.monitor && chart.agent === c.agent ? undefined : c);
+          }}>chart</button>` : null}
           ${props.session.guest ? null : html`<button type="button" class="danger" onClick=${() => void remove(r.m.id)}>remove</button>`}</td></tr>`,
       )}</tbody></table></div>
+    ${chart ? html`<${MonitorChart} key=${`${chart.monitor}/${chart.agent}`} ...${chart} />` : null}
     ${open !== undefined ? html`<figure class="heatmap"><img alt="heatmap of the monitor (latency by hour, loss strip)" src=${open} /></figure>` : null}
   </section>`;
 }

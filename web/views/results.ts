@@ -103,7 +103,7 @@ function ShareButton(props: { run: RunModel }) {
   const [err, setErr] = useState('');
   async function share() {
     try {
-      const r = await api<{ path: string; keptFor: string }>('/v1/shares', { method: 'POST', body: { command: props.run.command, events: props.run.events } });
+      const r = await api<{ path: string; keptFor: string }>('/v1/shares', { method: 'POST', body: { stream: props.run.streamId } });
       setLink(`${location.origin}${r.path}`);
       setErr('');
     } catch (e) {
@@ -136,7 +136,7 @@ export function Results(props: { run: RunModel; shared?: boolean; onStop?: () =>
     <header class="run-head"><code class="cmd">${run.command}</code>
       ${run.done ? null : html`<span class="running">running…</span> ${props.onStop ? html`<button type="button" onClick=${props.onStop}>Stop</button>` : null}`}
       ${done ? html`<span class="totals">${done.parts} parts, ${done.received}/${done.sent} answered, ${done.errors} errors, ${(done.durationMs / 1000).toFixed(1)} s</span>` : null}
-      ${run.done && !props.shared && !run.failure && done ? html`<${ShareButton} run=${run} />` : null}
+      ${run.done && !props.shared && !run.failure && done && run.streamId ? html`<${ShareButton} run=${run} />` : null}
     </header>
     ${head ? html`<p class="headline">${head}</p>` : null}
     ${run.failure ? html`<p class="error">${run.failure}</p>` : null}

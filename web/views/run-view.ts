@@ -91,7 +91,7 @@ export function RunView(props: { agents: AgentInfo[] }) {
     const model = new RunModel(text, parsed.spec);
     setRuns((r) => [model, ...r].slice(0, 20));
     try {
-      await model.consume(hubClient().measure(parsed.spec, { signal: ac.signal }));
+      await model.consume(hubClient((id) => (model.streamId = id)).measure(parsed.spec, { signal: ac.signal }));
       if (!model.done) model.fail('the stream ended without done');
     } catch (e) {
       model.fail(ac.signal.aborted ? 'stopped' : (e as Error).message);

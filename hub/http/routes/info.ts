@@ -17,7 +17,12 @@ export const agentsRoute: HubRoute = {
   methods: ['GET'],
   path: '/v1/agents',
   async handle({ res, hub }) {
-    sendJson(res, 200, { agents: hub.registry.list() });
+    // What an agent announces (AgentInfo), then what the hub knows of its link: when it connected.
+    const agents = hub.registry.list().map((a) => {
+      const at = hub.registry.connectedAt?.(a.name);
+      return at === undefined ? a : { ...a, connectedAt: new Date(at).toISOString() };
+    });
+    sendJson(res, 200, { agents });
   },
 };
 

@@ -2,6 +2,7 @@
  * `POST /v1/measurements`: a JSON spec in, the NDJSON event stream out, one line per event,
  * written as it happens. Also the streaming core that `POST /v1/cli` renders as text.
  */
+import { randomBytes } from 'node:crypto';
 import { ErrorCode, HttpError, MeshprobeError } from '../../../shared/model/errors.ts';
 import type { DoneEvent, MeasurementEvent } from '../../../shared/model/events.ts';
 import { ndjsonLine } from '../../../shared/wire/ndjson.ts';
@@ -11,6 +12,11 @@ import { readJson, sendError } from '../http-io.ts';
 import { runMeasurement } from '../../core/measurement-stream.ts';
 import { isRefusal } from '../../core/principal.ts';
 import type { HubRoute, RouteContext } from '../route.ts';
+
+/** Request header asking the hub to keep the finished stream for sharing (value `1`). */
+export const KEEP_STREAM_HEADER = 'x-meshprobe-keep';
+/** Response header naming a kept stream: `POST /v1/shares {"stream": ID}` shares it. */
+export const STREAM_ID_HEADER = 'x-meshprobe-stream';
 
 export const measurementsRoute: HubRoute = {
   name: 'measurements',
@@ -22,12 +28,33 @@ export const measurementsRoute: HubRoute = {
     if (!parsed.ok) throw new HttpError(400, ErrorCode.BadRequest, parsed.message);
     const spec = await admitted(ctx, parsed.spec);
     if (!spec) return;
+    // Recorded only on request (the page asks; curl and the bots do not), bounded by the keeper.
+    const keeper = ctx.req.headers[KEEP_STREAM_HEADER] === '1' ? ctx.hub.finished : undefined;
+    const recording = keeper?.record(randomBytes(16).toString('base64url'), ctx.principal.subject, describeSpec(spec));
+    let sawDone = false;
     await streamMeasurement(ctx, spec, {
       contentType: 'application/x-ndjson; charset=utf-8',
-      render: (e) => ndjsonLine(e),
+      ...(recording ? { headers: { [STREAM_ID_HEADER]: recording.id } } : {}),
+      render: (e) => {
+        const line = ndjsonLine(e);
+        if (recording) {
+          recording.add(line);
+          if (e.type === 'done') sawDone = true;
+        }
+        return line;
+      },
     });
+    recording?.finish(sawDone);
   },
 };
+
+/** What the hub ran, in the grammar's words, e.g. `ping -s lax1,fra1 -c 5 a.example` (a share's label). */
+export function describeSpec(spec: MeasurementSpec): string {
+  const parts: string[] = [spec.type];
+  if (spec.from?.length) parts.push('-s', spec.from.join(','));
+  if (spec.count !== undefined) parts.push('-c', String(spec.count));
+  return [...parts, ...spec.targets].join(' ');
+}
 
 /** Runs the spec through the admit seam; answers the refusal and returns undefined when refused. */
 export async function admitted(ctx: RouteContext, spec: MeasurementSpec): Promise<MeasurementSpec | undefined> {
@@ -42,6 +69,8 @@ export async function admitted(ctx: RouteContext, spec: MeasurementSpec): Promis
 /** How a stream is written: its content type and the text for each event ('' writes nothing). */
 export interface StreamFormat {
   contentType: string;
+  /** More response headers (e.g. the id of a kept stream). */
+  headers?: Record<string, string>;
   render: (event: MeasurementEvent) => string;
 }
 
@@ -91,6 +120,7 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
     // Tells nginx-style proxies not to buffer: the first reply must reach the user at once.
     'x-accel-buffering': 'no',
     'x-content-type-options': 'nosniff',
+    ...format.headers,
   });
   res.flushHeaders();
   notify(() => hub.observer.streamOpened?.({ route: ctx.route.name, spec, principal: ctx.principal }));

@@ -7,6 +7,7 @@
  * content hash, so the script and stylesheet are cached for good and the HTML never.
  */
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,7 +94,9 @@ export async function buildWeb(root = WEB_ROOT): Promise<Built> {
     ],
   });
   const js = Buffer.from(result.outputFiles[0]!.contents);
-  const css = await readFile(join(root, 'style.css'));
+  // uPlot's own rules (legend, cursor) first, so that the page's may refine them.
+  const uplotCss = await readFile(createRequire(import.meta.url).resolve('uplot/dist/uPlot.min.css'));
+  const css = Buffer.concat([uplotCss, Buffer.from('\n'), await readFile(join(root, 'style.css'))]);
   const jsName = `app.${hashOf(js)}.js`;
   const cssName = `app.${hashOf(css)}.css`;
   const html = (await readFile(join(root, 'index.html'), 'utf8')).replace('{{script}}', `/assets/${jsName}`).replace('{{style}}', `/assets/${cssName}`);

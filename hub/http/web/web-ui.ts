@@ -10,12 +10,11 @@
  * - `GET /v1/session` (who is signed in, the CSRF token; renews the cookie), `POST /v1/session`
  *   (`{"token":"…"}`: use a pasted token), `DELETE /v1/session` (sign out).
  * - `GET|POST /v1/me/tokens`, `DELETE /v1/me/tokens/:jti`: the caller's personal API tokens.
- * - `POST /v1/shares` (store a finished result), `GET /v1/shares/:id` (public: the id is the key).
+ * - `POST /v1/shares` (`{"stream": ID}`: store a finished stream the hub kept), `GET /v1/shares/:id` (public: the id is the key).
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, HttpError } from '../../../shared/model/errors.ts';
-import { parseEvent } from '../../../shared/model/events.ts';
 import { formatDuration } from '../../../shared/model/duration.ts';
 import type { HostGuard } from '../../../shared/net/host-guard.ts';
 import { isRefusal, type Principal, type Refusal } from '../../core/principal.ts';
@@ -24,6 +23,7 @@ import { parseIdentityRules, scopesFor, type IdentityRule } from '../../auth/ide
 import { parseScopes, Scope } from '../../auth/scopes.ts';
 import type { TokenService } from '../../auth/token-service.ts';
 import { WebStore } from '../../store/web-store.ts';
+import type { FinishedStreams } from '../../core/finished-streams.ts';
 import { readJson, sendJson, sendText } from '../http-io.ts';
 import type { Authorize, HubRoute } from '../route.ts';
 import { CONTENT_SECURITY_POLICY, loadWebAssets, type WebAssets } from './web-assets.ts';
@@ -59,6 +59,8 @@ export interface WebUiContext {
   guard: HostGuard;
   /** The URL users reach the hub at (MESHPROBE_PUBLIC_URL, else the listen URL once known). */
   publicUrl: () => string;
+  /** The finished streams the measurements route kept (the only thing a share link can hold). */
+  finished?: FinishedStreams;
 }
 
 export interface WebUi {
@@ -68,10 +70,6 @@ export interface WebUi {
   close(): void;
 }
 
-/** Largest share (the JSON of a finished stream): a /16 sweep's 65,536 host events fit. */
-export const MAX_SHARE_BYTES = 8 * 1024 * 1024;
-/** Events in one share. */
-export const MAX_SHARE_EVENTS = 70_000;
 /** Personal tokens one user may hold at once (not revoked, not expired). */
 export const MAX_PERSONAL_TOKENS = 50;
 /** Longest lifetime of a personal token: 90 days; the default is 30. */
@@ -371,20 +369,22 @@ export function createWebUi(o: WebOptions, ctx: WebUiContext): WebUi {
     name: 'shares',
     methods: ['POST'],
     path: '/v1/shares',
-    async handle({ req, res, principal }) {
-      const body = (await readJson(req, MAX_SHARE_BYTES)) as Record<string, unknown>;
-      const command = typeof body['command'] === 'string' ? body['command'].slice(0, 1000) : '';
-      const events = body['events'];
-      if (!Array.isArray(events) || events.length === 0) throw new HttpError(400, ErrorCode.BadRequest, 'events: give the events of a finished measurement');
-      if (events.length > MAX_SHARE_EVENTS) throw new HttpError(400, ErrorCode.BadRequest, `events: at most ${MAX_SHARE_EVENTS} events in a share`);
-      for (let i = 0; i < events.length; i++) {
-        const p = parseEvent(events[i]);
-        if (!p.ok) throw new HttpError(400, ErrorCode.BadRequest, `events[${i}]: ${p.reason}`);
+    async handle({ req, res, principal, hub }) {
+      const body = (await readJson(req, hub.maxBodyBytes)) as Record<string, unknown>;
+      // A share shows what the hub measured: events a client sends could be made up.
+      if (body['events'] !== undefined) throw new HttpError(400, ErrorCode.BadRequest, 'events: the hub shares only what it streamed; give {"stream": ID} from the x-meshprobe-stream header');
+      const streamId = body['stream'];
+      if (typeof streamId !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(streamId)) throw new HttpError(400, ErrorCode.BadRequest, 'stream: give the id of a finished measurement of yours (the x-meshprobe-stream header of its POST /v1/measurements with x-meshprobe-keep: 1)');
+      // Someone else's stream is answered as unknown: ids are not probed for.
+      const keeper = ctx.finished;
+      const kept = keeper?.get(streamId, principal.subject);
+      if (!keeper || !kept) {
+        const why = keeper ? ` (the hub keeps your last few for ${formatDuration(keeper.keepMs)}, when they ended and held at most ${keeper.maxEvents} events)` : '';
+        throw new HttpError(404, ErrorCode.NotFound, `no finished stream ${streamId} of yours is kept${why}: run it again`);
       }
-      if ((events[events.length - 1] as { type?: string }).type !== 'done') throw new HttpError(400, ErrorCode.BadRequest, 'events: a share is of a finished measurement (its last event is done)');
       const id = randomBytes(16).toString('base64url');
       const now = Date.now();
-      db().addShare({ id, owner: principal.subject, command, events: JSON.stringify(events), createdAt: now, expiresAt: now + shareTtlMs });
+      db().addShare({ id, owner: principal.subject, command: kept.command, events: kept.eventsJson, createdAt: now, expiresAt: now + shareTtlMs });
       sendJson(res, 201, { id, path: `/s/${id}`, expiresAt: new Date(now + shareTtlMs).toISOString(), keptFor: formatDuration(shareTtlMs) });
     },
   };

@@ -74,3 +74,19 @@ test('an empty from skips an incapable default agent for the first capable one, 
   only.add(new ScriptedAgent({ name: 'pingonly', capabilities: ['ping'] }));
   assert.deepEqual(only.select([], undefined, 'probe'), { agents: [], unmatched: [], incapable: { type: 'probe', agents: ['pingonly'] } });
 });
+
+test('connectedAt is when each agent was added, kept apart from what it announces, and forgotten on removal', () => {
+  let now = 1_000;
+  const r = new AgentRegistry({ now: () => now });
+  r.add(new ScriptedAgent({ name: 'lax1' }));
+  now = 5_000;
+  r.add(new ScriptedAgent({ name: 'fra1' }));
+  assert.equal(r.connectedAt('lax1'), 1_000);
+  assert.equal(r.connectedAt('fra1'), 5_000);
+  assert.equal('connectedAt' in r.list()[0]!, false, 'AgentInfo stays what the agent announced');
+  r.remove('lax1');
+  assert.equal(r.connectedAt('lax1'), undefined);
+  now = 9_000;
+  r.add(new ScriptedAgent({ name: 'lax1' }));
+  assert.equal(r.connectedAt('lax1'), 9_000, 'a reconnect starts again');
+});

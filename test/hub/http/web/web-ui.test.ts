@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestHub, type TestHub } from '../../../helpers/test-hub.ts';
 import { ScriptedAgent } from '../../../helpers/scripted-agent.ts';
-import { measureAt } from '../../../helpers/hub-stream.ts';
 
 function cookieOf(r: Response): string {
   const set = r.headers.getSetCookie().find((c) => c.startsWith('mp_session='));
@@ -127,16 +126,19 @@ test('a pasted token becomes the cookie; personal tokens are minted, listed, use
 });
 
 test('a session is renewed past half-life, keeps working after its first token expired, and sign-out ends it', async () => {
-  const t = await startTestHub({ web: { guest: true, sessionTokenTtlS: 2 } });
+  // Token times are whole seconds (iat is floored): with a 4 s token, 2.2 s later the first has
+  // from 0.8 to 1.8 s left (past half-life, not expired), and 2 s after that it has expired.
+  // (A 2 s token waited 1.2 s could already be expired when signed in late in a second.)
+  const t = await startTestHub({ web: { guest: true, sessionTokenTtlS: 4 } });
   try {
     let { cookie, csrf } = await guestSession(t);
     const first = cookie;
-    await new Promise((r) => setTimeout(r, 1200));
+    await new Promise((r) => setTimeout(r, 2200));
     const renewed = await fetch(`${t.url}/v1/session`, { headers: { cookie } });
     cookie = cookieOf(renewed);
     await renewed.arrayBuffer();
     assert.notEqual(cookie, first);
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 2000));
     assert.equal((await fetch(`${t.url}/v1/agents`, { headers: { cookie: first } })).status, 401, 'the first token has expired');
     assert.equal((await fetch(`${t.url}/v1/agents`, { headers: { cookie } })).status, 200);
     csrf = ((await (await fetch(`${t.url}/v1/session`, { headers: { cookie } })).json()) as { csrf: string }).csrf;
@@ -151,31 +153,69 @@ test('a session is renewed past half-life, keeps working after its first token e
   }
 });
 
-test('share links: a finished stream is stored under an unguessable id, readable without a session, until it expires', async () => {
+/** POST /v1/measurements as the page does (asking the hub to keep the stream): its id header and events. */
+async function keptRun(t: TestHub, token: string, spec: unknown, keep = true): Promise<{ id: string | null; events: unknown[] }> {
+  const r = await fetch(`${t.url}/v1/measurements`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(keep ? { 'x-meshprobe-keep': '1' } : {}) },
+    body: JSON.stringify(spec),
+  });
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  return { id: r.headers.get('x-meshprobe-stream'), events: text.trim().split('\n').map((l) => JSON.parse(l)) };
+}
+
+test('share links: the hub shares the stream it served (by its id, its runner only), under an unguessable id, readable without a session, until it expires', async () => {
   const t = await startTestHub({ web: { guest: true, shareTtlMs: 1500 }, agents: [new ScriptedAgent({ name: 'a1', replies: 2 })] });
   try {
     const admin = await t.token(['admin']);
-    const events = await measureAt(t.url, { type: 'ping', targets: ['127.0.0.1'], count: 2 }, { token: admin });
-    const post = (body: unknown) => fetch(`${t.url}/v1/shares`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: JSON.stringify(body) });
-    const unfinished = await post({ command: 'ping', events: events.slice(0, -1) });
-    assert.equal(unfinished.status, 400);
-    await unfinished.arrayBuffer();
-    const forged = await post({ command: 'ping', events: [{ type: 'reply', agent: 'a' }, events.at(-1)] });
-    assert.equal(forged.status, 400);
-    await forged.arrayBuffer();
-    const r = await post({ command: 'ping -c 2 127.0.0.1', events });
+    const other = await t.token(['measure', 'read'], 'someone-else');
+    const spec = { type: 'ping', targets: ['127.0.0.1'], count: 2 };
+    const plain = await keptRun(t, admin, spec, false);
+    assert.equal(plain.id, null, 'a stream nobody asked to keep gets no id');
+    const { id: streamId, events } = await keptRun(t, admin, spec);
+    assert.match(streamId ?? '', /^[A-Za-z0-9_-]{22}$/);
+    assert.equal((events.at(-1) as { type: string }).type, 'done');
+    const post = (body: unknown, token = admin) => fetch(`${t.url}/v1/shares`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    // Uploaded events are refused, even well-formed ones that end with done: they could be made up.
+    const uploaded = await post({ command: 'ping', events });
+    assert.equal(uploaded.status, 400);
+    assert.match(((await uploaded.json()) as { error: { message: string } }).error.message, /^events: the hub shares only what it streamed/);
+    const unknown = await post({ stream: 'A'.repeat(22) });
+    assert.equal(unknown.status, 404);
+    await unknown.arrayBuffer();
+    const notTheirs = await post({ stream: streamId }, other);
+    assert.equal(notTheirs.status, 404, 'another subject cannot share my stream');
+    await notTheirs.arrayBuffer();
+    const r = await post({ stream: streamId, command: 'ping a-forged.example' });
     assert.equal(r.status, 201);
     const { id, path } = (await r.json()) as { id: string; path: string };
     assert.match(id, /^[A-Za-z0-9_-]{22}$/);
+    assert.notEqual(id, streamId, 'the link is not the stream id');
     assert.equal(path, `/s/${id}`);
     const got = await fetch(`${t.url}/v1/shares/${id}`);
     assert.equal(got.status, 200);
     const share = (await got.json()) as { command: string; events: unknown[] };
-    assert.equal(share.command, 'ping -c 2 127.0.0.1');
-    assert.deepEqual(share.events, JSON.parse(JSON.stringify(events)));
+    assert.equal(share.command, 'ping -c 2 127.0.0.1', "the hub's words for what it ran, not the client's");
+    assert.deepEqual(share.events, events, 'exactly the events the hub streamed');
     assert.equal((await fetch(`${t.url}/v1/shares/${'A'.repeat(22)}`)).status, 404);
     await new Promise((res) => setTimeout(res, 1600));
     assert.equal((await fetch(`${t.url}/v1/shares/${id}`)).status, 404);
+  } finally {
+    await t.close();
+  }
+});
+
+test('GET /v1/agents: each agent with connectedAt, when the hub added its link, beside what it announced', async () => {
+  const before = Date.now();
+  const t = await startTestHub({ agents: [new ScriptedAgent({ name: 'a1', replies: 1 })] });
+  try {
+    const r = await fetch(`${t.url}/v1/agents`, { headers: { authorization: `Bearer ${await t.token(['read'])}` } });
+    const { agents } = (await r.json()) as { agents: { name: string; connectedAt?: string }[] };
+    assert.equal(agents.length, 1);
+    assert.equal(agents[0]!.name, 'a1');
+    const at = Date.parse(agents[0]!.connectedAt ?? '');
+    assert.ok(at >= before - 1000 && at <= Date.now(), `connectedAt ${agents[0]!.connectedAt} is the time the hub started with it`);
   } finally {
     await t.close();
   }
