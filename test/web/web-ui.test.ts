@@ -139,6 +139,8 @@ test('guest: the page has its CSP, runs ping, traceroute and a /24 sweep from th
   const hops = page.locator('article.run >> nth=0 >> tr.hop');
   assert.ok((await hops.count()) >= 1);
   assert.match((await hops.first().textContent()) ?? '', /127\.0\.0\.1/);
+  // The path picture's link appears once the picture is drawn, which may be a frame after the last line.
+  await page.locator('article.run >> nth=0 >> a[download="meshprobe-path.png"]').waitFor({ timeout: 10_000 });
   assert.equal(await page.locator('article.run >> nth=0 >> a[download="meshprobe-path.png"]').count(), 1);
 
   const sweep = await runCommand(page, 'probe 127.1.2.0/24');
