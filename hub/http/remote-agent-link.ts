@@ -137,6 +137,8 @@ export class RemoteAgentLink implements AgentLink {
     if (!parsed.ok) return this.#refuse(id, run, target, parsed.reason);
     const e = parsed.event;
     if (e.type === 'done') return;
+    // Late enrichment is the hub's word about an address, never an agent's.
+    if (e.type === 'info') return this.#refuse(id, run, e.target, 'info events come from the hub, not from agents');
     if (e.target !== undefined && !run.targets.has(e.target)) return this.#refuse(id, run, undefined, `${e.type} event for a target the run does not have`);
     if ((e.type === 'summary' || e.type === 'error') && e.target !== undefined) run.open.delete(e.target);
     run.emit(e);
