@@ -170,7 +170,17 @@ export class MeasurementFold {
         part.hops.set(ttl, { ...h, responders: h.responders.map((r) => (r.address === e.address ? { ...r, info: e.info } : r)) });
         hit = true;
       }
-      if (hit) changed.push(part);
+      if (hit) {
+        changed.push(part);
+        const withInfo = (x: MeasurementEvent): MeasurementEvent => {
+          if (x.type === 'start' && x.address === e.address) return { ...x, info: e.info };
+          if (x.type === 'hop' && x.responders.some((r) => r.address === e.address)) return { ...x, responders: x.responders.map((r) => (r.address === e.address ? { ...r, info: e.info } : r)) };
+          return x;
+        };
+        // Readers that replay a part (Details, an email) see the info too.
+        if (part.events) part.events = part.events.map(withInfo);
+        part.hopEvents = part.hopEvents.map((h) => withInfo(h) as HopEvent);
+      }
     }
     return changed;
   }

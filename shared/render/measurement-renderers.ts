@@ -75,6 +75,12 @@ export interface MeasurementRenderers {
   claims?(part: FoldPart): boolean;
   /** A fresh text renderer for one part. */
   text(): PartTextRenderer;
+  /**
+   * A part drawn whole from the fold, for media that redraw (Telegram edits, the CLI on a
+   * terminal): lines of at most 36 columns, the state so far. Absent: the text renderer's
+   * lines, appended as they come.
+   */
+  live?(part: FoldPart): string[];
   /** Lines after the whole stream (e.g. a matrix over every part), when this type ran. */
   textDone?(fold: MeasurementFold): string[];
   /** The HTML block of one part. */
