@@ -148,6 +148,7 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
       enrich: (e) => enricher.enrich(e),
       // Online providers answer later: their answers follow as `info` events (hub/enrich/late-info.ts).
       enrichStream: (emit) => new LateInfo(enricher, emit),
+      enrichAgent: (address) => enricher.lookup(address),
       paths: { lookup: (a) => enricher.lookupSettled(a), sources: enricher.sourceNames, ...(bgp ? { bgp } : {}) },
       routes: mcpHubRoutes(mcp),
       ...(settings.MESHPROBE_DATA_DIR ? { dataDir: settings.MESHPROBE_DATA_DIR } : {}),

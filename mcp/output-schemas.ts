@@ -19,6 +19,8 @@ export const ListAgentsOutput = z.object({
       isp: z.string().optional(),
       latitude: z.number().optional(),
       longitude: z.number().optional(),
+      /** What the hub's enrichment knows of the address the agent connected from. */
+      info: AddressInfoSchema.optional(),
       capabilities: z.array(z.string()),
       version: z.string(),
     }),

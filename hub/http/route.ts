@@ -70,6 +70,8 @@ export interface HubContext {
    * when present; `emit` sends an `info` event into the stream. Absent: `enrich` alone.
    */
   enrichStream?: (emit: (e: InfoEvent) => void) => StreamEnrichment;
+  /** What the enrichment knows of an agent's connecting address (`list`); absent: nothing added. */
+  enrichAgent?: (address: string) => AddressInfo | undefined;
 }
 
 /** One stream's enrichment (hub/enrich/late-info.ts's LateInfo). */

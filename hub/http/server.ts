@@ -84,6 +84,8 @@ export interface HubOptions {
   paths?: HubPaths;
   /** Per-stream enrichment with late `info` events (hub/enrich/late-info.ts); used instead of `enrich`. Default none. */
   enrichStream?: HubContext['enrichStream'];
+  /** Enrichment of an agent's connecting address for GET /v1/agents (`list`). Default none. */
+  enrichAgent?: HubContext['enrichAgent'];
   /** Largest request body in bytes; larger gets 413. Default 64 KiB. */
   maxBodyBytes?: number;
   /** Unsent bytes per stream before a slow client is cancelled. Default 1 MiB. */
@@ -330,6 +332,7 @@ function hubContext(options: HubOptions, control: ControlPlane, registry: AgentD
     ...(options.enrich ? { enrich: options.enrich } : {}),
     ...(options.paths ? { paths: options.paths } : {}),
     ...(options.enrichStream ? { enrichStream: options.enrichStream } : {}),
+    ...(options.enrichAgent ? { enrichAgent: options.enrichAgent } : {}),
   };
 }
 
