@@ -194,7 +194,7 @@ export class MeasurementMessage {
     let note: string | undefined;
     let running = true;
     const status = (): { suffix?: string } => (running ? { suffix: RUNNING } : note ? { suffix: note } : {});
-    // A type drawn whole from the fold (mtr's live table) is redrawn at every edit; others append.
+    // A type drawn whole from the fold (a live table of repeated rounds) is redrawn at every edit; others append.
     const html = (): string => (this.matrix ? matrixHtml(fold, spec, status().suffix) : preHtml((this.#o.json ? undefined : liveText(fold)) ?? (text || `${spec.type} ${spec.targets.join(' ')}`), status()));
     // A re-run streams into the message that exists; the first run sends it (see the top).
     const opening = this.#lastHtml === undefined ? this.#firstMessage(html) : undefined;
@@ -306,8 +306,8 @@ export class MeasurementMessage {
 }
 
 /**
- * The run drawn whole from the fold when every part's type draws itself so (mtr's live table,
- * ≤ 36 columns), with the errors under it; undefined otherwise.
+ * The run drawn whole from the fold when every part's type draws itself so (a live table of
+ * repeated rounds, ≤ 36 columns), with the errors under it; undefined otherwise.
  */
 export function liveText(fold: MeasurementFold): string | undefined {
   const parts = [...fold.parts];

@@ -32,7 +32,7 @@ export function registerPathTools(server: McpServer, ctx: ToolContext): void {
       description:
         'What the hub knows of one IPv4 or IPv6 address: its ASN and AS organisation, country, city and coordinates (from the ' +
         "operator's MaxMind-format databases, the bundled ASN table or online providers), a special-range label (RFC1918, CGNAT, " +
-        'DN42, ULA, documentation, …) and the covering prefix and origin AS of the BGP table. Use it on traceroute or mtr hops.',
+        'DN42, ULA, documentation, …) and the covering prefix and origin AS of the BGP table. Use it on the hops of a path.',
       inputSchema: { address: z.string().trim().min(1).max(64).describe('An IPv4 or IPv6 address, e.g. "198.18.0.1" or "2001:db8::1".') },
       outputSchema: IpinfoOutput,
       annotations: { title: 'Who owns an address', ...annotations },

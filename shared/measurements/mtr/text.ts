@@ -6,7 +6,7 @@
 import type { HopEvent, StartEvent } from '../../model/events.ts';
 import { compactAsLine, compactInfo } from '../../net/address-info.ts';
 import type { FoldPart } from '../../render/measurement-fold.ts';
-import type { PartTextRenderer } from '../../render/measurement-renderers.ts';
+import type { LiveOptions, PartTextRenderer } from '../../render/measurement-renderers.ts';
 import { numParam } from '../../render/num-param.ts';
 import { currentMtrHops } from './mtr-stats.ts';
 
@@ -74,13 +74,15 @@ function phoneHost(a: string): string {
  * mtr's table for a phone and for redrawing in place (at most 36 columns): the start line, then
  * per hop its TTL, the responder, Loss%, Snt and Avg (the Details reply and the report have every
  * column); further ECMP responders on lines of their own, and under a hop the network the hub's
- * enrichment knows for it (`AS64500 Example Net`). Drawn whole from the fold each time.
+ * enrichment knows for it (`AS64500 Example Net`). Drawn whole from the fold each time. From 80
+ * columns on (a terminal): the report's table.
  */
-export function mtrLiveLines(p: FoldPart): string[] {
+export function mtrLiveLines(p: FoldPart, o: LiveOptions = {}): string[] {
+  if ((o.columns ?? 36) >= 80) return mtrReportLines(p);
   const s = p.start;
   const rounds = s ? numParam(s.params['count']) : undefined;
   const both = s && s.address !== s.target ? `mtr ${s.target} (${s.address})` : `mtr ${s?.target ?? p.target}`;
-  const head = both.length <= 36 || !s ? [both] : [`mtr ${s.target}`, s.address.length <= 36 ? s.address : `…${s.address.slice(-35)}`];
+  const head = o.head === false ? [] : both.length <= 36 || !s ? [both] : [`mtr ${s.target}`, s.address.length <= 36 ? s.address : `…${s.address.slice(-35)}`];
   const hops = currentMtrHops(p.hops);
   const done = Math.max(0, ...hops.map((h) => h.round ?? 0));
   const out = [...head, `${p.agent}, round ${done}${rounds !== undefined ? `/${rounds}` : ''}`, ` #  ${'host'.padEnd(HOST)} loss snt    avg`];

@@ -1,8 +1,8 @@
-// The CLI's live mtr table: redrawn in place on a terminal (cursor up over the previous frame,
+// The CLI's live table (mtr): redrawn in place on a terminal (cursor up over the previous frame,
 // paced), the report in its place at the end; piped, the text renderer's lines pass unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MtrLiveView } from '../../bin/mtr-live.ts';
+import { LiveView } from '../../bin/live-view.ts';
 import type { HopEvent, MeasurementEvent } from '../../shared/model/events.ts';
 import { TextRenderer } from '../../shared/render/text-renderer.ts';
 
@@ -23,7 +23,7 @@ function run(): MeasurementEvent[] {
   return out;
 }
 
-function play(view: MtrLiveView, clock: { t: number }): string {
+function play(view: LiveView, clock: { t: number }): string {
   const renderer = new TextRenderer({});
   let out = '';
   for (const e of run()) {
@@ -37,13 +37,13 @@ test('piped: the text renderer output passes unchanged (hops as first seen, then
   const clock = { t: 0 };
   const renderer = new TextRenderer({});
   const plain = run().map((e) => renderer.push(e)).join('');
-  assert.equal(play(new MtrLiveView({ tty: false }), clock), plain);
+  assert.equal(play(new LiveView({ tty: false }), clock), plain);
   assert.doesNotMatch(plain, /\x1b\[/);
 });
 
 test('on a terminal: frames drawn over each other, the late AS drawn in, then the report in place of the frame', () => {
   const clock = { t: 0 };
-  const out = play(new MtrLiveView({ tty: true, columns: 100, intervalMs: 200, now: () => clock.t }), clock);
+  const out = play(new LiveView({ tty: true, columns: 100, intervalMs: 200, now: () => clock.t }), clock);
   // The start line, then the first frame (header + no hops yet): 1 line.
   assert.match(out, /^mtr to 198\.18\.1\.9 \(198\.18\.1\.9\), 2 rounds\nHOST: lax1 +Loss% +Snt +Last +Avg +Best +Wrst StDev\x1b\[K\n/);
   // Each later frame moves up over the one before it: 1 line, then 2, then 3 (hops + header).
@@ -63,7 +63,7 @@ test('on a terminal: frames drawn over each other, the late AS drawn in, then th
 
 test('a narrow terminal gets the 36-column table', () => {
   const clock = { t: 0 };
-  const out = play(new MtrLiveView({ tty: true, columns: 40, now: () => clock.t }), clock);
+  const out = play(new LiveView({ tty: true, columns: 40, now: () => clock.t }), clock);
   const frames = out.slice(0, out.lastIndexOf('\x1b[J')).replace(/\x1b\[\d*[FK]/g, '').split('\n');
   assert.ok(frames.includes(' #  host            loss snt    avg'), frames.join('\n'));
   assert.ok(Math.max(...frames.map((l) => l.length)) <= 40, frames.join('\n'));

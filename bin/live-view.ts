@@ -1,18 +1,20 @@
 /**
- * The CLI's live mtr table (issue 16): on a terminal the table is redrawn in place as rounds come
- * in (ANSI cursor movement, at most every 200 ms), as mtr's own display does; at the end it gives
- * way to the report (`mtr -r`'s table). When stdout is not a terminal, or the run has several
- * parts, the text renderer's lines pass through unchanged (hops as first seen, then the report).
- * Late enrichment (`info` events) is drawn in at the next redraw.
+ * The CLI's live table for types drawn whole from the fold (a type's renderers' `live` view;
+ * issue 16): on a terminal the table is redrawn in place as rounds come in (ANSI cursor movement,
+ * at most every 200 ms), as the classic tool's own display does; at the end it gives way to the
+ * text renderer's closing block (the report). When stdout is not a terminal, or the run has
+ * several parts, the text renderer's lines pass through unchanged. Late enrichment (`info`
+ * events) is drawn in at the next redraw.
  */
 import type { MeasurementEvent } from '../shared/model/events.ts';
 import { MeasurementFold } from '../shared/render/measurement-fold.ts';
-import { mtrLiveLines, mtrReportLines } from '../shared/measurements/mtr/text.ts';
+import { renderersByType, typeOfPart } from '../shared/render/renderers-by-type.ts';
+import type { MeasurementType } from '../shared/registry.ts';
 
-export interface MtrLiveViewOptions {
+export interface LiveViewOptions {
   /** stdout is a terminal: redraw live. */
   tty: boolean;
-  /** Terminal width: below 80 columns the phone table (36 columns) is drawn instead of the report's. */
+  /** Terminal width: the view is drawn for it (the phone table below 80 columns). Default 80. */
   columns?: number;
   /** Minimum ms between redraws. Default 200. */
   intervalMs?: number;
@@ -20,16 +22,21 @@ export interface MtrLiveViewOptions {
   now?: () => number;
 }
 
-/** Turns one mtr part's events into frames drawn over each other; call {@link render} with every event and the renderer's text for it. */
-export class MtrLiveView {
-  readonly #o: Required<MtrLiveViewOptions>;
+/** Whether runs of `type` have a live view to redraw. */
+export function hasLiveView(type: MeasurementType): boolean {
+  return renderersByType[type].live !== undefined;
+}
+
+/** Turns one part's events into frames drawn over each other; call {@link render} with every event and the renderer's text for it. */
+export class LiveView {
+  readonly #o: Required<LiveViewOptions>;
   readonly #fold = new MeasurementFold({ maxLines: 0 });
   /** Lines of the frame on screen (0: none). */
   #drawn = 0;
   #lastDraw = -Infinity;
   #ended = false;
 
-  constructor(o: MtrLiveViewOptions) {
+  constructor(o: LiveViewOptions) {
     this.#o = { tty: o.tty, columns: o.columns ?? 80, intervalMs: o.intervalMs ?? 200, now: o.now ?? (() => performance.now()) };
   }
 
@@ -63,14 +70,14 @@ export class MtrLiveView {
   /** The frame drawn over the previous one. */
   #frame(): string {
     const part = [...this.#fold.parts][0]!;
-    const lines = this.#o.columns >= 80 ? mtrReportLines(part) : mtrLiveLines(part).slice(part.start ? 1 : 0);
+    const lines = renderersByType[typeOfPart(part)].live?.(part, { columns: this.#o.columns, head: false }) ?? [];
     // \x1b[nF: to the first line of the frame on screen; \x1b[K clears what a longer line left.
     const up = this.#drawn > 0 ? `\x1b[${this.#drawn}F` : '';
     this.#drawn = lines.length;
     return up + lines.map((l) => `${l}\x1b[K\n`).join('');
   }
 
-  /** The frame erased (to the end of the screen), then `text`: the report takes its place. */
+  /** The frame erased (to the end of the screen), then `text`: the closing block takes its place. */
   #end(text: string): string {
     this.#ended = true;
     const erase = this.#drawn > 0 ? `\x1b[${this.#drawn}F\x1b[J` : '';
