@@ -20,6 +20,7 @@ import { measurementType } from '../shared/registry.ts';
 import { runDirect } from './direct-measurement.ts';
 import { Exit, StreamTracker } from './stream-tracker.ts';
 import { SweepLiveView } from './sweep-live.ts';
+import { hasLiveView, LiveView } from './live-view.ts';
 import { takeCliFlags, useColour, type CliFlags } from './cli-flags.ts';
 import type { MonitorCommand } from '../shared/command/monitor-command.ts';
 
@@ -60,6 +61,10 @@ export async function runCommand(io: CliEnvironment): Promise<number> {
         ...(io.terminal?.rows ? { height: io.terminal.rows } : {}),
       })
     : undefined;
+  // A type with a live table, on a terminal: redrawn in place as rounds come in (one agent × one target).
+  const liveView = hasLiveView(spec.type) && spec.targets.length === 1 && spec.from.length <= 1 && (spec.limit ?? 1) <= 1
+    ? new LiveView({ tty: io.terminal !== undefined, ...(io.terminal?.columns ? { columns: io.terminal.columns } : {}) })
+    : undefined;
   // The bitmap's caption gives a sweep's counts; the renderer's own count line would repeat them.
   const renderer = new TextRenderer({
     multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1,
@@ -77,6 +82,7 @@ export async function runCommand(io: CliEnvironment): Promise<number> {
     }
     let text = renderer.push(e);
     if (sweepView && e.type !== 'error') text = sweepView.render(e, text);
+    if (liveView) text = liveView.render(e, text);
     if (text) (e.type === 'error' ? io.stderr : io.stdout)(text);
   };
   // Events are rendered as they arrive; after Ctrl-C the `done` is rebuilt with the

@@ -48,6 +48,7 @@ import { VERSION } from '../shared/model/version.ts';
 import { exampleSpecJson } from '../shared/registry.ts';
 import { exitWhenDrained } from './exit-when-drained.ts';
 import { createEnrichment, type Enrichment, type EnrichmentOptions } from '../hub/enrich/enrichment.ts';
+import { LateInfo } from '../hub/enrich/late-info.ts';
 import { RouteIndex } from '../hub/bgp/route-index.ts';
 
 const USAGE = 'usage: npm start [-- --listen HOST:PORT]   (env: MESHPROBE_LISTEN, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME, MESHPROBE_DNS_SERVERS)';
@@ -145,6 +146,9 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
     hub = await createHub({
       listen,
       enrich: (e) => enricher.enrich(e),
+      // Online providers answer later: their answers follow as `info` events (hub/enrich/late-info.ts).
+      enrichStream: (emit) => new LateInfo(enricher, emit),
+      enrichAgent: (address) => enricher.lookup(address),
       paths: { lookup: (a) => enricher.lookupSettled(a), sources: enricher.sourceNames, ...(bgp ? { bgp } : {}) },
       routes: mcpHubRoutes(mcp),
       ...(settings.MESHPROBE_DATA_DIR ? { dataDir: settings.MESHPROBE_DATA_DIR } : {}),

@@ -9,6 +9,7 @@ import type { ToolExtra } from './run-measurement.ts';
 import { registerListAgents } from './tools/list-agents.ts';
 import { registerMeasureTools } from './tools/measure-tools.ts';
 import { registerMonitorTools } from './tools/monitor-tools.ts';
+import { registerPathTools } from './tools/path-tools.ts';
 
 /** Options of {@link createMcpServer}. */
 export interface McpServerOptions {
@@ -28,7 +29,8 @@ const INSTRUCTIONS =
   'meshprobe measures networks from agents placed in many locations. Use ' +
   measurementTypes().map((t) => `${t.name} ${t.tool.instruction}, `).join('') +
   'and list_agents to see where you can measure from (pass names or filters such as country=DE as `from`). ' +
-  'To watch a target over time use monitor_add, then monitor_list and monitor_show (statistics and a heatmap); monitor_remove stops it.';
+  'To watch a target over time use monitor_add, then monitor_list and monitor_show (statistics and a heatmap); monitor_remove stops it. ' +
+  'ipinfo tells who owns an address (ASN, organisation, place); route looks prefixes, origins and AS paths up in the hub\'s BGP table.';
 
 /** A new server with every tool registered; connect it to one transport. */
 export function createMcpServer(options: McpServerOptions): McpServer {
@@ -40,5 +42,6 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   registerMeasureTools(server, ctx);
   registerListAgents(server, ctx);
   registerMonitorTools(server, ctx);
+  registerPathTools(server, ctx);
   return server;
 }

@@ -15,6 +15,7 @@ import { describeError, ErrorCode } from '../../shared/model/errors.ts';
 import type { HubClient } from '../../shared/wire/hub-client.ts';
 import { renderText, TextRenderer } from '../../shared/render/text-renderer.ts';
 import { MeasurementFold } from '../../shared/render/measurement-fold.ts';
+import { renderersByType, typeOfPart } from '../../shared/render/renderers-by-type.ts';
 import { headline, summarizeParts } from '../../shared/render/run-summary.ts';
 import { compactMatrix } from '../../shared/render/compact-matrix.ts';
 import { GRADE_STYLE } from '../../shared/render/quality.ts';
@@ -180,19 +181,21 @@ export class MeasurementMessage {
     this.#abort = abort;
     // Several agents: [agent] on every line; several targets: [target] (or [agent → target]).
     // Phone layout: lines of ≤ 36 columns where the format allows (text-renderer.ts `compact`).
-    const renderer = new TextRenderer({
+    const textOptions = {
       multiAgent: spec.from.length > 1 || (spec.limit ?? 1) > 1,
       multiTarget: spec.targets.length > 1,
       compact: true,
       ...rendererOptions(this.#o.display, () => Date.now()),
-    });
+    };
+    const renderer = new TextRenderer(textOptions);
     const fold = new MeasurementFold({ keepEvents: true, maxLines: DETAIL_LINES });
     this.#fold = fold;
     let text = '';
     let note: string | undefined;
     let running = true;
     const status = (): { suffix?: string } => (running ? { suffix: RUNNING } : note ? { suffix: note } : {});
-    const html = (): string => (this.matrix ? matrixHtml(fold, spec, status().suffix) : preHtml(text || `${spec.type} ${spec.targets.join(' ')}`, status()));
+    // A type drawn whole from the fold (a live table of repeated rounds) is redrawn at every edit; others append.
+    const html = (): string => (this.matrix ? matrixHtml(fold, spec, status().suffix) : preHtml((this.#o.json ? undefined : liveText(fold)) ?? (text || `${spec.type} ${spec.targets.join(' ')}`), status()));
     // A re-run streams into the message that exists; the first run sends it (see the top).
     const opening = this.#lastHtml === undefined ? this.#firstMessage(html) : undefined;
     let stream = opening ? undefined : this.#streamFrom(this.#lastHtml!);
@@ -208,7 +211,11 @@ export class MeasurementMessage {
         if (event.type === 'start' && this.#current === undefined) this.#current = event.agent;
         opening?.event(event.type !== 'start');
         fold.add(event);
-        text += this.#o.json ? JSON.stringify(event) + '\n' : renderer.push(event);
+        if (this.#o.json) text += JSON.stringify(event) + '\n';
+        // Late enrichment (an online provider answered): the lines shown so far are drawn again
+        // from the fold, which put it into the hops and the start.
+        else if (event.type === 'info') text = renderText(fold.grouped(), textOptions);
+        else text += renderer.push(event);
         // Built when the edit goes out (about once a second), not for every event.
         stream?.update(html);
       }
@@ -296,6 +303,22 @@ export class MeasurementMessage {
     this.#stream = stream;
     return stream;
   }
+}
+
+/**
+ * The run drawn whole from the fold when every part's type draws itself so (a live table of
+ * repeated rounds, ≤ 36 columns), with the errors under it; undefined otherwise.
+ */
+export function liveText(fold: MeasurementFold): string | undefined {
+  const parts = [...fold.parts];
+  if (parts.length === 0) return undefined;
+  const lines: string[] = [];
+  for (const p of parts) {
+    const live = renderersByType[typeOfPart(p)].live;
+    if (!live) return undefined;
+    lines.push(...live(p), ...p.errors.map((e) => `⚠ ${e.message}`));
+  }
+  return [...lines, ...fold.generalErrors.map((e) => `⚠ ${e.message}`)].join('\n');
 }
 
 /**

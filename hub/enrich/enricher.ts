@@ -22,6 +22,8 @@ export interface AddressInfoSource {
    * `address` has ended, so a second lookup has the answer. Never rejects.
    */
   settle?(address: string): Promise<void>;
+  /** For such a source: whether it is working on `address` now (a later lookup may know more). */
+  isPending?(address: string): boolean;
 }
 
 /** The special-range labels (shared/net/special-ranges.ts) as a source. */
@@ -105,6 +107,23 @@ export class Enricher {
       this.forget(address);
     }
     return this.lookup(address);
+  }
+
+  /**
+   * When a source that answers later is working on `address` now: resolves (within `timeoutMs`)
+   * with what the sources know once it is done, for a stream to send as a late `info` event.
+   * Undefined when no source is working on it (the answer already given is all there is).
+   */
+  later(address: string, timeoutMs = 3000): Promise<AddressInfo | undefined> | undefined {
+    if (!this.#sources.some((s) => s.isPending?.(address))) return undefined;
+    return this.lookupSettled(address, timeoutMs);
+  }
+
+  /** The addresses of `e` that enrichment looks up (a start's host, hop responders). */
+  static addressesOf(e: MeasurementEvent): string[] {
+    if (e.type === 'hop') return e.responders.map((r) => r.address);
+    if (e.type === 'start' && !e.address.includes('/')) return [e.address];
+    return [];
   }
 
   /** `e` with enrichment added to its addresses (a copy; the original is not changed). */

@@ -160,6 +160,11 @@ export class OnlineSource implements AddressInfoSource {
     return this.#pending.get(address) ?? Promise.resolve();
   }
 
+  /** Whether a question about `address` is on its way to the provider now. */
+  isPending(address: string): boolean {
+    return this.#pending.has(address);
+  }
+
   /** Addresses cached now. */
   get cacheSize(): number {
     return this.#cache.size;

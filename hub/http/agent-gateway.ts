@@ -94,7 +94,7 @@ export function attachAgentGateway(o: AgentGatewayOptions): AgentGateway {
     socket.on('error', () => {});
     void authorizeAgentUpgrade(req, o.tokens, { closing, connected: wss.clients.size, maxAgents }).then((r) => {
       if (!r.ok) return refuseUpgrade(socket, r);
-      wss.handleUpgrade(req, socket, head, (ws) => serveAgentConnection(ws, r.claims, context));
+      wss.handleUpgrade(req, socket, head, (ws) => serveAgentConnection(ws, r.claims, context, req.socket.remoteAddress));
     });
   };
   o.server.on('upgrade', onUpgrade);

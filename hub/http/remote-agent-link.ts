@@ -21,6 +21,8 @@ import { RemoteAgentMonitors } from './remote-agent-monitors.ts';
 
 export interface RemoteAgentLinkOptions {
   info: AgentInfo;
+  /** The address the agent connected from, as the socket saw it (IPv4-mapped IPv6 is read as IPv4). */
+  remoteAddress?: string;
   /** Sends one message to the agent; returns false when the socket is gone. */
   send: (message: HubMessage) => boolean;
   /** The hub's policy mode, sent with every run. */
@@ -50,6 +52,8 @@ interface OpenRun {
 
 export class RemoteAgentLink implements AgentLink {
   readonly info: AgentInfo;
+  /** The address the agent connected from (for `list`'s enrichment; not published). */
+  readonly remoteAddress: string | undefined;
   readonly allowedRanges: readonly string[];
   /** Present when the agent announced the `monitor` capability. */
   readonly monitors?: RemoteAgentMonitors;
@@ -62,6 +66,7 @@ export class RemoteAgentLink implements AgentLink {
 
   constructor(o: RemoteAgentLinkOptions) {
     this.info = o.info;
+    this.remoteAddress = o.remoteAddress?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
     this.allowedRanges = o.allowedRanges ?? [];
     this.#send = o.send;
     this.#policy = o.policy;
@@ -137,6 +142,8 @@ export class RemoteAgentLink implements AgentLink {
     if (!parsed.ok) return this.#refuse(id, run, target, parsed.reason);
     const e = parsed.event;
     if (e.type === 'done') return;
+    // Late enrichment is the hub's word about an address, never an agent's.
+    if (e.type === 'info') return this.#refuse(id, run, e.target, 'info events come from the hub, not from agents');
     if (e.target !== undefined && !run.targets.has(e.target)) return this.#refuse(id, run, undefined, `${e.type} event for a target the run does not have`);
     if ((e.type === 'summary' || e.type === 'error') && e.target !== undefined) run.open.delete(e.target);
     run.emit(e);

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal, Refusal } from '../core/principal.ts';
 import type { Admit as CoreAdmit } from '../core/admit.ts';
-import type { DoneEvent, MeasurementEvent } from '../../shared/model/events.ts';
+import type { DoneEvent, InfoEvent, MeasurementEvent } from '../../shared/model/events.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import type { AgentDirectory } from '../core/agent-directory.ts';
 import type { StreamCaps } from '../core/stream-caps.ts';
@@ -68,6 +68,22 @@ export interface HubContext {
   paths?: HubPaths;
   /** Finished streams kept for share links (hub/core/finished-streams.ts); absent: none are kept. */
   finished?: FinishedStreams;
+  /**
+   * One stream's enrichment with late answers (hub/enrich/late-info.ts): used instead of `enrich`
+   * when present; `emit` sends an `info` event into the stream. Absent: `enrich` alone.
+   */
+  enrichStream?: (emit: (e: InfoEvent) => void) => StreamEnrichment;
+  /** What the enrichment knows of an agent's connecting address (`list`); absent: nothing added. */
+  enrichAgent?: (address: string) => AddressInfo | undefined;
+}
+
+/** One stream's enrichment (hub/enrich/late-info.ts's LateInfo). */
+export interface StreamEnrichment {
+  enrich(e: MeasurementEvent): MeasurementEvent;
+  /** Late answers are still awaited: `done` waits for them (bounded). */
+  readonly pending: boolean;
+  drain(signal?: AbortSignal): Promise<void>;
+  close(): void;
 }
 
 /** What GET /v1/ipinfo and GET /v1/routes answer from (hub/enrich/, hub/bgp/). */

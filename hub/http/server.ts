@@ -83,6 +83,10 @@ export interface HubOptions {
   enrich?: (e: MeasurementEvent) => MeasurementEvent;
   /** What `ipinfo` and `route` answer from (GET /v1/ipinfo, GET /v1/routes). Default none: empty answers. */
   paths?: HubPaths;
+  /** Per-stream enrichment with late `info` events (hub/enrich/late-info.ts); used instead of `enrich`. Default none. */
+  enrichStream?: HubContext['enrichStream'];
+  /** Enrichment of an agent's connecting address for GET /v1/agents (`list`). Default none. */
+  enrichAgent?: HubContext['enrichAgent'];
   /** Largest request body in bytes; larger gets 413. Default 64 KiB. */
   maxBodyBytes?: number;
   /** Unsent bytes per stream before a slow client is cancelled. Default 1 MiB. */
@@ -330,6 +334,8 @@ function hubContext(options: HubOptions, control: ControlPlane, registry: AgentD
     log: options.log ?? (() => {}),
     ...(options.enrich ? { enrich: options.enrich } : {}),
     ...(options.paths ? { paths: options.paths } : {}),
+    ...(options.enrichStream ? { enrichStream: options.enrichStream } : {}),
+    ...(options.enrichAgent ? { enrichAgent: options.enrichAgent } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AgentInfo } from '../../shared/wire/agent-link.ts';
 import { describeError } from '../../shared/model/errors.ts';
 import { formatAgentList } from '../../shared/render/agent-list.ts';
+import { saneAddressInfo } from '../../shared/net/address-info.ts';
 import { ListAgentsInput } from '../input-schemas.ts';
 import { ListAgentsOutput } from '../output-schemas.ts';
 import { andList, measurementTypes } from '../../shared/registry.ts';
@@ -62,6 +63,8 @@ function clean(a: AgentInfo): ListAgentsOutput['agents'][number] {
   if (a.isp !== undefined) out.isp = a.isp;
   if (a.latitude !== undefined) out.latitude = a.latitude;
   if (a.longitude !== undefined) out.longitude = a.longitude;
+  const info = saneAddressInfo(a.info);
+  if (info) out.info = info;
   return out;
 }
 

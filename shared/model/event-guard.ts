@@ -34,7 +34,7 @@ const MAX_COUNT = 1e9;
 /** Largest time kept, in ms (about 115 days): above the longest ping the spec allows (10,000 × 60 s). */
 const MAX_MS = 1e10;
 
-const TYPES = new Set(['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'answer', 'summary', 'error', 'done']);
+const TYPES = new Set(['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'answer', 'summary', 'error', 'info', 'done']);
 /** Largest answer `data` a renderer takes, as JSON characters; a larger one is dropped. */
 const MAX_ANSWER_JSON = 256 * 1024;
 const MEASUREMENTS = new Set<MeasurementType>(MeasurementType.options);
@@ -205,6 +205,14 @@ function sane(raw: unknown): MeasurementEvent | undefined {
     }
     case 'error':
       return saneError(o);
+    case 'info': {
+      const info = saneAddressInfo(o['info']);
+      const address = optStr(o['address']);
+      if (!info || address === undefined) return undefined;
+      const agent = optStr(o['agent']);
+      const target = optStr(o['target']);
+      return { type, ...(agent !== undefined ? { agent } : {}), ...(target !== undefined ? { target } : {}), address, info };
+    }
     default:
       return saneDone(o);
   }

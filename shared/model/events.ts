@@ -220,6 +220,22 @@ export interface ErrorEvent {
   message: string;
 }
 
+/**
+ * Enrichment that arrived after the address was sent (issue 16): a slower source (an online
+ * provider) answered for an address this stream already carried in a `start` or a `hop`. The
+ * hub sends it at most once per address per stream, before `done`; agents never send it. Without
+ * `agent`/`target` it concerns every part that shows the address. Renderers that redraw fold it
+ * into what they show (shared/render/measurement-fold.ts); streams that cannot may ignore it.
+ */
+export interface InfoEvent {
+  type: 'info';
+  agent?: string;
+  target?: string;
+  address: string;
+  /** Everything known of `address` now (replaces what the earlier events carried). */
+  info: AddressInfo;
+}
+
 /** Always the last line of a stream. */
 export interface DoneEvent {
   type: 'done';
@@ -241,6 +257,7 @@ export type MeasurementEvent =
   | AnswerEvent
   | SummaryEvent
   | ErrorEvent
+  | InfoEvent
   | DoneEvent;
 
 export type EventType = MeasurementEvent['type'];
@@ -396,6 +413,7 @@ const ErrorEventSchema = z.object({
   code: z.string().regex(/^MP_ERR_[A-Z0-9_]{1,40}$/),
   message: str(),
 });
+const InfoEventSchema = z.object({ type: z.literal('info'), agent: str(64).optional(), target: str(256).optional(), address: address(), info: AddressInfoSchema });
 const DoneEventSchema = z.object({ type: z.literal('done'), parts: count(), sent: count(), received: count(), errors: count(), durationMs: z.number().min(0).max(MAX_COUNT * 1000) });
 
 /** Every event an agent may send, by `type`. Zod's discriminated union looks the type up once. */
@@ -409,11 +427,12 @@ export const MeasurementEventSchema = z.discriminatedUnion('type', [
   AnswerEventSchema,
   SummaryEventSchema,
   ErrorEventSchema,
+  InfoEventSchema,
   DoneEventSchema,
 ]);
 
 /** The event types of the schema: the only values a metrics label of event type may take. */
-export const EVENT_TYPES: ReadonlySet<string> = new Set<EventType>(['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'answer', 'summary', 'error', 'done']);
+export const EVENT_TYPES: ReadonlySet<string> = new Set<EventType>(['start', 'reply', 'timeout', 'icmp-error', 'hop', 'host', 'answer', 'summary', 'error', 'info', 'done']);
 
 /** The outcome of {@link parseEvent}: the event, or a one-line reason naming the field. */
 export type ParsedEvent = { ok: true; event: MeasurementEvent } | { ok: false; reason: string; type: string };
@@ -467,4 +486,5 @@ agree<Same<z.output<typeof HostEventSchema>, HostEvent>>();
 agree<Same<z.output<typeof AnswerEventSchema>, AnswerEvent>>();
 agree<Same<z.output<typeof SummaryEventSchema>, SummaryEvent>>();
 agree<Same<z.output<typeof ErrorEventSchema>, ErrorEvent>>();
+agree<Same<z.output<typeof InfoEventSchema>, InfoEvent>>();
 agree<Same<z.output<typeof DoneEventSchema>, DoneEvent>>();

@@ -77,3 +77,19 @@ export function compactInfo(i: AddressInfo | undefined): string {
   const as = i.asn ?? i.originAsn;
   return [as !== undefined ? `AS${as}` : '', i.country ?? ''].filter(Boolean).join(' ');
 }
+
+/**
+ * The network of an address in at most `width` columns for a phone line: `AS64500 Example Net`
+ * (the organisation cut with `…` to fit; the country instead when no name is known), or `''`
+ * when no AS is known (a special-range label alone is left to the Details view).
+ */
+export function compactAsLine(i: AddressInfo | undefined, width: number): string {
+  const as = i?.asn ?? i?.originAsn;
+  if (!i || as === undefined) return '';
+  const head = `AS${as}`;
+  const org = i.asn !== undefined ? i.asName : undefined;
+  const rest = org ?? i.country;
+  if (!rest || head.length + 2 > width) return head.slice(0, width);
+  const room = width - head.length - 1;
+  return `${head} ${rest.length <= room ? rest : `${rest.slice(0, room - 1).trimEnd()}…`}`;
+}

@@ -25,7 +25,17 @@ export function formatAgentList(agents: readonly AgentInfo[], o: AgentListOption
 }
 
 function place(a: AgentInfo): string {
-  return [a.city, a.country].filter(Boolean).join(', ');
+  return [a.city ?? a.info?.city, a.country ?? a.info?.country].filter(Boolean).join(', ');
+}
+
+/**
+ * The agent's network: the AS it announced, else the one the hub's enrichment found for the
+ * address it connected from, else that address's special-range label (`loopback`, `RFC1918`).
+ */
+function network(a: AgentInfo): string {
+  const as = a.asn ?? a.info?.asn ?? a.info?.originAsn;
+  if (as !== undefined) return `AS${as}`;
+  return a.info?.label ?? '';
 }
 
 function agentTable(agents: readonly AgentInfo[]): string {
@@ -33,7 +43,7 @@ function agentTable(agents: readonly AgentInfo[]): string {
   const rows = agents.map((a) => [
     a.name,
     place(a) || '-',
-    a.asn !== undefined ? `AS${a.asn}` : '-',
+    network(a) || '-',
     a.capabilities.join(',') || '-',
     a.version,
   ]);
@@ -47,7 +57,7 @@ function agentLines(agents: readonly AgentInfo[], mark: ((a: AgentInfo) => strin
   if (agents.length === 0) return 'No agents are connected to the hub.';
   const lines = agents.map((a) => {
     const m = mark?.(a) ?? '';
-    const net = [a.asn !== undefined ? `AS${a.asn}` : '', a.isp ?? ''].filter(Boolean).join(' ');
+    const net = [network(a), a.isp ?? (a.asn === undefined ? a.info?.asName : undefined) ?? ''].filter(Boolean).join(' ');
     return [`${m ? m + ' ' : ''}${a.name}`, place(a), net, (a.capabilities ?? []).join(',')].filter(Boolean).join('  ');
   });
   return [`${agents.length} agent${agents.length === 1 ? '' : 's'}:`, ...lines].join('\n');
@@ -58,7 +68,7 @@ export function formatAgentListHtml(agents: readonly AgentInfo[], line: string):
   if (agents.length === 0) return renderHtmlText('No agents are connected to the hub.', { command: line });
   const rows = agents
     .map((a) => `<tr><td style="${TD}">${escapeHtml(a.name)}</td><td style="${TD}">${escapeHtml(place(a))}</td>` +
-      `<td style="${TD}">${a.asn !== undefined ? `AS${a.asn}` : ''}</td><td style="${TD}">${escapeHtml(a.capabilities.join(', '))}</td></tr>`)
+      `<td style="${TD}">${escapeHtml(network(a))}</td><td style="${TD}">${escapeHtml(a.capabilities.join(', '))}</td></tr>`)
     .join('');
   return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><p><b>${escapeHtml(line)}</b></p>` +
     `<table style="border-collapse:collapse"><tr><th style="${TH}">agent</th><th style="${TH}">location</th><th style="${TH}">ASN</th><th style="${TH}">capabilities</th></tr>${rows}</table></body></html>\n`;

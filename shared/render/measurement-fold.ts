@@ -14,6 +14,7 @@ import type {
   DoneEvent,
   ErrorEvent,
   HopEvent,
+  InfoEvent,
   IcmpErrorEvent,
   MeasurementEvent,
   ReplyEvent,
@@ -91,8 +92,10 @@ export interface MeasurementFoldOptions {
 export interface FoldChange {
   /** The checked event. */
   event: MeasurementEvent;
-  /** The part it belongs to; undefined for request-wide errors, `done`, and parts past the cap. */
+  /** The part it belongs to; undefined for request-wide errors, `done`, `info`, and parts past the cap. */
   part?: FoldPart;
+  /** `info`: the parts whose start or hops it changed (a redrawing renderer redraws them). */
+  changed?: FoldPart[];
 }
 
 /**
@@ -148,6 +151,40 @@ export class MeasurementFold {
     return this.#parts.size;
   }
 
+  /**
+   * Late enrichment: `e.info` replaces the info of its address in the start and the hops of the
+   * parts it names (every part without agent/target). The events are replaced by copies, never
+   * changed in place (a renderer may hold them). Returns the parts changed.
+   */
+  #info(e: InfoEvent): FoldPart[] {
+    const changed: FoldPart[] = [];
+    for (const part of this.#parts.values()) {
+      if ((e.agent !== undefined && part.agent !== e.agent) || (e.target !== undefined && part.target !== e.target)) continue;
+      let hit = false;
+      if (part.start && part.start.address === e.address) {
+        part.start = { ...part.start, info: e.info };
+        hit = true;
+      }
+      for (const [ttl, h] of part.hops) {
+        if (!h.responders.some((r) => r.address === e.address)) continue;
+        part.hops.set(ttl, { ...h, responders: h.responders.map((r) => (r.address === e.address ? { ...r, info: e.info } : r)) });
+        hit = true;
+      }
+      if (hit) {
+        changed.push(part);
+        const withInfo = (x: MeasurementEvent): MeasurementEvent => {
+          if (x.type === 'start' && x.address === e.address) return { ...x, info: e.info };
+          if (x.type === 'hop' && x.responders.some((r) => r.address === e.address)) return { ...x, responders: x.responders.map((r) => (r.address === e.address ? { ...r, info: e.info } : r)) };
+          return x;
+        };
+        // Readers that replay a part (Details, an email) see the info too.
+        if (part.events) part.events = part.events.map(withInfo);
+        part.hopEvents = part.hopEvents.map((h) => withInfo(h) as HopEvent);
+      }
+    }
+    return changed;
+  }
+
   /** The part agent×target, if it was seen. */
   part(agent: string, target: string): FoldPart | undefined {
     return this.#parts.get(partKey(agent, target));
@@ -186,6 +223,7 @@ export class MeasurementFold {
       this.#done = e;
       return { event: e };
     }
+    if (e.type === 'info') return { event: e, changed: this.#info(e) };
     if (e.type === 'error') {
       this.#errorCount++;
       if (this.#allErrors.length < this.#maxErrors) this.#allErrors.push(e);

@@ -69,12 +69,27 @@ export interface McpCaps {
   maxHosts: number;
 }
 
+/** Options of {@link MeasurementRenderers.live}. */
+export interface LiveOptions {
+  /** Width of the medium. Default 36 (a phone). */
+  columns?: number;
+  /** Draw the head lines (target and address). Default true. */
+  head?: boolean;
+}
+
 /** Everything a measurement type renders. */
 export interface MeasurementRenderers {
   /** Whether a part without start or summary holds events only this type produces (hops, hosts). */
   claims?(part: FoldPart): boolean;
   /** A fresh text renderer for one part. */
   text(): PartTextRenderer;
+  /**
+   * A part drawn whole from the fold, for media that redraw (Telegram edits, the CLI on a
+   * terminal): the state so far, in lines of at most 36 columns, or the type's wide table when
+   * `columns` (default 36) allows 80; `head: false` leaves out the lines the text renderer's
+   * `start` already printed. Absent: the text renderer's lines, appended as they come.
+   */
+  live?(part: FoldPart, o?: LiveOptions): string[];
   /** Lines after the whole stream (e.g. a matrix over every part), when this type ran. */
   textDone?(fold: MeasurementFold): string[];
   /** The HTML block of one part. */

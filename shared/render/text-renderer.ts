@@ -250,7 +250,7 @@ export function renderText(events: readonly MeasurementEvent[], o: TextRendererO
   const targets = new Set<string>();
   for (const raw of events) {
     const e = saneEvent(raw);
-    if (!e || e.type === 'error' || e.type === 'done') continue;
+    if (!e || e.type === 'error' || e.type === 'info' || e.type === 'done') continue;
     agents.add(e.agent);
     targets.add(e.target);
   }

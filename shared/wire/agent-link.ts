@@ -2,6 +2,7 @@
  * What the hub needs from an agent, wherever it runs: in-process (the embedded default)
  * or at the far end of a WebSocket (remote agents). The hub composes streams from these.
  */
+import type { AddressInfo } from '../net/address-info.ts';
 import type { MeasurementEvent } from '../model/events.ts';
 import type { MeasurementSpec } from '../model/spec.ts';
 import type { MinuteRow, MonitorAssignment, RouteRecord } from '../model/monitor-types.ts';
@@ -22,6 +23,12 @@ export interface AgentInfo {
    */
   capabilities: string[];
   version: string;
+  /**
+   * What the hub's enrichment knows of the address the agent connected from (labels, ASN, place;
+   * issue 16), added by the hub to `GET /v1/agents`; never taken from the agent. The address
+   * itself is not published.
+   */
+  info?: AddressInfo;
 }
 
 export interface AgentRunOptions {

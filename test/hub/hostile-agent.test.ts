@@ -144,6 +144,8 @@ test('bad values of every kind each end their own part with a reason naming the 
     '127.0.0.5': { e: (t) => ({ type: 'hop-v2', agent: name, target: t }), field: /unknown event type "hop-v2"/ },
     '127.0.0.6': { e: (t) => ({ type: 'timeout', agent: name, target: t, seq: 2 ** 40 }), field: /"seq"/ },
     '127.0.0.7': { e: (t) => ({ type: 'icmp-error', agent: name, target: t, seq: 1, kind: 'unreachable', icmpType: 3, icmpCode: 1, from: t, message: 'm'.repeat(100_000) }), field: /"message"/ },
+    // Late enrichment is the hub's word (issue 16): an agent's `info` is refused, never relayed.
+    '127.0.0.8': { e: (t) => ({ type: 'info', agent: name, target: t, address: '198.18.1.1', info: { asn: 64500, asName: 'Spoofed' } }), field: /info events come from the hub, not from agents/ },
   };
   const targets = Object.keys(cases);
   const a = await hostile(name, (run, h) => {

@@ -137,7 +137,7 @@ test('a valid token with measure scope (or admin) connects and lists the tools',
     });
     await client.connect(transport);
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['dns', 'http', 'list_agents', 'monitor_add', 'monitor_list', 'monitor_remove', 'monitor_show', 'mtr', 'owd', 'ping', 'probe', 'tcpconnect', 'tcpping', 'traceroute']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['dns', 'http', 'ipinfo', 'list_agents', 'monitor_add', 'monitor_list', 'monitor_remove', 'monitor_show', 'mtr', 'owd', 'ping', 'probe', 'route', 'tcpconnect', 'tcpping', 'traceroute']);
     await client.close();
   }
 });

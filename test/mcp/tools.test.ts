@@ -132,7 +132,7 @@ for (const mode of ['stateless', 'stateful'] as const) {
     test('tools/list: the measurement tools, list_agents and the monitor tools, with valid JSON Schemas; only monitor_add/remove change anything', async () => {
       const listed = (await client.listTools()).tools;
       tools = new Map(listed.map((t) => [t.name, t]));
-      assert.deepEqual([...tools.keys()].sort(), ['dns', 'http', 'list_agents', 'monitor_add', 'monitor_list', 'monitor_remove', 'monitor_show', 'mtr', 'owd', 'ping', 'probe', 'tcpconnect', 'tcpping', 'traceroute']);
+      assert.deepEqual([...tools.keys()].sort(), ['dns', 'http', 'ipinfo', 'list_agents', 'monitor_add', 'monitor_list', 'monitor_remove', 'monitor_show', 'mtr', 'owd', 'ping', 'probe', 'route', 'tcpconnect', 'tcpping', 'traceroute']);
       for (const t of listed) {
         assert.equal(t.inputSchema.type, 'object');
         assert.equal(t.outputSchema?.type, 'object');

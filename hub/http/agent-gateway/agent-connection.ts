@@ -33,7 +33,7 @@ export interface ConnectionContext {
 }
 
 /** Runs the connection of an agent whose token (`claims`) was accepted at the upgrade. */
-export function serveAgentConnection(ws: WebSocket, claims: TokenClaims, c: ConnectionContext): void {
+export function serveAgentConnection(ws: WebSocket, claims: TokenClaims, c: ConnectionContext, remoteAddress?: string): void {
   const tokenName = claims.sub.slice('agent:'.length);
   let link: RemoteAgentLink | undefined;
   const name = (): string => link?.info.name ?? tokenName;
@@ -70,7 +70,7 @@ export function serveAgentConnection(ws: WebSocket, claims: TokenClaims, c: Conn
     if (m.t === 'hello') {
       if (link) return closeWith(ws, AgentCloseCode.protocolError, 'hello sent twice');
       clearTimeout(helloTimer);
-      link = acceptHello(m, { ws, tokenName, registry: c.registry, links: c.links, policy: c.policy, heartbeatMs: c.heartbeatMs, send, onBadEvent: refuse });
+      link = acceptHello(m, { ws, tokenName, registry: c.registry, links: c.links, policy: c.policy, heartbeatMs: c.heartbeatMs, send, onBadEvent: refuse, ...(remoteAddress ? { remoteAddress } : {}) });
       if (!link) return;
       renewal.start();
       c.onAgent?.('connected', m.info.name);

@@ -25,6 +25,8 @@ export interface HelloContext {
   send: (m: HubMessage) => boolean;
   /** Where the link reports events that fail their schema. */
   onBadEvent: (reason: string) => void;
+  /** The address the agent connected from (its enrichment shows in `list`). */
+  remoteAddress?: string;
 }
 
 /** Registers the agent of `hello` and welcomes it; undefined when the connection was closed instead. */
@@ -48,6 +50,7 @@ export function acceptHello(hello: Extract<AgentMessage, { t: 'hello' }>, c: Hel
     policy: c.policy,
     ...(hello.allowedRanges ? { allowedRanges: hello.allowedRanges } : {}),
     onBadEvent: c.onBadEvent,
+    ...(c.remoteAddress ? { remoteAddress: c.remoteAddress } : {}),
     onStoreFailure: (reason) => closeWith(ws, AgentCloseCode.goingAway, `the hub could not store a monitor report (${reason}); reconnect and send it again`),
   });
   try {

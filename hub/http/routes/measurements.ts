@@ -142,9 +142,19 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
     }
   };
   let overflowed = false;
+  // Late enrichment: `info` events go out as their answers arrive; `done` waits for the last.
+  const late = hub.enrichStream?.((info) => send(info));
+  let heldDone: MeasurementEvent | undefined;
   const emit = (raw: MeasurementEvent) => {
     if (res.destroyed || res.writableEnded) return;
-    const e = hub.enrich ? hub.enrich(raw) : raw;
+    if (raw.type === 'done' && late?.pending && !controller.signal.aborted) {
+      heldDone = raw;
+      return;
+    }
+    send(late ? late.enrich(raw) : hub.enrich ? hub.enrich(raw) : raw);
+  };
+  const send = (e: MeasurementEvent) => {
+    if (res.destroyed || res.writableEnded) return;
     // Over the bound only the stream's own ending gets through: the reason, then `done`.
     if (overflowed && e.type !== 'done' && !(e.type === 'error' && e.agent === undefined)) return;
     notify(() => hub.observer.event?.(e));
@@ -166,9 +176,15 @@ export async function streamMeasurement(ctx: RouteContext, spec: MeasurementSpec
   };
   try {
     const done = await runMeasurement(spec, selection, { signal: controller.signal, emit });
+    if (heldDone) {
+      await late?.drain(controller.signal);
+      late?.close();
+      send(heldDone);
+    }
     notify(() => hub.observer.streamClosed?.({ route: ctx.route.name, done, aborted: controller.signal.aborted }));
     return done;
   } finally {
+    late?.close();
     res.off('close', onClose);
     res.once('close', onDrain); // the write timeout ends with the connection
     slot();

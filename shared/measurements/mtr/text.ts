@@ -4,9 +4,9 @@
  * lines of their own below their hop, and a note under the table for rate-limited hops.
  */
 import type { HopEvent, StartEvent } from '../../model/events.ts';
-import { compactInfo } from '../../net/address-info.ts';
+import { compactAsLine, compactInfo } from '../../net/address-info.ts';
 import type { FoldPart } from '../../render/measurement-fold.ts';
-import type { PartTextRenderer } from '../../render/measurement-renderers.ts';
+import type { LiveOptions, PartTextRenderer } from '../../render/measurement-renderers.ts';
 import { numParam } from '../../render/num-param.ts';
 import { currentMtrHops } from './mtr-stats.ts';
 
@@ -59,5 +59,43 @@ export function mtrReportLines(p: FoldPart): string[] {
   if (limited.length) {
     out.push(`hop${limited.length > 1 ? 's' : ''} ${limited.join(', ')}: loss not carried on to later hops (the router limits its answers, the path is fine)`);
   }
+  return out;
+}
+
+/** Columns of the host in the phone table: an IPv4 address whole. */
+const HOST = 15;
+
+/** `a` in at most {@link HOST} columns: whole when it fits, else its last characters after `…`. */
+function phoneHost(a: string): string {
+  return a.length <= HOST ? a : `…${a.slice(a.length - HOST + 1)}`;
+}
+
+/**
+ * mtr's table for a phone and for redrawing in place (at most 36 columns): the start line, then
+ * per hop its TTL, the responder, Loss%, Snt and Avg (the Details reply and the report have every
+ * column); further ECMP responders on lines of their own, and under a hop the network the hub's
+ * enrichment knows for it (`AS64500 Example Net`). Drawn whole from the fold each time. From 80
+ * columns on (a terminal): the report's table.
+ */
+export function mtrLiveLines(p: FoldPart, o: LiveOptions = {}): string[] {
+  if ((o.columns ?? 36) >= 80) return mtrReportLines(p);
+  const s = p.start;
+  const rounds = s ? numParam(s.params['count']) : undefined;
+  const both = s && s.address !== s.target ? `mtr ${s.target} (${s.address})` : `mtr ${s?.target ?? p.target}`;
+  const head = o.head === false ? [] : both.length <= 36 || !s ? [both] : [`mtr ${s.target}`, s.address.length <= 36 ? s.address : `…${s.address.slice(-35)}`];
+  const hops = currentMtrHops(p.hops);
+  const done = Math.max(0, ...hops.map((h) => h.round ?? 0));
+  const out = [...head, `${p.agent}, round ${done}${rounds !== undefined ? `/${rounds}` : ''}`, ` #  ${'host'.padEnd(HOST)} loss snt    avg`];
+  for (const h of hops) {
+    const first = h.responders[0];
+    const loss = `${Math.round(h.lossPct)}%`.padStart(4);
+    const avg = h.rtt ? (h.rtt.avgMs >= 1000 ? h.rtt.avgMs.toFixed(0) : h.rtt.avgMs.toFixed(1)) : '-';
+    out.push(`${String(h.ttl).padStart(2)}. ${phoneHost(first ? first.address : '???').padEnd(HOST)} ${loss} ${String(Math.min(h.sent, 999)).padStart(3)} ${avg.padStart(6)}`);
+    for (const extra of h.responders.slice(1)) out.push(`    ${phoneHost(extra.address)}`);
+    const as = compactAsLine(first?.info, 32);
+    if (as) out.push(`    ${as}`);
+  }
+  const limited = hops.filter((h) => h.rateLimited).map((h) => h.ttl);
+  if (limited.length) out.push(`rate-limited, not loss: ${limited.join(', ')}`.slice(0, 36));
   return out;
 }

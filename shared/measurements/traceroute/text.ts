@@ -10,6 +10,7 @@ import type { FoldPart } from '../../render/measurement-fold.ts';
 import type { PartTextRenderer, TypeTextOptions } from '../../render/measurement-renderers.ts';
 import { numParam } from '../../render/num-param.ts';
 import { normalizeIp } from '../../net/ip-address.ts';
+import { compactAsLine } from '../../net/address-info.ts';
 
 /** Columns of a phone line (shared/render/compact-matrix.ts's PHONE_COLUMNS, not imported to keep this leaf light). */
 const PHONE = 36;
@@ -84,7 +85,9 @@ export interface CompactHopOptions {
  * `traceroute` prints it (`name (address)`) when that fits, else on a short line of its own under
  * the address, and is left out only when even that line would be too long (the Details reply and
  * the email keep it). Further responders (ECMP) get a line each, under the first. A long IPv6
- * address keeps its last groups (`…:def0:1:2`) when the line would not fit otherwise.
+ * address keeps its last groups (`…:def0:1:2`) when the line would not fit otherwise. The
+ * network the hub's enrichment knows for a responder (`AS64500 Example Net`, the organisation cut
+ * to fit) goes on a line of its own under it.
  */
 export function compactHopLines(h: HopEvent, o: CompactHopOptions = {}): string[] {
   const responders = h.responders ?? [];
@@ -100,12 +103,14 @@ export function compactHopLines(h: HopEvent, o: CompactHopOptions = {}): string[
     const room = PHONE - lead.length - tail.length;
     const address = o.fullAddresses ? r.address : shortAddress(r.address, room);
     const named = r.name ? `${r.name} (${r.address})` : undefined;
-    if (named && named.length <= room) {
-      out.push(lead + named + tail);
-      return;
+    if (named && named.length <= room) out.push(lead + named + tail);
+    else {
+      out.push(lead + address + tail);
+      if (r.name && INDENT.length + r.name.length <= PHONE) out.push(INDENT + r.name);
     }
-    out.push(lead + address + tail);
-    if (r.name && INDENT.length + r.name.length <= PHONE) out.push(INDENT + r.name);
+    // The responder's network (AS and a short organisation) on a line of its own, under it.
+    const as = compactAsLine(r.info, PHONE - INDENT.length);
+    if (as) out.push(INDENT + as);
   });
   return out;
 }

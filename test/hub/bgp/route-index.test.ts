@@ -102,6 +102,8 @@ test('a truncated file in an import leaves the table in use as it was, with a on
     const again = RouteIndex.open(dir);
     try {
       assert.equal(again.status?.routes, 7);
+      assert.equal(again.lookupAddress('198.18.4.1')[0]?.prefix, '198.18.4.0/24', 'the IPv4 networks are read back at open');
+      assert.equal(again.lookupAddress('198.18.5.1')[0]?.prefix, '198.18.0.0/15');
     } finally {
       again.close();
     }
@@ -123,5 +125,37 @@ test('gzip and bzip2 dumps import alike; the same files are not imported twice',
     await writeFile(bz, z.stdout);
     assert.equal((await idx.import([gz, bz])).routes, 14, 'two files: one table');
     assert.equal(idx.status?.peers, 4);
+  });
+});
+
+test('IPv4 longest-prefix match agrees with a brute-force scan, /0 and /32 included', async () => {
+  await withIndex(async (idx, dir) => {
+    // A seeded table of nested prefixes of every length in 198.18.0.0/15, plus a default route.
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    const nets = new Map<string, { net: number; len: number }>();
+    nets.set('0.0.0.0/0', { net: 0, len: 0 });
+    for (let i = 0; i < 400; i++) {
+      const len = 15 + Math.floor(rnd() * 18);
+      const a = (0xc6120000 + Math.floor(rnd() * 0x20000)) >>> 0;
+      const net = len === 0 ? 0 : ((a >>> (32 - len)) << (32 - len)) >>> 0;
+      nets.set(`${net >>> 24}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.${net & 255}/${len}`, { net, len });
+    }
+    const ribs = [...nets.keys()].map((prefix, i) => ({ prefix, entries: [{ peer: 0, asPath: [64496, 64512 + i], nextHop: '198.18.0.2' }] }));
+    const file = join(dir, 'nested.mrt');
+    await writeFile(file, writeMrt(PEERS, ribs));
+    await idx.import([file]);
+    for (let i = 0; i < 2000; i++) {
+      const a = (0xc6120000 + Math.floor(rnd() * 0x20000)) >>> 0;
+      let best: string | undefined;
+      let bestLen = -1;
+      for (const [text, { net, len }] of nets) {
+        const covers = len === 0 || ((a >>> (32 - len)) << (32 - len)) >>> 0 === net;
+        if (covers && len > bestLen) [best, bestLen] = [text, len];
+      }
+      const addr = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+      assert.equal(idx.lookupAddress(addr)[0]?.prefix, best, addr);
+    }
+    assert.equal(idx.lookupAddress('203.0.113.7')[0]?.prefix, '0.0.0.0/0');
   });
 });
