@@ -35,7 +35,7 @@ export class MinuteSeries implements MonitorExtrasSink {
   #last: number | undefined;
   #lastAt: number | undefined;
   #ewma: (EwmaState | undefined)[] = [undefined, undefined, undefined];
-  /** The extras (tcpping, owd): counters of the open minute, gauges carried on; undefined until one is recorded. */
+  /** The extras (TCP echo, one-way delay): counters of the open minute, gauges carried on; undefined until one is recorded. */
   #counts: Partial<Record<'timeouts' | 'drops' | 'connects', number>> | undefined;
   #gauges: Partial<Record<Gauge, number>> | undefined;
   #fwd: Histogram | undefined;
@@ -91,7 +91,7 @@ export class MinuteSeries implements MonitorExtrasSink {
     this.dirty = true;
   }
 
-  owd(forwardMs: number, reverseMs: number, at = Date.now()): void {
+  oneWay(forwardMs: number, reverseMs: number, at = Date.now()): void {
     this.roll(at);
     if (Number.isFinite(forwardMs)) {
       (this.#fwd ??= new Histogram()).add(Math.max(forwardMs, 0));

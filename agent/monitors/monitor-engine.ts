@@ -14,12 +14,12 @@ export interface MonitorProbeTarget {
   family: 4 | 6;
   intervalMs: number;
   timeoutMs: number;
-  /** The port of a `host:port` target (tcpping, owd); absent = the type's default. */
+  /** The port of a `host:port` target (types that connect to a port); absent = the type's default. */
   port?: number;
 }
 
 /**
- * What an engine measures beyond round trips (tcpping's connection, owd's one-way delays), into
+ * What an engine measures beyond round trips (a TCP echo's connection, one-way delays), into
  * the monitor's rows (MinuteRow `x`). Engines that have nothing of the kind ignore it.
  */
 export interface MonitorExtrasSink {
@@ -28,7 +28,7 @@ export interface MonitorExtrasSink {
   /** A gauge's value now (carried on in the following rows until it changes). */
   gauge(name: 'connected' | 'rtoMs' | 'lossWindowPct' | 'offsetMs' | 'offsetErrMs' | 'unstable', value: number): void;
   /** One probe's one-way delays (ms): forward (us → peer) and reverse (peer → us). */
-  owd(forwardMs: number, reverseMs: number): void;
+  oneWay(forwardMs: number, reverseMs: number): void;
 }
 
 /**

@@ -256,7 +256,7 @@ export class MonitorService implements AgentMonitors {
   /** Resolves and checks the target, then (re)starts probing it; errors go into the rows. */
   async #check(run: Running, gen: number): Promise<void> {
     const { a } = run;
-    // A `host:port` target (tcpping, owd): the host is resolved and checked, the port goes to the engine.
+    // A `host:port` target (types that connect to a port): the host is resolved and checked, the port goes to the engine.
     const { host, port } = splitHostPort(a.target);
     const literal = parseIp(host, TARGET_ADDRESS);
     let address: string;
@@ -281,7 +281,7 @@ export class MonitorService implements AgentMonitors {
         const extras: MonitorExtrasSink = {
           count: (name) => run.series.count(name, this.#now()),
           gauge: (name, value) => run.series.gauge(name, value),
-          owd: (forwardMs, reverseMs) => run.series.owd(forwardMs, reverseMs, this.#now()),
+          oneWay: (forwardMs, reverseMs) => run.series.oneWay(forwardMs, reverseMs, this.#now()),
         };
         engine.add({ id: a.id, address, family, intervalMs: a.intervalMs, timeoutMs: a.timeoutMs, ...(port ? { port: Number(port) } : {}) }, (rtt, error) => this.#outcome(run, rtt, error), extras);
       } catch (err) {

@@ -10,7 +10,7 @@ import type { RowChange, SampleAggregate } from '../store/monitor-store.ts';
 import type { MonitorSeries, SeriesExtras } from './monitor-series.ts';
 
 /** What the table needs of a monitor. */
-type MonitorRef = { id: number; name: string; target: string; type?: string };
+type MonitorRef = { id: number; name: string; target: string };
 
 /** One series, mutable inside the table. */
 interface Entry {
@@ -28,7 +28,6 @@ interface Entry {
   routeChanges: number;
   minMs: number | null;
   maxMs: number | null;
-  type?: string;
   extras?: SeriesExtras & { gaugeT: number };
 }
 
@@ -120,7 +119,6 @@ export class MonitorSeriesTable {
     let e = agents.get(agent);
     if (!e) {
       e = { monitorId: monitor.id, monitor: monitor.name, target: monitor.target, address: null, addressT: -1, agent, sent: 0, received: 0, sumMs: 0, histogram: new Histogram(), routeChanges: 0, minMs: null, maxMs: null };
-      if (monitor.type !== undefined) e.type = monitor.type;
       agents.set(agent, e);
     }
     return e;

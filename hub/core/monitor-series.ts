@@ -32,14 +32,12 @@ export interface MonitorSeries {
   /** The smallest and largest round trip ever seen (ms), null before the first reply (meshping_min/max). */
   readonly minMs: number | null;
   readonly maxMs: number | null;
-  /** The monitor's measurement type (`ping`, `tcpping`, `owd`…), when known. */
-  readonly type?: string;
-  /** What tcpping and owd monitors measure beyond round trips (issue 14); undefined for other types. */
+  /** What TCP echo and one-way delay monitors measure beyond round trips (issue 14); undefined for other types. */
   readonly extras?: SeriesExtras;
 }
 
 /**
- * The cumulative extras of a tcpping or owd series: counters summed over the rows' growth since
+ * The cumulative extras of a TCP echo or one-way delay series: counters summed over the rows' growth since
  * the hub started (rows rolled up into hours do not keep them), gauges of the newest row.
  */
 export interface SeriesExtras {

@@ -147,7 +147,7 @@ interface RawRow {
   max_ns: number | null;
   sum_ns: number;
   hist: Uint8Array;
-  /** A minute row's extras (MinuteRow `x`, tcpping and owd monitors) as JSON; hourly rows have none. */
+  /** A minute row's extras (MinuteRow `x`, TCP echo and one-way delay monitors) as JSON; hourly rows have none. */
   x?: string | null;
 }
 

@@ -83,37 +83,37 @@ export interface MinuteRow {
   addr?: string;
   /** Why nothing was sent (a name that does not resolve, a policy refusal): one line. */
   err?: string;
-  /** What tcpping and owd monitors measure beyond round trips (issue 14); absent for other types. */
+  /** What TCP echo and one-way delay monitors measure beyond round trips (issue 14); absent for other types. */
   x?: MinuteRowExtras;
 }
 
 /**
- * The extra figures of a tcpping or owd monitor's row (issue 14): counters of this minute (they
+ * The extra figures of a TCP echo or one-way delay monitor's row (issue 14): counters of this minute (they
  * grow as the row does), and gauges as of the end of the row. Every field is optional.
  */
 export interface MinuteRowExtras {
-  /** tcpping: probes that timed out in this minute. */
+  /** TCP echo: probes that timed out in this minute. */
   timeouts?: number;
-  /** tcpping: connections dropped, or connects that failed, in this minute. */
+  /** TCP echo: connections dropped, or connects that failed, in this minute. */
   drops?: number;
-  /** tcpping: connections opened in this minute. */
+  /** TCP echo: connections opened in this minute. */
   connects?: number;
-  /** tcpping: 1 while connected, 0 while not. */
+  /** TCP echo: 1 while connected, 0 while not. */
   connected?: 0 | 1;
-  /** tcpping: the probe timeout in use (ms): RFC 6298's RTO, or the fixed one. */
+  /** TCP echo: the probe timeout in use (ms): RFC 6298's RTO, or the fixed one. */
   rtoMs?: number;
-  /** tcpping: loss in percent over the last 100 probes (tcp-echo-metrics' sliding window). */
+  /** TCP echo: loss in percent over the last 100 probes (tcp-echo-metrics' sliding window). */
   lossWindowPct?: number;
-  /** owd: forward (us → peer) one-way delays of this minute (ms), on the histogram grid, and their sum. */
+  /** One-way delay: forward (us → peer) one-way delays of this minute (ms), on the histogram grid, and their sum. */
   fwd?: HistogramPairs;
   fwdSum?: number;
-  /** owd: reverse (peer → us) one-way delays of this minute (ms), and their sum. */
+  /** One-way delay: reverse (peer → us) one-way delays of this minute (ms), and their sum. */
   rev?: HistogramPairs;
   revSum?: number;
-  /** owd: the peer's clock minus ours (ms), and its uncertainty (ms), as of the end of the row. */
+  /** One-way delay: the peer's clock minus ours (ms), and its uncertainty (ms), as of the end of the row. */
   offsetMs?: number;
   offsetErrMs?: number;
-  /** owd: 1 when the offset estimate is too unstable to trust one-way figures. */
+  /** One-way delay: 1 when the offset estimate is too unstable to trust one-way figures. */
   unstable?: 0 | 1;
 }
 

@@ -36,7 +36,7 @@ const GOLDEN = 0.6180339887498949;
 const FRAME = frameBytes('magic');
 const SEQ_AT = 8;
 
-const quietSink: MonitorExtrasSink = { count() {}, gauge() {}, owd() {} };
+const quietSink: MonitorExtrasSink = { count() {}, gauge() {}, oneWay() {} };
 
 /** One monitor's connection and probes. */
 class TcppingTarget {
