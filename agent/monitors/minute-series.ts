@@ -180,11 +180,11 @@ export class MinuteSeries implements MonitorExtrasSink {
     const x: MinuteRowExtras = {};
     for (const [k, v] of Object.entries(this.#counts ?? {})) x[k as 'timeouts'] = v;
     for (const [k, v] of Object.entries(this.#gauges ?? {})) (x as Record<string, number>)[k] = k === 'connected' || k === 'unstable' ? (v ? 1 : 0) : round(v);
-    if (this.#fwd) {
+    if (this.#fwd && this.#fwd.total > 0) {
       x.fwd = this.#fwd.pairs();
       x.fwdSum = round(this.#fwdSum);
     }
-    if (this.#rev) {
+    if (this.#rev && this.#rev.total > 0) {
       x.rev = this.#rev.pairs();
       x.revSum = round(this.#revSum);
     }

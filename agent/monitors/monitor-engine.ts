@@ -54,6 +54,8 @@ export interface MonitorEngine {
 export interface MonitorEngineOptions {
   /** Socket mode: 'raw' (CAP_NET_RAW), 'dgram' (unprivileged ping sockets) or 'auto' (default: raw, else dgram). */
   mode?: RawMode | 'auto';
+  /** The agent's name, for protocols whose messages carry the sender's (latency-monitor's SOURCE). */
+  agent?: string;
 }
 
 /** How the registry makes an engine. */

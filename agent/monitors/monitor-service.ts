@@ -247,7 +247,7 @@ export class MonitorService implements AgentMonitors {
     let e = this.#engines.get(type);
     if (!e) {
       const factory = monitorEngine(type);
-      e = factory ? factory.then((make) => make(this.#o.engine ?? {})) : Promise.reject(new Error(`this agent cannot run ${type} monitors`));
+      e = factory ? factory.then((make) => make({ agent: this.#o.agent, ...this.#o.engine })) : Promise.reject(new Error(`this agent cannot run ${type} monitors`));
       this.#engines.set(type, e);
     }
     return e;

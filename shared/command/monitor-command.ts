@@ -54,7 +54,7 @@ const interval: OptionSpec = { long: 'interval', short: 'i', kind: 'duration', a
 const name: OptionSpec = { long: 'name', kind: 'text', arg: 'NAME', noun: 'name', help: 'add: the name to refer to it by (default: from the target)' };
 const trace: OptionSpec = { long: 'trace', kind: 'duration', arg: 'PERIOD', noun: 'trace period', help: 'add: route watch, the path traced every PERIOD (at least 1m)' };
 const alert: OptionSpec = { long: 'alert', kind: 'text', arg: 'RULE', noun: 'alert rule', help: "add: alert rule such as 'loss>5% for 5m'; repeatable" };
-const type: OptionSpec = { long: 'type', short: 't', kind: 'text', arg: 'TYPE', noun: 'type', help: 'add: the measurement type it runs (default ping; types that connect to a port take HOST:PORT)' };
+const type: OptionSpec = { long: 'type', short: 't', kind: 'text', arg: 'TYPE', noun: 'type', help: 'add: the type it runs (default ping); TCP types take HOST:PORT' };
 const paused: OptionSpec = { long: 'paused', kind: 'flag', noun: 'paused', help: 'add: create it paused (resume it later)' };
 const range: OptionSpec = { long: 'range', kind: 'duration', arg: 'RANGE', noun: 'range', help: 'show: the time the statistics cover (default 24h)' };
 const monitorJson: OptionSpec = { ...json, help: 'print the hub\'s JSON answer instead of text' };
@@ -105,7 +105,7 @@ export function monitorTargetProblem(target: string, o: { port?: boolean } = {})
   const t = target.trim();
   // `HOST:PORT`, `[v6]:PORT` for the types that connect to a port (the hub asks the type itself).
   if (o.port) {
-    const hp = /^(?:\[([^\]]+)\]|([^:@\[\]]+)):([0-9]{1,5})$/.exec(t);
+    const hp = /^(?:\[([^\]]+)\]|([^:@[\]]+)):([0-9]{1,5})$/.exec(t);
     if (hp) {
       if (Number(hp[3]) < 1 || Number(hp[3]) > 65535) return `port ${hp[3]} in '${t}' is not 1–65535`;
       return monitorTargetProblem(hp[1] ?? hp[2]!);

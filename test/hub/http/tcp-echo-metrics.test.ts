@@ -1,13 +1,15 @@
 /**
- * TCPPING monitors end to end (issue 14): a real hub with its store, a real in-process agent, an
+ * TCPPING and owd monitors end to end (issue 14): a real hub with its store, a real in-process agent, an
  * independent echo server (test/helpers/tcp-echo-peer.ts); `monitor add HOST:PORT --type tcpping`
  * through the grammar's REST body, then the hub's /metrics parsed with an independent reader:
  * tcp_ping_prometheus' names, types and labels exactly, the bucket bounds of its histogram, and
- * a cut connection showing as a drop and a second connect.
+ * a cut connection showing as a drop and a second connect; an owd monitor's one-way delay
+ * histograms and clock offset.
  */
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { LocalAgent } from '../../../agent/runtime/local-agent.ts';
+import { LatencyResponder } from '../../../agent/servers/latency-responder.ts';
 import { parsePromText, type PromFamily } from '../../helpers/prom-text.ts';
 import { startTestHub } from '../../helpers/test-hub.ts';
 import { TcpEchoPeer } from '../../helpers/tcp-echo-peer.ts';
@@ -86,5 +88,41 @@ test('tcpping monitor: the exporter\'s families on the hub\'s /metrics, labels t
     await t.close();
     agent.close();
     await peer.close();
+  }
+});
+
+test('owd monitor against another meshprobe end: meshprobe_owd_seconds by direction and meshprobe_clock_offset_seconds', async () => {
+  const responder = new LatencyResponder({ name: 'peer' });
+  const bound = await responder.listenUdp('127.0.0.1', 0);
+  const agent = new LocalAgent({ name: 'local', loadRunnersNow: false, monitorOptions: { tickMs: 100, reportEveryMs: 200, retryMs: 100 } });
+  const t = await startTestHub({ agents: [agent] });
+  try {
+    const token = await t.token(['measure'], 'test');
+    const parsed = parseCommand(`monitor add 127.0.0.1:${bound.port} -t owd -i 100ms --name peer`);
+    assert.ok(parsed.ok && parsed.command === 'monitor' && parsed.monitor.action === 'add', JSON.stringify(parsed));
+    const made = await fetch(`${t.url}/v1/monitors`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(parsed.monitor.request),
+    });
+    assert.equal(made.status, 201, await made.clone().text());
+    let f = new Map<string, PromFamily>();
+    const count = (direction: string) =>
+      f.get('meshprobe_owd_seconds')?.samples.find((s) => s.name === 'meshprobe_owd_seconds_count' && s.labels['monitor'] === 'peer' && s.labels['direction'] === direction)?.value ?? 0;
+    await until('5 one-way delays each way', async () => {
+      f = parsePromText(await (await fetch(`${t.url}/metrics`)).text());
+      return count('forward') >= 5 && count('reverse') >= 5;
+    });
+    assert.equal(f.get('meshprobe_owd_seconds')?.type, 'histogram');
+    assert.equal(f.get('meshprobe_clock_offset_seconds')?.type, 'gauge');
+    const offset = f.get('meshprobe_clock_offset_seconds')!.samples.find((s) => s.labels['monitor'] === 'peer')!;
+    assert.deepEqual(offset.labels, { monitor: 'peer', target: `127.0.0.1:${bound.port}`, address: '127.0.0.1', agent: 'local' });
+    assert.ok(Math.abs(offset.value) < 0.001, `one host, one clock: offset ${offset.value} s`);
+    // A one-way delay monitor is no TCP echo monitor.
+    assert.ok(!f.get('tcp_echo_sent_total')?.samples.some((s) => s.labels['target'] === 'peer'));
+  } finally {
+    await t.close();
+    agent.close();
+    await responder.close();
   }
 });
