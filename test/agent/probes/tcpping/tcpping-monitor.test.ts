@@ -45,8 +45,8 @@ test('round trips over one persistent connection, connected and the RTO reported
     assert.equal(r.counts.connects, 1);
     assert.equal(r.gauges['connected'], 1);
     assert.ok(r.rtts.every((x) => x > 0 && x < 1000), String(r.rtts));
-    // RFC 6298 after samples of well under 100 ms: clamped to the 100 ms floor.
-    assert.equal(r.gauges['rtoMs'], 100);
+    // RFC 6298 from the samples, within the exporter's clamp (on an idle host: the 100 ms floor).
+    assert.ok(r.gauges['rtoMs']! >= 100 && r.gauges['rtoMs']! <= 3000, `rto ${r.gauges['rtoMs']}`);
     assert.equal(r.gauges['lossWindowPct'], 0);
     assert.equal(engine.size, 1);
   } finally {
