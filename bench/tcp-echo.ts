@@ -1,7 +1,8 @@
 /**
  * TCP echo figures (issue 14):
- *  1. schedule: our tcpping client at a 1 ms interval for --seconds against a TCP echo server in
- *     another process (our own responder); each probe's lateness against its due time (p50/p99).
+ *  1. schedule: our tcpping client at a 1 ms interval for --seconds (runs of 10,000 probes, the
+ *     count's bound, back to back) against a TCP echo server in another process (our own
+ *     responder); each probe's lateness against its due time (p50/p99).
  *  2. RTT: the same server, our client and a minimal Python client (time.perf_counter_ns around
  *     send/recv on one socket, TCP_NODELAY, 1 ms apart) run one after the other; medians compared.
  *  3. many: --conns tcpping monitors at 200 ms in this process, through the agent's real monitor
@@ -69,7 +70,9 @@ async function ours(count: number, intervalMs: number, onSend?: (seq: number, la
 // 1 and 2: our client at 1 ms.
 const late: number[] = [];
 const n = Math.round(seconds * 1000);
-const events = await ours(n, 1, (_s, l) => late.push(l));
+// One run is at most Limits.maxCount (10,000) probes: a longer figure is runs of 10 s back to back.
+const events: MeasurementEvent[] = [];
+for (let left = n; left > 0; left -= 10_000) events.push(...(await ours(Math.min(left, 10_000), 1, (_s, l) => late.push(l))));
 const rtts = events.flatMap((e) => (e.type === 'reply' ? [e.rttMs] : []));
 const ourMedian = pct(rtts, 50);
 const py = spawn('python3', ['-c', PY_CLIENT, String(port), String(Math.min(n, 20_000))], { stdio: ['ignore', 'pipe', 'inherit'] });
