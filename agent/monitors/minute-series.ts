@@ -172,6 +172,20 @@ export class MinuteSeries implements MonitorExtrasSink {
     this.#last = row.last;
     this.#lastAt = row.lastAt;
     if (row.ewma && row.lastAt !== undefined) this.#ewma = row.ewma.map((value) => ({ value, at: row.lastAt! }));
+    // The extras go on from what was reported too: the hub adds only what a row grew by.
+    const x = row.x;
+    if (x) {
+      this.#counts = {};
+      for (const k of ['timeouts', 'drops', 'connects'] as const) if (x[k] !== undefined) this.#counts[k] = x[k];
+      if (x.fwd) {
+        this.#fwd = Histogram.from(x.fwd);
+        this.#fwdSum = x.fwdSum ?? 0;
+      }
+      if (x.rev) {
+        this.#rev = Histogram.from(x.rev);
+        this.#revSum = x.revSum ?? 0;
+      }
+    }
   }
 
   /** The row's `x`: what was recorded of the extras, undefined when none ever was. */

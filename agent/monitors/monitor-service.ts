@@ -441,7 +441,7 @@ function packRows(rows: MinuteRow[]): MinuteRow[][] {
   let batch: MinuteRow[] = [];
   let bytes = 0;
   for (const r of rows) {
-    const size = 120 + r.hist.length * 12 + (r.err?.length ?? 0);
+    const size = 120 + r.hist.length * 12 + (r.err?.length ?? 0) + (r.x ? 200 + ((r.x.fwd?.length ?? 0) + (r.x.rev?.length ?? 0)) * 12 : 0);
     if (batch.length && (batch.length >= MonitorLimits.maxRowsPerReport || bytes + size > MAX_REPORT_BYTES)) {
       out.push(batch);
       batch = [];

@@ -110,3 +110,21 @@ test('extras: counters per minute, gauges carried on, one-way delay histograms p
   const open = s.openRow()!;
   assert.deepEqual({ ...open.x }, { connected: 1, rtoMs: 250 });
 });
+
+test('extras: a series resumed from a reported row goes on from its counters and one-way histograms', () => {
+  const t0 = Date.UTC(2026, 0, 1);
+  const a = new MinuteSeries(1, t0);
+  a.count('drops', t0 + 1);
+  a.count('drops', t0 + 2);
+  a.record(t0 + 3, 1);
+  a.oneWay(0.4, 0.6, t0 + 3);
+  const reported = a.openRow()!;
+  const b = new MinuteSeries(1, t0 + 10);
+  b.resume(reported);
+  b.count('drops', t0 + 20);
+  b.oneWay(0.5, 0.5, t0 + 20);
+  const row = b.openRow()!;
+  assert.equal(row.x?.drops, 3);
+  assert.equal(row.x?.fwd?.reduce((n, [, c]) => n + c, 0), 2);
+  assert.equal(row.x?.fwdSum, 0.9);
+});
