@@ -21,6 +21,7 @@
  * MESHPROBE_SMTP_LISTEN starts the SMTP gateway too (with MESHPROBE_SMTP_RELAY, MESHPROBE_EMAIL_FROM;
  * see bots/email/main.ts).
  */
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalAgent } from '../agent/runtime/local-agent.ts';
@@ -155,6 +156,9 @@ async function startHubWithLocalAgent(listenFlag: string | undefined, env: NodeJ
       agents: [agent],
       extraMetrics: [agentMetrics.registry],
       ...(settings.MESHPROBE_METRICS_COMPAT ? { metricsCompat: settings.MESHPROBE_METRICS_COMPAT } : {}),
+      ...(settings.MESHPROBE_PUSHGATEWAY_URL
+        ? { pushgateway: { url: settings.MESHPROBE_PUSHGATEWAY_URL, job: settings.MESHPROBE_PUSHGATEWAY_JOB || 'meshprobe', instance: settings.MESHPROBE_PUSHGATEWAY_INSTANCE || hostname(), ...(settings.MESHPROBE_PUSHGATEWAY_INTERVAL ? { intervalMs: settings.MESHPROBE_PUSHGATEWAY_INTERVAL } : {}) } }
+        : {}),
       alerts: hubAlerts(settings, env, channels),
       ...control,
       control: { ...control.control, localTokenFile },

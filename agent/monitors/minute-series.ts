@@ -10,7 +10,8 @@
  */
 import { EWMA_TAUS_MS, ewmaStep, type EwmaState } from '../../shared/model/ewma.ts';
 import { Histogram } from '../../shared/model/histogram.ts';
-import type { MinuteRow } from '../../shared/model/monitor-types.ts';
+import type { MinuteRow, MinuteRowExtras } from '../../shared/model/monitor-types.ts';
+import type { MonitorExtrasSink } from './monitor-engine.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -19,7 +20,9 @@ export function minuteOf(at: number): number {
   return Math.floor(at / MINUTE_MS) * MINUTE_MS;
 }
 
-export class MinuteSeries {
+type Gauge = Parameters<MonitorExtrasSink['gauge']>[0];
+
+export class MinuteSeries implements MonitorExtrasSink {
   readonly id: number;
   /** Start of the open minute. */
   #t: number;
@@ -32,6 +35,13 @@ export class MinuteSeries {
   #last: number | undefined;
   #lastAt: number | undefined;
   #ewma: (EwmaState | undefined)[] = [undefined, undefined, undefined];
+  /** The extras (TCP echo, one-way delay): counters of the open minute, gauges carried on; undefined until one is recorded. */
+  #counts: Partial<Record<'timeouts' | 'drops' | 'connects', number>> | undefined;
+  #gauges: Partial<Record<Gauge, number>> | undefined;
+  #fwd: Histogram | undefined;
+  #rev: Histogram | undefined;
+  #fwdSum = 0;
+  #revSum = 0;
   /** The address probed now, and why nothing can be probed (one line), if so. */
   addr: string | undefined;
   err: string | undefined;
@@ -65,6 +75,43 @@ export class MinuteSeries {
     for (let i = 0; i < EWMA_TAUS_MS.length; i++) this.#ewma[i] = ewmaStep(this.#ewma[i], rttMs, at, EWMA_TAUS_MS[i]!);
   }
 
+  /** One more of a per-minute counter (at the service's clock now). */
+  count(name: 'timeouts' | 'drops' | 'connects', at = Date.now()): void {
+    this.roll(at);
+    this.#counts ??= {};
+    this.#counts[name] = (this.#counts[name] ?? 0) + 1;
+    this.dirty = true;
+  }
+
+  gauge(name: Gauge, value: number): void {
+    if (!Number.isFinite(value)) return;
+    this.#gauges ??= {};
+    if (this.#gauges[name] === value) return;
+    this.#gauges[name] = value;
+    this.dirty = true;
+  }
+
+  oneWay(forwardMs: number, reverseMs: number, at = Date.now()): void {
+    this.roll(at);
+    if (Number.isFinite(forwardMs)) {
+      (this.#fwd ??= new Histogram()).add(Math.max(forwardMs, 0));
+      this.#fwdSum += forwardMs;
+    }
+    if (Number.isFinite(reverseMs)) {
+      (this.#rev ??= new Histogram()).add(Math.max(reverseMs, 0));
+      this.#revSum += reverseMs;
+    }
+    this.dirty = true;
+  }
+
+  #resetExtras(): void {
+    if (this.#counts) this.#counts = {};
+    if (this.#fwd) this.#fwd = new Histogram();
+    if (this.#rev) this.#rev = new Histogram();
+    this.#fwdSum = 0;
+    this.#revSum = 0;
+  }
+
   /** Closes the open minute when `now` is past it (a row is kept when anything happened in it, or it has an error). */
   roll(now: number): void {
     const t = minuteOf(now);
@@ -78,6 +125,7 @@ export class MinuteSeries {
     this.#max = 0;
     this.#sum = 0;
     this.#hist = new Histogram();
+    this.#resetExtras();
     this.dirty = this.err !== undefined;
   }
 
@@ -91,6 +139,7 @@ export class MinuteSeries {
     this.#max = 0;
     this.#sum = 0;
     this.#hist = new Histogram();
+    this.#resetExtras();
     this.#t = Number.POSITIVE_INFINITY; // nothing more is recorded into it
   }
 
@@ -123,6 +172,37 @@ export class MinuteSeries {
     this.#last = row.last;
     this.#lastAt = row.lastAt;
     if (row.ewma && row.lastAt !== undefined) this.#ewma = row.ewma.map((value) => ({ value, at: row.lastAt! }));
+    // The extras go on from what was reported too: the hub adds only what a row grew by.
+    const x = row.x;
+    if (x) {
+      this.#counts = {};
+      for (const k of ['timeouts', 'drops', 'connects'] as const) if (x[k] !== undefined) this.#counts[k] = x[k];
+      if (x.fwd) {
+        this.#fwd = Histogram.from(x.fwd);
+        this.#fwdSum = x.fwdSum ?? 0;
+      }
+      if (x.rev) {
+        this.#rev = Histogram.from(x.rev);
+        this.#revSum = x.revSum ?? 0;
+      }
+    }
+  }
+
+  /** The row's `x`: what was recorded of the extras, undefined when none ever was. */
+  #extras(): MinuteRowExtras | undefined {
+    if (!this.#counts && !this.#gauges && !this.#fwd && !this.#rev) return undefined;
+    const x: MinuteRowExtras = {};
+    for (const [k, v] of Object.entries(this.#counts ?? {})) x[k as 'timeouts'] = v;
+    for (const [k, v] of Object.entries(this.#gauges ?? {})) (x as Record<string, number>)[k] = k === 'connected' || k === 'unstable' ? (v ? 1 : 0) : round(v);
+    if (this.#fwd && this.#fwd.total > 0) {
+      x.fwd = this.#fwd.pairs();
+      x.fwdSum = round(this.#fwdSum);
+    }
+    if (this.#rev && this.#rev.total > 0) {
+      x.rev = this.#rev.pairs();
+      x.revSum = round(this.#revSum);
+    }
+    return x;
   }
 
   #row(): MinuteRow {
@@ -138,6 +218,8 @@ export class MinuteSeries {
     if (this.#ewma[0] && this.#ewma[1] && this.#ewma[2]) row.ewma = [round(this.#ewma[0].value), round(this.#ewma[1].value), round(this.#ewma[2].value)];
     if (this.addr !== undefined) row.addr = this.addr;
     if (this.err !== undefined) row.err = this.err;
+    const x = this.#extras();
+    if (x) row.x = x;
     return row;
   }
 }

@@ -14,6 +14,21 @@ export interface MonitorProbeTarget {
   family: 4 | 6;
   intervalMs: number;
   timeoutMs: number;
+  /** The port of a `host:port` target (types that connect to a port); absent = the type's default. */
+  port?: number;
+}
+
+/**
+ * What an engine measures beyond round trips (a TCP echo's connection, one-way delays), into
+ * the monitor's rows (MinuteRow `x`). Engines that have nothing of the kind ignore it.
+ */
+export interface MonitorExtrasSink {
+  /** One more of a per-minute counter. */
+  count(name: 'timeouts' | 'drops' | 'connects'): void;
+  /** A gauge's value now (carried on in the following rows until it changes). */
+  gauge(name: 'connected' | 'rtoMs' | 'lossWindowPct' | 'offsetMs' | 'offsetErrMs' | 'unstable', value: number): void;
+  /** One probe's one-way delays (ms): forward (us → peer) and reverse (peer → us). */
+  oneWay(forwardMs: number, reverseMs: number): void;
 }
 
 /**
@@ -27,7 +42,7 @@ export interface MonitorEngine {
    * Starts probing `target` (replacing a target of the same id). Throws a MeshprobeError when it
    * cannot (no socket: MP_ERR_PERMISSION with the fix-it); the service shows that in the rows.
    */
-  add(target: MonitorProbeTarget, outcome: MonitorOutcome): void;
+  add(target: MonitorProbeTarget, outcome: MonitorOutcome, extras?: MonitorExtrasSink): void;
   /** Stops probing `id`; an answer still in flight is dropped. */
   remove(id: number): void;
   /** Targets probed now. */
@@ -39,6 +54,8 @@ export interface MonitorEngine {
 export interface MonitorEngineOptions {
   /** Socket mode: 'raw' (CAP_NET_RAW), 'dgram' (unprivileged ping sockets) or 'auto' (default: raw, else dgram). */
   mode?: RawMode | 'auto';
+  /** The agent's name, for protocols whose messages carry the sender's (latency-monitor's SOURCE). */
+  agent?: string;
 }
 
 /** How the registry makes an engine. */

@@ -32,10 +32,11 @@ import type { MinuteRow, MonitorAssignment, RouteRecord } from '../../shared/mod
 import { MonitorLimits } from '../../shared/model/monitor-types.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import { parseIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
+import { splitHostPort } from '../../shared/net/host-port.ts';
 import { describeError } from '../../shared/model/errors.ts';
 import { addressRefusal, type GuardResolver } from '../runtime/target-guard.ts';
 import { monitorEngine, routeTracer } from '../probes/registry.ts';
-import type { MonitorEngine, MonitorEngineOptions, TraceResult } from './monitor-engine.ts';
+import type { MonitorEngine, MonitorEngineOptions, MonitorExtrasSink, TraceResult } from './monitor-engine.ts';
 import { MinuteSeries } from './minute-series.ts';
 import { ReportSpool, writeDurably } from './report-spool.ts';
 
@@ -246,7 +247,7 @@ export class MonitorService implements AgentMonitors {
     let e = this.#engines.get(type);
     if (!e) {
       const factory = monitorEngine(type);
-      e = factory ? factory.then((make) => make(this.#o.engine ?? {})) : Promise.reject(new Error(`this agent cannot run ${type} monitors`));
+      e = factory ? factory.then((make) => make({ agent: this.#o.agent, ...this.#o.engine })) : Promise.reject(new Error(`this agent cannot run ${type} monitors`));
       this.#engines.set(type, e);
     }
     return e;
@@ -255,11 +256,13 @@ export class MonitorService implements AgentMonitors {
   /** Resolves and checks the target, then (re)starts probing it; errors go into the rows. */
   async #check(run: Running, gen: number): Promise<void> {
     const { a } = run;
-    const literal = parseIp(a.target, TARGET_ADDRESS);
+    // A `host:port` target (types that connect to a port): the host is resolved and checked, the port goes to the engine.
+    const { host, port } = splitHostPort(a.target);
+    const literal = parseIp(host, TARGET_ADDRESS);
     let address: string;
     let family: 4 | 6;
     try {
-      const r = await this.#o.resolver.resolve(a.target, a.family);
+      const r = await this.#o.resolver.resolve(host, a.family);
       address = r.address;
       family = r.family;
     } catch (err) {
@@ -269,13 +272,18 @@ export class MonitorService implements AgentMonitors {
     if (gen !== run.gen) return;
     const own = this.#o.policy ?? 'lan';
     const mode: PolicyMode = own === 'public' || this.#scope.policy === 'public' ? 'public' : 'lan';
-    const refusal = addressRefusal(this.#o.agent, a.target, address, { mode, allowedRanges: this.#o.allowedRanges ?? [], hubRanges: this.#scope.allowedRanges ?? [] });
+    const refusal = addressRefusal(this.#o.agent, host, address, { mode, allowedRanges: this.#o.allowedRanges ?? [], hubRanges: this.#scope.allowedRanges ?? [] });
     if (refusal) return this.#refused(run, refusal, address);
     if (!run.probing || run.address !== address) {
       try {
         const engine = await this.#engine(a.type);
         if (gen !== run.gen) return;
-        engine.add({ id: a.id, address, family, intervalMs: a.intervalMs, timeoutMs: a.timeoutMs }, (rtt, error) => this.#outcome(run, rtt, error));
+        const extras: MonitorExtrasSink = {
+          count: (name) => run.series.count(name, this.#now()),
+          gauge: (name, value) => run.series.gauge(name, value),
+          oneWay: (forwardMs, reverseMs) => run.series.oneWay(forwardMs, reverseMs, this.#now()),
+        };
+        engine.add({ id: a.id, address, family, intervalMs: a.intervalMs, timeoutMs: a.timeoutMs, ...(port ? { port: Number(port) } : {}) }, (rtt, error) => this.#outcome(run, rtt, error), extras);
       } catch (err) {
         if (gen !== run.gen) return;
         return this.#refused(run, describeError(err).message, address);
@@ -433,7 +441,7 @@ function packRows(rows: MinuteRow[]): MinuteRow[][] {
   let batch: MinuteRow[] = [];
   let bytes = 0;
   for (const r of rows) {
-    const size = 120 + r.hist.length * 12 + (r.err?.length ?? 0);
+    const size = 120 + r.hist.length * 12 + (r.err?.length ?? 0) + (r.x ? 200 + ((r.x.fwd?.length ?? 0) + (r.x.rev?.length ?? 0)) * 12 : 0);
     if (batch.length && (batch.length >= MonitorLimits.maxRowsPerReport || bytes + size > MAX_REPORT_BYTES)) {
       out.push(batch);
       batch = [];

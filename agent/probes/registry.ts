@@ -59,8 +59,8 @@ const RUNNERS: { readonly [T in MeasurementType]?: RunnerEntry } = {
   mtr: { capabilities: ['mtr'], load: async () => (await import('./mtr/mtr.ts')).runMtr },
   dns: { capabilities: ['dns'], checksConnections: true, load: async () => (await import('./dns/dns.ts')).runDns },
   http: { capabilities: ['http'], checksConnections: true, load: async () => (await import('./http/http.ts')).runHttp },
-  tcpping: { capabilities: ['tcpping'], load: async () => (await import('./tcpping/tcpping.ts')).runTcpping, serve: async () => (await import('./tcpping/tcpping-served.ts')).tcppingServed },
-  owd: { capabilities: ['owd'], load: async () => (await import('./owd/owd.ts')).runOwd, serve: async () => (await import('./owd/owd-served.ts')).owdServed },
+  tcpping: { capabilities: ['tcpping'], load: async () => (await import('./tcpping/tcpping.ts')).runTcpping, monitor: async () => (await import('./tcpping/tcpping-monitor.ts')).tcppingMonitorEngine, serve: async () => (await import('./tcpping/tcpping-served.ts')).tcppingServed },
+  owd: { capabilities: ['owd'], load: async () => (await import('./owd/owd.ts')).runOwd, monitor: async () => (await import('./owd/owd-monitor.ts')).owdMonitorEngine, serve: async () => (await import('./owd/owd-served.ts')).owdServed },
   tcpconnect: { capabilities: ['tcpconnect'], load: async () => (await import('./tcpconnect/tcpconnect.ts')).runTcpconnect },
 };
 

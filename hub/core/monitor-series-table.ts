@@ -7,7 +7,10 @@
 import { Histogram, type HistogramPairs } from '../../shared/model/histogram.ts';
 import type { MinuteRow } from '../../shared/model/monitor-types.ts';
 import type { RowChange, SampleAggregate } from '../store/monitor-store.ts';
-import type { MonitorSeries } from './monitor-series.ts';
+import type { MonitorSeries, SeriesExtras } from './monitor-series.ts';
+
+/** What the table needs of a monitor. */
+type MonitorRef = { id: number; name: string; target: string };
 
 /** One series, mutable inside the table. */
 interface Entry {
@@ -25,6 +28,7 @@ interface Entry {
   routeChanges: number;
   minMs: number | null;
   maxMs: number | null;
+  extras?: SeriesExtras & { gaugeT: number };
 }
 
 export class MonitorSeriesTable {
@@ -42,7 +46,7 @@ export class MonitorSeriesTable {
   }
 
   /** Seeds the series of `monitor` from the store's totals, routes changes counted and latest addresses. */
-  seed(monitor: { id: number; name: string; target: string }, totals: ReadonlyMap<string, SampleAggregate>, latest: ReadonlyMap<string, MinuteRow>, routeChanges: ReadonlyMap<string, number>): void {
+  seed(monitor: MonitorRef, totals: ReadonlyMap<string, SampleAggregate>, latest: ReadonlyMap<string, MinuteRow>, routeChanges: ReadonlyMap<string, number>): void {
     const agents = new Set([...totals.keys(), ...latest.keys(), ...routeChanges.keys()]);
     for (const agent of agents) {
       const e = this.#entry(monitor, agent);
@@ -60,12 +64,13 @@ export class MonitorSeriesTable {
         e.address = row.addr;
         e.addressT = row.t;
       }
+      if (row) applyGauges(e, row);
       e.routeChanges = routeChanges.get(agent) ?? 0;
     }
   }
 
   /** Adds what each stored row grew by. */
-  apply(monitor: { id: number; name: string; target: string }, change: RowChange): void {
+  apply(monitor: MonitorRef, change: RowChange): void {
     const { row, previous } = change;
     const e = this.#entry(monitor, change.agent);
     e.sent += Math.max(0, row.sent - (previous?.sent ?? 0));
@@ -78,10 +83,23 @@ export class MonitorSeriesTable {
       e.address = row.addr;
       e.addressT = row.t;
     }
+    const x = row.x;
+    if (x) {
+      const px = previous?.x;
+      const ex = extrasOf(e);
+      ex.timeouts += Math.max(0, (x.timeouts ?? 0) - (px?.timeouts ?? 0));
+      ex.drops += Math.max(0, (x.drops ?? 0) - (px?.drops ?? 0));
+      ex.connects += Math.max(0, (x.connects ?? 0) - (px?.connects ?? 0));
+      if (x.fwd) for (const [k, c] of histogramGrowth(x.fwd, px?.fwd)) ex.forward.addCount(k, c);
+      if (x.rev) for (const [k, c] of histogramGrowth(x.rev, px?.rev)) ex.reverse.addCount(k, c);
+      ex.forwardSumMs += Math.max(0, (x.fwdSum ?? 0) - (px?.fwdSum ?? 0));
+      ex.reverseSumMs += Math.max(0, (x.revSum ?? 0) - (px?.revSum ?? 0));
+    }
+    applyGauges(e, row);
   }
 
   /** One more route change seen by `agent`. */
-  routeChanged(monitor: { id: number; name: string; target: string }, agent: string): void {
+  routeChanged(monitor: MonitorRef, agent: string): void {
     this.#entry(monitor, agent).routeChanges++;
   }
 
@@ -95,7 +113,7 @@ export class MonitorSeriesTable {
     this.#byMonitor.delete(monitorId);
   }
 
-  #entry(monitor: { id: number; name: string; target: string }, agent: string): Entry {
+  #entry(monitor: MonitorRef, agent: string): Entry {
     let agents = this.#byMonitor.get(monitor.id);
     if (!agents) this.#byMonitor.set(monitor.id, (agents = new Map()));
     let e = agents.get(agent);
@@ -105,6 +123,27 @@ export class MonitorSeriesTable {
     }
     return e;
   }
+}
+
+function extrasOf(e: Entry): SeriesExtras & { gaugeT: number } {
+  e.extras ??= { timeouts: 0, drops: 0, connects: 0, forward: new Histogram(), forwardSumMs: 0, reverse: new Histogram(), reverseSumMs: 0, gaugeT: -1 };
+  return e.extras;
+}
+
+/** The gauges (and last round trip) of a row with extras, unless a newer row set them already. */
+function applyGauges(e: Entry, row: MinuteRow): void {
+  const x = row.x;
+  if (!x) return;
+  const ex = extrasOf(e);
+  if (row.t < ex.gaugeT) return;
+  ex.gaugeT = row.t;
+  if (row.last !== undefined) ex.lastMs = row.last;
+  if (x.connected !== undefined) ex.connected = x.connected;
+  if (x.rtoMs !== undefined) ex.rtoMs = x.rtoMs;
+  if (x.lossWindowPct !== undefined) ex.lossWindowPct = x.lossWindowPct;
+  if (x.offsetMs !== undefined) ex.offsetMs = x.offsetMs;
+  if (x.offsetErrMs !== undefined) ex.offsetErrMs = x.offsetErrMs;
+  if (x.unstable !== undefined) ex.unstable = x.unstable;
 }
 
 /** Per bucket, how much `now` exceeds `before` (rows only grow; a shrunk bucket adds nothing). */

@@ -32,6 +32,31 @@ export interface MonitorSeries {
   /** The smallest and largest round trip ever seen (ms), null before the first reply (meshping_min/max). */
   readonly minMs: number | null;
   readonly maxMs: number | null;
+  /** What TCP echo and one-way delay monitors measure beyond round trips (issue 14); undefined for other types. */
+  readonly extras?: SeriesExtras;
+}
+
+/**
+ * The cumulative extras of a TCP echo or one-way delay series: counters summed over the rows' growth since
+ * the hub started (rows rolled up into hours do not keep them), gauges of the newest row.
+ */
+export interface SeriesExtras {
+  timeouts: number;
+  drops: number;
+  connects: number;
+  /** The newest row's round trip (ms) and gauges; undefined until a row carried one. */
+  lastMs?: number;
+  connected?: 0 | 1;
+  rtoMs?: number;
+  lossWindowPct?: number;
+  offsetMs?: number;
+  offsetErrMs?: number;
+  unstable?: 0 | 1;
+  /** One-way delays (ms) on the 10-per-octave grid, and their sums; never reset. */
+  forward: Histogram;
+  forwardSumMs: number;
+  reverse: Histogram;
+  reverseSumMs: number;
 }
 
 /** What the hub's monitor service offers to metrics and alerts. */

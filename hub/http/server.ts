@@ -39,6 +39,7 @@ import { MonitorService, type MonitorServiceOptions } from '../core/monitor-serv
 import { monitorRoutes } from './routes/monitors.ts';
 import { monitorHeatmapRoute } from './routes/monitor-heatmap.ts';
 import { monitorExposition } from './monitor-metrics.ts';
+import { PushgatewayPusher, type PushgatewayOptions } from './pushgateway-push.ts';
 import { AlertEvaluator, type AlertMessage, fanOutAlertSink } from '../core/alert-evaluator.ts';
 import { postWebhook } from './alert-webhook.ts';
 import { createWebUi, type WebOptions } from './web/web-ui.ts';
@@ -120,6 +121,8 @@ export interface HubOptions {
   monitors?: HubMonitorOptions;
   /** `meshping`: /metrics also carries meshping's names (MESHPROBE_METRICS_COMPAT). Default none. */
   metricsCompat?: 'meshping';
+  /** Push the monitors' metrics to a Prometheus Pushgateway too (MESHPROBE_PUSHGATEWAY_*). Default none. */
+  pushgateway?: Omit<PushgatewayOptions, 'produce' | 'log'>;
   /** Where monitor alerts go besides webhooks (the launcher wires the bot and the mail gateway). */
   alerts?: HubAlertOptions;
   /** The web UI at `/` and its sign-in (issue 18, hub/http/web/web-ui.ts). Default: the page, no guest, no providers. */
@@ -201,7 +204,9 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const { control, registry } = await buildControlPlane(options, dataDir);
   // Before the port is bound: a store that cannot open is a one-line MP_ERR_STORE refusal.
   const monitors = openMonitors(options, control, registry, dataDir);
-  control.metrics.includeText(() => monitorExposition(monitors.series(), options.metricsCompat ? { compat: options.metricsCompat } : {}));
+  const exposition = () => monitorExposition(monitors.series(), options.metricsCompat ? { compat: options.metricsCompat } : {});
+  control.metrics.includeText(exposition);
+  const pusher = options.pushgateway ? new PushgatewayPusher({ ...options.pushgateway, produce: exposition, ...(options.log ? { log: options.log } : {}) }) : undefined;
   const alerts = startAlerts(options, control.policy, monitors);
   const running = new Set<AbortController>();
   // Finished streams kept for share links: only where the page (and its shares) is served.
@@ -233,6 +238,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const address = server.address() as AddressInfo;
   listeningUrl = urlFor(listen.host, address.port);
   const gateway = control.attach(server, registry);
+  pusher?.start();
   return {
     url: urlFor(listen.host, address.port),
     host: listen.host,
@@ -247,7 +253,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     limits: control.limits,
     monitors,
     alerts,
-    close: stopAlertsFirst(alerts, closer(server, gateway, running, monitors, () => web.close())),
+    close: stopAlertsFirst(alerts, closer(server, gateway, running, monitors, () => web.close()), pusher),
   };
 }
 
@@ -268,9 +274,10 @@ function startAlerts(options: HubOptions, policy: PolicyMode, monitors: MonitorS
   return evaluator;
 }
 
-function stopAlertsFirst(alerts: AlertEvaluator, close: () => Promise<void>): () => Promise<void> {
-  return () => {
+function stopAlertsFirst(alerts: AlertEvaluator, close: () => Promise<void>, pusher?: PushgatewayPusher): () => Promise<void> {
+  return async () => {
     alerts.stop();
+    await pusher?.stop();
     return close();
   };
 }

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import { Histogram, type HistogramPairs, MIN_BUCKET, OVERFLOW_BUCKET } from '../../shared/model/histogram.ts';
-import type { MinuteRow, MonitorType, RouteRecord } from '../../shared/model/monitor-types.ts';
+import type { MinuteRow, MinuteRowExtras, MonitorType, RouteRecord } from '../../shared/model/monitor-types.ts';
 import { decodeHistogram, encodeHistogram } from './histogram-blob.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import type {
@@ -147,6 +147,8 @@ interface RawRow {
   max_ns: number | null;
   sum_ns: number;
   hist: Uint8Array;
+  /** A minute row's extras (MinuteRow `x`, TCP echo and one-way delay monitors) as JSON; hourly rows have none. */
+  x?: string | null;
 }
 
 /**
@@ -185,6 +187,8 @@ interface Aggregate {
 }
 
 const ROW_COLUMNS = 'sent, recv, min_ns, max_ns, sum_ns, hist';
+/** A minute row's columns: the sample's, and its extras (migration 4). */
+const MINUTE_COLUMNS = `${ROW_COLUMNS}, x`;
 
 class SqliteMonitorStore implements MonitorStore {
   readonly #db: DatabaseSync;
@@ -327,8 +331,9 @@ class SqliteMonitorStore implements MonitorStore {
           max_ns: recv > 0 ? toNs(row.max) : null,
           sum_ns: toNs(row.sum) ?? 0,
           hist: encodeHistogram(normalized(row.hist)),
+          x: row.x ? JSON.stringify(row.x) : null,
         };
-        this.#st.minPut.run(t, s.id, stored.sent, stored.recv, stored.min_ns, stored.max_ns, stored.sum_ns, stored.hist);
+        this.#st.minPut.run(t, s.id, stored.sent, stored.recv, stored.min_ns, stored.max_ns, stored.sum_ns, stored.hist, stored.x ?? null);
 
         // The series' totals stay the sum of its stored rows: take the old row out, put the new in.
         const work = (s.work ??= new Map(decodeHistogram(s.hist)));
@@ -743,10 +748,10 @@ function prepareStatements(db: DatabaseSync) {
     seriesUpd: p(`UPDATE series SET first_t = ?, last_t = ?, latest = ?, sent = ?, recv = ?, min_ns = ?, max_ns = ?, sum_ms = ?, hist = ?
       WHERE id = ?`),
 
-    minGet: p(`SELECT ${ROW_COLUMNS} FROM minute_rows WHERE t = ? AND series = ?`),
-    minPut: p(`INSERT INTO minute_rows (t, series, ${ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    minGet: p(`SELECT ${MINUTE_COLUMNS} FROM minute_rows WHERE t = ? AND series = ?`),
+    minPut: p(`INSERT INTO minute_rows (t, series, ${MINUTE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (t, series) DO UPDATE SET sent = excluded.sent, recv = excluded.recv, min_ns = excluded.min_ns,
-        max_ns = excluded.max_ns, sum_ns = excluded.sum_ns, hist = excluded.hist`),
+        max_ns = excluded.max_ns, sum_ns = excluded.sum_ns, hist = excluded.hist, x = excluded.x`),
     minRange: p(`${minutes} SELECT r.t, r.sent, r.recv, r.min_ns, r.max_ns, r.sum_ns, r.hist
       FROM ts CROSS JOIN minute_rows r ON r.t = ts.m AND r.series = ?3`),
     minDelSeries: p(`${minutes} DELETE FROM minute_rows WHERE series = ?3 AND t IN ts`),
@@ -823,6 +828,7 @@ function toMinuteRow(m: number, t: number, r: RawRow, hist: HistogramPairs = dec
   const row: MinuteRow = { m, t, sent: r.sent, recv: r.recv, sum: r.sum_ns / NS_PER_MS, hist };
   if (r.min_ns !== null) row.min = r.min_ns / NS_PER_MS;
   if (r.max_ns !== null) row.max = r.max_ns / NS_PER_MS;
+  if (r.x) row.x = JSON.parse(r.x) as MinuteRowExtras;
   return row;
 }
 

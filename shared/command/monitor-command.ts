@@ -54,13 +54,14 @@ const interval: OptionSpec = { long: 'interval', short: 'i', kind: 'duration', a
 const name: OptionSpec = { long: 'name', kind: 'text', arg: 'NAME', noun: 'name', help: 'add: the name to refer to it by (default: from the target)' };
 const trace: OptionSpec = { long: 'trace', kind: 'duration', arg: 'PERIOD', noun: 'trace period', help: 'add: route watch, the path traced every PERIOD (at least 1m)' };
 const alert: OptionSpec = { long: 'alert', kind: 'text', arg: 'RULE', noun: 'alert rule', help: "add: alert rule such as 'loss>5% for 5m'; repeatable" };
+const type: OptionSpec = { long: 'type', short: 't', kind: 'text', arg: 'TYPE', noun: 'type', help: 'add: the type it runs (default ping); TCP types take HOST:PORT' };
 const paused: OptionSpec = { long: 'paused', kind: 'flag', noun: 'paused', help: 'add: create it paused (resume it later)' };
 const range: OptionSpec = { long: 'range', kind: 'duration', arg: 'RANGE', noun: 'range', help: 'show: the time the statistics cover (default 24h)' };
 const monitorJson: OptionSpec = { ...json, help: 'print the hub\'s JSON answer instead of text' };
 
 /** Which options each action takes (json and help: all of them). */
 const ACTION_OPTIONS: Readonly<Record<MonitorCommand['action'], readonly string[]>> = {
-  add: ['from', 'interval', 'name', 'trace', 'alert', 'paused'],
+  add: ['from', 'interval', 'name', 'trace', 'alert', 'paused', 'type'],
   rm: [],
   list: [],
   show: ['range', 'from'],
@@ -72,9 +73,9 @@ const ACTION_OPTIONS: Readonly<Record<MonitorCommand['action'], readonly string[
 export const MONITOR_COMMAND: CommandSpec = {
   name: 'monitor',
   aliases: ['monitors'],
-  usage: 'monitor add TARGET [-s AGENTS] [-i INTERVAL] [--name NAME] [--trace PERIOD] [--alert RULE]… [--paused] | rm ID|NAME | list | show ID|NAME [--range RANGE] [-s AGENT] | pause|resume ID|NAME',
+  usage: 'monitor add TARGET [-t TYPE] [-s AGENTS] [-i INTERVAL] [--name NAME] [--trace PERIOD] [--alert RULE]… [--paused] | rm ID|NAME | list | show ID|NAME [--range RANGE] [-s AGENT] | pause|resume ID|NAME',
   summary: 'watch targets continuously: latency histograms, loss, routes, alerts',
-  options: [from, interval, name, trace, alert, paused, range, monitorJson, helpOpt],
+  options: [from, interval, name, trace, alert, paused, type, range, monitorJson, helpOpt],
   examples: [
     'monitor add 127.0.0.1',
     'monitor add -i 5s --name gw gw.example.net@192.0.2.1',
@@ -100,8 +101,16 @@ const HOST_NAME = /^(?=.{1,253}\.?$)[\p{L}\p{N}_](?:[\p{L}\p{N}_-]{0,61}[\p{L}\p
  * Why `target` cannot be monitored, in one line, or undefined. A target is a host name, an IPv4
  * or IPv6 literal, or `name@address` (meshping's form: the name is shown, the address probed).
  */
-export function monitorTargetProblem(target: string): string | undefined {
+export function monitorTargetProblem(target: string, o: { port?: boolean } = {}): string | undefined {
   const t = target.trim();
+  // `HOST:PORT`, `[v6]:PORT` for the types that connect to a port (the hub asks the type itself).
+  if (o.port) {
+    const hp = /^(?:\[([^\]]+)\]|([^:@[\]]+)):([0-9]{1,5})$/.exec(t);
+    if (hp) {
+      if (Number(hp[3]) < 1 || Number(hp[3]) > 65535) return `port ${hp[3]} in '${t}' is not 1–65535`;
+      return monitorTargetProblem(hp[1] ?? hp[2]!);
+    }
+  }
   if (t === '') return 'the target is empty';
   if (t.length > MonitorCommandLimits.maxTargetLength) return `the target is longer than ${MonitorCommandLimits.maxTargetLength} characters`;
   const at = t.indexOf('@');
@@ -169,9 +178,16 @@ function ref(positionals: string[], action: string): string {
 
 function add(argv: Record<string, unknown>, rest: string[]): MonitorCommand {
   const target = one(rest, 'TARGET', 'add');
-  const problem = monitorTargetProblem(target);
+  let type: string | undefined;
+  if (argv['type'] !== undefined) {
+    type = last(argv['type']).toLowerCase();
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(type)) throw new GrammarError(`monitor add: --type needs a measurement type (as help lists them), not '${type}'`);
+  }
+  // A port only with another type than the default: the hub checks it against the type.
+  const problem = monitorTargetProblem(target, { port: type !== undefined });
   if (problem) throw new GrammarError(`monitor add: ${problem}`);
   const request: MonitorCreateRequest = { target: target.trim() };
+  if (type !== undefined) request.type = type;
   if (argv['from'] !== undefined) request.from = readSelectors('monitor add', argv['from']);
   if (argv['interval'] !== undefined) {
     request.interval = readDuration('monitor add', interval, last(argv['interval']), MonitorLimits.minIntervalMs, MonitorLimits.maxIntervalMs) / 1000;

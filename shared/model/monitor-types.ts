@@ -83,6 +83,38 @@ export interface MinuteRow {
   addr?: string;
   /** Why nothing was sent (a name that does not resolve, a policy refusal): one line. */
   err?: string;
+  /** What TCP echo and one-way delay monitors measure beyond round trips (issue 14); absent for other types. */
+  x?: MinuteRowExtras;
+}
+
+/**
+ * The extra figures of a TCP echo or one-way delay monitor's row (issue 14): counters of this minute (they
+ * grow as the row does), and gauges as of the end of the row. Every field is optional.
+ */
+export interface MinuteRowExtras {
+  /** TCP echo: probes that timed out in this minute. */
+  timeouts?: number;
+  /** TCP echo: connections dropped, or connects that failed, in this minute. */
+  drops?: number;
+  /** TCP echo: connections opened in this minute. */
+  connects?: number;
+  /** TCP echo: 1 while connected, 0 while not. */
+  connected?: 0 | 1;
+  /** TCP echo: the probe timeout in use (ms): RFC 6298's RTO, or the fixed one. */
+  rtoMs?: number;
+  /** TCP echo: loss in percent over the last 100 probes (tcp-echo-metrics' sliding window). */
+  lossWindowPct?: number;
+  /** One-way delay: forward (us → peer) one-way delays of this minute (ms), on the histogram grid, and their sum. */
+  fwd?: HistogramPairs;
+  fwdSum?: number;
+  /** One-way delay: reverse (peer → us) one-way delays of this minute (ms), and their sum. */
+  rev?: HistogramPairs;
+  revSum?: number;
+  /** One-way delay: the peer's clock minus ours (ms), and its uncertainty (ms), as of the end of the row. */
+  offsetMs?: number;
+  offsetErrMs?: number;
+  /** One-way delay: 1 when the offset estimate is too unstable to trust one-way figures. */
+  unstable?: 0 | 1;
 }
 
 /** A route-watch trace: the first responder per TTL (null = no answer). */

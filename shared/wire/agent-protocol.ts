@@ -79,6 +79,10 @@ export type EndMessage = z.infer<typeof EndMessage>;
 const finiteMs = z.number().finite().nonnegative().max(3_600_000);
 
 /** One minute of one monitor as the agent measured it (shared/model/monitor-types.ts MinuteRow). */
+/** Histogram pairs of a row: [bucket, count], at most one per bucket of the grid. */
+const histogramPairs = z.array(z.tuple([z.number().int().min(MIN_BUCKET).max(OVERFLOW_BUCKET), z.number().int().positive()])).max(MonitorLimits.maxHistogramPairs);
+const count = z.number().int().nonnegative().max(1e9);
+
 export const MinuteRowSchema = z.strictObject({
   m: z.number().int().positive(),
   t: z.number().int().nonnegative().multipleOf(60_000),
@@ -87,12 +91,29 @@ export const MinuteRowSchema = z.strictObject({
   min: finiteMs.optional(),
   max: finiteMs.optional(),
   sum: z.number().finite().nonnegative(),
-  hist: z.array(z.tuple([z.number().int().min(MIN_BUCKET).max(OVERFLOW_BUCKET), z.number().int().positive()])).max(MonitorLimits.maxHistogramPairs),
+  hist: histogramPairs,
   last: finiteMs.optional(),
   lastAt: z.number().int().nonnegative().optional(),
   ewma: z.tuple([finiteMs, finiteMs, finiteMs]).optional(),
   addr: z.string().max(64).optional(),
   err: z.string().max(300).optional(),
+  x: z
+    .strictObject({
+      timeouts: count.optional(),
+      drops: count.optional(),
+      connects: count.optional(),
+      connected: z.union([z.literal(0), z.literal(1)]).optional(),
+      rtoMs: finiteMs.optional(),
+      lossWindowPct: z.number().finite().min(0).max(100).optional(),
+      fwd: histogramPairs.optional(),
+      fwdSum: z.number().finite().optional(),
+      rev: histogramPairs.optional(),
+      revSum: z.number().finite().optional(),
+      offsetMs: z.number().finite().optional(),
+      offsetErrMs: z.number().finite().nonnegative().optional(),
+      unstable: z.union([z.literal(0), z.literal(1)]).optional(),
+    })
+    .optional(),
 }).refine((r) => r.recv <= r.sent, { error: 'recv exceeds sent' });
 
 /** One route-watch trace (shared/model/monitor-types.ts RouteRecord). */

@@ -14,6 +14,7 @@ export const owdType: MeasurementTypeDef<'owd', typeof OwdDefaults> = {
   name: 'owd',
   defaults: OwdDefaults,
   exclusiveFields: ['tags'],
+  monitorable: true,
   view: 'stream',
   defaultProtocol: 'udp',
   // Its replies and timeouts are the ping kinds, with one-way fields where it has them: it claims none.

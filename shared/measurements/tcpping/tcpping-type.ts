@@ -14,7 +14,7 @@ export const tcppingType: MeasurementTypeDef<'tcpping', typeof TcppingDefaults> 
   name: 'tcpping',
   defaults: TcppingDefaults,
   exclusiveFields: ['legacy', 'fixedTimeout', 'rtoMinMs', 'rtoMaxMs'],
-  monitorable: false,
+  monitorable: true,
   view: 'stream',
   defaultProtocol: 'tcp',
   // Its replies and timeouts are the ping kinds, with one-way fields where it has them: it claims none.

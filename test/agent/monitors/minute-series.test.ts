@@ -84,3 +84,47 @@ test('an error with nothing sent still makes a row each minute; close() ends the
   assert.deepEqual(s.takeClosed().map((r) => [r.t, r.sent]), [[T0 + 120_000, 1]]);
   assert.equal(minuteOf(T0 + 59_999), T0);
 });
+
+test('extras: counters per minute, gauges carried on, one-way delay histograms per minute, none for a series without', () => {
+  const t0 = Date.UTC(2026, 0, 1);
+  const plain = new MinuteSeries(9, t0);
+  plain.record(t0 + 1, 1);
+  assert.equal(plain.openRow()?.x, undefined);
+
+  const s = new MinuteSeries(1, t0);
+  s.gauge('connected', 1);
+  s.count('connects', t0 + 1);
+  s.record(t0 + 2, 1.5);
+  s.count('timeouts', t0 + 3);
+  s.record(t0 + 3, undefined);
+  s.gauge('rtoMs', 250);
+  s.oneWay(0.7, 0.8, t0 + 4);
+  assert.deepEqual(s.openRow()?.x?.connects, 1);
+  assert.equal(s.openRow()?.x?.timeouts, 1);
+  assert.equal(s.openRow()?.x?.fwdSum, 0.7);
+  assert.equal(s.openRow()?.x?.fwd?.reduce((a, [, c]) => a + c, 0), 1);
+  // The next minute: counters and histograms start again, gauges go on.
+  s.record(t0 + 60_000, 2);
+  const [closed] = s.takeClosed();
+  assert.deepEqual({ ...closed!.x, fwd: undefined, rev: undefined }, { connected: 1, connects: 1, timeouts: 1, rtoMs: 250, fwd: undefined, fwdSum: 0.7, rev: undefined, revSum: 0.8 });
+  const open = s.openRow()!;
+  assert.deepEqual({ ...open.x }, { connected: 1, rtoMs: 250 });
+});
+
+test('extras: a series resumed from a reported row goes on from its counters and one-way histograms', () => {
+  const t0 = Date.UTC(2026, 0, 1);
+  const a = new MinuteSeries(1, t0);
+  a.count('drops', t0 + 1);
+  a.count('drops', t0 + 2);
+  a.record(t0 + 3, 1);
+  a.oneWay(0.4, 0.6, t0 + 3);
+  const reported = a.openRow()!;
+  const b = new MinuteSeries(1, t0 + 10);
+  b.resume(reported);
+  b.count('drops', t0 + 20);
+  b.oneWay(0.5, 0.5, t0 + 20);
+  const row = b.openRow()!;
+  assert.equal(row.x?.drops, 3);
+  assert.equal(row.x?.fwd?.reduce((n, [, c]) => n + c, 0), 2);
+  assert.equal(row.x?.fwdSum, 0.9);
+});

@@ -6,7 +6,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Histogram } from '../../../shared/model/histogram.ts';
-import type { MonitorSeries } from '../../../hub/core/monitor-series.ts';
+import type { MonitorSeries, SeriesExtras } from '../../../hub/core/monitor-series.ts';
 import { escapeLabelValue, exportedSampleNames, meshpingLe, monitorExposition } from '../../../hub/http/monitor-metrics.ts';
 import { parsePromText, type PromFamily } from '../../helpers/prom-text.ts';
 
@@ -125,9 +125,21 @@ test('meshping min and max are left out until something was received', () => {
   ]);
 });
 
+/** Extras of a series: a TCP echo monitor's (connection figures) or a one-way delay monitor's. */
+function extras(over: Partial<SeriesExtras> = {}): SeriesExtras {
+  return { timeouts: 0, drops: 0, connects: 0, forward: new Histogram(), forwardSumMs: 0, reverse: new Histogram(), reverseSumMs: 0, ...over };
+}
+
 test('every sample name in the exposition is one exportedSampleNames() lists, and the other way round', () => {
+  const forward = new Histogram();
+  forward.add(1.5);
+  const withExtras = [
+    series(),
+    series({ agent: 'echo', extras: extras({ connected: 1, connects: 1, rtoMs: 100, lossWindowPct: 0, lastMs: 0.2 }) }),
+    series({ agent: 'owd', extras: extras({ forward, forwardSumMs: 1.5, offsetMs: 0.1, offsetErrMs: 0.05, unstable: 0 }) }),
+  ];
   for (const compat of [undefined, 'meshping'] as const) {
-    const f = parsePromText(monitorExposition([series()], compat ? { compat } : {}));
+    const f = parsePromText(monitorExposition(withExtras, compat ? { compat } : {}));
     const names = new Set([...f.values()].flatMap((x) => x.samples.map((s) => s.name)));
     assert.deepEqual([...names].sort(), exportedSampleNames(compat ? { compat } : {}).sort());
   }

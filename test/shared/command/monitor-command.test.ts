@@ -143,3 +143,14 @@ test('monitorTargetProblem takes IPv4, IPv6, names and name@address', () => {
   assert.match(monitorTargetProblem('x'.repeat(400))!, /longer than 300/);
   assert.match(monitorTargetProblem('')!, /empty/);
 });
+
+test('monitor add --type TYPE: the type goes into the request, HOST:PORT and [v6]:PORT only with a type', () => {
+  assert.deepEqual(monitor('monitor add --type tcpping -i 500ms echo.example.net:4000'), { action: 'add', request: { target: 'echo.example.net:4000', type: 'tcpping', interval: 0.5 } });
+  assert.deepEqual(monitor('monitor add -t owd [2001:db8::1]:8001'), { action: 'add', request: { target: '[2001:db8::1]:8001', type: 'owd' } });
+  assert.deepEqual(monitor('monitor add -t TCPPING 192.0.2.1:4000'), { action: 'add', request: { target: '192.0.2.1:4000', type: 'tcpping' } });
+  assert.match(refused('monitor add echo.example.net:4000'), /monitor add: /);
+  assert.match(refused('monitor add -t tcpping 192.0.2.1:70000'), /port 70000 .* is not 1–65535/);
+  assert.match(refused('monitor add -t tcpping bad_host!:4000'), /not a host name/);
+  assert.match(refused('monitor add -t "no such" 192.0.2.1'), /--type needs a measurement type/);
+  assert.match(refused('monitor rm echo -t tcpping'), /applies to monitor add only/);
+});
