@@ -8,7 +8,7 @@
  * `recv ≤ sent` holds in every row. Time comes from the caller (the service's clock), so tests
  * cross minute boundaries without waiting for them.
  */
-import { EWMA_TAUS_MS, ewmaStep, type EwmaState } from '../../shared/model/ewma.ts';
+import { EWMA_TAUS_MS, ewmaMove, type EwmaState } from '../../shared/model/ewma.ts';
 import { Histogram } from '../../shared/model/histogram.ts';
 import type { MinuteRow } from '../../shared/model/monitor-types.ts';
 
@@ -29,9 +29,13 @@ export class MinuteSeries {
   #max = 0;
   #sum = 0;
   #hist = new Histogram();
-  #last: number | undefined;
-  #lastAt: number | undefined;
-  #ewma: (EwmaState | undefined)[] = [undefined, undefined, undefined];
+  // NaN for "none yet" rather than undefined: fields that only ever hold numbers are updated in
+  // place by V8, where a field that once held undefined boxes every new value (an allocation
+  // per reply, ten thousand a second on a busy agent).
+  #last = Number.NaN;
+  #lastAt = Number.NaN;
+  /** The three averages (EWMA_TAUS_MS), moved in place; none before the first reply. */
+  #ewma: EwmaState[] | undefined;
   /** The address probed now, and why nothing can be probed (one line), if so. */
   addr: string | undefined;
   err: string | undefined;
@@ -62,7 +66,8 @@ export class MinuteSeries {
     this.#hist.add(rttMs);
     this.#last = rttMs;
     this.#lastAt = Math.round(at);
-    for (let i = 0; i < EWMA_TAUS_MS.length; i++) this.#ewma[i] = ewmaStep(this.#ewma[i], rttMs, at, EWMA_TAUS_MS[i]!);
+    if (this.#ewma) for (let i = 0; i < EWMA_TAUS_MS.length; i++) ewmaMove(this.#ewma[i]!, rttMs, at, EWMA_TAUS_MS[i]!);
+    else this.#ewma = EWMA_TAUS_MS.map(() => ({ value: rttMs, at }));
   }
 
   /** Closes the open minute when `now` is past it (a row is kept when anything happened in it, or it has an error). */
@@ -120,8 +125,10 @@ export class MinuteSeries {
     if (row.max !== undefined) this.#max = row.max;
     this.#sum = row.sum;
     this.#hist = Histogram.from(row.hist);
-    this.#last = row.last;
-    this.#lastAt = row.lastAt;
+    if (row.last !== undefined && row.lastAt !== undefined) {
+      this.#last = row.last;
+      this.#lastAt = row.lastAt;
+    }
     if (row.ewma && row.lastAt !== undefined) this.#ewma = row.ewma.map((value) => ({ value, at: row.lastAt! }));
   }
 
@@ -131,11 +138,11 @@ export class MinuteSeries {
       row.min = round(this.#min);
       row.max = round(this.#max);
     }
-    if (this.#last !== undefined) {
+    if (!Number.isNaN(this.#last)) {
       row.last = round(this.#last);
-      row.lastAt = this.#lastAt!;
+      row.lastAt = this.#lastAt;
     }
-    if (this.#ewma[0] && this.#ewma[1] && this.#ewma[2]) row.ewma = [round(this.#ewma[0].value), round(this.#ewma[1].value), round(this.#ewma[2].value)];
+    if (this.#ewma) row.ewma = [round(this.#ewma[0]!.value), round(this.#ewma[1]!.value), round(this.#ewma[2]!.value)];
     if (this.addr !== undefined) row.addr = this.addr;
     if (this.err !== undefined) row.err = this.err;
     return row;
