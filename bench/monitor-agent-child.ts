@@ -31,11 +31,14 @@ local.monitors.onReport(async (r) => {
 const list: MonitorAssignment[] = Array.from({ length: n }, (_, i) => ({ id: i + 1, type: 'ping', target: addr(i), intervalMs, timeoutMs: 1000, rev: 1 }));
 local.monitors.assign(list, { policy: 'lan' });
 process.stdout.write('ready\n');
+// Runs until SIGTERM, even with no monitor (the engine's timers do not hold the process).
+const alive = setInterval(() => {}, 60_000);
 process.on('SIGTERM', () => {
   const mb = (x: number) => Math.round(x / 1048576);
   const m = process.memoryUsage();
   const space = (name: string) => mb(getHeapSpaceStatistics().find((s) => s.space_name === name)?.physical_space_size ?? 0);
   const memory = { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), newSpace: space('new_space'), oldSpace: space('old_space'), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
+  clearInterval(alive);
   local.close();
   process.stdout.write(`${JSON.stringify({ rows, sent, recv, memory })}\n`);
   process.exit(0);

@@ -43,6 +43,7 @@ interface AgentRun {
 
 async function agent(n: number): Promise<AgentRun> {
   const child = ns.exec(process.execPath, ['--disable-warning=ExperimentalWarning', join(here, 'monitor-agent-child.ts'), String(n), '1000', values.young!], env);
+  const exited = once(child, 'exit');
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
@@ -51,7 +52,7 @@ async function agent(n: number): Promise<AgentRun> {
   const m = await treeCpu(child.pid!, seconds);
   const rss = rssMb(child.pid!);
   child.kill('SIGTERM');
-  await once(child, 'exit');
+  await exited;
   return { cpu: m.total, rss, load: m.load, result: out.split('\n').filter((l) => l.startsWith('{')).join('') };
 }
 

@@ -354,7 +354,9 @@ export class PingMonitorEngine implements MonitorEngine {
   /** Sends what is due in `ring`; returns when its next probe is due. */
   #sendDue(ring: Ring, now: number): number {
     // After a stall longer than an interval, start again from now rather than send a burst.
-    if (now - ring.done > ring.intervalMs) this.#rebuild(ring, now);
+    // Measured from when the next probe was due, not from the last wake-up: a lone target's
+    // timer sleeps a whole interval, and waking a moment late must not skip its probe.
+    if (now - (ring.cycle + ring.targets[ring.next]!.phase) > ring.intervalMs) this.#rebuild(ring, now);
     ring.done = now;
     const n = ring.targets.length;
     for (let sent = 0; sent < n; sent++) {
