@@ -90,7 +90,7 @@ async function inside(ns: string): Promise<void> {
   const n = Number(values.monitors);
   {
     const dataDir = mkdtempSync(join(tmpdir(), 'mp-tree-'));
-    const env = { ...process.env, NODE_COMPILE_CACHE: cache, MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir, MESHPROBE_MONITOR_MAX_PPS_PER_AGENT: '0', MESHPROBE_MONITOR_MAX_PER_SUBJECT: '0' };
+    const env = { ...process.env, NODE_COMPILE_CACHE: cache, MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir, MESHPROBE_MONITOR_MAX_PPS_PER_AGENT: '0', MESHPROBE_MONITOR_MAX_PER_SUBJECT: '0', MESHPROBE_SUBJECT_RATE: '0' };
     const hub = await nodeProcess(['bin/start.ts'], env, /listening on (http:\/\/\S+)/);
     try {
       const admin = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
@@ -144,7 +144,7 @@ async function inside(ns: string): Promise<void> {
   if (big > 0) {
     const dataDir = mkdtempSync(join(tmpdir(), 'mp-tree-hub-'));
     const agentDir = mkdtempSync(join(tmpdir(), 'mp-tree-agent-'));
-    const env = { ...process.env, NODE_COMPILE_CACHE: cache, MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir, MESHPROBE_MONITOR_MAX_PPS_PER_AGENT: '0', MESHPROBE_MONITOR_MAX_PER_SUBJECT: '0' };
+    const env = { ...process.env, NODE_COMPILE_CACHE: cache, MESHPROBE_LISTEN: '127.0.0.1:0', MESHPROBE_DATA_DIR: dataDir, MESHPROBE_MONITOR_MAX_PPS_PER_AGENT: '0', MESHPROBE_MONITOR_MAX_PER_SUBJECT: '0', MESHPROBE_SUBJECT_RATE: '0' };
     const hub = await nodeProcess(['bin/start.ts'], env, /listening on (http:\/\/\S+)/);
     let agent: Started | undefined;
     try {
@@ -205,9 +205,12 @@ async function addMonitors(url: string, admin: string, n: number, from: string |
 async function firstSample(url: string, admin: string, i: number): Promise<number> {
   const t0 = performance.now();
   const res = await api(url, admin, 'POST', '/v1/monitors', { target: `127.3.0.${10 + i}`, name: `first${i}`, interval: '1s' });
-  const { id } = (await res.json()) as { id: number };
+  const body = (await res.json()) as { id: number };
+  if (res.status !== 201) throw new Error(`monitor first${i}: ${res.status} ${JSON.stringify(body)}`);
+  const { id } = body;
   for (;;) {
-    const show = (await (await api(url, admin, 'GET', `/v1/monitors/${id}`)).json()) as { stats: { sent: number }[] };
+    const show = (await (await api(url, admin, 'GET', `/v1/monitors/${id}`)).json()) as { stats?: { sent: number }[] };
+    if (!show.stats) throw new Error(`monitor show ${id}: ${JSON.stringify(show)}`);
     if (show.stats.some((s) => s.sent > 0)) return performance.now() - t0;
     if (performance.now() - t0 > 30_000) return Number.POSITIVE_INFINITY;
     await sleep(20);

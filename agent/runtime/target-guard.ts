@@ -5,7 +5,7 @@
  * hands the inner agent the checked address literal, so the inner agent cannot resolve again
  * to something else. Events are relayed with the target as the user wrote it.
  */
-import type { AgentInfo, AgentLink, AgentRunOptions } from '../../shared/wire/agent-link.ts';
+import type { AgentInfo, AgentLink, AgentMonitors, AgentRunOptions } from '../../shared/wire/agent-link.ts';
 import { describeAddressClass, isAllowed, isPrefixAllowed } from '../../shared/net/address-policy.ts';
 import { isIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
@@ -77,6 +77,15 @@ export class TargetGuard implements AgentLink {
 
   get info(): AgentInfo {
     return this.#inner.info;
+  }
+
+  /**
+   * The inner agent's monitors: they check every address themselves (addressRefusal, with the
+   * hub's mode and ranges from each assignment), so the guard passes them through. Without this
+   * the embedded agent of `npm start` was assigned monitors it never received.
+   */
+  get monitors(): AgentMonitors | undefined {
+    return this.#inner.monitors;
   }
 
   /** A guard over the same agent with a stricter-or-equal mode (the hub's mode for one run). */

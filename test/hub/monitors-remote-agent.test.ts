@@ -118,3 +118,29 @@ test('a real agent process: first sample within two intervals; a hub stopped acr
   assert.deepEqual([...byMinute.keys()], [firstMinute, wholeMinute, lastMinute], `no other minute: ${detail}`);
   for (const s of byMinute.values()) assert.equal(s.received, s.sent, `loopback answers every probe: ${detail}`);
 });
+
+test('npm start: the embedded agent runs a monitor added through the REST API (its first sample within two intervals)', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  // The launcher wraps its agent in the target guard, which once hid the agent's monitors: the
+  // hub assigned them to "local" and nothing ever probed.
+  const dir = await mkdtemp(join(tmpdir(), 'mp-mon-start-'));
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  const hub = await startHub(dir, '127.0.0.1:0');
+  cleanup.push(() => hub.proc.stop('SIGKILL'));
+  const admin = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
+  const auth = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
+  const res = await fetch(`${hub.url}/v1/monitors`, { method: 'POST', headers: auth, body: JSON.stringify({ target: '127.0.0.22', interval: '1s' }) });
+  const addedAt = Date.now();
+  const view = (await res.json()) as MonitorView;
+  assert.equal(res.status, 201, JSON.stringify(view));
+  assert.deepEqual(view.agents, ['local']);
+  let sent = 0;
+  while (sent === 0 && Date.now() - addedAt < 10_000) {
+    const show = (await (await fetch(`${hub.url}/v1/monitors/${view.id}`, { headers: auth })).json()) as MonitorDetail;
+    sent = show.stats.find((s) => s.agent === 'local')?.sent ?? 0;
+    if (sent === 0) await sleep(50);
+  }
+  const ms = Date.now() - addedAt;
+  assert.ok(sent > 0 && ms <= 2000, `first sample after ${ms} ms (sent ${sent})`);
+});
