@@ -138,7 +138,8 @@ class FamilySocket {
         socket = open('dgram');
       }
     }
-    this.socket = socket;
+    // As the engine's timers: monitors alone do not keep a process alive (its owner closes them).
+    this.socket = socket.unref();
     this.#withIpHeader = family === 4 && socket.mode === 'raw';
     this.maxSlots = socket.mode === 'raw' ? ID_SPAN * 0x10000 : 0x10000;
     this.#packet[0] = family === 4 ? IcmpType.EchoRequest : Icmp6Type.EchoRequest;
