@@ -25,6 +25,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalAgent } from '../agent/runtime/local-agent.ts';
+import { holdYoungGeneration } from '../agent/runtime/young-generation.ts';
 import { TargetGuard } from '../agent/runtime/target-guard.ts';
 import { AgentMetrics } from '../agent/runtime/agent-metrics.ts';
 import type { AgentLink } from '../shared/wire/agent-link.ts';
@@ -55,6 +56,8 @@ import { RouteIndex } from '../hub/bgp/route-index.ts';
 const USAGE = 'usage: npm start [-- --listen HOST:PORT]   (env: MESHPROBE_LISTEN, MESHPROBE_DATA_DIR, MESHPROBE_AGENT_NAME, MESHPROBE_DNS_SERVERS)';
 
 async function main(): Promise<number> {
+  // The embedded agent runs monitors for weeks: see agent/runtime/young-generation.ts.
+  holdYoungGeneration();
   const args = parseStartFlags();
   if (typeof args === 'number') return args;
   // The environment is read here, once, through the schema (shared/config/settings.ts); the

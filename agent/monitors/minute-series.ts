@@ -8,7 +8,7 @@
  * `recv ≤ sent` holds in every row. Time comes from the caller (the service's clock), so tests
  * cross minute boundaries without waiting for them.
  */
-import { EWMA_TAUS_MS, ewmaStep, type EwmaState } from '../../shared/model/ewma.ts';
+import { EWMA_TAUS_MS, ewmaMove, type EwmaState } from '../../shared/model/ewma.ts';
 import { Histogram } from '../../shared/model/histogram.ts';
 import type { MinuteRow, MinuteRowExtras } from '../../shared/model/monitor-types.ts';
 import type { MonitorExtrasSink } from './monitor-engine.ts';
@@ -32,9 +32,13 @@ export class MinuteSeries implements MonitorExtrasSink {
   #max = 0;
   #sum = 0;
   #hist = new Histogram();
-  #last: number | undefined;
-  #lastAt: number | undefined;
-  #ewma: (EwmaState | undefined)[] = [undefined, undefined, undefined];
+  // NaN for "none yet" rather than undefined: fields that only ever hold numbers are updated in
+  // place by V8, where a field that once held undefined boxes every new value (an allocation
+  // per reply, ten thousand a second on a busy agent).
+  #last = Number.NaN;
+  #lastAt = Number.NaN;
+  /** The three averages (EWMA_TAUS_MS), moved in place; none before the first reply. */
+  #ewma: EwmaState[] | undefined;
   /** The extras (TCP echo, one-way delay): counters of the open minute, gauges carried on; undefined until one is recorded. */
   #counts: Partial<Record<'timeouts' | 'drops' | 'connects', number>> | undefined;
   #gauges: Partial<Record<Gauge, number>> | undefined;
@@ -72,7 +76,8 @@ export class MinuteSeries implements MonitorExtrasSink {
     this.#hist.add(rttMs);
     this.#last = rttMs;
     this.#lastAt = Math.round(at);
-    for (let i = 0; i < EWMA_TAUS_MS.length; i++) this.#ewma[i] = ewmaStep(this.#ewma[i], rttMs, at, EWMA_TAUS_MS[i]!);
+    if (this.#ewma) for (let i = 0; i < EWMA_TAUS_MS.length; i++) ewmaMove(this.#ewma[i]!, rttMs, at, EWMA_TAUS_MS[i]!);
+    else this.#ewma = EWMA_TAUS_MS.map(() => ({ value: rttMs, at }));
   }
 
   /** One more of a per-minute counter (at the service's clock now). */
@@ -169,8 +174,10 @@ export class MinuteSeries implements MonitorExtrasSink {
     if (row.max !== undefined) this.#max = row.max;
     this.#sum = row.sum;
     this.#hist = Histogram.from(row.hist);
-    this.#last = row.last;
-    this.#lastAt = row.lastAt;
+    if (row.last !== undefined && row.lastAt !== undefined) {
+      this.#last = row.last;
+      this.#lastAt = row.lastAt;
+    }
     if (row.ewma && row.lastAt !== undefined) this.#ewma = row.ewma.map((value) => ({ value, at: row.lastAt! }));
     // The extras go on from what was reported too: the hub adds only what a row grew by.
     const x = row.x;
@@ -211,11 +218,11 @@ export class MinuteSeries implements MonitorExtrasSink {
       row.min = round(this.#min);
       row.max = round(this.#max);
     }
-    if (this.#last !== undefined) {
+    if (!Number.isNaN(this.#last)) {
       row.last = round(this.#last);
-      row.lastAt = this.#lastAt!;
+      row.lastAt = this.#lastAt;
     }
-    if (this.#ewma[0] && this.#ewma[1] && this.#ewma[2]) row.ewma = [round(this.#ewma[0].value), round(this.#ewma[1].value), round(this.#ewma[2].value)];
+    if (this.#ewma) row.ewma = [round(this.#ewma[0]!.value), round(this.#ewma[1]!.value), round(this.#ewma[2]!.value)];
     if (this.addr !== undefined) row.addr = this.addr;
     if (this.err !== undefined) row.err = this.err;
     const x = this.#extras();

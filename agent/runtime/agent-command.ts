@@ -30,6 +30,7 @@ import { IcmpSocketPool } from '../socket/icmp-socket-pool.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { LocalAgent } from './local-agent.ts';
+import { holdYoungGeneration } from './young-generation.ts';
 import type { AgentRuntime } from './agent-runtime.ts';
 import { deferWsTls } from './defer-ws-tls.ts';
 import { readTokenFile, writeTokenFile } from './token-file.ts';
@@ -56,6 +57,8 @@ export async function runAgentCommand(argv: string[], processEnv: Readonly<Recor
   const config = await readAgentConfig(values, settings);
   if (typeof config === 'string') return fail(config);
   const { name, policy, allow } = config;
+  // A process that runs for weeks with monitors: see young-generation.ts.
+  holdYoungGeneration();
 
   IcmpSocketPool.useMode(settings.MESHPROBE_ICMP_MODE);
 

@@ -64,13 +64,8 @@ export class AgentMetrics {
 
   /** `agent` with its packets counted as they are sent (and, with `runs`, its runs and events). */
   meter(agent: AgentLink, o: MeterOptions = {}): AgentLink {
-    return {
+    const link: AgentLink = {
       info: agent.info,
-      // Read when the hub asks, not now: a local agent makes its monitor service (and its
-      // directory) on first use, which must come after the launcher checked the data directory.
-      get monitors() {
-        return agent.monitors;
-      },
       run: async (spec, options) => {
         const onSent = (n: number) => this.sent(spec.type, n);
         if (!o.runs) return countPacketsSent(onSent, () => agent.run(spec, options));
@@ -86,5 +81,9 @@ export class AgentMetrics {
         }
       },
     };
+    // Read when the hub asks for them, not now: a LocalAgent makes its monitor service (in its
+    // data dir) on first access, and the launcher checks that directory after wrapping it.
+    if ('monitors' in agent) Object.defineProperty(link, 'monitors', { get: () => agent.monitors, enumerable: true });
+    return link;
   }
 }

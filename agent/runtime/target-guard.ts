@@ -80,8 +80,9 @@ export class TargetGuard implements AgentLink {
   }
 
   /**
-   * The inner agent's monitors, as they are: the monitor service checks every resolved address
-   * itself, with the same rules (addressRefusal) and the policy the hub assigns them with.
+   * The inner agent's monitors: they check every address themselves (addressRefusal, with the
+   * hub's mode and ranges from each assignment), so the guard passes them through. Without this
+   * the embedded agent of `npm start` was assigned monitors it never received.
    */
   get monitors(): AgentMonitors | undefined {
     return this.#inner.monitors;

@@ -10,6 +10,13 @@
  *     socket, useful with recvErr) or 'auto' (icmp: raw, else dgram). Throws MeshprobeError
  *     MP_ERR_PERMISSION with a fix-it message when neither is allowed.
  *     onPackets(packets) is called once per received batch (up to 64 packets, one recvmmsg).
+ *   RawSocket.openBatched(options: RawBatchSocketOptions): RawSocket
+ *     the same socket, but received packets are not made into objects: each recvmmsg writes the
+ *     first `snapBytes` of up to 64 packets into one preallocated buffer ({@link RawBatch}:
+ *     typed arrays of times, lengths, TTLs and source addresses beside the bytes), and
+ *     onBatch(batch, count) reads them in place. Nothing is allocated per packet: for a receive
+ *     path that runs ten thousand times a second (the ping monitor engine). Error-queue packets
+ *     are not delivered in this mode.
  *   socket.send(data, address, { ttl?, port? }): number            → send time
  *   socket.sendBatch([{ data, address, ttl?, port? }, …]): SendBatchResult  (sendmmsg)
  *   socket.bind(address, port?)       dgram ICMP: the port is the echo identifier to use
@@ -152,10 +159,97 @@ export interface RawSocketOptions {
   echoIdentifiers?: { first: number; count?: number };
 }
 
+/** Options of {@link RawSocket.openBatched}: those of {@link RawSocket.open} except the receive callback and the error queue. */
+export interface RawBatchSocketOptions extends Omit<RawSocketOptions, 'onPackets' | 'recvErr'> {
+  /**
+   * Called once per received batch with the batch buffer and how many packets it holds now
+   * (slots 0 … count−1). The buffer is overwritten by the next receive: read it here, copy what
+   * must outlive the call.
+   */
+  onBatch: (batch: RawBatch, count: number) => void;
+  /** Bytes kept of each packet (a multiple of 8, 8–65,536); the rest is cut off. Default 128. */
+  snapBytes?: number;
+}
+
+/**
+ * The receive buffer of a batched socket: slot i (0 … count−1 in onBatch) is one packet. All
+ * views share one ArrayBuffer that the native addon fills in place (layout in
+ * agent/native/src/raw_socket.c).
+ */
+export class RawBatch {
+  /** Packets one receive call can hold. */
+  readonly capacity: number;
+  /** Bytes kept of each packet. */
+  readonly snapBytes: number;
+  /** Kernel receive time of each packet (ms, RawSocket clock). */
+  readonly time: Float64Array;
+  /** Bytes of each packet in {@link data} (its length, at most snapBytes). */
+  readonly captured: Int32Array;
+  /** Each packet's full length (more than `captured` when it was cut off). */
+  readonly length: Int32Array;
+  /** TTL / hop limit of each packet when the socket reports it (recvTtl), else −1. */
+  readonly ttl: Int32Array;
+  /** Source port (dgram UDP sockets), else −1. */
+  readonly port: Int32Array;
+  /** Source address bytes, 16 per packet: IPv4 in the first 4, the rest zero. */
+  readonly address: Uint8Array;
+  /** The packets' bytes: packet i starts at i × snapBytes (IPv4 raw sockets: at its IP header). */
+  readonly data: Uint8Array;
+  /** @internal the buffer handed to the addon. */
+  readonly buffer: ArrayBuffer;
+
+  constructor(capacity: number, snapBytes: number) {
+    if (!Number.isInteger(snapBytes) || snapBytes < 8 || snapBytes > 65_536 || snapBytes % 8 !== 0) {
+      throw new MeshprobeError(ErrorCode.BadRequest, 'snapBytes must be a multiple of 8 from 8 to 65536');
+    }
+    this.capacity = capacity;
+    this.snapBytes = snapBytes;
+    const b = (this.buffer = new ArrayBuffer(capacity * (8 + 16 + 16 + snapBytes)));
+    let at = 0;
+    this.time = new Float64Array(b, at, capacity);
+    at += capacity * 8;
+    this.captured = new Int32Array(b, at, capacity);
+    this.length = new Int32Array(b, at + capacity * 4, capacity);
+    this.ttl = new Int32Array(b, at + capacity * 8, capacity);
+    this.port = new Int32Array(b, at + capacity * 12, capacity);
+    at += capacity * 16;
+    this.address = new Uint8Array(b, at, capacity * 16);
+    this.data = new Uint8Array(b, at + capacity * 16, capacity * snapBytes);
+  }
+
+  /** Packet i's captured bytes (a view, valid during the callback only; allocates: not for hot paths). */
+  bytes(i: number): Uint8Array {
+    return this.data.subarray(i * this.snapBytes, i * this.snapBytes + this.captured[i]!);
+  }
+
+  /** Packet i's source address as text (allocates: not for hot paths). */
+  addressText(i: number, family: RawFamily): string {
+    const a = this.address.subarray(i * 16, i * 16 + 16);
+    if (family === 4) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
+    const words: string[] = [];
+    for (let k = 0; k < 16; k += 2) words.push(((a[k]! << 8) | a[k + 1]!).toString(16));
+    // The shortest form (RFC 5952): the longest run of zero words (two or more) becomes '::'.
+    let best = -1;
+    let bestLen = 1;
+    for (let k = 0; k < 8; ) {
+      if (words[k] !== '0') {
+        k++;
+        continue;
+      }
+      let e = k;
+      while (e < 8 && words[e] === '0') e++;
+      if (e - k > bestLen) [best, bestLen] = [k, e - k];
+      k = e;
+    }
+    if (best < 0) return words.join(':');
+    return `${words.slice(0, best).join(':')}::${words.slice(best + bestLen).join(':')}`;
+  }
+}
+
 type Handle = object & { readonly __brand: 'RawSocketHandle' };
 
 interface Native {
-  open(family: number, protocol: string, mode: string, cb: (p: RawPacket[]) => void, o?: object): Handle;
+  open(family: number, protocol: string, mode: string, cb: ((p: RawPacket[]) => void) | ((count: number) => void), o?: object): Handle;
   send(h: Handle, data: Uint8Array, address: string, port?: number, ttl?: number): number;
   sendBatch(h: Handle, packets: OutPacket[]): (number | string)[];
   bind(h: Handle, address: string, port?: number): void;
@@ -165,6 +259,8 @@ interface Native {
   receiveStats(h: Handle): ReceiveStats;
   now(): number;
   epochMs: number;
+  /** Packets per receive call (the slots of a batch buffer). */
+  batchSize: number;
 }
 
 let native: Native | undefined;
@@ -243,11 +339,29 @@ export class RawSocket {
 
   /** Opens a socket; throws MeshprobeError (MP_ERR_PERMISSION with a fix-it, MP_ERR_BAD_REQUEST, MP_ERR_INTERNAL). */
   static open(o: RawSocketOptions): RawSocket {
+    return RawSocket.#openWith(o, o.onPackets, {});
+  }
+
+  /**
+   * Opens a socket whose packets are received into one preallocated {@link RawBatch} instead of
+   * objects (see the API comment at the top); throws as {@link RawSocket.open}.
+   */
+  static openBatched(o: RawBatchSocketOptions): RawSocket {
+    const n = addon();
+    // An addon built before batch mode would ignore the buffer and hand over objects.
+    if (typeof n.batchSize !== 'number') throw new MeshprobeError(ErrorCode.Internal, 'the raw-socket addon predates batched receive: run `npm install` to rebuild it');
+    const batch = new RawBatch(n.batchSize, o.snapBytes ?? 128);
+    const onBatch = o.onBatch;
+    return RawSocket.#openWith({ ...o, recvErr: false }, (count: number) => onBatch(batch, count), { batch: batch.buffer, snapBytes: batch.snapBytes });
+  }
+
+  static #openWith(o: Omit<RawSocketOptions, 'onPackets'>, cb: ((p: RawPacket[]) => void) | ((count: number) => void), extra: object): RawSocket {
     const n = addon();
     if (o.family !== 4 && o.family !== 6) throw new MeshprobeError(ErrorCode.BadRequest, 'family must be 4 or 6');
     const mode = o.mode ?? 'auto';
     const tryModes: RawMode[] = mode === 'auto' ? (o.protocol === 'icmp' ? ['raw', 'dgram'] : ['raw']) : [mode];
     const opts = {
+      ...extra,
       recvTtl: o.recvTtl,
       recvErr: o.recvErr,
       checksumOffset: o.checksumOffset,
@@ -264,7 +378,7 @@ export class RawSocket {
     const denied: RawMode[] = [];
     for (const m of tryModes) {
       try {
-        const h = n.open(o.family, o.protocol, m, o.onPackets, opts);
+        const h = n.open(o.family, o.protocol, m, cb, opts);
         return new RawSocket(h, o.family, o.protocol, m);
       } catch (err) {
         last = err;
@@ -275,7 +389,7 @@ export class RawSocket {
     throw RawSocket.#openError(o, last, denied);
   }
 
-  static #openError(o: RawSocketOptions, err: unknown, denied: RawMode[]): MeshprobeError {
+  static #openError(o: Omit<RawSocketOptions, 'onPackets'>, err: unknown, denied: RawMode[]): MeshprobeError {
     const what = `${o.protocol === 'icmp' ? (o.family === 6 ? 'an ICMPv6' : 'an ICMP') : `a ${o.protocol.toUpperCase()}`} socket (IPv${o.family})`;
     const msg = err instanceof Error ? err.message : String(err);
     if (isPermission(err)) {

@@ -18,7 +18,18 @@ export interface EwmaState {
 /** The average after a sample `value` at time `at` (ms), with time constant `tauMs`. */
 export function ewmaStep(prev: EwmaState | undefined, value: number, at: number, tauMs: number): EwmaState {
   if (!prev) return { value, at };
-  const dt = Math.max(0, at - prev.at);
+  const next = { value: prev.value, at: prev.at };
+  ewmaMove(next, value, at, tauMs);
+  return next;
+}
+
+/**
+ * {@link ewmaStep} in place: moves `state` by the sample. Allocates nothing, for paths that run
+ * once per probe (an agent's monitors: 10,000 replies a second).
+ */
+export function ewmaMove(state: EwmaState, value: number, at: number, tauMs: number): void {
+  const dt = Math.max(0, at - state.at);
   const alpha = 1 - Math.exp(-dt / tauMs);
-  return { value: prev.value + alpha * (value - prev.value), at: Math.max(at, prev.at) };
+  state.value += alpha * (value - state.value);
+  state.at = Math.max(at, state.at);
 }

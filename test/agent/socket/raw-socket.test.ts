@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { RawSocket, rawNow, type RawPacket } from '../../../agent/socket/raw-socket.ts';
+import { RawSocket, rawNow, type RawBatch, type RawPacket } from '../../../agent/socket/raw-socket.ts';
 import { buildEchoRequest, parseIcmp } from '../../../agent/packet/icmp-packet.ts';
 import { rawSkipReason } from '../../helpers/raw-capability.ts';
 
@@ -365,4 +365,66 @@ test('checksumOffset is refused on sockets it does not apply to', () => {
     code: 'MP_ERR_BAD_REQUEST',
     message: /IPv6 raw sockets only/,
   });
+});
+
+test('openBatched: replies land in the batch buffer in place: time, full and captured length, source bytes, IP header onwards', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  const id = (0x6d00 + (process.pid & 0xff)) & 0xffff;
+  const seen: { seq: number; time: number; length: number; captured: number; from: string; ttl: number }[] = [];
+  let calls = 0;
+  const s = RawSocket.openBatched({
+    family: 4, protocol: 'icmp', mode: 'raw', icmpFilter: [0], echoIdentifiers: { first: id }, receiveBufferBytes: 4 << 20, snapBytes: 32,
+    onBatch: (b: RawBatch, count: number) => {
+      calls++;
+      for (let i = 0; i < count; i++) {
+        const o = i * b.snapBytes;
+        const at = o + (b.data[o]! & 0x0f) * 4;
+        assert.equal(b.data[at], 0, 'an echo reply');
+        assert.equal((b.data[at + 4]! << 8) | b.data[at + 5]!, id);
+        seen.push({ seq: (b.data[at + 6]! << 8) | b.data[at + 7]!, time: b.time[i]!, length: b.length[i]!, captured: b.captured[i]!, from: b.addressText(i, 4), ttl: b.ttl[i]! });
+      }
+    },
+  });
+  try {
+    const sent = new Map<number, number>();
+    for (let seq = 0; seq < 200; seq++) sent.set(seq, s.send(buildEchoRequest({ family: 4, identifier: id, sequence: seq }), `127.0.0.${1 + (seq % 3)}`));
+    const until = Date.now() + 10_000;
+    while (seen.length < 200 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(seen.length, 200, 'every reply arrives');
+    assert.ok(calls < 200, `${calls} callbacks for 200 packets`);
+    for (const p of seen) {
+      assert.equal(p.length, 20 + 64, 'the full length');
+      assert.equal(p.captured, 32, 'cut at snapBytes');
+      assert.equal(p.from, `127.0.0.${1 + (p.seq % 3)}`);
+      assert.equal(p.ttl, 64, 'recvTtl is on by default');
+      assert.ok(p.time > sent.get(p.seq)! && p.time <= rawNow(), 'a kernel stamp on the send clock');
+    }
+  } finally {
+    s.close();
+  }
+});
+
+test('openBatched: IPv6 delivers 16 source bytes and no IP header; a bad snapBytes is refused', async (t) => {
+  const skip = rawSkipReason();
+  if (skip) return t.skip(skip);
+  assert.throws(() => RawSocket.openBatched({ family: 4, protocol: 'icmp', snapBytes: 12, onBatch: () => {} }), { code: 'MP_ERR_BAD_REQUEST' });
+  const id = (0x6e00 + (process.pid & 0xff)) & 0xffff;
+  let got: { from: string; type: number; captured: number; bytes: number } | undefined;
+  const s = RawSocket.openBatched({
+    family: 6, protocol: 'icmp', mode: 'raw', icmpFilter: [129], echoIdentifiers: { first: id },
+    onBatch: (b, count) => {
+      if (count > 0) got ??= { from: b.addressText(0, 6), type: b.data[0]!, captured: b.captured[0]!, bytes: b.bytes(0).length };
+    },
+  });
+  try {
+    const until = Date.now() + 10_000;
+    while (!got && Date.now() < until) {
+      s.send(buildEchoRequest({ family: 6, identifier: id, sequence: 1 }), '::1');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(got, { from: '::1', type: 129, captured: 64, bytes: 64 });
+  } finally {
+    s.close();
+  }
 });

@@ -65,3 +65,19 @@ test('a closed engine reports nothing more', { skip: skip ?? false }, async () =
   await sleep(300);
   assert.equal(outcomes.length, count);
 });
+
+test('a lone target is probed every interval: its timer sleeps a whole interval, and waking late does not skip a probe', { skip: skip ?? false }, async () => {
+  // Its probes' timeouts fall on its later probes' due times, so each wake-up comes just after
+  // an interval; counting a stall from the last wake-up skipped about one probe in ten.
+  const engine = new PingMonitorEngine({ mode: 'raw' });
+  const outcomes: (number | undefined)[] = [];
+  try {
+    engine.add({ id: 3, address: '127.0.0.3', family: 4, intervalMs: 500, timeoutMs: 1000 }, (rtt) => outcomes.push(rtt));
+    await sleep(10_200);
+  } finally {
+    engine.close();
+  }
+  // 20 or 21 probes, the first within one interval.
+  assert.ok(outcomes.length >= 20, `${outcomes.length} outcomes in 10.2 s at 2 Hz`);
+  assert.ok(outcomes.every((rtt) => rtt !== undefined), 'every probe answered');
+});
