@@ -50,6 +50,14 @@ import type { Principal } from './principal.ts';
 /** The capability an agent announces when it runs monitors. */
 export const MONITOR_CAPABILITY = 'monitor';
 
+/**
+ * Least time between two pushes of assignment sets: the shortest interval a monitor may have, so a
+ * change still reaches the agents within one interval, while a burst of adds (10,000 through the
+ * REST API, one per request) sends ~10 sets a second instead of one whole set per add, which the
+ * agent parsed 10,000 times (~1 MB each) and whose garbage V8 kept as resident memory.
+ */
+const PUSH_GAP_MS = MonitorLimits.minIntervalMs;
+
 /** Defaults of {@link MonitorServiceOptions}. */
 export const MonitorDefaults = {
   maxPerSubject: 100,
@@ -131,6 +139,7 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
   readonly #pushed = new Map<string, string>();
   readonly #pending = new Set<string>();
   #pushQueued = false;
+  #lastPushAt = Number.NEGATIVE_INFINITY;
   readonly #counters: IngestCounters = { reports: 0, rowsStored: 0, rowsDropped: 0, failed: 0 };
   readonly #lastDropLog = new Map<string, number>();
   readonly #timers: ReturnType<typeof setTimeout>[] = [];
@@ -510,17 +519,24 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     this.#schedulePush(names);
   }
 
-  /** Sends within this turn's end, once per agent however many monitors changed in it. */
+  /**
+   * Sends once per agent however many monitors changed: at this turn's end, or PUSH_GAP_MS after
+   * the previous push when that was more recent.
+   */
   #schedulePush(names: readonly string[]): void {
     for (const n of names) this.#pending.add(n);
     if (this.#pushQueued || this.#pending.size === 0) return;
     this.#pushQueued = true;
-    setImmediate(() => {
+    const flush = () => {
       this.#pushQueued = false;
+      this.#lastPushAt = performance.now();
       const names = [...this.#pending];
       this.#pending.clear();
       for (const name of names) this.#push(name);
-    });
+    };
+    const wait = this.#lastPushAt + PUSH_GAP_MS - performance.now();
+    if (wait <= 0) setImmediate(flush);
+    else setTimeout(flush, wait).unref();
   }
 
   #push(name: string): void {
