@@ -2,6 +2,7 @@
  * `POST /v1/cli`: one command line of the shared grammar in (text/plain), the rendered text out,
  * streamed as the measurement runs. The same text the terminal CLI prints.
  */
+import { monitorRefusal } from '../monitor-refusal.ts';
 import { ErrorCode, HttpError } from '../../../shared/model/errors.ts';
 import { parseCommand, rendererOptions } from '../../../shared/command/grammar.ts';
 import { ndjsonLine } from '../../../shared/wire/ndjson.ts';
@@ -13,7 +14,6 @@ import { admitted, streamMeasurement } from './measurements.ts';
 import type { HubRoute, RouteContext } from '../route.ts';
 import type { MonitorCommand } from '../../../shared/command/monitor-command.ts';
 import { answerMonitorCommand, type MonitorBackend } from '../../../shared/command/monitor-answer.ts';
-import { MeshprobeError } from '../../../shared/model/errors.ts';
 import { ipinfoAnswer, routesAnswer } from './path-info.ts';
 import { formatIpinfo, formatRoutes, type BgpRouteLine } from '../../../shared/render/path-info-text.ts';
 
@@ -75,17 +75,6 @@ export const cliRoute: HubRoute = {
   },
 };
 
-/** HTTP status of a refusal from the MonitorApi, by code (hub/core/monitor-api.ts). */
-const MONITOR_STATUS: Partial<Record<string, number>> = {
-  [ErrorCode.BadRequest]: 400,
-  [ErrorCode.Unauthorized]: 401,
-  [ErrorCode.Forbidden]: 403,
-  [ErrorCode.PolicyRefused]: 403,
-  [ErrorCode.NotFound]: 404,
-  [ErrorCode.LimitReached]: 429,
-  [ErrorCode.Store]: 503,
-};
-
 /** `monitor …`: the hub's MonitorApi, acting for the request's principal; the answer as the CLI prints it. */
 async function monitorCommand(ctx: RouteContext, cmd: MonitorCommand, json: boolean, line: string): Promise<void> {
   const api = ctx.hub.monitors;
@@ -103,8 +92,7 @@ async function monitorCommand(ctx: RouteContext, cmd: MonitorCommand, json: bool
     const answer = await answerMonitorCommand(cmd, backend, { line });
     sendText(ctx.res, 200, json ? `${JSON.stringify(answer.data)}\n` : answer.text);
   } catch (err) {
-    if (err instanceof MeshprobeError && !(err instanceof HttpError)) throw new HttpError(MONITOR_STATUS[err.code] ?? 500, err.code, err.message);
-    throw err;
+    throw monitorRefusal(err);
   }
 }
 

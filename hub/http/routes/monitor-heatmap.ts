@@ -11,9 +11,10 @@
  * Everything goes through the hub's MonitorApi (`show` for the title, `samples` for the counts),
  * so scopes and ownership are those of reading a monitor.
  */
+import { monitorRefusal } from '../monitor-refusal.ts';
 import { deflateSync } from 'node:zlib';
 import { formatDuration, parseDurationMs } from '../../../shared/model/duration.ts';
-import { describeError, ErrorCode, HttpError, MeshprobeError } from '../../../shared/model/errors.ts';
+import { ErrorCode, HttpError, } from '../../../shared/model/errors.ts';
 import { bucketOf, type HistogramPairs, OVERFLOW_BUCKET } from '../../../shared/model/histogram.ts';
 import type { MonitorSample } from '../../../shared/model/monitor-types.ts';
 import { heatmapBitmap, type HeatmapSeries, MAX_HEATMAP_SERIES } from '../../../shared/render/heatmap.ts';
@@ -29,17 +30,6 @@ export const HEATMAP_DEFAULT_RANGE_MS = 86_400_000;
 export const HEATMAP_MAX_RANGE_MS = 400 * 86_400_000;
 /** Up to this range a column is an hour; beyond, a day. */
 export const HEATMAP_HOURLY_UP_TO_MS = 3 * 86_400_000;
-
-/** The status each code of a MonitorApi failure answers (as the monitor routes map them). */
-const STATUS: Partial<Record<string, number>> = {
-  [ErrorCode.BadRequest]: 400,
-  [ErrorCode.Unauthorized]: 401,
-  [ErrorCode.Forbidden]: 403,
-  [ErrorCode.PolicyRefused]: 403,
-  [ErrorCode.NotFound]: 404,
-  [ErrorCode.LimitReached]: 429,
-  [ErrorCode.Store]: 503,
-};
 
 function bad(message: string): HttpError {
   return new HttpError(400, ErrorCode.BadRequest, message);
@@ -122,9 +112,7 @@ export function monitorHeatmapRoute(source?: HeatmapSource): HubRoute {
       try {
         png = renderMonitorHeatmap(api, ctx.principal, ctx.params['id']!, ctx.url.searchParams, Date.now());
       } catch (err) {
-        if (err instanceof HttpError || !(err instanceof MeshprobeError)) throw err;
-        const { code, message } = describeError(err);
-        throw new HttpError(STATUS[code] ?? 500, code, message, code === ErrorCode.Unauthorized ? { 'www-authenticate': 'Bearer realm="meshprobe"' } : {});
+        throw monitorRefusal(err);
       }
       ctx.res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(png.byteLength), 'cache-control': 'no-store' });
       ctx.res.end(png);

@@ -4,23 +4,13 @@
  * `GET /v1/monitors/{id}/samples?agent=&from=&to=&step=`. JSON in and out; the work is the
  * hub's MonitorApi (hub/core/monitor-service.ts), whose error codes map to statuses here.
  */
+import { monitorRefusal } from '../monitor-refusal.ts';
 import { formatDuration, parseDurationMs } from '../../../shared/model/duration.ts';
-import { describeError, ErrorCode, HttpError, MeshprobeError } from '../../../shared/model/errors.ts';
+import { ErrorCode, HttpError, } from '../../../shared/model/errors.ts';
 import { parseMonitorCreate, parseMonitorPatch } from '../../../shared/model/monitor-api.ts';
 import type { MonitorApi } from '../../core/monitor-api.ts';
 import { readJson, sendJson } from '../http-io.ts';
 import type { HubRoute, RouteContext } from '../route.ts';
-
-/** The status each code of a MonitorApi failure answers (hub/core/monitor-api.ts). */
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  [ErrorCode.BadRequest]: 400,
-  [ErrorCode.Unauthorized]: 401,
-  [ErrorCode.Forbidden]: 403,
-  [ErrorCode.PolicyRefused]: 403,
-  [ErrorCode.NotFound]: 404,
-  [ErrorCode.LimitReached]: 429,
-  [ErrorCode.Store]: 503,
-};
 
 /** Runs `f` against the hub's MonitorApi, turning its refusals into the hub's HTTP errors. */
 function call<T>(ctx: RouteContext, f: (api: MonitorApi) => T): T {
@@ -29,11 +19,7 @@ function call<T>(ctx: RouteContext, f: (api: MonitorApi) => T): T {
   try {
     return f(api);
   } catch (err) {
-    if (err instanceof HttpError || !(err instanceof MeshprobeError)) throw err;
-    const { code, message } = describeError(err);
-    const status = STATUS[code] ?? 500;
-    const headers: Record<string, string> = status === 401 ? { 'www-authenticate': 'Bearer realm="meshprobe"' } : {};
-    throw new HttpError(status, code, message, headers);
+    throw monitorRefusal(err);
   }
 }
 
