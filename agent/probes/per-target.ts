@@ -39,6 +39,26 @@ export interface ProbeRunOptions {
   dnsRoots?: readonly string[];
 }
 
+/**
+ * Runs `probe` for every target of `spec` concurrently, for types that resolve on their own (a DNS
+ * name is asked, a URL's host is connected to through the connect check); a failure of one target
+ * is its error event, none after a cancel.
+ */
+export async function eachTarget(spec: MeasurementSpec, o: ProbeRunOptions, probe: (target: string) => Promise<void>): Promise<void> {
+  await Promise.all(
+    spec.targets.map(async (target) => {
+      if (o.signal.aborted) return;
+      try {
+        await probe(target);
+      } catch (err) {
+        if (o.signal.aborted) return;
+        const d = describeError(err);
+        o.emit({ type: 'error', agent: o.agent, target, code: d.code, message: d.message });
+      }
+    }),
+  );
+}
+
 /** Runs `probe` for every target of `spec` concurrently; resolves when all are done. */
 export async function perTarget(
   spec: MeasurementSpec,

@@ -4,8 +4,9 @@
  * checked (agent/runtime/connect-check.ts) and asked at that address only; the agent's own
  * configured resolver is the operator's choice and is not checked.
  */
+import { eachTarget } from '../per-target.ts';
 import { getServers } from 'node:dns';
-import { describeError, ErrorCode, MeshprobeError } from '../../../shared/model/errors.ts';
+import { ErrorCode, MeshprobeError } from '../../../shared/model/errors.ts';
 import { computeStats, roundMs } from '../../../shared/model/stats.ts';
 import type { MeasurementSpec } from '../../../shared/model/spec.ts';
 import { splitHostPort } from '../../../shared/net/host-port.ts';
@@ -164,17 +165,4 @@ async function one(spec: MeasurementSpec, target: string, o: RunnerOptions): Pro
 }
 
 /** dns's runner: every name concurrently; a failure of one is its error event. */
-export const runDns: ProbeRunner['run'] = async (spec, o) => {
-  await Promise.all(
-    spec.targets.map(async (target) => {
-      if (o.signal.aborted) return;
-      try {
-        await one(spec, target, o);
-      } catch (err) {
-        if (o.signal.aborted) return;
-        const d = describeError(err);
-        o.emit({ type: 'error', agent: o.agent, target, code: d.code, message: d.message });
-      }
-    }),
-  );
-};
+export const runDns: ProbeRunner['run'] = (spec, o) => eachTarget(spec, o, (target) => one(spec, target, o));

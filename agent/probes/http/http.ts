@@ -7,9 +7,10 @@
  * followed only with --follow, each hop resolved and checked like the first. Body, header block
  * and total time are capped; the User-Agent names meshprobe.
  */
+import { eachTarget } from '../per-target.ts';
 import type { Socket } from 'node:net';
 import { Client } from 'undici';
-import { describeError, ErrorCode, MeshprobeError } from '../../../shared/model/errors.ts';
+import { ErrorCode, MeshprobeError } from '../../../shared/model/errors.ts';
 import { computeStats, roundMs } from '../../../shared/model/stats.ts';
 import { NAME, VERSION } from '../../../shared/model/version.ts';
 import { isIp, TARGET_ADDRESS } from '../../../shared/net/ip-address.ts';
@@ -209,17 +210,4 @@ async function one(spec: Parameters<ProbeRunner['run']>[0], target: string, o: R
 }
 
 /** http's runner: every URL concurrently; a failure of one is its error event. */
-export const runHttp: ProbeRunner['run'] = async (spec, o) => {
-  await Promise.all(
-    spec.targets.map(async (target) => {
-      if (o.signal.aborted) return;
-      try {
-        await one(spec, target, o);
-      } catch (err) {
-        if (o.signal.aborted) return;
-        const d = describeError(err);
-        o.emit({ type: 'error', agent: o.agent, target, code: d.code, message: d.message });
-      }
-    }),
-  );
-};
+export const runHttp: ProbeRunner['run'] = (spec, o) => eachTarget(spec, o, (target) => one(spec, target, o));
