@@ -116,6 +116,8 @@ export class MonitorService implements AgentMonitors {
   #blockedUntil = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #liveSoon: ReturnType<typeof setTimeout> | undefined;
+  /** Monitors whose open row should go soon ({@link #soon}). */
+  readonly #fresh = new Set<Running>();
   readonly #tick: ReturnType<typeof setInterval>;
   readonly #liveTick: ReturnType<typeof setInterval>;
   #closed = false;
@@ -359,7 +361,7 @@ export class MonitorService implements AgentMonitors {
     run.series.err = reason;
     run.series.dirty = true;
     if (address !== undefined) run.series.addr = address;
-    this.#soon();
+    this.#soon(run);
     run.checkTimer = this.#later(() => this.#check(run, gen), this.#o.errorRetryMs ?? 30_000);
   }
 
@@ -375,7 +377,7 @@ export class MonitorService implements AgentMonitors {
     if (rtt === undefined && error) s.err = error;
     else if (rtt !== undefined && s.err !== undefined) s.err = undefined;
     // The first sample shows at the hub within a moment, not at the next report.
-    if (s.outcomes === 1) this.#soon();
+    if (s.outcomes === 1) this.#soon(run);
   }
 
   #scheduleTrace(run: Running, gen: number, ms: number): void {
@@ -415,25 +417,37 @@ export class MonitorService implements AgentMonitors {
     this.#pump();
   }
 
-  /** Open-minute rows soon (a first sample, an error): coalesced into one report. */
-  #soon(): void {
-    if (this.#liveSoon || this.#closed) return;
-    this.#liveSoon = this.#later(() => {
+  /**
+   * `run`'s open-minute row soon (its first sample, an error): coalesced into one report with the
+   * others that came within 100 ms. Only theirs: while monitors are being added by the thousand,
+   * sending every changed row each time would serialize most of the set ten times a second.
+   */
+  #soon(run: Running): void {
+    if (this.#closed) return;
+    this.#fresh.add(run);
+    this.#liveSoon ??= this.#later(() => {
       this.#liveSoon = undefined;
-      this.#queueLive();
+      const fresh = [...this.#fresh];
+      this.#fresh.clear();
+      this.#queueLive(fresh.filter((r) => this.#running.get(r.a.id) === r));
     }, 100);
   }
 
-  /** The open minute's changed rows, to send once what is spooled has gone (never spooled). */
-  #queueLive(): void {
+  /** The open minute's changed rows (of `runs`, default all), to send once what is spooled has gone (never spooled). */
+  #queueLive(runs: Iterable<Running> = this.#running.values()): void {
     if (this.#closed || !this.#store) return;
     const rows: MinuteRow[] = [];
-    for (const run of this.#running.values()) {
+    for (const run of runs) {
       if (!run.series.dirty) continue;
       const row = run.series.openRow();
       if (row) rows.push(row);
     }
     if (rows.length === 0) return;
+    // Rows still waiting go too, unless newer ones replace them (a taken row is clean until it changes).
+    if (this.#live.length) {
+      const newer = new Set(rows.map((r) => r.m));
+      for (const r of this.#live) for (const row of r.rows) if (!newer.has(row.m)) rows.push(row);
+    }
     this.#live = packRows(rows).map((batch) => ({ seq: -1, rows: batch }));
     this.#pump();
   }
