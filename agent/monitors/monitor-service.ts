@@ -26,19 +26,19 @@
  *   `routeTracer`) every `traceMs`; each trace goes into the next report as a RouteRecord.
  */
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import type { AgentMonitors, MonitorReport } from '../../shared/wire/agent-link.ts';
 import type { MinuteRow, MonitorAssignment, RouteRecord } from '../../shared/model/monitor-types.ts';
-import { MonitorLimits } from '../../shared/model/monitor-types.ts';
+import { MonitorLimits, sameAssignment } from '../../shared/model/monitor-types.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import { parseIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
 import { splitHostPort } from '../../shared/net/host-port.ts';
-import { describeError } from '../../shared/model/errors.ts';
+import { describeError, ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import { addressRefusal, type GuardResolver } from '../runtime/target-guard.ts';
 import { monitorEngine, routeTracer } from '../probes/registry.ts';
 import type { MonitorEngine, MonitorEngineOptions, MonitorExtrasSink, TraceResult } from './monitor-engine.ts';
 import { MinuteSeries } from './minute-series.ts';
-import { ReportSpool, writeDurably } from './report-spool.ts';
+import { ReportSpool } from './report-spool.ts';
+import { AssignmentFile, type Scope } from './assignment-file.ts';
 
 export interface MonitorServiceOptions {
   /** The agent's name (refusals name it). */
@@ -77,8 +77,6 @@ export interface MonitorServiceOptions {
   log?: (line: string) => void;
 }
 
-type Scope = Parameters<AgentMonitors['assign']>[1];
-
 interface Running {
   a: MonitorAssignment;
   series: MinuteSeries;
@@ -104,6 +102,7 @@ export class MonitorService implements AgentMonitors {
   readonly #engines = new Map<string, Promise<MonitorEngine>>();
   readonly #spool: ReportSpool;
   readonly #dir: string | undefined;
+  #file: AssignmentFile | undefined;
   #scope: Scope = { policy: 'lan' };
   #store: ((report: MonitorReport) => Promise<void>) | undefined;
   /** Rows of stopped monitors and route records waiting for the next report. */
@@ -117,6 +116,8 @@ export class MonitorService implements AgentMonitors {
   #blockedUntil = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #liveSoon: ReturnType<typeof setTimeout> | undefined;
+  /** Monitors whose open row should go soon ({@link #soon}). */
+  readonly #fresh = new Set<Running>();
   readonly #tick: ReturnType<typeof setInterval>;
   readonly #liveTick: ReturnType<typeof setInterval>;
   #closed = false;
@@ -131,7 +132,10 @@ export class MonitorService implements AgentMonitors {
     this.#tick.unref();
     this.#liveTick = setInterval(() => this.#queueLive(), o.reportEveryMs ?? 10_000);
     this.#liveTick.unref();
-    if (this.#dir) this.#resume(this.#dir);
+    if (this.#dir) {
+      this.#file = new AssignmentFile(this.#dir);
+      this.#resume(this.#file);
+    }
   }
 
   /** Monitors running now. */
@@ -146,9 +150,48 @@ export class MonitorService implements AgentMonitors {
 
   assign(list: readonly MonitorAssignment[], scope: Scope): void {
     if (this.#closed) return;
-    // Durable first, then apply: a restart resumes exactly this set.
-    if (this.#dir) writeDurably(join(this.#dir, 'assignments.json'), JSON.stringify({ list, scope }));
+    // Durable first, then apply: a restart resumes exactly this set. The hub hands an in-process
+    // agent the whole set on every change; what differs goes to the journal, not a rewrite.
+    if (JSON.stringify(scope) === JSON.stringify(this.#scope) && this.#running.size > 0) {
+      const wanted = new Set<number>();
+      const set: MonitorAssignment[] = [];
+      for (const a of list) {
+        wanted.add(a.id);
+        const run = this.#running.get(a.id);
+        if (!run || !sameAssignment(run.a, a)) set.push(a);
+      }
+      const drop = [...this.#running.keys()].filter((id) => !wanted.has(id));
+      if (set.length + drop.length === 0) return;
+      if (set.length + drop.length < list.length / 2) {
+        this.#file?.append(set, drop, () => ({ list, scope }));
+        this.#applyChanges(set, drop);
+        return;
+      }
+    }
+    this.#file?.writeAll(list, scope);
     this.#apply(list, scope);
+  }
+
+  /**
+   * Changes the set (the hub's `monitor-changes` frame): `set` adds or replaces by id, `drop`
+   * removes. Refused whole, before anything is written, when the set would pass
+   * MonitorLimits.maxAssignmentsPerAgent.
+   */
+  change(set: readonly MonitorAssignment[], drop: readonly number[]): void {
+    if (this.#closed) return;
+    const after = new Set(this.#running.keys());
+    for (const id of drop) after.delete(id);
+    for (const a of set) after.add(a.id);
+    if (after.size > MonitorLimits.maxAssignmentsPerAgent) {
+      throw new MeshprobeError(ErrorCode.LimitReached, `monitor changes refused: the set would hold ${after.size} monitors, over the most one agent runs (${MonitorLimits.maxAssignmentsPerAgent})`);
+    }
+    this.#file?.append(set, drop, () => {
+      const byId = new Map([...this.#running].map(([id, run]) => [id, run.a]));
+      for (const id of drop) byId.delete(id);
+      for (const a of set) byId.set(a.id, a);
+      return { list: [...byId.values()], scope: this.#scope };
+    });
+    this.#applyChanges(set, drop);
   }
 
   onReport(store: (report: MonitorReport) => Promise<void>): void {
@@ -176,44 +219,52 @@ export class MonitorService implements AgentMonitors {
     if (this.#liveSoon) clearTimeout(this.#liveSoon);
     for (const e of this.#engines.values()) void e.then((engine) => engine.close(), () => {});
     this.#spool.close();
+    this.#file?.close();
   }
 
-  #resume(dir: string): void {
-    let saved: { list: MonitorAssignment[]; scope: Scope } | undefined;
-    try {
-      saved = JSON.parse(readFileSync(join(dir, 'assignments.json'), 'utf8')) as typeof saved;
-    } catch {
-      return; // none yet
-    }
-    if (saved && Array.isArray(saved.list) && saved.scope) {
-      this.#log(`monitors: resuming ${saved.list.length} monitors from ${join(dir, 'assignments.json')}`);
-      this.#apply(saved.list, saved.scope);
-    }
+  #resume(file: AssignmentFile): void {
+    const saved = file.load();
+    if (!saved) return;
+    this.#log(`monitors: resuming ${saved.list.length} monitors from ${this.#dir}${saved.changes ? ` (a saved set and ${saved.changes} changes)` : ''}`);
+    this.#apply(saved.list, saved.scope);
   }
 
   #apply(list: readonly MonitorAssignment[], scope: Scope): void {
     const scopeChanged = JSON.stringify(scope) !== JSON.stringify(this.#scope);
     this.#scope = scope;
-    const wanted = new Map(list.map((a) => [a.id, a]));
+    const wanted = new Set(list.map((a) => a.id));
     for (const [id, run] of this.#running) {
       if (wanted.has(id)) continue;
       this.#stop(run);
       this.#running.delete(id);
     }
-    for (const a of list) {
-      const run = this.#running.get(a.id);
-      if (!run) {
-        const fresh: Running = { a, series: new MinuteSeries(a.id, this.#now()), address: undefined, family: undefined, probing: false, gen: 0, checkTimer: undefined, traceTimer: undefined, trace: undefined };
-        this.#running.set(a.id, fresh);
-        this.#start(fresh);
-      } else if (run.a.rev !== a.rev || run.a.target !== a.target || run.a.type !== a.type) {
-        this.#halt(run);
-        run.a = a;
-        run.address = undefined;
-        this.#start(run);
-      } else if (scopeChanged) {
-        this.#start(run);
-      }
+    for (const a of list) this.#upsert(a, scopeChanged);
+  }
+
+  #applyChanges(set: readonly MonitorAssignment[], drop: readonly number[]): void {
+    for (const id of drop) {
+      const run = this.#running.get(id);
+      if (!run) continue;
+      this.#stop(run);
+      this.#running.delete(id);
+    }
+    for (const a of set) this.#upsert(a, false);
+  }
+
+  /** Starts `a`, restarts it when its rev, target or type changed, or when the scope did. */
+  #upsert(a: MonitorAssignment, scopeChanged: boolean): void {
+    const run = this.#running.get(a.id);
+    if (!run) {
+      const fresh: Running = { a, series: new MinuteSeries(a.id, this.#now()), address: undefined, family: undefined, probing: false, gen: 0, checkTimer: undefined, traceTimer: undefined, trace: undefined };
+      this.#running.set(a.id, fresh);
+      this.#start(fresh);
+    } else if (run.a.rev !== a.rev || run.a.target !== a.target || run.a.type !== a.type) {
+      this.#halt(run);
+      run.a = a;
+      run.address = undefined;
+      this.#start(run);
+    } else if (scopeChanged) {
+      this.#start(run);
     }
   }
 
@@ -310,7 +361,7 @@ export class MonitorService implements AgentMonitors {
     run.series.err = reason;
     run.series.dirty = true;
     if (address !== undefined) run.series.addr = address;
-    this.#soon();
+    this.#soon(run);
     run.checkTimer = this.#later(() => this.#check(run, gen), this.#o.errorRetryMs ?? 30_000);
   }
 
@@ -326,7 +377,7 @@ export class MonitorService implements AgentMonitors {
     if (rtt === undefined && error) s.err = error;
     else if (rtt !== undefined && s.err !== undefined) s.err = undefined;
     // The first sample shows at the hub within a moment, not at the next report.
-    if (s.outcomes === 1) this.#soon();
+    if (s.outcomes === 1) this.#soon(run);
   }
 
   #scheduleTrace(run: Running, gen: number, ms: number): void {
@@ -366,25 +417,37 @@ export class MonitorService implements AgentMonitors {
     this.#pump();
   }
 
-  /** Open-minute rows soon (a first sample, an error): coalesced into one report. */
-  #soon(): void {
-    if (this.#liveSoon || this.#closed) return;
-    this.#liveSoon = this.#later(() => {
+  /**
+   * `run`'s open-minute row soon (its first sample, an error): coalesced into one report with the
+   * others that came within 100 ms. Only theirs: while monitors are being added by the thousand,
+   * sending every changed row each time would serialize most of the set ten times a second.
+   */
+  #soon(run: Running): void {
+    if (this.#closed) return;
+    this.#fresh.add(run);
+    this.#liveSoon ??= this.#later(() => {
       this.#liveSoon = undefined;
-      this.#queueLive();
+      const fresh = [...this.#fresh];
+      this.#fresh.clear();
+      this.#queueLive(fresh.filter((r) => this.#running.get(r.a.id) === r));
     }, 100);
   }
 
-  /** The open minute's changed rows, to send once what is spooled has gone (never spooled). */
-  #queueLive(): void {
+  /** The open minute's changed rows (of `runs`, default all), to send once what is spooled has gone (never spooled). */
+  #queueLive(runs: Iterable<Running> = this.#running.values()): void {
     if (this.#closed || !this.#store) return;
     const rows: MinuteRow[] = [];
-    for (const run of this.#running.values()) {
+    for (const run of runs) {
       if (!run.series.dirty) continue;
       const row = run.series.openRow();
       if (row) rows.push(row);
     }
     if (rows.length === 0) return;
+    // Rows still waiting go too, unless newer ones replace them (a taken row is clean until it changes).
+    if (this.#live.length) {
+      const newer = new Set(rows.map((r) => r.m));
+      for (const r of this.#live) for (const row of r.rows) if (!newer.has(row.m)) rows.push(row);
+    }
     this.#live = packRows(rows).map((batch) => ({ seq: -1, rows: batch }));
     this.#pump();
   }

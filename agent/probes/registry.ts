@@ -11,6 +11,7 @@ import type { MeasurementType } from '../../shared/registry.ts';
 import type { ProbeRunner } from './probe-runner.ts';
 import type { MonitorEngineFactory, RouteTracer } from '../monitors/monitor-engine.ts';
 import type { ServedProtocol } from '../servers/served-protocol.ts';
+import { MONITOR_CAPABILITY, MONITOR_CHANGES_CAPABILITY } from '../../shared/wire/agent-protocol-constants.ts';
 
 /** One type's entry: what it announces, and how to load its runner. */
 interface RunnerEntry {
@@ -86,13 +87,14 @@ export function loadRunners(): Promise<void> {
 
 /**
  * What the agent announces: every runner's capabilities, each once, in registry order, and
- * `monitor` when a type has a monitor engine. It is announced whether or not the engine can open
+ * `monitor` and `monitor-changes` (it takes changes to its set as such) when a type has a monitor engine. It is announced whether or not the engine can open
  * its socket here: a monitor that cannot probe says why in its rows (`err`), which the hub shows
  * per agent, rather than the agent silently never being assigned one.
  */
 export function agentCapabilities(): string[] {
   const entries = Object.values(RUNNERS);
-  return [...new Set([...entries.flatMap((r) => r?.capabilities ?? []), ...(entries.some((r) => r?.monitor) ? ['monitor'] : [])])];
+  const monitors = entries.some((r) => r?.monitor) ? [MONITOR_CAPABILITY, MONITOR_CHANGES_CAPABILITY] : [];
+  return [...new Set([...entries.flatMap((r) => r?.capabilities ?? []), ...monitors])];
 }
 
 /** Route watch's tracer (from the type that provides it), loaded on first use. */

@@ -13,7 +13,7 @@ import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import type { AgentMessage } from '../../shared/wire/agent-protocol.ts';
 import { AGENT_CONNECT_PATH, AGENT_PROTOCOL_VERSION, AgentCloseCode, MAX_BATCH, encodeMessage } from '../../shared/wire/agent-protocol-constants.ts';
 import { decodeHubFrame } from './decode-hub-frame.ts';
-import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
+import { describeError, ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import { TargetGuard, type GuardResolver } from './target-guard.ts';
 
@@ -89,6 +89,8 @@ export class AgentRuntime {
   #attempt = 0;
   #stopped = false;
   #connected = false;
+  /** A full monitor set came on this connection (changes are relative to it). */
+  #haveMonitors = false;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #beat: ReturnType<typeof setInterval> | undefined;
   #token: string;
@@ -241,6 +243,7 @@ export class AgentRuntime {
     const m = decoded.message;
     if (m.t === 'welcome') {
       this.#attempt = 0;
+      this.#haveMonitors = false;
       this.#connected = true;
       this.#o.onState?.('connected', `connected to ${this.url} as ${this.info.name} (hub policy ${m.policy})`);
       // Reports that waited for the hub go now, not at the next retry.
@@ -252,9 +255,28 @@ export class AgentRuntime {
     } else if (m.t === 'token') {
       this.#renewed(m.token);
     } else if (m.t === 'monitors') {
-      this.#o.agent.monitors?.assign(m.list, { policy: m.policy, ...(m.allowedRanges ? { allowedRanges: m.allowedRanges } : {}) });
+      this.#monitorFrame(ws, () => this.#o.agent.monitors?.assign(m.list, { policy: m.policy, ...(m.allowedRanges ? { allowedRanges: m.allowedRanges } : {}) }));
+      this.#haveMonitors = true;
+    } else if (m.t === 'monitor-changes') {
+      // Changes are relative to this connection's full set: without one they mean nothing yet.
+      if (!this.#haveMonitors) this.#log('agent: monitor changes before any monitor set on this connection; ignored');
+      else this.#monitorFrame(ws, () => this.#o.agent.monitors?.change?.(m.set, m.drop));
     } else if (m.t === 'ack') {
       this.#acked(m.seq);
+    }
+  }
+
+  /**
+   * Applies a monitor frame. One that cannot be kept (a full disk) or is refused is a logged line,
+   * and the connection is closed: the hub's later changes would be relative to a set this agent
+   * does not have, and on the next connection the hub sends the whole set again.
+   */
+  #monitorFrame(ws: WebSocket, apply: () => void): void {
+    try {
+      apply();
+    } catch (err) {
+      this.#log(`agent: monitors: ${describeError(err).message}; reconnecting for the whole set`);
+      ws.close(1011, 'monitor assignments not applied');
     }
   }
 

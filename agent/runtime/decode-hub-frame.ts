@@ -1,12 +1,12 @@
 /**
- * The agent's decoder of hub → agent frames (welcome, run, cancel, token, monitors, ack), written by hand. The
+ * The agent's decoder of hub → agent frames (welcome, run, cancel, token, monitors, monitor-changes, ack), written by hand. The
  * frames' one definition is the zod schema `HubMessage` in shared/wire/agent-protocol.ts (the hub
  * encodes with its types); this decoder checks the same rules without loading zod, which alone is
  * ~18 MB of an idle agent's ~80. test/agent/runtime/decode-hub-frame.test.ts holds it to the
  * schema: on a seeded stream of valid and mutated frames both accept the same ones with the same
  * result, and refuse the same ones at the same field.
  */
-import type { Decoded, HubMessage, MonitorsMessage, RunMessage } from '../../shared/wire/agent-protocol.ts';
+import type { Decoded, HubMessage, MonitorChangesMessage, MonitorsMessage, RunMessage } from '../../shared/wire/agent-protocol.ts';
 import { MonitorLimits, type MonitorAssignment } from '../../shared/model/monitor-types.ts';
 import { COMPACT_JWT, MAX_TOKEN_CHARS } from '../../shared/wire/agent-protocol-constants.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
@@ -86,13 +86,15 @@ function hubMessage(json: unknown): HubMessage {
     }
     case 'monitors':
       return monitorsMessage(m);
+    case 'monitor-changes':
+      return monitorChanges(m);
     case 'ack': {
       const seq = int(m.seq, 'seq', 0);
       strict(m, new Set(['t', 'seq']), '');
       return { t: 'ack', seq };
     }
     default:
-      throw new Refusal('t', 'not a frame type the hub sends (welcome, run, cancel, token, monitors, ack)');
+      throw new Refusal('t', 'not a frame type the hub sends (welcome, run, cancel, token, monitors, monitor-changes, ack)');
   }
 }
 
@@ -108,6 +110,18 @@ function monitorsMessage(m: Obj): MonitorsMessage {
   if (m.allowedRanges !== undefined) out.allowedRanges = strings(m.allowedRanges, 'allowedRanges', { max: 64, maxItems: 256 });
   strict(m, new Set(['t', 'list', 'policy', 'allowedRanges']), '');
   return out;
+}
+
+/** Changes to the agent's monitor assignments (MonitorChangesMessage), in the schema's order. */
+function monitorChanges(m: Obj): MonitorChangesMessage {
+  if (!Array.isArray(m.set)) throw new Refusal('set', `expected a list, not ${kindOf(m.set)}`);
+  if (m.set.length > MonitorLimits.maxAssignmentsPerAgent) throw new Refusal('set', `at most ${MonitorLimits.maxAssignmentsPerAgent}`);
+  const set = m.set.map((item: unknown, i: number) => assignment(item, `set.${i}`));
+  if (!Array.isArray(m.drop)) throw new Refusal('drop', `expected a list, not ${kindOf(m.drop)}`);
+  if (m.drop.length > MonitorLimits.maxAssignmentsPerAgent) throw new Refusal('drop', `at most ${MonitorLimits.maxAssignmentsPerAgent}`);
+  const drop = m.drop.map((id: unknown, i: number) => int(id, `drop.${i}`, 1));
+  strict(m, new Set(['t', 'set', 'drop']), '');
+  return { t: 'monitor-changes', set, drop };
 }
 
 function assignment(json: unknown, path: string): MonitorAssignment {

@@ -46,9 +46,10 @@ import { parseMonitorTarget } from './monitor-target.ts';
 import { webhookProblem } from './webhook-url.ts';
 import { hubLimits, refuseTargets, type HubLimits } from './policy-admit.ts';
 import type { Principal } from './principal.ts';
+import { MONITOR_CAPABILITY } from '../../shared/wire/agent-protocol-constants.ts';
 
 /** The capability an agent announces when it runs monitors. */
-export const MONITOR_CAPABILITY = 'monitor';
+export { MONITOR_CAPABILITY } from '../../shared/wire/agent-protocol-constants.ts';
 
 /**
  * Least time between two pushes of assignment sets: the shortest interval a monitor may have, so a
@@ -135,8 +136,6 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
   readonly #addresses = new Map<string, string>();
   /** Agents seen since start (connected or not), for `agents` of a view. */
   readonly #known = new Map<string, AgentInfo>();
-  /** What was last sent to each agent, to skip pushing an unchanged set. */
-  readonly #pushed = new Map<string, string>();
   readonly #pending = new Set<string>();
   #pushQueued = false;
   #lastPushAt = Number.NEGATIVE_INFINITY;
@@ -163,7 +162,7 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
       this.#monitors.set(m.id, m);
       this.#seed(m);
     }
-    this.#unsubscribe = this.#registry.onChange((change, info) => (change === 'added' ? this.#attach(info) : this.#pushed.delete(info.name)));
+    this.#unsubscribe = this.#registry.onChange((change, info) => change === 'added' && this.#attach(info));
     for (const info of this.#registry.list()) this.#attach(info);
     const every = o.rollupEveryMs ?? MonitorDefaults.rollupEveryMs;
     if (every > 0) {
@@ -462,7 +461,6 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
   #attach(info: AgentInfo): void {
     if (this.#closed) return;
     this.#known.set(info.name, info);
-    this.#pushed.delete(info.name);
     const link = this.#registry.get(info.name);
     if (!link?.monitors || !info.capabilities.includes(MONITOR_CAPABILITY)) return;
     const name = info.name;
@@ -543,10 +541,8 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     if (this.#closed) return;
     const link = this.#registry.get(name);
     if (!link?.monitors || !link.info.capabilities.includes(MONITOR_CAPABILITY)) return;
+    // The link sends what differs from what the agent has (or nothing); so does an in-process agent.
     const list = this.#assignmentsFor(link.info);
-    const key = JSON.stringify(list);
-    if (this.#pushed.get(name) === key) return;
-    this.#pushed.set(name, key);
     const ranges = Object.hasOwn(this.#ranges, name) ? this.#ranges[name] : undefined;
     link.monitors.assign(list, { policy: this.#policy, ...(ranges ? { allowedRanges: ranges } : {}) });
   }

@@ -18,6 +18,7 @@ import { parseEvent } from '../../shared/model/events.ts';
 import type { MeasurementEvent } from '../../shared/model/events.ts';
 import type { MeasurementSpec } from '../../shared/model/spec.ts';
 import { RemoteAgentMonitors } from './remote-agent-monitors.ts';
+import { MONITOR_CAPABILITY, MONITOR_CHANGES_CAPABILITY } from '../../shared/wire/agent-protocol-constants.ts';
 
 export interface RemoteAgentLinkOptions {
   info: AgentInfo;
@@ -71,8 +72,8 @@ export class RemoteAgentLink implements AgentLink {
     this.#send = o.send;
     this.#policy = o.policy;
     this.#onBadEvent = o.onBadEvent ?? (() => {});
-    if (o.info.capabilities.includes('monitor')) {
-      this.monitors = new RemoteAgentMonitors({ send: o.send, onStoreFailure: o.onStoreFailure ?? (() => {}) });
+    if (o.info.capabilities.includes(MONITOR_CAPABILITY)) {
+      this.monitors = new RemoteAgentMonitors({ send: o.send, onStoreFailure: o.onStoreFailure ?? (() => {}), changes: o.info.capabilities.includes(MONITOR_CHANGES_CAPABILITY) });
     }
   }
 

@@ -56,6 +56,14 @@ export interface MonitorAssignment {
   rev: number;
 }
 
+/** Whether two assignments are the same in every field (all of them plain values). */
+export function sameAssignment(a: MonitorAssignment, b: MonitorAssignment): boolean {
+  const ka = Object.keys(a) as (keyof MonitorAssignment)[];
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 /**
  * What one agent measured for one monitor in one minute (or so far in the current minute: rows
  * of the open minute are sent again as they grow). Keyed by (monitor, agent, minute): the hub

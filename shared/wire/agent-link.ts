@@ -72,6 +72,13 @@ export interface AgentMonitors {
   /** Replaces the set of monitors this agent runs (effective within one interval). */
   assign(list: readonly MonitorAssignment[], scope: { policy: 'public' | 'lan'; allowedRanges?: readonly string[] }): void;
   /**
+   * Changes the set of the last `assign` (the `monitor-changes` frame): `set` adds or replaces
+   * assignments by id, `drop` removes ids; the scope stays. Throws a one-line reason (and changes
+   * nothing) when the set would pass MonitorLimits.maxAssignmentsPerAgent. Optional: the hub only
+   * ever calls `assign`, and its remote link turns changes into this frame by itself.
+   */
+  change?(set: readonly MonitorAssignment[], drop: readonly number[]): void;
+  /**
    * Sets where reports go. `store` resolves once the report is durable (the link then acks it) and
    * rejects when it could not be stored (no ack: the agent sends it again).
    */

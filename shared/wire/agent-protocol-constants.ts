@@ -11,6 +11,15 @@ export const MAX_BATCH = 1024;
 /** Protocol version spoken by this code; a hub refuses a `hello` with another major version. */
 export const AGENT_PROTOCOL_VERSION = 1;
 
+/** The capability an agent announces when it runs monitors. */
+export const MONITOR_CAPABILITY = 'monitor';
+
+/**
+ * The capability an agent announces when it takes `monitor-changes` frames; the hub sends such an
+ * agent the full set only after `welcome` and when the scope changes.
+ */
+export const MONITOR_CHANGES_CAPABILITY = 'monitor-changes';
+
 /** The WebSocket path agents dial on the hub. */
 export const AGENT_CONNECT_PATH = '/v1/agents/connect';
 

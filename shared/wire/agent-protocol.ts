@@ -8,7 +8,8 @@
  * `end` (run `id` finished; no further events for it).
  * Hub → agent: `welcome` (hello accepted), `run` (start measurement `id`), `cancel` (stop it),
  * `token` (the agent's token, renewed: use it from the next connection on), `monitors` (the
- * agent's monitor assignments, the full set), `ack` (reports up to `seq` are stored).
+ * agent's monitor assignments, the full set), `monitor-changes` (changes to that set),
+ * `ack` (reports up to `seq` are stored).
  * Agent → hub, for monitors: `report` (minute rows and route records, numbered `seq`).
  *
  * Many runs are multiplexed over the one connection, told apart by `id` (chosen by the hub).
@@ -188,39 +189,54 @@ export const TokenMessage = z.strictObject({
 });
 export type TokenMessage = z.infer<typeof TokenMessage>;
 
+/** One monitor assignment (shared/model/monitor-types.ts MonitorAssignment). */
+const MonitorAssignmentSchema = z.strictObject({
+  id: z.number().int().positive(),
+  type: MonitorTypeName,
+  target: z.string().min(1).max(253),
+  intervalMs: z.number().int().min(MonitorLimits.minIntervalMs).max(MonitorLimits.maxIntervalMs),
+  timeoutMs: z.number().int().positive().max(60_000),
+  traceMs: z.number().int().min(MonitorLimits.minTraceMs).max(MonitorLimits.maxTraceMs).optional(),
+  family: z.union([z.literal(4), z.literal(6)]).optional(),
+  rev: z.number().int().nonnegative(),
+});
+
 /**
  * The agent's monitor assignments, the full set (shared/model/monitor-types.ts): sent after
- * `welcome` and whenever the set changes. The agent starts what is new, stops what is gone and
- * restarts what has another `rev`; it keeps running them while the hub is away.
+ * `welcome` and whenever the set changes (or, to an agent that announces
+ * MONITOR_CHANGES_CAPABILITY, whenever the scope changes; other changes go as `monitor-changes`).
+ * The agent starts what is new, stops what is gone and restarts what has another `rev`; it keeps
+ * running them while the hub is away.
  */
 export const MonitorsMessage = z.strictObject({
   t: z.literal('monitors'),
-  list: z
-    .array(
-      z.strictObject({
-        id: z.number().int().positive(),
-        type: MonitorTypeName,
-        target: z.string().min(1).max(253),
-        intervalMs: z.number().int().min(MonitorLimits.minIntervalMs).max(MonitorLimits.maxIntervalMs),
-        timeoutMs: z.number().int().positive().max(60_000),
-        traceMs: z.number().int().min(MonitorLimits.minTraceMs).max(MonitorLimits.maxTraceMs).optional(),
-        family: z.union([z.literal(4), z.literal(6)]).optional(),
-        rev: z.number().int().nonnegative(),
-      }),
-    )
-    .max(MonitorLimits.maxAssignmentsPerAgent),
+  list: z.array(MonitorAssignmentSchema).max(MonitorLimits.maxAssignmentsPerAgent),
   /** The hub's policy mode and this agent's allowed prefixes, as for a `run`. */
   policy: z.enum(['public', 'lan']),
   allowedRanges: z.array(z.string().max(64)).max(256).optional(),
 });
 export type MonitorsMessage = z.infer<typeof MonitorsMessage>;
 
+/**
+ * Changes to the set of the last `monitors` frame on this connection, to an agent that announces
+ * MONITOR_CHANGES_CAPABILITY: `set` adds or replaces assignments (by id), `drop` removes ids. The
+ * scope (policy, ranges) stays that of the last `monitors` frame. A monitor added or removed costs
+ * a frame of its own size rather than the whole set's (~100 bytes, not ~1 MB at 10,000 monitors).
+ * The set after the change is bound as a full one is (MonitorLimits.maxAssignmentsPerAgent).
+ */
+export const MonitorChangesMessage = z.strictObject({
+  t: z.literal('monitor-changes'),
+  set: z.array(MonitorAssignmentSchema).max(MonitorLimits.maxAssignmentsPerAgent),
+  drop: z.array(z.number().int().positive()).max(MonitorLimits.maxAssignmentsPerAgent),
+});
+export type MonitorChangesMessage = z.infer<typeof MonitorChangesMessage>;
+
 /** The hub stored every report up to and including `seq` (durably): the agent may drop them. */
 export const AckMessage = z.strictObject({ t: z.literal('ack'), seq: z.number().int().nonnegative() });
 export type AckMessage = z.infer<typeof AckMessage>;
 
 /** Every hub → agent frame. */
-export const HubMessage = z.discriminatedUnion('t', [WelcomeMessage, RunMessage, CancelMessage, TokenMessage, MonitorsMessage, AckMessage]);
+export const HubMessage = z.discriminatedUnion('t', [WelcomeMessage, RunMessage, CancelMessage, TokenMessage, MonitorsMessage, MonitorChangesMessage, AckMessage]);
 export type HubMessage = z.infer<typeof HubMessage>;
 
 /** Result of decoding one frame: the message, or a one-line reason. */

@@ -1,12 +1,12 @@
 /**
  * A small agent that speaks the real agent protocol over a real WebSocket, for the hub's monitor
- * tests: hello with the `monitor` capability, then it records the hub's `monitors` and `ack`
- * frames and sends the `report` frames a test writes. It is the hub's counterpart here, not
+ * tests: hello with the `monitor` capability, then it records the hub's `monitors`,
+ * `monitor-changes` and `ack` frames and sends the `report` frames a test writes. It is the hub's counterpart here, not
  * the agent under test (agent/ has its own tests), so it does nothing on its own.
  */
 import WebSocket from 'ws';
 import type { MinuteRow, RouteRecord } from '../../shared/model/monitor-types.ts';
-import { decodeHubMessage, type MonitorsMessage } from '../../shared/wire/agent-protocol.ts';
+import { decodeHubMessage, type MonitorChangesMessage, type MonitorsMessage } from '../../shared/wire/agent-protocol.ts';
 import { AGENT_CONNECT_PATH, AGENT_PROTOCOL_VERSION } from '../../shared/wire/agent-protocol-constants.ts';
 
 export interface MonitorAgentOptions {
@@ -19,6 +19,10 @@ export class MonitorAgent {
   readonly ws: WebSocket;
   /** Every `monitors` frame, in order. */
   readonly assignments: MonitorsMessage[] = [];
+  /** Every `monitor-changes` frame, in order. */
+  readonly changes: MonitorChangesMessage[] = [];
+  /** The set now: the last `monitors` frame with the changes since applied (ids in order of arrival). */
+  #set: Map<number, MonitorsMessage['list'][number]> | undefined;
   /** Every acked seq, in order. */
   readonly acks: number[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
@@ -31,8 +35,14 @@ export class MonitorAgent {
     ws.on('message', (data) => {
       const d = decodeHubMessage(data.toString());
       if (!d.ok) return;
-      if (d.message.t === 'monitors') this.assignments.push(d.message);
-      else if (d.message.t === 'ack') this.acks.push(d.message.seq);
+      if (d.message.t === 'monitors') {
+        this.assignments.push(d.message);
+        this.#set = new Map(d.message.list.map((a) => [a.id, a]));
+      } else if (d.message.t === 'monitor-changes') {
+        this.changes.push(d.message);
+        for (const id of d.message.drop) this.#set?.delete(id);
+        for (const a of d.message.set) this.#set?.set(a.id, a);
+      } else if (d.message.t === 'ack') this.acks.push(d.message.seq);
       for (const w of this.#waiters) w();
     });
     ws.on('close', () => {
@@ -57,8 +67,7 @@ export class MonitorAgent {
 
   /** The newest assignment set (monitor ids), or undefined before the first. */
   get current(): number[] | undefined {
-    const last = this.assignments.at(-1);
-    return last?.list.map((a) => a.id);
+    return this.#set ? [...this.#set.keys()] : undefined;
   }
 
   /** Waits until `check` holds (re-checked on every frame), failing after `timeoutMs`. */
@@ -79,7 +88,7 @@ export class MonitorAgent {
     });
   }
 
-  /** Waits for a `monitors` frame whose ids are exactly `ids` (any order). */
+  /** Waits until the set (the last `monitors` frame and the changes since) is exactly `ids` (any order); returns the last full frame. */
   async assigned(ids: number[], timeoutMs = 5000): Promise<MonitorsMessage> {
     const want = [...ids].sort((a, b) => a - b).join(',');
     const same = () => [...(this.current ?? [])].sort((a, b) => a - b).join(',') === want && this.assignments.length > 0;

@@ -60,7 +60,7 @@ function frames(random: () => number, n: number): unknown[] {
     return a;
   };
   const valid = (): Record<string, unknown> => {
-    switch (pick(['welcome', 'run', 'run', 'run', 'cancel', 'token', 'monitors', 'monitors', 'monitors', 'ack'])) {
+    switch (pick(['welcome', 'run', 'run', 'run', 'cancel', 'token', 'monitors', 'monitors', 'monitors', 'monitor-changes', 'monitor-changes', 'ack'])) {
       case 'welcome':
         return { t: 'welcome', v: 1, heartbeatMs: near(1, 60_000), policy: pick(['lan', 'public']) };
       case 'run': {
@@ -77,6 +77,8 @@ function frames(random: () => number, n: number): unknown[] {
         if (random() < 0.3) m.allowedRanges = list(() => pick(['10.0.0.0/8', 'x'.repeat(65)]), 256);
         return m;
       }
+      case 'monitor-changes':
+        return { t: 'monitor-changes', set: list(assignment, 3), drop: list(() => pick([near(1, 1e6), near(1, 1e6), junk()]), 3) };
       default:
         return { t: 'token', token: pick([JWT, 'a.b.c', 'a.b', 'a.b.c.d', 'a b.c.d', 'a'.repeat(MAX_TOKEN_CHARS - 4) + '.b.c']) };
     }

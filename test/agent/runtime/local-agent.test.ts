@@ -29,7 +29,7 @@ async function run(agent: LocalAgent, input: MeasurementSpecInput): Promise<Meas
 test('info: default name local, the capabilities that work, the package version', () => {
   const a = new LocalAgent();
   assert.equal(a.info.name, 'local');
-  assert.deepEqual(a.info.capabilities, ['icmp', 'icmp6', 'ping', 'tcp', 'udp', 'traceroute', 'probe', 'mtr', 'dns', 'http', 'tcpping', 'owd', 'tcpconnect', 'monitor']);
+  assert.deepEqual(a.info.capabilities, ['icmp', 'icmp6', 'ping', 'tcp', 'udp', 'traceroute', 'probe', 'mtr', 'dns', 'http', 'tcpping', 'owd', 'tcpconnect', 'monitor', 'monitor-changes']);
   assert.match(a.info.version, /^\d+\.\d+\.\d+/);
   assert.equal(new LocalAgent({ name: 'lax1' }).info.name, 'lax1');
 });
