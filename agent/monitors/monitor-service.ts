@@ -179,11 +179,12 @@ export class MonitorService implements AgentMonitors {
    */
   change(set: readonly MonitorAssignment[], drop: readonly number[]): void {
     if (this.#closed) return;
-    const after = new Set(this.#running.keys());
-    for (const id of drop) after.delete(id);
-    for (const a of set) after.add(a.id);
-    if (after.size > MonitorLimits.maxAssignmentsPerAgent) {
-      throw new MeshprobeError(ErrorCode.LimitReached, `monitor changes refused: the set would hold ${after.size} monitors, over the most one agent runs (${MonitorLimits.maxAssignmentsPerAgent})`);
+    // The size after the change, in the change's own time (not the set's).
+    const dropped = new Set(drop.filter((id) => this.#running.has(id)));
+    const added = new Set(set.filter((a) => !this.#running.has(a.id) || dropped.has(a.id)).map((a) => a.id));
+    const size = this.#running.size - dropped.size + added.size;
+    if (size > MonitorLimits.maxAssignmentsPerAgent) {
+      throw new MeshprobeError(ErrorCode.LimitReached, `monitor changes refused: the set would hold ${size} monitors, over the most one agent runs (${MonitorLimits.maxAssignmentsPerAgent})`);
     }
     this.#file?.append(set, drop, () => {
       const byId = new Map([...this.#running].map(([id, run]) => [id, run.a]));
