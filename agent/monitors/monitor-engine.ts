@@ -16,6 +16,10 @@ export interface MonitorProbeTarget {
   timeoutMs: number;
   /** The port of a `host:port` target (types that connect to a port); absent = the type's default. */
   port?: number;
+  /** The older release of a protocol (tcpping: tcp-echo-metrics' 16-byte frames and fixed timeout). */
+  legacy?: true;
+  /** Keep `timeoutMs` fixed (tcpping: no adaptive timeout). */
+  fixedTimeout?: true;
 }
 
 /**
