@@ -16,9 +16,9 @@ export interface MonitorProbeTarget {
   timeoutMs: number;
   /** The port of a `host:port` target (types that connect to a port); absent = the type's default. */
   port?: number;
-  /** The older release of a protocol (tcpping: tcp-echo-metrics' 16-byte frames and fixed timeout). */
+  /** The older release of the type's protocol (a TCP echo: 16-byte frames and a fixed timeout). */
   legacy?: true;
-  /** Keep `timeoutMs` fixed (tcpping: no adaptive timeout). */
+  /** Keep `timeoutMs` fixed (no adaptive timeout). */
   fixedTimeout?: true;
 }
 

@@ -13,8 +13,8 @@
  * last 100 probes (tcp-echo-metrics' sliding window).
  *
  * With `legacy` a monitor speaks tcp-echo-metrics' 16-byte frames (no magic, sequence from 1) with
- * a fixed timeout, as that release did; with `fixedTimeout` the current frames with a fixed
- * timeout. Either way the `rtoMs` gauge holds the fixed timeout.
+ * that release's fixed timeout (800 ms); with `fixedTimeout` the current frames with the
+ * monitor's timeout, fixed. Either way the `rtoMs` gauge holds the fixed timeout.
  *
  * One timer walks every monitor each {@link TICK_MS}: it sends the probes that fell due (each
  * monitor phase-spread over its interval by its id, a golden-ratio sequence as ping's engine
@@ -35,7 +35,7 @@ import { connect, type Socket } from 'node:net';
 import { ECHO_MAGIC, frameBytes } from '../../packet/tcp-echo-frame.ts';
 import { unixNowNs } from '../../socket/unix-clock.ts';
 import type { MonitorEngine, MonitorExtrasSink, MonitorOutcome, MonitorProbeTarget } from '../../monitors/monitor-engine.ts';
-import { TCPPING_PORT } from '../../../shared/measurements/tcpping/tcpping-params.ts';
+import { LEGACY_TIMEOUT_MS, TCPPING_PORT } from '../../../shared/measurements/tcpping/tcpping-params.ts';
 import { RtoEstimator } from './rto-estimator.ts';
 
 /** The exporter's clamp of the adaptive timeout (tcp_ping_prometheus: 100 ms – 3 s). */
@@ -101,8 +101,9 @@ class TcppingTarget {
   readonly #clock: FrameClock;
   readonly #port: number;
   readonly #rto: RtoEstimator;
-  /** No adaptive timeout: `t.timeoutMs` always (legacy frames or fixedTimeout). */
+  /** No adaptive timeout (legacy frames or fixedTimeout): #fixedMs always. */
   readonly #fixed: boolean;
+  readonly #fixedMs: number;
   /** Bytes of a frame, and where its sequence and time sit in it. */
   readonly #size: number;
   readonly #seqAt: number;
@@ -144,6 +145,8 @@ class TcppingTarget {
     this.#clock = clock;
     this.#port = t.port ?? TCPPING_PORT;
     this.#fixed = t.legacy === true || t.fixedTimeout === true;
+    // tcp-echo-metrics' own timeout (800 ms) for its frames; the monitor's for a fixed current one.
+    this.#fixedMs = t.legacy ? LEGACY_TIMEOUT_MS : t.timeoutMs;
     this.#rto = new RtoEstimator(t.timeoutMs, RTO_MIN_MS, RTO_MAX_MS);
     this.#size = frameBytes(t.legacy ? 'legacy' : 'magic');
     this.#seqAt = t.legacy ? 0 : 8;
@@ -151,7 +154,7 @@ class TcppingTarget {
     this.#held = Buffer.alloc(this.#size);
     // tcp-echo-metrics numbers its probes from 1 (a server tells its frames by a small first word).
     this.#seq = this.#oldest = t.legacy ? 1 : 0;
-    const cap = pow2(Math.ceil((this.#fixed ? t.timeoutMs : Math.max(t.timeoutMs, RTO_MAX_MS)) / t.intervalMs) + 2);
+    const cap = pow2(Math.ceil((this.#fixed ? this.#fixedMs : Math.max(t.timeoutMs, RTO_MAX_MS)) / t.intervalMs) + 2);
     this.#slotSeq = new Float64Array(cap);
     this.#sentAt = new Float64Array(cap);
     this.#deadline = new Float64Array(cap);
@@ -201,7 +204,7 @@ class TcppingTarget {
   }
 
   #timeoutMs(): number {
-    return this.#fixed ? this.t.timeoutMs : this.#rto.rtoMs;
+    return this.#fixed ? this.#fixedMs : this.#rto.rtoMs;
   }
 
   #showRto(): void {
