@@ -5,12 +5,9 @@
  *     responder); each probe's lateness against its due time (p50/p99).
  *  2. RTT: the same server, our client and a minimal Python client (time.perf_counter_ns around
  *     send/recv on one socket, TCP_NODELAY, 1 ms apart) run one after the other; medians compared.
- *  3. many: --conns tcpping monitors at 200 ms in this process, through the agent's real monitor
- *     machinery (MonitorService: assignments, the tcpping engine, minute rows, reports taken by a
- *     callback as the hub would): CPU (user+system) as a share of one core and RSS while they run,
- *     after a warm-up (the connections opened, the first rows sent).
+ *  (Many tcpping monitors at once: bench/tcpping-monitors.ts.)
  *
- *   node bench/tcp-echo.ts [--seconds 60] [--conns 1000] [--json]
+ *   node bench/tcp-echo.ts [--seconds 60] [--json]
  */
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -18,12 +15,9 @@ import { createInterface } from 'node:readline';
 import { runTcpping } from '../agent/probes/tcpping/tcpping.ts';
 import type { MeasurementEvent } from '../shared/model/events.ts';
 import { parseSpec } from '../shared/model/spec.ts';
-import { MonitorService } from '../agent/monitors/monitor-service.ts';
-import type { MonitorAssignment } from '../shared/model/monitor-types.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, conns: { type: 'string', default: '1000' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, json: { type: 'boolean' } } });
 const seconds = Number(values.seconds);
-const conns = Number(values.conns);
 
 const SERVER = `
 import('./agent/servers/tcp-echo-responder.ts').then(async ({ TcpEchoResponder }) => {
@@ -78,25 +72,6 @@ const ourMedian = pct(rtts, 50);
 const py = spawn('python3', ['-c', PY_CLIENT, String(port), String(Math.min(n, 20_000))], { stdio: ['ignore', 'pipe', 'inherit'] });
 const pyMedian = Number(await new Promise<string>((r) => createInterface({ input: py.stdout! }).once('line', r)));
 
-// 3: many monitors at 200 ms, through the agent's monitor service.
-const service = new MonitorService({ agent: 'bench', resolver, policy: 'lan' });
-let rowsReported = 0;
-service.onReport(async (report) => {
-  rowsReported += report.rows.length;
-});
-const assignments: MonitorAssignment[] = Array.from({ length: conns }, (_, i) => ({ id: i + 1, type: 'tcpping', target: `127.0.0.1:${port}`, intervalMs: 200, timeoutMs: 1000, rev: 1 }));
-service.assign(assignments, { policy: 'lan' });
-await new Promise((r) => setTimeout(r, 3000)); // warm-up: connections open, first rows out
-const many = Math.max(5, Math.min(seconds, 30));
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
-let rss = 0;
-const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 500);
-await new Promise((r) => setTimeout(r, many * 1000));
-clearInterval(sampler);
-const cpu = process.cpuUsage(cpu0);
-const share = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
-service.close();
 server.kill();
 
 const out = {
@@ -104,11 +79,9 @@ const out = {
   probes: rtts.length,
   schedule: { p50Us: pct(late, 50) * 1000, p99Us: pct(late, 99) * 1000, maxUs: Math.max(...late) * 1000 },
   rtt: { oursMedianUs: ourMedian * 1000, pythonMedianUs: pyMedian * 1000, diffUs: (ourMedian - pyMedian) * 1000 },
-  many: { conns, seconds: many, cpuShareOfCore: share, rssMB: rss / 2 ** 20, rowsReported },
 };
 if (values.json) console.log(JSON.stringify(out));
 else {
   console.log(`tcpping at 1 ms for ${seconds} s: ${out.probes} replies; schedule lateness p50 ${out.schedule.p50Us.toFixed(1)} µs, p99 ${out.schedule.p99Us.toFixed(1)} µs (target < 100 µs)`);
   console.log(`RTT median: ours ${out.rtt.oursMedianUs.toFixed(1)} µs, minimal Python client ${out.rtt.pythonMedianUs.toFixed(1)} µs, diff ${out.rtt.diffUs.toFixed(1)} µs (target within 10 µs)`);
-  console.log(`${conns} tcpping monitors at 200 ms for ${many} s (agent's MonitorService, ${rowsReported} rows reported): ${(share * 100).toFixed(1)} % of a core, RSS peak ${out.many.rssMB.toFixed(0)} MB (target < 10 %)`);
 }

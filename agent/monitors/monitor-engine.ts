@@ -16,6 +16,10 @@ export interface MonitorProbeTarget {
   timeoutMs: number;
   /** The port of a `host:port` target (types that connect to a port); absent = the type's default. */
   port?: number;
+  /** The older release of the type's protocol (a TCP echo: 16-byte frames and a fixed timeout). */
+  legacy?: true;
+  /** Keep `timeoutMs` fixed (no adaptive timeout). */
+  fixedTimeout?: true;
 }
 
 /**

@@ -335,7 +335,7 @@ export class MonitorService implements AgentMonitors {
           gauge: (name, value) => run.series.gauge(name, value),
           oneWay: (forwardMs, reverseMs) => run.series.oneWay(forwardMs, reverseMs, this.#now()),
         };
-        engine.add({ id: a.id, address, family, intervalMs: a.intervalMs, timeoutMs: a.timeoutMs, ...(port ? { port: Number(port) } : {}) }, (rtt, error) => this.#outcome(run, rtt, error), extras);
+        engine.add({ id: a.id, address, family, intervalMs: a.intervalMs, timeoutMs: a.timeoutMs, ...(port ? { port: Number(port) } : {}), ...(a.legacy ? { legacy: true } : {}), ...(a.fixedTimeout ? { fixedTimeout: true } : {}) }, (rtt, error) => this.#outcome(run, rtt, error), extras);
       } catch (err) {
         if (gen !== run.gen) return;
         return this.#refused(run, describeError(err).message, address);

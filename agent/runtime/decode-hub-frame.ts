@@ -98,7 +98,7 @@ function hubMessage(json: unknown): HubMessage {
   }
 }
 
-const ASSIGNMENT_FIELDS = new Set(['id', 'type', 'target', 'intervalMs', 'timeoutMs', 'traceMs', 'family', 'rev']);
+const ASSIGNMENT_FIELDS = new Set(['id', 'type', 'target', 'intervalMs', 'timeoutMs', 'traceMs', 'family', 'legacy', 'fixedTimeout', 'rev']);
 
 /** The agent's monitor assignments (MonitorsMessage): fields checked in the schema's order. */
 function monitorsMessage(m: Obj): MonitorsMessage {
@@ -139,6 +139,11 @@ function assignment(json: unknown, path: string): MonitorAssignment {
   if (a.family !== undefined) {
     if (a.family !== 4 && a.family !== 6) throw new Refusal(`${path}.family`, 'family must be 4 or 6');
     out.family = a.family;
+  }
+  for (const k of ['legacy', 'fixedTimeout'] as const) {
+    if (a[k] === undefined) continue;
+    if (a[k] !== true) throw new Refusal(`${path}.${k}`, `${k} must be true when given`);
+    out[k] = true;
   }
   out.rev = int(a.rev, `${path}.rev`, 0);
   strict(a, ASSIGNMENT_FIELDS, path);

@@ -203,7 +203,8 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     const traceMs = request.trace === undefined ? null : this.#trace(request.trace);
     const name = checkName(request.name ?? parsed.defaultName);
     const from = selectors(request.from);
-    this.#admit(type, parsed.probe, from);
+    const options = { ...(request.legacy ? { legacy: true as const } : {}), ...(request.fixedTimeout ? { fixedTimeout: true as const } : {}) };
+    this.#admit(type, parsed.probe, from, options);
     const alerts = checkAlerts(request.alert ?? []);
     const notify = this.#notify(who, request.notify ?? {}, request.webhook);
     const paused = request.paused ?? false;
@@ -215,7 +216,7 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
     if (this.#store.findMonitor(who.subject, name)) throw bad(`you already have a monitor named ${name}; give another with --name`);
     const draft = { id: 0, type, probe: parsed.probe, intervalMs, from, paused } as MonitorRecord;
     if (!paused) this.#checkCaps(draft);
-    const record = this.#store.createMonitor({ owner: who.subject, name, type, target: request.target.trim(), probe: parsed.probe, intervalMs, traceMs, from, alerts, notify, paused }, this.#now());
+    const record = this.#store.createMonitor({ owner: who.subject, name, type, target: request.target.trim(), probe: parsed.probe, intervalMs, traceMs, ...options, from, alerts, notify, paused }, this.#now());
     this.#monitors.set(record.id, record);
     this.#pushFor(undefined, record);
     return this.#view(record);
@@ -501,6 +502,8 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
         intervalMs: m.intervalMs,
         timeoutMs: Math.min(2000, Math.max(1000, m.intervalMs)),
         ...(m.traceMs !== null ? { traceMs: m.traceMs } : {}),
+        ...(m.legacy ? { legacy: true } : {}),
+        ...(m.fixedTimeout ? { fixedTimeout: true } : {}),
         rev: m.rev,
       });
     }
@@ -588,6 +591,8 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
       probe: m.probe,
       intervalMs: m.intervalMs,
       traceMs: m.traceMs,
+      ...(m.legacy ? { legacy: true as const } : {}),
+      ...(m.fixedTimeout ? { fixedTimeout: true as const } : {}),
       from: m.from,
       alerts: m.alerts,
       paused: m.paused,
@@ -663,8 +668,9 @@ export class MonitorService implements MonitorApi, MonitorSeriesSource {
   }
 
   /** The target policy exactly as for a measurement of the monitor's type with that target and `from`: the same validation and refusal. */
-  #admit(type: MonitorType, probe: string, from: string[]): void {
-    const v = validateSpec({ type, targets: [probe], ...(from.length ? { from } : {}) });
+  #admit(type: MonitorType, probe: string, from: string[], options: { legacy?: true; fixedTimeout?: true } = {}): void {
+    // The probe options go through the type's own validation: a type that has no such option refuses it.
+    const v = validateSpec({ type, targets: [probe], ...(from.length ? { from } : {}), ...options });
     if (!v.ok) throw bad(v.message);
     const refusal = refuseTargets(v.spec, this.#policy, this.#limits);
     if (refusal) throw new MeshprobeError(refusal.code, refusal.message);

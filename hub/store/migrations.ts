@@ -213,6 +213,15 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE minute_rows ADD COLUMN x TEXT;');
     },
   },
+  {
+    version: 5,
+    name: 'probe options of monitors (legacy framing, fixed timeout)',
+    // `monitor add --legacy / --fixed-timeout` (issue 14): the options as a JSON object
+    // ({"legacy":true,"fixedTimeout":true}); NULL for a monitor without any (every one before).
+    up(db) {
+      db.exec('ALTER TABLE monitors ADD COLUMN options TEXT;');
+    },
+  },
 ];
 
 /** The version a database has once every step ran. */

@@ -22,6 +22,9 @@ export interface MonitorRecord {
   probe: string;
   intervalMs: number;
   traceMs: number | null;
+  /** Probe options fixed at creation (MonitorAssignment `legacy`, `fixedTimeout`); absent = not set. */
+  legacy?: true;
+  fixedTimeout?: true;
   /** Agent selectors (`--from`); empty = every capable agent. */
   from: string[];
   /** Alert rules as typed (`loss>5% for 5m`). */

@@ -229,6 +229,7 @@ class SqliteMonitorStore implements MonitorStore {
         now,
         now,
         1,
+        input.legacy || input.fixedTimeout ? JSON.stringify({ ...(input.legacy ? { legacy: true } : {}), ...(input.fixedTimeout ? { fixedTimeout: true } : {}) }) : null,
       );
       return toMonitor(this.#st.getMonitor.get(Number(r.lastInsertRowid)) as Raw);
     });
@@ -728,8 +729,8 @@ function prepareStatements(db: DatabaseSync) {
   // primary-key lookup (CROSS JOIN keeps the numbers as the outer loop).
   const minutes = 'WITH RECURSIVE ts(m) AS (SELECT ?1 UNION ALL SELECT m + 1 FROM ts WHERE m < ?2)';
   return {
-    insMonitor: p(`INSERT INTO monitors (owner, name, type, target, probe, interval_ms, trace_ms, from_sel, alerts, notify, paused, created_at, updated_at, rev)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insMonitor: p(`INSERT INTO monitors (owner, name, type, target, probe, interval_ms, trace_ms, from_sel, alerts, notify, paused, created_at, updated_at, rev, options)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     getMonitor: p('SELECT * FROM monitors WHERE id = ?'),
     findMonitor: p('SELECT * FROM monitors WHERE owner = ? AND name = ?'),
     listAll: p('SELECT * FROM monitors ORDER BY id'),
@@ -806,6 +807,7 @@ function toMonitor(r: Raw): MonitorRecord {
     probe: r.probe as string,
     intervalMs: r['interval_ms'] as number,
     traceMs: (r['trace_ms'] as number | null) ?? null,
+    ...probeOptions(r['options'] as string | null | undefined),
     from: JSON.parse(r['from_sel'] as string),
     alerts: JSON.parse(r['alerts'] as string),
     notify: JSON.parse(r['notify'] as string),
@@ -814,6 +816,13 @@ function toMonitor(r: Raw): MonitorRecord {
     updatedAt: r['updated_at'] as number,
     rev: r['rev'] as number,
   };
+}
+
+/** The `options` column: the probe options that are set. */
+function probeOptions(json: string | null | undefined): Pick<MonitorRecord, 'legacy' | 'fixedTimeout'> {
+  if (!json) return {};
+  const o = JSON.parse(json) as { legacy?: unknown; fixedTimeout?: unknown };
+  return { ...(o.legacy === true ? { legacy: true } : {}), ...(o.fixedTimeout === true ? { fixedTimeout: true } : {}) };
 }
 
 function nameTaken(name: string): MeshprobeError {

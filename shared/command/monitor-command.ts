@@ -56,12 +56,14 @@ const trace: OptionSpec = { long: 'trace', kind: 'duration', arg: 'PERIOD', noun
 const alert: OptionSpec = { long: 'alert', kind: 'text', arg: 'RULE', noun: 'alert rule', help: "add: alert rule such as 'loss>5% for 5m'; repeatable" };
 const type: OptionSpec = { long: 'type', short: 't', kind: 'text', arg: 'TYPE', noun: 'type', help: 'add: the type it runs (default ping); TCP types take HOST:PORT' };
 const paused: OptionSpec = { long: 'paused', kind: 'flag', noun: 'paused', help: 'add: create it paused (resume it later)' };
+const legacy: OptionSpec = { long: 'legacy', kind: 'flag', noun: 'legacy', help: "add: the type's older protocol (TCP echo: 16-byte frames, 0.8 s timeout)" };
+const fixedTimeout: OptionSpec = { long: 'fixed-timeout', kind: 'flag', noun: 'fixed timeout', help: 'add: keep the timeout fixed instead of adapting it' };
 const range: OptionSpec = { long: 'range', kind: 'duration', arg: 'RANGE', noun: 'range', help: 'show: the time the statistics cover (default 24h)' };
 const monitorJson: OptionSpec = { ...json, help: 'print the hub\'s JSON answer instead of text' };
 
 /** Which options each action takes (json and help: all of them). */
 const ACTION_OPTIONS: Readonly<Record<MonitorCommand['action'], readonly string[]>> = {
-  add: ['from', 'interval', 'name', 'trace', 'alert', 'paused', 'type'],
+  add: ['from', 'interval', 'name', 'trace', 'alert', 'paused', 'type', 'legacy', 'fixed-timeout'],
   rm: [],
   list: [],
   show: ['range', 'from'],
@@ -73,9 +75,9 @@ const ACTION_OPTIONS: Readonly<Record<MonitorCommand['action'], readonly string[
 export const MONITOR_COMMAND: CommandSpec = {
   name: 'monitor',
   aliases: ['monitors'],
-  usage: 'monitor add TARGET [-t TYPE] [-s AGENTS] [-i INTERVAL] [--name NAME] [--trace PERIOD] [--alert RULE]… [--paused] | rm ID|NAME | list | show ID|NAME [--range RANGE] [-s AGENT] | pause|resume ID|NAME',
+  usage: 'monitor add TARGET [-t TYPE] [-s AGENTS] [-i INTERVAL] [--name NAME] [--trace PERIOD] [--alert RULE]… [--paused] [--legacy] [--fixed-timeout] | rm ID|NAME | list | show ID|NAME [--range RANGE] [-s AGENT] | pause|resume ID|NAME',
   summary: 'watch targets continuously: latency histograms, loss, routes, alerts',
-  options: [from, interval, name, trace, alert, paused, type, range, monitorJson, helpOpt],
+  options: [from, interval, name, trace, alert, paused, type, legacy, fixedTimeout, range, monitorJson, helpOpt],
   examples: [
     'monitor add 127.0.0.1',
     'monitor add -i 5s --name gw gw.example.net@192.0.2.1',
@@ -214,7 +216,11 @@ function add(argv: Record<string, unknown>, rest: string[]): MonitorCommand {
     }
     request.alert = rules;
   }
-  if (argv['paused'] === true || (Array.isArray(argv['paused']) && argv['paused'].includes(true))) request.paused = true;
+  const flag = (k: string) => argv[k] === true || (Array.isArray(argv[k]) && argv[k].includes(true));
+  if (flag('paused')) request.paused = true;
+  // Probe options: the hub refuses them for a type that has none (the type's own validation).
+  if (flag('legacy')) request.legacy = true;
+  if (flag('fixed-timeout')) request.fixedTimeout = true;
   return { action: 'add', request };
 }
 

@@ -33,6 +33,9 @@ export const MonitorCreateBody = z.strictObject({
   target: z.string().min(1).max(300),
   type: MonitorTypeName.optional(),
   ...fields,
+  // Probe options, fixed at creation (a PATCH cannot change them).
+  legacy: z.boolean().optional(),
+  fixedTimeout: z.boolean().optional(),
 });
 
 /** PATCH /v1/monitors/{id}: the create fields but `target` and `type`, all optional; `trace: 0` (or `null`, `"off"`) turns route watch off. */

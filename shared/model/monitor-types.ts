@@ -52,6 +52,10 @@ export interface MonitorAssignment {
   traceMs?: number;
   /** 4 or 6 to force the family of a name's address; absent = as the resolver answers. */
   family?: 4 | 6;
+  /** The older release of the type's protocol (the type's help says which); absent = the current one. */
+  legacy?: true;
+  /** A fixed timeout instead of the type's adaptive one; absent = adaptive where the type adapts. */
+  fixedTimeout?: true;
   /** Bumped when anything above changes: an agent restarts the monitor when it differs. */
   rev: number;
 }
@@ -171,6 +175,9 @@ export interface MonitorView {
   probe: string;
   intervalMs: number;
   traceMs: number | null;
+  /** Probe options given at `monitor add` (MonitorAssignment's): absent when not set. */
+  legacy?: true;
+  fixedTimeout?: true;
   from: string[];
   alerts: string[];
   paused: boolean;
@@ -210,6 +217,10 @@ export interface MonitorCreateRequest {
   notify?: { telegram?: string; email?: string };
   webhook?: string;
   paused?: boolean;
+  /** `--legacy`: the older release of the type's protocol (types that have one; fixed at creation). */
+  legacy?: boolean;
+  /** `--fixed-timeout`: no adaptive timeout (types that adapt one; fixed at creation). */
+  fixedTimeout?: boolean;
 }
 
 /** One step of GET /v1/monitors/{id}/samples. */

@@ -23,7 +23,8 @@ export function monitorTitle(m: Pick<SafeMonitor, 'id' | 'name' | 'target'>): st
 /** The settings line: what is probed, how often, from where. */
 export function monitorSettings(m: SafeMonitor): string[] {
   const every = m.intervalMs !== null ? ` every ${formatDuration(m.intervalMs)}` : '';
-  const lines = [`probes ${m.probe || '?'}${every}`];
+  const options = [...(m.legacy ? ['the older protocol (--legacy)'] : []), ...(m.fixedTimeout ? ['a fixed timeout'] : [])];
+  const lines = [`probes ${m.probe || '?'}${every}${options.length ? `, ${options.join(', ')}` : ''}`];
   lines.push(`from ${m.from.length ? m.from.join(', ') : 'every capable agent'}${m.agents.length ? ` (now: ${m.agents.join(', ')})` : ''}`);
   if (m.traceMs !== null) lines.push(`route watch every ${formatDuration(m.traceMs)}`);
   for (const a of m.alerts) lines.push(`alert: ${a}`);

@@ -28,6 +28,9 @@ export interface SafeMonitor {
   probe: string;
   intervalMs: number | null;
   traceMs: number | null;
+  /** Probe options (MonitorView `legacy`, `fixedTimeout`). */
+  legacy: boolean;
+  fixedTimeout: boolean;
   from: string[];
   alerts: string[];
   paused: boolean;
@@ -96,6 +99,8 @@ export function safeMonitor(v: unknown, maxAgents: number = MonitorRenderLimits.
     probe: str(o.probe) || target,
     intervalMs: num(o.intervalMs),
     traceMs: num(o.traceMs),
+    legacy: o.legacy === true,
+    fixedTimeout: o.fixedTimeout === true,
     from: strings(o.from, maxAgents),
     alerts: strings(o.alerts, 16),
     paused: o.paused === true,

@@ -198,6 +198,8 @@ const MonitorAssignmentSchema = z.strictObject({
   timeoutMs: z.number().int().positive().max(60_000),
   traceMs: z.number().int().min(MonitorLimits.minTraceMs).max(MonitorLimits.maxTraceMs).optional(),
   family: z.union([z.literal(4), z.literal(6)]).optional(),
+  legacy: z.literal(true).optional(),
+  fixedTimeout: z.literal(true).optional(),
   rev: z.number().int().nonnegative(),
 });
 

@@ -52,6 +52,8 @@ function frames(random: () => number, n: number): unknown[] {
     const a: Record<string, unknown> = { id: near(1, 1e6), type: pick(['ping', 'ping', 'tcpping']), target: pick(['127.0.0.1', 'example.com', '', 'x'.repeat(253), 'x'.repeat(254)]), intervalMs: near(MonitorLimits.minIntervalMs, MonitorLimits.maxIntervalMs), timeoutMs: near(1, 60_000), rev: near(0, 1e6) };
     if (random() < 0.5) a.traceMs = near(MonitorLimits.minTraceMs, MonitorLimits.maxTraceMs);
     if (random() < 0.3) a.family = pick([4, 6, 5]);
+    if (random() < 0.2) a.legacy = pick([true, true, false, 1]);
+    if (random() < 0.2) a.fixedTimeout = pick([true, true, false, 'yes']);
     // Mutate one assignment in four: a field set to junk, removed, or an unknown one.
     const r = random();
     if (r < 0.1) a[pick(Object.keys(a))] = junk();

@@ -45,8 +45,8 @@ test('x is stored with its row, replaced as the row grows, and given back as the
   }
 });
 
-test('a database of schema v3 (before the column) is migrated to v4 at open, and stores rows without x', () => {
-  assert.equal(SCHEMA_VERSION, 4);
+test('a database of schema v3 (before the column) is migrated to the current schema at open, and stores rows without x', () => {
+  assert.ok(SCHEMA_VERSION >= 4);
   const dir = mkdtempSync(join(tmpdir(), 'mp-store-v3-'));
   try {
     const db = new DatabaseSync(join(dir, STORE_FILE_NAME));
@@ -64,7 +64,7 @@ test('a database of schema v3 (before the column) is migrated to v4 at open, and
     assert.equal(store.latestRows(m.id).get('a1')?.x, undefined);
     store.close();
     const check = new DatabaseSync(join(dir, STORE_FILE_NAME));
-    assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 4);
+    assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SCHEMA_VERSION);
     check.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -154,3 +154,11 @@ test('monitor add --type TYPE: the type goes into the request, HOST:PORT and [v6
   assert.match(refused('monitor add -t "no such" 192.0.2.1'), /--type needs a measurement type/);
   assert.match(refused('monitor rm echo -t tcpping'), /applies to monitor add only/);
 });
+
+test('monitor add --legacy and --fixed-timeout set the probe options; other actions refuse them', () => {
+  assert.deepEqual(monitor('monitor add -t tcpping --legacy 127.0.0.1:4000'), { action: 'add', request: { target: '127.0.0.1:4000', type: 'tcpping', legacy: true } });
+  assert.deepEqual(monitor('monitor add -t tcpping --fixed-timeout -i 200ms 127.0.0.1:4000'), { action: 'add', request: { target: '127.0.0.1:4000', type: 'tcpping', interval: 0.2, fixedTimeout: true } });
+  assert.deepEqual(monitor('monitor add -t tcpping 127.0.0.1:4000'), { action: 'add', request: { target: '127.0.0.1:4000', type: 'tcpping' } });
+  assert.match(refused('monitor show 3 --legacy'), /--legacy applies to monitor add only/);
+  assert.match(refused('monitor list --fixed-timeout'), /--fixed-timeout applies to monitor add only/);
+});

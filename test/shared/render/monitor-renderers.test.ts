@@ -158,3 +158,9 @@ test('number formats keep their precision and width', () => {
   assert.deepEqual([0.0214, 1.234, 12.34, 123.4, null].map(fmtLatency), ['0.021', '1.23', '12.3', '123', '-']);
   assert.deepEqual([0, 100, 99.95, 0.04, 12.345, null].map(fmtPct), ['0%', '100%', '>99.9%', '<0.1%', '12.3%', '-']);
 });
+
+test('monitor show names the probe options a reader needs to know (legacy frames, a fixed timeout), and nothing without them', () => {
+  const t = formatMonitorDetail({ ...detail(), legacy: true, fixedTimeout: true });
+  assert.match(t, /^probes 192\.0\.2\.1 every 1s, the older protocol \(--legacy\), a fixed timeout$/m);
+  assert.doesNotMatch(formatMonitorDetail(detail()), /legacy|fixed timeout/);
+});

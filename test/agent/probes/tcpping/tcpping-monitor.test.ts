@@ -1,13 +1,17 @@
 /**
  * The tcpping monitor engine against an independent echo server (test/helpers/tcp-echo-peer.ts):
  * round trips over one connection, timeouts with the RTO backing off, a cut connection counted as a
- * drop and opened again, a server that goes away and comes back, and the loss window.
+ * drop and opened again, a server that goes away and comes back, and the loss window; `legacy`
+ * monitors (16-byte frames) against an independent Python server and our responder, and a fixed
+ * timeout that stays fixed.
  */
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { TcppingMonitorEngine } from '../../../../agent/probes/tcpping/tcpping-monitor.ts';
 import type { MonitorExtrasSink } from '../../../../agent/monitors/monitor-engine.ts';
 import { TcpEchoPeer } from '../../../helpers/tcp-echo-peer.ts';
+import { startPython } from '../../../helpers/python-peer.ts';
+import { TcpEchoResponder } from '../../../../agent/servers/tcp-echo-responder.ts';
 
 /** Records what the engine reports. */
 function recorder() {
@@ -130,6 +134,102 @@ test('remove and close stop probing: the server sees no more frames', async () =
     const echoed = peer.echoed;
     await new Promise((res) => setTimeout(res, 100));
     assert.equal(peer.echoed, echoed);
+  } finally {
+    engine.close();
+    await peer.close();
+  }
+});
+
+// tcp-echo-metrics' server as its source reads: exactly 16 bytes (sequence, time; both u64 LE), echoed;
+// written here from the format, independent of our responder. Prints its port, then each sequence it echoed.
+const LEGACY_SERVER = `
+import socket, struct, sys, threading
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(('127.0.0.1', 0)); srv.listen(8)
+print(srv.getsockname()[1], flush=True)
+def serve(c):
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while True:
+        b = b''
+        while len(b) < 16:
+            k = c.recv(16 - len(b))
+            if not k: c.close(); return
+            b += k
+        seq, ns = struct.unpack('<QQ', b)
+        c.sendall(b)
+        print(seq, ns, flush=True)
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+`;
+
+test('a legacy monitor speaks 16-byte frames numbered from 1 to an independent tcp-echo-metrics server', async () => {
+  const py = startPython(LEGACY_SERVER);
+  const engine = new TcppingMonitorEngine();
+  const { r, sink, outcome } = recorder();
+  try {
+    const port = Number(await py.line());
+    engine.add({ id: 6, address: '127.0.0.1', family: 4, intervalMs: 20, timeoutMs: 1000, port, legacy: true }, outcome, sink);
+    await until('5 answers', () => r.rtts.length >= 5);
+    const first = (await py.line()).split(' ').map(Number);
+    const second = (await py.line()).split(' ').map(Number);
+    assert.deepEqual([first[0], second[0]], [1, 2], 'sequences from 1, as tcp-echo-metrics numbers them');
+    // The sender's Unix time in ns, within a second of ours.
+    assert.ok(Math.abs(first[1]! / 1e6 - Date.now()) < 1000, `time ${first[1]}`);
+    assert.equal(r.lost.length, 0);
+    assert.equal(r.gauges['rtoMs'], 800, "tcp-echo-metrics' fixed timeout");
+  } finally {
+    engine.close();
+    await py.kill();
+  }
+});
+
+test('a legacy monitor against our responder: its frames are told apart and echoed as legacy', async () => {
+  const server = new TcpEchoResponder();
+  const { port } = await server.listen('127.0.0.1', 0);
+  const engine = new TcppingMonitorEngine();
+  const { r, sink, outcome } = recorder();
+  try {
+    engine.add({ id: 7, address: '127.0.0.1', family: 4, intervalMs: 20, timeoutMs: 1000, port, legacy: true }, outcome, sink);
+    await until('5 answers', () => r.rtts.length >= 5);
+    assert.ok(server.counters.legacyFrames >= 5);
+    assert.equal(server.counters.frames, 0, 'no current-framing frame');
+    assert.equal(server.counters.badFrames, 0);
+  } finally {
+    engine.close();
+    await server.close();
+  }
+});
+
+test('a fixed-timeout monitor keeps its timeout through answers and timeouts (no RFC 6298 back-off)', async () => {
+  const peer = await TcpEchoPeer.start();
+  const engine = new TcppingMonitorEngine();
+  const { r, sink, outcome } = recorder();
+  const seen: number[] = [];
+  const watching: typeof sink = { ...sink, gauge: (n, v) => (n === 'rtoMs' && seen.push(v), sink.gauge(n, v)) };
+  try {
+    engine.add({ id: 8, address: '127.0.0.1', family: 4, intervalMs: 20, timeoutMs: 250, port: peer.port, fixedTimeout: true }, outcome, watching);
+    await until('answers', () => r.rtts.length >= 5);
+    peer.silent = true;
+    const t0 = performance.now();
+    await until('3 timeouts', () => r.counts.timeouts >= 3);
+    // The first probe unanswered times out 250 ms after it left (a tick of slack), not at the 100 ms floor.
+    assert.ok(performance.now() - t0 >= 200, 'the timeout was not shortened to the RTO floor');
+    assert.deepEqual([...new Set(seen)], [250], `the timeout in use stayed 250 ms: ${seen}`);
+  } finally {
+    engine.close();
+    await peer.close();
+  }
+});
+
+test('the adaptive timeout is still adaptive without the options (the fixed-timeout test can fail)', async () => {
+  const peer = await TcpEchoPeer.start();
+  const engine = new TcppingMonitorEngine();
+  const { r, sink, outcome } = recorder();
+  try {
+    engine.add({ id: 9, address: '127.0.0.1', family: 4, intervalMs: 20, timeoutMs: 250, port: peer.port }, outcome, sink);
+    await until('answers', () => r.rtts.length >= 5);
+    assert.equal(r.gauges['rtoMs'], 100, 'RFC 6298 on loopback: the 100 ms floor, not the 250 ms start');
   } finally {
     engine.close();
     await peer.close();

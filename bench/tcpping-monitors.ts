@@ -1,0 +1,150 @@
+/**
+ * Many tcpping monitors (issue 14 "Performance": 1,000 concurrent TCPPING monitors at 200 ms,
+ * agent CPU and RSS stated, < 10 % of a core): --conns monitors at --interval through the agent's
+ * real monitor machinery in this process (MonitorService: assignments, the tcpping engine, minute
+ * rows, reports taken by a callback as the hub would) against a TCP echo server (our responder) in
+ * another process. After a warm-up (connections open, first rows sent), --repeat windows of
+ * --seconds each: this process's CPU (user and system, as a share of one core), its RSS peak, the
+ * echo server's CPU apart, and the load average.
+ *
+ * As root it re-runs itself in a network namespace of its own (bench/netns-bench.ts), so that
+ * loopback traffic of other processes on the box does not share its loopback. The young
+ * generation is held as `meshprobe agent` holds it (agent/runtime/young-generation.ts); `--young
+ * default` leaves V8's sizing alone. `--legacy` runs the monitors with tcp-echo-metrics' 16-byte
+ * frames and `--fixed-timeout` without the adaptive timeout.
+ *
+ *   node bench/tcpping-monitors.ts [--conns 1000] [--interval 200] [--seconds 20] [--warmup 5]
+ *     [--repeat 3] [--young held|default] [--legacy] [--fixed-timeout] [--json]
+ *   node --cpu-prof --cpu-prof-dir /tmp/prof bench/tcpping-monitors.ts --repeat 1   (profile: run it inside by hand)
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MonitorService } from '../agent/monitors/monitor-service.ts';
+import { holdYoungGeneration } from '../agent/runtime/young-generation.ts';
+import type { MonitorAssignment } from '../shared/model/monitor-types.ts';
+import { cpuSeconds, loadAverage, median } from './netns-bench.ts';
+
+const { values } = parseArgs({
+  options: {
+    conns: { type: 'string', default: '1000' },
+    interval: { type: 'string', default: '200' },
+    seconds: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '5' },
+    repeat: { type: 'string', default: '3' },
+    young: { type: 'string', default: 'held' },
+    legacy: { type: 'boolean' },
+    'fixed-timeout': { type: 'boolean' },
+    'no-netns': { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+});
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const isRoot = process.getuid?.() === 0;
+
+const SERVER = `
+import('./agent/servers/tcp-echo-responder.ts').then(async ({ TcpEchoResponder }) => {
+  const r = new TcpEchoResponder({ maxPerSource: 100000, maxConnections: 100000 });
+  const a = await r.listen('127.0.0.1', 0);
+  console.log(a.port);
+});`;
+
+if (isRoot && !values['no-netns'] && !process.env.MP_BENCH_NETNS) {
+  // Outside: make the namespace, run this script inside it, delete the namespace.
+  const ns = `mp-tcpping-bench-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, MP_BENCH_NETNS: ns } });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    process.exitCode = code ?? 1;
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+} else {
+  await inside(process.env.MP_BENCH_NETNS);
+}
+
+interface Run {
+  cpu: number;
+  user: number;
+  system: number;
+  server: number;
+  rssMB: number;
+  load: number;
+}
+
+async function inside(ns: string | undefined): Promise<void> {
+  const conns = Number(values.conns);
+  const intervalMs = Number(values.interval);
+  const seconds = Number(values.seconds);
+  const repeat = Number(values.repeat);
+  if (values.young === 'held') holdYoungGeneration();
+  const where = ns ? `in netns ${ns}` : isRoot ? 'on the host (--no-netns)' : 'on the host (not root: no namespace)';
+
+  const server = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', SERVER], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = Number(await new Promise<string>((r) => createInterface({ input: server.stdout! }).once('line', r)));
+  const resolver = { resolve: async (host: string) => ({ address: host, family: 4 as const }) };
+
+  const service = new MonitorService({ agent: 'bench', resolver, policy: 'lan' });
+  let rowsReported = 0;
+  service.onReport(async (report) => {
+    rowsReported += report.rows.length;
+  });
+  const options = { ...(values.legacy ? { legacy: true as const } : {}), ...(values['fixed-timeout'] ? { fixedTimeout: true as const } : {}) };
+  const assignments: MonitorAssignment[] = Array.from({ length: conns }, (_, i) => ({ id: i + 1, type: 'tcpping', target: `127.0.0.1:${port}`, intervalMs, timeoutMs: 1000, rev: 1, ...options }));
+  service.assign(assignments, { policy: 'lan' });
+  await sleep(Number(values.warmup) * 1000);
+
+  const runs: Run[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const cpu0 = process.cpuUsage();
+    const s0 = cpuSeconds(server.pid!);
+    const load0 = loadAverage();
+    const t0 = performance.now();
+    let rss = process.memoryUsage().rss;
+    const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 500);
+    await sleep(seconds * 1000);
+    clearInterval(sampler);
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const run: Run = {
+      cpu: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+      user: (cpu.user / 1000 / wallMs) * 100,
+      system: (cpu.system / 1000 / wallMs) * 100,
+      server: ((cpuSeconds(server.pid!) - s0) / (wallMs / 1000)) * 100,
+      rssMB: rss / 2 ** 20,
+      load: (load0 + loadAverage()) / 2,
+    };
+    runs.push(run);
+    if (!values.json) console.log(`  run ${i + 1}: agent ${run.cpu.toFixed(1)} % of a core (user ${run.user.toFixed(1)}, system ${run.system.toFixed(1)}), RSS peak ${run.rssMB.toFixed(0)} MB; echo server ${run.server.toFixed(1)} %; load ${run.load.toFixed(2)}`);
+  }
+  service.close();
+  server.kill();
+
+  const out = {
+    conns,
+    intervalMs,
+    seconds,
+    where,
+    options,
+    young: values.young,
+    rowsReported,
+    runs,
+    cpuShareOfCore: median(runs.map((r) => r.cpu)) / 100,
+    rssMB: Math.max(...runs.map((r) => r.rssMB)),
+    serverCpuShareOfCore: median(runs.map((r) => r.server)) / 100,
+    load: median(runs.map((r) => r.load)),
+  };
+  if (values.json) console.log(JSON.stringify(out));
+  else {
+    console.log(
+      `${conns} tcpping monitors at ${intervalMs} ms ${where}, ${repeat} × ${seconds} s (agent's MonitorService, ${rowsReported} rows reported): ` +
+        `${(out.cpuShareOfCore * 100).toFixed(1)} % of a core (median; target < 10 %), RSS peak ${out.rssMB.toFixed(0)} MB; echo server ${(out.serverCpuShareOfCore * 100).toFixed(1)} %; load ${out.load.toFixed(2)}`,
+    );
+  }
+}
