@@ -50,7 +50,7 @@
  * `checksumOffset` (6 for UDP, 16 for TCP) and the kernel fills those too. IPv4 raw sockets
  * (without IP_HDRINCL) build the IP header themselves; you give the transport header onwards.
  */
-import { createRequire } from 'node:module';
+import { nativeAddon } from './native-addon.ts';
 import { realpathSync } from 'node:fs';
 import { ErrorCode, MeshprobeError } from '../../shared/model/errors.ts';
 import { notePacketsSent } from './packet-count.ts';
@@ -263,23 +263,8 @@ interface Native {
   batchSize: number;
 }
 
-let native: Native | undefined;
-let loadError: Error | undefined;
-
 function addon(): Native {
-  if (native) return native;
-  if (loadError) throw loadError;
-  try {
-    native = createRequire(import.meta.url)('../native/build/Release/meshprobe_raw.node') as Native;
-    return native;
-  } catch (err) {
-    loadError = new MeshprobeError(
-      ErrorCode.Internal,
-      'the raw-socket addon is not built: run `npm install` (it needs a C compiler and python3 for node-gyp)',
-      { cause: err },
-    );
-    throw loadError;
-  }
+  return nativeAddon() as Native;
 }
 
 /** Whether the native addon loads (it does after a successful `npm install`). */

@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "echo_set.h"
+
 /* From <linux/icmp.h>, which clashes with <net/if.h>. */
 #ifndef ICMP_FILTER
 #define ICMP_FILTER 1
@@ -1100,6 +1102,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   /* Packets per receive call: the slots of a batch buffer (see the layout at the top). */
   napi_create_int32(env, BATCH, &v);
   napi_set_named_property(env, exports, "batchSize", v);
+  echo_set_init(env, exports);
   return exports;
 }
 

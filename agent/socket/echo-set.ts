@@ -1,0 +1,109 @@
+/**
+ * Many TCP echo connections (tcp_ping_prometheus' frames) on one epoll set in the native addon
+ * (agent/native/src/echo_set.c, where the reasons are): the probes due in a tick leave in one
+ * call, the replies of every connection come back in one callback, and nothing is allocated per
+ * probe. Connections are identified by slots, small integers the caller picks.
+ *
+ * Times are ms on CLOCK_MONOTONIC ({@link echoSetNow}): a reply's time minus its send time is the
+ * round trip, taken in C next to the send() and recv() calls.
+ */
+import { nativeAddon } from './native-addon.ts';
+
+type Handle = object & { readonly __brand: 'EchoSetHandle' };
+
+interface Native {
+  echoSetOpen(onEvents: (count: number) => void, events: Float64Array): Handle;
+  echoSetConnect(h: Handle, slot: number, address: string, port: number, legacy: boolean): number;
+  echoSetSend(h: Handle, slots: Int32Array, seqs: Float64Array, times: Float64Array, n: number): number;
+  echoSetClose(h: Handle, slot: number): void;
+  echoSetFree(h: Handle): void;
+  echoSetRef(h: Handle, on: boolean): void;
+  echoSetNow(): number;
+  echoSetMaxSlots: number;
+  echoSetEventFields: number;
+}
+
+const addon = (): Native => nativeAddon() as Native;
+
+/** What an echo set reports. */
+export interface EchoSetHandlers {
+  /** `slot`'s connection is established. */
+  connected(slot: number): void;
+  /** A reply with sequence `seq` came on `slot` at `t` (echoSetNow's clock). */
+  reply(slot: number, seq: number, t: number): void;
+  /** `slot`'s connection ended: `errno` 0 when the peer closed it, else the error (EPROTO: a reply with a wrong magic). */
+  closed(slot: number, errno: number): void;
+}
+
+const EV_CONNECTED = 1;
+const EV_REPLY = 2;
+const EV_CLOSED = 3;
+/** Events handed over per callback at most (the buffer's size): a callback per 1,024 replies. */
+const EVENTS = 1024;
+
+/** CLOCK_MONOTONIC ms: the clock of an echo set's send and reply times. */
+export function echoSetNow(): number {
+  return addon().echoSetNow();
+}
+
+/** Slots an echo set has (0 … this − 1). */
+export function echoSetSlots(): number {
+  return addon().echoSetMaxSlots;
+}
+
+export class EchoSet {
+  readonly #native: Native;
+  readonly #h: Handle;
+  readonly #events: Float64Array;
+  #freed = false;
+
+  constructor(handlers: EchoSetHandlers) {
+    this.#native = addon();
+    const fields = this.#native.echoSetEventFields;
+    this.#events = new Float64Array(EVENTS * fields);
+    const ev = this.#events;
+    this.#h = this.#native.echoSetOpen((count) => {
+      for (let i = 0, at = 0; i < count; i++, at += fields) {
+        const kind = ev[at]!;
+        const slot = ev[at + 1]!;
+        if (kind === EV_REPLY) handlers.reply(slot, ev[at + 2]!, ev[at + 3]!);
+        else if (kind === EV_CONNECTED) handlers.connected(slot);
+        else if (kind === EV_CLOSED) handlers.closed(slot, ev[at + 2]!);
+      }
+    }, ev);
+    this.#native.echoSetRef(this.#h, false);
+  }
+
+  /**
+   * Starts connecting `slot` (its previous connection, if any, is closed without an event).
+   * Returns an errno when it failed at once (then no event follows), 0 otherwise.
+   */
+  connect(slot: number, address: string, port: number, legacy = false): number {
+    return this.#native.echoSetConnect(this.#h, slot, address, port, legacy);
+  }
+
+  /**
+   * Sends a frame on each of the first `n` slots of `slots`, with the sequence in `seqs`; `times`
+   * receives each send time, NaN for a frame that did not leave. Returns how many left.
+   */
+  send(slots: Int32Array, seqs: Float64Array, times: Float64Array, n: number): number {
+    return this.#native.echoSetSend(this.#h, slots, seqs, times, n);
+  }
+
+  /** Closes `slot`'s connection, without an event. */
+  close(slot: number): void {
+    if (!this.#freed) this.#native.echoSetClose(this.#h, slot);
+  }
+
+  /** Whether the set keeps the process alive (it does not by default). */
+  ref(on: boolean): void {
+    if (!this.#freed) this.#native.echoSetRef(this.#h, on);
+  }
+
+  /** Closes every connection and the set. */
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    this.#native.echoSetFree(this.#h);
+  }
+}
