@@ -369,11 +369,16 @@ export class TcppingMonitorEngine implements MonitorEngine, TargetHost {
   }
 
   get set(): EchoSet {
-    this.#set ??= new EchoSet({
-      connected: (slot) => this.#bySlot[slot]?.connected(),
-      reply: (slot, seq, t) => this.#bySlot[slot]?.answer(seq, t),
-      closed: (slot) => this.#bySlot[slot]?.closedByPeer(),
-    });
+    // Polled each tick: replies wait at most a tick to be read (their times are the kernel's), and
+    // cost no wake-up of their own.
+    this.#set ??= new EchoSet(
+      {
+        connected: (slot) => this.#bySlot[slot]?.connected(),
+        reply: (slot, seq, t) => this.#bySlot[slot]?.answer(seq, t),
+        closed: (slot) => this.#bySlot[slot]?.closedByPeer(),
+      },
+      { polled: true },
+    );
     return this.#set;
   }
 
@@ -428,6 +433,8 @@ export class TcppingMonitorEngine implements MonitorEngine, TargetHost {
 
   /** Visits the slots up to `now`: the monitors whose event came due run and sit down again. */
   #turn(now: number): void {
+    // Replies first: one that came before its deadline is not a timeout.
+    this.#set?.poll();
     const to = Math.floor(now / TICK_MS);
     // After a stall longer than the wheel, every slot once (each holds what is due by now).
     const from = Math.max(this.#at + 1, to - WHEEL_SLOTS + 1);
