@@ -4,15 +4,20 @@
  * call, the replies of every connection come back in one callback, and nothing is allocated per
  * probe. Connections are identified by slots, small integers the caller picks.
  *
- * Times are ms on CLOCK_MONOTONIC ({@link echoSetNow}): a reply's time minus its send time is the
- * round trip, taken in C next to the send() and recv() calls.
+ * Times are ms on the set's clock ({@link echoSetNow}: CLOCK_REALTIME from an epoch): a reply's
+ * time (the kernel's receive time of its segment) minus its send time (taken in C next to the
+ * send() call) is the round trip.
+ *
+ * A set is watched by the event loop (replies come as they arrive), or `polled`: {@link EchoSet.poll}
+ * takes what is ready, so a caller that looks every few ms anyway pays no wake-up per reply.
  */
 import { nativeAddon } from './native-addon.ts';
 
 type Handle = object & { readonly __brand: 'EchoSetHandle' };
 
 interface Native {
-  echoSetOpen(onEvents: (count: number) => void, events: Float64Array): Handle;
+  echoSetOpen(onEvents: (count: number) => void, events: Float64Array, polled: boolean): Handle;
+  echoSetPoll(h: Handle): number;
   echoSetConnect(h: Handle, slot: number, address: string, port: number, legacy: boolean): number;
   echoSetSend(h: Handle, slots: Int32Array, seqs: Float64Array, times: Float64Array, n: number): number;
   echoSetClose(h: Handle, slot: number): void;
@@ -41,7 +46,7 @@ const EV_CLOSED = 3;
 /** Events handed over per callback at most (the buffer's size): a callback per 1,024 replies. */
 const EVENTS = 1024;
 
-/** CLOCK_MONOTONIC ms: the clock of an echo set's send and reply times. */
+/** The clock of an echo set's send and reply times (ms). */
 export function echoSetNow(): number {
   return addon().echoSetNow();
 }
@@ -57,12 +62,14 @@ export class EchoSet {
   readonly #events: Float64Array;
   #freed = false;
 
-  constructor(handlers: EchoSetHandlers) {
+  readonly #dispatch: (count: number) => void;
+
+  constructor(handlers: EchoSetHandlers, o: { polled?: boolean } = {}) {
     this.#native = addon();
     const fields = this.#native.echoSetEventFields;
     this.#events = new Float64Array(EVENTS * fields);
     const ev = this.#events;
-    this.#h = this.#native.echoSetOpen((count) => {
+    this.#dispatch = (count) => {
       for (let i = 0, at = 0; i < count; i++, at += fields) {
         const kind = ev[at]!;
         const slot = ev[at + 1]!;
@@ -70,8 +77,14 @@ export class EchoSet {
         else if (kind === EV_CONNECTED) handlers.connected(slot);
         else if (kind === EV_CLOSED) handlers.closed(slot, ev[at + 2]!);
       }
-    }, ev);
+    };
+    this.#h = this.#native.echoSetOpen(this.#dispatch, ev, o.polled === true);
     this.#native.echoSetRef(this.#h, false);
+  }
+
+  /** A polled set: takes what is ready now (connects, replies, closes) and reports it. */
+  poll(): void {
+    if (!this.#freed) this.#dispatch(this.#native.echoSetPoll(this.#h));
   }
 
   /**

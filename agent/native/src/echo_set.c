@@ -5,9 +5,12 @@
  * Why not node:net: a thousand connections probed every 200 ms through net.Socket cost ~9 % of a
  * core in Node's stream machinery alone (a write request, a read callback and a Buffer each per
  * probe), above the whole budget once the engine's own work is added; a C client doing the same
- * traffic costs ~7 %, nearly all of it the kernel's TCP work. Here the probes due in one tick leave
- * in one call, replies from every connection are read in one wake-up of the event loop, and JS
- * gets only a count: the events are in a Float64Array it owns. Nothing is allocated per probe.
+ * traffic costs ~7 %, nearly all of it the kernel's TCP work (and the wake-ups for each reply).
+ * Here the probes due in one tick leave in one call, and replies from every connection are read
+ * in one go, either when the event loop sees them or, for a `polled` set, when the caller polls
+ * (a monitor engine does each tick: the replies then cost no wake-up, and their times are still
+ * exact, since they are the kernel's receive times). JS gets only a count: the events are in a
+ * Float64Array it owns. Nothing is allocated per probe.
  *
  * Frames: "TCPPING\0" | seq (uint64 LE) | Unix time ns (uint64 LE) = 24 bytes, or the older
  * 16-byte framing without the magic (`legacy`). A reply is matched by its sequence; a reply with a
@@ -16,7 +19,8 @@
  * Events, EV_FIELDS doubles each, in the buffer given to open():
  *   kind (EV_CONNECTED | EV_REPLY | EV_CLOSED), slot, value, time
  *   EV_CONNECTED: value 0; EV_REPLY: value = the sequence; EV_CLOSED: value = errno (0: the peer
- *   closed). time: ms on CLOCK_MONOTONIC (the clock of send()'s times).
+ *   closed). time: ms since the set's epoch on CLOCK_REALTIME (the clock of send()'s times); a
+ *   reply's is the kernel's receive time of the segment (SO_TIMESTAMPNS).
  *
  * Slots are the caller's small integers (0 … MAX_SLOTS−1), one connection each.
  */
@@ -76,13 +80,23 @@ typedef struct {
   double *ev;
   uint32_t ev_max; /* events the buffer holds */
   uint32_t ev_n;
+  /* Polled (open's `polled`): no uv_poll; JS calls poll() each tick and reads the events it returns. */
+  int polled;
+  /* Inside a call from JS: a full event buffer is handed over with napi_call_function. */
+  int in_js;
   conn_t *conns; /* MAX_SLOTS, allocated on open */
 } set_t;
 
-static double mono_ms(void) {
+/* Times handed to JS: ms since an epoch fixed at the first open, on CLOCK_REALTIME, the clock the
+ * kernel stamps received segments with (SO_TIMESTAMPNS), so send and receive times subtract. */
+static int64_t epoch_ns = 0;
+
+static double stamp_ms(int64_t ns) { return (double)(ns - epoch_ns) / 1e6; }
+
+static double now_ms(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return stamp_ms((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
 }
 
 static uint64_t unix_ns(void) {
@@ -121,7 +135,7 @@ static int flush(set_t *s) {
   s->ev_n = 0;
   napi_get_reference_value(env, s->callback, &cb);
   napi_get_reference_value(env, s->resource, &recv);
-  if (napi_make_callback(env, s->actx, recv, cb, 1, &n, &result) == napi_pending_exception) {
+  if ((s->in_js ? napi_call_function(env, recv, cb, 1, &n, &result) : napi_make_callback(env, s->actx, recv, cb, 1, &n, &result)) == napi_pending_exception) {
     napi_value ex;
     napi_get_and_clear_last_exception(env, &ex);
     napi_fatal_exception(env, ex);
@@ -153,16 +167,34 @@ static void drop_conn(set_t *s, int slot) {
 
 static void closed(set_t *s, int slot, int err) {
   drop_conn(s, slot);
-  event(s, EV_CLOSED, slot, err, mono_ms());
+  event(s, EV_CLOSED, slot, err, now_ms());
 }
 
 /* Reads what `slot` has; a frame at a time, matched by JS through its sequence. */
 static void readable(set_t *s, int slot) {
   conn_t *c = &s->conns[slot];
   unsigned char in[4096];
+  union {
+    char buf[CMSG_SPACE(sizeof(struct timespec))];
+    struct cmsghdr align;
+  } ctrl;
   for (int round = 0; round < 16 && c->fd >= 0; round++) {
-    ssize_t r = recv(c->fd, in, sizeof in, MSG_DONTWAIT);
-    double t = mono_ms();
+    struct iovec iov = {.iov_base = in, .iov_len = sizeof in};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl.buf, .msg_controllen = sizeof ctrl.buf};
+    ssize_t r = recvmsg(c->fd, &m, MSG_DONTWAIT);
+    /* The kernel's receive time of the last segment read (tcp_recv_timestamp): exact for the one
+     * reply a read holds at a monitor's pace; without it, now. */
+    double t = NAN;
+    if (r > 0) {
+      for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+          struct timespec ts;
+          memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+          t = stamp_ms((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+        }
+      }
+      if (isnan(t)) t = now_ms();
+    }
     if (r == 0) {
       closed(s, slot, 0);
       return;
@@ -195,10 +227,18 @@ static void readable(set_t *s, int slot) {
   }
 }
 
+static void drain(set_t *s);
+
 static void on_poll(uv_poll_t *h, int status, int events) {
   set_t *s = (set_t *)h->data;
-  struct epoll_event evs[WAIT_BATCH];
   if (s->closed) return;
+  drain(s);
+  if (!s->closed) flush(s);
+}
+
+/* Takes every connection that is ready: connects completed, replies read. */
+static void drain(set_t *s) {
+  struct epoll_event evs[WAIT_BATCH];
   for (int round = 0; round < MAX_ROUNDS && !s->closed; round++) {
     int n = epoll_wait(s->ep, evs, WAIT_BATCH, 0);
     if (n < 0 && errno == EINTR) continue;
@@ -220,7 +260,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
           struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP, .data.u32 = (uint32_t)slot};
           c->connecting = 0;
           epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &e);
-          event(s, EV_CONNECTED, slot, 0, mono_ms());
+          event(s, EV_CONNECTED, slot, 0, now_ms());
         }
         continue;
       }
@@ -228,7 +268,6 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     }
     if (n < WAIT_BATCH) break;
   }
-  if (!s->closed) flush(s);
 }
 
 /* ---------- lifecycle ---------- */
@@ -276,16 +315,22 @@ static void finalize_set(napi_env env, void *data, void *hint) {
   free_if_done(s);
 }
 
-/* echoSetOpen(onEvents(count), events: Float64Array) → handle */
+/*
+ * echoSetOpen(onEvents(count), events: Float64Array, polled: boolean) → handle. Polled: the set is
+ * not watched by the event loop; poll() takes what is ready (a monitor engine calls it each tick,
+ * so that replies cost no wake-up of their own).
+ */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 2, len = 0, off = 0;
-  napi_value argv[2], ext, res, name, ab;
+  size_t argc = 3, len = 0, off = 0;
+  bool polled = false;
+  napi_value argv[3], ext, res, name, ab;
   napi_typedarray_type type;
   void *data = NULL;
   uv_loop_t *loop;
   set_t *s;
   bool is_ta = false;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetOpen(onEvents, events)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetOpen(onEvents, events, polled)");
+  if (argc > 2) napi_get_value_bool(env, argv[2], &polled);
   napi_is_typedarray(env, argv[1], &is_ta);
   if (!is_ta) return fail(env, "MP_ERR_BAD_REQUEST", "events must be a Float64Array");
   napi_get_typedarray_info(env, argv[1], &type, &len, &data, &ab, &off);
@@ -313,16 +358,19 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_create_reference(env, res, 1, &s->resource);
   napi_create_string_utf8(env, "meshprobe:EchoSet", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, res, name, &s->actx);
-  napi_get_uv_event_loop(env, &loop);
-  if (uv_poll_init(loop, &s->poll, s->ep) != 0) {
-    do_close(env, s);
-    s->finalized = 1;
-    free_if_done(s);
-    return fail(env, "MP_ERR_INTERNAL", "uv_poll_init failed");
+  s->polled = polled;
+  if (!polled) {
+    napi_get_uv_event_loop(env, &loop);
+    if (uv_poll_init(loop, &s->poll, s->ep) != 0) {
+      do_close(env, s);
+      s->finalized = 1;
+      free_if_done(s);
+      return fail(env, "MP_ERR_INTERNAL", "uv_poll_init failed");
+    }
+    s->poll.data = s;
+    s->handle_open = 1;
+    uv_poll_start(&s->poll, UV_READABLE, on_poll);
   }
-  s->poll.data = s;
-  s->handle_open = 1;
-  uv_poll_start(&s->poll, UV_READABLE, on_poll);
   if (napi_create_external(env, s, finalize_set, NULL, &ext) != napi_ok) {
     do_close(env, s);
     return NULL;
@@ -380,6 +428,7 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
   if (fd < 0) err = errno;
   else {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     if (connect(fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) err = errno;
   }
   if (!err) {
@@ -401,8 +450,8 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
 
 /*
  * echoSetSend(handle, slots: Int32Array, seqs: Float64Array, times: Float64Array, n) — sends one
- * frame on each of the first n slots with its sequence; times[i] is the send time (CLOCK_MONOTONIC
- * ms), or NaN when the frame did not leave (no connection, or its send buffer is full; a frame
+ * frame on each of the first n slots with its sequence; times[i] is the send time (the events'
+ * clock), or NaN when the frame did not leave (no connection, or its send buffer is full; a frame
  * cut short by a full buffer would break the stream, so that connection is closed, with an event).
  */
 static napi_value js_send(napi_env env, napi_callback_info info) {
@@ -446,7 +495,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
       ns = unix_ns();
       memcpy(f + at, &seq, 8);
       memcpy(f + at + 8, &ns, 8);
-      times[i] = mono_ms();
+      times[i] = now_ms();
       do r = send(c->fd, f, (size_t)c->frame, MSG_DONTWAIT | MSG_NOSIGNAL);
       while (r < 0 && errno == EINTR);
       if (r == c->frame) {
@@ -459,8 +508,31 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     }
   }
   /* Connections closed while sending are reported now. */
+  s->in_js = 1;
   flush(s);
+  s->in_js = 0;
   napi_create_uint32(env, sent, &out);
+  return out;
+}
+
+/*
+ * echoSetPoll(handle) → count — takes what is ready; returns how many events are in the buffer for
+ * the caller to read (earlier ones, when the buffer filled, went to onEvents already).
+ */
+static napi_value js_poll(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  set_t *s;
+  uint32_t n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetPoll(handle)");
+  s = get_set(env, argv[0]);
+  if (!s || s->closed) return fail(env, "MP_ERR_BAD_REQUEST", "not an open echo set");
+  s->in_js = 1;
+  drain(s);
+  s->in_js = 0;
+  n = s->closed ? 0 : s->ev_n;
+  s->ev_n = 0;
+  napi_create_uint32(env, n, &out);
   return out;
 }
 
@@ -507,10 +579,10 @@ static napi_value js_ref(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* echoSetNow() — CLOCK_MONOTONIC ms, the clock of the set's times. */
+/* echoSetNow() — the clock of the set's times (ms). */
 static napi_value js_now(napi_env env, napi_callback_info info) {
   napi_value v;
-  napi_create_double(env, mono_ms(), &v);
+  napi_create_double(env, now_ms(), &v);
   return v;
 }
 
@@ -520,9 +592,10 @@ void echo_set_init(napi_env env, napi_value exports) {
     napi_callback fn;
   } fns[] = {
       {"echoSetOpen", js_open}, {"echoSetConnect", js_connect}, {"echoSetSend", js_send}, {"echoSetClose", js_close_slot},
-      {"echoSetFree", js_free}, {"echoSetRef", js_ref},         {"echoSetNow", js_now},
+      {"echoSetFree", js_free}, {"echoSetRef", js_ref},         {"echoSetNow", js_now},     {"echoSetPoll", js_poll},
   };
   napi_value v;
+  if (!epoch_ns) epoch_ns = (int64_t)unix_ns();
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &v);
     napi_set_named_property(env, exports, fns[i].name, v);

@@ -23,17 +23,15 @@
  * ~30 % more CPU at 1,000 monitors every 200 ms (bench/tcp-echo.ts). A probe leaves up to a tick
  * late and a timeout is known up to a tick late; the round trip is timed from the write itself.
  *
- * Nothing is allocated per probe (bench/tcpping-monitors.ts: 1,000 monitors at 200 ms went from
- * 21 % to 17 % of a core back to back, docs/tcp-echo.md "Figures"): the probes in flight are a ring of typed arrays indexed by sequence
- * (TCP answers in order, so the oldest is at its tail), each monitor writes one frame buffer again
- * while the socket has nothing queued, the frame's Unix time is the monotonic clock added to a
- * BigInt read once a second (two uint32 words), answers are read through net's `onread` into one
- * buffer shared by every connection (no Readable stream, no buffer per read), and gauges are
- * passed on only when they change.
+ * The connections are an echo set of the native addon (agent/socket/echo-set.ts): the probes due
+ * in a tick leave in one call, the replies of every connection come back in one callback with
+ * their times taken in C beside recv(), and nothing is allocated per probe: the probes in flight
+ * are a ring of typed arrays indexed by sequence (TCP answers in order, so the oldest is at its
+ * tail), and gauges are passed on only when they change. Through node:net, the same 1,000
+ * monitors at 200 ms cost 13.6–16.7 % of a core, of which Node's stream machinery was ~9 %
+ * (bench/tcpping-monitors.ts, docs/tcp-echo.md "Figures").
  */
-import { connect, type Socket } from 'node:net';
-import { ECHO_MAGIC, frameBytes } from '../../packet/tcp-echo-frame.ts';
-import { unixNowNs } from '../../socket/unix-clock.ts';
+import { EchoSet, echoSetSlots } from '../../socket/echo-set.ts';
 import type { MonitorEngine, MonitorExtrasSink, MonitorOutcome, MonitorProbeTarget } from '../../monitors/monitor-engine.ts';
 import { LEGACY_TIMEOUT_MS, TCPPING_PORT } from '../../../shared/measurements/tcpping/tcpping-params.ts';
 import { RtoEstimator } from './rto-estimator.ts';
@@ -49,42 +47,8 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 5000;
 const CONNECT_TIMEOUT_MS = 5000;
 const GOLDEN = 0.6180339887498949;
-const TWO_32 = 2 ** 32;
-/** How often the frames' Unix time is anchored to the real clock again (ms). */
-const CLOCK_ANCHOR_MS = 1000;
 
 const quietSink: MonitorExtrasSink = { count() {}, gauge() {}, oneWay() {} };
-
-/**
- * Where every connection's answers are read into (net's `onread`): a callback consumes them at
- * once, before the next read, so one buffer serves all.
- */
-const readBuffer = Buffer.allocUnsafe(16 * 1024);
-
-/** Unix time in ns for the frames, as two uint32 words: performance.now() added to an anchor. */
-class FrameClock {
-  #at = Number.NEGATIVE_INFINITY;
-  #hi = 0;
-  #lo = 0;
-
-  /** Writes the Unix time in ns at `now` (performance.now()) as a uint64 LE at `off`. */
-  write(b: Buffer, off: number, now: number): void {
-    if (now - this.#at >= CLOCK_ANCHOR_MS || now < this.#at) {
-      const ns = unixNowNs();
-      this.#at = now;
-      this.#hi = Number((ns >> 32n) & 0xffffffffn);
-      this.#lo = Number(ns & 0xffffffffn);
-    }
-    let lo = this.#lo + Math.round((now - this.#at) * 1e6);
-    let hi = this.#hi;
-    if (lo >= TWO_32) {
-      hi += Math.floor(lo / TWO_32);
-      lo %= TWO_32;
-    }
-    b.writeUInt32LE(lo, off);
-    b.writeUInt32LE(hi >>> 0, off + 4);
-  }
-}
 
 /** A power of two ≥ n. */
 function pow2(n: number): number {
@@ -93,26 +57,29 @@ function pow2(n: number): number {
   return c;
 }
 
-/** One monitor's connection and probes. */
+/** What a target needs of its engine: the echo set and the batch of frames due this tick. */
+interface TargetHost {
+  readonly set: EchoSet;
+  /** Queues a frame with `seq` on `slot` for the batch sent at the end of this tick. */
+  queue(target: TcppingTarget, seq: number): void;
+}
+
+/** One monitor's connection (a slot of the engine's echo set) and probes. */
 class TcppingTarget {
   readonly t: MonitorProbeTarget;
+  readonly slot: number;
+  readonly #host: TargetHost;
   readonly #outcome: MonitorOutcome;
   readonly #x: MonitorExtrasSink;
-  readonly #clock: FrameClock;
   readonly #port: number;
   readonly #rto: RtoEstimator;
   /** No adaptive timeout (legacy frames or fixedTimeout): #fixedMs always. */
   readonly #fixed: boolean;
   readonly #fixedMs: number;
-  /** Bytes of a frame, and where its sequence and time sit in it. */
-  readonly #size: number;
-  readonly #seqAt: number;
-  /** The frame written again for each probe (the magic in place), while the socket has nothing queued. */
-  #frame: Buffer;
   /**
    * Probes in flight, a ring indexed by sequence mod its size: the sequence in the slot, its send
-   * time (performance.now) and deadline (0 = the slot is free). Sequences [#oldest, #seq) may be
-   * in flight; TCP answers in order, so the ring drains from its tail.
+   * time (the echo set's clock) and deadline (performance.now; 0 = the slot is free). Sequences
+   * [#oldest, #seq) may be in flight; TCP answers in order, so the ring drains from its tail.
    */
   #slotSeq: Float64Array;
   #sentAt: Float64Array;
@@ -128,30 +95,24 @@ class TcppingTarget {
   /** The gauges as last passed on (passed again only when they change). */
   #rtoShown = Number.NaN;
   #lossShown = Number.NaN;
-  /** A frame split across reads: its first part. */
-  readonly #held: Buffer;
-  #heldLen = 0;
-  #socket: Socket | undefined;
-  #connecting = false;
+  #connected = false;
+  #connectTimer: ReturnType<typeof setTimeout> | undefined;
   #backoff = BACKOFF_FIRST_MS;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #next: number;
   #closed = false;
 
-  constructor(t: MonitorProbeTarget, outcome: MonitorOutcome, x: MonitorExtrasSink, clock: FrameClock) {
+  constructor(t: MonitorProbeTarget, slot: number, host: TargetHost, outcome: MonitorOutcome, x: MonitorExtrasSink) {
     this.t = t;
+    this.slot = slot;
+    this.#host = host;
     this.#outcome = outcome;
     this.#x = x;
-    this.#clock = clock;
     this.#port = t.port ?? TCPPING_PORT;
     this.#fixed = t.legacy === true || t.fixedTimeout === true;
     // tcp-echo-metrics' own timeout (800 ms) for its frames; the monitor's for a fixed current one.
     this.#fixedMs = t.legacy ? LEGACY_TIMEOUT_MS : t.timeoutMs;
     this.#rto = new RtoEstimator(t.timeoutMs, RTO_MIN_MS, RTO_MAX_MS);
-    this.#size = frameBytes(t.legacy ? 'legacy' : 'magic');
-    this.#seqAt = t.legacy ? 0 : 8;
-    this.#frame = this.#newFrame();
-    this.#held = Buffer.alloc(this.#size);
     // tcp-echo-metrics numbers its probes from 1 (a server tells its frames by a small first word).
     this.#seq = this.#oldest = t.legacy ? 1 : 0;
     const cap = pow2(Math.ceil((this.#fixed ? this.#fixedMs : Math.max(t.timeoutMs, RTO_MAX_MS)) / t.intervalMs) + 2);
@@ -167,9 +128,9 @@ class TcppingTarget {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#retry);
+    clearTimeout(this.#connectTimer);
     this.#forget();
-    this.#socket?.destroy();
-    this.#socket = undefined;
+    this.#host.set.close(this.slot);
   }
 
   /** The engine's wheel slot this target sits in (the tick it wakes at). */
@@ -192,12 +153,12 @@ class TcppingTarget {
     return w;
   }
 
-  /** The engine's tick: expires what timed out, sends the probe if it is due. */
+  /** The engine's tick: expires what timed out, queues the probe if it is due. */
   tick(now: number): void {
     if (this.#closed) return;
     if (this.#inflight > 0) this.#expire(now);
     if (this.#next > now) return;
-    this.#probe();
+    this.#probe(now);
     this.#next += this.t.intervalMs;
     // After a stall longer than an interval, go on from now rather than send a burst.
     if (this.#next < now) this.#next = now + this.t.intervalMs;
@@ -212,12 +173,6 @@ class TcppingTarget {
     if (v === this.#rtoShown) return;
     this.#rtoShown = v;
     this.#x.gauge('rtoMs', v);
-  }
-
-  #newFrame(): Buffer {
-    const f = Buffer.alloc(this.#size);
-    if (this.#size === 24) f.set(ECHO_MAGIC, 0);
-    return f;
   }
 
   /** Times out, in sequence order, the probes in flight past their deadline. */
@@ -269,28 +224,34 @@ class TcppingTarget {
     this.#deadline = dl;
   }
 
-  #probe(): void {
-    const s = this.#socket;
-    if (!s || this.#connecting) {
+  #probe(now: number): void {
+    if (!this.#connected) {
       this.#lost(`not connected to ${this.t.address} port ${this.#port}`);
       return;
     }
     if (this.#seq - this.#oldest >= this.#deadline.length) this.#grow();
-    // The frame is written again only when no earlier write still holds it (queued in the socket).
-    if (s.writableLength > 0) this.#frame = this.#newFrame();
-    const f = this.#frame;
     const seq = this.#seq++;
-    f.writeUInt32LE(seq % TWO_32, this.#seqAt);
-    f.writeUInt32LE(Math.floor(seq / TWO_32), this.#seqAt + 4);
-    const at = performance.now();
-    this.#clock.write(f, this.#seqAt + 8, at);
     // Sequences stay below 2^31 for 68 years at one a second: `& mask` is exact.
     const i = seq & (this.#deadline.length - 1);
     this.#slotSeq[i] = seq;
-    this.#sentAt[i] = at;
-    this.#deadline[i] = at + this.#timeoutMs();
+    this.#sentAt[i] = Number.NaN;
+    this.#deadline[i] = now + this.#timeoutMs();
     this.#inflight++;
-    s.write(f);
+    this.#host.queue(this, seq);
+  }
+
+  /** The batch went: `seq` left at `t` (the echo set's clock), or did not (NaN: its send buffer is full). */
+  sent(seq: number, t: number): void {
+    const i = seq & (this.#deadline.length - 1);
+    if (this.#slotSeq[i] !== seq || this.#deadline[i] === 0) return; // the connection dropped in between
+    if (!Number.isNaN(t)) {
+      this.#sentAt[i] = t;
+      return;
+    }
+    this.#deadline[i] = 0;
+    this.#inflight--;
+    this.#drain();
+    this.#lost(`the connection to ${this.t.address} port ${this.#port} takes no more (its send buffer is full)`);
   }
 
   #lost(error?: string): void {
@@ -311,72 +272,59 @@ class TcppingTarget {
 
   #dial(): void {
     if (this.#closed) return;
-    this.#connecting = true;
-    this.#heldLen = 0;
-    const s: Socket = connect({ host: this.t.address, port: this.#port, family: this.t.family, noDelay: true, onread: { buffer: readBuffer, callback: (n: number): boolean => this.#data(s, n, readBuffer) } });
-    s.unref();
-    this.#socket = s;
-    const timer = setTimeout(() => s.destroy(new Error('connect timeout')), CONNECT_TIMEOUT_MS);
-    timer.unref();
-    s.once('connect', () => {
-      clearTimeout(timer);
-      if (this.#closed || s !== this.#socket) return;
-      this.#connecting = false;
-      this.#backoff = BACKOFF_FIRST_MS;
-      this.#x.count('connects');
-      this.#x.gauge('connected', 1);
-    });
-    s.on('error', () => {});
-    s.once('close', () => {
-      clearTimeout(timer);
-      if (this.#closed || s !== this.#socket) return;
-      this.#socket = undefined;
-      this.#connecting = false;
-      this.#x.count('drops');
-      this.#x.gauge('connected', 0);
-      // What was in flight on it will never be answered.
-      const lost = this.#inflight;
-      this.#forget();
-      for (let i = 0; i < lost; i++) this.#lost('connection dropped');
-      this.#retry = setTimeout(() => this.#dial(), this.#backoff);
-      this.#retry.unref();
-      this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
-    });
+    this.#connected = false;
+    const err = this.#host.set.connect(this.slot, this.t.address, this.#port, this.t.legacy === true);
+    if (err !== 0) {
+      this.#down();
+      return;
+    }
+    this.#connectTimer = setTimeout(() => {
+      this.#host.set.close(this.slot);
+      this.#down();
+    }, CONNECT_TIMEOUT_MS);
+    this.#connectTimer.unref();
   }
 
-  /** `n` bytes read into `b` (the shared read buffer: used before this returns). */
-  #data(s: Socket, n: number, b: Buffer): true {
-    if (s !== this.#socket) return true;
-    const now = performance.now();
-    const size = this.#size;
-    let at = 0;
-    if (this.#heldLen > 0) {
-      const take = Math.min(size - this.#heldLen, n);
-      b.copy(this.#held, this.#heldLen, 0, take);
-      this.#heldLen += take;
-      at = take;
-      if (this.#heldLen < size) return true;
-      this.#heldLen = 0;
-      this.#answer(this.#held, 0, now);
-    }
-    for (; at + size <= n; at += size) this.#answer(b, at, now);
-    if (at < n) {
-      b.copy(this.#held, 0, at, n);
-      this.#heldLen = n - at;
-    }
-    return true;
+  /** The echo set's event: the connection is up. */
+  connected(): void {
+    clearTimeout(this.#connectTimer);
+    if (this.#closed) return;
+    this.#connected = true;
+    this.#backoff = BACKOFF_FIRST_MS;
+    this.#x.count('connects');
+    this.#x.gauge('connected', 1);
   }
 
-  /** One echoed frame at `at` of `b`. */
-  #answer(b: Buffer, at: number, now: number): void {
-    const seq = b.readUInt32LE(at + this.#seqAt + 4) * TWO_32 + b.readUInt32LE(at + this.#seqAt);
+  /** The echo set's event: the connection (or its connect) ended. */
+  closedByPeer(): void {
+    clearTimeout(this.#connectTimer);
+    if (!this.#closed) this.#down();
+  }
+
+  /** No connection: what was in flight is lost, the drop counted, and it dials again after the back-off. */
+  #down(): void {
+    this.#connected = false;
+    this.#x.count('drops');
+    this.#x.gauge('connected', 0);
+    const lost = this.#inflight;
+    this.#forget();
+    for (let i = 0; i < lost; i++) this.#lost('connection dropped');
+    this.#retry = setTimeout(() => this.#dial(), this.#backoff);
+    this.#retry.unref();
+    this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
+  }
+
+  /** The echo set's event: a reply with `seq` at `t` (the echo set's clock). */
+  answer(seq: number, t: number): void {
     if (seq < this.#oldest || seq >= this.#seq) return; // timed out already, or not ours
     const i = seq & (this.#deadline.length - 1);
     if (this.#deadline[i] === 0 || this.#slotSeq[i] !== seq) return;
     this.#deadline[i] = 0;
     this.#inflight--;
     this.#drain();
-    const rtt = now - this.#sentAt[i]!;
+    const rtt = t - this.#sentAt[i]!;
+    // An answer before its send time was known (cannot be for TCP: the send returns first).
+    if (!(rtt >= 0)) return;
     if (!this.#fixed) {
       this.#rto.sample(rtt);
       this.#showRto();
@@ -395,9 +343,8 @@ const WHEEL_SLOTS = 1024;
  * not every monitor (walking all 1,000 every 10 ms was a tenth of the engine's CPU). An answer
  * does not move a monitor: it wakes at the old deadline, finds nothing, and sits down again.
  */
-export class TcppingMonitorEngine implements MonitorEngine {
+export class TcppingMonitorEngine implements MonitorEngine, TargetHost {
   readonly #targets = new Map<number, TcppingTarget>();
-  readonly #clock = new FrameClock();
   readonly #wheel: TcppingTarget[][] = Array.from({ length: WHEEL_SLOTS }, () => []);
   /** An emptied slot's array, reused for the next slot visited. */
   #spare: TcppingTarget[] = [];
@@ -405,15 +352,69 @@ export class TcppingMonitorEngine implements MonitorEngine {
   #at = Math.floor(performance.now() / TICK_MS);
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  /** The connections, made on the first monitor. */
+  #set: EchoSet | undefined;
+  /** Targets by echo-set slot, and the slots free for reuse. */
+  readonly #bySlot: (TcppingTarget | undefined)[] = [];
+  readonly #freeSlots: number[] = [];
+  /** This tick's batch: slots, sequences, send times (filled by the echo set), and their targets. */
+  #batchSlots = new Int32Array(256);
+  #batchSeqs = new Float64Array(256);
+  #batchTimes = new Float64Array(256);
+  #batchTargets: TcppingTarget[] = [];
+  #batchN = 0;
 
   get size(): number {
     return this.#targets.size;
   }
 
+  get set(): EchoSet {
+    // Polled each tick: replies wait at most a tick to be read (their times are the kernel's), and
+    // cost no wake-up of their own.
+    this.#set ??= new EchoSet(
+      {
+        connected: (slot) => this.#bySlot[slot]?.connected(),
+        reply: (slot, seq, t) => this.#bySlot[slot]?.answer(seq, t),
+        closed: (slot) => this.#bySlot[slot]?.closedByPeer(),
+      },
+      { polled: true },
+    );
+    return this.#set;
+  }
+
+  queue(target: TcppingTarget, seq: number): void {
+    if (this.#batchN === this.#batchSlots.length) {
+      const grow = <T extends Int32Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
+      this.#batchSlots = grow(this.#batchSlots, new Int32Array(this.#batchN * 2));
+      this.#batchSeqs = grow(this.#batchSeqs, new Float64Array(this.#batchN * 2));
+      this.#batchTimes = new Float64Array(this.#batchN * 2);
+    }
+    this.#batchSlots[this.#batchN] = target.slot;
+    this.#batchSeqs[this.#batchN] = seq;
+    this.#batchTargets[this.#batchN] = target;
+    this.#batchN++;
+  }
+
+  /** Sends this tick's batch in one call, then tells each target when its frame left. */
+  #flush(): void {
+    const n = this.#batchN;
+    if (n === 0) return;
+    this.#batchN = 0;
+    this.set.send(this.#batchSlots, this.#batchSeqs, this.#batchTimes, n);
+    for (let i = 0; i < n; i++) {
+      const target = this.#batchTargets[i]!;
+      if (!target.closed) target.sent(this.#batchSeqs[i]!, this.#batchTimes[i]!);
+    }
+    this.#batchTargets.length = 0;
+  }
+
   add(t: MonitorProbeTarget, outcome: MonitorOutcome, extras?: MonitorExtrasSink): void {
     if (this.#closed) throw new Error('the tcpping monitor engine is closed');
     this.remove(t.id);
-    const target = new TcppingTarget(t, outcome, extras ?? quietSink, this.#clock);
+    const slot = this.#freeSlots.pop() ?? this.#bySlot.length;
+    if (slot >= echoSetSlots()) throw new Error(`a tcpping monitor engine holds at most ${echoSetSlots()} connections`);
+    const target = new TcppingTarget(t, slot, this, outcome, extras ?? quietSink);
+    this.#bySlot[slot] = target;
     this.#targets.set(t.id, target);
     if (!this.#timer) {
       this.#at = Math.floor(performance.now() / TICK_MS);
@@ -432,6 +433,8 @@ export class TcppingMonitorEngine implements MonitorEngine {
 
   /** Visits the slots up to `now`: the monitors whose event came due run and sit down again. */
   #turn(now: number): void {
+    // Replies first: one that came before its deadline is not a timeout.
+    this.#set?.poll();
     const to = Math.floor(now / TICK_MS);
     // After a stall longer than the wheel, every slot once (each holds what is due by now).
     const from = Math.max(this.#at + 1, to - WHEEL_SLOTS + 1);
@@ -454,10 +457,16 @@ export class TcppingMonitorEngine implements MonitorEngine {
       this.#spare = slot;
     }
     this.#at = to;
+    this.#flush();
   }
 
   remove(id: number): void {
-    this.#targets.get(id)?.close();
+    const target = this.#targets.get(id);
+    if (target) {
+      target.close();
+      this.#bySlot[target.slot] = undefined;
+      this.#freeSlots.push(target.slot);
+    }
     this.#targets.delete(id);
     if (this.#targets.size === 0 && this.#timer) {
       clearInterval(this.#timer);
@@ -473,6 +482,8 @@ export class TcppingMonitorEngine implements MonitorEngine {
     for (const t of this.#targets.values()) t.close();
     this.#targets.clear();
     for (const slot of this.#wheel) slot.length = 0;
+    this.#set?.free();
+    this.#set = undefined;
   }
 }
 

@@ -171,3 +171,45 @@ test('five hundred connections, a frame each, every reply seen once', async () =
     srv.close();
   }
 });
+
+test('a polled set reports nothing until polled, then every event with the kernel\'s receive times', async () => {
+  // When the server echoed each frame (its write delivers on loopback at once), on the set's clock.
+  const echoedAt: number[] = [];
+  const { srv, port } = await server((s, b) => {
+    echoedAt.push(echoSetNow());
+    s.write(b);
+  });
+  const r: Recorded = { connected: [], replies: [], closed: [] };
+  const set = new EchoSet(
+    {
+      connected: (slot) => r.connected.push(slot),
+      reply: (slot, seq, t) => r.replies.push({ slot, seq, t }),
+      closed: (slot, errno) => r.closed.push({ slot, errno }),
+    },
+    { polled: true },
+  );
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  try {
+    for (let i = 0; i < 3; i++) set.connect(i, '127.0.0.1', port, false);
+    await sleep(50);
+    assert.deepEqual(r.connected, [], 'nothing before a poll');
+    set.poll();
+    assert.deepEqual([...r.connected].sort(), [0, 1, 2]);
+    const times = send(set, [[0, 10], [1, 11], [2, 12]]);
+    while (echoedAt.length < 3) await sleep(5);
+    await sleep(30);
+    const polledAt = echoSetNow();
+    set.poll();
+    assert.deepEqual(r.replies.map((x) => x.seq).sort(), [10, 11, 12]);
+    const lastEcho = Math.max(...echoedAt);
+    for (const x of r.replies) {
+      assert.ok(x.t > times[x.slot]!, 'received after it was sent');
+      // The kernel's receive time, at the echo, not the poll's 30 ms or more later.
+      assert.ok(x.t <= lastEcho + 5, `received ${x.t - lastEcho} ms after the last echo`);
+      assert.ok(polledAt - x.t >= 25, `polled ${polledAt - x.t} ms after it was received`);
+    }
+  } finally {
+    set.free();
+    srv.close();
+  }
+});
