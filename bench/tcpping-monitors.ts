@@ -7,6 +7,12 @@
  * --seconds each: this process's CPU (user and system, as a share of one core), its RSS peak, the
  * echo server's CPU apart, and the load average.
  *
+ * The anchor, in the same run against the same server: bench/tcpping-floor.c, the least a client
+ * can spend on this traffic (the same connections and frames, replies read through epoll, nothing
+ * else), compiled with `cc -O2` and run for as many windows after ours; skipped when there is no
+ * C compiler. Most of either figure is the kernel's TCP work: on loopback a sender's write also
+ * runs the receiver's TCP input.
+ *
  * As root it re-runs itself in a network namespace of its own (bench/netns-bench.ts), so that
  * loopback traffic of other processes on the box does not share its loopback. The young
  * generation is held as `meshprobe agent` holds it (agent/runtime/young-generation.ts); `--young
@@ -18,6 +24,8 @@
  *   node --cpu-prof --cpu-prof-dir /tmp/prof bench/tcpping-monitors.ts --repeat 1   (profile: run it inside by hand)
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
@@ -124,6 +132,8 @@ async function inside(ns: string | undefined): Promise<void> {
     if (!values.json) console.log(`  run ${i + 1}: agent ${run.cpu.toFixed(1)} % of a core (user ${run.user.toFixed(1)}, system ${run.system.toFixed(1)}), RSS peak ${run.rssMB.toFixed(0)} MB; echo server ${run.server.toFixed(1)} %; load ${run.load.toFixed(2)}`);
   }
   service.close();
+  await sleep(1000);
+  const floor = anchorRuns(port, conns, intervalMs, seconds, repeat);
   server.kill();
 
   const out = {
@@ -139,6 +149,7 @@ async function inside(ns: string | undefined): Promise<void> {
     rssMB: Math.max(...runs.map((r) => r.rssMB)),
     serverCpuShareOfCore: median(runs.map((r) => r.server)) / 100,
     load: median(runs.map((r) => r.load)),
+    floor: floor.length ? { runs: floor, cpuShareOfCore: median(floor.map((r) => r.cpu)) / 100 } : null,
   };
   if (values.json) console.log(JSON.stringify(out));
   else {
@@ -146,5 +157,36 @@ async function inside(ns: string | undefined): Promise<void> {
       `${conns} tcpping monitors at ${intervalMs} ms ${where}, ${repeat} × ${seconds} s (agent's MonitorService, ${rowsReported} rows reported): ` +
         `${(out.cpuShareOfCore * 100).toFixed(1)} % of a core (median; target < 10 %), RSS peak ${out.rssMB.toFixed(0)} MB; echo server ${(out.serverCpuShareOfCore * 100).toFixed(1)} %; load ${out.load.toFixed(2)}`,
     );
+    if (out.floor) console.log(`the same traffic from a bare C client (bench/tcpping-floor.c), same server, ${repeat} × ${seconds} s: ${(out.floor.cpuShareOfCore * 100).toFixed(1)} % of a core (median); agent / C = ${(out.cpuShareOfCore / out.floor.cpuShareOfCore).toFixed(2)}×`);
+    else console.log('no C compiler (cc): the bare C client anchor was skipped');
+  }
+}
+
+interface FloorRun {
+  cpu: number;
+  user: number;
+  system: number;
+  replies: number;
+}
+
+/** bench/tcpping-floor.c against the same server, `repeat` windows; none without a C compiler. */
+function anchorRuns(port: number, conns: number, intervalMs: number, seconds: number, repeat: number): FloorRun[] {
+  const dir = mkdtempSync(join(tmpdir(), 'mp-tcpping-floor-'));
+  try {
+    const exe = join(dir, 'tcpping-floor');
+    try {
+      execFileSync('cc', ['-O2', '-o', exe, join(root, 'bench', 'tcpping-floor.c')], { stdio: 'ignore' });
+    } catch {
+      return [];
+    }
+    const runs: FloorRun[] = [];
+    for (let i = 0; i < repeat; i++) {
+      const r = JSON.parse(execFileSync(exe, [String(port), String(conns), String(intervalMs), String(seconds)], { encoding: 'utf8' })) as FloorRun;
+      runs.push(r);
+      if (!values.json) console.log(`  C run ${i + 1}: ${r.cpu.toFixed(1)} % of a core (user ${r.user.toFixed(1)}, system ${r.system.toFixed(1)}), ${r.replies} replies; load ${loadAverage().toFixed(2)}`);
+    }
+    return runs;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
