@@ -27,7 +27,7 @@ export interface PreciseTimer {
 
 /**
  * Calls `fn(lateMs)` at `due` (performance.now() ms) or as soon after as the loop allows.
- * `spin` false: a plain timer (up to ~1 ms late), for long intervals where many series run at once
+ * `spin` false: a plain timer (up to ~1 ms late, or ~2 ms when it woke early), for long intervals where many series run at once
  * and their spinning windows would overlap into a busy loop. `quiet`, asked on each turn of the
  * spinning window: true when the caller awaits no I/O, so that the turn may busy-wait a quantum.
  */
@@ -46,7 +46,9 @@ export function runAt(due: number, fn: (lateMs: number) => void, spin = true, qu
       fn(now - due);
       return;
     }
-    if (!spin) timer = setTimeout(() => fn(Math.max(0, performance.now() - due)), due - now);
+    // libuv's timers count whole milliseconds from a cached loop time, so one can fire up to ~1 ms
+    // before `due`: it turns again and, still early, sleeps again (≥ 1 ms) rather than run early.
+    if (!spin) timer = setTimeout(turn, due - now);
     else if (due - now > SPIN_MS) timer = setTimeout(turn, Math.floor(due - now - SPIN_MS));
     else immediate = setImmediate(turn);
   };
