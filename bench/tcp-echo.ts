@@ -7,9 +7,11 @@
  *     machine can be read: the main thread was preempted (its nonvoluntary context switches in
  *     /proc/thread-self/status went up), or it slept (its voluntary ones did: a futex, a blocking
  *     poll), or a GC pause overlapped it (PerformanceObserver 'gc'), or it was sent at once after a
- *     probe more than an interval late (the schedule catching up), or none of these (our code). Scavenges and preemptions during the run are counted too.
+ *     probe more than an interval late (the schedule catching up), or none of these (our code).
+ *     Scavenges and preemptions during the run are counted too.
  *  2. RTT: the same server, in 5 rounds of 2,000 probes at 1 ms per client, one client after the
- *     other in each round (a change of load falls on all alike): our client, a minimal Python client (time.perf_counter_ns around send/recv on one socket, TCP_NODELAY, 1 ms apart,
+ *     other in each round (a change of load falls on all alike): our client, a minimal Python
+ *     client (time.perf_counter_ns around send/recv on one socket, TCP_NODELAY, 1 ms apart,
  *     blocking recv) and a minimal C client (bench/tcpping-min.c, built with `cc -O2` into a temp
  *     directory; skipped with a message without cc) in its two waiting modes: `block` (blocking
  *     recv, sleeping between probes) and `poll` (MSG_DONTWAIT recv in a busy loop, spinning
