@@ -36,15 +36,39 @@ const MAX_U64 = (1n << 64n) - 1n;
 /** Encodes one frame; seq and time are taken modulo 2^64, as the Go client's uint64 wraps. */
 export function encodeEchoFrame(f: EchoFrame, framing: EchoFraming = 'magic'): Uint8Array {
   const out = new Uint8Array(frameBytes(framing));
-  const view = new DataView(out.buffer);
+  writeEchoFrame(out, f.seq, f.sentNs, framing);
+  return out;
+}
+
+/**
+ * Writes one frame into the first {@link frameBytes} bytes of `out` (a buffer the caller reuses,
+ * so that a probe allocates no frame); `seq` a number (exact up to 2^53) or a bigint, both taken
+ * modulo 2^64.
+ */
+export function writeEchoFrame(out: Uint8Array, seq: number | bigint, sentNs: bigint, framing: EchoFraming = 'magic'): void {
+  const view = new DataView(out.buffer, out.byteOffset, frameBytes(framing));
   let at = 0;
   if (framing === 'magic') {
     out.set(ECHO_MAGIC, 0);
     at = 8;
   }
-  view.setBigUint64(at, f.seq & MAX_U64, true);
-  view.setBigUint64(at + 8, f.sentNs & MAX_U64, true);
-  return out;
+  if (typeof seq === 'bigint') view.setBigUint64(at, seq & MAX_U64, true);
+  else {
+    view.setUint32(at, seq % 2 ** 32, true);
+    view.setUint32(at + 4, Math.floor(seq / 2 ** 32) % 2 ** 32, true);
+  }
+  view.setBigUint64(at + 8, sentNs & MAX_U64, true);
+}
+
+/**
+ * The sequence number of the frame at `at` in `b` as a number, without allocating a bigint (the
+ * reply path of a 1 ms series); undefined when it is above 2^53 (not one of ours: we count from 1).
+ */
+export function echoFrameSeq(b: Uint8Array, at: number, framing: EchoFraming = 'magic'): number | undefined {
+  const o = at + (framing === 'magic' ? 8 : 0);
+  const lo = (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+  const hi = (b[o + 4]! | (b[o + 5]! << 8) | (b[o + 6]! << 16) | (b[o + 7]! << 24)) >>> 0;
+  return hi < 2 ** 21 ? hi * 2 ** 32 + lo : undefined;
 }
 
 /**

@@ -28,6 +28,7 @@ export interface SeriesAnswer {
 
 /** Options of {@link runSeries}. */
 export interface SeriesOptions {
+  /** Probes, at most Limits.maxCount (the spec's bound; the schedule keeps a slot per probe). */
   count: number;
   intervalMs: number;
   /** The timeout of the next probe, ms (an adaptive one changes). */
@@ -54,7 +55,15 @@ export function runSeries(ctx: Pick<ProbeContext, 'agent' | 'target' | 'emit' | 
   emit(o.start);
   const started = performance.now();
   const rtts: number[] = [];
-  const inFlight = new Map<number, NodeJS.Timeout>();
+  // Probe seq awaits its answer until deadlines[seq] (performance.now() ms); 0: settled. Indexed by
+  // seq (count is bounded by Limits.maxCount): no Map entry and no timer per probe, one sweep timer
+  // for the earliest deadline instead, so that a 1 ms series allocates little (precise-timer.ts).
+  const deadlines = new Float64Array(o.count + 1);
+  let awaiting = 0;
+  // Every probe below `oldest` is settled.
+  let oldest = 1;
+  let sweep: NodeJS.Timeout | undefined;
+  let sweepAt = Number.POSITIVE_INFINITY;
   let sent = 0;
   let next: PreciseTimer | undefined;
   let finished = false;
@@ -64,25 +73,50 @@ export function runSeries(ctx: Pick<ProbeContext, 'agent' | 'target' | 'emit' | 
       if (finished) return;
       finished = true;
       next?.cancel();
-      for (const t of inFlight.values()) clearTimeout(t);
-      inFlight.clear();
+      clearTimeout(sweep);
       signal.removeEventListener('abort', finish);
       const report = o.report?.();
       emit({ type: 'summary', agent, target, measurement, address, durationMs: roundMs(performance.now() - started), ...computeStats(sent, rtts), ...(report ? { report } : {}) });
       resolve();
     }
     const settle = (seq: number) => {
-      clearTimeout(inFlight.get(seq));
-      inFlight.delete(seq);
-      if (sent >= o.count && inFlight.size === 0) finish();
+      deadlines[seq] = 0;
+      awaiting--;
+      if (sent >= o.count && awaiting === 0) finish();
     };
     const lost = (seq: number) => {
       emit({ type: 'timeout', agent, target, seq });
       o.onTimeout?.(seq);
       settle(seq);
     };
+    const arm = (at: number) => {
+      clearTimeout(sweep);
+      sweepAt = at;
+      sweep = setTimeout(onSweep, Math.max(1, at - performance.now()));
+    };
+    // Decided one loop turn after the timer, so that an answer already waiting in the socket settles
+    // its probe first.
+    const onSweep = () => {
+      sweep = undefined;
+      sweepAt = Number.POSITIVE_INFINITY;
+      setImmediate(expire);
+    };
+    const expire = () => {
+      const now = performance.now();
+      let earliest = Number.POSITIVE_INFINITY;
+      for (let seq = oldest; seq <= sent && !finished; seq++) {
+        const d = deadlines[seq]!;
+        if (d === 0) {
+          if (seq === oldest) oldest++;
+        } else if (d <= now) {
+          lost(seq);
+          if (seq === oldest) oldest++;
+        } else if (d < earliest) earliest = d;
+      }
+      if (!finished && earliest < sweepAt) arm(earliest);
+    };
     const answer = (seq: number, a: SeriesAnswer) => {
-      if (finished || !inFlight.has(seq)) return;
+      if (finished || deadlines[seq] === 0) return;
       const rttMs = roundMs(a.rttMs);
       rtts.push(rttMs);
       emit({
@@ -93,19 +127,18 @@ export function runSeries(ctx: Pick<ProbeContext, 'agent' | 'target' | 'emit' | 
       });
       settle(seq);
     };
+    const quiet = () => awaiting === 0;
     const sendOne = (lateMs: number) => {
       if (finished || signal.aborted) return;
       const seq = ++sent;
       o.onSend?.(seq, lateMs);
-      // The timer is armed first: a send that fails settles the probe at once.
-      // Decided one loop turn later, so that an answer already waiting in the socket settles it first.
-      const onTimer = () =>
-        setImmediate(() => {
-          if (!finished && inFlight.has(seq)) lost(seq);
-        });
-      inFlight.set(seq, setTimeout(onTimer, o.timeoutMs()));
+      // The deadline is set first: a send that fails settles the probe at once.
+      const deadline = performance.now() + o.timeoutMs();
+      deadlines[seq] = deadline;
+      awaiting++;
+      if (deadline < sweepAt) arm(deadline);
       if (!o.send(seq, (a) => answer(seq, a))) lost(seq);
-      if (sent < o.count && !finished) next = runAt(started + sent * o.intervalMs, sendOne, o.intervalMs < PRECISE_BELOW_MS);
+      if (sent < o.count && !finished) next = runAt(started + sent * o.intervalMs, sendOne, o.intervalMs < PRECISE_BELOW_MS, quiet);
     };
     signal.addEventListener('abort', finish, { once: true });
     sendOne(0);

@@ -10,7 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { tcppingParams, type TcppingParams } from '../../../shared/measurements/tcpping/tcpping-params.ts';
 import { ErrorCode, MeshprobeError } from '../../../shared/model/errors.ts';
 import type { MeasurementSpec } from '../../../shared/model/spec.ts';
-import { encodeEchoFrame, frameBytes } from '../../packet/tcp-echo-frame.ts';
+import { echoFrameSeq, frameBytes, writeEchoFrame } from '../../packet/tcp-echo-frame.ts';
 import { unixNowNs } from '../../socket/unix-clock.ts';
 import { perTarget, type ProbeContext, type ProbeRunOptions } from '../per-target.ts';
 import { runSeries, type SeriesAnswer } from '../series-schedule.ts';
@@ -32,9 +32,13 @@ export async function runTcpping(spec: MeasurementSpec, o: TcppingRunOptions): P
   await perTarget(spec, o, (ctx) => tcppingTarget(ctx, tcppingParams(spec, ctx.target), o), (t) => splitHostPort(t).host);
 }
 
-function dial(address: string, port: number, family: 4 | 6): Promise<Socket> {
+/** Bytes read from the socket at a time, into one buffer per connection (no Buffer per read). */
+const READ_BYTES = 4096;
+
+/** `onRead(n, bytes)`: the connection's `n` new bytes, first in `bytes` (reused by the next read). */
+function dial(address: string, port: number, family: 4 | 6, onRead: (n: number, bytes: Uint8Array) => boolean): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: address, port, family, noDelay: true });
+    const s = connect({ host: address, port, family, noDelay: true, onread: { buffer: Buffer.allocUnsafe(READ_BYTES), callback: onRead } });
     const timer = setTimeout(() => s.destroy(new MeshprobeError(ErrorCode.Internal, `no answer from ${address} port ${port} within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
     s.once('connect', () => {
       clearTimeout(timer);
@@ -50,17 +54,12 @@ function dial(address: string, port: number, family: 4 | 6): Promise<Socket> {
 
 async function tcppingTarget(ctx: ProbeContext, p: TcppingParams, o: TcppingRunOptions): Promise<void> {
   const { address, family } = ctx;
-  let socket: Socket;
-  try {
-    socket = await dial(address, p.port, family);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'EHOSTUNREACH' ? 'no route to host' : (err as Error).message;
-    throw new MeshprobeError(ErrorCode.Internal, `cannot connect to ${address} port ${p.port}: ${why}`);
-  }
   const size = frameBytes(p.framing);
   const rto = new RtoEstimator(p.timeoutMs, p.rtoMinMs, p.rtoMaxMs);
-  const pending = new Map<bigint, { at: number; answer: (a: SeriesAnswer) => void }>();
+  // Probe seq awaits its echo since sentAt[seq] (performance.now() ms; 0: not awaited), answered
+  // through answers[seq]. Arrays by seq (count is bounded): no Map and no bigint per probe.
+  const sentAt = new Float64Array(p.count + 1);
+  const answers: (((a: SeriesAnswer) => void) | undefined)[] = [];
   let connected = true;
   let connects = 1;
   let drops = 0;
@@ -68,36 +67,67 @@ async function tcppingTarget(ctx: ProbeContext, p: TcppingParams, o: TcppingRunO
   let done = false;
   let retry: NodeJS.Timeout | undefined;
   let backoff = BACKOFF_FIRST_MS;
+  // A frame split across reads: its first `heldBytes` bytes.
+  const held = Buffer.alloc(size);
+  let heldBytes = 0;
+  // The frame a probe writes, reused while the socket takes each write whole (a write the kernel
+  // did not take keeps its buffer queued: the next probe then writes a new one).
+  let frame = Buffer.alloc(size);
 
+  const echoed = (b: Uint8Array, at: number, now: number) => {
+    const seq = echoFrameSeq(b, at, p.framing);
+    if (seq === undefined || seq > p.count || sentAt[seq] === 0) return;
+    const rttMs = now - sentAt[seq]!;
+    sentAt[seq] = 0;
+    const answer = answers[seq]!;
+    answers[seq] = undefined;
+    if (p.adaptive) rto.sample(rttMs);
+    answer({ rttMs, from: address, bytes: size });
+  };
+  // The echo's time is taken first thing, before any bytes are looked at.
+  const onRead = (n: number, bytes: Uint8Array): boolean => {
+    const now = performance.now();
+    let at = 0;
+    if (heldBytes > 0) {
+      const take = Math.min(size - heldBytes, n);
+      held.set(bytes.subarray(0, take), heldBytes);
+      heldBytes += take;
+      at = take;
+      if (heldBytes < size) return true;
+      heldBytes = 0;
+      echoed(held, 0, now);
+    }
+    for (; at + size <= n; at += size) echoed(bytes, at, now);
+    if (at < n) {
+      held.set(bytes.subarray(at, n), 0);
+      heldBytes = n - at;
+    }
+    return true;
+  };
+  let socket: Socket;
+  try {
+    socket = await dial(address, p.port, family, onRead);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'EHOSTUNREACH' ? 'no route to host' : (err as Error).message;
+    throw new MeshprobeError(ErrorCode.Internal, `cannot connect to ${address} port ${p.port}: ${why}`);
+  }
   const attach = (s: Socket) => {
-    let held = Buffer.alloc(0);
-    s.on('data', (chunk: Buffer) => {
-      const now = performance.now();
-      const b = held.length ? Buffer.concat([held, chunk]) : chunk;
-      let at = 0;
-      for (; at + size <= b.length; at += size) {
-        const seq = b.readBigUInt64LE(at + (p.framing === 'magic' ? 8 : 0));
-        const probe = pending.get(seq);
-        if (!probe) continue;
-        pending.delete(seq);
-        probe.answer({ rttMs: now - probe.at, from: address, bytes: size });
-      }
-      held = Buffer.from(b.subarray(at));
-    });
+    heldBytes = 0;
     s.on('error', () => {});
     s.once('close', () => {
       if (done || s !== socket) return;
       connected = false;
       drops++;
       // The probes in flight on the dropped connection will never be answered: their timers settle them.
-      pending.clear();
+      sentAt.fill(0);
       reconnect();
     });
   };
   const reconnect = () => {
     if (done) return;
     retry = setTimeout(() => {
-      dial(address, p.port, family).then(
+      dial(address, p.port, family, onRead).then(
         (s) => {
           if (done) {
             s.destroy();
@@ -130,20 +160,17 @@ async function tcppingTarget(ctx: ProbeContext, p: TcppingParams, o: TcppingRunO
       },
       send: (seq, answer) => {
         if (!connected) return false;
-        const frame = encodeEchoFrame({ seq: BigInt(seq), sentNs: unixNowNs() }, p.framing);
-        pending.set(BigInt(seq), {
-          at: performance.now(),
-          answer: (a) => {
-            if (p.adaptive) rto.sample(a.rttMs);
-            answer(a);
-          },
-        });
+        writeEchoFrame(frame, seq, unixNowNs(), p.framing);
+        sentAt[seq] = performance.now();
+        answers[seq] = answer;
         socket.write(frame);
+        if (socket.writableLength > 0) frame = Buffer.alloc(size);
         return true;
       },
       onTimeout: (seq) => {
         timeouts++;
-        pending.delete(BigInt(seq));
+        sentAt[seq] = 0;
+        answers[seq] = undefined;
         if (p.adaptive) rto.backoff();
       },
       ...(o.onSend ? { onSend: o.onSend } : {}),
