@@ -4,8 +4,10 @@
  * [min, max], doubled on a timeout (§5.5). Pure.
  */
 export class RtoEstimator {
-  srttMs: number | undefined;
-  rttvarMs: number | undefined;
+  // NaN for "no sample yet": fields that only ever hold numbers are updated in place by V8, where
+  // one that once held undefined boxes every new value (an allocation per reply).
+  #srtt = Number.NaN;
+  #rttvar = Number.NaN;
   #rto: number;
   readonly #min: number;
   readonly #max: number;
@@ -17,6 +19,16 @@ export class RtoEstimator {
     this.#rto = initialMs;
   }
 
+  /** SRTT (ms); undefined before the first sample. */
+  get srttMs(): number | undefined {
+    return Number.isNaN(this.#srtt) ? undefined : this.#srtt;
+  }
+
+  /** RTTVAR (ms); undefined before the first sample. */
+  get rttvarMs(): number | undefined {
+    return Number.isNaN(this.#rttvar) ? undefined : this.#rttvar;
+  }
+
   /** The timeout to use now, clamped. */
   get rtoMs(): number {
     return Math.min(this.#max, Math.max(this.#min, this.#rto));
@@ -24,14 +36,14 @@ export class RtoEstimator {
 
   /** One round-trip sample. */
   sample(rttMs: number): void {
-    if (this.srttMs === undefined || this.rttvarMs === undefined) {
-      this.srttMs = rttMs;
-      this.rttvarMs = rttMs / 2;
+    if (Number.isNaN(this.#srtt)) {
+      this.#srtt = rttMs;
+      this.#rttvar = rttMs / 2;
     } else {
-      this.rttvarMs = 0.75 * this.rttvarMs + 0.25 * Math.abs(this.srttMs - rttMs);
-      this.srttMs = 0.875 * this.srttMs + 0.125 * rttMs;
+      this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - rttMs);
+      this.#srtt = 0.875 * this.#srtt + 0.125 * rttMs;
     }
-    this.#rto = this.srttMs + 4 * this.rttvarMs;
+    this.#rto = this.#srtt + 4 * this.#rttvar;
   }
 
   /** A timeout: back off (the clamp keeps it at most max, so it recovers after one sample). */
