@@ -17,7 +17,7 @@
  * Run by hand as root:
  *   node bench/monitor-tree.ts [--monitors 2000] [--big 10000] [--seconds 60] [--warmup 30] [--repeat 3]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { benchAddress, cpuSeconds, loadAverage, median, processTree, rssMb, runFping, treeCpu, type FpingRun } from './netns-bench.ts';
+import { benchAddress, cpuSeconds, inOwnNetns, loadAverage, median, processTree, rssMb, runFping, treeCpu, type FpingRun } from './netns-bench.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,21 +39,7 @@ const { values } = parseArgs({
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 
-if (!process.env.MP_BENCH_NETNS) {
-  // Outside: make the namespace, run this script inside it, delete the namespace.
-  const ns = `mp-tree-bench-${process.pid}`;
-  execFileSync('ip', ['netns', 'add', ns]);
-  try {
-    execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, MP_BENCH_NETNS: ns } });
-    const [code] = (await once(child, 'exit')) as [number | null];
-    process.exitCode = code ?? 1;
-  } finally {
-    execFileSync('ip', ['netns', 'del', ns]);
-  }
-} else {
-  await inside(process.env.MP_BENCH_NETNS);
-}
+await inOwnNetns('mp-tree-bench', fileURLToPath(import.meta.url), inside);
 
 interface Started {
   proc: ChildProcess;
@@ -77,12 +63,12 @@ function nodeProcess(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Pro
   });
 }
 
-async function inside(ns: string): Promise<void> {
+async function inside(ns: string | undefined): Promise<void> {
   const seconds = Number(values.seconds);
   const warmup = Number(values.warmup);
   const repeat = Number(values.repeat);
   const cache = mkdtempSync(join(tmpdir(), 'mp-tree-cache-'));
-  const nsRef = { name: ns, exec: () => { throw new Error('inside already'); }, close: () => {} };
+  const nsRef = { name: ns ?? '', exec: () => { throw new Error('inside already'); }, close: () => {} };
   const fmt = (r: { cpu: number; load: number }) => `${r.cpu.toFixed(1)} % (load ${r.load.toFixed(1)})`;
   console.log(`monitor tree bench in netns ${ns}, ${seconds} s windows after ${warmup} s, load now ${loadAverage().toFixed(1)}`);
 

@@ -29,6 +29,26 @@ export function makeNetns(name: string): { name: string; exec: (cmd: string, arg
   };
 }
 
+/**
+ * Runs the calling script inside a network namespace of its own, so that the loopback traffic of
+ * other processes on the box does not share its loopback: outside one (no MP_BENCH_NETNS), makes
+ * `<prefix>-<pid>`, re-runs `script` there with the same arguments, and deletes it after; inside,
+ * calls `inside(name)`. With `enabled` false (not root, or asked not to), runs `inside()` here.
+ */
+export async function inOwnNetns(prefix: string, script: string, inside: (ns: string | undefined) => Promise<void>, enabled = true): Promise<void> {
+  if (!enabled || process.env.MP_BENCH_NETNS) return inside(process.env.MP_BENCH_NETNS);
+  const ns = `${prefix}-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, script, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, MP_BENCH_NETNS: ns } });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    process.exitCode = code ?? 1;
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+}
+
 /** utime + stime of one process, in seconds (0 when it is gone). */
 export function cpuSeconds(pid: number): number {
   try {

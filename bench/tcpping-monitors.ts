@@ -26,7 +26,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +34,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MonitorService } from '../agent/monitors/monitor-service.ts';
 import { holdYoungGeneration } from '../agent/runtime/young-generation.ts';
 import type { MonitorAssignment } from '../shared/model/monitor-types.ts';
-import { cpuSeconds, loadAverage, median } from './netns-bench.ts';
+import { cpuSeconds, inOwnNetns, loadAverage, median } from './netns-bench.ts';
 
 const { values } = parseArgs({
   options: {
@@ -61,21 +60,7 @@ import('./agent/servers/tcp-echo-responder.ts').then(async ({ TcpEchoResponder }
   console.log(a.port);
 });`;
 
-if (isRoot && !values['no-netns'] && !process.env.MP_BENCH_NETNS) {
-  // Outside: make the namespace, run this script inside it, delete the namespace.
-  const ns = `mp-tcpping-bench-${process.pid}`;
-  execFileSync('ip', ['netns', 'add', ns]);
-  try {
-    execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, MP_BENCH_NETNS: ns } });
-    const [code] = (await once(child, 'exit')) as [number | null];
-    process.exitCode = code ?? 1;
-  } finally {
-    execFileSync('ip', ['netns', 'del', ns]);
-  }
-} else {
-  await inside(process.env.MP_BENCH_NETNS);
-}
+await inOwnNetns('mp-tcpping-bench', fileURLToPath(import.meta.url), inside, isRoot && !values['no-netns']);
 
 interface Run {
   cpu: number;
