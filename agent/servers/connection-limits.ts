@@ -14,12 +14,13 @@ export interface ConnectionLimitOptions {
   idleMs?: number;
 }
 
-/** Counts open connections per source and refuses those over a bound. */
+/** Counts open connections per source, refuses those over a bound, and closes them all on demand. */
 export class ConnectionLimits {
   readonly maxConnections: number;
   readonly maxPerSource: number;
   readonly idleMs: number;
   readonly #bySource = new Map<string, number>();
+  readonly #sockets = new Set<Socket>();
   #open = 0;
 
   constructor(o: ConnectionLimitOptions = {}) {
@@ -43,7 +44,9 @@ export class ConnectionLimits {
     if (n >= this.maxPerSource) return 'source';
     this.#open++;
     this.#bySource.set(source, n + 1);
+    this.#sockets.add(socket);
     socket.once('close', () => {
+      this.#sockets.delete(socket);
       this.#open--;
       const left = (this.#bySource.get(source) ?? 1) - 1;
       if (left > 0) this.#bySource.set(source, left);
@@ -51,5 +54,10 @@ export class ConnectionLimits {
     });
     socket.setTimeout(this.idleMs, () => socket.destroy());
     return 'ok';
+  }
+
+  /** Closes every connection admitted and still open (the responder stops). */
+  closeAll(): void {
+    for (const s of this.#sockets) s.destroy();
   }
 }

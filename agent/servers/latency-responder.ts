@@ -60,7 +60,6 @@ export class LatencyResponder {
   readonly #onDelay: ((d: ForwardDelay) => void) | undefined;
   #tcp: Server | undefined;
   #udp: UdpSocket | undefined;
-  readonly #sockets = new Set<Socket>();
   readonly #udpSeq = new Map<string, number>();
 
   constructor(o: LatencyResponderOptions) {
@@ -100,7 +99,7 @@ export class LatencyResponder {
 
   /** Stops both responders. */
   async close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
+    this.limits.closeAll();
     await Promise.all([
       this.#tcp ? new Promise<void>((r) => this.#tcp!.close(() => r())) : undefined,
       this.#udp ? new Promise<void>((r) => this.#udp!.close(() => r())) : undefined,
@@ -146,8 +145,6 @@ export class LatencyResponder {
       return;
     }
     this.counters.connections++;
-    this.#sockets.add(s);
-    s.once('close', () => this.#sockets.delete(s));
     const stream = new LatencyStream();
     let prev: number | undefined;
     s.on('data', (chunk: Buffer) => {

@@ -57,11 +57,9 @@ export class TcpEchoResponder {
 
   /** Stops listening and closes every connection. */
   close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
+    this.limits.closeAll();
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
-
-  readonly #sockets = new Set<Socket>();
 
   #connection(s: Socket): void {
     s.on('error', () => {});
@@ -71,8 +69,6 @@ export class TcpEchoResponder {
       return;
     }
     this.counters.connections++;
-    this.#sockets.add(s);
-    s.once('close', () => this.#sockets.delete(s));
     let framing: EchoFraming | undefined;
     let held: Buffer | undefined;
     s.on('data', (chunk: Buffer) => {
