@@ -28,14 +28,12 @@
 #include <node_api.h>
 #include <uv.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -44,6 +42,7 @@
 #include <unistd.h>
 
 #include "echo_set.h"
+#include "sockaddr.h"
 
 #define MAX_SLOTS 65536
 #define EV_FIELDS 4
@@ -402,27 +401,7 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
   napi_get_value_int32(env, argv[3], &port);
   napi_get_value_bool(env, argv[4], &legacy);
   if (port < 1 || port > 65535) return fail(env, "MP_ERR_BAD_REQUEST", "port out of range");
-  memset(&ss, 0, sizeof ss);
-  {
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-    char *pct = strchr(addr, '%');
-    if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
-      a4->sin_family = AF_INET;
-      a4->sin_port = htons((uint16_t)port);
-      sl = sizeof *a4;
-    } else {
-      if (pct) {
-        *pct = 0;
-        a6->sin6_scope_id = if_nametoindex(pct + 1);
-        if (!a6->sin6_scope_id) a6->sin6_scope_id = (uint32_t)strtoul(pct + 1, NULL, 10);
-      }
-      if (inet_pton(AF_INET6, addr, &a6->sin6_addr) != 1) return fail(env, "MP_ERR_BAD_REQUEST", "not an IP address");
-      a6->sin6_family = AF_INET6;
-      a6->sin6_port = htons((uint16_t)port);
-      sl = sizeof *a6;
-    }
-  }
+  if (!parse_sockaddr(AF_UNSPEC, addr, port, &ss, &sl)) return fail(env, "MP_ERR_BAD_REQUEST", "not an IP address");
   drop_conn(s, slot);
   fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) err = errno;

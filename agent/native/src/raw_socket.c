@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "echo_set.h"
+#include "sockaddr.h"
 
 /* From <linux/icmp.h>, which clashes with <net/if.h>. */
 #ifndef ICMP_FILTER
@@ -180,33 +181,9 @@ static sock_t *get_sock(napi_env env, napi_value v) {
   return (sock_t *)p;
 }
 
-/* Parses "1.2.3.4" / "::1" / "fe80::1%eth0" for the socket's family. */
+/* Parses an address of the socket's family (sockaddr.c). */
 static int parse_addr(sock_t *s, const char *text, int port, struct sockaddr_storage *ss, socklen_t *len) {
-  memset(ss, 0, sizeof *ss);
-  if (s->family == AF_INET) {
-    struct sockaddr_in *a = (struct sockaddr_in *)ss;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, text, &a->sin_addr) != 1) return 0;
-    *len = sizeof *a;
-  } else {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-    char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
-    char *pct;
-    snprintf(host, sizeof host, "%s", text);
-    pct = strchr(host, '%');
-    if (pct) {
-      *pct = 0;
-      a->sin6_scope_id = if_nametoindex(pct + 1);
-      if (a->sin6_scope_id == 0) a->sin6_scope_id = (uint32_t)strtoul(pct + 1, NULL, 10);
-      if (a->sin6_scope_id == 0) return 0;
-    }
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) return 0;
-    *len = sizeof *a;
-  }
-  return 1;
+  return parse_sockaddr(s->family, text, port, ss, len);
 }
 
 /* Formats an address; returns its port (host order) through *port. */
