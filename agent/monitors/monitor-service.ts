@@ -28,7 +28,7 @@
 import { join } from 'node:path';
 import type { AgentMonitors, MonitorReport } from '../../shared/wire/agent-link.ts';
 import type { MinuteRow, MonitorAssignment, RouteRecord } from '../../shared/model/monitor-types.ts';
-import { MonitorLimits, sameAssignment } from '../../shared/model/monitor-types.ts';
+import { assignmentChanges, MonitorLimits } from '../../shared/model/monitor-types.ts';
 import type { PolicyMode } from '../../shared/net/address-policy.ts';
 import { parseIp, TARGET_ADDRESS } from '../../shared/net/ip-address.ts';
 import { splitHostPort } from '../../shared/net/host-port.ts';
@@ -153,14 +153,7 @@ export class MonitorService implements AgentMonitors {
     // Durable first, then apply: a restart resumes exactly this set. The hub hands an in-process
     // agent the whole set on every change; what differs goes to the journal, not a rewrite.
     if (JSON.stringify(scope) === JSON.stringify(this.#scope) && this.#running.size > 0) {
-      const wanted = new Set<number>();
-      const set: MonitorAssignment[] = [];
-      for (const a of list) {
-        wanted.add(a.id);
-        const run = this.#running.get(a.id);
-        if (!run || !sameAssignment(run.a, a)) set.push(a);
-      }
-      const drop = [...this.#running.keys()].filter((id) => !wanted.has(id));
+      const { set, drop } = assignmentChanges(new Map([...this.#running].map(([id, run]) => [id, run.a])), list);
       if (set.length + drop.length === 0) return;
       if (set.length + drop.length < list.length / 2) {
         this.#file?.append(set, drop, () => ({ list, scope }));

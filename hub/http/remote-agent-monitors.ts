@@ -16,7 +16,7 @@
  * counts once.
  */
 import { describeError } from '../../shared/model/errors.ts';
-import { sameAssignment, type MonitorAssignment } from '../../shared/model/monitor-types.ts';
+import { assignmentChanges, type MonitorAssignment } from '../../shared/model/monitor-types.ts';
 import type { AgentMonitors, MonitorReport } from '../../shared/wire/agent-link.ts';
 import type { HubMessage, ReportMessage } from '../../shared/wire/agent-protocol.ts';
 
@@ -51,14 +51,7 @@ export class RemoteAgentMonitors implements AgentMonitors {
     const scopeKey = JSON.stringify([scope.policy, scope.allowedRanges ?? []]);
     if (this.#changes && this.#sent && scopeKey === this.#scopeKey) {
       // What differs from the set the agent has, as a `monitor-changes` frame.
-      const set: MonitorAssignment[] = [];
-      const wanted = new Set<number>();
-      for (const a of list) {
-        wanted.add(a.id);
-        const had = this.#sent.get(a.id);
-        if (!had || !sameAssignment(had, a)) set.push(a);
-      }
-      const drop = [...this.#sent.keys()].filter((id) => !wanted.has(id));
+      const { set, drop } = assignmentChanges(this.#sent, list);
       if (set.length + drop.length === 0) return;
       if (set.length + drop.length < list.length) {
         if (!this.#send({ t: 'monitor-changes', set, drop })) return;

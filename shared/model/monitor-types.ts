@@ -60,8 +60,24 @@ export interface MonitorAssignment {
   rev: number;
 }
 
+/**
+ * What turns the set `had` (by id) into `list`: the assignments new or changed (`set`) and the ids
+ * gone (`drop`), as a `monitor-changes` frame carries them.
+ */
+export function assignmentChanges(had: ReadonlyMap<number, MonitorAssignment>, list: readonly MonitorAssignment[]): { set: MonitorAssignment[]; drop: number[] } {
+  const wanted = new Set<number>();
+  const set: MonitorAssignment[] = [];
+  for (const a of list) {
+    wanted.add(a.id);
+    const before = had.get(a.id);
+    if (!before || !sameAssignment(before, a)) set.push(a);
+  }
+  const drop = [...had.keys()].filter((id) => !wanted.has(id));
+  return { set, drop };
+}
+
 /** Whether two assignments are the same in every field (all of them plain values). */
-export function sameAssignment(a: MonitorAssignment, b: MonitorAssignment): boolean {
+function sameAssignment(a: MonitorAssignment, b: MonitorAssignment): boolean {
   const ka = Object.keys(a) as (keyof MonitorAssignment)[];
   if (ka.length !== Object.keys(b).length) return false;
   for (const k of ka) if (a[k] !== b[k]) return false;
