@@ -53,9 +53,10 @@ test('/http from two agents: a headline and a row per agent; Details has status,
   const { user, chat } = privateChat();
   rig.api.sendText(chat, user, `/http -s local,second ${f.httpsUrl}`);
   const first = await rig.api.waitUntil(() => rig.api.botMessages(chat.id)[0], 10_000, 'the first message');
+  // The grade is the latency's: a TLS fetch on a loaded box can take over 50 ms and read "~ fair".
   const m = await rig.api.waitUntil(() => {
     const now = rig.api.message(chat.id, first.messageId);
-    return now && !/running/.test(now.text) && /^ +second +✓ [\d.]+ ms$/m.test(now.text) ? now : undefined;
+    return now && !/running/.test(now.text) && /^ +second +[✓~!] [\d.]+ ms$/m.test(now.text) ? now : undefined;
   }, 15_000, 'the finished matrix');
   assert.match(m.text, /^http https:\/\/web\.test:\d+\/ from 2 agents: [\d.–]+ ms, 0% loss$/m, m.text);
   const d = await details(chat.id, m, user, chat);
