@@ -38,8 +38,10 @@ export interface MonitorExtrasSink {
 /**
  * An outcome: the round trip in ms, or undefined when the probe was lost (timeout, an ICMP
  * error, a send the kernel refused; `error` then says why, in one line, when it is worth showing).
+ * `agoMs`: how long ago it was known, for an engine that hands outcomes over in batches (its
+ * {@link MonitorEngine.flush}); 0 when absent.
  */
-export type MonitorOutcome = (rttMs: number | undefined, error?: string) => void;
+export type MonitorOutcome = (rttMs: number | undefined, error?: string, agoMs?: number) => void;
 
 export interface MonitorEngine {
   /**
@@ -53,6 +55,11 @@ export interface MonitorEngine {
   readonly size: number;
   /** Stops everything and releases the sockets. */
   close(): void;
+  /**
+   * Hands over the outcomes it holds back, if it holds any back (the TCP echo engine folds a
+   * monitor's round trips together). The service calls it before it reads its rows.
+   */
+  flush?(): void;
 }
 
 export interface MonitorEngineOptions {

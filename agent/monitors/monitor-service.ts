@@ -100,6 +100,8 @@ export class MonitorService implements AgentMonitors {
   readonly #log: (line: string) => void;
   readonly #running = new Map<number, Running>();
   readonly #engines = new Map<string, Promise<MonitorEngine>>();
+  /** The engines made so far (those of #engines that resolved). */
+  readonly #made: MonitorEngine[] = [];
   readonly #spool: ReportSpool;
   readonly #dir: string | undefined;
   #file: AssignmentFile | undefined;
@@ -292,10 +294,21 @@ export class MonitorService implements AgentMonitors {
     let e = this.#engines.get(type);
     if (!e) {
       const factory = monitorEngine(type);
-      e = factory ? factory.then((make) => make({ agent: this.#o.agent, ...this.#o.engine })) : Promise.reject(new Error(`this agent cannot run ${type} monitors`));
+      e = factory
+        ? factory.then((make) => {
+            const engine = make({ agent: this.#o.agent, ...this.#o.engine });
+            this.#made.push(engine);
+            return engine;
+          })
+        : Promise.reject(new Error(`this agent cannot run ${type} monitors`));
       this.#engines.set(type, e);
     }
     return e;
+  }
+
+  /** Outcomes the engines hold back go into the series before rows are read. */
+  #flushEngines(): void {
+    for (const engine of this.#made) engine.flush?.();
   }
 
   /** Resolves and checks the target, then (re)starts probing it; errors go into the rows. */
@@ -328,7 +341,7 @@ export class MonitorService implements AgentMonitors {
           gauge: (name, value) => run.series.gauge(name, value),
           oneWay: (forwardMs, reverseMs) => run.series.oneWay(forwardMs, reverseMs, this.#now()),
         };
-        engine.add({ id: a.id, address, family, intervalMs: a.intervalMs, timeoutMs: a.timeoutMs, ...(port ? { port: Number(port) } : {}), ...(a.legacy ? { legacy: true } : {}), ...(a.fixedTimeout ? { fixedTimeout: true } : {}) }, (rtt, error) => this.#outcome(run, rtt, error), extras);
+        engine.add({ id: a.id, address, family, intervalMs: a.intervalMs, timeoutMs: a.timeoutMs, ...(port ? { port: Number(port) } : {}), ...(a.legacy ? { legacy: true } : {}), ...(a.fixedTimeout ? { fixedTimeout: true } : {}) }, (rtt, error, agoMs) => this.#outcome(run, rtt, error, agoMs), extras);
       } catch (err) {
         if (gen !== run.gen) return;
         return this.#refused(run, describeError(err).message, address);
@@ -365,9 +378,9 @@ export class MonitorService implements AgentMonitors {
     return t;
   }
 
-  #outcome(run: Running, rtt: number | undefined, error: string | undefined): void {
+  #outcome(run: Running, rtt: number | undefined, error: string | undefined, agoMs: number | undefined): void {
     const s = run.series;
-    s.record(this.#now(), rtt);
+    s.record(agoMs ? this.#now() - agoMs : this.#now(), rtt);
     if (rtt === undefined && error) s.err = error;
     else if (rtt !== undefined && s.err !== undefined) s.err = undefined;
     // The first sample shows at the hub within a moment, not at the next report.
@@ -395,6 +408,7 @@ export class MonitorService implements AgentMonitors {
   /** Closes ended minutes into spooled reports (with the route records), and offers them. */
   #closeMinutes(): void {
     if (this.#closed) return;
+    this.#flushEngines();
     const now = this.#now();
     const rows = this.#orphanRows;
     this.#orphanRows = [];
@@ -430,6 +444,7 @@ export class MonitorService implements AgentMonitors {
   /** The open minute's changed rows (of `runs`, default all), to send once what is spooled has gone (never spooled). */
   #queueLive(runs: Iterable<Running> = this.#running.values()): void {
     if (this.#closed || !this.#store) return;
+    this.#flushEngines();
     const rows: MinuteRow[] = [];
     for (const run of runs) {
       if (!run.series.dirty) continue;

@@ -33,3 +33,23 @@ export function ewmaMove(state: EwmaState, value: number, at: number, tauMs: num
   state.value += alpha * (value - state.value);
   state.at = Math.max(at, state.at);
 }
+
+/**
+ * {@link ewmaMove} for the {@link EWMA_TAUS_MS} averages kept side by side in `v` (values at
+ * `v[i] … v[i + 2]`, their common time at `v[i + 3]`), as an agent's minute series keeps them: one
+ * typed array a reply touches rather than three objects. NaN at `v[i + 3]` means no sample yet;
+ * the first one sets all three.
+ */
+export function ewmaMoveAll(v: Float64Array, i: number, value: number, at: number): void {
+  const prevAt = v[i + 3]!;
+  if (Number.isNaN(prevAt)) {
+    v[i] = v[i + 1] = v[i + 2] = value;
+    v[i + 3] = at;
+    return;
+  }
+  const dt = at > prevAt ? at - prevAt : 0;
+  v[i] = v[i]! + (1 - Math.exp(-dt / EWMA_TAUS_MS[0])) * (value - v[i]!);
+  v[i + 1] = v[i + 1]! + (1 - Math.exp(-dt / EWMA_TAUS_MS[1])) * (value - v[i + 1]!);
+  v[i + 2] = v[i + 2]! + (1 - Math.exp(-dt / EWMA_TAUS_MS[2])) * (value - v[i + 2]!);
+  if (at > prevAt) v[i + 3] = at;
+}

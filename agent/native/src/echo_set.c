@@ -16,11 +16,13 @@
  * 16-byte framing without the magic (`legacy`). A reply is matched by its sequence; a reply with a
  * wrong magic closes the connection, as the server would.
  *
- * Events, EV_FIELDS doubles each, in the buffer given to open():
- *   kind (EV_CONNECTED | EV_REPLY | EV_CLOSED), slot, value, time
- *   EV_CONNECTED: value 0; EV_REPLY: value = the sequence; EV_CLOSED: value = errno (0: the peer
- *   closed). time: ms since the set's epoch on CLOCK_REALTIME (the clock of send()'s times); a
- *   reply's is the kernel's receive time of the segment (SO_TIMESTAMPNS).
+ * Events, EV_FIELDS doubles each, in the buffer given to open(): kind, slot, a, b.
+ *   EV_CONNECTED: a = 0.  EV_REPLY: a = the sequence, b = its time.  EV_CLOSED: a = errno (0: the
+ *   peer closed), b = a scheduled slot's probes in flight, now lost.
+ *   Scheduled slots (echoSetSchedule, echo_probe.c): EV_RTT: a = the round trip (ms), b = the
+ *   reply's time; EV_LOST: a = LOST_*; EV_GAUGE: a = GAUGE_*, b = its value.
+ *   Times: ms since the set's epoch on CLOCK_REALTIME (the clock of send()'s times); a reply's is
+ *   the kernel's receive time of the segment (SO_TIMESTAMPNS).
  *
  * Slots are the caller's small integers (0 … MAX_SLOTS−1), one connection each.
  */
@@ -41,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "echo_probe.h"
 #include "echo_set.h"
 #include "sockaddr.h"
 
@@ -49,6 +52,18 @@
 #define EV_CONNECTED 1
 #define EV_REPLY 2
 #define EV_CLOSED 3
+#define EV_RTT 4
+#define EV_LOST 5
+#define EV_GAUGE 6
+/* EV_LOST's reasons, and EV_GAUGE's gauges. */
+#define LOST_TIMEOUT 1
+#define LOST_DOWN 2
+#define LOST_FULL 3
+#define GAUGE_RTO 1
+#define GAUGE_LOSS 2
+/* Scheduled slots sit on a timing wheel of WHEEL_TICKS slots of TICK_MS each (10.24 s around). */
+#define TICK_MS 10.0
+#define WHEEL_TICKS 1024
 #define FRAME_MAGIC 24
 #define FRAME_LEGACY 16
 /* epoll events taken per call, and calls per wake-up (fairness with the rest of the loop). */
@@ -58,11 +73,29 @@
 static const char MAGIC[8] = {'T', 'C', 'P', 'P', 'I', 'N', 'G', 0};
 
 typedef struct {
-  int fd; /* -1: none */
-  int connecting;
-  int frame; /* FRAME_MAGIC | FRAME_LEGACY */
-  int held;  /* bytes of a partial reply in `buf` */
+  uint32_t *e; /* pairs */
+  uint32_t n, cap;
+} wheel_t;
+
+/* Round trips a scheduled slot holds back before they go to JS (see answered()). */
+#define PENDING 16
+
+typedef struct {
+  int fd; /* -1: none (valid once `init`) */
+  uint8_t init;       /* fd set up: slots are initialised on first use, so unused ones stay untouched pages */
+  uint8_t connecting;
+  uint8_t frame; /* FRAME_MAGIC | FRAME_LEGACY */
+  uint8_t held;  /* bytes of a partial reply in `buf` */
+  /* A scheduled slot (echoSetSchedule): its place on the wheel, its probes, the round trips held back. */
+  uint8_t in_wheel;
+  uint8_t listed; /* on the set's list of slots holding round trips */
+  uint8_t fresh;  /* no round trip reported yet (the first goes at once) */
+  uint8_t npend;
+  uint32_t wheel_gen; /* which of the slot's wheel entries is live (the others are stale) */
+  int64_t wake_tick;
+  probe_state_t probe;
   unsigned char buf[FRAME_MAGIC];
+  double pend[PENDING][2]; /* round trip, reply time */
 } conn_t;
 
 typedef struct {
@@ -84,6 +117,16 @@ typedef struct {
   /* Inside a call from JS: a full event buffer is handed over with napi_call_function. */
   int in_js;
   conn_t *conns; /* MAX_SLOTS, allocated on open */
+  /* The last tick of the timing wheel visited. */
+  int64_t at_tick;
+  /* Each wheel slot's entries, appended: (slot, generation) pairs; an entry is live while its
+   * generation is the slot's (placing or stopping a slot moves its generation on). Appending writes
+   * only the wheel's own memory: a linked list through the connections would touch a cold
+   * neighbour's line for every placement. */
+  wheel_t wheel[WHEEL_TICKS];
+  wheel_t spare;
+  int *listed; /* slots holding round trips (MAX_SLOTS, allocated on the first schedule) */
+  int nlisted;
 } set_t;
 
 /* Times handed to JS: ms since an epoch fixed at the first open, on CLOCK_REALTIME, the clock the
@@ -96,6 +139,13 @@ static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return stamp_ms((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+}
+
+/* The schedule's clock (ms): monotonic, so that a step of the wall clock does not move probes. */
+static double mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static uint64_t unix_ns(void) {
@@ -117,10 +167,16 @@ static set_t *get_set(napi_env env, napi_value v) {
   return (set_t *)p;
 }
 
+/* A slot number from JS, its connection set up on first use; -1 when out of range. */
 static int get_slot(napi_env env, set_t *s, napi_value v) {
   int32_t slot = -1;
   if (napi_get_value_int32(env, v, &slot) != napi_ok) return -1;
-  return slot >= 0 && slot < MAX_SLOTS ? slot : -1;
+  if (slot < 0 || slot >= MAX_SLOTS) return -1;
+  if (!s->conns[slot].init) {
+    s->conns[slot].fd = -1;
+    s->conns[slot].init = 1;
+  }
+  return slot;
 }
 
 /* Hands the events gathered so far to JS (the count only). Returns 0 when the set was closed in it. */
@@ -156,6 +212,7 @@ static void event(set_t *s, int kind, int slot, double value, double t) {
 
 static void drop_conn(set_t *s, int slot) {
   conn_t *c = &s->conns[slot];
+  if (c->probe.on) probe_forget(&c->probe);
   if (c->fd < 0) return;
   epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
   close(c->fd);
@@ -164,9 +221,79 @@ static void drop_conn(set_t *s, int slot) {
   c->held = 0;
 }
 
+static void gauges(set_t *s, int slot, int which);
+
+/* Hands a slot's held-back round trips to JS, and the gauges they moved. */
+static void flush_slot(set_t *s, int slot) {
+  conn_t *c = &s->conns[slot];
+  double pend[PENDING][2];
+  int n = c->npend;
+  if (n == 0) return;
+  /* A copy: JS may be called (a full event buffer) and schedule the slot afresh. */
+  memcpy(pend, c->pend, sizeof(double) * 2 * (size_t)n);
+  c->npend = 0;
+  for (int i = 0; i < n && !s->closed; i++) event(s, EV_RTT, slot, pend[i][0], pend[i][1]);
+  if (c->probe.on && !s->closed) gauges(s, slot, GAUGE_RTO | GAUGE_LOSS);
+}
+
+/* Reports the gauges of a scheduled slot that changed (`which`: GAUGE_RTO | GAUGE_LOSS bits). */
+static void gauges(set_t *s, int slot, int which) {
+  probe_state_t *p = &s->conns[slot].probe;
+  if (which & GAUGE_RTO) {
+    double v = probe_timeout(p);
+    if (v != p->rto_shown) {
+      p->rto_shown = v;
+      event(s, EV_GAUGE, slot, GAUGE_RTO, v);
+    }
+  }
+  if ((which & GAUGE_LOSS) && p->on) {
+    double v = probe_loss_pct(p);
+    if (v != p->loss_shown) {
+      p->loss_shown = v;
+      event(s, EV_GAUGE, slot, GAUGE_LOSS, v);
+    }
+  }
+}
+
+/* The connection ended: for a scheduled slot, its probes in flight are lost (their count is the event's last field). */
 static void closed(set_t *s, int slot, int err) {
+  conn_t *c = &s->conns[slot];
+  uint32_t lost = 0;
+  flush_slot(s, slot);
+  if (c->probe.on) {
+    lost = probe_forget(&c->probe);
+    for (uint32_t i = 0; i < lost; i++) probe_window(&c->probe, 1);
+  }
   drop_conn(s, slot);
-  event(s, EV_CLOSED, slot, err, now_ms());
+  event(s, EV_CLOSED, slot, err, lost);
+  if (lost && c->probe.on) gauges(s, slot, GAUGE_LOSS);
+}
+
+/*
+ * A reply on a scheduled slot: its round trip, when it answers a probe in flight. Round trips are
+ * held back in the slot (PENDING at most) and go to JS together, slot by slot, when the set is
+ * flushed (the monitor service does before it reads its rows), when the slot has something else to
+ * report, or when they fill: JS then folds a monitor's round trips while its state is in the cache,
+ * rather than one each time it has gone cold. The first one goes at once (a new monitor shows its
+ * first sample without waiting). The gauges they moved go with them.
+ */
+static void answered(set_t *s, int slot, uint64_t seq, double t) {
+  conn_t *c = &s->conns[slot];
+  double rtt;
+  if (!probe_answer(&c->probe, seq, t, &rtt)) return;
+  probe_window(&c->probe, 0);
+  if (c->npend == PENDING) flush_slot(s, slot);
+  if (!c->probe.on) return;
+  c->pend[c->npend][0] = rtt;
+  c->pend[c->npend][1] = t;
+  c->npend++;
+  if (c->fresh) {
+    c->fresh = 0;
+    flush_slot(s, slot);
+  } else if (!c->listed && s->listed) {
+    c->listed = 1;
+    s->listed[s->nlisted++] = slot;
+  }
 }
 
 /* Reads what `slot` has; a frame at a time, matched by JS through its sequence. */
@@ -218,15 +345,152 @@ static void readable(set_t *s, int slot) {
       {
         uint64_t seq;
         memcpy(&seq, c->buf + (c->frame == FRAME_MAGIC ? 8 : 0), 8);
-        event(s, EV_REPLY, slot, (double)seq, t);
+        if (c->probe.on) answered(s, slot, seq, t);
+        else event(s, EV_REPLY, slot, (double)seq, t);
       }
       if (c->fd < 0) return;
     }
+    /* A short read emptied the receive queue: the next segment raises a new edge. */
     if ((size_t)r < sizeof in) return;
+  }
+  /* Still data after as many reads as one turn allows: queue the connection again (a MOD re-checks
+   * readiness), since an edge-triggered set would not report it otherwise. */
+  if (c->fd >= 0) {
+    struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.u32 = (uint32_t)slot};
+    epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &e);
   }
 }
 
 static void drain(set_t *s);
+
+/* Sends a frame with `seq` on `slot`, its send time into *at: SENT, FULL (the send buffer is full;
+ * the connection stays), or GONE (it failed and the connection was closed, with an event). A frame
+ * cut short by a full buffer would break the stream, so that closes the connection too. */
+enum { SENT, FULL, GONE };
+static int send_frame(set_t *s, int slot, uint64_t seq, double *at) {
+  conn_t *c = &s->conns[slot];
+  unsigned char f[FRAME_MAGIC];
+  int o = 0;
+  ssize_t r;
+  uint64_t ns;
+  if (c->frame == FRAME_MAGIC) {
+    memcpy(f, MAGIC, 8);
+    o = 8;
+  }
+  ns = unix_ns();
+  memcpy(f + o, &seq, 8);
+  memcpy(f + o + 8, &ns, 8);
+  *at = stamp_ms((int64_t)ns);
+  do r = send(c->fd, f, (size_t)c->frame, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  if (r == c->frame) return SENT;
+  if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return FULL;
+  closed(s, slot, r < 0 ? errno : EAGAIN);
+  return GONE;
+}
+
+/* ---------- scheduled slots: the wheel ---------- */
+
+static void wheel_unlink(set_t *s, int slot) {
+  conn_t *c = &s->conns[slot];
+  if (!c->in_wheel) return;
+  c->wheel_gen++;
+  c->in_wheel = 0;
+}
+
+static void wheel_link(set_t *s, int slot, int64_t tick) {
+  conn_t *c = &s->conns[slot];
+  wheel_t *w = &s->wheel[tick % WHEEL_TICKS];
+  if (w->n + 2 > w->cap) {
+    uint32_t cap = w->cap ? w->cap * 2 : 64;
+    uint32_t *e = realloc(w->e, sizeof(uint32_t) * cap);
+    if (!e) return; /* out of memory: the slot stops probing (it reads as stopped) */
+    w->e = e;
+    w->cap = cap;
+  }
+  c->wheel_gen++;
+  c->wake_tick = tick;
+  c->in_wheel = 1;
+  w->e[w->n++] = (uint32_t)slot;
+  w->e[w->n++] = c->wheel_gen;
+}
+
+/* Puts `slot` on the wheel at the tick of its next event, after tick `after`. */
+static void wheel_place(set_t *s, int slot, int64_t after) {
+  int64_t tick = (int64_t)floor(probe_wake(&s->conns[slot].probe) / TICK_MS);
+  wheel_link(s, slot, tick > after ? tick : after + 1);
+}
+
+/*
+ * A scheduled slot's turn at `now` (monotonic ms): times out what is past its deadline, then sends
+ * the probe if one is due (lost at once when there is no connection or no room). Every event may
+ * call JS (a full event buffer), which may stop the slot: each is followed by a look at `on`.
+ */
+static void turn(set_t *s, int slot, double now) {
+  conn_t *c = &s->conns[slot];
+  probe_state_t *p = &c->probe;
+  while (p->on && p->inflight > 0 && probe_expire_one(p, now)) {
+    flush_slot(s, slot);
+    probe_window(p, 1);
+    event(s, EV_LOST, slot, LOST_TIMEOUT, 0);
+    if (p->on) gauges(s, slot, GAUGE_RTO | GAUGE_LOSS);
+  }
+  if (!p->on || p->next > now) return;
+  p->next += p->interval;
+  /* After a stall longer than an interval, go on from now rather than send a burst. */
+  if (p->next < now) p->next = now + p->interval;
+  if (c->fd < 0 || c->connecting) {
+    flush_slot(s, slot);
+    probe_window(p, 1);
+    event(s, EV_LOST, slot, LOST_DOWN, 0);
+  } else {
+    probe_t *e = probe_take(p, now);
+    double at;
+    int r = e ? send_frame(s, slot, e->seq, &at) : FULL;
+    if (r == SENT) e->sent = at;
+    else if (r == FULL) {
+      if (e) probe_untake(p, e);
+      flush_slot(s, slot);
+      probe_window(p, 1);
+      event(s, EV_LOST, slot, LOST_FULL, 0);
+    }
+    /* GONE: closed() counted it among the probes in flight. */
+  }
+  if (p->on) gauges(s, slot, GAUGE_LOSS);
+}
+
+/* Visits the wheel up to now: the slots whose event came due take their turn and sit down again. */
+static void run_wheel(set_t *s) {
+  double now = mono_ms();
+  int64_t to = (int64_t)floor(now / TICK_MS);
+  int64_t from = s->at_tick + 1;
+  /* After a stall longer than the wheel, every slot once (each holds what is due by now). */
+  if (from < to - WHEEL_TICKS + 1) from = to - WHEEL_TICKS + 1;
+  /* Slots scheduled from JS during the visit go after it. */
+  s->at_tick = to;
+  for (int64_t tick = from; tick <= to && !s->closed; tick++) {
+    wheel_t *w = &s->wheel[tick % WHEEL_TICKS], visit = *w;
+    if (visit.n == 0) continue;
+    /* Entries placed while visiting (a later round, JS scheduling a slot) go to an empty vector. */
+    *w = s->spare;
+    w->n = 0;
+    for (uint32_t i = 0; i < visit.n && !s->closed; i += 2) {
+      int slot = (int)visit.e[i];
+      conn_t *c = &s->conns[slot];
+      /* Stale: placed again, or stopped, since. */
+      if (!c->in_wheel || c->wheel_gen != visit.e[i + 1]) continue;
+      c->in_wheel = 0;
+      /* A later round of the wheel (a wake more than its span ahead). */
+      if (c->wake_tick > to) {
+        wheel_link(s, slot, c->wake_tick);
+        continue;
+      }
+      if (c->probe.on) turn(s, slot, now);
+      if (c->probe.on && !c->in_wheel && !s->closed) wheel_place(s, slot, to);
+    }
+    s->spare = visit;
+  }
+}
 
 static void on_poll(uv_poll_t *h, int status, int events) {
   set_t *s = (set_t *)h->data;
@@ -256,7 +520,12 @@ static void drain(set_t *s) {
           continue;
         }
         {
-          struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP, .data.u32 = (uint32_t)slot};
+          /* Edge-triggered: a level-triggered set re-polls every connection it reported on
+           * the next wait, and at a monitor's pace those sockets have gone cold in the cache
+           * by then (ep_send_events and sock_poll were ~7 % of the agent's kernel samples at
+           * 1,000 monitors). The MOD re-checks readiness, so a reply that came already is not
+           * missed. */
+          struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.u32 = (uint32_t)slot};
           c->connecting = 0;
           epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &e);
           event(s, EV_CONNECTED, slot, 0, now_ms());
@@ -273,6 +542,10 @@ static void drain(set_t *s) {
 
 static void free_if_done(set_t *s) {
   if (s->finalized && !s->handle_open && s->closed) {
+    for (int i = 0; i < MAX_SLOTS; i++) probe_stop(&s->conns[i].probe);
+    for (int i = 0; i < WHEEL_TICKS; i++) free(s->wheel[i].e);
+    free(s->spare.e);
+    free(s->listed);
     free(s->conns);
     free(s);
   }
@@ -289,8 +562,11 @@ static void on_handle_closed(uv_handle_t *h) {
 static void do_close(napi_env env, set_t *s) {
   if (s->closed) return;
   s->closed = 1;
-  for (int i = 0; i < MAX_SLOTS; i++)
+  for (int i = 0; i < MAX_SLOTS; i++) {
+    if (!s->conns[i].init) continue;
     if (s->conns[i].fd >= 0) drop_conn(s, i);
+    probe_stop(&s->conns[i].probe);
+  }
   if (s->callback) napi_delete_reference(env, s->callback);
   if (s->resource) napi_delete_reference(env, s->resource);
   if (s->events_ref) napi_delete_reference(env, s->events_ref);
@@ -336,12 +612,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (type != napi_float64_array || len < EV_FIELDS) return fail(env, "MP_ERR_BAD_REQUEST", "events must be a Float64Array of at least one event");
   s = calloc(1, sizeof *s);
   if (!s) return fail(env, "MP_ERR_INTERNAL", "out of memory");
-  s->conns = malloc(sizeof(conn_t) * MAX_SLOTS);
+  s->conns = calloc(MAX_SLOTS, sizeof(conn_t));
   if (!s->conns) {
     free(s);
     return fail(env, "MP_ERR_INTERNAL", "out of memory");
   }
-  for (int i = 0; i < MAX_SLOTS; i++) s->conns[i].fd = -1;
+  s->at_tick = (int64_t)floor(mono_ms() / TICK_MS);
   s->ep = epoll_create1(EPOLL_CLOEXEC);
   if (s->ep < 0) {
     free(s->conns);
@@ -411,7 +687,7 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
     if (connect(fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) err = errno;
   }
   if (!err) {
-    struct epoll_event e = {.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP, .data.u32 = (uint32_t)slot};
+    struct epoll_event e = {.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP | EPOLLET, .data.u32 = (uint32_t)slot};
     if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &e) != 0) err = errno;
   }
   if (err) {
@@ -458,32 +734,15 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     for (uint32_t i = 0; i < n; i++) {
       int slot = slots[i];
       conn_t *c;
-      unsigned char f[FRAME_MAGIC];
-      uint64_t seq, ns;
-      int at = 0;
-      ssize_t r;
+      double at;
       times[i] = NAN;
       if (slot < 0 || slot >= MAX_SLOTS) continue;
       c = &s->conns[slot];
-      if (c->fd < 0 || c->connecting) continue;
-      if (c->frame == FRAME_MAGIC) {
-        memcpy(f, MAGIC, 8);
-        at = 8;
-      }
-      seq = (uint64_t)seqs[i];
-      ns = unix_ns();
-      memcpy(f + at, &seq, 8);
-      memcpy(f + at + 8, &ns, 8);
-      times[i] = now_ms();
-      do r = send(c->fd, f, (size_t)c->frame, MSG_DONTWAIT | MSG_NOSIGNAL);
-      while (r < 0 && errno == EINTR);
-      if (r == c->frame) {
+      if (!c->init || c->fd < 0 || c->connecting || c->probe.on) continue;
+      if (send_frame(s, slot, (uint64_t)seqs[i], &at) == SENT) {
+        times[i] = at;
         sent++;
-        continue;
       }
-      times[i] = NAN;
-      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
-      closed(s, slot, r < 0 ? errno : EAGAIN);
     }
   }
   /* Connections closed while sending are reported now. */
@@ -508,6 +767,113 @@ static napi_value js_poll(napi_env env, napi_callback_info info) {
   if (!s || s->closed) return fail(env, "MP_ERR_BAD_REQUEST", "not an open echo set");
   s->in_js = 1;
   drain(s);
+  s->in_js = 0;
+  n = s->closed ? 0 : s->ev_n;
+  s->ev_n = 0;
+  napi_create_uint32(env, n, &out);
+  return out;
+}
+
+/*
+ * echoSetSchedule(handle, slot, intervalMs, firstInMs, timeoutMs, fixed, rtoMinMs, rtoMaxMs, firstSeq)
+ * — probes `slot` from C: a frame every interval (the first in firstInMs), whatever its connection
+ * (a probe due while it has none is lost at once); replies matched by sequence; a probe past its
+ * timeout lost. The timeout is timeoutMs fixed, or adaptive (RFC 6298, starting at timeoutMs,
+ * clamped to [rtoMinMs, rtoMaxMs]). Events: EV_RTT (round trip, reply time), EV_LOST (reason),
+ * EV_GAUGE (gauge, value: the timeout in use, the loss over the last PROBE_LOSS_WINDOW probes), and
+ * EV_CLOSED with the probes in flight it lost. The slot's turns come with echoSetTick.
+ */
+static napi_value js_schedule(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  double interval = 0, first_in = 0, timeout = 0, rto_min = 0, rto_max = 0, first_seq = 0;
+  bool fixed = false;
+  set_t *s;
+  int slot;
+  conn_t *c;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 9) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetSchedule(handle, slot, intervalMs, firstInMs, timeoutMs, fixed, rtoMinMs, rtoMaxMs, firstSeq)");
+  s = get_set(env, argv[0]);
+  if (!s || s->closed) return fail(env, "MP_ERR_BAD_REQUEST", "not an open echo set");
+  slot = get_slot(env, s, argv[1]);
+  if (slot < 0) return fail(env, "MP_ERR_BAD_REQUEST", "slot out of range");
+  napi_get_value_double(env, argv[2], &interval);
+  napi_get_value_double(env, argv[3], &first_in);
+  napi_get_value_double(env, argv[4], &timeout);
+  napi_get_value_bool(env, argv[5], &fixed);
+  napi_get_value_double(env, argv[6], &rto_min);
+  napi_get_value_double(env, argv[7], &rto_max);
+  napi_get_value_double(env, argv[8], &first_seq);
+  if (!(interval >= 1) || !(timeout > 0) || !(first_in >= 0) || !(rto_min > 0) || !(rto_max >= rto_min) || !(first_seq >= 0)) return fail(env, "MP_ERR_BAD_REQUEST", "interval ≥ 1 ms, timeout > 0, 0 < rto min ≤ max");
+  if (!s->listed && !(s->listed = malloc(sizeof(int) * MAX_SLOTS))) return fail(env, "MP_ERR_INTERNAL", "out of memory");
+  c = &s->conns[slot];
+  wheel_unlink(s, slot);
+  if (probe_start(&c->probe, interval, mono_ms() + first_in, timeout, fixed, rto_min, rto_max, (uint64_t)first_seq) != 0) return fail(env, "MP_ERR_INTERNAL", "out of memory");
+  c->npend = 0;
+  c->fresh = 1;
+  wheel_place(s, slot, s->at_tick);
+  s->in_js = 1;
+  gauges(s, slot, GAUGE_RTO);
+  s->in_js = 0;
+  return NULL;
+}
+
+/* echoSetUnschedule(handle, slot) — stops probing `slot` (its probes in flight are forgotten). */
+static napi_value js_unschedule(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  set_t *s;
+  int slot;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetUnschedule(handle, slot)");
+  s = get_set(env, argv[0]);
+  if (!s) return fail(env, "MP_ERR_BAD_REQUEST", "not an echo set");
+  if (s->closed) return NULL;
+  slot = get_slot(env, s, argv[1]);
+  if (slot < 0) return fail(env, "MP_ERR_BAD_REQUEST", "slot out of range");
+  wheel_unlink(s, slot);
+  probe_stop(&s->conns[slot].probe);
+  s->conns[slot].npend = 0;
+  return NULL;
+}
+
+/* echoSetFlush(handle) → count — hands over the round trips scheduled slots hold back; returns the events left in the buffer, as echoSetPoll. */
+static napi_value js_flush(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  set_t *s;
+  uint32_t n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetFlush(handle)");
+  s = get_set(env, argv[0]);
+  if (!s || s->closed) return fail(env, "MP_ERR_BAD_REQUEST", "not an open echo set");
+  s->in_js = 1;
+  /* Taken one at a time from the end: a slot listed while this runs (JS is called on a full buffer) is flushed too. */
+  while (s->listed && s->nlisted > 0 && !s->closed) {
+    int slot = s->listed[--s->nlisted];
+    s->conns[slot].listed = 0;
+    flush_slot(s, slot);
+  }
+  s->in_js = 0;
+  n = s->closed ? 0 : s->ev_n;
+  s->ev_n = 0;
+  napi_create_uint32(env, n, &out);
+  return out;
+}
+
+/*
+ * echoSetTick(handle) → count — a polled set's turn: takes what is ready (replies first, so that
+ * one that came before its deadline is not a timeout), then gives the scheduled slots whose event
+ * came due their turn. Returns the events left in the buffer, as echoSetPoll.
+ */
+static napi_value js_tick(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  set_t *s;
+  uint32_t n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetTick(handle)");
+  s = get_set(env, argv[0]);
+  if (!s || s->closed) return fail(env, "MP_ERR_BAD_REQUEST", "not an open echo set");
+  s->in_js = 1;
+  drain(s);
+  if (!s->closed) run_wheel(s);
   s->in_js = 0;
   n = s->closed ? 0 : s->ev_n;
   s->ev_n = 0;
@@ -572,6 +938,7 @@ void echo_set_init(napi_env env, napi_value exports) {
   } fns[] = {
       {"echoSetOpen", js_open}, {"echoSetConnect", js_connect}, {"echoSetSend", js_send}, {"echoSetClose", js_close_slot},
       {"echoSetFree", js_free}, {"echoSetRef", js_ref},         {"echoSetNow", js_now},     {"echoSetPoll", js_poll},
+      {"echoSetSchedule", js_schedule}, {"echoSetUnschedule", js_unschedule}, {"echoSetTick", js_tick}, {"echoSetFlush", js_flush},
   };
   napi_value v;
   if (!epoch_ns) epoch_ns = (int64_t)unix_ns();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ewmaStep, EWMA_TAUS_MS } from '../../../shared/model/ewma.ts';
+import { ewmaMove, ewmaMoveAll, ewmaStep, EWMA_TAUS_MS } from '../../../shared/model/ewma.ts';
 
 const TAU = 15 * 60_000;
 
@@ -36,4 +36,24 @@ test('a sample older than the state does not move time backwards', () => {
 
 test('the three averages are 15 min, 6 h and 24 h', () => {
   assert.deepEqual([...EWMA_TAUS_MS], [900_000, 21_600_000, 86_400_000]);
+});
+
+test('the three averages side by side in a Float64Array move as three ewmaMove states, an older sample included', () => {
+  const v = new Float64Array(4).fill(Number.NaN);
+  const states = EWMA_TAUS_MS.map(() => undefined as { value: number; at: number } | undefined);
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  let at = 1_700_000_000_000;
+  for (let i = 0; i < 500; i++) {
+    // Mostly forward in time, now and then a sample a little older than the last.
+    at += i % 50 === 49 ? -300 : rand() * 120_000;
+    const value = rand() * 80;
+    ewmaMoveAll(v, 0, value, at);
+    for (let k = 0; k < 3; k++) {
+      if (states[k]) ewmaMove(states[k]!, value, at, EWMA_TAUS_MS[k]!);
+      else states[k] = { value, at };
+    }
+  }
+  for (let k = 0; k < 3; k++) assert.ok(Math.abs(v[k]! - states[k]!.value) < 1e-9, `average ${k}: ${v[k]} vs ${states[k]!.value}`);
+  assert.equal(v[3], Math.max(...states.map((s) => s!.at)));
 });
