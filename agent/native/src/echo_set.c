@@ -296,7 +296,7 @@ static void answered(set_t *s, int slot, uint64_t seq, double t) {
   }
 }
 
-/* Reads what `slot` has; a frame at a time, matched by JS through its sequence. */
+/* Reads what `slot` has, a frame at a time: a scheduled slot matches it to its probe here, any other hands its sequence to JS. */
 static void readable(set_t *s, int slot) {
   conn_t *c = &s->conns[slot];
   unsigned char in[4096];
@@ -754,25 +754,32 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
 }
 
 /*
- * echoSetPoll(handle) → count — takes what is ready; returns how many events are in the buffer for
- * the caller to read (earlier ones, when the buffer filled, went to onEvents already).
+ * What echoSetPoll, echoSetTick and echoSetFlush share: `work` on the set, called from JS (a full
+ * event buffer goes to onEvents), then the count of the events left in the buffer for the caller
+ * to read.
  */
-static napi_value js_poll(napi_env env, napi_callback_info info) {
+static napi_value take_events(napi_env env, napi_callback_info info, const char *usage, void (*work)(set_t *)) {
   size_t argc = 1;
   napi_value argv[1], out;
   set_t *s;
   uint32_t n;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetPoll(handle)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return fail(env, "MP_ERR_BAD_REQUEST", usage);
   s = get_set(env, argv[0]);
   if (!s || s->closed) return fail(env, "MP_ERR_BAD_REQUEST", "not an open echo set");
   s->in_js = 1;
-  drain(s);
+  work(s);
   s->in_js = 0;
   n = s->closed ? 0 : s->ev_n;
   s->ev_n = 0;
   napi_create_uint32(env, n, &out);
   return out;
 }
+
+/*
+ * echoSetPoll(handle) → count — takes what is ready; returns how many events are in the buffer for
+ * the caller to read (earlier ones, when the buffer filled, went to onEvents already).
+ */
+static napi_value js_poll(napi_env env, napi_callback_info info) { return take_events(env, info, "echoSetPoll(handle)", drain); }
 
 /*
  * echoSetSchedule(handle, slot, intervalMs, firstInMs, timeoutMs, fixed, rtoMinMs, rtoMaxMs, firstSeq)
@@ -836,50 +843,28 @@ static napi_value js_unschedule(napi_env env, napi_callback_info info) {
 }
 
 /* echoSetFlush(handle) → count — hands over the round trips scheduled slots hold back; returns the events left in the buffer, as echoSetPoll. */
-static napi_value js_flush(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], out;
-  set_t *s;
-  uint32_t n;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetFlush(handle)");
-  s = get_set(env, argv[0]);
-  if (!s || s->closed) return fail(env, "MP_ERR_BAD_REQUEST", "not an open echo set");
-  s->in_js = 1;
+static void flush_listed(set_t *s) {
   /* Taken one at a time from the end: a slot listed while this runs (JS is called on a full buffer) is flushed too. */
   while (s->listed && s->nlisted > 0 && !s->closed) {
     int slot = s->listed[--s->nlisted];
     s->conns[slot].listed = 0;
     flush_slot(s, slot);
   }
-  s->in_js = 0;
-  n = s->closed ? 0 : s->ev_n;
-  s->ev_n = 0;
-  napi_create_uint32(env, n, &out);
-  return out;
 }
+
+static napi_value js_flush(napi_env env, napi_callback_info info) { return take_events(env, info, "echoSetFlush(handle)", flush_listed); }
 
 /*
  * echoSetTick(handle) → count — a polled set's turn: takes what is ready (replies first, so that
  * one that came before its deadline is not a timeout), then gives the scheduled slots whose event
  * came due their turn. Returns the events left in the buffer, as echoSetPoll.
  */
-static napi_value js_tick(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], out;
-  set_t *s;
-  uint32_t n;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetTick(handle)");
-  s = get_set(env, argv[0]);
-  if (!s || s->closed) return fail(env, "MP_ERR_BAD_REQUEST", "not an open echo set");
-  s->in_js = 1;
+static void tick(set_t *s) {
   drain(s);
   if (!s->closed) run_wheel(s);
-  s->in_js = 0;
-  n = s->closed ? 0 : s->ev_n;
-  s->ev_n = 0;
-  napi_create_uint32(env, n, &out);
-  return out;
 }
+
+static napi_value js_tick(napi_env env, napi_callback_info info) { return take_events(env, info, "echoSetTick(handle)", tick); }
 
 /* echoSetClose(handle, slot) — closes a slot's connection, without an event. */
 static napi_value js_close_slot(napi_env env, napi_callback_info info) {
