@@ -810,7 +810,7 @@ static napi_value js_schedule(napi_env env, napi_callback_info info) {
   napi_get_value_double(env, argv[6], &rto_min);
   napi_get_value_double(env, argv[7], &rto_max);
   napi_get_value_double(env, argv[8], &first_seq);
-  if (!(interval >= 1) || !(timeout > 0) || !(first_in >= 0) || !(rto_min > 0) || !(rto_max >= rto_min) || !(first_seq >= 0)) return fail(env, "MP_ERR_BAD_REQUEST", "interval ≥ 1 ms, timeout > 0, 0 < rto min ≤ max");
+  if (!(interval >= TICK_MS) || !(timeout > 0) || !(first_in >= 0) || !(rto_min > 0) || !(rto_max >= rto_min) || !(first_seq >= 0)) return fail(env, "MP_ERR_BAD_REQUEST", "interval ≥ 10 ms (a turn of the wheel), timeout > 0, 0 < rto min ≤ max");
   if (!s->listed && !(s->listed = malloc(sizeof(int) * MAX_SLOTS))) return fail(env, "MP_ERR_INTERNAL", "out of memory");
   c = &s->conns[slot];
   wheel_unlink(s, slot);

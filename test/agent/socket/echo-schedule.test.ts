@@ -168,6 +168,7 @@ test('unscheduling a slot stops its probes; scheduling it again starts afresh fr
     const n = seqs.length;
     await sleep(120);
     assert.ok(seqs.length <= n + 1, `no more frames after unscheduling: ${n} then ${seqs.length}`);
+    assert.throws(() => set.schedule(0, { ...base, intervalMs: 5 }), /interval ≥ 10 ms/, 'an interval shorter than a turn of the wheel is refused');
     set.schedule(0, { ...base, firstSeq: 1000 });
     await until('a frame of the new schedule', () => seqs.includes(1000));
     await until('its first round trip', () => evs.filter((e) => e.k === 'rtt').length > 0);
