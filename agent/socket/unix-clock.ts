@@ -35,3 +35,21 @@ export function unixNowNs(): bigint {
   read ??= rawSocketsAvailable() ? fromAddon() : anchored();
   return read();
 }
+
+/** Reads more than this apart (ms) were split by a pause (a scavenge, a preemption). */
+const PAIRED_WITHIN_MS = 0.05;
+
+/**
+ * The Unix time in ns and `performance.now()`, read together: a one-way delay is the peer's time
+ * minus `unixNs`, its round trip is timed from `now`, and a pause between two separate reads (a
+ * young-generation scavenge is 0.3–3 ms here) would make the one-way delay longer than the round
+ * trip it is part of. Read again, up to three times, until both fall within 50 µs.
+ */
+export function unixNowPaired(): { unixNs: bigint; now: number } {
+  for (let i = 0; ; i++) {
+    const before = performance.now();
+    const unixNs = unixNowNs();
+    const now = performance.now();
+    if (now - before <= PAIRED_WITHIN_MS || i === 3) return { unixNs, now };
+  }
+}

@@ -17,7 +17,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { FOUR_STAMPS_TAG, formatLatencyMessage, formatTags, nextLatencySeq, parseLatencyMessage } from '../../packet/latency-message.ts';
-import { unixNowNs } from '../../socket/unix-clock.ts';
+import { unixNowPaired } from '../../socket/unix-clock.ts';
 import type { MonitorEngine, MonitorEngineOptions, MonitorExtrasSink, MonitorOutcome, MonitorProbeTarget } from '../../monitors/monitor-engine.ts';
 import { OWD_UDP_PORT } from '../../../shared/measurements/owd/owd-params.ts';
 import { estimateOffset, type Exchange } from './clock-offset.ts';
@@ -103,14 +103,14 @@ class OwdTarget {
       this.#pending.delete(w);
       this.#outcome(undefined);
     }
-    const t1 = unixNowNs();
+    const { unixNs: t1, now: sentAt } = unixNowPaired();
     const timer = setTimeout(() => {
       if (this.#pending.get(w)?.t1 !== t1 || this.#closed) return;
       this.#pending.delete(w);
       this.#outcome(undefined);
     }, this.t.timeoutMs);
     timer.unref();
-    this.#pending.set(w, { at: performance.now(), t1, timer });
+    this.#pending.set(w, { at: sentAt, t1, timer });
     const text = formatLatencyMessage({ seq: w, source: this.#source, timeNs: t1, tagsText: TAGS });
     this.#socket.send(Buffer.from(text, 'latin1'), (err) => {
       if (!err || this.#pending.get(w)?.t1 !== t1) return;
@@ -121,8 +121,7 @@ class OwdTarget {
   }
 
   #answer(data: Buffer): void {
-    const t4 = unixNowNs();
-    const now = performance.now();
+    const { unixNs: t4, now } = unixNowPaired();
     const r = parseLatencyMessage(data.toString('latin1'));
     if (!r.ok) return;
     const m = r.message;

@@ -14,7 +14,7 @@ import { ErrorCode, MeshprobeError } from '../../../shared/model/errors.ts';
 import type { MeasurementSpec } from '../../../shared/model/spec.ts';
 import { splitHostPort } from '../../../shared/net/host-port.ts';
 import { FOUR_STAMPS_TAG, formatLatencyMessage, formatTags, LatencyStream, nextLatencySeq, parseLatencyMessage, type LatencyMessage } from '../../packet/latency-message.ts';
-import { unixNowNs } from '../../socket/unix-clock.ts';
+import { unixNowPaired } from '../../socket/unix-clock.ts';
 import { perTarget, type ProbeContext, type ProbeRunOptions } from '../per-target.ts';
 import { runSeries, type SeriesAnswer } from '../series-schedule.ts';
 import { estimateOffset, type Exchange } from './clock-offset.ts';
@@ -71,8 +71,7 @@ async function owdTarget(ctx: ProbeContext, p: OwdParams): Promise<void> {
   if (p.protocol === 'udp') {
     const sock = createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
     sock.on('message', (data) => {
-      const t4 = unixNowNs();
-      const now = performance.now();
+      const { unixNs: t4, now } = unixNowPaired();
       const r = parseLatencyMessage(data.toString('latin1'));
       if (r.ok) onMessage(r.message, t4, now);
       else malformed++;
@@ -98,8 +97,7 @@ async function owdTarget(ctx: ProbeContext, p: OwdParams): Promise<void> {
     });
     const stream = new LatencyStream();
     s.on('data', (chunk: Buffer) => {
-      const t4 = unixNowNs();
-      const now = performance.now();
+      const { unixNs: t4, now } = unixNowPaired();
       try {
         const got = stream.push(chunk.toString('latin1'));
         malformed += got.refused.length;
@@ -128,8 +126,8 @@ async function owdTarget(ctx: ProbeContext, p: OwdParams): Promise<void> {
         const go = () => {
           const w = wire;
           wire = nextLatencySeq(wire);
-          const t1 = unixNowNs();
-          pending.set(w, { seq, at: performance.now(), t1, answer });
+          const { unixNs: t1, now: at } = unixNowPaired();
+          pending.set(w, { seq, at, t1, answer });
           send(formatLatencyMessage({ seq: w, source: ctx.agent.replace(/[|@]/g, '_'), timeNs: t1, tagsText }, p.size));
         };
         if (p.protocol === 'tcp' && pending.size > 0) {
