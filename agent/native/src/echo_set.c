@@ -179,6 +179,24 @@ static int get_slot(napi_env env, set_t *s, napi_value v) {
   return slot;
 }
 
+/*
+ * The set and slot of a call (handle, slot, …): the slot, or -1 once an error is thrown. A closed
+ * set is an error unless `closed_ok` (closing a slot of a closed set does nothing): then -2.
+ */
+static int set_and_slot(napi_env env, napi_value *argv, int closed_ok, set_t **out) {
+  set_t *s = get_set(env, argv[0]);
+  int slot;
+  if (!s || (s->closed && !closed_ok)) {
+    fail(env, "MP_ERR_BAD_REQUEST", closed_ok ? "not an echo set" : "not an open echo set");
+    return -1;
+  }
+  if (s->closed) return -2;
+  slot = get_slot(env, s, argv[1]);
+  if (slot < 0) fail(env, "MP_ERR_BAD_REQUEST", "slot out of range");
+  *out = s;
+  return slot;
+}
+
 /* Hands the events gathered so far to JS (the count only). Returns 0 when the set was closed in it. */
 static int flush(set_t *s) {
   napi_env env = s->env;
@@ -669,10 +687,7 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
   struct sockaddr_storage ss;
   socklen_t sl;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetConnect(handle, slot, address, port, legacy)");
-  s = get_set(env, argv[0]);
-  if (!s || s->closed) return fail(env, "MP_ERR_BAD_REQUEST", "not an open echo set");
-  slot = get_slot(env, s, argv[1]);
-  if (slot < 0) return fail(env, "MP_ERR_BAD_REQUEST", "slot out of range");
+  if ((slot = set_and_slot(env, argv, 0, &s)) < 0) return NULL;
   if (napi_get_value_string_utf8(env, argv[2], addr, sizeof addr, &n) != napi_ok || n >= sizeof addr - 1) return fail(env, "MP_ERR_BAD_REQUEST", "address must be a string");
   napi_get_value_int32(env, argv[3], &port);
   napi_get_value_bool(env, argv[4], &legacy);
@@ -799,10 +814,7 @@ static napi_value js_schedule(napi_env env, napi_callback_info info) {
   int slot;
   conn_t *c;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 9) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetSchedule(handle, slot, intervalMs, firstInMs, timeoutMs, fixed, rtoMinMs, rtoMaxMs, firstSeq)");
-  s = get_set(env, argv[0]);
-  if (!s || s->closed) return fail(env, "MP_ERR_BAD_REQUEST", "not an open echo set");
-  slot = get_slot(env, s, argv[1]);
-  if (slot < 0) return fail(env, "MP_ERR_BAD_REQUEST", "slot out of range");
+  if ((slot = set_and_slot(env, argv, 0, &s)) < 0) return NULL;
   napi_get_value_double(env, argv[2], &interval);
   napi_get_value_double(env, argv[3], &first_in);
   napi_get_value_double(env, argv[4], &timeout);
@@ -831,11 +843,7 @@ static napi_value js_unschedule(napi_env env, napi_callback_info info) {
   set_t *s;
   int slot;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetUnschedule(handle, slot)");
-  s = get_set(env, argv[0]);
-  if (!s) return fail(env, "MP_ERR_BAD_REQUEST", "not an echo set");
-  if (s->closed) return NULL;
-  slot = get_slot(env, s, argv[1]);
-  if (slot < 0) return fail(env, "MP_ERR_BAD_REQUEST", "slot out of range");
+  if ((slot = set_and_slot(env, argv, 1, &s)) < 0) return NULL;
   wheel_unlink(s, slot);
   probe_stop(&s->conns[slot].probe);
   s->conns[slot].npend = 0;
@@ -873,11 +881,7 @@ static napi_value js_close_slot(napi_env env, napi_callback_info info) {
   set_t *s;
   int slot;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return fail(env, "MP_ERR_BAD_REQUEST", "echoSetClose(handle, slot)");
-  s = get_set(env, argv[0]);
-  if (!s) return fail(env, "MP_ERR_BAD_REQUEST", "not an echo set");
-  if (s->closed) return NULL;
-  slot = get_slot(env, s, argv[1]);
-  if (slot < 0) return fail(env, "MP_ERR_BAD_REQUEST", "slot out of range");
+  if ((slot = set_and_slot(env, argv, 1, &s)) < 0) return NULL;
   drop_conn(s, slot);
   return NULL;
 }
